@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class ArchiveConfig(AppConfig):
+    name = "archive"
+    verbose_name = "News archive"
+
+    def ready(self) -> None:
+        # Connects the signal handlers that keep the search index in step with the database.
+        from archive import indexing
+
+        indexing.connect_signals()

@@ -1,0 +1,154 @@
+"""The archive's data: publications, persons (with aliases) and documents.
+
+The database is the source of truth; the Whoosh index under ``archive/search/`` is derived from it
+and kept in step by ``archive/indexing.py``.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+
+def normalise_name(value: str) -> str:
+    """Collapse runs of whitespace so one person or publication has one spelling."""
+    return " ".join(value.split())
+
+
+def title_slug(title: str) -> str:
+    """The readable part of a document URL; the id alone identifies the document."""
+    return slugify(title)[:80].strip("-") or "document"
+
+
+class NamedManager(models.Manager):
+    def get_by_natural_key(self, name: str):
+        return self.get(name=name)
+
+
+class Publication(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+
+    objects = NamedManager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.name = normalise_name(self.name)
+        super().save(*args, **kwargs)
+
+    def natural_key(self) -> tuple[str]:
+        return (self.name,)
+
+
+class Person(models.Model):
+    name = models.CharField(
+        max_length=200, unique=True, help_text="The fullest form of the name, as shown in facets."
+    )
+
+    objects = NamedManager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.name = normalise_name(self.name)
+        super().save(*args, **kwargs)
+
+    def natural_key(self) -> tuple[str]:
+        return (self.name,)
+
+
+class PersonAlias(models.Model):
+    """Another spelling or a short form of a person's name ("Babur" for "Farhatullah Babar")."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=200, unique=True)
+
+    objects = NamedManager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "person aliases"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.name = normalise_name(self.name)
+        super().save(*args, **kwargs)
+
+    def natural_key(self) -> tuple[str]:
+        return (self.name,)
+
+    natural_key.dependencies = ["archive.person"]
+
+
+class DocumentManager(models.Manager):
+    def get_by_natural_key(self, external_id: str | None):
+        if not external_id:
+            # Documents without an external ID have no natural key; fixtures give them a pk.
+            raise self.model.DoesNotExist
+        return self.get(external_id=external_id)
+
+
+class Document(models.Model):
+    title = models.CharField(max_length=500)
+    body = models.TextField(help_text="The article text, without page chrome.")
+    published = models.DateField(null=True, blank=True, db_index=True)
+    date_inferred = models.BooleanField(
+        default=False,
+        help_text="Set when the date was inferred from the text rather than stated by the source.",
+    )
+    publication = models.ForeignKey(
+        Publication,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="documents",
+    )
+    persons = models.ManyToManyField(Person, blank=True, related_name="documents")
+    source_url = models.URLField("source URL", max_length=1000, blank=True)
+    external_id = models.CharField(
+        "external ID",
+        max_length=200,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="A stable identifier from the source system; recognises re-imports.",
+    )
+    # Defaults rather than auto_now*, so fixtures (saved raw) get them too.
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    updated = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = DocumentManager()
+
+    class Meta:
+        ordering = ["-published", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        self.updated = timezone.now()
+        if self.external_id == "":
+            self.external_id = None
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("archive:document", kwargs={"pk": self.pk, "slug": self.slug})
+
+    def natural_key(self) -> tuple[str | None]:
+        return (self.external_id,)
+
+    @property
+    def slug(self) -> str:
+        return title_slug(self.title)
