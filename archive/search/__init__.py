@@ -1,0 +1,60 @@
+"""The archive's search engine: the only package that imports Whoosh.
+
+Public API (views, admin, commands and ``archive.indexing`` use only these):
+
+- :class:`IndexedDocument`: what the index knows about a document;
+- :func:`update_documents`, :func:`rebuild_index`: write to the index;
+- :func:`search` with :class:`SearchRequest` -> :class:`SearchResponse`;
+- :func:`query_terms`, :func:`mark_all`, :class:`MarkFormatter`: highlight a document page;
+- :class:`IndexUnavailable`: raised when there is no readable index.
+
+Where things happen: ``schema.py`` (fields; an article becomes index fields), ``query.py`` (query
+parsing), ``facets.py`` (facet counting), ``highlight.py`` (snippets), ``engine.py`` (a search),
+``index.py`` (opening, writing, rebuilding).
+"""
+
+from archive.search.engine import SORTS, Hit, SearchRequest, SearchResponse, query_terms, search
+from archive.search.facets import (
+    FACET_LIMIT,
+    UNDATED,
+    UNKNOWN_PUBLICATION,
+    UNKNOWN_PUBLICATION_LABEL,
+    FacetResult,
+    FacetValue,
+)
+from archive.search.highlight import MarkFormatter, mark_all
+from archive.search.index import (
+    REPAIR_COMMAND,
+    IndexUnavailable,
+    create_index_if_missing,
+    index_exists,
+    indexed_count,
+    rebuild_index,
+    update_documents,
+)
+from archive.search.schema import IndexedDocument
+
+__all__ = [
+    "FACET_LIMIT",
+    "REPAIR_COMMAND",
+    "SORTS",
+    "UNDATED",
+    "UNKNOWN_PUBLICATION",
+    "UNKNOWN_PUBLICATION_LABEL",
+    "FacetResult",
+    "FacetValue",
+    "Hit",
+    "IndexUnavailable",
+    "IndexedDocument",
+    "MarkFormatter",
+    "SearchRequest",
+    "SearchResponse",
+    "create_index_if_missing",
+    "index_exists",
+    "indexed_count",
+    "mark_all",
+    "query_terms",
+    "rebuild_index",
+    "search",
+    "update_documents",
+]

@@ -1,0 +1,226 @@
+"""The search itself: one request in, ranked hits with snippets and facet counts out.
+
+The page, the htmx partial and the JSON API all call :func:`search`.
+
+How a search runs:
+1. the query text is parsed (``query.py``); an empty query matches every document (browse mode);
+2. the matching documents become a boolean mask over document numbers;
+3. each facet's selection becomes a mask too; hits = query AND every facet selection;
+4. each facet is counted over the query AND the *other* facets' selections (``facets.py``);
+5. the requested page is ranked by Whoosh's BM25F (relevance) or sorted by date with numpy;
+6. only the hits on that page are highlighted (``highlight.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.conf import settings
+
+from archive.search import highlight
+from archive.search.facets import FACETS, FacetResult, FacetTables, tables_for
+from archive.search.index import get_searcher, index_dir
+from archive.search.query import ParsedQuery, parse_query
+from archive.search.schema import DEFAULT_SEARCH_FIELDS, day_key, from_stored
+
+SORTS = ("relevance", "newest", "oldest")
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 10
+_UNDATED_LAST = 99_999_999
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """Everything that selects a result page; the same for the page, htmx and the API."""
+
+    q: str = ""
+    persons: tuple[str, ...] = ()
+    publications: tuple[str, ...] = ()  # "" stands for "unknown publication"
+    year: int | None = None
+    month: int | None = None  # 1-12, only together with year
+    undated: bool = False
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    sort: str | None = None  # None: relevance for a query, newest when browsing
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+
+    def effective_sort(self, parsed: ParsedQuery) -> str:
+        if parsed.is_browse and self.sort in (None, "relevance"):
+            return "newest"
+        return self.sort or "relevance"
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: int
+    title: str
+    title_html: str
+    published: dt.date | None
+    date_inferred: bool
+    publication: str | None
+    persons: tuple[str, ...]
+    snippets: list[str]
+    score: float | None
+    source_url: str = ""
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    request: SearchRequest
+    query_text: str  # what was searched after cleaning (may differ from request.q)
+    total: int
+    hits: list[Hit]
+    facets: dict[str, FacetResult]
+    sort: str
+    notices: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def page(self) -> int:
+        return self.request.page
+
+    @property
+    def page_size(self) -> int:
+        return self.request.page_size
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size))
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.page_size + 1 if self.hits else 0
+
+    @property
+    def last_index(self) -> int:
+        return self.first_index + len(self.hits) - 1 if self.hits else 0
+
+
+def _query_mask(searcher, parsed: ParsedQuery, tables: FacetTables) -> np.ndarray:
+    if parsed.is_browse:
+        return tables.live.copy()
+    mask = np.zeros(tables.size, dtype=bool)
+    docnums = np.fromiter(searcher.docs_for_query(parsed.query), dtype=np.int64)
+    mask[docnums] = True
+    return mask & tables.live
+
+
+def _date_range_mask(tables: FacetTables, request: SearchRequest) -> np.ndarray | None:
+    if request.date_from is None and request.date_to is None:
+        return None
+    low = int(day_key(request.date_from)) if request.date_from else 1
+    high = int(day_key(request.date_to)) if request.date_to else _UNDATED_LAST
+    return (tables.day_key >= low) & (tables.day_key <= high)
+
+
+def _combine(base: np.ndarray, masks: list[np.ndarray | None]) -> np.ndarray:
+    result = base
+    for mask in masks:
+        if mask is not None:
+            result = result & mask
+    return result
+
+
+def _page_by_date(tables: FacetTables, hits: np.ndarray, sort: str, start: int, stop: int):
+    docnums = np.flatnonzero(hits)
+    keys = tables.day_key[docnums].astype(np.int64)
+    if sort == "newest":
+        # Newest first; undated (key 0) last; ties: most recently indexed first.
+        order = np.lexsort((-docnums, -keys))
+    else:
+        keys = np.where(keys == 0, _UNDATED_LAST, keys)
+        order = np.lexsort((docnums, keys))
+    return [(int(d), None) for d in docnums[order[start:stop]]]
+
+
+def _page_by_relevance(searcher, parsed: ParsedQuery, hits, filtered: bool, start: int, stop: int):
+    allowed = set(np.flatnonzero(hits).tolist()) if filtered else None
+    results = searcher.search(parsed.query, limit=stop, filter=allowed)
+    return [(hit.docnum, float(hit.score)) for hit in results[start:stop]]
+
+
+def _highlight_terms(searcher, parsed: ParsedQuery) -> dict[str, frozenset[str]]:
+    """The indexed words to mark, per text field, prefixes and wildcards expanded.
+
+    (Whoosh's own ``Query.existing_terms`` skips leaves after the first field it sees.)
+    """
+    found: dict[str, set[str]] = {name: set() for name in DEFAULT_SEARCH_FIELDS}
+    if not parsed.is_browse:
+        reader = searcher.reader()
+        for leaf in parsed.query.leaves():
+            for fieldname, text in leaf.expanded_terms(reader, phrases=True):
+                if fieldname in found:
+                    found[fieldname].add(text.decode("utf-8") if isinstance(text, bytes) else text)
+    return {name: frozenset(words) for name, words in found.items()}
+
+
+def search(request: SearchRequest) -> SearchResponse:
+    """Run one search. Raises ``IndexUnavailable`` when there is no readable index."""
+    parsed = parse_query(request.q, settings.ARCHIVE_QUERY_MAX_CHARS)
+    searcher = get_searcher()
+    tables = tables_for(searcher, str(index_dir()))
+
+    base = _query_mask(searcher, parsed, tables)
+    date_range = _date_range_mask(tables, request)
+    selections = {facet.name: facet.selection(tables, request) for facet in FACETS}
+    hits = _combine(base, [date_range, *selections.values()])
+    total = int(np.count_nonzero(hits))
+
+    facets = {}
+    for facet in FACETS:
+        if not facet.applies(request):
+            continue
+        others = [mask for name, mask in selections.items() if name not in facet.ignores]
+        facets[facet.name] = facet.counts(tables, _combine(base, [date_range, *others]), request)
+
+    sort = request.effective_sort(parsed)
+    start = (request.page - 1) * request.page_size
+    stop = start + request.page_size
+    if start >= total:
+        page = []
+    elif sort == "relevance":
+        filtered = date_range is not None or any(m is not None for m in selections.values())
+        page = _page_by_relevance(searcher, parsed, hits, filtered, start, stop)
+    else:
+        page = _page_by_date(tables, hits, sort, start, stop)
+
+    terms = _highlight_terms(searcher, parsed) if page else {}
+    results = []
+    for docnum, score in page:
+        doc = from_stored(searcher.stored_fields(docnum))
+        results.append(
+            Hit(
+                id=doc.id,
+                title=doc.title,
+                title_html=highlight.mark_all(doc.title, terms.get("title", ())),
+                published=doc.published,
+                date_inferred=doc.date_inferred,
+                publication=doc.publication,
+                persons=doc.persons,
+                snippets=highlight.snippets(
+                    highlight.without_headline(doc.body, doc.title), terms.get("body", ())
+                ),
+                score=score,
+                source_url=doc.source_url,
+            )
+        )
+    return SearchResponse(
+        request=request,
+        query_text=parsed.text,
+        total=total,
+        hits=results,
+        facets=facets,
+        sort=sort,
+        notices=parsed.notices,
+    )
+
+
+def query_terms(text: str) -> dict[str, frozenset[str]]:
+    """The indexed words a query matches, per text field: what a document page highlights."""
+    parsed = parse_query(text, settings.ARCHIVE_QUERY_MAX_CHARS)
+    if parsed.is_browse:
+        return {name: frozenset() for name in DEFAULT_SEARCH_FIELDS}
+    return _highlight_terms(get_searcher(), parsed)

@@ -1,0 +1,373 @@
+"""Where facets are counted.
+
+Whoosh's own ``groupedby`` faceting walks every hit in Python and is slow on broad queries. Instead,
+each index segment is read once into numpy arrays of (document number, value ordinal) pairs, cached
+by segment id (segments never change once written), and combined per index generation. Counting a
+facet for a set of matched documents (a boolean mask over document numbers) is then one
+``np.bincount``.
+
+Each facet kind is one small class (after datasette's ``facets.py``): it turns the request's
+selection into a mask and the counts into :class:`FacetValue` lists.
+"""
+
+from __future__ import annotations
+
+import calendar
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from archive.search.engine import SearchRequest
+
+# Values returned per facet; the page shows the first few and the rest behind "More".
+FACET_LIMIT = 50
+UNKNOWN_PUBLICATION = ""  # the facet value for documents with no publication
+UNKNOWN_PUBLICATION_LABEL = "Unknown publication"
+UNDATED = "undated"  # the year-facet value for documents with no date
+
+
+@dataclass(frozen=True)
+class ValueColumn:
+    """One exact-value field as pairs: document ``docs[i]`` carries ``values[ords[i]]``."""
+
+    values: tuple[str, ...]
+    docs: np.ndarray
+    ords: np.ndarray
+    ordinal: dict[str, int] = field(repr=False)
+
+    def count(self, mask: np.ndarray) -> np.ndarray:
+        """How many documents in ``mask`` carry each value (indexed by ordinal)."""
+        return np.bincount(self.ords[mask[self.docs]], minlength=len(self.values))
+
+    def has_any(self, wanted: Iterable[str], size: int) -> np.ndarray:
+        """Mask of documents that carry at least one of ``wanted``."""
+        ords = [self.ordinal[v] for v in wanted if v in self.ordinal]
+        mask = np.zeros(size, dtype=bool)
+        if ords:
+            mask[self.docs[np.isin(self.ords, ords)]] = True
+        return mask
+
+    def has_none(self, size: int) -> np.ndarray:
+        """Mask of documents that carry no value at all."""
+        mask = np.ones(size, dtype=bool)
+        mask[self.docs] = False
+        return mask
+
+
+@dataclass(frozen=True)
+class _SegmentColumns:
+    values: dict[str, tuple[list[str], np.ndarray, np.ndarray]]
+    day_key: np.ndarray
+
+
+@dataclass(frozen=True)
+class FacetTables:
+    """Everything facet counting and date sorting need, for one index generation."""
+
+    size: int  # number of document slots (deleted ones included)
+    live: np.ndarray  # True for documents that are not deleted
+    columns: dict[str, ValueColumn]
+    day_key: np.ndarray  # YYYYMMDD as an int per document, 0 when undated
+    segment_ids: frozenset[str] = frozenset()
+
+    def years(self) -> np.ndarray:
+        return self.day_key // 10000
+
+    def months(self) -> np.ndarray:
+        return self.day_key // 100  # YYYYMM
+
+
+VALUE_FIELDS = ("person", "publication")
+
+_segment_cache: dict[str, _SegmentColumns] = {}
+_tables_cache: dict[tuple[str, int], FacetTables] = {}
+_cache_lock = threading.Lock()
+
+
+def _read_segment(segreader) -> _SegmentColumns:
+    size = segreader.doc_count_all()
+    values: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
+    for fieldname in VALUE_FIELDS:
+        names: list[str] = []
+        docs: list[np.ndarray] = []
+        ords: list[np.ndarray] = []
+        for ordinal, term in enumerate(segreader.lexicon(fieldname)):
+            ids = np.fromiter(segreader.postings(fieldname, term).all_ids(), dtype=np.int32)
+            names.append(term.decode("utf-8"))
+            docs.append(ids)
+            ords.append(np.full(len(ids), ordinal, dtype=np.int32))
+        values[fieldname] = (
+            names,
+            np.concatenate(docs) if docs else np.zeros(0, dtype=np.int32),
+            np.concatenate(ords) if ords else np.zeros(0, dtype=np.int32),
+        )
+    day_key = np.zeros(size, dtype=np.int32)
+    for term in segreader.lexicon("day"):
+        ids = np.fromiter(segreader.postings("day", term).all_ids(), dtype=np.int32)
+        day_key[ids] = int(term)
+    return _SegmentColumns(values=values, day_key=day_key)
+
+
+def _segment_columns(segreader) -> _SegmentColumns:
+    key = segreader.segment().segment_id()
+    cached = _segment_cache.get(key)
+    if cached is None:
+        cached = _read_segment(segreader)
+        with _cache_lock:
+            _segment_cache[key] = cached
+    return cached
+
+
+def tables_for(searcher, cache_key: str) -> FacetTables:
+    """The facet tables of the searcher's index generation, built at most once per generation."""
+    reader = searcher.reader()
+    key = (cache_key, reader.generation())
+    tables = _tables_cache.get(key)
+    if tables is not None:
+        return tables
+
+    size = reader.doc_count_all()
+    live = np.zeros(size, dtype=bool)
+    day_key = np.zeros(size, dtype=np.int32)
+    vocab: dict[str, dict[str, int]] = {f: {} for f in VALUE_FIELDS}
+    pair_docs: dict[str, list[np.ndarray]] = {f: [] for f in VALUE_FIELDS}
+    pair_ords: dict[str, list[np.ndarray]] = {f: [] for f in VALUE_FIELDS}
+    segment_ids = set()
+    for segreader, offset in reader.leaf_readers():
+        if segreader.doc_count_all() == 0:
+            continue
+        segment_ids.add(segreader.segment().segment_id())
+        seg = _segment_columns(segreader)
+        n = segreader.doc_count_all()
+        live[offset : offset + n] = True
+        if segreader.has_deletions():
+            deleted = np.fromiter(segreader.segment().deleted_docs(), dtype=np.int64)
+            live[deleted + offset] = False
+        day_key[offset : offset + n] = seg.day_key
+        for fieldname in VALUE_FIELDS:
+            names, docs, ords = seg.values[fieldname]
+            field_vocab = vocab[fieldname]
+            remap = np.array(
+                [field_vocab.setdefault(name, len(field_vocab)) for name in names], dtype=np.int32
+            )
+            pair_docs[fieldname].append(docs + offset)
+            pair_ords[fieldname].append(remap[ords] if len(ords) else ords)
+
+    columns = {}
+    for fieldname in VALUE_FIELDS:
+        docs = pair_docs[fieldname]
+        ords = pair_ords[fieldname]
+        columns[fieldname] = ValueColumn(
+            values=tuple(vocab[fieldname]),
+            docs=np.concatenate(docs) if docs else np.zeros(0, dtype=np.int32),
+            ords=np.concatenate(ords) if ords else np.zeros(0, dtype=np.int32),
+            ordinal=dict(vocab[fieldname]),
+        )
+    tables = FacetTables(
+        size=size,
+        live=live,
+        columns=columns,
+        day_key=day_key,
+        segment_ids=frozenset(segment_ids),
+    )
+
+    with _cache_lock:
+        # Keep only the newest generation per index, and only segments still in use.
+        for old in [k for k in _tables_cache if k[0] == cache_key]:
+            del _tables_cache[old]
+        _tables_cache[key] = tables
+        in_use = set().union(*(t.segment_ids for t in _tables_cache.values()))
+        for stale in [s for s in _segment_cache if s not in in_use]:
+            del _segment_cache[stale]
+    return tables
+
+
+# --- Facet kinds -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool = False
+
+
+@dataclass(frozen=True)
+class FacetResult:
+    name: str
+    label: str
+    values: list[FacetValue]
+    truncated: bool = False  # more values exist than FACET_LIMIT
+
+
+class Facet:
+    """A facet kind: which request filter it owns, and how its values are counted."""
+
+    name: str = ""
+    label: str = ""
+    # Filters ignored when counting this facet, so its other values stay visible.
+    ignores: frozenset[str] = frozenset()
+
+    def applies(self, request: SearchRequest) -> bool:
+        return True
+
+    def selection(self, tables: FacetTables, request: SearchRequest) -> np.ndarray | None:
+        """Mask of documents the request's selection in this facet allows (None: no selection)."""
+        raise NotImplementedError
+
+    def counts(self, tables: FacetTables, mask: np.ndarray, request: SearchRequest) -> FacetResult:
+        raise NotImplementedError
+
+
+class ValueFacet(Facet):
+    """A facet over an exact-value field; several selected values combine with OR."""
+
+    fieldname = ""
+    missing_value: str | None = None  # a value standing for "no value at all"
+    missing_label = ""
+
+    def selected(self, request: SearchRequest) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def selection(self, tables: FacetTables, request: SearchRequest) -> np.ndarray | None:
+        chosen = self.selected(request)
+        if not chosen:
+            return None
+        column = tables.columns[self.fieldname]
+        mask = column.has_any(chosen, tables.size)
+        if self.missing_value is not None and self.missing_value in chosen:
+            mask |= column.has_none(tables.size)
+        return mask
+
+    def counts(self, tables: FacetTables, mask: np.ndarray, request: SearchRequest) -> FacetResult:
+        column = tables.columns[self.fieldname]
+        counts = column.count(mask)
+        chosen = set(self.selected(request))
+        nonzero = np.flatnonzero(counts)
+        # Most frequent first, then alphabetical.
+        order = sorted(nonzero.tolist(), key=lambda i: (-int(counts[i]), column.values[i]))
+        values = [
+            FacetValue(
+                column.values[i], column.values[i], int(counts[i]), column.values[i] in chosen
+            )
+            for i in order
+        ]
+        if self.missing_value is not None:
+            missing = int(np.count_nonzero(mask & column.has_none(tables.size)))
+            if missing:
+                values.append(
+                    FacetValue(
+                        self.missing_value,
+                        self.missing_label,
+                        missing,
+                        self.missing_value in chosen,
+                    )
+                )
+        listed = {v.value for v in values}
+        for value in sorted(chosen - listed):
+            label = self.missing_label if value == self.missing_value else value
+            values.append(FacetValue(value, label, 0, True))
+        return _limited(self, values, chosen)
+
+
+class PersonFacet(ValueFacet):
+    name = "person"
+    label = "People"
+    fieldname = "person"
+    ignores = frozenset({"person"})
+
+    def selected(self, request: SearchRequest) -> tuple[str, ...]:
+        return request.persons
+
+
+class PublicationFacet(ValueFacet):
+    name = "publication"
+    label = "Publications"
+    fieldname = "publication"
+    ignores = frozenset({"publication"})
+    missing_value = UNKNOWN_PUBLICATION
+    missing_label = UNKNOWN_PUBLICATION_LABEL
+
+    def selected(self, request: SearchRequest) -> tuple[str, ...]:
+        return request.publications
+
+
+class YearFacet(Facet):
+    """Years, newest first, plus an "undated" bucket; the month facet drills into one year."""
+
+    name = "year"
+    label = "Years"
+    ignores = frozenset({"year", "month"})
+
+    def selection(self, tables: FacetTables, request: SearchRequest) -> np.ndarray | None:
+        if request.undated:
+            return tables.day_key == 0
+        if request.year is not None:
+            return tables.years() == request.year
+        return None
+
+    def counts(self, tables: FacetTables, mask: np.ndarray, request: SearchRequest) -> FacetResult:
+        years = tables.years()[mask]
+        dated = years[years > 0]
+        found, counts = np.unique(dated, return_counts=True)
+        values = [
+            FacetValue(str(y), str(y), int(c), request.year == int(y))
+            for y, c in sorted(zip(found.tolist(), counts.tolist(), strict=True), reverse=True)
+        ]
+        if request.year is not None and not any(v.selected for v in values):
+            values.append(FacetValue(str(request.year), str(request.year), 0, True))
+        undated = int(np.count_nonzero(years == 0))
+        if undated or request.undated:
+            values.append(FacetValue(UNDATED, "Undated", undated, request.undated))
+        return FacetResult(self.name, self.label, values)
+
+
+class MonthFacet(Facet):
+    """The months of the selected year, in calendar order."""
+
+    name = "month"
+    label = "Months"
+    ignores = frozenset({"month"})
+
+    def applies(self, request: SearchRequest) -> bool:
+        return request.year is not None
+
+    def selection(self, tables: FacetTables, request: SearchRequest) -> np.ndarray | None:
+        if request.year is None or request.month is None:
+            return None
+        return tables.months() == request.year * 100 + request.month
+
+    def counts(self, tables: FacetTables, mask: np.ndarray, request: SearchRequest) -> FacetResult:
+        months = tables.months()[mask]
+        found, counts = np.unique(months[months > 0], return_counts=True)
+        values = []
+        for yyyymm, count in zip(found.tolist(), counts.tolist(), strict=True):
+            year, month = divmod(yyyymm, 100)
+            if year != request.year:
+                continue
+            values.append(
+                FacetValue(
+                    f"{year:04d}-{month:02d}",
+                    f"{calendar.month_name[month]} {year}",
+                    int(count),
+                    request.month == month,
+                )
+            )
+        return FacetResult(self.name, self.label, values)
+
+
+def _limited(facet: Facet, values: list[FacetValue], chosen: set[str]) -> FacetResult:
+    """The first FACET_LIMIT values, always keeping the selected ones so they can be removed."""
+    if len(values) <= FACET_LIMIT:
+        return FacetResult(facet.name, facet.label, values)
+    head = values[:FACET_LIMIT]
+    head += [v for v in values[FACET_LIMIT:] if v.value in chosen]
+    return FacetResult(facet.name, facet.label, head, truncated=True)
+
+
+FACETS: tuple[Facet, ...] = (PersonFacet(), PublicationFacet(), YearFacet(), MonthFacet())

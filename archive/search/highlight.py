@@ -1,0 +1,115 @@
+"""Highlighting: snippets for result lists and the marked-up full text of a document page.
+
+Safety rule: every piece of document text is HTML-escaped *before* ``<mark>`` tags are added, so
+the strings returned here are safe HTML whatever the document contains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.utils.html import escape
+from whoosh import highlight
+
+from archive.search.schema import TEXT_ANALYZER
+
+START_MARK = "<mark>"
+STOP_MARK = "</mark>"
+ELLIPSIS = "…"
+SNIPPET_CHARS = 220
+SNIPPETS_PER_HIT = 3
+
+
+class MarkFormatter(highlight.Formatter):
+    """Escapes text and wraps matched words in ``<mark>``; numbers them when ``numbered``."""
+
+    def __init__(self, numbered: bool = False) -> None:
+        self.numbered = numbered
+        self.count = 0
+
+    def _text(self, text: str) -> str:
+        return escape(text)
+
+    def format_token(self, text: str, token, replace: bool = False) -> str:
+        self.count += 1
+        word = escape(highlight.get_text(text, token, replace))
+        if self.numbered:
+            return f'<mark id="hit-{self.count}">{word}{STOP_MARK}'
+        return f"{START_MARK}{word}{STOP_MARK}"
+
+
+def _matched_tokens(text: str, terms: frozenset[str]):
+    tokens = TEXT_ANALYZER(text, chars=True, mode="query", removestops=False)
+    return highlight.set_matched_filter(tokens, terms)
+
+
+def snippets(text: str, terms: Iterable[str], top: int = SNIPPETS_PER_HIT) -> list[str]:
+    """Up to ``top`` escaped fragments of ``text`` around the matched terms, in text order.
+
+    Falls back to the opening of the text when no term matches (say, a title-only match).
+    """
+    termset = frozenset(terms)
+    if termset:
+        fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=70)
+        fragments = fragmenter.fragment_tokens(text, _matched_tokens(text, termset))
+        fragments = _best_fragments(fragments, top)
+        if fragments:
+            formatter = MarkFormatter()
+            return [
+                (ELLIPSIS if f.startchar > 0 else "")
+                + formatter.format_fragment(f)
+                + (ELLIPSIS if f.endchar < len(text.rstrip()) else "")
+                for f in fragments
+            ]
+    return [lead(text)] if text.strip() else []
+
+
+def _best_fragments(fragments, top: int) -> list:
+    """The ``top`` best-scoring fragments, in text order.
+
+    (Whoosh's ``top_fragments`` breaks score ties by object id, so its pick varies between runs.)
+    """
+    scorer = highlight.BasicFragmentScorer()
+    scored = [(scorer(f), f) for f in fragments]
+    scored = [(score, f) for score, f in scored if score >= 1]
+    scored.sort(key=lambda pair: (-pair[0], pair[1].startchar))
+    return sorted((f for _, f in scored[:top]), key=lambda f: f.startchar)
+
+
+def without_headline(body: str, title: str) -> str:
+    """The body without a first line that repeats the title, so snippets do not repeat it."""
+    first, _, rest = body.lstrip().partition("\n")
+    if " ".join(first.split()) == " ".join(title.split()) and rest.strip():
+        return rest.lstrip()
+    return body
+
+
+def lead(text: str, max_chars: int = SNIPPET_CHARS) -> str:
+    """The escaped opening of ``text``, cut at a word boundary."""
+    flat = " ".join(text.split())
+    if len(flat) <= max_chars:
+        return escape(flat)
+    head = flat[:max_chars]
+    space = head.rfind(" ")
+    if space > max_chars // 2:
+        head = head[:space]
+    return escape(head.rstrip(" ,;:")) + ELLIPSIS
+
+
+def mark_all(text: str, terms: Iterable[str], formatter: MarkFormatter | None = None) -> str:
+    """The whole of ``text``, escaped, with every matched term marked.
+
+    Pass one numbered formatter for several pieces of one page so ids run on (hit-1, hit-2, ...).
+    """
+    termset = frozenset(terms)
+    if not termset:
+        return escape(text)
+    formatter = formatter or MarkFormatter()
+    fragment = highlight.mkfrag(text, list(_matched_only(text, termset)), 0, len(text))
+    return formatter.format_fragment(fragment)
+
+
+def _matched_only(text: str, terms: frozenset[str]):
+    for token in _matched_tokens(text, terms):
+        if token.matched:
+            yield token.copy()

@@ -1,0 +1,160 @@
+"""Opening, writing and rebuilding the Whoosh index, and handing out searchers.
+
+The index directory comes from ``settings.ARCHIVE_INDEX_DIR`` on every call, so tests (and a
+changed setting) get their own index without restarting anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from django.conf import settings
+from whoosh import index as whoosh_index
+from whoosh.index import LockError
+from whoosh.searching import Searcher
+from whoosh.writing import CLEAR
+
+from archive.search.schema import SCHEMA, IndexedDocument, to_fields
+
+logger = logging.getLogger(__name__)
+
+# How long a writer waits for another process's write lock before giving up.
+WRITE_LOCK_TIMEOUT = 60.0
+REPAIR_COMMAND = "python manage.py rebuild_index"
+
+
+class IndexUnavailable(Exception):
+    """The index is missing or cannot be read; the message says how to repair it."""
+
+
+def index_dir() -> Path:
+    return Path(settings.ARCHIVE_INDEX_DIR)
+
+
+def index_exists() -> bool:
+    path = index_dir()
+    return path.is_dir() and whoosh_index.exists_in(str(path))
+
+
+def create_index_if_missing() -> bool:
+    """Create an empty index unless one exists. Returns True when it created one."""
+    if index_exists():
+        return False
+    path = index_dir()
+    path.mkdir(parents=True, exist_ok=True)
+    whoosh_index.create_in(str(path), SCHEMA)
+    return True
+
+
+def _open_index():
+    if not index_exists():
+        raise IndexUnavailable(
+            f"The search index is missing ({index_dir()}). Build it with `{REPAIR_COMMAND}`."
+        )
+    try:
+        return whoosh_index.open_dir(str(index_dir()))
+    except Exception as exc:  # Whoosh raises many kinds of errors for a damaged index.
+        raise IndexUnavailable(
+            f"The search index cannot be read ({exc}). Rebuild it with `{REPAIR_COMMAND}`."
+        ) from exc
+
+
+def _writer(ix, **kwargs):
+    try:
+        return ix.writer(timeout=WRITE_LOCK_TIMEOUT, delay=0.05, **kwargs)
+    except LockError as exc:
+        raise IndexUnavailable(
+            f"The search index stayed locked by another writer for {WRITE_LOCK_TIMEOUT:.0f} s."
+        ) from exc
+
+
+def update_documents(docs: Iterable[IndexedDocument], delete_ids: Iterable[int] = ()) -> None:
+    """Add or replace ``docs`` and remove ``delete_ids`` in one commit."""
+    create_index_if_missing()
+    writer = _writer(_open_index())
+    try:
+        for doc_id in delete_ids:
+            writer.delete_by_term("id", str(doc_id))
+        for doc in docs:
+            writer.update_document(**to_fields(doc))
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+
+
+def rebuild_index(
+    docs: Iterable[IndexedDocument], progress: Callable[[int], None] | None = None
+) -> int:
+    """Replace the whole index with ``docs``; returns how many were written.
+
+    The new documents go into new segments and the old ones are dropped in the same commit
+    (``mergetype=CLEAR``), so searchers keep serving the old index until the rebuild is done, and a
+    rebuild that dies half-way leaves the old index in place.
+    """
+    create_index_if_missing()
+    writer = _writer(_open_index(), limitmb=256)
+    count = 0
+    try:
+        for doc in docs:
+            writer.add_document(**to_fields(doc))
+            count += 1
+            if progress is not None:
+                progress(count)
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit(mergetype=CLEAR, optimize=True)
+    return count
+
+
+def indexed_count() -> int:
+    with _open_index().searcher() as searcher:
+        return searcher.doc_count()
+
+
+class _SearcherCache(threading.local):
+    """Whoosh searchers are not safe to share between threads: one per thread, refreshed."""
+
+    path: str | None = None
+    searcher: Searcher | None = None
+
+
+_local = _SearcherCache()
+
+
+def get_searcher() -> Searcher:
+    """A searcher on the latest committed generation of the index, reused between requests."""
+    path = str(index_dir())
+    searcher = _local.searcher
+    if searcher is not None and _local.path == path:
+        try:
+            searcher = searcher.refresh()
+        except Exception:  # the index was replaced or damaged: open it afresh below
+            _close_quietly(searcher)
+            searcher = None
+    else:
+        if searcher is not None:
+            _close_quietly(searcher)
+        searcher = None
+    if searcher is None:
+        try:
+            searcher = _open_index().searcher()
+        except IndexUnavailable:
+            raise
+        except Exception as exc:
+            raise IndexUnavailable(
+                f"The search index cannot be read ({exc}). Rebuild it with `{REPAIR_COMMAND}`."
+            ) from exc
+    _local.path, _local.searcher = path, searcher
+    return searcher
+
+
+def _close_quietly(searcher: Searcher) -> None:
+    try:
+        searcher.close()
+    except Exception:
+        logger.debug("searcher was already closed", exc_info=True)

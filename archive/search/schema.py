@@ -1,0 +1,103 @@
+"""The index schema, and where an article becomes index fields (:func:`to_fields`).
+
+Text fields (title, body) are analysed for search; person, publication and day are exact values,
+one term per value, from which the facet tables in ``facets.py`` are built.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from whoosh import analysis, fields
+from whoosh.support.charset import accent_map
+
+# English stemming ("attacks" finds "attack"), stop words dropped, accents folded ("café" = "cafe").
+TEXT_ANALYZER = analysis.StemmingAnalyzer() | analysis.CharsetFilter(accent_map)
+
+# Multi-valued exact fields hold one value per line, so names may contain spaces and commas.
+VALUE_SEPARATOR = "\n"
+
+
+def _multi_value_field() -> fields.KEYWORD:
+    field_type = fields.KEYWORD(stored=True, scorable=False)
+    field_type.analyzer = analysis.RegexTokenizer(r"[^\n]+")
+    return field_type
+
+
+SCHEMA = fields.Schema(
+    id=fields.ID(unique=True, stored=True),
+    title=fields.TEXT(analyzer=TEXT_ANALYZER, stored=True),
+    body=fields.TEXT(analyzer=TEXT_ANALYZER, stored=True),
+    person=_multi_value_field(),
+    publication=fields.ID(stored=True),
+    # The publication date as YYYYMMDD; absent when the document has no date.
+    day=fields.ID(stored=True),
+    date_inferred=fields.STORED,
+    source_url=fields.STORED,
+)
+
+# Fields a user's query searches when it names no field, and how much each weighs.
+DEFAULT_SEARCH_FIELDS = {"title": 3.0, "body": 1.0}
+# Fields a query may name explicitly (`title:murree`, `person:"Madhukar Gupta"`).
+QUERYABLE_FIELDS = ("title", "body", "person", "publication")
+
+
+def clean_value(value: str) -> str:
+    """One line, single spaces: the form a person or publication name takes in the index."""
+    return " ".join(value.split())
+
+
+@dataclass(frozen=True)
+class IndexedDocument:
+    """What the index knows about one document; built from the database by ``archive.indexing``."""
+
+    id: int
+    title: str
+    body: str
+    published: dt.date | None = None
+    date_inferred: bool = False
+    publication: str | None = None
+    persons: tuple[str, ...] = field(default_factory=tuple)
+    source_url: str = ""
+
+
+def to_fields(doc: IndexedDocument) -> dict[str, object]:
+    """The Whoosh fields for one document."""
+    values: dict[str, object] = {
+        "id": str(doc.id),
+        "title": doc.title,
+        "body": doc.body,
+        "date_inferred": bool(doc.date_inferred),
+        "source_url": doc.source_url or "",
+    }
+    persons = [clean_value(name) for name in doc.persons if clean_value(name)]
+    if persons:
+        values["person"] = VALUE_SEPARATOR.join(dict.fromkeys(persons))
+    publication = clean_value(doc.publication or "")
+    if publication:
+        values["publication"] = publication
+    if doc.published is not None:
+        values["day"] = day_key(doc.published)
+    return values
+
+
+def day_key(day: dt.date) -> str:
+    """YYYYMMDD, zero-padded for every year (strftime does not pad years before 1000)."""
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
+
+
+def from_stored(stored: dict[str, object]) -> IndexedDocument:
+    """Rebuild an :class:`IndexedDocument` from a hit's stored fields."""
+    day = str(stored.get("day") or "")
+    persons = str(stored.get("person") or "")
+    return IndexedDocument(
+        id=int(str(stored["id"])),
+        title=str(stored.get("title") or ""),
+        body=str(stored.get("body") or ""),
+        published=dt.date(int(day[:4]), int(day[4:6]), int(day[6:8])) if day else None,
+        date_inferred=bool(stored.get("date_inferred")),
+        publication=str(stored.get("publication") or "") or None,
+        persons=tuple(p for p in persons.split(VALUE_SEPARATOR) if p),
+        source_url=str(stored.get("source_url") or ""),
+    )
