@@ -1,0 +1,27 @@
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from archive.models import Document
+
+
+class Command(BaseCommand):
+    help = (
+        "Prepare the archive after `migrate`: load the fixtures into an empty archive and build "
+        "the search index if it is missing or out of step. Safe to run again: an archive that "
+        "already has documents keeps them as they are."
+    )
+
+    def handle(self, *args, **options):
+        fixtures = sorted(Path(settings.ARCHIVE_FIXTURE_DIR).glob("*.json"))
+        if Document.objects.exists():
+            self.stdout.write(
+                f"The archive holds {Document.objects.count():,} documents; fixtures not reloaded."
+            )
+        elif fixtures:
+            for fixture in fixtures:
+                self.stdout.write(f"Loading {fixture.name} …")
+                call_command("loaddata", str(fixture), verbosity=1, stdout=self.stdout)
+        call_command("rebuild_index", if_needed=True, stdout=self.stdout, stderr=self.stderr)
