@@ -1,0 +1,163 @@
+"""Search parameters in URLs: reading them into a SearchRequest, and building links that change one.
+
+The page, its htmx partial and the JSON API share these parameters, so every state of the search
+page is a URL that can be bookmarked, shared and restored with the back button:
+
+``q``, ``person`` (repeatable), ``publication`` (repeatable; empty = unknown publication),
+``year`` (YYYY or ``undated``), ``month`` (YYYY-MM), ``date_from`` / ``date_to`` (YYYY-MM-DD),
+``sort`` (relevance|newest|oldest), ``page``, ``page_size`` (1-100).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from urllib.parse import urlencode
+
+from django.http import QueryDict
+
+from archive.search import SORTS, UNDATED, SearchRequest
+from archive.search.engine import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+MAX_PAGE = 10_000
+MAX_FILTER_VALUES = 50
+PARAM_ORDER = (
+    "q",
+    "person",
+    "publication",
+    "year",
+    "month",
+    "date_from",
+    "date_to",
+    "sort",
+    "page_size",
+    "page",
+)
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class InvalidParameter(ValueError):
+    """A parameter has a value the search cannot use; the message says which and why."""
+
+
+def _int(params: QueryDict, name: str, default: int, low: int, high: int) -> int:
+    raw = params.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise InvalidParameter(f"“{name}” must be a whole number from {low} to {high}.")
+    return int(raw)
+
+
+def _date(params: QueryDict, name: str) -> dt.date | None:
+    raw = params.get(name, "").strip()
+    if not raw:
+        return None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            pass
+    raise InvalidParameter(f"“{name}” must be a date written YYYY-MM-DD, such as 2008-11-26.")
+
+
+def _values(params: QueryDict, name: str) -> tuple[str, ...]:
+    values = tuple(dict.fromkeys(" ".join(v.split()) for v in params.getlist(name)))
+    if len(values) > MAX_FILTER_VALUES:
+        raise InvalidParameter(f"At most {MAX_FILTER_VALUES} “{name}” values can be chosen.")
+    return values
+
+
+def search_request(params: QueryDict) -> SearchRequest:
+    """Read a SearchRequest from query parameters; raises InvalidParameter for bad values."""
+    year_raw = params.get("year", "").strip()
+    undated = year_raw == UNDATED
+    year = None
+    if year_raw and not undated:
+        if not (year_raw.isdigit() and 1 <= int(year_raw) <= 9999):
+            raise InvalidParameter("“year” must be a year such as 2008, or “undated”.")
+        year = int(year_raw)
+
+    month = None
+    month_raw = params.get("month", "").strip()
+    if month_raw:
+        match = _MONTH.match(month_raw)
+        if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
+            raise InvalidParameter("“month” must be written YYYY-MM, such as 2008-11.")
+        if year is not None and int(match.group(1)) != year:
+            raise InvalidParameter("“month” must fall in the chosen “year”.")
+        year, month = int(match.group(1)), int(match.group(2))
+        undated = False
+
+    date_from, date_to = _date(params, "date_from"), _date(params, "date_to")
+    if date_from and date_to and date_from > date_to:
+        raise InvalidParameter("“date_from” must not be later than “date_to”.")
+
+    sort = params.get("sort", "").strip() or None
+    if sort is not None and sort not in SORTS:
+        raise InvalidParameter(f"“sort” must be one of: {', '.join(SORTS)}.")
+
+    return SearchRequest(
+        q=params.get("q", ""),
+        persons=tuple(v for v in _values(params, "person") if v),
+        publications=_values(params, "publication"),
+        year=year,
+        month=month,
+        undated=undated,
+        date_from=date_from,
+        date_to=date_to,
+        sort=sort,
+        page=_int(params, "page", 1, 1, MAX_PAGE),
+        page_size=_int(params, "page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE),
+    )
+
+
+def to_params(request: SearchRequest) -> list[tuple[str, str]]:
+    """The canonical query parameters of a request (defaults left out)."""
+    pairs: list[tuple[str, str]] = []
+    if request.q:
+        pairs.append(("q", request.q))
+    pairs += [("person", p) for p in request.persons]
+    pairs += [("publication", p) for p in request.publications]
+    if request.undated:
+        pairs.append(("year", UNDATED))
+    elif request.month is not None and request.year is not None:
+        pairs.append(("month", f"{request.year:04d}-{request.month:02d}"))
+    elif request.year is not None:
+        pairs.append(("year", str(request.year)))
+    if request.date_from:
+        pairs.append(("date_from", request.date_from.isoformat()))
+    if request.date_to:
+        pairs.append(("date_to", request.date_to.isoformat()))
+    if request.sort:
+        pairs.append(("sort", request.sort))
+    if request.page_size != DEFAULT_PAGE_SIZE:
+        pairs.append(("page_size", str(request.page_size)))
+    if request.page != 1:
+        pairs.append(("page", str(request.page)))
+    return pairs
+
+
+def querystring(pairs: list[tuple[str, str]]) -> str:
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+def with_pairs(
+    request: SearchRequest,
+    remove: set[str] | None = None,
+    drop: tuple[str, str] | None = None,
+    add: list[tuple[str, str]] | None = None,
+    keep_page: bool = False,
+) -> str:
+    """A query string for ``request`` changed as given: any change returns to page 1."""
+    pairs = [
+        (name, value)
+        for name, value in to_params(request)
+        if name not in (remove or set()) and (name, value) != drop
+    ]
+    if not keep_page:
+        pairs = [(name, value) for name, value in pairs if name != "page"]
+    pairs += add or []
+    order = {name: i for i, name in enumerate(PARAM_ORDER)}
+    pairs.sort(key=lambda pair: order.get(pair[0], len(order)))
+    return querystring(pairs)

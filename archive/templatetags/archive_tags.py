@@ -1,0 +1,22 @@
+from urllib.parse import urlencode
+
+from django import template
+from django.urls import reverse
+
+from archive.models import title_slug
+
+register = template.Library()
+
+
+@register.simple_tag
+def document_url(pk: int, title: str, q: str = "") -> str:
+    """The document page of a hit, carrying the query so its words are marked there."""
+    url = reverse("archive:document", kwargs={"pk": pk, "slug": title_slug(title)})
+    return f"{url}?{urlencode({'q': q})}" if q else url
+
+
+@register.simple_tag
+def search_url(**params: str) -> str:
+    """A link to the search page with the given parameters (e.g. one person)."""
+    pairs = {k: v for k, v in params.items() if v not in (None, "")}
+    return reverse("archive:search") + (f"?{urlencode(pairs)}" if pairs else "")

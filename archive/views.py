@@ -1,0 +1,150 @@
+"""Views: the search page (full page or its htmx partial), a document page and the JSON API."""
+
+from __future__ import annotations
+
+import re
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import push_url
+
+from archive import presentation, search
+from archive.models import Document
+from archive.params import InvalidParameter, search_request, to_params
+from archive.search import SearchResponse
+
+SEARCH_TEMPLATE = "archive/search.html"
+NOT_HIDDEN = ("q", "sort", "page")  # fields the form shows itself, or that a new query resets
+
+
+def _wants_partial(request: HttpRequest) -> bool:
+    # htmx asks for the full page when it restores history it had not cached.
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+@require_GET
+@vary_on_headers("HX-Request", "HX-History-Restore-Request")
+def search_page(request: HttpRequest) -> HttpResponse:
+    """The search page; htmx requests get only the results partial."""
+    context: dict[str, object] = {"q": request.GET.get("q", "")}
+    status = 200
+    try:
+        response = search.search(search_request(request.GET))
+    except InvalidParameter as exc:
+        context["error"], status = str(exc), 400
+    except search.IndexUnavailable as exc:
+        context["error"], status = str(exc), 503
+    else:
+        context.update(
+            response=response,
+            # Filters ride along as hidden inputs, so a new query keeps them.
+            filter_params=[
+                pair for pair in to_params(response.request) if pair[0] not in NOT_HIDDEN
+            ],
+            panels=presentation.facet_panels(response),
+            chips=presentation.chips(response),
+            clear_url=presentation.clear_filters_url(response),
+            pages=presentation.pagination(response),
+            sort_options=presentation.sort_options(response),
+            first_page_url=presentation.page_url(response, 1),
+        )
+    if not _wants_partial(request):
+        return render(request, SEARCH_TEMPLATE, context, status=status)
+    partial = render(request, SEARCH_TEMPLATE + "#results", context, status=status)
+    if "response" in context:
+        # Show the clean URL (no empty fields from the form) in the address bar and history.
+        url = reverse("archive:search") + presentation.canonical_url(context["response"])
+        push_url(partial, url)
+    return partial
+
+
+@require_GET
+def document_detail(request: HttpRequest, pk: int, slug: str | None = None) -> HttpResponse:
+    """A document's full text; with ``?q=`` the query's words are marked and numbered."""
+    document = get_object_or_404(
+        Document.objects.select_related("publication").prefetch_related("persons"), pk=pk
+    )
+    if slug != document.slug:
+        url = document.get_absolute_url()
+        if request.GET:
+            url += "?" + request.GET.urlencode()
+        return redirect(url)
+
+    q = request.GET.get("q", "")
+    terms: dict[str, frozenset[str]] = {}
+    if q.strip():
+        try:
+            terms = search.query_terms(q)
+        except search.IndexUnavailable:
+            terms = {}  # the text is still worth showing, just without marks
+    hits = search.MarkFormatter(numbered=True)
+    paragraphs = split_paragraphs(document.body)
+    if paragraphs and paragraphs[0] == " ".join(document.title.split()):
+        paragraphs = paragraphs[1:]  # the headline is shown once, as the title
+    title_html = search.mark_all(document.title, terms.get("title", ()))
+    context = {
+        "document": document,
+        "q": q,
+        "title_html": title_html,
+        "title_has_hits": "<mark>" in title_html,
+        "paragraphs": [search.mark_all(p, terms.get("body", ()), hits) for p in paragraphs],
+        "hit_count": hits.count,
+        "persons": list(document.persons.all()),
+    }
+    return render(request, "archive/document.html", context)
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Paragraphs are separated by blank lines; text without any has one per line."""
+    blocks = re.split(r"\n\s*\n", text) if re.search(r"\n\s*\n", text) else text.splitlines()
+    return [p for p in (" ".join(block.split()) for block in blocks) if p]
+
+
+def _api_payload(request: HttpRequest, response: SearchResponse) -> dict[str, object]:
+    def result(hit: search.Hit) -> dict[str, object]:
+        url = Document(pk=hit.id, title=hit.title).get_absolute_url()
+        return {
+            "id": hit.id,
+            "title": hit.title,
+            "url": request.build_absolute_uri(url),
+            "published": hit.published.isoformat() if hit.published else None,
+            "date_inferred": hit.date_inferred,
+            "publication": hit.publication,
+            "persons": list(hit.persons),
+            "snippets": hit.snippets,
+            "score": hit.score,
+            "source_url": hit.source_url or None,
+        }
+
+    return {
+        "query": response.query_text,
+        "total": response.total,
+        "page": response.page,
+        "page_size": response.page_size,
+        "pages": response.pages,
+        "sort": response.sort,
+        "notices": list(response.notices),
+        "results": [result(hit) for hit in response.hits],
+        "facets": {
+            name: [
+                {"value": v.value, "label": v.label, "count": v.count, "selected": v.selected}
+                for v in facet.values
+            ]
+            for name, facet in response.facets.items()
+        },
+    }
+
+
+@require_GET
+def api_search(request: HttpRequest) -> JsonResponse:
+    """``GET /api/search``: the search page's parameters in, JSON out; 400 for bad parameters."""
+    try:
+        response = search.search(search_request(request.GET))
+    except InvalidParameter as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    except search.IndexUnavailable as exc:
+        return JsonResponse({"error": str(exc)}, status=503)
+    return JsonResponse(_api_payload(request, response), json_dumps_params={"ensure_ascii": False})
