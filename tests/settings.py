@@ -1,0 +1,16 @@
+"""Settings for the test suite: the project's settings with every path in a temporary directory.
+
+Each test also gets its own index directory (see ``conftest.py``); nothing touches ``var/``.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+os.environ["ARCHIVE_DATA_DIR"] = tempfile.mkdtemp(prefix="archive-tests-")
+
+from config.settings import *  # noqa: F403
+from config.settings import DATA_DIR
+
+DATABASES["default"]["NAME"] = Path(DATA_DIR) / "test.sqlite3"  # noqa: F405
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests

@@ -1,0 +1,116 @@
+"""One journey in a real browser (headless Chromium driven by Playwright): type a query, see
+highlighted results arrive without a page load, click a person facet, then go back."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("ARCHIVE_CHROMIUM", "/usr/bin/chromium")
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+    if os.environ.get("ARCHIVE_REQUIRE_BROWSER"):
+        raise RuntimeError(f"ARCHIVE_REQUIRE_BROWSER is set but Chromium is missing ({CHROMIUM})")
+    pytest.skip(
+        f"Chromium not found at {CHROMIUM} (apt-get install chromium); browser test skipped",
+        allow_module_level=True,
+    )
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run in a
+# thread with a running loop unless told it is safe (it is: the loop only drives the browser).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def page(live_server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        yield page
+        assert errors == [], f"JavaScript errors: {errors}"
+        context.close()
+        browser.close()
+
+
+def test_type_search_click_person_and_go_back(page, live_server, seeds):
+    from playwright.sync_api import expect
+
+    page.goto(live_server.url + "/")
+    expect(page.locator("#result-count")).to_contain_text("2 documents in the archive")
+    # Mark the loaded document: a full page load would lose this.
+    page.evaluate("window.__loadedOnce = true")
+
+    page.locator("#q").press_sequentially("Murree", delay=40)
+    mark = page.locator(".hit__snippet mark").first
+    expect(mark).to_have_text("Murree")
+    expect(page.locator("#result-count")).to_contain_text("1 result for “Murree”")
+    expect(page).to_have_url(live_server.url + "/?q=Murree")
+    assert page.evaluate("window.__loadedOnce") is True, "the results caused a full page load"
+    expect(page.locator("#live-status")).to_contain_text("1 result")
+
+    # Madhukar Gupta is in the person facet; clicking narrows and changes the URL.
+    gupta = page.locator(".facet__value", has_text="Madhukar Gupta")
+    expect(gupta).to_be_visible()
+    page.goto(live_server.url + "/?q=pakistan")
+    page.evaluate("window.__loadedOnce = true")
+    expect(page.locator("#result-count")).to_contain_text("2 results")
+    page.locator(".facet__value", has_text="Asif Ali Zardari").click()
+    expect(page.locator("#result-count")).to_contain_text("1 result for “pakistan”")
+    expect(page).to_have_url(live_server.url + "/?q=pakistan&person=Asif+Ali+Zardari")
+    expect(page.locator(".hit__title")).to_have_count(1)
+    expect(page.locator(".hit__title")).to_contain_text("Farhatullah Babar admits")
+    expect(page.locator(".chip", has_text="Asif Ali Zardari")).to_be_visible()
+    assert page.evaluate("window.__loadedOnce") is True
+
+    # Back restores the previous results and query.
+    page.go_back()
+    expect(page).to_have_url(live_server.url + "/?q=pakistan")
+    expect(page.locator("#result-count")).to_contain_text("2 results for “pakistan”")
+    expect(page.locator(".hit__title")).to_have_count(2)
+    expect(page.locator("#q")).to_have_value("pakistan")
+
+    # Typing keeps the person filter chosen before.
+    page.locator(".facet__value", has_text="Madhukar Gupta").click()
+    expect(page.locator("#result-count")).to_contain_text("1 result for “pakistan”")
+    page.locator("#q").fill("")
+    page.locator("#q").press_sequentially("delegation", delay=30)
+    expect(page.locator("#result-count")).to_contain_text("1 result for “delegation”")
+    expect(page).to_have_url(live_server.url + "/?q=delegation&person=Madhukar+Gupta")
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "search-desktop.png"), full_page=True)
+
+
+def test_follow_a_result_to_the_marked_full_text(page, live_server, seeds):
+    from playwright.sync_api import expect
+
+    page.goto(live_server.url + "/?q=Murree")
+    page.locator(".hit__title a").first.click()
+    expect(page.locator("h1.document__title")).to_contain_text("Inside Story!")
+    expect(page.locator(".document__body mark")).to_have_count(2)
+    page.locator("a[href='#hit-1']").click()
+    expect(page).to_have_url(page.url.split("#")[0] + "#hit-1")
+    page.set_viewport_size({"width": 390, "height": 844})
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "document-phone.png"), full_page=True)
+    page.goto(live_server.url + "/?q=pakistan")
+    page.screenshot(path=str(ARTIFACTS / "search-phone.png"), full_page=True)

@@ -1,0 +1,146 @@
+"""The index follows the database: fixtures, saves, deletes, renames, and the rebuild command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+
+from archive import search
+from archive.models import Document, Person, Publication
+
+
+def titles(**request) -> list[str]:
+    return [hit.title for hit in search.search(search.SearchRequest(**request)).hits]
+
+
+def test_loaddata_alone_makes_the_seeds_searchable_with_facets(seeds):
+    response = search.search(search.SearchRequest(q="Murree"))
+    assert response.total == 1
+    assert response.hits[0].title.startswith("Inside Story!")
+    people = {v.value: v.count for v in response.facets["person"].values}
+    assert people["Madhukar Gupta"] == 1
+    years = {v.value: v.count for v in response.facets["year"].values}
+    assert years == {"2025": 1}
+    publications = response.facets["publication"].values
+    assert [(v.value, v.label, v.count) for v in publications] == [("", "Unknown publication", 1)]
+
+
+def test_saving_a_document_indexes_it_after_commit(transactional_db):
+    with transaction.atomic():
+        Document.objects.create(title="Harbour report", body="The ferry reached Colaba.")
+        # Not yet committed: the index must not have it.
+        assert search.search(search.SearchRequest(q="Colaba")).total == 0
+    assert titles(q="Colaba") == ["Harbour report"]
+
+
+def test_a_rolled_back_document_never_reaches_the_index(transactional_db):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Document.objects.create(title="Ghost", body="A phantom zeppelin.")
+        raise RuntimeError("abort")
+    assert search.search(search.SearchRequest(q="zeppelin")).total == 0
+    assert not Document.objects.exists()
+
+
+def test_editing_a_document_replaces_its_index_entry(make_document):
+    document = make_document(title="Old headline", body="About tigers.")
+    document.title = "New headline"
+    document.body = "About leopards."
+    document.save()
+    assert titles(q="leopards") == ["New headline"]
+    assert titles(q="tigers") == []
+    assert search.search(search.SearchRequest()).total == 1
+
+
+def test_deleting_a_document_removes_it(make_document):
+    document = make_document(title="Short-lived", body="Ephemeral news.")
+    assert titles(q="ephemeral") == ["Short-lived"]
+    document.delete()
+    assert titles(q="ephemeral") == []
+
+
+def test_changing_persons_updates_the_person_facet(make_document):
+    document = make_document(title="Talks", body="Bilateral talks.", persons=("Madhukar Gupta",))
+    document.persons.add(Person.objects.create(name="M L Kumawat"))
+    facet = search.search(search.SearchRequest(q="talks")).facets["person"]
+    assert {v.value for v in facet.values} == {"Madhukar Gupta", "M L Kumawat"}
+    document.persons.clear()
+    facet = search.search(search.SearchRequest(q="talks")).facets["person"]
+    assert facet.values == []
+
+
+def test_renaming_a_person_updates_every_document_that_mentions_them(make_document):
+    make_document(title="One", body="First story.", persons=("Babur",))
+    make_document(title="Two", body="Second story.", persons=("Babur",))
+    person = Person.objects.get(name="Babur")
+    person.name = "Farhatullah Babar"
+    person.save()
+    assert titles(persons=("Farhatullah Babar",)) == ["Two", "One"]
+    assert titles(persons=("Babur",)) == []
+
+
+def test_deleting_a_person_removes_them_from_the_facet(make_document):
+    make_document(title="One", body="Story.", persons=("Someone Else", "Kept Person"))
+    Person.objects.get(name="Someone Else").delete()
+    facet = search.search(search.SearchRequest()).facets["person"]
+    assert [v.value for v in facet.values] == ["Kept Person"]
+
+
+def test_removing_a_document_from_a_person_reverse_side(make_document):
+    document = make_document(title="One", body="Story.", persons=("Reverse Side",))
+    Person.objects.get(name="Reverse Side").documents.remove(document)
+    assert search.search(search.SearchRequest()).facets["person"].values == []
+
+
+def test_renaming_and_deleting_a_publication(make_document):
+    make_document(title="Wire story", body="Markets fell.", publication="Reuters")
+    publication = Publication.objects.get(name="Reuters")
+    publication.name = "Reuters News"
+    publication.save()
+    assert titles(publications=("Reuters News",)) == ["Wire story"]
+    publication.delete()
+    assert Document.objects.get().publication is None
+    assert titles(publications=("",)) == ["Wire story"]
+
+
+def test_rebuild_index_restores_a_lost_index(make_document, index_dir):
+    make_document(title="Durable", body="Survives a rebuild.", published=dt.date(2001, 2, 3))
+    make_document(title="Also durable", body="Survives too.")
+    # Simulate an index that fell behind (e.g. after a bulk SQL update).
+    Document.objects.filter(title="Durable").update(title="Durable, renamed")
+    assert titles(q="rebuild") == ["Durable"]
+    out = io.StringIO()
+    call_command("rebuild_index", stdout=out, stderr=io.StringIO())
+    assert "Indexed 2 documents" in out.getvalue()
+    assert titles(q="rebuild") == ["Durable, renamed"]
+    assert search.search(search.SearchRequest()).total == 2
+
+
+def test_rebuild_if_needed_skips_an_index_in_step(seeds):
+    out = io.StringIO()
+    call_command("rebuild_index", if_needed=True, stdout=out, stderr=io.StringIO())
+    assert "up to date (2 documents)" in out.getvalue()
+
+
+def test_init_archive_loads_fixtures_once_and_keeps_edits(transactional_db, index_dir):
+    call_command("init_archive", stdout=io.StringIO(), stderr=io.StringIO())
+    assert Document.objects.count() == 2
+    edited = Document.objects.get(external_id="seed:002_ec692635d6c359ed")
+    edited.title = "Edited by an editor"
+    edited.save()
+    out = io.StringIO()
+    call_command("init_archive", stdout=out, stderr=io.StringIO())
+    assert "fixtures not reloaded" in out.getvalue()
+    assert Document.objects.count() == 2
+    assert Document.objects.get(pk=edited.pk).title == "Edited by an editor"
+    assert titles(q="editor") == ["Edited by an editor"]
+
+
+def test_loading_the_fixture_twice_creates_nothing_new(seeds):
+    call_command("loaddata", "fixtures/seed_articles.json", verbosity=0)
+    assert Document.objects.count() == 2
+    assert Person.objects.count() == 13
+    assert search.search(search.SearchRequest()).total == 2

@@ -1,0 +1,179 @@
+"""The search page, its htmx partial, and the document page, through Django's test client."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from archive.models import Document
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_search_page_shows_highlighted_results_and_facets(client, seeds):
+    response = client.get("/", {"q": "Murree"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "1 result for “Murree”" in html
+    assert "<mark>Murree</mark>" in html
+    assert "Madhukar Gupta" in html
+    assert "Unknown publication" in html
+    assert "<!doctype html>" in html  # a full page
+
+
+def test_htmx_requests_get_the_results_partial_only(client, seeds):
+    response = client.get("/", {"q": "Murree"}, **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<!doctype html>" not in html
+    assert '<input id="q"' not in html  # the search box is not replaced while typing
+    assert "<mark>Murree</mark>" in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_htmx_history_restore_gets_the_full_page(client, seeds):
+    response = client.get("/", {"q": "Murree"}, HTTP_HX_HISTORY_RESTORE_REQUEST="true", **HTMX)
+    assert "<!doctype html>" in response.content.decode()
+
+
+def test_the_partial_is_the_same_markup_as_in_the_full_page(client, seeds):
+    full = client.get("/", {"q": "pakistan", "person": "Asif Ali Zardari"}).content.decode()
+    partial = client.get("/", {"q": "pakistan", "person": "Asif Ali Zardari"}, **HTMX)
+    assert partial.content.decode().strip() in full
+
+
+def test_facet_links_toggle_one_value_and_keep_the_rest(client, seeds):
+    html = client.get("/", {"q": "pakistan", "person": "Madhukar Gupta"}).content.decode()
+    # Selecting another person keeps the query and the first person.
+    assert 'href="/?q=pakistan&amp;person=Madhukar+Gupta&amp;person=Naveen+Verma"' in html
+    # The chip removes only that person.
+    assert re.search(r'class="chip" href="/\?q=pakistan"', html)
+    # Filters travel with the form as hidden inputs, so typing keeps them.
+    assert '<input type="hidden" name="person" value="Madhukar Gupta">' in html
+
+
+def test_clicking_a_person_narrows_the_results(client, seeds):
+    html = client.get("/", {"person": "Asif Ali Zardari"}).content.decode()
+    assert "1 document in the archive" in html
+    assert "Farhatullah Babar admits" in html
+    assert "Inside Story!" not in html
+
+
+def test_browse_mode_lists_all_documents_newest_first(client, seeds):
+    html = client.get("/").content.decode()
+    assert "2 documents in the archive" in html
+    assert html.index("Farhatullah Babar admits") < html.index("Inside Story!")
+
+
+@pytest.mark.parametrize(
+    "q", ['"unbalanced', "AND", ")(", "x" * 5000, "a\x00b\x07c", "title:", "*:*", "[ TO ]"]
+)
+def test_malformed_queries_give_a_normal_page(client, seeds, q):
+    response = client.get("/", {"q": q})
+    assert response.status_code == 200
+    assert 'id="result-count"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"page": "0"},
+        {"page": "abc"},
+        {"page_size": "1000"},
+        {"sort": "random"},
+        {"year": "twenty"},
+        {"month": "2025-13"},
+        {"date_from": "2025-02-30"},
+        {"date_from": "2025-02-01", "date_to": "2025-01-01"},
+    ],
+)
+def test_bad_parameters_give_400_with_a_message(client, seeds, params):
+    response = client.get("/", params)
+    assert response.status_code == 400
+    assert 'role="alert"' in response.content.decode()
+
+
+def test_pagination_links(client, make_document):
+    for i in range(25):
+        make_document(title=f"Item {i}", body="common word")
+    html = client.get("/", {"q": "common"}).content.decode()
+    assert "25 results" in html
+    assert 'href="/?q=common&amp;page=3"' in html
+    page3 = client.get("/", {"q": "common", "page": "3"}).content.decode()
+    assert page3.count('class="hit"') == 5
+    past = client.get("/", {"q": "common", "page": "9"})
+    assert past.status_code == 200
+    assert "Go to the first page" in past.content.decode()
+
+
+def test_missing_index_gives_503_naming_the_repair_command(client, seeds, settings, tmp_path):
+    settings.ARCHIVE_INDEX_DIR = tmp_path / "gone"
+    response = client.get("/", {"q": "Murree"})
+    assert response.status_code == 503
+    assert "manage.py rebuild_index" in response.content.decode()
+
+
+def test_works_without_javascript_as_a_plain_get_form(client, seeds):
+    html = client.get("/").content.decode()
+    assert re.search(r'<form id="search-form"[^>]*action="/"[^>]*method="get"', html)
+    assert '<button type="submit" class="button">Search</button>' in html
+    # Every htmx link also has a real href.
+    for match in re.finditer(r"<a [^>]*hx-get=\"([^\"]+)\"[^>]*>", html):
+        assert f'href="{match.group(1)}"' in match.group(0)
+
+
+def test_htmx_is_served_by_django_htmx_not_a_cdn(client, seeds):
+    html = client.get("/").content.decode()
+    assert re.search(r'<script src="/static/django_htmx/htmx-2[^"]*\.js"', html)
+    assert "unpkg" not in html and "jsdelivr" not in html
+
+
+def test_document_page_marks_the_query_and_offers_a_jump(client, seeds):
+    document = Document.objects.get(external_id="seed:000_be9e6538dc8b1c7a")
+    response = client.get(document.get_absolute_url(), {"q": "Murree"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<mark id="hit-1">Murree</mark>' in html
+    assert '<mark id="hit-2">Murree</mark>' in html
+    assert 'href="#hit-1"' in html
+    assert "2 matches for “Murree”" in html
+    assert "Unknown publication" in html
+    assert "10 April 2025" in html and "inferred" in html
+    assert 'href="/?person=Madhukar+Gupta"' in html
+
+
+def test_document_page_without_query_and_short_url_redirect(client, seeds):
+    document = Document.objects.get(external_id="seed:002_ec692635d6c359ed")
+    short = client.get(reverse("archive:document-short", args=[document.pk]), {"q": "Babur"})
+    assert short.status_code == 302
+    assert short["Location"] == document.get_absolute_url() + "?q=Babur"
+    html = client.get(document.get_absolute_url()).content.decode()
+    assert "<mark" not in html
+    assert "5 November 2025" in html
+    assert client.get("/documents/999999/").status_code == 404
+
+
+def test_document_page_escapes_hostile_text(client, make_document):
+    document = make_document(
+        title="<img src=x onerror=alert(1)>", body="<script>alert(2)</script> embassy"
+    )
+    html = client.get(document.get_absolute_url(), {"q": "embassy alert"}).content.decode()
+    assert "<script>alert" not in html
+    assert "<img src=x" not in html
+    assert "&lt;script&gt;<mark" in html
+
+
+def test_search_results_escape_hostile_titles_and_person_names(client, make_document):
+    make_document(
+        title='<script>alert("t")</script>',
+        body="embassy",
+        persons=('<b onmouseover="alert(1)">Evil</b>',),
+        publication="<i>Pub</i>",
+    )
+    html = client.get("/", {"q": "embassy"}).content.decode()
+    assert "<script>alert" not in html
+    assert "<b onmouseover" not in html
+    assert "<i>Pub</i>" not in html
+    assert "&lt;i&gt;Pub&lt;/i&gt;" in html
