@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.admin import widgets
 from django.db import models
 from django.db.models import Count
 from django.utils.html import format_html
@@ -6,10 +7,26 @@ from django.utils.html import format_html
 from archive.models import Document, Person, PersonAlias, Publication
 
 
+class HasDocumentsFilter(admin.SimpleListFilter):
+    title = "documents"
+    parameter_name = "has_documents"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "With documents"), ("no", "Without documents")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(documents__isnull=False).distinct()
+        if self.value() == "no":
+            return queryset.filter(documents__isnull=True)
+        return queryset
+
+
 @admin.register(Publication)
 class PublicationAdmin(admin.ModelAdmin):
     list_display = ["name", "document_count"]
     search_fields = ["name"]
+    list_filter = [HasDocumentsFilter]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(num_documents=Count("documents"))
@@ -43,7 +60,7 @@ class HasAliasesFilter(admin.SimpleListFilter):
 class PersonAdmin(admin.ModelAdmin):
     list_display = ["name", "alias_list", "document_count"]
     search_fields = ["name", "aliases__name"]
-    list_filter = [HasAliasesFilter]
+    list_filter = [HasAliasesFilter, HasDocumentsFilter]
     inlines = [PersonAliasInline]
 
     def get_queryset(self, request):
@@ -79,6 +96,14 @@ class DocumentAdmin(admin.ModelAdmin):
         ("Source", {"fields": ["source_url", "external_id"]}),
         ("Record", {"fields": ["created", "updated", "view_on_site_link"]}),
     ]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # Room to read and correct a headline and an article.
+        if db_field.name == "title":
+            kwargs["widget"] = widgets.AdminTextInputWidget(attrs={"size": 100})
+        elif db_field.name == "body":
+            kwargs["widget"] = widgets.AdminTextareaWidget(attrs={"rows": 24})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     @admin.display(description="publication", ordering="publication__name")
     def publication_name(self, obj: Document) -> str:

@@ -38,6 +38,10 @@ def search_page(request: HttpRequest) -> HttpResponse:
     except search.IndexUnavailable as exc:
         context["error"], status = str(exc), 503
     else:
+        canonical = reverse("archive:search") + presentation.canonical_url(response)
+        if not request.htmx and request.get_full_path() != canonical:
+            # A plain form submission carries empty fields (sort=): show the clean, shareable URL.
+            return redirect(canonical)
         context.update(
             response=response,
             # Filters ride along as hidden inputs, so a new query keeps them.

@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from archive import search
-from archive.models import Document, Person
+from archive.models import Document, Person, Publication
 
 
 @pytest.fixture
@@ -90,3 +90,20 @@ def test_admin_person_rename_reaches_the_index(staff_client, seeds):
     facet = search.search(search.SearchRequest()).facets["person"]
     assert "Farhatullah Babar (spokesperson)" in {v.value for v in facet.values}
     assert "Farhatullah Babar" not in {v.value for v in facet.values}
+
+
+@pytest.mark.parametrize(
+    ("model", "params", "present", "absent"),
+    [
+        ("person", {"has_aliases": "yes"}, "Farhatullah Babar", "Madhukar Gupta"),
+        ("person", {"has_aliases": "no"}, "Madhukar Gupta", "Farhatullah Babar"),
+        ("publication", {"has_documents": "no"}, "Idle Gazette", "Busy Times"),
+        ("publication", {"has_documents": "yes"}, "Busy Times", "Idle Gazette"),
+    ],
+)
+def test_admin_list_filters(staff_client, seeds, make_document, model, params, present, absent):
+    make_document(title="Busy", body="Text.", publication="Busy Times")
+    Publication.objects.create(name="Idle Gazette")
+    html = staff_client.get(reverse(f"admin:archive_{model}_changelist"), params).content.decode()
+    assert present in html
+    assert absent not in html

@@ -114,3 +114,26 @@ def test_follow_a_result_to_the_marked_full_text(page, live_server, seeds):
     page.screenshot(path=str(ARTIFACTS / "document-phone.png"), full_page=True)
     page.goto(live_server.url + "/?q=pakistan")
     page.screenshot(path=str(ARTIFACTS / "search-phone.png"), full_page=True)
+
+
+def test_the_page_works_without_javascript(live_server, seeds):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        context = browser.new_context(java_script_enabled=False)
+        page = context.new_page()
+        page.goto(live_server.url + "/")
+        page.fill("#q", "pakistan")
+        page.click("button[type=submit]")
+        expect(page).to_have_url(live_server.url + "/?q=pakistan")
+        expect(page.locator("#result-count")).to_contain_text("2 results for “pakistan”")
+        page.locator(".facet__value", has_text="Asif Ali Zardari").click()
+        expect(page.locator("#result-count")).to_contain_text("1 result for “pakistan”")
+        # A new query from the form keeps the chosen person (hidden inputs).
+        page.fill("#q", "Babur")
+        page.click("button[type=submit]")
+        expect(page).to_have_url(live_server.url + "/?q=Babur&person=Asif+Ali+Zardari")
+        expect(page.locator(".hit__title")).to_have_count(1)
+        context.close()
+        browser.close()

@@ -177,3 +177,19 @@ def test_search_results_escape_hostile_titles_and_person_names(client, make_docu
     assert "<b onmouseover" not in html
     assert "<i>Pub</i>" not in html
     assert "&lt;i&gt;Pub&lt;/i&gt;" in html
+
+
+@pytest.mark.parametrize(
+    ("query", "canonical"),
+    [
+        ("q=pakistan&sort=&page=1", "/?q=pakistan"),
+        ("person=Madhukar+Gupta&q=pakistan", "/?q=pakistan&person=Madhukar+Gupta"),
+        ("q=%E2%80%99quoted%27+%2A&year=&month=", "/?q=%E2%80%99quoted%27+%2A"),
+    ],
+)
+def test_plain_form_submissions_redirect_once_to_the_clean_url(client, seeds, query, canonical):
+    response = client.get("/?" + query)
+    assert response.status_code == 302
+    assert response["Location"] == canonical
+    final = client.get(canonical)
+    assert final.status_code == 200  # no second redirect
