@@ -144,3 +144,26 @@ def test_loading_the_fixture_twice_creates_nothing_new(seeds):
     assert Document.objects.count() == 2
     assert Person.objects.count() == 13
     assert search.search(search.SearchRequest()).total == 2
+
+
+def test_a_deleted_and_rebuilt_index_is_served_fresh(make_document, index_dir):
+    """A searcher opened before the index directory was deleted must not keep serving (or crash on)
+    the vanished segments once the index is rebuilt, even at the same generation number."""
+    import shutil
+
+    from archive.search.index import get_searcher
+
+    document = make_document(title="Before", body="Harbour pilots.", publication="Old Gazette")
+    first = search.search(search.SearchRequest(q="harbour"))
+    assert [hit.title for hit in first.hits] == ["Before"]
+    generation = get_searcher().reader().generation()
+    shutil.rmtree(index_dir)
+    # A queryset update sends no signals: only the rebuild brings the change to the index.
+    Document.objects.filter(pk=document.pk).update(
+        title="After", publication=Publication.objects.create(name="New Herald")
+    )
+    call_command("rebuild_index", stdout=io.StringIO(), stderr=io.StringIO())
+    after = search.search(search.SearchRequest(q="harbour"))
+    assert get_searcher().reader().generation() == generation
+    assert [hit.title for hit in after.hits] == ["After"]
+    assert [value.value for value in after.facets["publication"].values] == ["New Herald"]

@@ -84,7 +84,7 @@ class FacetTables:
 VALUE_FIELDS = ("person", "publication")
 
 _segment_cache: dict[str, _SegmentColumns] = {}
-_tables_cache: dict[tuple[str, int], FacetTables] = {}
+_tables_cache: dict[tuple, FacetTables] = {}
 _cache_lock = threading.Lock()
 
 
@@ -125,7 +125,17 @@ def _segment_columns(segreader) -> _SegmentColumns:
 def tables_for(searcher, cache_key: str) -> FacetTables:
     """The facet tables of the searcher's index generation, built at most once per generation."""
     reader = searcher.reader()
-    key = (cache_key, reader.generation())
+    # Segment ids are random names, so they also tell apart an index deleted and rebuilt up to the
+    # same generation number; deletion counts change when a commit only deletes documents.
+    key = (
+        cache_key,
+        reader.generation(),
+        tuple(
+            (segment.segment_id(), segment.deleted_count())
+            for segment in (leaf.segment() for leaf, _ in reader.leaf_readers())
+            if segment is not None
+        ),
+    )
     tables = _tables_cache.get(key)
     if tables is not None:
         return tables

@@ -7,6 +7,8 @@ changed setting) get their own index without restarting anything.
 from __future__ import annotations
 
 import logging
+import os
+import re
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -117,39 +119,59 @@ def indexed_count() -> int:
 
 
 class _SearcherCache(threading.local):
-    """Whoosh searchers are not safe to share between threads: one per thread, refreshed."""
+    """Whoosh searchers are not safe to share between threads: one per thread, reused."""
 
-    path: str | None = None
+    signature: tuple | None = None
     searcher: Searcher | None = None
 
 
 _local = _SearcherCache()
 
 
+def _toc_signature(path: Path) -> tuple | None:
+    """Identifies the newest committed table of contents of the index in ``path``.
+
+    Whoosh's own ``Searcher.refresh`` compares generation numbers only, so an index that was deleted
+    and rebuilt up to the same generation would keep being served from the old, vanished segments.
+    The TOC file's inode and modification time change with every commit and every re-creation.
+    """
+    try:
+        tocs = [entry for entry in os.scandir(path) if _TOC_NAME.fullmatch(entry.name)]
+    except OSError:
+        return None
+    if not tocs:
+        return None
+    newest = max(tocs, key=lambda entry: int(_TOC_NAME.fullmatch(entry.name).group(1)))
+    try:
+        stat = newest.stat()
+    except OSError:
+        return None
+    return (str(path), newest.name, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+_TOC_NAME = re.compile(r"_MAIN_(\d+)\.toc")
+
+
 def get_searcher() -> Searcher:
     """A searcher on the latest committed generation of the index, reused between requests."""
-    path = str(index_dir())
-    searcher = _local.searcher
-    if searcher is not None and _local.path == path:
-        try:
-            searcher = searcher.refresh()
-        except Exception:  # the index was replaced or damaged: open it afresh below
-            _close_quietly(searcher)
-            searcher = None
-    else:
-        if searcher is not None:
-            _close_quietly(searcher)
-        searcher = None
-    if searcher is None:
-        try:
-            searcher = _open_index().searcher()
-        except IndexUnavailable:
-            raise
-        except Exception as exc:
-            raise IndexUnavailable(
-                f"The search index cannot be read ({exc}). Rebuild it with `{REPAIR_COMMAND}`."
-            ) from exc
-    _local.path, _local.searcher = path, searcher
+    path = index_dir()
+    signature = _toc_signature(path)
+    if _local.searcher is not None and signature is not None and signature == _local.signature:
+        return _local.searcher
+    if _local.searcher is not None:
+        _close_quietly(_local.searcher)
+        _local.searcher = _local.signature = None
+    try:
+        searcher = _open_index().searcher()
+    except IndexUnavailable:
+        raise
+    except Exception as exc:
+        raise IndexUnavailable(
+            f"The search index cannot be read ({exc}). Rebuild it with `{REPAIR_COMMAND}`."
+        ) from exc
+    # The signature was read before opening: if a commit slipped in between, the next request sees
+    # a newer signature and reopens, which is harmless; the other order could serve stale results.
+    _local.signature, _local.searcher = signature, searcher
     return searcher
 
 
