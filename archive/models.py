@@ -6,6 +6,7 @@ and kept in step by ``archive/indexing.py``.
 
 from __future__ import annotations
 
+from django.core.validators import URLValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -100,6 +101,12 @@ class DocumentManager(models.Manager):
         return self.get(external_id=external_id)
 
 
+def is_web_url(url: str) -> bool:
+    """Only http(s) addresses become links: a ``javascript:`` URL can arrive through a fixture or a
+    database edit, which skip form validation."""
+    return url.strip().lower().startswith(("http://", "https://"))
+
+
 class Document(models.Model):
     title = models.CharField(max_length=500)
     body = models.TextField(help_text="The article text, without page chrome.")
@@ -116,7 +123,9 @@ class Document(models.Model):
         related_name="documents",
     )
     persons = models.ManyToManyField(Person, blank=True, related_name="documents")
-    source_url = models.URLField("source URL", max_length=1000, blank=True)
+    source_url = models.URLField(
+        "source URL", max_length=1000, blank=True, validators=[URLValidator(["http", "https"])]
+    )
     external_id = models.CharField(
         "external ID",
         max_length=200,
@@ -148,6 +157,11 @@ class Document(models.Model):
 
     def natural_key(self) -> tuple[str | None]:
         return (self.external_id,)
+
+    @property
+    def source_link(self) -> str:
+        """The source URL when it is safe to link to, else ""."""
+        return self.source_url if is_web_url(self.source_url) else ""
 
     @property
     def slug(self) -> str:

@@ -12,7 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
 from archive import presentation, search
-from archive.models import Document
+from archive.models import Document, is_web_url
 from archive.params import InvalidParameter, search_request, to_params
 from archive.search import SearchResponse
 
@@ -120,7 +120,7 @@ def _api_payload(request: HttpRequest, response: SearchResponse) -> dict[str, ob
             "persons": list(hit.persons),
             "snippets": hit.snippets,
             "score": hit.score,
-            "source_url": hit.source_url or None,
+            "source_url": hit.source_url if is_web_url(hit.source_url) else None,
         }
 
     return {

@@ -165,6 +165,30 @@ def test_document_page_escapes_hostile_text(client, make_document):
     assert "&lt;script&gt;<mark" in html
 
 
+def test_only_web_source_urls_become_links(client, make_document):
+    """A fixture or a raw SQL edit can bypass form validation; the page must still not link it."""
+    hostile = make_document(title="Hostile", body="embassy", source_url="javascript:alert(1)")
+    fine = make_document(title="Fine", body="embassy", source_url="https://example.org/a")
+    hostile_html = client.get(hostile.get_absolute_url()).content.decode()
+    assert 'href="javascript:' not in hostile_html
+    assert "javascript:alert(1)" in hostile_html  # shown as text, so an editor can fix it
+    assert 'href="https://example.org/a"' in client.get(fine.get_absolute_url()).content.decode()
+    api = client.get("/api/search", {"q": "embassy"}).json()
+    assert {r["title"]: r["source_url"] for r in api["results"]} == {
+        "Hostile": None,
+        "Fine": "https://example.org/a",
+    }
+
+
+def test_the_admin_form_rejects_non_web_source_urls(db):
+    from django.core.exceptions import ValidationError
+
+    document = Document(title="T", body="B", source_url="ftp://example.org/file")
+    with pytest.raises(ValidationError) as error:
+        document.full_clean()
+    assert "source_url" in error.value.message_dict
+
+
 def test_search_results_escape_hostile_titles_and_person_names(client, make_document):
     make_document(
         title='<script>alert("t")</script>',
