@@ -167,6 +167,18 @@ def sort_options(response: Response) -> list[SortOption]:
     return [SortOption(value, label, value == chosen) for value, label in options]
 
 
+TITLE_DASH = "\N{EN DASH}"
+
+
+def page_title(response: Response | None, site_name: str) -> str:
+    """The tab title: the query first, so tabs and history entries can be told apart."""
+    if response is not None and response.query_text:
+        query = response.query_text
+        query = query if len(query) <= 60 else query[:59] + "…"
+        return f"{query} {TITLE_DASH} Search {TITLE_DASH} {site_name}"
+    return f"Search {TITLE_DASH} {site_name}"
+
+
 def canonical_url(response: Response) -> str:
     """The page's own URL without empty or default parameters: what the address bar shows."""
     return with_pairs(response.request, keep_page=True)

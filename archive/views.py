@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
@@ -55,9 +57,16 @@ def search_page(request: HttpRequest) -> HttpResponse:
             sort_options=presentation.sort_options(response),
             first_page_url=presentation.page_url(response, 1),
         )
+    context["page_title"] = presentation.page_title(
+        context.get("response"), settings.ARCHIVE_SITE_NAME
+    )
     if not _wants_partial(request):
         return render(request, SEARCH_TEMPLATE, context, status=status)
     partial = render(request, SEARCH_TEMPLATE + "#results", context, status=status)
+    # htmx takes a <title> at the top level of a partial response as the new tab title.
+    partial.content = format_html("<title>{}</title>\n", context["page_title"]).encode() + (
+        partial.content
+    )
     if "response" in context:
         # Show the clean URL (no empty fields from the form) in the address bar and history.
         url = reverse("archive:search") + presentation.canonical_url(context["response"])

@@ -64,33 +64,45 @@ def test_type_search_click_person_and_go_back(page, live_server, seeds):
     expect(mark).to_have_text("Murree")
     expect(page.locator("#result-count")).to_contain_text("1 result for “Murree”")
     expect(page).to_have_url(live_server.url + "/?q=Murree")
-    assert page.evaluate("window.__loadedOnce") is True, "the results caused a full page load"
+    expect(page).to_have_title("Murree – Search – News Archive")
     expect(page.locator("#live-status")).to_contain_text("1 result")
+    # Madhukar Gupta is in the person facet.
+    expect(page.locator(".facet__value", has_text="Madhukar Gupta")).to_be_visible()
 
-    # Madhukar Gupta is in the person facet; clicking narrows and changes the URL.
-    gupta = page.locator(".facet__value", has_text="Madhukar Gupta")
-    expect(gupta).to_be_visible()
-    page.goto(live_server.url + "/?q=pakistan")
-    page.evaluate("window.__loadedOnce = true")
-    expect(page.locator("#result-count")).to_contain_text("2 results")
+    # A new query, then a click on a person narrows the results, all without a page load.
+    page.locator("#q").fill("")
+    page.locator("#q").press_sequentially("pakistan", delay=30)
+    expect(page.locator("#result-count")).to_contain_text("2 results for “pakistan”")
+    expect(page).to_have_url(live_server.url + "/?q=pakistan")
     page.locator(".facet__value", has_text="Asif Ali Zardari").click()
     expect(page.locator("#result-count")).to_contain_text("1 result for “pakistan”")
     expect(page).to_have_url(live_server.url + "/?q=pakistan&person=Asif+Ali+Zardari")
     expect(page.locator(".hit__title")).to_have_count(1)
     expect(page.locator(".hit__title")).to_contain_text("Farhatullah Babar admits")
     expect(page.locator(".chip", has_text="Asif Ali Zardari")).to_be_visible()
-    assert page.evaluate("window.__loadedOnce") is True
+    assert page.evaluate("window.__loadedOnce") is True, "an update caused a full page load"
 
-    # Back restores the previous results and query.
+    # Back restores the previous results, query and sort; forward and back again too.
     page.go_back()
     expect(page).to_have_url(live_server.url + "/?q=pakistan")
     expect(page.locator("#result-count")).to_contain_text("2 results for “pakistan”")
     expect(page.locator(".hit__title")).to_have_count(2)
     expect(page.locator("#q")).to_have_value("pakistan")
+    page.locator('select[name="sort"]').select_option("oldest")
+    expect(page).to_have_url(live_server.url + "/?q=pakistan&sort=oldest")
+    expect(page.locator(".hit__title").first).to_contain_text("Inside Story!")
+    page.go_back()
+    expect(page).to_have_url(live_server.url + "/?q=pakistan")
+    expect(page.locator('select[name="sort"]')).to_have_value("")
+    page.go_back()
+    expect(page).to_have_url(live_server.url + "/?q=Murree")
+    expect(page.locator("#q")).to_have_value("Murree")
+    expect(page.locator("#result-count")).to_contain_text("1 result for “Murree”")
+    assert page.evaluate("window.__loadedOnce") is True, "going back caused a full page load"
 
     # Typing keeps the person filter chosen before.
     page.locator(".facet__value", has_text="Madhukar Gupta").click()
-    expect(page.locator("#result-count")).to_contain_text("1 result for “pakistan”")
+    expect(page.locator("#result-count")).to_contain_text("1 result for “Murree”")
     page.locator("#q").fill("")
     page.locator("#q").press_sequentially("delegation", delay=30)
     expect(page.locator("#result-count")).to_contain_text("1 result for “delegation”")
@@ -98,6 +110,16 @@ def test_type_search_click_person_and_go_back(page, live_server, seeds):
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "search-desktop.png"), full_page=True)
+
+
+def test_an_invalid_parameter_shows_its_message_in_place(page, live_server, seeds):
+    """htmx does not swap 4xx responses by default; the page configures it to, so a bad parameter
+    gives a readable message instead of a page that silently stops updating."""
+    from playwright.sync_api import expect
+
+    page.goto(live_server.url + "/?q=pakistan")
+    page.evaluate("htmx.ajax('GET', '/?q=pakistan&page=zero', '#search-results')")
+    expect(page.locator("#search-results .alert--error")).to_contain_text("page")
 
 
 def test_follow_a_result_to_the_marked_full_text(page, live_server, seeds):

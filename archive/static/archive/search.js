@@ -26,12 +26,19 @@
     }
   });
 
-  // After history navigation, make the search box match the URL that is now shown.
+  // After history navigation, make the search box and the sort menu match the URL now shown: the
+  // snapshot was taken after the user had already typed or chosen the next state.
   document.addEventListener("htmx:historyRestore", function () {
+    var params = new URLSearchParams(window.location.search);
     var box = document.getElementById("q");
     if (box) {
-      box.value = new URLSearchParams(window.location.search).get("q") || "";
+      box.value = params.get("q") || "";
     }
+    document.querySelectorAll('select[name="sort"]').forEach(function (select) {
+      var wanted = params.get("sort") || "";
+      var known = Array.prototype.some.call(select.options, function (o) { return o.value === wanted; });
+      select.value = known ? wanted : "";
+    });
   });
 
   // Document page: step through the marked matches with the Previous / Next buttons.
