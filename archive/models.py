@@ -47,12 +47,24 @@ class Publication(models.Model):
         return (self.name,)
 
 
+class PersonManager(NamedManager):
+    def canonical_names(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        """Each name as the facet shows it: an alias ("Babur") becomes its person's name."""
+        known = set(self.filter(name__in=names).values_list("name", flat=True))
+        aliases = dict(
+            PersonAlias.objects.filter(name__in=[n for n in names if n not in known]).values_list(
+                "name", "person__name"
+            )
+        )
+        return tuple(dict.fromkeys(aliases.get(name, name) for name in names))
+
+
 class Person(models.Model):
     name = models.CharField(
         max_length=200, unique=True, help_text="The fullest form of the name, as shown in facets."
     )
 
-    objects = NamedManager()
+    objects = PersonManager()
 
     class Meta:
         ordering = ["name"]

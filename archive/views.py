@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -14,12 +15,18 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
 from archive import presentation, search
-from archive.models import Document, is_web_url
+from archive.models import Document, Person, is_web_url
 from archive.params import InvalidParameter, search_request, to_params
 from archive.search import SearchResponse
 
 SEARCH_TEMPLATE = "archive/search.html"
 NOT_HIDDEN = ("q", "sort", "page")  # fields the form shows itself, or that a new query resets
+
+
+def _search_request(request: HttpRequest) -> search.SearchRequest:
+    parsed = search_request(request.GET)
+    # A person filter may name an alias (an old link, a hand-typed URL): filter by the person.
+    return replace(parsed, persons=Person.objects.canonical_names(parsed.persons))
 
 
 def _wants_partial(request: HttpRequest) -> bool:
@@ -34,7 +41,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {"q": request.GET.get("q", "")}
     status = 200
     try:
-        response = search.search(search_request(request.GET))
+        response = search.search(_search_request(request))
     except InvalidParameter as exc:
         context["error"], status = str(exc), 400
     except search.IndexUnavailable as exc:
@@ -155,7 +162,7 @@ def _api_payload(request: HttpRequest, response: SearchResponse) -> dict[str, ob
 def api_search(request: HttpRequest) -> JsonResponse:
     """``GET /api/search``: the search page's parameters in, JSON out; 400 for bad parameters."""
     try:
-        response = search.search(search_request(request.GET))
+        response = search.search(_search_request(request))
     except InvalidParameter as exc:
         return JsonResponse({"error": str(exc)}, status=400)
     except search.IndexUnavailable as exc:

@@ -221,3 +221,11 @@ def test_plain_form_submissions_redirect_once_to_the_clean_url(client, seeds, qu
     assert response["Location"] == canonical
     final = client.get(canonical)
     assert final.status_code == 200  # no second redirect
+
+
+def test_a_person_filter_by_alias_filters_by_the_person(client, seeds):
+    response = client.get("/", {"person": "Babur"})
+    assert response.status_code == 302
+    assert response["Location"] == "/?person=Farhatullah+Babar"
+    api = client.get("/api/search", {"person": "Babur"}).json()
+    assert [r["persons"].count("Farhatullah Babar") for r in api["results"]] == [1]
