@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
@@ -90,6 +91,31 @@ def _flush() -> None:
             sorted(ids)[:20],
             search.REPAIR_COMMAND,
         )
+
+
+@contextmanager
+def atomic_with_index() -> Iterator[None]:
+    """A transaction whose documents are written to the index before it commits.
+
+    Used by ingest, where "saved but not searchable" is not acceptable: if the index write fails,
+    the transaction rolls back and nothing was saved. If instead the database commit fails after
+    the index write, the index is put back to the committed state.
+    """
+    written: list[int] = []
+    try:
+        with transaction.atomic():
+            yield
+            ids = getattr(_pending, "ids", None) or set()
+            _pending.ids = set()
+            reindex(ids)  # reads this connection's uncommitted rows
+            written = sorted(ids)
+    except BaseException:
+        if written:
+            try:
+                reindex(written)
+            except Exception:
+                logger.exception("Could not restore the index; run `%s`.", search.REPAIR_COMMAND)
+        raise
 
 
 # --- Signal handlers -------------------------------------------------------------------------

@@ -6,8 +6,13 @@ and kept in step by ``archive/indexing.py``.
 
 from __future__ import annotations
 
+import hashlib
+import unicodedata
+
 from django.core.validators import URLValidator
 from django.db import models
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -16,6 +21,13 @@ from django.utils.text import slugify
 def normalise_name(value: str) -> str:
     """Collapse runs of whitespace so one person or publication has one spelling."""
     return " ".join(value.split())
+
+
+def content_hash(text: str) -> str:
+    """A fingerprint of a text that ignores case, Unicode form and whitespace, so the same article
+    saved twice (a re-import, a copy with different line breaks) is recognised as a duplicate."""
+    normalised = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 
 def title_slug(title: str) -> str:
@@ -138,6 +150,13 @@ class Document(models.Model):
     source_url = models.URLField(
         "source URL", max_length=1000, blank=True, validators=[URLValidator(["http", "https"])]
     )
+    content_hash = models.CharField(
+        max_length=64,
+        editable=False,
+        db_index=True,
+        default="",
+        help_text="Fingerprint of the normalised body; recognises the same text imported twice.",
+    )
     external_id = models.CharField(
         "external ID",
         max_length=200,
@@ -178,3 +197,41 @@ class Document(models.Model):
     @property
     def slug(self) -> str:
         return title_slug(self.title)
+
+
+@receiver(pre_save, sender=Document, dispatch_uid="archive.models.fingerprint")
+def _fingerprint(sender, instance: Document, **kwargs) -> None:
+    # A signal rather than save(): fixtures are saved "raw", which skips save() but not signals.
+    instance.content_hash = content_hash(instance.body)
+
+
+def merge_persons(keep: Person, others: list[Person]) -> int:
+    """Fold ``others`` into ``keep``: their names and aliases become aliases of ``keep``, their
+    documents mention ``keep`` instead, and they are deleted. Returns the documents re-linked.
+
+    The signal handlers in ``archive.indexing`` reindex every affected document on commit.
+    """
+    from django.db import transaction
+
+    relinked: set[int] = set()
+    with transaction.atomic():
+        for other in others:
+            if other.pk == keep.pk:
+                continue
+            for alias in list(other.aliases.all()):
+                if alias.name.casefold() == keep.name.casefold():
+                    alias.delete()
+                else:
+                    alias.person = keep
+                    alias.save()
+            document_ids = list(other.documents.values_list("pk", flat=True))
+            keep.documents.add(*document_ids)
+            relinked.update(document_ids)
+            name = other.name
+            other.delete()
+            if (
+                name.casefold() != keep.name.casefold()
+                and not PersonAlias.objects.filter(name=name).exists()
+            ):
+                PersonAlias.objects.create(person=keep, name=name)
+    return len(relinked)

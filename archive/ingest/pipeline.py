@@ -1,0 +1,184 @@
+"""The one ingest pipeline: sources -> readers -> persons -> store, in batches.
+
+``manage.py ingest`` and the admin upload both call ``ingest()``. Each batch of documents is saved
+in one transaction that also writes the index before committing (``atomic_with_index``), and each
+document in its own savepoint: a document that fails is rolled back alone, and a failed index
+write rolls back the batch, so a document, its persons and its index entry exist together or not
+at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
+
+from archive import search
+from archive.indexing import atomic_with_index
+from archive.ingest import persons as person_extraction
+from archive.ingest import readers
+from archive.ingest.drafts import Draft, ReadError
+from archive.ingest.sources import SourceFile
+from archive.ingest.store import ItemResult, KnownPersons, Outcome, find_existing, save_draft
+from archive.models import content_hash
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 64
+
+
+@dataclass
+class IngestReport:
+    items: list[ItemResult] = field(default_factory=list)
+    files: int = 0
+    dry_run: bool = False
+
+    @property
+    def counts(self) -> Counter:
+        return Counter(item.outcome for item in self.items)
+
+    @property
+    def failed(self) -> list[ItemResult]:
+        return [item for item in self.items if item.outcome == Outcome.FAILED]
+
+    def summary(self) -> str:
+        counts = self.counts
+        verb = "would be " if self.dry_run else ""
+        parts = [f"{counts[o]:,} {verb}{o.value}" for o in Outcome if o != Outcome.FAILED]
+        parts.append(f"{counts[Outcome.FAILED]:,} failed")
+        return f"{self.files:,} files: " + ", ".join(parts) + "."
+
+
+def ingest(
+    sources: Iterable[SourceFile],
+    *,
+    publication: str | None = None,
+    dry_run: bool = False,
+    extract_persons: bool = True,
+    on_file: Callable[[IngestReport], None] | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> IngestReport:
+    """Read every source and save its documents; never raises for bad input."""
+    report = IngestReport(dry_run=dry_run)
+    known = KnownPersons()
+    pending: list[Draft] = []
+    seen: set[str] = set()  # dry run: keys of drafts already counted
+
+    def flush() -> None:
+        if pending:
+            _save_batch(pending, report, known, publication, dry_run, extract_persons, seen)
+            pending.clear()
+
+    for source in sources:
+        report.files += 1
+        if source.error:
+            report.items.append(ItemResult(source.name, Outcome.FAILED, source.error))
+        else:
+            try:
+                results = readers.read(source.name, source.extension, source.data)
+            except ReadError as exc:
+                results = [exc]
+            except Exception as exc:  # a reader bug must not stop the other files
+                logger.exception("Reading %s failed", source.name)
+                results = [ReadError(f"Unexpected error while reading: {exc}")]
+            for result in results:
+                if isinstance(result, ReadError):
+                    label = result.source or source.name
+                    report.items.append(ItemResult(label, Outcome.FAILED, str(result)))
+                else:
+                    pending.append(result)
+        if len(pending) >= batch_size:
+            flush()
+        if on_file is not None:
+            on_file(report)
+    flush()
+    if on_file is not None:
+        on_file(report)
+    return report
+
+
+def _persons_for(drafts: list[Draft], known: KnownPersons, extract: bool) -> list[list[str]]:
+    to_extract = [d for d in drafts if d.persons is None] if extract else []
+    extracted = iter(
+        person_extraction.extract(
+            [d.body for d in to_extract], known=known, titles=[d.title for d in to_extract]
+        )
+    )
+    names = []
+    for draft in drafts:
+        if draft.persons is not None:
+            names.append(
+                list(dict.fromkeys(known(p) or " ".join(p.split()) for p in draft.persons))
+            )
+        elif extract:
+            names.append(next(extracted))
+        else:
+            names.append([])
+    return names
+
+
+def _dry_run_outcome(draft: Draft, seen: set[str]) -> ItemResult:
+    keys = [f"text:{content_hash(draft.body)}"]
+    if draft.external_id:
+        keys.append(f"id:{draft.external_id}")
+    if draft.source_url:
+        keys.append(f"url:{draft.source_url}")
+    existing, matched_by = find_existing(draft)
+    if existing is not None:
+        outcome = Outcome.DUPLICATE if matched_by == "same text" else Outcome.UPDATED
+        return ItemResult(draft.source, outcome, f"Matches by {matched_by}.", existing.pk)
+    if any(key in seen for key in keys):
+        return ItemResult(draft.source, Outcome.DUPLICATE, "Repeats an earlier file of this run.")
+    seen.update(keys)
+    return ItemResult(draft.source, Outcome.CREATED, "", None, draft.title)
+
+
+def _save_batch(drafts, report, known, default_publication, dry_run, extract, seen) -> None:
+    try:
+        names = _persons_for(drafts, known, extract)
+    except Exception as exc:
+        logger.exception("Person extraction failed")
+        for draft in drafts:
+            report.items.append(
+                ItemResult(draft.source, Outcome.FAILED, f"Person extraction failed: {exc}")
+            )
+        return
+    if dry_run:
+        for draft, persons in zip(drafts, names, strict=True):
+            result = _dry_run_outcome(draft, seen)
+            result.title, result.persons = draft.title, tuple(persons)
+            report.items.append(result)
+        return
+
+    results: list[ItemResult] = []
+    try:
+        with atomic_with_index():
+            for draft, persons in zip(drafts, names, strict=True):
+                publication = draft.publication or default_publication
+                try:
+                    with transaction.atomic():
+                        results.append(save_draft(draft, persons, publication))
+                except (ValidationError, DatabaseError, ValueError) as exc:
+                    results.append(ItemResult(draft.source, Outcome.FAILED, _reason(exc)))
+    except search.IndexUnavailable as exc:
+        message = f"Not saved: the search index could not be written ({exc})."
+        results = [ItemResult(d.source, Outcome.FAILED, message) for d in drafts]
+    except DatabaseError as exc:
+        message = f"Not saved: the database refused the batch ({exc})."
+        results = [ItemResult(d.source, Outcome.FAILED, message) for d in drafts]
+    for result in results:
+        for name in result.persons:
+            known.add(name)
+    report.items.extend(results)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError) and hasattr(exc, "message_dict"):
+        return "Invalid: " + "; ".join(
+            f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items()
+        )
+    return f"Not saved: {exc}"

@@ -1,0 +1,112 @@
+"""Saving drafts as documents: recognising duplicates and updates, linking persons.
+
+A draft is the same document as one already stored when it has the same external ID, else the
+same source URL, else the same text (``content_hash``, which ignores case and whitespace). A match
+with identical content is a duplicate and changes nothing; a match by ID or URL with changed
+content is an update.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from archive.ingest.drafts import Draft
+from archive.models import Document, Person, PersonAlias, Publication, content_hash, normalise_name
+
+
+class Outcome(enum.StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    DUPLICATE = "duplicate"
+    FAILED = "failed"
+
+
+@dataclass
+class ItemResult:
+    """What happened to one document (or one file that gave none)."""
+
+    source: str
+    outcome: Outcome
+    message: str = ""
+    document_id: int | None = None
+    title: str = ""
+    persons: tuple[str, ...] = ()
+
+
+class KnownPersons:
+    """Names the archive already has, persons and aliases, looked up without regard to case."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        for name in Person.objects.values_list("name", flat=True).iterator():
+            self.names[name.casefold()] = name
+        for alias, name in PersonAlias.objects.values_list("name", "person__name").iterator():
+            self.names.setdefault(alias.casefold(), name)
+
+    def __call__(self, name: str) -> str | None:
+        return self.names.get(name.casefold())
+
+    def add(self, name: str) -> None:
+        self.names.setdefault(name.casefold(), name)
+
+
+def _same_content(document: Document, draft: Draft, publication: str | None, persons) -> bool:
+    return (
+        document.title == draft.title
+        and document.content_hash == content_hash(draft.body)
+        and document.published == draft.published
+        and (document.publication.name if document.publication_id else None) == publication
+        and (document.source_url or "") == (draft.source_url or "")
+        and {p.name for p in document.persons.all()} == set(persons)
+    )
+
+
+def find_existing(draft: Draft) -> tuple[Document | None, str]:
+    """The stored document this draft is a version of, and what matched."""
+    if draft.external_id:
+        found = Document.objects.filter(external_id=draft.external_id).first()
+        if found:
+            return found, "external ID"
+    if draft.source_url:
+        found = Document.objects.filter(source_url=draft.source_url).first()
+        if found:
+            return found, "URL"
+    found = Document.objects.filter(content_hash=content_hash(draft.body)).first()
+    if found:
+        return found, "same text"
+    return None, ""
+
+
+def save_draft(draft: Draft, persons: list[str], publication: str | None) -> ItemResult:
+    """Create or update the document for ``draft``; call inside a transaction."""
+    existing, matched_by = find_existing(draft)
+    if existing is not None and (
+        matched_by == "same text" or _same_content(existing, draft, publication, persons)
+    ):
+        return ItemResult(
+            draft.source,
+            Outcome.DUPLICATE,
+            f"Already in the archive (same {matched_by.removeprefix('same ')}).",
+            existing.pk,
+            existing.title,
+        )
+    document = existing or Document(external_id=draft.external_id)
+    document.title = draft.title
+    document.body = draft.body
+    document.published = draft.published
+    document.date_inferred = draft.date_inferred and draft.published is not None
+    document.source_url = draft.source_url
+    document.publication = (
+        Publication.objects.get_or_create(name=normalise_name(publication))[0]
+        if publication
+        else None
+    )
+    document.full_clean(exclude=["persons"], validate_unique=False)
+    document.save()
+    document.persons.set(
+        [Person.objects.get_or_create(name=normalise_name(name))[0] for name in persons]
+    )
+    outcome = Outcome.UPDATED if existing else Outcome.CREATED
+    message = f"Updated (matched by {matched_by})." if existing else ""
+    return ItemResult(draft.source, outcome, message, document.pk, document.title, tuple(persons))

@@ -1,0 +1,105 @@
+"""Plain text: decoding bytes of unknown encoding, and dropping the page chrome a copy-paste from a
+news site brings along (share buttons, gallery links, lone symbols)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from archive.ingest.drafts import ReadError
+
+# A line made only of these words is navigation, not article text ("Gallery Gallery Videos Videos
+# Share on WhatsApp Share", "Advertisement", "Read more").
+CHROME_WORDS = frozenset(
+    """
+    advertisement advertisements ad ads gallery galleries video videos photo photos share shares
+    sharing on whatsapp facebook twitter x telegram linkedin email e-mail print copy link comment
+    comments read more also follow us subscribe sign in up newsletter skip to content menu home
+    """.split()
+)
+CHROME_MUST_HAVE = frozenset(
+    "advertisement advertisements gallery galleries share sharing whatsapp facebook twitter "
+    "telegram linkedin subscribe newsletter".split()
+)
+_WORD = re.compile(r"[\w-]+", re.UNICODE)
+
+
+def decode(data: bytes) -> str:
+    """Text from bytes: UTF-8 if it is, else the encoding charset-normalizer detects."""
+    if not data.strip():
+        raise ReadError("The file is empty.")
+    if looks_binary(data):
+        raise ReadError("The file is binary, not text.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    # Short Western texts decode equally well in several Latin code pages and the detector's
+    # pick among them is arbitrary; like browsers, fall back to windows-1252 for those.
+    if best is None or best.encoding in LATIN_CODEPAGES:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            pass
+    if best is None:
+        raise ReadError("The text encoding could not be recognised (it is not UTF-8).")
+    return str(best)
+
+
+LATIN_CODEPAGES = frozenset(
+    "cp1250 cp1252 cp1254 cp1257 latin_1 iso8859_2 iso8859_3 iso8859_4 iso8859_9 iso8859_10 "
+    "iso8859_13 iso8859_14 iso8859_15 iso8859_16 mac_latin2 mac_roman mac_iceland cp437 cp850 "
+    "cp852 cp775 cp858".split()
+)
+
+
+def looks_binary(data: bytes) -> bool:
+    """NUL bytes, or many control bytes, in the first 8 KB: a binary file, not text."""
+    head = data[:8192]
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 12, 13))
+    return controls > len(head) * 0.05
+
+
+def normalise_text(text: str) -> str:
+    """Unify line breaks and spaces; keep paragraphs (blank lines) and the words unchanged."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\xa0", " ").replace("\u200b", "").replace("\ufeff", "")
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    paragraphs: list[str] = []
+    blank = False
+    for line in lines:
+        if not line:
+            blank = True
+            continue
+        if paragraphs and blank:
+            paragraphs.append("")
+        paragraphs.append(line)
+        blank = False
+    return "\n".join(paragraphs)
+
+
+def is_chrome(line: str) -> bool:
+    """A line that is page furniture: no letters or digits at all, or only sharing/gallery words."""
+    if not any(ch.isalnum() for ch in line):
+        return True
+    words = [w.casefold() for w in _WORD.findall(line)]
+    return (
+        0 < len(words) <= 12
+        and all(w in CHROME_WORDS for w in words)
+        and any(w in CHROME_MUST_HAVE for w in words)
+    )
+
+
+def drop_chrome(text: str) -> str:
+    """The text without chrome lines (blank-line structure kept)."""
+    kept = [line for line in text.split("\n") if not line or not is_chrome(line)]
+    return normalise_text("\n".join(kept))
+
+
+def first_line(text: str) -> str:
+    return next((line for line in text.split("\n") if line.strip()), "")

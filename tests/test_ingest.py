@@ -1,0 +1,447 @@
+"""Ingest: every format, duplicates and updates, bad input, and nothing half-saved.
+
+Real SQLite, real Whoosh index, real spaCy model; files are written to a temporary folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from archive import ingest, search
+from archive.ingest.sources import from_paths
+from archive.models import Document, Person, PersonAlias
+from tests.conftest import SEED_FIXTURE, SHARED
+
+SEED_TEXT = """×
+\xa0
+
+A Harbour Pilot Remembers the Great Storm
+
+Lisbon, 12 March 2004 - Harbour pilot Maria Santos guided the last ship in before the storm.
+
+Santos said the harbour master, Mr Joao Pereira, closed the port at noon. Pereira's decision
+was praised by Mayor Carla Lopes.
+
+Gallery Gallery Videos Videos Share on WhatsApp Share"""
+
+HTML_PAGE = """<!doctype html>
+<html lang="en"><head>
+<title>Storm closes harbour | The Lisbon Gazette</title>
+<meta property="og:title" content="Storm closes harbour">
+<meta property="og:site_name" content="The Lisbon Gazette">
+<meta property="article:published_time" content="2004-03-13T08:00:00Z">
+<link rel="canonical" href="https://gazette.example/2004/03/storm">
+</head><body>
+<nav><a href="/">Home</a> <a href="/sport">Sport</a></nav>
+<article>
+<h1>Storm closes harbour</h1>
+<p>The harbour of Lisbon was closed on Friday as the storm reached the coast, the port authority
+said in a statement that was read to reporters gathered at the quay in the early morning.</p>
+<p>Harbour master Joao Pereira said that no ship would be allowed to leave until the wind dropped,
+and that pilots had been told to stay ashore. Pereira added that the closure could last days.</p>
+<p>Fishermen waited by their boats, watching the waves break over the harbour wall, and the
+cafes along the waterfront stayed open late for the crews who could not go out.</p>
+</article>
+<footer>Share on Facebook. Copyright The Lisbon Gazette.</footer>
+</body></html>"""
+
+
+def write(folder: Path, name: str, content: str | bytes) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, str):
+        path.write_text(content, "utf-8")
+    else:
+        path.write_bytes(content)
+    return path
+
+
+def run(*paths: Path, **options) -> ingest.IngestReport:
+    return ingest.ingest(from_paths(list(paths)), **options)
+
+
+def by_source(report: ingest.IngestReport) -> dict[str, ingest.ItemResult]:
+    return {Path(item.source).name: item for item in report.items}
+
+
+def pdf_with_text(lines: list[str]) -> bytes:
+    """A minimal one-page PDF with a real text layer (Helvetica), built byte by byte."""
+    ops = ["BT", "/F1 12 Tf", "14 TL", "72 720 Td"]
+    for line in lines:
+        escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        ops.append(f"({escaped}) Tj T*")
+    ops.append("ET")
+    stream = "\n".join(ops).encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+# --- Formats --------------------------------------------------------------------------------
+
+
+def test_txt_title_dateline_chrome_and_persons(transactional_db, tmp_path):
+    report = run(write(tmp_path, "storm.txt", SEED_TEXT))
+    assert [item.outcome for item in report.items] == [ingest.Outcome.CREATED]
+    document = Document.objects.get()
+    assert document.title == "A Harbour Pilot Remembers the Great Storm"
+    assert document.published == dt.date(2004, 3, 12) and not document.date_inferred
+    assert "Gallery" not in document.body and "×" not in document.body
+    assert document.body.startswith("A Harbour Pilot Remembers the Great Storm\n\nLisbon,")
+    assert {p.name for p in document.persons.all()} == {
+        "Maria Santos",
+        "Joao Pereira",
+        "Carla Lopes",
+    }
+    assert document.publication is None
+    # Searchable at once, with its facets.
+    response = search.search(search.SearchRequest(q="pilot"))
+    assert [hit.title for hit in response.hits] == [document.title]
+    assert "Maria Santos" in {v.value for v in response.facets["person"].values}
+
+
+def test_a_leading_date_line_is_stated_and_removed(transactional_db, tmp_path):
+    run(write(tmp_path, "a.txt", " date 2025-11-05 Headline on the same line.\n\nBody text here."))
+    document = Document.objects.get()
+    assert document.title == "Headline on the same line."
+    assert document.published == dt.date(2025, 11, 5) and not document.date_inferred
+    assert "2025-11-05" not in document.body
+
+
+def test_without_a_stated_date_the_latest_mentioned_date_is_inferred(transactional_db, tmp_path):
+    text = "Old news\n\nIt began on 3 May 1999 and ended on June 7, 2001, officials said."
+    run(write(tmp_path, "a.txt", text))
+    document = Document.objects.get()
+    assert document.published == dt.date(2001, 6, 7) and document.date_inferred
+
+
+def test_no_date_at_all_stays_empty_never_the_ingest_time(transactional_db, tmp_path):
+    run(write(tmp_path, "a.txt", "Undated\n\nNothing here says when; 2004 was a year."))
+    assert Document.objects.get().published is None
+
+
+def test_html_through_trafilatura(transactional_db, tmp_path):
+    report = run(write(tmp_path, "page.html", HTML_PAGE), extract_persons=True)
+    assert [item.outcome for item in report.items] == [ingest.Outcome.CREATED]
+    document = Document.objects.get()
+    assert document.title == "Storm closes harbour"
+    assert document.publication.name == "The Lisbon Gazette"
+    assert document.published == dt.date(2004, 3, 13) and not document.date_inferred
+    assert document.source_url == "https://gazette.example/2004/03/storm"
+    assert "waves break over the harbour wall" in document.body
+    assert "Sport" not in document.body.split("\n")  # navigation is not article text
+    assert {p.name for p in document.persons.all()} == {"Joao Pereira"}
+
+
+def test_pdf_with_a_text_layer(transactional_db, tmp_path):
+    pdf = pdf_with_text(
+        [
+            "Quay workers return",
+            "",
+            "Dock foreman Ana Ribeiro said on",
+            "14 May 2004 that work resumed.",
+        ]
+    )
+    report = run(write(tmp_path, "quay.pdf", pdf))
+    assert [item.outcome for item in report.items] == [ingest.Outcome.CREATED], report.items
+    document = Document.objects.get()
+    assert document.title == "Quay workers return"
+    assert "Ana Ribeiro" in document.body
+    assert document.published == dt.date(2004, 5, 14) and document.date_inferred
+
+
+def test_jsonl_records_with_and_without_persons(transactional_db, tmp_path):
+    records = [
+        {
+            "title": "Given persons",
+            "body": "Text that names nobody the model would find.",
+            "published": "1987-03-02",
+            "publication": "Reuters",
+            "url": "https://example.org/1",
+            "persons": ["Paul Volcker"],
+            "external_id": "r-1",
+        },
+        {"title": "Extracted persons", "body": "Chancellor Helmut Kohl met Francois Mitterrand."},
+    ]
+    path = write(tmp_path, "export.jsonl", "\n".join(json.dumps(r) for r in records))
+    report = run(path)
+    assert [i.outcome for i in report.items] == [ingest.Outcome.CREATED] * 2
+    given = Document.objects.get(external_id="r-1")
+    assert given.publication.name == "Reuters"
+    assert given.published == dt.date(1987, 3, 2) and not given.date_inferred
+    assert [p.name for p in given.persons.all()] == ["Paul Volcker"]
+    extracted = Document.objects.get(title="Extracted persons")
+    assert {p.name for p in extracted.persons.all()} == {"Helmut Kohl", "Francois Mitterrand"}
+
+
+def test_json_list_and_publication_option(transactional_db, tmp_path):
+    path = write(tmp_path, "list.json", json.dumps([{"title": "One", "body": "First body."}]))
+    run(path, publication="Evening Star")
+    assert Document.objects.get().publication.name == "Evening Star"
+
+
+def test_a_folder_is_walked_recursively_and_a_zip_is_opened(transactional_db, tmp_path):
+    write(tmp_path, "in/a.txt", "First\n\nAlpha text.")
+    write(tmp_path, "in/deeper/b.txt", "Second\n\nBeta text.")
+    write(tmp_path, "in/.hidden.txt", "Hidden\n\nNot read.")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("news/c.txt", "Third\n\nGamma text.")
+        archive.writestr("news/d.jsonl", json.dumps({"title": "Fourth", "body": "Delta."}))
+    write(tmp_path, "in/bundle.zip", buffer.getvalue())
+    report = run(tmp_path / "in")
+    assert report.counts[ingest.Outcome.CREATED] == 4
+    assert set(Document.objects.values_list("title", flat=True)) == {
+        "First",
+        "Second",
+        "Third",
+        "Fourth",
+    }
+
+
+# --- Duplicates and updates -----------------------------------------------------------------
+
+
+def test_running_twice_creates_nothing_new(transactional_db, tmp_path):
+    write(tmp_path, "in/a.txt", SEED_TEXT)
+    write(tmp_path, "in/b.jsonl", json.dumps({"title": "B", "body": "Bee.", "external_id": "b"}))
+    write(tmp_path, "in/c.html", HTML_PAGE)
+    first = run(tmp_path / "in")
+    assert first.counts[ingest.Outcome.CREATED] == 3
+    second = run(tmp_path / "in")
+    assert second.counts[ingest.Outcome.DUPLICATE] == 3
+    assert second.counts[ingest.Outcome.CREATED] == 0
+    assert Document.objects.count() == 3
+    assert search.search(search.SearchRequest()).total == 3
+
+
+def test_the_same_text_with_other_whitespace_is_a_duplicate(transactional_db, tmp_path):
+    run(write(tmp_path, "a.txt", "Title\n\nSome   words here."))
+    report = run(write(tmp_path, "b.txt", "TITLE\r\n\r\nSome words\nhere."))
+    assert [i.outcome for i in report.items] == [ingest.Outcome.DUPLICATE]
+
+
+def test_a_changed_record_with_the_same_external_id_is_updated(transactional_db, tmp_path):
+    record = {"title": "Draft", "body": "First version.", "external_id": "x-1", "persons": []}
+    run(write(tmp_path, "a.jsonl", json.dumps(record)))
+    record.update(title="Final", body="Second version.", persons=["Ada Lovelace"])
+    report = run(write(tmp_path, "a.jsonl", json.dumps(record)))
+    assert [i.outcome for i in report.items] == [ingest.Outcome.UPDATED]
+    document = Document.objects.get()
+    assert document.title == "Final"
+    assert [p.name for p in document.persons.all()] == ["Ada Lovelace"]
+    assert [h.title for h in search.search(search.SearchRequest(q="version")).hits] == ["Final"]
+
+
+def test_dry_run_saves_nothing_and_reports_what_would_happen(transactional_db, tmp_path):
+    write(tmp_path, "in/a.txt", "One\n\nText.")
+    write(tmp_path, "in/b.txt", "One\n\nText.")  # the same text twice
+    report = run(tmp_path / "in", dry_run=True)
+    assert [i.outcome for i in report.items] == [ingest.Outcome.CREATED, ingest.Outcome.DUPLICATE]
+    assert Document.objects.count() == 0
+    assert search.search(search.SearchRequest()).total == 0
+
+
+# --- Persons: resolution against the archive ----------------------------------------------------
+
+
+def test_names_resolve_to_existing_persons_and_aliases(transactional_db, tmp_path):
+    babar = Person.objects.create(name="Farhatullah Babar")
+    PersonAlias.objects.create(person=babar, name="Babur")
+    text = "Spokesman speaks\n\nThe former spokesman Babur Khan... no. Spokesman Babur said it."
+    record = {"title": "Alias", "body": text, "persons": ["Babur", "farhatullah babar"]}
+    run(write(tmp_path, "a.jsonl", json.dumps(record)))
+    assert [p.name for p in Document.objects.get().persons.all()] == ["Farhatullah Babar"]
+    assert Person.objects.count() == 1
+
+
+# --- Bad input: a clear per-file error, the rest ingested ----------------------------------
+
+
+def test_every_kind_of_bad_input_is_a_clear_error_and_the_rest_comes_in(
+    transactional_db, tmp_path, settings
+):
+    settings.ARCHIVE_INGEST_MAX_FILE_BYTES = 5_000_000
+    folder = tmp_path / "in"
+    write(folder, "good.txt", "Good file\n\nIt is read.")
+    write(folder, "empty.txt", "")
+    write(folder, "blank.txt", "  \n\n ")
+    write(folder, "binary.txt", bytes(range(256)) * 4)
+    write(folder, "latin1.txt", "Café crème\n\nUn café à Genève, déjà.".encode("latin-1"))
+    write(folder, "huge.txt", b"word " * 1_200_000)
+    write(folder, "notes.docx", b"PK\x03\x04 not really")
+    write(folder, "bad.jsonl", '{"title": "Fine", "body": "Line one."}\n{"title": "Broken", \n')
+    write(folder, "badfields.json", json.dumps([{"title": "", "body": "x"}, {"title": "T"}]))
+    write(folder, "date.jsonl", json.dumps({"title": "T", "body": "B", "published": "5/11/2025"}))
+    write(folder, "fake.pdf", b"%PDF-1.4 this is not a real pdf")
+    write(folder, "notpdf.pdf", b"hello")
+    write(folder, "nothing.html", "<html><body><nav>Home</nav></body></html>")
+    unsafe = io.BytesIO()
+    with zipfile.ZipFile(unsafe, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("../escape.txt", "Escaped\n\nShould never be read.")
+        archive.writestr("/etc/abs.txt", "Absolute\n\nNo.")
+        archive.writestr("bomb.txt", b"\0" * 4_000_000)  # compresses about 1000:1
+        archive.writestr("inner.zip", b"PK")
+        archive.writestr("ok.txt", "Inside the zip\n\nThis one is fine.")
+    write(folder, "bundle.zip", unsafe.getvalue())
+    write(folder, "broken.zip", b"PK\x03\x04 truncated")
+
+    report = run(folder)
+    results = {item.source.split("in/", 1)[1]: item for item in report.items}
+    created = {k for k, v in results.items() if v.outcome == ingest.Outcome.CREATED}
+    assert created == {"good.txt", "latin1.txt", "bad.jsonl line 1", "bundle.zip/ok.txt"}
+    assert Document.objects.get(title="Café crème").body.endswith("déjà.")
+    expected_errors = {
+        "empty.txt": "empty",
+        "blank.txt": "empty",
+        "binary.txt": "binary",
+        "huge.txt": "over the 5 MB limit",
+        "notes.docx": "Unknown file type",
+        "bad.jsonl line 2": "Not valid JSON",
+        "badfields.json item 1": "“title” must be a non-empty string",
+        "badfields.json item 2": "“body” must be a non-empty string",
+        "date.jsonl line 1": "YYYY-MM-DD",
+        "fake.pdf": "could not be read",
+        "notpdf.pdf": "Not a PDF",
+        "nothing.html": "No article text",
+        "bundle.zip/../escape.txt": "Unsafe path",
+        "bundle.zip//etc/abs.txt": "Unsafe path",
+        "bundle.zip/bomb.txt": "decompression bomb",
+        "bundle.zip/inner.zip": "zip inside a zip",
+        "broken.zip": "Not a readable zip",
+    }
+    for source, words in expected_errors.items():
+        assert source in results, sorted(results)
+        assert results[source].outcome == ingest.Outcome.FAILED, source
+        assert words in results[source].message, (source, results[source].message)
+    assert len(results) == len(created) + len(expected_errors)
+    assert not (tmp_path / "escape.txt").exists()
+    assert Document.objects.count() == 4
+    assert search.search(search.SearchRequest()).total == 4
+
+
+def test_a_record_the_database_rejects_fails_alone(transactional_db, tmp_path):
+    records = [
+        {"title": "Kept", "body": "First."},
+        {"title": "Rejected", "body": "Second.", "url": "https://example.org/" + "a" * 1200},
+        {"title": "Also kept", "body": "Third."},
+    ]
+    report = run(write(tmp_path, "a.jsonl", "\n".join(json.dumps(r) for r in records)))
+    assert [i.outcome.value for i in report.items] == ["created", "failed", "created"]
+    assert "source_url" in report.items[1].message
+    assert set(Document.objects.values_list("title", flat=True)) == {"Kept", "Also kept"}
+    assert search.search(search.SearchRequest()).total == 2
+
+
+def test_when_the_index_cannot_be_written_nothing_is_saved(transactional_db, tmp_path, monkeypatch):
+    """The index is locked by another writer for longer than ingest waits: the batch rolls back,
+    so there is no document the search cannot find."""
+    import fcntl
+
+    from archive.search import index as search_index
+
+    monkeypatch.setattr(search_index, "WRITE_LOCK_TIMEOUT", 0.2)
+    # Whoosh's writers take an flock on this file; hold it as another writer would.
+    with open(search_index.index_dir() / "MAIN_WRITELOCK", "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        report = run(write(tmp_path, "a.txt", "Locked out\n\nThis must not be half-saved."))
+    assert [i.outcome for i in report.items] == [ingest.Outcome.FAILED]
+    assert "search index" in report.items[0].message
+    assert Document.objects.count() == 0
+    assert Person.objects.count() == 0
+    # Once the lock is gone, the same file comes in.
+    assert run(tmp_path / "a.txt").counts[ingest.Outcome.CREATED] == 1
+
+
+# --- The command ------------------------------------------------------------------------------
+
+
+def test_command_summary_and_exit_status(transactional_db, tmp_path):
+    write(tmp_path, "in/a.txt", "Alpha\n\nText.")
+    out, err = io.StringIO(), io.StringIO()
+    call_command("ingest", str(tmp_path / "in"), stdout=out, stderr=err)
+    assert "1 files: 1 created, 0 updated, 0 duplicate, 0 failed." in out.getvalue()
+    write(tmp_path, "in/b.bin", b"\0\1\2")
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError, match="1 files or records failed"):
+        call_command("ingest", str(tmp_path / "in"), stdout=out, stderr=err)
+    assert "0 created, 0 updated, 1 duplicate, 1 failed" in out.getvalue()
+    assert "FAILED in/b.bin: Unknown file type" in err.getvalue()
+    with pytest.raises(CommandError):
+        call_command("ingest", str(tmp_path / "missing"), stdout=out, stderr=err)
+
+
+def test_command_dry_run_and_publication(transactional_db, tmp_path):
+    write(tmp_path, "in/a.txt", "Alpha\n\nText.")
+    out = io.StringIO()
+    call_command("ingest", str(tmp_path / "in"), "--dry-run", stdout=out, stderr=io.StringIO())
+    assert "Dry run, nothing saved. 1 files: 1 would be created" in out.getvalue()
+    assert Document.objects.count() == 0
+    call_command(
+        "ingest",
+        str(tmp_path / "in"),
+        "--publication",
+        "The Post",
+        "--no-persons",
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+    assert Document.objects.get().publication.name == "The Post"
+
+
+# --- The seeds (need ../shared) --------------------------------------------------------------
+
+needs_seeds = pytest.mark.skipif(
+    not (SHARED / "seeds").is_dir(), reason="../shared/seeds is not present"
+)
+
+
+@needs_seeds
+def test_ingesting_the_seeds_gives_the_fixture_articles(transactional_db):
+    fixture = {
+        item["fields"]["title"]: item["fields"]
+        for item in json.loads(SEED_FIXTURE.read_text("utf-8"))
+        if item["model"] == "archive.document"
+    }
+    report = run(SHARED / "seeds")
+    assert report.counts[ingest.Outcome.CREATED] == 2
+    for document in Document.objects.all():
+        expected = fixture[document.title]
+        assert document.body == expected["body"]
+        assert document.published == dt.date.fromisoformat(expected["published"])
+        assert document.date_inferred == expected["date_inferred"]
+    assert run(SHARED / "seeds").counts[ingest.Outcome.DUPLICATE] == 2
+    assert Document.objects.count() == 2
+
+
+@needs_seeds
+def test_seeds_after_the_fixture_are_duplicates(seeds):
+    report = run(SHARED / "seeds")
+    assert report.counts[ingest.Outcome.DUPLICATE] == 2
+    assert Document.objects.count() == 2
