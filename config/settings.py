@@ -119,6 +119,11 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 MEDIA_URL = "media/"
 MEDIA_ROOT = DATA_DIR / "uploads"
+# Uploaded files larger than 2.5 MB are spooled to disk: under the data directory, not /tmp.
+FILE_UPLOAD_TEMP_DIR = MEDIA_ROOT / "incoming"
+FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True)
+# The admin upload takes many files at once (a zip is one file).
+DATA_UPLOAD_MAX_NUMBER_FILES = 500
 
 # --- The archive's own settings -------------------------------------------------------------
 # Where the Whoosh index lives.

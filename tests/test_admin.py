@@ -107,3 +107,123 @@ def test_admin_list_filters(staff_client, seeds, make_document, model, params, p
     html = staff_client.get(reverse(f"admin:archive_{model}_changelist"), params).content.decode()
     assert present in html
     assert absent not in html
+
+
+# --- Upload documents ---------------------------------------------------------------------------
+
+
+def upload(client, *files, **data):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    payload = {"files": [SimpleUploadedFile(name, content) for name, content in files]}
+    payload.update({"extract_persons": "on", **data})
+    return client.post(reverse("admin:archive_document_upload"), payload)
+
+
+def test_upload_page_is_staff_only(client, transactional_db):
+    url = reverse("admin:archive_document_upload")
+    assert "/admin/login/" in client.get(url)["Location"]
+    User.objects.create_user("reader", "r@example.com", "a-long-password-1", is_staff=False)
+    client.login(username="reader", password="a-long-password-1")
+    assert "/admin/login/" in client.get(url)["Location"]
+    # Staff without the permission to add documents are refused too.
+    User.objects.all().delete()
+    User.objects.create_user("viewer", "v@example.com", "a-long-password-1", is_staff=True)
+    client.login(username="viewer", password="a-long-password-1")
+    assert client.get(url).status_code == 403
+
+
+def test_upload_needs_csrf(transactional_db):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    user = User.objects.create_superuser("editor", "editor@example.com", "a-long-password-1")
+    strict.force_login(user)
+    response = upload(strict, ("a.txt", b"Title\n\nBody."))
+    assert response.status_code == 403
+    assert Document.objects.count() == 0
+
+
+def test_upload_files_and_a_zip_shows_results_with_links(staff_client):
+    import io
+    import json
+    import zipfile
+
+    bundle = io.BytesIO()
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.writestr(
+            "inside.txt", "Zipped story\n\nA story from the zip, told by Mary Shelley."
+        )
+        archive.writestr("../evil.txt", "No\n\nNo.")
+    jsonl = "\n".join(
+        [
+            json.dumps(
+                {"title": "From JSONL", "body": "Record body.", "persons": ["Ada Lovelace"]}
+            ),
+            "{not json",
+        ]
+    )
+    page = staff_client.get(reverse("admin:archive_document_upload"))
+    assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.content.decode()
+    response = upload(
+        staff_client,
+        ("story.txt", b"Harbour story\n\nPilot Maria Santos guided the ship. Santos said so."),
+        ("bulk.jsonl", jsonl.encode()),
+        ("bundle.zip", bundle.getvalue()),
+        ("photo.png", b"\x89PNG\r\n\x1a\n\0\0"),
+        publication="Upload Gazette",
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    # Zip members count as files: story, bulk, bundle/inside, bundle/../evil, photo.
+    assert "5 files: 3 created, 0 updated, 0 duplicate, 3 failed." in html
+    for document in Document.objects.all():
+        change_url = reverse("admin:archive_document_change", args=[document.pk])
+        assert f'href="{change_url}"' in html
+        assert document.publication.name == "Upload Gazette"
+    assert {p.name for p in Document.objects.get(title="Harbour story").persons.all()} == {
+        "Maria Santos"
+    }
+    assert "Unsafe path" in html and "Not valid JSON" in html and "Unknown file type" in html
+    assert search.search(search.SearchRequest(q="story")).total == 2
+    # The same upload again adds nothing.
+    again = upload(
+        staff_client,
+        ("story.txt", b"Harbour story\n\nPilot Maria Santos guided the ship. Santos said so."),
+    )
+    assert "1 files: 0 created, 0 updated, 1 duplicate, 0 failed." in again.content.decode()
+    assert Document.objects.count() == 3
+
+
+def test_changelist_links_to_the_upload_page(staff_client):
+    html = staff_client.get(reverse("admin:archive_document_changelist")).content.decode()
+    assert reverse("admin:archive_document_upload") in html
+
+
+# --- Merging persons -------------------------------------------------------------------------
+
+
+def test_merge_persons_carries_aliases_relinks_documents_and_updates_the_index(staff_client, seeds):
+    babar = Person.objects.get(name="Farhatullah Babar")
+    babur = Person.objects.create(name="F. Babur")
+    babur.aliases.create(name="Babar sahib")
+    other = Document.objects.get(external_id="seed:000_be9e6538dc8b1c7a")
+    other.persons.add(babur)
+    url = reverse("admin:archive_person_changelist")
+    chosen = {"action": "merge_selected", "_selected_action": [babar.pk, babur.pk]}
+    confirm = staff_client.post(url, chosen)
+    assert confirm.status_code == 200
+    assert "Choose the name to keep" in confirm.content.decode()
+    assert Person.objects.filter(pk=babur.pk).exists()  # nothing happens before confirming
+    done = staff_client.post(url, {**chosen, "confirm": "yes", "keep": babar.pk}, follow=True)
+    assert "Merged F. Babur into Farhatullah Babar" in done.content.decode()
+    assert not Person.objects.filter(pk=babur.pk).exists()
+    assert {a.name for a in babar.aliases.all()} >= {"Babur", "F. Babur", "Babar sahib"}
+    assert set(babar.documents.all()) == set(Document.objects.all())
+    response = search.search(search.SearchRequest(persons=("Farhatullah Babar",)))
+    assert response.total == 2
+    assert "F. Babur" not in {v.value for v in response.facets["person"].values}
+    # The merged name now resolves when documents come in.
+    from archive.ingest.store import KnownPersons
+
+    assert KnownPersons()("f. babur") == "Farhatullah Babar"

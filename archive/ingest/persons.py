@@ -43,6 +43,13 @@ HONORIFICS = frozenset(
     accused executive officer analyst economist author writer editor correspondent reporter
     chancellor's leader opposition party labour tory conservative liberal democrat republican
     trainer player champion veteran frontman guitarist drummer rapper presenter host comedian
+    pilot farmer lawyer attorney barrister solicitor doctor nurse surgeon teacher student pupil
+    engineer scientist researcher historian journalist photographer artist designer architect
+    businessman businesswoman entrepreneur founder owner investor banker trader broker police
+    policeman policewoman constable soldier sailor fisherman worker driver witness victim
+    survivor prisoner defendant lawmaker legislator diplomat envoy official commissioner
+    candidate activist campaigner protester priest bishop cardinal archbishop monk nun foreman
+    president-elect ex manager's coach's star's
     """.split()
 )
 # Lowercase particles that belong inside names ("Ludwig van Beethoven", "Osama bin Laden").

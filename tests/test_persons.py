@@ -1,0 +1,94 @@
+"""Person extraction and resolution, on texts written for the purpose and on the seeds."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from archive.ingest import persons
+from tests.conftest import REPO, SHARED
+
+
+def test_mentions_are_cleaned_of_possessives_and_titles():
+    assert persons.clean_mention("President Asif Ali Zardari's") == "Asif Ali Zardari"
+    assert persons.clean_mention("Mr. Blair’s") == "Blair"
+    assert persons.clean_mention("Sir Alex Ferguson") == "Alex Ferguson"
+    assert persons.clean_mention("M L Kumawat") == "M L Kumawat"
+
+
+@pytest.mark.parametrize(
+    ("name", "is_name"),
+    [
+        ("Madhukar Gupta", True),
+        ("Osama bin Laden", True),
+        ("Lashkar-e-Taiba Mumbai", False),
+        ("BBC", False),
+        ("Room 101", False),
+        ("the minister", False),
+    ],
+)
+def test_what_looks_like_a_name(name, is_name):
+    assert persons.looks_like_a_name(name, set()) is is_name
+
+
+def test_a_word_tagged_as_a_place_elsewhere_is_not_a_person():
+    assert persons.looks_like_a_name("Taiba Mumbai", {"mumbai"}) is False
+
+
+def test_surname_and_partial_mentions_join_the_full_name():
+    found = ["Madhukar Gupta", "Gupta", "Parvez Kayani", "Ashfaq Parvez Kayani", "Kayani"]
+    assert sorted(persons.resolve(found, set())) == ["Ashfaq Parvez Kayani", "Madhukar Gupta"]
+
+
+def test_an_ambiguous_surname_joins_nobody():
+    found = ["John Smith", "Jane Smith", "Smith"]
+    assert sorted(persons.resolve(found, set())) == ["Jane Smith", "John Smith"]
+
+
+def test_known_names_and_aliases_take_the_persons_name():
+    known = {"babur": "Farhatullah Babar", "farhatullah babar": "Farhatullah Babar"}.get
+    assert persons.resolve(
+        ["Babur", "Farhatullah Babar"], set(), known=lambda n: known(n.casefold())
+    ) == ["Farhatullah Babar"]
+
+
+def test_capitalised_headline_words_need_the_article_to_repeat_them():
+    text = "Inside Story Of The Great Escape\n\nThe prisoners left at night, said Tom Jones."
+    found = ["Inside Story", "Tom Jones"]
+    assert persons.resolve(found, set(), text=text) == ["Tom Jones"]
+
+
+def test_extraction_with_the_model_end_to_end():
+    text = (
+        "Ministers meet in Paris\n\n"
+        "Prime Minister Tony Blair met President Jacques Chirac in Paris on Monday. "
+        "Blair's spokesman said the talks went well, and Mr Chirac agreed. "
+        "Officials from Microsoft and the BBC attended."
+    )
+    [names] = persons.extract([text])
+    assert sorted(names) == ["Jacques Chirac", "Tony Blair"]
+
+
+def test_the_model_is_loaded_once_with_only_what_ner_needs():
+    assert persons.nlp() is persons.nlp()
+    assert persons.nlp().pipe_names == ["tok2vec", "ner"]
+
+
+@pytest.mark.skipif(not (SHARED / "seeds").is_dir(), reason="../shared/seeds is not present")
+def test_seed_precision_and_recall_meet_the_targets():
+    """bench/persons_eval.py against the fixture's hand-checked persons (P >= 0.95, R >= 0.90)."""
+    import json
+
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "persons_eval.py"), "--json", "/dev/stdout"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
+    figures = json.loads(result.stdout[result.stdout.index("{") :])
+    seeds = figures["seeds"]["ours"]
+    assert seeds["precision"] >= 0.95, seeds
+    assert seeds["recall"] >= 0.90, seeds
