@@ -445,3 +445,17 @@ def test_seeds_after_the_fixture_are_duplicates(seeds):
     report = run(SHARED / "seeds")
     assert report.counts[ingest.Outcome.DUPLICATE] == 2
     assert Document.objects.count() == 2
+
+
+def test_records_with_different_external_ids_are_different_documents(transactional_db, tmp_path):
+    """The strongest identifier decides alone: a shared URL or text does not merge two IDs."""
+    records = [
+        {"title": "One", "body": "Wire copy.", "url": "https://example.org/x", "external_id": "a"},
+        {"title": "Two", "body": "Wire copy.", "url": "https://example.org/x", "external_id": "b"},
+    ]
+    report = run(write(tmp_path, "a.jsonl", "\n".join(json.dumps(r) for r in records)))
+    assert [i.outcome for i in report.items] == [ingest.Outcome.CREATED] * 2
+    # Without an ID, the URL identifies the document.
+    again = {"title": "Three", "body": "Other copy.", "url": "https://example.org/x"}
+    report = run(write(tmp_path, "b.jsonl", json.dumps(again)))
+    assert [i.outcome for i in report.items] == [ingest.Outcome.UPDATED]

@@ -137,9 +137,10 @@ def looks_like_a_name(name: str, not_person_words: set[str] = frozenset()) -> bo
     return True
 
 
-def mentions(doc) -> tuple[list[str], set[str]]:
+def mentions(doc) -> tuple[list[str], set[str], set[str]]:
     """PERSON mentions of a spaCy doc, widened where the model cut a name short, and the words it
-    tagged as something else (places, organisations...).
+    tagged as something else (places, organisations...), and the names that came with a title
+    ("Mr Chirac"), which makes even a single word believable.
 
     The small model often tags only the end of a name ("Parvez Kayani" in "General Ashfaq Parvez
     Kayani") or misses a name whose surname it tags elsewhere ("M L Kumawat", later "Kumawat").
@@ -164,10 +165,14 @@ def mentions(doc) -> tuple[list[str], set[str]]:
         )
 
     found: list[str] = []
+    titled_names: set[str] = set()
     person_words: set[str] = set()
     for ent in doc.ents:
         if ent.label_ != "PERSON":
             continue
+        before = doc[ent.start - 1].text if ent.start else ""
+        if before.casefold().rstrip(".") in HONORIFICS or _is_title(ent.text.split()[0]):
+            titled_names.add(clean_mention(ent.text))
         start = ent.start
         # Widen left over capitalised words that are not titles or common words.
         while start > 0 and start > ent.start - 3 and name_like(doc[start - 1]):
@@ -198,7 +203,9 @@ def mentions(doc) -> tuple[list[str], set[str]]:
             or surname.casefold() in person_words
         ):
             found.append(" ".join(words))
-    return found, not_person
+            if titled:
+                titled_names.add(" ".join(words))
+    return found, not_person, titled_names
 
 
 def _is_title(word: str) -> bool:
@@ -216,6 +223,7 @@ def resolve(
     known: Callable[[str], str | None] | None = None,
     text: str = "",
     title: str | None = None,
+    titled: set[str] = frozenset(),
 ) -> list[str]:
     """The person names of one text from its mentions (see the module docstring)."""
     counts: dict[str, int] = {}
@@ -243,7 +251,12 @@ def resolve(
         resolved[name] = None
     final: dict[str, None] = {}
     for name in resolved:
-        final[(known(name) if known else None) or name] = None
+        canonical = known(name) if known else None
+        # A lone word that joined no fuller name is a name only with more evidence: a title
+        # ("Mr Bush"), a second mention, or a person the archive knows ("Babur").
+        if canonical is None and " " not in name and counts[name] < 2 and name not in titled:
+            continue
+        final[canonical or name] = None
     return list(final)
 
 
@@ -297,5 +310,5 @@ def extract_stream(
         n_process=workers,
     )
     for doc, (text, title, context) in docs:
-        found, not_person_words = mentions(doc)
-        yield context, resolve(found, not_person_words, known, text, title)
+        found, not_person_words, titled = mentions(doc)
+        yield context, resolve(found, not_person_words, known, text, title, titled)

@@ -134,18 +134,19 @@ def _read(
 
 
 def _dry_run_outcome(draft: Draft, seen: set[str]) -> ItemResult:
-    keys = [f"text:{content_hash(draft.body)}"]
     if draft.external_id:
-        keys.append(f"id:{draft.external_id}")
-    if draft.source_url:
-        keys.append(f"url:{draft.source_url}")
+        key = f"id:{draft.external_id}"
+    elif draft.source_url:
+        key = f"url:{draft.source_url}"
+    else:
+        key = f"text:{content_hash(draft.body)}"
     existing, matched_by = find_existing(draft)
     if existing is not None:
         outcome = Outcome.DUPLICATE if matched_by == "same text" else Outcome.UPDATED
         return ItemResult(draft.source, outcome, f"Matches by {matched_by}.", existing.pk)
-    if any(key in seen for key in keys):
+    if key in seen:
         return ItemResult(draft.source, Outcome.DUPLICATE, "Repeats an earlier file of this run.")
-    seen.update(keys)
+    seen.add(key)
     return ItemResult(draft.source, Outcome.CREATED, "", None, draft.title)
 
 

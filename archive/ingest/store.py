@@ -1,9 +1,9 @@
 """Saving drafts as documents: recognising duplicates and updates, linking persons.
 
-A draft is the same document as one already stored when it has the same external ID, else the
-same source URL, else the same text (``content_hash``, which ignores case and whitespace). A match
-with identical content is a duplicate and changes nothing; a match by ID or URL with changed
-content is an update.
+A draft is the same document as one already stored when it has the same external ID; without
+one, the same source URL; without either, the same text (``content_hash``, which ignores case and
+whitespace). A match with identical content is a duplicate and changes nothing; a match by ID or
+URL with changed content is an update.
 """
 
 from __future__ import annotations
@@ -63,19 +63,19 @@ def _same_content(document: Document, draft: Draft, publication: str | None, per
 
 
 def find_existing(draft: Draft) -> tuple[Document | None, str]:
-    """The stored document this draft is a version of, and what matched."""
+    """The stored document this draft is a version of, and what matched.
+
+    The strongest identifier the draft has decides alone: two records with different external
+    IDs are two documents even if they share a URL or a text (wire copy republished).
+    """
     if draft.external_id:
         found = Document.objects.filter(external_id=draft.external_id).first()
-        if found:
-            return found, "external ID"
+        return (found, "external ID") if found else (None, "")
     if draft.source_url:
         found = Document.objects.filter(source_url=draft.source_url).first()
-        if found:
-            return found, "URL"
+        return (found, "URL") if found else (None, "")
     found = Document.objects.filter(content_hash=content_hash(draft.body)).first()
-    if found:
-        return found, "same text"
-    return None, ""
+    return (found, "same text") if found else (None, "")
 
 
 def save_draft(draft: Draft, persons: list[str], publication: str | None) -> ItemResult:
