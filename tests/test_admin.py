@@ -224,6 +224,6 @@ def test_merge_persons_carries_aliases_relinks_documents_and_updates_the_index(s
     assert response.total == 2
     assert "F. Babur" not in {v.value for v in response.facets["person"].values}
     # The merged name now resolves when documents come in.
-    from archive.ingest.store import KnownPersons
+    from archive.ingest.store import known_persons
 
-    assert KnownPersons()("f. babur") == "Farhatullah Babar"
+    assert known_persons()("f. babur") == "Farhatullah Babar"

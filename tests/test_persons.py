@@ -92,3 +92,29 @@ def test_seed_precision_and_recall_meet_the_targets():
     seeds = figures["seeds"]["ours"]
     assert seeds["precision"] >= 0.95, seeds
     assert seeds["recall"] >= 0.90, seeds
+
+
+def test_the_name_book_finds_known_names_and_aliases_in_the_text():
+    book = persons.NameBook(
+        {"Pervez Musharraf": "Pervez Musharraf", "Musharraf": "Pervez Musharraf", "Bush": "Bush"},
+        searchable=["Pervez Musharraf", "Musharraf"],
+    )
+    text = "Kayani agreed to Musharraf’s ouster. A bush fire. Bush spoke. musharraf lower-case."
+    assert book.find(text) == ["Pervez Musharraf"]
+    assert book("MUSHARRAF") == "Pervez Musharraf"
+    book.add("Babur", alias_of="Farhatullah Babar")
+    assert book.find("Babur writes") == ["Farhatullah Babar"]
+
+
+def test_a_known_alias_is_found_where_the_model_sees_something_else():
+    text = (
+        "Kayani and the ouster\n\n"
+        "Army chief General Ashfaq Parvez Kayani may have agreed to Musharraf’s ouster but did "
+        "not want Zardari to replace him."
+    )
+    [without] = persons.extract([text])
+    assert "Pervez Musharraf" not in without
+    book = persons.NameBook({"Musharraf": "Pervez Musharraf"}, searchable=["Musharraf"])
+    [with_alias] = persons.extract([text], known=book)
+    assert "Pervez Musharraf" in with_alias
+    assert "Ashfaq Parvez Kayani" in with_alias

@@ -217,6 +217,65 @@ _CAPITALISED_RUN = re.compile(
 )
 
 
+class NameBook:
+    """The names the archive already knows: each person's name and aliases -> the person's name.
+
+    Looked up without regard to case. Besides resolving what the model found, the book is
+    searched for in the text itself, so a known alias ("Musharraf", "Babur") is found even where
+    the model tags it as something else, and a known full name even where the model misses it.
+    Single-word *person names* are not searched for (a stray "Bush" person would match every
+    bush); single-word *aliases* are, since an editor chose them.
+    """
+
+    def __init__(self, names: dict[str, str] | None = None, searchable: Iterable[str] = ()):
+        self.names: dict[str, str] = {}
+        self._by_first_word: dict[str, list[tuple[str, ...]]] = {}
+        for name, canonical in (names or {}).items():
+            self.names.setdefault(name.casefold(), canonical)
+        for name in searchable:
+            self._index(name)
+
+    def _index(self, name: str) -> None:
+        words = tuple(w.casefold() for w in name.split())
+        if words:
+            entries = self._by_first_word.setdefault(words[0], [])
+            if words not in entries:
+                entries.append(words)
+                entries.sort(key=len, reverse=True)
+
+    def __call__(self, name: str) -> str | None:
+        return self.names.get(name.casefold())
+
+    def add(self, name: str, alias_of: str | None = None) -> None:
+        """Learn a name (as its own person, or as an alias) while an import runs."""
+        self.names.setdefault(name.casefold(), alias_of or name)
+        if alias_of is not None or " " in name.strip():
+            self._index(name)
+
+    def find(self, text: str) -> list[str]:
+        """The persons whose name or alias the text spells out, capitalised, as whole words."""
+        words = [_POSSESSIVE.sub("", w) for w in _WORDS.findall(text)]
+        folded = [w.casefold() for w in words]
+        found: dict[str, None] = {}
+        i = 0
+        while i < len(words):
+            match = None
+            if words[i][:1].isupper():
+                for candidate in self._by_first_word.get(folded[i], ()):
+                    n = len(candidate)
+                    if tuple(folded[i : i + n]) == candidate and all(
+                        w[:1].isupper() or w.casefold() in PARTICLES for w in words[i : i + n]
+                    ):
+                        match = candidate
+                        break
+            if match:
+                found[self.names[" ".join(match)]] = None
+                i += len(match)
+            else:
+                i += 1
+        return list(found)
+
+
 def resolve(
     found: Iterable[str],
     not_person_words: set[str],
@@ -250,6 +309,8 @@ def resolve(
             continue  # joins the fuller name; with several ("Smith"), it cannot tell which
         resolved[name] = None
     final: dict[str, None] = {}
+    for name in known.find(text) if isinstance(known, NameBook) else []:
+        final[name] = None
     for name in resolved:
         canonical = known(name) if known else None
         # A lone word that joined no fuller name is a name only with more evidence: a title

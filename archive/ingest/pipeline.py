@@ -23,7 +23,7 @@ from archive.ingest import persons as person_extraction
 from archive.ingest import readers
 from archive.ingest.drafts import Draft, ReadError
 from archive.ingest.sources import SourceFile
-from archive.ingest.store import ItemResult, KnownPersons, Outcome, find_existing, save_draft
+from archive.ingest.store import ItemResult, Outcome, find_existing, known_persons, save_draft
 from archive.models import content_hash
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def ingest(
     batches that are saved as they fill, so memory stays flat however large the input.
     """
     report = IngestReport(dry_run=dry_run)
-    known = KnownPersons()
+    known = known_persons()
     seen: set[str] = set()  # dry run: keys of drafts already counted
     drafts = _read(sources, report, on_file)
     if extract_persons:

@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass
 
 from archive.ingest.drafts import Draft
+from archive.ingest.persons import NameBook
 from archive.models import Document, Person, PersonAlias, Publication, content_hash, normalise_name
 
 
@@ -34,21 +35,18 @@ class ItemResult:
     persons: tuple[str, ...] = ()
 
 
-class KnownPersons:
-    """Names the archive already has, persons and aliases, looked up without regard to case."""
-
-    def __init__(self) -> None:
-        self.names: dict[str, str] = {}
-        for name in Person.objects.values_list("name", flat=True).iterator():
-            self.names[name.casefold()] = name
-        for alias, name in PersonAlias.objects.values_list("name", "person__name").iterator():
-            self.names.setdefault(alias.casefold(), name)
-
-    def __call__(self, name: str) -> str | None:
-        return self.names.get(name.casefold())
-
-    def add(self, name: str) -> None:
-        self.names.setdefault(name.casefold(), name)
+def known_persons() -> NameBook:
+    """The archive's persons and aliases, as a name book for person resolution."""
+    names: dict[str, str] = {}
+    searchable: list[str] = []
+    for name in Person.objects.values_list("name", flat=True).iterator():
+        names[name] = name
+        if " " in name:
+            searchable.append(name)
+    for alias, name in PersonAlias.objects.values_list("name", "person__name").iterator():
+        names.setdefault(alias, name)
+        searchable.append(alias)
+    return NameBook(names, searchable)
 
 
 def _same_content(document: Document, draft: Draft, publication: str | None, persons) -> bool:
