@@ -14,7 +14,7 @@ STOPWORDS = frozenset(
     "a an and are as at be been but by for from had has have he her his i in is it its of on or "
     "she that the their they this to was we were which will with would not there who than".split()
 )
-_WORD = re.compile(r"[a-z]{4,}")
+_ANY_WORD = re.compile(r"[a-z]+")
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,15 @@ def gather(path: Path, sample_every: int = 1) -> CorpusStats:
             if number % sample_every:
                 continue
             stats.sampled += 1
-            words = _WORD.findall(f"{record['title']} {record['body']}".lower())
+            all_words = _ANY_WORD.findall(f"{record['title']} {record['body']}".lower())
+            words = [w for w in all_words if len(w) >= 4]
             stats.document_frequency.update(set(words))
             stats.bigrams.update(
-                {f"{a} {b}" for a, b in itertools.pairwise(words)}
+                {
+                    f"{a} {b}"
+                    for a, b in itertools.pairwise(all_words)
+                    if len(a) >= 4 and len(b) >= 4
+                }
                 if number % (sample_every * 10) == 0
                 else ()
             )
@@ -76,7 +81,7 @@ def choose(stats: CorpusStats) -> list[BenchQuery]:
         if word not in STOPWORDS
     ]
     common, common_share = content[0]  # the broadest query the archive will see
-    second = next(w for w, share in content if share < 0.2)
+    second = next(w for w, share in content if w != common and share < 0.2)
     rare = next(w for w, share in reversed(content) if share * stats.sampled >= 3)
     phrase = next(b for b, _ in stats.bigrams.most_common() if not set(b.split()) & STOPWORDS)
     prefix = second[:4] + "*"

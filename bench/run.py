@@ -1,0 +1,436 @@
+"""The archive's search benchmark: one command, one report.
+
+    python bench/run.py --docs 100000            # derived corpus of 100k real-text documents
+    python bench/run.py --docs 1000 --quick      # the smoke run `make test` does (no timings kept)
+
+Steps, all in one run so the figures are comparable:
+
+1. corpus: ``var/bench/derived-<N>.jsonl`` (built by bench/scale.py from ../shared/corpora if
+   missing), or ``--corpus FILE``;
+2. load it into a fresh archive (its own data directory) with a bulk loader, then build the index
+   with the site's own ``manage.py rebuild_index`` in a child process: docs/s, peak RSS, size;
+3. the fixed query set (bench/queries.py: rare word, common word, two words, phrase, prefix,
+   person filter, two publications + year, browse) through the site's search code and through
+   the HTTP API of a running server: p50/p95 of the full response (hits + 3 facets + 10
+   snippets), the first (cold) run reported apart;
+4. how long an admin-style save takes to become searchable through the API, and the server's RSS;
+5. the same corpus and queries through (a) the straightforward Whoosh way, (b) SQLite FTS5 and
+   (c) tantivy (bench/alternatives.py), each as a ratio to ours.
+
+The report is written as JSON and Markdown to bench/results/ (``latest-<N>.md`` too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+sys.path.insert(0, str(REPO))
+
+from bench.queries import BenchQuery, choose, gather  # noqa: E402
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def timings(samples: list[float]) -> dict[str, float]:
+    """Milliseconds: the first (cold) run apart, then p50/p95 of the rest."""
+    cold, warm = samples[0], samples[1:] or samples
+    return {
+        "cold_ms": round(cold * 1000, 2),
+        "p50_ms": round(statistics.median(warm) * 1000, 2),
+        "p95_ms": round(percentile(warm, 0.95) * 1000, 2),
+        "runs": len(samples),
+    }
+
+
+def directory_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def corpus_path(docs: int, given: Path | None) -> Path:
+    if given:
+        return given
+    out = REPO / "var" / "bench"
+    path = out / f"derived-{docs}.jsonl"
+    if not path.exists():
+        if not (SHARED / "corpora").is_dir():
+            raise SystemExit("No corpus: pass --corpus FILE, or put ../shared beside the repo.")
+        subprocess.run(
+            [sys.executable, str(REPO / "bench" / "scale.py"), "--docs", str(docs), "--out", out],
+            check=True,
+        )
+    return path
+
+
+# --- Loading -------------------------------------------------------------------------------------
+
+
+def bulk_load(path: Path, chunk: int = 5000) -> tuple[int, float]:
+    """Insert the corpus with bulk SQL (no per-document signals: the index is built after)."""
+    from django.db import transaction
+
+    from archive.models import Document, Person, Publication, content_hash
+
+    publications: dict[str, int] = {}
+    persons: dict[str, int] = {}
+    started = time.monotonic()
+    count = 0
+
+    def ids_for(model, cache: dict[str, int], names: set[str]) -> None:
+        missing = [n for n in names if n not in cache]
+        if missing:
+            model.objects.bulk_create([model(name=n) for n in missing], ignore_conflicts=True)
+            cache.update(model.objects.filter(name__in=missing).values_list("name", "pk"))
+
+    def flush(records: list[dict]) -> None:
+        with transaction.atomic():
+            ids_for(
+                Publication,
+                publications,
+                {r["publication"] for r in records if r.get("publication")},
+            )
+            ids_for(Person, persons, {p for r in records for p in r.get("persons") or ()})
+            documents = [
+                Document(
+                    title=r["title"][:500],
+                    body=r["body"],
+                    published=dt.date.fromisoformat(r["published"]) if r.get("published") else None,
+                    publication_id=publications.get(r.get("publication") or ""),
+                    external_id=r.get("external_id"),
+                    content_hash=content_hash(r["body"]),
+                )
+                for r in records
+            ]
+            Document.objects.bulk_create(documents)
+            through = Document.persons.through
+            through.objects.bulk_create(
+                [
+                    through(document_id=d.pk, person_id=persons[p])
+                    for d, r in zip(documents, records, strict=True)
+                    for p in dict.fromkeys(r.get("persons") or ())
+                ]
+            )
+
+    batch: list[dict] = []
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            batch.append(json.loads(line))
+            if len(batch) >= chunk:
+                flush(batch)
+                count += len(batch)
+                batch = []
+                print(f"\rloaded {count:,}", end="", file=sys.stderr, flush=True)
+    if batch:
+        flush(batch)
+        count += len(batch)
+    print(file=sys.stderr)
+    return count, time.monotonic() - started
+
+
+def build_index(env: dict[str, str]) -> dict:
+    """The site's own rebuild, in a child process so its peak memory is its own."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.monotonic()
+    subprocess.run(
+        [sys.executable, str(REPO / "manage.py"), "rebuild_index"],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    elapsed = time.monotonic() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"seconds": round(elapsed, 2), "peak_rss_mb": round(max(peak, before) / 1024, 1)}
+
+
+# --- Our search, in process and over HTTP --------------------------------------------------------
+
+
+def run_ours(queries: list[BenchQuery], repeat: int) -> dict:
+    from archive import search
+
+    results = {}
+    for query in queries:
+        request = search.SearchRequest(
+            q=query.q,
+            persons=query.persons,
+            publications=query.publications,
+            year=query.year,
+            page_size=10,
+        )
+        samples = []
+        for _ in range(repeat + 1):
+            started = time.perf_counter()
+            response = search.search(request)
+            samples.append(time.perf_counter() - started)
+        snippets = sum(1 for hit in response.hits if any("<mark" in s for s in hit.snippets))
+        results[query.name] = {
+            **timings(samples),
+            "total": response.total,
+            "hits_with_marks": snippets,
+        }
+    return results
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def api_url(base: str, query: BenchQuery) -> str:
+    params = [("q", query.q), ("page_size", "10")]
+    params += [("person", p) for p in query.persons]
+    params += [("publication", p) for p in query.publications]
+    if query.year:
+        params.append(("year", str(query.year)))
+    return f"{base}/api/search?{urllib.parse.urlencode(params)}"
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def run_http(queries: list[BenchQuery], repeat: int, env: dict[str, str]) -> dict:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, str(REPO / "manage.py"), "runserver", f"127.0.0.1:{port}", "--noreload"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/api/search?q=", timeout=30).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        results = {}
+        for query in queries:
+            samples = []
+            for _ in range(repeat + 1):
+                started = time.perf_counter()
+                body = urllib.request.urlopen(api_url(base, query), timeout=120).read()
+                samples.append(time.perf_counter() - started)
+            results[query.name] = {**timings(samples), "total": json.loads(body)["total"]}
+        return {
+            "queries": results,
+            "save_to_searchable_ms": save_to_searchable(base),
+            "server_rss_mb": rss_mb(server.pid),
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def save_to_searchable(base: str) -> float:
+    """Edit a document the way the admin does (model save in a transaction), then poll the API
+    until the new word is found."""
+    from django.db import transaction
+
+    from archive.models import Document
+
+    word = f"zq{int(time.time() * 1000) % 10**9:x}marker"
+    document = Document.objects.order_by("pk").first()
+    started = time.perf_counter()
+    with transaction.atomic():
+        document.body += f" {word}"
+        document.save()
+    deadline = started + 30
+    while time.perf_counter() < deadline:
+        found = json.loads(urllib.request.urlopen(f"{base}/api/search?q={word}").read())["total"]
+        if found:
+            return round((time.perf_counter() - started) * 1000, 1)
+        time.sleep(0.005)
+    return float("nan")
+
+
+# --- The alternatives -----------------------------------------------------------------------------
+
+
+def run_alternatives(path: Path, queries: list[BenchQuery], repeat: int, workdir: Path) -> dict:
+    from bench import alternatives
+
+    results = {}
+    for engine in alternatives.engines():
+        build = engine.build(path, workdir / engine.name)
+        per_query = {}
+        for query in queries:
+            samples = []
+            for _ in range(max(1, repeat if engine.name != "whoosh-naive" else min(repeat, 5)) + 1):
+                started = time.perf_counter()
+                result = engine.search(query)
+                samples.append(time.perf_counter() - started)
+            per_query[query.name] = {**timings(samples), "total": result.total}
+        results[engine.name] = {"build": build, "queries": per_query}
+    return results
+
+
+# --- Report ---------------------------------------------------------------------------------
+
+
+def markdown(report: dict) -> str:
+    ours = report["ours"]
+    http = report["http"]["queries"]
+    alt = report.get("alternatives", {})
+    names = list(alt)
+    lines = [
+        f"# Search benchmark: {report['documents']:,} documents",
+        "",
+        f"`{report['command']}` on {report['machine']}, {report['date']}. "
+        f"Corpus: `{report['corpus']}`.",
+        "",
+        "Full search response (hits + person/publication/year facets + 10 snippets), ms. "
+        "p50/p95 over warm runs; the first (cold) run apart. Ratios are the alternative's p50 "
+        "divided by ours (higher = we are faster).",
+        "",
+        "| query | ours p50 | ours p95 | cold | HTTP p50 | HTTP p95 | hits | "
+        + " | ".join(f"{n} p50 (x)" for n in names)
+        + " |",
+        "|---|---|---|---|---|---|---|" + "---|" * len(names),
+    ]
+    for name, figures in ours.items():
+        row = [
+            name,
+            f"{figures['p50_ms']:.1f}",
+            f"{figures['p95_ms']:.1f}",
+            f"{figures['cold_ms']:.1f}",
+            f"{http[name]['p50_ms']:.1f}",
+            f"{http[name]['p95_ms']:.1f}",
+            f"{figures['total']:,}",
+        ]
+        for engine in names:
+            theirs = alt[engine]["queries"][name]
+            ratio = theirs["p50_ms"] / figures["p50_ms"] if figures["p50_ms"] else float("nan")
+            row.append(f"{theirs['p50_ms']:.1f} ({ratio:.1f}x)")
+        lines.append("| " + " | ".join(row) + " |")
+    build = report["build"]
+    lines += [
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| bulk load into SQLite | {build['load_docs_per_s']:,.0f} docs/s |",
+        f"| index build (`manage.py rebuild_index`) | {build['index_docs_per_s']:,.0f} docs/s "
+        f"({build['index_seconds']:,.1f} s) |",
+        f"| index build peak RSS | {build['index_peak_rss_mb']:,.0f} MB |",
+        f"| index size on disk | {build['index_mb']:,.1f} MB |",
+        f"| admin-style save → searchable via the API | "
+        f"{report['http']['save_to_searchable_ms']:,.0f} ms |",
+        f"| web worker RSS after the queries | {report['http']['server_rss_mb']:,.0f} MB |",
+    ]
+    for engine in names:
+        b = alt[engine]["build"]
+        lines.append(
+            f"| {engine}: build | {b['docs'] / b['seconds']:,.0f} docs/s, "
+            f"{b['bytes_on_disk'] / 1e6:,.1f} MB |"
+        )
+    lines += ["", "Queries:", ""]
+    for query in report["queries"]:
+        extra = []
+        if query["persons"]:
+            extra.append(f"person={', '.join(query['persons'])}")
+        if query["publications"]:
+            extra.append(f"publication={', '.join(query['publications'])}")
+        if query["year"]:
+            extra.append(f"year={query['year']}")
+        note = f" ({query['notes']})" if query["notes"] else ""
+        lines.append(f"- {query['name']}: `{query['q']}` {' '.join(extra)}{note}")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Search benchmark (see the module docstring).")
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--corpus", type=Path, help="a JSONL corpus instead of derived-<docs>")
+    parser.add_argument("--repeat", type=int, default=20, help="warm runs per query")
+    parser.add_argument("--no-alternatives", action="store_true")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
+    parser.add_argument("--workdir", type=Path, help="keep the archive here (default: temporary)")
+    args = parser.parse_args()
+
+    corpus = corpus_path(args.docs, args.corpus)
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="archive-bench-"))
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    env = {
+        **os.environ,
+        "ARCHIVE_DATA_DIR": str(workdir / "data"),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    loaded, load_seconds = bulk_load(corpus)
+    index = build_index(env)
+    from django.conf import settings
+
+    stats = gather(corpus, sample_every=max(1, loaded // 20000))
+    queries = choose(stats)
+
+    report = {
+        "documents": loaded,
+        "corpus": str(corpus.relative_to(REPO) if corpus.is_relative_to(REPO) else corpus),
+        "command": "python bench/run.py " + " ".join(sys.argv[1:]),
+        "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "queries": [q.as_dict() for q in queries],
+        "build": {
+            "load_docs_per_s": round(loaded / load_seconds, 1),
+            "index_seconds": index["seconds"],
+            "index_docs_per_s": round(loaded / index["seconds"], 1),
+            "index_peak_rss_mb": index["peak_rss_mb"],
+            "index_mb": round(directory_bytes(Path(settings.ARCHIVE_INDEX_DIR)) / 1e6, 1),
+        },
+    }
+    report["ours"] = run_ours(queries, args.repeat)
+    report["http"] = run_http(queries, args.repeat, env)
+    if not args.no_alternatives:
+        report["alternatives"] = run_alternatives(corpus, queries, args.repeat, workdir / "alt")
+    report["bench_peak_rss_mb"] = round(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+    )
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = f"{loaded}-{dt.date.today().isoformat()}"
+    (args.out / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n", "utf-8")
+    text = markdown(report)
+    (args.out / f"{stem}.md").write_text(text, "utf-8")
+    (args.out / f"latest-{loaded}.md").write_text(text, "utf-8")
+    print(text)
+    if not args.workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
