@@ -151,12 +151,13 @@ def test_a_deleted_and_rebuilt_index_is_served_fresh(make_document, index_dir):
     the vanished segments once the index is rebuilt, even at the same generation number."""
     import shutil
 
-    from archive.search.index import get_searcher
+    from archive.search.index import borrowed_searcher
 
     document = make_document(title="Before", body="Harbour pilots.", publication="Old Gazette")
     first = search.search(search.SearchRequest(q="harbour"))
     assert [hit.title for hit in first.hits] == ["Before"]
-    generation = get_searcher().reader().generation()
+    with borrowed_searcher() as searcher:
+        generation = searcher.reader().generation()
     shutil.rmtree(index_dir)
     # A queryset update sends no signals: only the rebuild brings the change to the index.
     Document.objects.filter(pk=document.pk).update(
@@ -164,6 +165,7 @@ def test_a_deleted_and_rebuilt_index_is_served_fresh(make_document, index_dir):
     )
     call_command("rebuild_index", stdout=io.StringIO(), stderr=io.StringIO())
     after = search.search(search.SearchRequest(q="harbour"))
-    assert get_searcher().reader().generation() == generation
+    with borrowed_searcher() as searcher:
+        assert searcher.reader().generation() == generation
     assert [hit.title for hit in after.hits] == ["After"]
     assert [value.value for value in after.facets["publication"].values] == ["New Herald"]

@@ -22,7 +22,7 @@ from django.conf import settings
 
 from archive.search import highlight
 from archive.search.facets import FACETS, FacetResult, FacetTables, tables_for
-from archive.search.index import get_searcher, index_dir
+from archive.search.index import borrowed_searcher, index_dir
 from archive.search.query import ParsedQuery, parse_query
 from archive.search.schema import DEFAULT_SEARCH_FIELDS, day_key, from_stored
 
@@ -160,7 +160,11 @@ def _highlight_terms(searcher, parsed: ParsedQuery) -> dict[str, frozenset[str]]
 def search(request: SearchRequest) -> SearchResponse:
     """Run one search. Raises ``IndexUnavailable`` when there is no readable index."""
     parsed = parse_query(request.q, settings.ARCHIVE_QUERY_MAX_CHARS)
-    searcher = get_searcher()
+    with borrowed_searcher() as searcher:
+        return _search(searcher, parsed, request)
+
+
+def _search(searcher, parsed: ParsedQuery, request: SearchRequest) -> SearchResponse:
     tables = tables_for(searcher, str(index_dir()))
 
     base = _query_mask(searcher, parsed, tables)
@@ -223,4 +227,5 @@ def query_terms(text: str) -> dict[str, frozenset[str]]:
     parsed = parse_query(text, settings.ARCHIVE_QUERY_MAX_CHARS)
     if parsed.is_browse:
         return {name: frozenset() for name in DEFAULT_SEARCH_FIELDS}
-    return _highlight_terms(get_searcher(), parsed)
+    with borrowed_searcher() as searcher:
+        return _highlight_terms(searcher, parsed)

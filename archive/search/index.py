@@ -10,7 +10,8 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -126,14 +127,13 @@ def indexed_count() -> int:
         return searcher.doc_count()
 
 
-class _SearcherCache(threading.local):
-    """Whoosh searchers are not safe to share between threads: one per thread, reused."""
-
-    signature: tuple | None = None
-    searcher: Searcher | None = None
-
-
-_local = _SearcherCache()
+# Searchers are expensive to open (every segment's files and term tables) and a Whoosh searcher
+# must not be used by two threads at once. So open searchers wait in a small pool: a request
+# borrows one, searches, and gives it back. The pool is shared by all threads, which matters for
+# threaded servers (runserver, gthread workers) that use a new thread for each request.
+MAX_POOLED_SEARCHERS = 4
+_pool: list[tuple[tuple, Searcher]] = []
+_pool_lock = threading.Lock()
 
 
 def _toc_signature(path: Path) -> tuple | None:
@@ -160,27 +160,47 @@ def _toc_signature(path: Path) -> tuple | None:
 _TOC_NAME = re.compile(r"_MAIN_(\d+)\.toc")
 
 
-def get_searcher() -> Searcher:
-    """A searcher on the latest committed generation of the index, reused between requests."""
+@contextmanager
+def borrowed_searcher() -> Iterator[Searcher]:
+    """A searcher on the latest committed state of the index, for one request.
+
+    The signature is read before opening: if a commit slips in between, the searcher is one
+    commit behind and is not pooled again, so the next request opens a fresh one.
+    """
     path = index_dir()
     signature = _toc_signature(path)
-    if _local.searcher is not None and signature is not None and signature == _local.signature:
-        return _local.searcher
-    if _local.searcher is not None:
-        _close_quietly(_local.searcher)
-        _local.searcher = _local.signature = None
+    searcher = None
+    stale: list[Searcher] = []
+    with _pool_lock:
+        for position in range(len(_pool) - 1, -1, -1):
+            pooled_signature, pooled = _pool[position]
+            if pooled_signature == signature and searcher is None:
+                searcher = pooled
+                del _pool[position]
+            elif pooled_signature[0] == str(path) and pooled_signature != signature:
+                stale.append(pooled)
+                del _pool[position]
+    for old in stale:
+        _close_quietly(old)
+    if searcher is None:
+        try:
+            searcher = _open_index().searcher()
+        except IndexUnavailable:
+            raise
+        except Exception as exc:
+            raise IndexUnavailable(
+                f"The search index cannot be read ({exc}). Rebuild it with `{REPAIR_COMMAND}`."
+            ) from exc
     try:
-        searcher = _open_index().searcher()
-    except IndexUnavailable:
-        raise
-    except Exception as exc:
-        raise IndexUnavailable(
-            f"The search index cannot be read ({exc}). Rebuild it with `{REPAIR_COMMAND}`."
-        ) from exc
-    # The signature was read before opening: if a commit slipped in between, the next request sees
-    # a newer signature and reopens, which is harmless; the other order could serve stale results.
-    _local.signature, _local.searcher = signature, searcher
-    return searcher
+        yield searcher
+    finally:
+        keep = signature is not None and _toc_signature(path) == signature
+        with _pool_lock:
+            if keep and len(_pool) < MAX_POOLED_SEARCHERS:
+                _pool.append((signature, searcher))
+                searcher = None
+        if searcher is not None:
+            _close_quietly(searcher)
 
 
 def _close_quietly(searcher: Searcher) -> None:
