@@ -25,6 +25,7 @@ from archive.search.facets import FACETS, FacetResult, FacetTables, tables_for
 from archive.search.index import borrowed_searcher, index_dir
 from archive.search.query import ParsedQuery, parse_query
 from archive.search.schema import DEFAULT_SEARCH_FIELDS, day_key, from_stored
+from archive.search.scoring import Evaluation
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_PAGE_SIZE = 100
@@ -99,13 +100,12 @@ class SearchResponse:
         return self.first_index + len(self.hits) - 1 if self.hits else 0
 
 
-def _query_mask(searcher, parsed: ParsedQuery, tables: FacetTables) -> np.ndarray:
+def _match(searcher, parsed: ParsedQuery, tables: FacetTables):
+    """(mask of matching live documents, their BM25F scores or None when browsing)."""
     if parsed.is_browse:
-        return tables.live.copy()
-    mask = np.zeros(tables.size, dtype=bool)
-    docnums = np.fromiter(searcher.docs_for_query(parsed.query), dtype=np.int64)
-    mask[docnums] = True
-    return mask & tables.live
+        return tables.live.copy(), None
+    mask, scores = Evaluation(searcher, tables.size).evaluate(parsed.query)
+    return mask & tables.live, scores
 
 
 def _date_range_mask(tables: FacetTables, request: SearchRequest) -> np.ndarray | None:
@@ -136,10 +136,17 @@ def _page_by_date(tables: FacetTables, hits: np.ndarray, sort: str, start: int, 
     return [(int(d), None) for d in docnums[order[start:stop]]]
 
 
-def _page_by_relevance(searcher, parsed: ParsedQuery, hits, filtered: bool, start: int, stop: int):
-    allowed = set(np.flatnonzero(hits).tolist()) if filtered else None
-    results = searcher.search(parsed.query, limit=stop, filter=allowed)
-    return [(hit.docnum, float(hit.score)) for hit in results[start:stop]]
+def _page_by_relevance(scores: np.ndarray, hits: np.ndarray, start: int, stop: int):
+    """Best scores first; equal scores in index order (as Whoosh orders them)."""
+    docnums = np.flatnonzero(hits)
+    hit_scores = scores[docnums]
+    if len(docnums) > stop:
+        # Only the top ``stop`` need sorting; ties at the boundary are all kept, then sorted.
+        threshold = np.partition(hit_scores, len(hit_scores) - stop)[len(hit_scores) - stop]
+        keep = hit_scores >= threshold
+        docnums, hit_scores = docnums[keep], hit_scores[keep]
+    order = np.lexsort((docnums, -hit_scores))[start:stop]
+    return [(int(docnums[i]), float(hit_scores[i])) for i in order]
 
 
 def _highlight_terms(searcher, parsed: ParsedQuery) -> dict[str, frozenset[str]]:
@@ -167,7 +174,7 @@ def search(request: SearchRequest) -> SearchResponse:
 def _search(searcher, parsed: ParsedQuery, request: SearchRequest) -> SearchResponse:
     tables = tables_for(searcher, str(index_dir()))
 
-    base = _query_mask(searcher, parsed, tables)
+    base, scores = _match(searcher, parsed, tables)
     date_range = _date_range_mask(tables, request)
     selections = {facet.name: facet.selection(tables, request) for facet in FACETS}
     hits = _combine(base, [date_range, *selections.values()])
@@ -186,8 +193,7 @@ def _search(searcher, parsed: ParsedQuery, request: SearchRequest) -> SearchResp
     if start >= total:
         page = []
     elif sort == "relevance":
-        filtered = date_range is not None or any(m is not None for m in selections.values())
-        page = _page_by_relevance(searcher, parsed, hits, filtered, start, stop)
+        page = _page_by_relevance(scores, hits, start, stop)
     else:
         page = _page_by_date(tables, hits, sort, start, stop)
 
