@@ -226,3 +226,37 @@ def test_no_index_raises_index_unavailable(db, settings, tmp_path):
     settings.ARCHIVE_INDEX_DIR = tmp_path / "nowhere"
     with pytest.raises(search.IndexUnavailable, match="rebuild_index"):
         search.search(SearchRequest(q="anything"))
+
+
+@pytest.mark.parametrize(
+    ("text", "titles"),
+    [
+        ("harbour -storm", {f"Harbour story {i}" for i in range(4, 12)}),
+        ("storm OR pilot", {f"Harbour story {i}" for i in range(12)}),
+        ("storm AND NOT fog", set()),
+        ("stor*", {f"Harbour story {i}" for i in range(12)}),
+        ('"storm warning"', {f"Harbour story {i}" for i in range(4)}),
+        ('"warning storm"', set()),
+        ("title:story body:storm", {f"Harbour story {i}" for i in range(4)}),
+    ],
+)
+def test_boolean_prefix_phrase_and_field_queries_match_exactly(corpus, text, titles):
+    response = search.search(SearchRequest(q=text, page_size=100))
+    assert {hit.title for hit in response.hits} == titles
+    assert response.total == len(titles)
+
+
+def test_every_matching_field_adds_to_the_score(make_document):
+    """A document matching both words in its title and its body must outrank one that matches a
+    word only in the body (Whoosh's own top-N shortcut can drop a field's share of the score)."""
+    make_document(title="Blair and Brown meet", body="Blair spoke. Brown listened. Blair left.")
+    make_document(title="Blair speaks", body="Blair and Brown. Blair again.")
+    make_document(title="Other news", body="Blair and Brown, twice: Blair, Brown.")
+    response = search.search(SearchRequest(q="blair brown"))
+    assert [hit.title for hit in response.hits] == [
+        "Blair and Brown meet",
+        "Blair speaks",
+        "Other news",
+    ]
+    scores = [hit.score for hit in response.hits]
+    assert scores == sorted(scores, reverse=True) and scores[0] > scores[1] > scores[2]

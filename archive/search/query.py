@@ -50,6 +50,22 @@ def _cut(text: str, max_chars: int) -> str:
     return head[:space] if space > max_chars // 2 else head
 
 
+# "-word" and "+word" as web search engines read them: exclude the word, require the word (which
+# every word already is). Only at the start of a word, so "e-mail" and "1-0" are left alone, and
+# never inside a quoted phrase.
+_OPERATOR_OR_PHRASE = re.compile(r'"[^"]*"|(?:^|(?<=[\s(]))[-+](?=[\w"(])')
+
+
+def _web_operators(text: str) -> str:
+    def replace(match: re.Match) -> str:
+        token = match.group(0)
+        if token.startswith('"'):
+            return token
+        return "NOT " if token == "-" else ""
+
+    return _OPERATOR_OR_PHRASE.sub(replace, text)
+
+
 def parse_query(raw: str, max_chars: int = 1000) -> ParsedQuery:
     notices: list[str] = []
     text = " ".join(_CONTROL_CHARS.sub(" ", raw or "").split())
@@ -63,7 +79,7 @@ def parse_query(raw: str, max_chars: int = 1000) -> ParsedQuery:
 
     parsed: query.Query | None
     try:
-        parsed = _parser().parse(text)
+        parsed = _parser().parse(_web_operators(text))
     except Exception:
         parsed = None
     if parsed is None:
