@@ -208,11 +208,15 @@ def api_url(base: str, query: BenchQuery) -> str:
     return f"{base}/api/search?{urllib.parse.urlencode(params)}"
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int) -> dict[str, float]:
+    """Resident memory of a process: all of it, and the private (anonymous) part. The rest is
+    the memory-mapped index files: page cache, shared by every worker on the machine."""
+    values = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return float("nan")
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "RssAnon", "RssFile"):
+            values[key] = round(int(rest.split()[0]) / 1024, 1)
+    return values
 
 
 def run_http(queries: list[BenchQuery], repeat: int, env: dict[str, str]) -> dict:
@@ -342,7 +346,9 @@ def markdown(report: dict) -> str:
         f"| index size on disk | {build['index_mb']:,.1f} MB |",
         f"| admin-style save → searchable via the API | "
         f"{report['http']['save_to_searchable_ms']:,.0f} ms |",
-        f"| web worker RSS after the queries | {report['http']['server_rss_mb']:,.0f} MB |",
+        f"| web worker RSS after the queries | {report['http']['server_rss_mb']['VmRSS']:,.0f} MB "
+        f"(private {report['http']['server_rss_mb']['RssAnon']:,.0f} MB, mapped index files "
+        f"{report['http']['server_rss_mb']['RssFile']:,.0f} MB) |",
     ]
     for engine in names:
         b = alt[engine]["build"]

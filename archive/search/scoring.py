@@ -27,7 +27,7 @@ from whoosh.util.numeric import byte_to_length
 
 B = 0.75
 K1 = 1.2
-CACHE_BYTES = 128 * 1024 * 1024  # decoded postings kept between searches, per process
+CACHE_BYTES = 64 * 1024 * 1024  # decoded postings kept between searches, per process
 
 # Whoosh stores a field's length per document as one byte; this table decodes all 256 at once.
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
