@@ -28,7 +28,7 @@ from archive.models import content_hash
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 64
+BATCH_SIZE = 256
 
 
 @dataclass
