@@ -247,10 +247,43 @@ def run_http(queries: list[BenchQuery], repeat: int, env: dict[str, str]) -> dic
             "queries": results,
             "save_to_searchable_ms": save_to_searchable(base),
             "server_rss_mb": rss_mb(server.pid),
+            "during_rebuild": serve_during_rebuild(base, env),
         }
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def serve_during_rebuild(base: str, env: dict[str, str]) -> dict:
+    """Search through the API while `manage.py rebuild_index` runs: the old index must keep
+    answering, with the same number of documents, until the new one is committed."""
+    from archive.models import Document
+
+    expected = Document.objects.count()
+    rebuild = subprocess.Popen(
+        [sys.executable, str(REPO / "manage.py"), "rebuild_index"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    answers, failures, wrong, samples = 0, 0, 0, []
+    while rebuild.poll() is None:
+        started = time.perf_counter()
+        try:
+            body = urllib.request.urlopen(f"{base}/api/search?q=", timeout=60).read()
+            answers += 1
+            wrong += json.loads(body)["total"] != expected
+        except OSError:
+            failures += 1
+        samples.append(time.perf_counter() - started)
+        time.sleep(0.2)
+    return {
+        "queries": answers + failures,
+        "failed": failures,
+        "wrong_total": wrong,
+        "p95_ms": round(percentile(samples, 0.95) * 1000, 1),
+        "rebuild_exit": rebuild.returncode,
+    }
 
 
 def save_to_searchable(base: str) -> float:
@@ -350,6 +383,12 @@ def markdown(report: dict) -> str:
         f"(private {report['http']['server_rss_mb']['RssAnon']:,.0f} MB, mapped index files "
         f"{report['http']['server_rss_mb']['RssFile']:,.0f} MB) |",
     ]
+    during = report["http"]["during_rebuild"]
+    lines.append(
+        f"| searching while `rebuild_index` runs | {during['queries']} queries, "
+        f"{during['failed']} failed, {during['wrong_total']} with a wrong total, "
+        f"p95 {during['p95_ms']:,.0f} ms |"
+    )
     for engine in names:
         b = alt[engine]["build"]
         lines.append(
