@@ -61,7 +61,7 @@ def bbc_gold() -> tuple[list[str], list[set[str]], dict[str, str]]:
         path = root / item["file"]
         texts.append(readers.read(path.name, ".txt", path.read_bytes())[0].body)
         gold.append(set(item["persons"]))
-    return texts, gold, {}
+    return texts, gold, spec.get("aliases", {})
 
 
 def conll_gold() -> tuple[list[str], list[set[str]], dict[str, str]] | None:

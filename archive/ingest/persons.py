@@ -59,7 +59,9 @@ HONORIFICS = frozenset(
 NOT_NAME_WORDS = frozenset(
     "lib dem dems tory tories labour premiership league cup championship oscar oscars grammy "
     "grammys bafta baftas emmy emmys olympics olympic euro euros nasdaq dow ftse "
-    "united rovers wanderers athletic albion hotspur fc welsh welshman scot scots".split()
+    "united rovers wanderers athletic albion hotspur fc welsh welshman scot scots "
+    # Titles of films and books read as names ("Meet The Fockers"); no name has these words.
+    "the of and for with from".split()
 )
 # Lowercase particles that belong inside names ("Ludwig van Beethoven", "Osama bin Laden").
 PARTICLES = frozenset(
