@@ -428,6 +428,8 @@ def main() -> None:
         **os.environ,
         "ARCHIVE_DATA_DIR": str(workdir / "data"),
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        # As in production: no per-query SQL log (it grows with every bulk insert).
+        "DJANGO_DEBUG": "0",
     }
     os.environ.update(env)
     import django
