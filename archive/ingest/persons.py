@@ -42,7 +42,7 @@ HONORIFICS = frozenset(
     mayor ambassador chairman chairwoman chair ceo coach manager boss striker midfielder
     defender goalkeeper skipper keeper star actor actress singer director producer
     former late then home foreign defence defense finance interior army union deputy acting
-    spokesman spokeswoman spokesperson aide minister's terrorist militant gunman suspect
+    spokesman spokeswoman spokesperson aide minister's exchequer terrorist militant gunman suspect
     accused executive officer analyst economist author writer editor correspondent reporter
     chancellor's leader opposition party labour tory conservative liberal democrat republican
     trainer player champion veteran frontman guitarist drummer rapper presenter host comedian
@@ -70,8 +70,16 @@ PARTICLES = frozenset(
 NOT_PERSON_LABELS = frozenset(
     {"ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE"}
 )
+_SENTENCE_END = re.compile(r"(\w\w+)\.\s+")
 _POSSESSIVE = re.compile(r"(?:['\u2019]s|['\u2019])$")
 _TOKEN_EDGE = re.compile(r"^[^\w]+|[^\w.]+$")
+
+
+@functools.cache
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
 
 
 @functools.cache
@@ -90,13 +98,20 @@ def raw_entities(texts: Sequence[str], batch_size: int = BATCH_SIZE) -> list[lis
 
 def clean_mention(mention: str) -> str:
     """Strip possessives, honorifics and stray punctuation from one PERSON mention."""
+    # A span that runs over a sentence end ("Jay-Z. Soul") keeps only its first sentence.
+    for end in _SENTENCE_END.finditer(mention):
+        if end.group(1).casefold() not in HONORIFICS:  # "Mr. Blair" is one name
+            mention = mention[: end.start()] + end.group(1)
+            break
     words = []
     for raw_word in mention.replace("\n", " ").split():
         word = _TOKEN_EDGE.sub("", _POSSESSIVE.sub("", raw_word))
         if word:
             words.append(word)
-    while words and words[0].casefold().rstrip(".") in HONORIFICS:
-        words.pop(0)
+    while words and (
+        words[0].casefold().rstrip(".") in HONORIFICS or words[0].casefold() in _stop_words()
+    ):
+        words.pop(0)  # titles, and a capitalised first word of a sentence ("But Sky")
     while words and words[-1].casefold().rstrip(".") in HONORIFICS:
         words.pop()
     return " ".join(words).strip(" .")
