@@ -65,10 +65,6 @@ def timings(samples: list[float]) -> dict[str, float]:
     }
 
 
-def directory_bytes(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-
-
 def corpus_path(docs: int, given: Path | None) -> Path:
     if given:
         return given
@@ -450,6 +446,8 @@ def main() -> None:
     index = build_index(env)
     from django.conf import settings
 
+    from bench.alternatives import disk_bytes
+
     stats = gather(corpus, sample_every=max(1, loaded // 20000))
     queries = choose(stats)
 
@@ -465,7 +463,7 @@ def main() -> None:
             "index_seconds": index["seconds"],
             "index_docs_per_s": round(loaded / index["seconds"], 1),
             "index_peak_rss_mb": index["peak_rss_mb"],
-            "index_mb": round(directory_bytes(Path(settings.ARCHIVE_INDEX_DIR)) / 1e6, 1),
+            "index_mb": round(disk_bytes(Path(settings.ARCHIVE_INDEX_DIR)) / 1e6, 1),
         },
     }
     report["ours"] = run_ours(queries, args.repeat)
