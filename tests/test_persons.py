@@ -71,6 +71,42 @@ def test_extraction_with_the_model_end_to_end():
     assert sorted(names) == ["Jacques Chirac", "Tony Blair"]
 
 
+def test_a_name_ends_at_a_sentence_end_or_a_spaced_dash():
+    assert persons.clean_mention("Jay-Z. Soul") == "Jay-Z"
+    assert persons.clean_mention("Rob Partridge - Marley's") == "Rob Partridge"
+
+
+def test_titles_that_are_surnames_stay_at_the_end_of_a_name():
+    assert persons.clean_mention("Tote King") == "Tote King"
+    assert persons.clean_mention("John Major") == "John Major"
+    assert persons.clean_mention("King Abdullah") == "Abdullah"
+
+
+def test_an_acronym_inside_a_name_makes_it_a_product():
+    assert persons.looks_like_a_name("MSN Messenger", set()) is False
+    assert persons.looks_like_a_name("DJ Shadow", set()) is True
+
+
+@pytest.mark.parametrize(
+    ("text", "not_a_person"),
+    [
+        # A capitalised word after an article, before a noun, is a thing.
+        ("A virus called Bofra spreads. The Bofra virus was found by Tim Warner.", "Bofra"),
+        # A team named like another team the text names in full.
+        (
+            "Barcelona fell to a 2-0 defeat at home to Atletico Madrid. Fernando Torres scored. "
+            "Real Madrid's 4-0 win over Espanyol reduces Barca's lead to four points.",
+            "Madrid",
+        ),
+        # A club or company before a role and a person's name.
+        ("Former Everton midfielder Thomas Gravesen scored for Real Madrid.", "Everton"),
+    ],
+)
+def test_things_the_model_tags_as_persons_are_dropped(text, not_a_person):
+    [names] = persons.extract(["Match report\n\n" + text])
+    assert names and not any(not_a_person in name for name in names), names
+
+
 def test_the_model_is_loaded_once_with_only_what_ner_needs():
     assert persons.nlp() is persons.nlp()
     assert persons.nlp().pipe_names == ["tok2vec", "ner"]

@@ -67,10 +67,15 @@ NOT_NAME_WORDS = frozenset(
 PARTICLES = frozenset(
     "de del della der den di da dos du la le van von bin ibn al el ul abu y".split()
 )
+# Titles that are also common surnames ("John Major", "Stephen King"): stripped before a name,
+# never after one.
+SURNAME_TITLES = frozenset("king major bishop prince pope judge chancellor master chief".split())
 NOT_PERSON_LABELS = frozenset(
     {"ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE"}
 )
-_SENTENCE_END = re.compile(r"(\w\w+)\.\s+")
+# A word of two or more characters ending a sentence: "Blair. The", "Jay-Z. Soul" (not "J. Smith").
+_SENTENCE_END = re.compile(r"([\w-]*\w\w|\w-\w)\.\s+")
+_SPACED_DASH = re.compile(r"\s[-\u2013\u2014]\s")
 _POSSESSIVE = re.compile(r"(?:['\u2019]s|['\u2019])$")
 _TOKEN_EDGE = re.compile(r"^[^\w]+|[^\w.]+$")
 
@@ -103,6 +108,8 @@ def clean_mention(mention: str) -> str:
         if end.group(1).casefold() not in HONORIFICS:  # "Mr. Blair" is one name
             mention = mention[: end.start()] + end.group(1)
             break
+    # "Rob Partridge - Marley's former head of press": the name ends at a spaced dash.
+    mention = _SPACED_DASH.split(mention, maxsplit=1)[0]
     words = []
     for raw_word in mention.replace("\n", " ").split():
         word = _TOKEN_EDGE.sub("", _POSSESSIVE.sub("", raw_word))
@@ -112,7 +119,11 @@ def clean_mention(mention: str) -> str:
         words[0].casefold().rstrip(".") in HONORIFICS or words[0].casefold() in _stop_words()
     ):
         words.pop(0)  # titles, and a capitalised first word of a sentence ("But Sky")
-    while words and words[-1].casefold().rstrip(".") in HONORIFICS:
+    while (
+        words
+        and words[-1].casefold().rstrip(".") in HONORIFICS
+        and words[-1].casefold() not in SURNAME_TITLES
+    ):
         words.pop()
     return " ".join(words).strip(" .")
 
@@ -145,8 +156,8 @@ def looks_like_a_name(name: str, not_person_words: set[str] = frozenset()) -> bo
             continue
         if not word[0].isupper():
             return False
-        if len(word) > 2 and word.isupper() and len(words) == 1:
-            return False  # an acronym: "BBC", "ISI"
+        if len(word) > 2 and word.isupper():
+            return False  # an acronym: "BBC", "ISI", "MSN Messenger"
         if re.search(r"-[a-z]{1,2}-", word):
             return False  # "Lashkar-e-Taiba", "Jaish-e-Mohammed": organisation names
         if word.casefold() in not_person_words or word.casefold() in NOT_NAME_WORDS:
@@ -164,11 +175,33 @@ def mentions(doc) -> tuple[list[str], set[str], set[str]]:
     """
     text = doc.text
     lowercase_words = {t.text for t in doc if t.is_alpha and t.text.islower()}
+    person_texts = {ent.text for ent in doc.ents if ent.label_ == "PERSON"}
     not_person = {
         word.casefold()
         for ent in doc.ents
         if ent.label_ in NOT_PERSON_LABELS
+        # "The Diary of Alicia Keys" says nothing against "Alicia Keys" the person.
+        and not any(" " in name and name in ent.text for name in person_texts)
         for word in clean_mention(ent.text).split()
+    }
+    # Last words of teams, companies and places named in full: "Atletico Madrid" is a team
+    # when the text also has "Real Madrid".
+    place_tails = {
+        words[-1].casefold()
+        for ent in doc.ents
+        if ent.label_ in ("ORG", "GPE", "LOC", "FAC")
+        and not any(" " in name and name in ent.text for name in person_texts)
+        and (words := clean_mention(ent.text).split())
+        and len(words) >= 2  # the model often tags a lone surname as a place
+    }
+    # A capitalised word used as a modifier after an article names a thing, not a person:
+    # "the Bofra virus", "the Demos report", "a Surrey police station".
+    modifiers = {
+        token.text.casefold()
+        for token in doc[1:-1]
+        if token.text[:1].isupper()
+        and doc[token.i - 1].lower_ in ("the", "a", "an")
+        and doc[token.i + 1].text[:1].islower()
     }
 
     def name_like(token) -> bool:
@@ -187,6 +220,17 @@ def mentions(doc) -> tuple[list[str], set[str], set[str]]:
     for ent in doc.ents:
         if ent.label_ != "PERSON":
             continue
+        words = clean_mention(ent.text).split()
+        if not words or (len(words) == 1 and words[0].casefold() in modifiers):
+            continue
+        if len(words) >= 2 and words[-1].casefold() in place_tails:
+            continue
+        if (
+            ent.end + 1 < len(doc)
+            and _is_title(doc[ent.end].text)
+            and doc[ent.end + 1].text[:1].isupper()
+        ):
+            continue  # "Former Everton midfielder Thomas Gravesen": a club or a company
         before = doc[ent.start - 1].text if ent.start else ""
         if before.casefold().rstrip(".") in HONORIFICS or _is_title(ent.text.split()[0]):
             titled_names.add(clean_mention(ent.text))
@@ -213,6 +257,8 @@ def mentions(doc) -> tuple[list[str], set[str], set[str]]:
         while words and words[0].casefold().rstrip(".") in HONORIFICS:
             words, titled = words[1:], True  # "Terrorist Azmal Kasab", "General Ashfaq ..."
         if not words or any(_is_title(w) or w.lower() in lowercase_words for w in words):
+            continue
+        if words[-1].casefold() in place_tails:
             continue
         if (
             (titled and len(words) >= 2)
