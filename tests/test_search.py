@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import pytest
 
@@ -260,3 +261,34 @@ def test_every_matching_field_adds_to_the_score(make_document):
     ]
     scores = [hit.score for hit in response.hits]
     assert scores == sorted(scores, reverse=True) and scores[0] > scores[1] > scores[2]
+
+
+def test_phrases_matched_from_positions_agree_with_whoosh(make_document):
+    """The numpy phrase matcher (scoring.Evaluation._phrase) against Whoosh's own phrase matcher,
+    on random texts from a small vocabulary, so that most phrases match some documents and not
+    others; with stop words inside phrases, repeated words, and words split over segments."""
+    from archive.search.index import borrowed_searcher
+    from archive.search.query import parse_query
+    from archive.search.scoring import Evaluation
+
+    rng = random.Random(11)
+    vocabulary = "storm harbour pilot warning fog ship night the of storms".split()
+    for number in range(40):
+        words = [rng.choice(vocabulary) for _ in range(rng.randint(3, 30))]
+        make_document(title=f"Story {number} {rng.choice(vocabulary)}", body=" ".join(words))
+    phrases = {
+        " ".join(rng.choice(vocabulary) for _ in range(rng.randint(2, 4))) for _ in range(80)
+    }
+    matched_some = 0
+    with borrowed_searcher() as searcher:
+        size = searcher.doc_count_all()
+        for phrase in sorted(phrases):
+            node = parse_query(f'"{phrase}"').query
+            if node is None:
+                continue
+            evaluation = Evaluation(searcher, size)
+            ours, _ = evaluation.evaluate(node)
+            whoosh = evaluation._whoosh_mask(node)
+            assert (ours == whoosh).all(), phrase
+            matched_some += bool(whoosh.any())
+    assert matched_some >= 10  # the comparison covered matching phrases, not only misses

@@ -47,7 +47,10 @@ class SearchRequest:
     date_to: dt.date | None = None
     sort: str | None = None  # None: relevance for a query, newest when browsing
     page: int = 1
-    page_size: int = DEFAULT_PAGE_SIZE
+    page_size: int = DEFAULT_PAGE_SIZE  # the page and the API cap it at MAX_PAGE_SIZE
+    # Exports and feeds take many hits and show neither snippets nor facets.
+    with_snippets: bool = True
+    with_facets: bool = True
 
     def effective_sort(self, parsed: ParsedQuery) -> str:
         if parsed.is_browse and self.sort in (None, "relevance"):
@@ -181,7 +184,7 @@ def _search(searcher, parsed: ParsedQuery, request: SearchRequest) -> SearchResp
     total = int(np.count_nonzero(hits))
 
     facets = {}
-    for facet in FACETS:
+    for facet in FACETS if request.with_facets else ():
         if not facet.applies(request):
             continue
         others = [mask for name, mask in selections.items() if name not in facet.ignores]
@@ -212,7 +215,9 @@ def _search(searcher, parsed: ParsedQuery, request: SearchRequest) -> SearchResp
                 persons=doc.persons,
                 snippets=highlight.snippets(
                     highlight.without_headline(doc.body, doc.title), terms.get("body", ())
-                ),
+                )
+                if request.with_snippets
+                else [],
                 score=score,
                 source_url=doc.source_url,
             )

@@ -9,14 +9,17 @@ with array operations: AND/OR/NOT become boolean masks, and BM25F scores are add
 The formula is Whoosh's own ``BM25F`` (B=0.75, K1=1.2, ``idf = log(N / (df + 1)) + 1``, field
 lengths as Whoosh stores them), so rankings match Whoosh's for the same query.
 
-Query types without an array form here (phrases, ranges) are matched by Whoosh and scored as
-the sum of their words' scores.
+Exact phrases are matched here too, from the words' positions decoded into arrays: a document
+matches when word *i* occurs at position *p + i* for every word, which is a set intersection of
+``(document, position - i)`` keys. Phrases are scored as the sum of their words' scores.
+Query types without an array form here (proximity phrases, ranges) are matched by Whoosh.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from pickle import loads
 from dataclasses import dataclass
 from math import log
 
@@ -120,6 +123,64 @@ def _read_blocks(leaf) -> Postings:
     return Postings(np.concatenate(doc_parts), np.concatenate(weight_parts))
 
 
+@dataclass(frozen=True)
+class Positions:
+    docs: np.ndarray  # segment-local document number of each occurrence
+    positions: np.ndarray  # the word's position in that document
+
+
+def segment_positions(segreader, fieldname: str, text: bytes | str) -> Positions | None:
+    """Every occurrence of a word in one segment, or None where the field keeps no positions."""
+    key = (segreader.segment().segment_id(), fieldname, text, "positions")
+    cached = _postings_cache.get(key)
+    if cached is not None:
+        return cached[0]
+    field = segreader.schema[fieldname]
+    if not field.format.supports("positions"):
+        return None
+    if (fieldname, text) not in segreader:
+        result = Positions(np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32))
+    else:
+        leaf = _leaf_matcher(segreader.postings(fieldname, text))
+        if leaf is None:
+            return None
+        result = _read_positions(leaf)
+    _postings_cache.put(key, result, result.docs.nbytes + result.positions.nbytes + 200)
+    return result
+
+
+def _read_positions(leaf) -> Positions:
+    """Decode the positions of a Whoosh 3 posting list: each posting's value is a 4-byte count
+    followed by the pickled list of position deltas (``whoosh.formats.Positions.encode``)."""
+    doc_parts, position_parts = [], []
+    while True:
+        if leaf._data is None:
+            leaf._read_data()
+        if leaf._values is None:
+            leaf._read_values()
+        ids = leaf._data[0]
+        docs = (
+            np.asarray(ids, dtype=np.int32)
+            if leaf._byteids
+            else np.cumsum(np.asarray(ids, dtype=np.int64)).astype(np.int32)
+        )
+        deltas = [loads(value[4:]) for value in leaf._values]
+        counts = np.fromiter((len(d) for d in deltas), dtype=np.int64, count=len(deltas))
+        flat = np.fromiter(
+            (delta for ds in deltas for delta in ds), dtype=np.int64, count=int(counts.sum())
+        )
+        # Deltas restart in every document: a cumulative sum, minus each document's offset.
+        total = np.cumsum(flat)
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        before = np.where(starts > 0, total[np.maximum(starts - 1, 0)], 0)
+        doc_parts.append(np.repeat(docs, counts))
+        position_parts.append((total - np.repeat(before, counts)).astype(np.int32))
+        if leaf._lastblock:
+            break
+        leaf._next_block()
+    return Positions(np.concatenate(doc_parts), np.concatenate(position_parts))
+
+
 def _segment_lengths(segreader, fieldname: str) -> np.ndarray:
     key = (segreader.segment().segment_id(), fieldname)
     cached = _lengths_cache.get(key)
@@ -195,6 +256,10 @@ class Evaluation:
             return self._combine(node.subqueries, np.logical_and, node.boost)
         if isinstance(node, wq.Or) and not getattr(node, "minmatch", 0):
             return self._combine(node.subqueries, np.logical_or, node.boost)
+        if isinstance(node, wq.Phrase) and node.slop == 1:
+            phrase = self._phrase(node)
+            if phrase is not None:
+                return phrase
         if isinstance(node, wq.MultiTerm):
             # Prefix, wildcard, fuzzy: the union of the words they expand to, scored as such.
             mask = np.zeros(self.size, dtype=bool)
@@ -217,6 +282,32 @@ class Evaluation:
             scores += child_scores
         if boost != 1.0:
             scores *= boost
+        return mask, np.where(mask, scores, np.float32(0))
+
+    def _phrase(self, node: wq.Phrase) -> tuple[np.ndarray, np.ndarray] | None:
+        """An exact phrase from positions: (document, position - i) keys common to every word i."""
+        words = list(node.words)
+        if not words:
+            return None
+        texts = words
+        mask = np.zeros(self.size, dtype=bool)
+        for segreader, offset in self.leaves:
+            keys = None
+            for i, text in enumerate(texts):
+                occurrences = segment_positions(segreader, node.fieldname, text)
+                if occurrences is None:
+                    return None
+                word_keys = (occurrences.docs.astype(np.int64) << 32) + (
+                    occurrences.positions.astype(np.int64) - i + len(texts)
+                )
+                keys = word_keys if keys is None else np.intersect1d(keys, word_keys)
+                if not len(keys):
+                    break
+            if keys is not None and len(keys):
+                mask[np.unique(keys >> 32) + offset] = True
+        scores = np.zeros(self.size, dtype=np.float32)
+        for text in dict.fromkeys(texts):
+            scores += self._term(node.fieldname, text, node.boost)[1]
         return mask, np.where(mask, scores, np.float32(0))
 
     def _whoosh_mask(self, node) -> np.ndarray:
