@@ -4,11 +4,13 @@ The page, the htmx partial and the JSON API all call :func:`search`.
 
 How a search runs:
 1. the query text is parsed (``query.py``); an empty query matches every document (browse mode);
-2. the matching documents become a boolean mask over document numbers;
+2. the matching documents become a boolean mask over document numbers (``scoring.py``); a
+   plain-words query that few documents match in full also lists those with some of its words;
 3. each facet's selection becomes a mask too; hits = query AND every facet selection;
 4. each facet is counted over the query AND the *other* facets' selections (``facets.py``);
 5. the requested page is ranked by Whoosh's BM25F (relevance) or sorted by date with numpy;
-6. only the hits on that page are highlighted (``highlight.py``).
+6. only the hits on that page are highlighted (``highlight.py``);
+7. a query that finds little gets a "did you mean" suggestion (``suggest.py``).
 """
 
 from __future__ import annotations
@@ -26,11 +28,18 @@ from archive.search.index import borrowed_searcher, index_dir
 from archive.search.query import ParsedQuery, parse_query
 from archive.search.schema import DEFAULT_SEARCH_FIELDS, day_key, from_stored
 from archive.search.scoring import Evaluation
+from archive.search.suggest import corrected_words
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 10
 _UNDATED_LAST = 99_999_999
+# A plain-words query that finds fewer documents than this with all its words also lists the
+# documents with some of them (after those with all).
+ANY_WORDS_BELOW = 10
+ALL_WORDS_FIRST = 1e6  # added to all-words scores so they rank first
+# Below this many results, a corrected query is looked for ("did you mean").
+SUGGEST_BELOW = 3
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,14 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Suggestion:
+    """Did you mean: a corrected query and how many documents it finds."""
+
+    q: str
+    total: int
+
+
+@dataclass(frozen=True)
 class SearchResponse:
     request: SearchRequest
     query_text: str  # what was searched after cleaning (may differ from request.q)
@@ -81,6 +98,7 @@ class SearchResponse:
     facets: dict[str, FacetResult]
     sort: str
     notices: tuple[str, ...] = field(default_factory=tuple)
+    suggestion: Suggestion | None = None
 
     @property
     def page(self) -> int:
@@ -107,7 +125,7 @@ def _match(searcher, parsed: ParsedQuery, tables: FacetTables):
     """(mask of matching live documents, their BM25F scores or None when browsing)."""
     if parsed.is_browse:
         return tables.live.copy(), None
-    mask, scores = Evaluation(searcher, tables.size).evaluate(parsed.query)
+    mask, scores = Evaluation(searcher, tables.size, tables).evaluate(parsed.query)
     return mask & tables.live, scores
 
 
@@ -176,12 +194,32 @@ def search(request: SearchRequest) -> SearchResponse:
 
 def _search(searcher, parsed: ParsedQuery, request: SearchRequest) -> SearchResponse:
     tables = tables_for(searcher, str(index_dir()))
+    notices = list(parsed.notices)
 
     base, scores = _match(searcher, parsed, tables)
     date_range = _date_range_mask(tables, request)
     selections = {facet.name: facet.selection(tables, request) for facet in FACETS}
     hits = _combine(base, [date_range, *selections.values()])
     total = int(np.count_nonzero(hits))
+    all_words = None
+    if parsed.any_words is not None and total < ANY_WORDS_BELOW:
+        any_mask, any_scores = Evaluation(searcher, tables.size, tables).evaluate(parsed.any_words)
+        widened = _combine(any_mask & tables.live, [date_range, *selections.values()])
+        widened_total = int(np.count_nonzero(widened))
+        if widened_total > total:
+            notices.append(
+                f"{_documents(total)} {'has' if total == 1 else 'have'} all the words; "
+                f"{_documents(widened_total - total).lower()} with some of them "
+                f"{'follows' if widened_total - total == 1 else 'follow'}."
+            )
+            # All-words matches first, then the rest, each by relevance.
+            all_words = base
+            base, hits, total = any_mask & tables.live, widened, widened_total
+            scores = any_scores + np.where(all_words, np.float32(ALL_WORDS_FIRST), np.float32(0))
+
+    suggestion = None
+    if not parsed.is_browse and total < SUGGEST_BELOW:
+        suggestion = _suggestion(searcher, parsed, request, tables, total)
 
     facets = {}
     for facet in FACETS if request.with_facets else ():
@@ -203,6 +241,8 @@ def _search(searcher, parsed: ParsedQuery, request: SearchRequest) -> SearchResp
     terms = _highlight_terms(searcher, parsed) if page else {}
     results = []
     for docnum, score in page:
+        if all_words is not None and all_words[docnum]:
+            score -= ALL_WORDS_FIRST  # the real relevance score, for the API
         doc = from_stored(searcher.stored_fields(docnum))
         results.append(
             Hit(
@@ -229,8 +269,31 @@ def _search(searcher, parsed: ParsedQuery, request: SearchRequest) -> SearchResp
         hits=results,
         facets=facets,
         sort=sort,
-        notices=parsed.notices,
+        notices=tuple(notices),
+        suggestion=suggestion,
     )
+
+
+def _documents(count: int) -> str:
+    if count == 0:
+        return "No documents"
+    return "1 document" if count == 1 else f"{count:,} documents"
+
+
+def _suggestion(
+    searcher, parsed: ParsedQuery, request: SearchRequest, tables: FacetTables, total: int
+) -> Suggestion | None:
+    """A corrected query, offered only if it finds more documents with the same filters."""
+    corrected = corrected_words(searcher, parsed.text)
+    if corrected is None:
+        return None
+    other = parse_query(corrected, settings.ARCHIVE_QUERY_MAX_CHARS)
+    if other.is_browse:
+        return None
+    mask, _ = _match(searcher, other, tables)
+    selections = [facet.selection(tables, request) for facet in FACETS]
+    found = int(np.count_nonzero(_combine(mask, [_date_range_mask(tables, request), *selections])))
+    return Suggestion(corrected, found) if found > total else None
 
 
 def query_terms(text: str) -> dict[str, frozenset[str]]:

@@ -3,10 +3,21 @@
 Any text is accepted. Control characters are dropped, overlong text is cut (Whoosh's parser slows
 down sharply on long input), and text the parser cannot read is searched as plain words. Every
 adjustment becomes a notice the page shows, so the user knows what was actually searched.
+
+The query language (explained to users in templates/archive/_query_help.html): words (all must
+match), ``AND`` / ``OR`` / ``NOT`` and ``-word``, ``"exact phrase"``, proximity ``"word1 word2"~5``,
+``title:`` / ``body:`` / ``person:`` / ``publication:``, prefix ``immigr*``, typo tolerance
+``mumbay~`` (``~2`` for two edits), and dates ``date:2008``, ``date:2008-11``,
+``date:[2008 TO 2010]``, ``date:>2008-11-26``.
+
+A query of several plain words (no operators) also gets an any-words form, which the engine uses
+when too few documents have all the words: a sentence pasted from an article still finds the
+documents that share most of its words.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,27 +31,117 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _WORDS = re.compile(r"\w+", re.UNICODE)
 
 
+# A query with at least this many plain words may fall back to matching any of them.
+ANY_WORDS_MIN_WORDS = 3
+# Characters and words that make a query more than plain words: then it is taken literally.
+_OPERATORS = re.compile(r'["*?~:()\[\]{}^]|(?:^|\s)[-+]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b')
+
+
 @dataclass(frozen=True)
 class ParsedQuery:
     text: str  # the text that was searched, after cleaning
     query: query.Query | None  # None: no query text, list everything (browse mode)
     notices: tuple[str, ...] = field(default_factory=tuple)
+    # The same words joined by OR, for long plain-word queries (None otherwise).
+    any_words: query.Query | None = None
 
     @property
     def is_browse(self) -> bool:
         return self.query is None
 
 
-@lru_cache(maxsize=1)
-def _parser() -> qparser.QueryParser:
-    # A schema of only the fields users may name, so `id:3` or `day:2025` are read as plain words.
-    queryable = fields.Schema(**{name: SCHEMA[name] for name in QUERYABLE_FIELDS})
-    return qparser.MultifieldParser(
+@lru_cache(maxsize=2)
+def _parser(group: type = qparser.AndGroup) -> qparser.QueryParser:
+    # A schema of only the fields users may name, so `id:3` or `day:2025` are read as plain words;
+    # `date:` is a query-only field, turned into a range over the indexed `day` below.
+    queryable = fields.Schema(**{name: SCHEMA[name] for name in QUERYABLE_FIELDS}, date=fields.ID())
+    parser = qparser.MultifieldParser(
         list(DEFAULT_SEARCH_FIELDS),
         schema=queryable,
         fieldboosts=DEFAULT_SEARCH_FIELDS,
-        group=qparser.AndGroup,
+        group=group,
     )
+    parser.add_plugin(qparser.FuzzyTermPlugin())  # mumbay~
+    parser.add_plugin(qparser.GtLtPlugin())  # date:>2008
+    return parser
+
+
+_DATE = re.compile(r"^(\d{4})(?:-?(\d{1,2})(?:-?(\d{1,2}))?)?$")
+
+
+class DateError(ValueError):
+    pass
+
+
+def _key(day: dt.date) -> str:
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
+
+
+def date_bounds(text: str) -> tuple[dt.date, dt.date]:
+    """The first and last day a date of any precision covers: "2008" -> 2008-01-01 .. 2008-12-31,
+    "2008-11" -> 2008-11-01 .. 2008-11-30, "2008-11-26" -> that day."""
+    match = _DATE.match(text.strip())
+    if not match:
+        raise DateError(text)
+    year, month, day = (int(g) if g else None for g in match.groups())
+    try:
+        if month is None:
+            return dt.date(year, 1, 1), dt.date(year, 12, 31)
+        if day is None:
+            first = dt.date(year, month, 1)
+            following = dt.date(year + month // 12, month % 12 + 1, 1) if year < 9999 else None
+            return first, (following - dt.timedelta(days=1)) if following else dt.date(year, 12, 31)
+        exact = dt.date(year, month, day)
+    except ValueError as exc:
+        raise DateError(text) from exc
+    return exact, exact
+
+
+def _day_range(node: query.Query) -> query.Query:
+    """`date:` terms and ranges as an inclusive TermRange over `day` (fixed-width YYYYMMDD, so
+    comparing the strings compares the dates). Excluding bounds (`date:>2008`) start after the
+    whole year."""
+    one_day = dt.timedelta(days=1)
+    if isinstance(node, query.Term):
+        low, high = date_bounds(node.text)
+    else:
+        low = high = None
+        if node.start:
+            first, last = date_bounds(node.start)
+            low = last + one_day if node.startexcl else first
+        if node.end:
+            first, last = date_bounds(node.end)
+            high = first - one_day if node.endexcl else last
+    return query.TermRange(
+        "day",
+        _key(low) if low else None,
+        _key(high) if high else None,
+        False,
+        False,
+        constantscore=True,
+    )
+
+
+def _resolve_dates(parsed: query.Query, notices: list[str]) -> query.Query:
+    def visit(node: query.Query) -> query.Query:
+        if getattr(node, "fieldname", None) != "date":
+            return node
+        if not isinstance(node, query.Term | query.TermRange):
+            notices.append(
+                "date: takes a date or a range, e.g. date:2008 or date:[2008 TO 2010]; "
+                "the date condition was left out."
+            )
+            return query.Every()
+        try:
+            return _day_range(node)
+        except DateError as exc:
+            notices.append(
+                f"“{exc}” is not a date; write dates as 2008, 2008-11 or 2008-11-26, "
+                "e.g. date:[2008 TO 2010]. The date condition was left out."
+            )
+            return query.Every()
+
+    return parsed.accept(visit)
 
 
 def _cut(text: str, max_chars: int) -> str:
@@ -79,7 +180,7 @@ def parse_query(raw: str, max_chars: int = 1000) -> ParsedQuery:
 
     parsed: query.Query | None
     try:
-        parsed = _parser().parse(_web_operators(text))
+        parsed = _resolve_dates(_parser().parse(_web_operators(text)), notices)
     except Exception:
         parsed = None
     if parsed is None:
@@ -95,4 +196,10 @@ def parse_query(raw: str, max_chars: int = 1000) -> ParsedQuery:
             "single letters and punctuation are not indexed."
         )
         parsed = query.NullQuery
-    return ParsedQuery(text, parsed, tuple(notices))
+    any_words = None
+    if len(_WORDS.findall(text)) >= ANY_WORDS_MIN_WORDS and not _OPERATORS.search(text):
+        try:
+            any_words = _parser(qparser.OrGroup).parse(text)
+        except Exception:
+            any_words = None
+    return ParsedQuery(text, parsed, tuple(notices), any_words)

@@ -19,14 +19,18 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from pickle import loads
 from dataclasses import dataclass
 from math import log
+from pickle import loads
+from typing import TYPE_CHECKING
 
 import numpy as np
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
+
+if TYPE_CHECKING:
+    from archive.search.facets import FacetTables
 
 B = 0.75
 K1 = 1.2
@@ -199,10 +203,15 @@ def _segment_lengths(segreader, fieldname: str) -> np.ndarray:
 
 
 class Evaluation:
-    """Masks and scores of query nodes over one searcher's documents (global numbering)."""
+    """Masks and scores of query nodes over one searcher's documents (global numbering).
 
-    def __init__(self, searcher, size: int) -> None:
+    With the facet tables, `date:` ranges are read from the per-document day column, and
+    `person:` / `publication:` accept any case and part of a name (`person:gupta`).
+    """
+
+    def __init__(self, searcher, size: int, tables: FacetTables | None = None) -> None:
         self.searcher = searcher
+        self.tables = tables
         self.reader = searcher.reader()
         self.size = size
         self.leaves = list(self.reader.leaf_readers())
@@ -235,6 +244,11 @@ class Evaluation:
 
     def evaluate(self, node) -> tuple[np.ndarray, np.ndarray]:
         """(mask, scores) of a Whoosh query node."""
+        if self.tables is not None:
+            if isinstance(node, wq.TermRange) and node.fieldname == "day":
+                return self._days(node)
+            if isinstance(node, wq.Term) and node.fieldname in self.tables.columns:
+                return self._value(node)
         if isinstance(node, wq.Term):
             return self._term(node.fieldname, node.text, node.boost)
         if node is wq.NullQuery or isinstance(node, type(wq.NullQuery)):
@@ -270,6 +284,31 @@ class Evaluation:
                 scores += term_scores
             return mask, scores
         return self._fallback(node)
+
+    def _days(self, node: wq.TermRange) -> tuple[np.ndarray, np.ndarray]:
+        day_key = self.tables.day_key
+        mask = day_key > 0
+        if node.start:
+            mask &= day_key >= int(node.start)
+        if node.end:
+            mask &= day_key <= int(node.end)
+        return mask, np.zeros(self.size, dtype=np.float32)
+
+    def _value(self, node: wq.Term) -> tuple[np.ndarray, np.ndarray]:
+        """A person or publication: the exact value if there is one, else every value containing
+        the query's words, in any case ("gupta" -> "Madhukar Gupta")."""
+        column = self.tables.columns[node.fieldname]
+        text = node.text.decode("utf-8") if isinstance(node.text, bytes) else str(node.text)
+        if text in column.ordinal:
+            wanted = [text]
+        else:
+            words = text.casefold().split()
+            wanted = [
+                value
+                for value in column.values
+                if all(word in value.casefold().split() for word in words)
+            ]
+        return column.has_any(wanted, self.size), np.zeros(self.size, dtype=np.float32)
 
     def _combine(self, children, operator, boost: float):
         parts = [self.evaluate(child) for child in children]

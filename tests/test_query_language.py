@@ -1,0 +1,142 @@
+"""The query language of the search box (archive/search/query.py), did-you-mean
+(archive/search/suggest.py) and the any-words fallback for long queries (engine.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from archive import search
+from archive.search import SearchRequest
+
+
+def titles(q: str, **options) -> set[str]:
+    response = search.search(SearchRequest(q=q, page_size=100, **options))
+    return {hit.title for hit in response.hits}
+
+
+@pytest.fixture
+def dated(make_document):
+    for title, day in [
+        ("Harbour 2007", dt.date(2007, 6, 1)),
+        ("Harbour 2008 November", dt.date(2008, 11, 26)),
+        ("Harbour 2009", dt.date(2009, 1, 1)),
+        ("Harbour 2010 last day", dt.date(2010, 12, 31)),
+        ("Harbour 2011", dt.date(2011, 3, 3)),
+        ("Harbour undated", None),
+    ]:
+        make_document(title=title, body="The harbour was busy.", published=day)
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("date:[2008 TO 2010]", {"Harbour 2008 November", "Harbour 2009", "Harbour 2010 last day"}),
+        ("harbour date:2008-11", {"Harbour 2008 November"}),
+        ("date:2008-11-26", {"Harbour 2008 November"}),
+        ("date:>2009", {"Harbour 2010 last day", "Harbour 2011"}),
+        ("date:<2009", {"Harbour 2007", "Harbour 2008 November"}),
+        ("date:[2010 TO]", {"Harbour 2010 last day", "Harbour 2011"}),
+        ("harbour NOT date:[2008 TO 2011]", {"Harbour 2007", "Harbour undated"}),
+    ],
+)
+def test_date_ranges(dated, q, expected):
+    assert titles(q) == expected
+
+
+def test_a_bad_date_is_explained_and_left_out(dated):
+    response = search.search(SearchRequest(q="harbour date:2008-13", page_size=100))
+    assert response.total == 6
+    assert any("“2008-13” is not a date" in notice for notice in response.notices)
+
+
+def test_person_and_publication_fields_accept_any_case_and_part_of_a_name(make_document):
+    make_document(title="Gupta speaks", persons=("Madhukar Gupta",), publication="Reuters Business")
+    make_document(title="Kumawat speaks", persons=("M L Kumawat",), publication="BBC")
+    assert titles("person:gupta") == {"Gupta speaks"}
+    assert titles('person:"Madhukar Gupta"') == {"Gupta speaks"}
+    assert titles("person:GUPTA speaks") == {"Gupta speaks"}
+    assert titles("publication:reuters") == {"Gupta speaks"}
+    assert titles("NOT publication:reuters") == {"Kumawat speaks"}
+    assert titles("person:nobody") == set()
+
+
+def test_typo_tolerance_and_prefixes(make_document):
+    make_document(title="Hotel siege", body="Gunmen held the hotel.")
+    make_document(title="Station", body="Trains were stopped.")
+    assert titles("hotal") == set()
+    assert titles("hotal~") == {"Hotel siege"}
+    assert titles("hot*") == {"Hotel siege"}
+
+
+def test_proximity(make_document):
+    make_document(title="Near", body="Zardari made an offer of peace.")
+    make_document(
+        title="Far", body="Zardari spoke for an hour about trade, water, and then an offer."
+    )
+    assert titles('"zardari offer"') == set()
+    assert titles('"zardari offer"~3') == {"Near"}
+    assert titles('"zardari offer"~20') == {"Near", "Far"}
+
+
+def test_titles_weigh_more_than_bodies(make_document):
+    make_document(title="Other news", body="The siege ended on Saturday.")
+    make_document(title="Siege ends", body="It ended on Saturday.")
+    response = search.search(SearchRequest(q="siege"))
+    assert [hit.title for hit in response.hits] == ["Siege ends", "Other news"]
+
+
+def test_a_long_query_lists_all_words_matches_first_then_some_words(make_document):
+    make_document(title="All", body="Gunmen attacked the hotel and the station in Mumbai.")
+    make_document(title="Two", body="Gunmen attacked a bank.")
+    make_document(title="One", body="A quiet station.")
+    make_document(title="None", body="Weather report.")
+    response = search.search(SearchRequest(q="gunmen attacked hotel station mumbai"))
+    assert next(hit.title for hit in response.hits) == "All"
+    assert {hit.title for hit in response.hits} == {"All", "Two", "One"}
+    assert next(hit.score for hit in response.hits) < 1e5  # the real score, not the ranking bonus
+    assert "1 document has all the words; 2 documents with some of them follow." in response.notices
+
+    # With no document holding all the words, the best partial matches still come back.
+    response = search.search(SearchRequest(q="gunmen attacked a bank near the quiet station"))
+    assert [hit.title for hit in response.hits][:2] == ["Two", "One"]
+
+
+def test_operators_are_taken_literally_without_a_fallback(make_document):
+    make_document(title="Two", body="Gunmen attacked a bank.")
+    assert titles("gunmen AND attacked AND hotel") == set()
+    assert titles('"gunmen attacked hotel"') == set()
+
+
+def test_did_you_mean_on_the_seeds(seeds):
+    response = search.search(SearchRequest(q="Muree"))
+    assert response.total == 0
+    assert response.suggestion is not None
+    assert response.suggestion.q == "murree"
+    assert response.suggestion.total == search.search(SearchRequest(q="murree")).total > 0
+
+
+def test_no_suggestion_when_nothing_better_is_found(seeds):
+    assert search.search(SearchRequest(q="qwxyzzq")).suggestion is None
+    assert search.search(SearchRequest(q="murree")).suggestion is None
+
+
+def test_the_page_and_api_offer_the_suggestion_with_the_filters(client, seeds):
+    page = client.get("/", {"q": "Muree", "sort": "newest"})
+    assert "Did you mean" in page.content.decode()
+    assert "?q=murree&amp;sort=newest" in page.content.decode()
+    data = client.get("/api/search", {"q": "Muree"}).json()
+    assert data["suggestion"]["q"] == "murree"
+
+
+def test_the_page_explains_the_query_language(client, seeds):
+    html = client.get("/").content.decode()
+    for example in (
+        '"zardari offer"~5',
+        "immigr*",
+        "mumbay~",
+        "person:gupta",
+        "date:[2008 TO 2010]",
+    ):
+        assert example.replace('"', "&quot;") in html or example in html
