@@ -6,7 +6,9 @@ Public API (views, admin, commands and ``archive.indexing`` use only these):
 - :func:`update_documents`, :func:`rebuild_index`: write to the index;
 - :func:`search` with :class:`SearchRequest` -> :class:`SearchResponse`;
 - :func:`query_terms`, :func:`mark_all`, :class:`MarkFormatter`: highlight a document page;
-- :class:`IndexUnavailable`: raised when there is no readable index.
+- :class:`IndexUnavailable`: raised when there is no readable index;
+- :func:`more_like_this`: the documents closest in content to one (``similar.py``);
+- :func:`snippets`, :func:`without_headline`: snippets of a text, for feeds.
 
 Where things happen: ``schema.py`` (fields; an article becomes index fields), ``query.py`` (query
 parsing), ``facets.py`` (facet counting), ``highlight.py`` (snippets), ``engine.py`` (a search),
@@ -22,7 +24,7 @@ from archive.search.facets import (
     FacetResult,
     FacetValue,
 )
-from archive.search.highlight import MarkFormatter, mark_all
+from archive.search.highlight import MarkFormatter, mark_all, snippets, without_headline
 from archive.search.index import (
     REPAIR_COMMAND,
     IndexUnavailable,
@@ -33,6 +35,7 @@ from archive.search.index import (
     update_documents,
 )
 from archive.search.schema import IndexedDocument
+from archive.search.similar import more_like_this
 
 __all__ = [
     "FACET_LIMIT",
@@ -53,8 +56,11 @@ __all__ = [
     "index_exists",
     "indexed_count",
     "mark_all",
+    "more_like_this",
     "query_terms",
     "rebuild_index",
     "search",
+    "snippets",
     "update_documents",
+    "without_headline",
 ]
