@@ -1,6 +1,6 @@
 from django.urls import path
 
-from archive import views
+from archive import exports, feeds, views
 
 app_name = "archive"
 
@@ -9,4 +9,7 @@ urlpatterns = [
     path("documents/<int:pk>/", views.document_detail, name="document-short"),
     path("documents/<int:pk>/<slug:slug>/", views.document_detail, name="document"),
     path("api/search", views.api_search, name="api-search"),
+    path("export.csv", exports.export_csv, name="export-csv"),
+    path("export.json", exports.export_json, name="export-json"),
+    path("feeds/search", feeds.search_feed, name="feed-search"),
 ]

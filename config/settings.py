@@ -142,6 +142,9 @@ ARCHIVE_INGEST_MAX_ZIP_BYTES = int(
 )
 ARCHIVE_INGEST_MAX_ZIP_RATIO = int(os.environ.get("ARCHIVE_INGEST_MAX_ZIP_RATIO", "100"))
 ARCHIVE_SITE_NAME = os.environ.get("ARCHIVE_SITE_NAME", "News Archive")
+# The most hits one CSV/JSON export (and a search feed's candidates) may hold; exports say when
+# a search has more.
+ARCHIVE_EXPORT_MAX_HITS = int(os.environ.get("ARCHIVE_EXPORT_MAX_HITS", "10000"))
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,251 @@
+"""Taking results out of the archive: a search as CSV or JSON, links to them, and citations.
+
+An export is the search page's result set, with the same parameters (query, filters, sort), up to
+``settings.ARCHIVE_EXPORT_MAX_HITS`` hits. It is never silently cut: when the search has more
+hits, the JSON says ``"truncated": true`` with a notice, the CSV carries an
+``X-Archive-Export-Truncated`` header, and the search page's links say "first N of M".
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET
+
+from archive import search
+from archive.models import Document, is_web_url
+from archive.params import InvalidParameter, querystring, to_params
+
+CSV_COLUMNS = (
+    "id",
+    "title",
+    "published",
+    "date_inferred",
+    "publication",
+    "persons",
+    "url",
+    "source_url",
+    "score",
+)
+TRUNCATED_HEADER = "X-Archive-Export-Truncated"
+# Spreadsheets run a cell starting with one of these as a formula ("CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Parameters that choose a page of the search page; an export is the whole result set.
+PAGE_PARAMS = ("page", "page_size")
+
+
+def export_limit() -> int:
+    """The most hits one export or feed looks at (``ARCHIVE_EXPORT_MAX_HITS``)."""
+    return max(1, int(settings.ARCHIVE_EXPORT_MAX_HITS))
+
+
+def export_request(request: search.SearchRequest, limit: int | None = None) -> search.SearchRequest:
+    """The search page's request widened to one page of every hit (up to the limit), without the
+    snippets and facet counts an export does not show."""
+    return replace(
+        request,
+        page=1,
+        page_size=limit or export_limit(),
+        with_snippets=False,
+        with_facets=False,
+    )
+
+
+def export_params(request: search.SearchRequest) -> str:
+    """The query string an export or feed link carries: the search's own, without paging."""
+    return querystring([pair for pair in to_params(request) if pair[0] not in PAGE_PARAMS])
+
+
+@dataclass(frozen=True)
+class ExportLinks:
+    csv_url: str
+    json_url: str
+    feed_url: str
+    total: int
+    limit: int
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > self.limit
+
+    @property
+    def scope(self) -> str:
+        """What an export holds, for the link text: "first 10,000 of 123,456" when cut."""
+        return f"first {self.limit:,} of {self.total:,}" if self.truncated else ""
+
+
+def export_links(response: search.SearchResponse) -> ExportLinks:
+    """Links to this search as CSV, JSON and an Atom feed, for the search page's tools."""
+    params = export_params(response.request)
+    return ExportLinks(
+        csv_url=reverse("archive:export-csv") + params,
+        json_url=reverse("archive:export-json") + params,
+        feed_url=reverse("archive:feed-search") + params,
+        total=response.total,
+        limit=export_limit(),
+    )
+
+
+def truncation_notice(total: int, limit: int) -> str:
+    return (
+        f"This export holds the first {limit:,} of {total:,} results "
+        f"(the most one export may hold). Narrow the search to export the rest."
+    )
+
+
+def filename(response: search.SearchResponse, extension: str, today: dt.date) -> str:
+    """``archive-search-<query>-<date>.<ext>``: readable, and safe in any file system."""
+    slug = slugify(response.query_text)[:50].strip("-") or "all"
+    return f"archive-search-{slug}-{today.isoformat()}.{extension}"
+
+
+def document_url(request: HttpRequest, hit: search.Hit) -> str:
+    """The document's absolute permalink (the same ``url`` the JSON API gives)."""
+    return request.build_absolute_uri(Document(pk=hit.id, title=hit.title).get_absolute_url())
+
+
+def hit_record(request: HttpRequest, hit: search.Hit) -> dict[str, object]:
+    return {
+        "id": hit.id,
+        "title": hit.title,
+        "published": hit.published.isoformat() if hit.published else None,
+        "date_inferred": hit.date_inferred,
+        "publication": hit.publication,
+        "persons": list(hit.persons),
+        "url": document_url(request, hit),
+        "source_url": hit.source_url if is_web_url(hit.source_url) else None,
+        "score": hit.score,
+    }
+
+
+def safe_cell(value: object) -> str:
+    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_text(records: Iterable[dict[str, object]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for record in records:
+        row = dict(record, persons="; ".join(record["persons"]))  # type: ignore[arg-type]
+        writer.writerow([safe_cell(row[column]) for column in CSV_COLUMNS])
+    return out.getvalue()
+
+
+def _run_export(request: HttpRequest) -> search.SearchResponse | HttpResponse:
+    """The export's search, or a plain-text error response (400 bad parameters, 503 no index)."""
+    # Imported here: views imports this module's neighbours, and the alias lookup lives there.
+    from archive.views import _search_request
+
+    try:
+        return search.search(export_request(_search_request(request)))
+    except InvalidParameter as exc:
+        return _text_error(str(exc), 400)
+    except search.IndexUnavailable as exc:
+        return _text_error(str(exc), 503)
+
+
+def _text_error(message: str, status: int) -> HttpResponse:
+    return HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
+
+
+def _attachment(response: HttpResponse, name: str) -> HttpResponse:
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_GET
+def export_csv(request: HttpRequest) -> HttpResponse:
+    """``GET /export.csv?<search parameters>``: the result set as a spreadsheet-safe CSV file."""
+    result = _run_export(request)
+    if isinstance(result, HttpResponse):
+        return result
+    records = [hit_record(request, hit) for hit in result.hits]
+    # A byte-order mark, so spreadsheets read the file as UTF-8 (names with accents, quotes).
+    body = "\ufeff" + csv_text(records)
+    response = HttpResponse(body.encode("utf-8"), content_type="text/csv; charset=utf-8")
+    limit = result.page_size
+    if result.total > limit:
+        response[TRUNCATED_HEADER] = f"first {limit} of {result.total}"
+    return _attachment(response, filename(result, "csv", timezone.localdate()))
+
+
+@require_GET
+def export_json(request: HttpRequest) -> HttpResponse:
+    """``GET /export.json?<search parameters>``: the result set, with what was searched."""
+    result = _run_export(request)
+    if isinstance(result, HttpResponse):
+        return result
+    limit = result.page_size
+    truncated = result.total > limit
+    payload = {
+        "query": result.query_text,
+        "parameters": dict_of_lists(to_params(result.request)),
+        "sort": result.sort,
+        "total": result.total,
+        "exported": len(result.hits),
+        "truncated": truncated,
+        "notice": truncation_notice(result.total, limit) if truncated else None,
+        "notices": list(result.notices),
+        "exported_at": timezone.now().isoformat(timespec="seconds"),
+        "results": [hit_record(request, hit) for hit in result.hits],
+    }
+    body = json.dumps(payload, ensure_ascii=False, indent=1)
+    response = HttpResponse(body.encode("utf-8"), content_type="application/json; charset=utf-8")
+    if truncated:
+        response[TRUNCATED_HEADER] = f"first {limit} of {result.total}"
+    return _attachment(response, filename(result, "json", timezone.localdate()))
+
+
+def dict_of_lists(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """Query parameters as JSON: every name with its values (names may repeat)."""
+    params: dict[str, list[str]] = {}
+    for name, value in pairs:
+        if name not in PAGE_PARAMS:
+            params.setdefault(name, []).append(value)
+    return params
+
+
+# --- Citations ---------------------------------------------------------------------------------
+
+
+def citation(document: Document, url: str, accessed: dt.date) -> str:
+    """A ready citation in a common style:
+    ``“Title.” Publication, 26 November 2008. https://… (accessed 23 November 2026).``
+
+    An undated document gets "n.d."; a date inferred from the text (not stated by the source) is
+    put in square brackets, the usual mark for information the citer supplied.
+    """
+    title = " ".join(document.title.split()) or "Untitled"
+    quoted = f"“{title}”" if title[-1] in ".?!" else f"“{title}.”"
+    parts = [quoted]
+    source = document.publication.name if document.publication else ""
+    if document.published:
+        day = _long_date(document.published)
+        day = f"[{day}]" if document.date_inferred else day
+    else:
+        day = "n.d."
+    dated = day if day.endswith(".") else day + "."
+    parts.append(f"{source}, {dated}" if source else dated)
+    parts.append(f"{url} (accessed {_long_date(accessed)}).")
+    return " ".join(parts)
+
+
+def _long_date(day: dt.date) -> str:
+    return f"{day.day} {day:%B} {day.year}"
