@@ -309,11 +309,15 @@ def save_to_searchable(base: str) -> float:
 # --- The alternatives -----------------------------------------------------------------------------
 
 
-def run_alternatives(path: Path, queries: list[BenchQuery], repeat: int, workdir: Path) -> dict:
+def run_alternatives(
+    path: Path, queries: list[BenchQuery], repeat: int, workdir: Path, names: set[str] | None
+) -> dict:
     from bench import alternatives
 
     results = {}
     for engine in alternatives.engines():
+        if names is not None and engine.name not in names:
+            continue
         build = engine.build(path, workdir / engine.name)
         per_query = {}
         for query in queries:
@@ -415,6 +419,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20, help="warm runs per query")
     parser.add_argument("--no-alternatives", action="store_true")
     parser.add_argument(
+        "--alternatives",
+        help="comma-separated engines to compare (whoosh-naive,sqlite-fts5,tantivy; default all)",
+    )
+    parser.add_argument(
         "--no-rebuild-check",
         action="store_true",
         help="skip searching during a second full rebuild (it takes as long as the build)",
@@ -469,7 +477,10 @@ def main() -> None:
     report["ours"] = run_ours(queries, args.repeat)
     report["http"] = run_http(queries, args.repeat, env, not args.no_rebuild_check)
     if not args.no_alternatives:
-        report["alternatives"] = run_alternatives(corpus, queries, args.repeat, workdir / "alt")
+        names = set(args.alternatives.split(",")) if args.alternatives else None
+        report["alternatives"] = run_alternatives(
+            corpus, queries, args.repeat, workdir / "alt", names
+        )
     report["bench_peak_rss_mb"] = round(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
     )
