@@ -65,6 +65,7 @@ class HasAliasesFilter(admin.SimpleListFilter):
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
     list_display = ["name", "alias_list", "document_count"]
+    readonly_fields = ["slug"]  # the person page's address: set once, from the name
     search_fields = ["name", "aliases__name"]
     list_filter = [HasAliasesFilter, HasDocumentsFilter]
     inlines = [PersonAliasInline]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from collections.abc import Container
+from urllib.parse import urlencode
 
 from django.core.validators import URLValidator
 from django.db import models
@@ -71,9 +73,48 @@ class PersonManager(NamedManager):
         return tuple(dict.fromkeys(aliases.get(name, name) for name in names))
 
 
+PERSON_SLUG_MAX = 200
+
+
+def _slug_base(name: str) -> str:
+    return slugify(name)[:PERSON_SLUG_MAX].strip("-") or "person"
+
+
+def person_slug(name: str, taken: Container[str]) -> str:
+    """A slug for a person page from the name: "asif-ali-zardari", then "-2", "-3" when names
+    differ only in what slugify drops ("O'Brien", "OBrien")."""
+    base = _slug_base(name)
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def unique_person_slug(model, name: str, pk: int | None = None) -> str:
+    """:func:`person_slug` against the slugs in the database (``model`` may be a migration's)."""
+    taken = set(
+        model.objects.filter(slug__startswith=_slug_base(name))
+        .exclude(pk=pk)
+        .values_list("slug", flat=True)
+    )
+    return person_slug(name, taken)
+
+
 class Person(models.Model):
     name = models.CharField(
         max_length=200, unique=True, help_text="The fullest form of the name, as shown in facets."
+    )
+    # Null until set (unique ignores NULLs): bulk inserts that skip save() and signals still work;
+    # the person page's by-name link fills a missing slug.
+    slug = models.SlugField(
+        max_length=PERSON_SLUG_MAX + 10,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The person page's address, made from the name when the person is first saved "
+        "and kept when the name changes.",
     )
 
     objects = PersonManager()
@@ -88,8 +129,27 @@ class Person(models.Model):
         self.name = normalise_name(self.name)
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self) -> str:
+        if not self.slug:  # inserted in bulk: the by-name address gives it a slug
+            return reverse("archive:person-by-name") + "?" + urlencode({"name": self.name})
+        return reverse("archive:person", kwargs={"slug": self.slug})
+
     def natural_key(self) -> tuple[str]:
         return (self.name,)
+
+
+@receiver(pre_save, sender=Person, dispatch_uid="archive.models.person_slug")
+def _person_slug(sender, instance: Person, **kwargs) -> None:
+    # A signal rather than save(): fixtures are saved "raw", which skips save() but not signals.
+    # A fixture row carries no slug, so an existing person keeps the one it has.
+    if instance.slug:
+        return
+    if instance.pk is not None:
+        instance.slug = (
+            Person.objects.filter(pk=instance.pk).values_list("slug", flat=True).first() or None
+        )
+    if not instance.slug:
+        instance.slug = unique_person_slug(Person, normalise_name(instance.name), instance.pk)
 
 
 class PersonAlias(models.Model):
