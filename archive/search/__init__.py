@@ -6,6 +6,8 @@ Public API (views, admin, commands and ``archive.indexing`` use only these):
 - :func:`update_documents`, :func:`rebuild_index`: write to the index;
 - :func:`search` with :class:`SearchRequest` -> :class:`SearchResponse`;
 - :func:`query_terms`, :func:`mark_all`, :class:`MarkFormatter`: highlight a document page;
+- :func:`facet_values`: a person or publication facet's values that contain a text, counted
+  for a search (beyond the top values a search returns);
 - :class:`IndexUnavailable`: raised when there is no readable index;
 - :func:`more_like_this`: the documents closest in content to one (``similar.py``);
 - :func:`snippets`, :func:`without_headline`: snippets of a text, for feeds.
@@ -15,14 +17,24 @@ parsing), ``facets.py`` (facet counting), ``highlight.py`` (snippets), ``engine.
 ``index.py`` (opening, writing, rebuilding).
 """
 
-from archive.search.engine import SORTS, Hit, SearchRequest, SearchResponse, query_terms, search
+from archive.search.engine import (
+    SORTS,
+    Hit,
+    SearchRequest,
+    SearchResponse,
+    Suggestion,
+    query_terms,
+    search,
+)
 from archive.search.facets import (
     FACET_LIMIT,
+    SEARCHABLE_FACETS,
     UNDATED,
     UNKNOWN_PUBLICATION,
     UNKNOWN_PUBLICATION_LABEL,
     FacetResult,
     FacetValue,
+    facet_values,
 )
 from archive.search.highlight import MarkFormatter, mark_all, snippets, without_headline
 from archive.search.index import (
@@ -40,6 +52,7 @@ from archive.search.similar import more_like_this
 __all__ = [
     "FACET_LIMIT",
     "REPAIR_COMMAND",
+    "SEARCHABLE_FACETS",
     "SORTS",
     "UNDATED",
     "UNKNOWN_PUBLICATION",
@@ -52,7 +65,9 @@ __all__ = [
     "MarkFormatter",
     "SearchRequest",
     "SearchResponse",
+    "Suggestion",
     "create_index_if_missing",
+    "facet_values",
     "index_exists",
     "indexed_count",
     "mark_all",

@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import calendar
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import unicodedata
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -56,6 +60,27 @@ class ValueColumn:
         mask = np.ones(size, dtype=bool)
         mask[self.docs] = False
         return mask
+
+    @cached_property
+    def folded(self) -> tuple[str, ...]:
+        """The values case- and accent-folded, for searching within a facet (built once per
+        index generation, on first use)."""
+        return tuple(fold(value) for value in self.values)
+
+    @cached_property
+    def alphabetical(self) -> np.ndarray:
+        """Each value's rank in alphabetical order: the tie-break between equal counts."""
+        ranks = np.empty(len(self.values), dtype=np.int64)
+        ranks[np.argsort(np.array(self.values, dtype=object), kind="stable")] = np.arange(
+            len(self.values)
+        )
+        return ranks
+
+
+def fold(text: str) -> str:
+    """Text as a facet search compares it: case, accents and runs of spaces ignored."""
+    decomposed = unicodedata.normalize("NFKD", " ".join(text.split()).casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 @dataclass(frozen=True)
@@ -255,19 +280,43 @@ class ValueFacet(Facet):
         return mask
 
     def counts(self, tables: FacetTables, mask: np.ndarray, request: SearchRequest) -> FacetResult:
+        listing = _listing.get()
+        if listing is None or listing.name != self.name:
+            return self._values(tables, mask, request, "", FACET_LIMIT)
+        if listing.within_selection:
+            own = self.selection(tables, request)
+            mask = mask if own is None else mask & own
+        return self._values(tables, mask, request, fold(listing.contains), listing.limit)
+
+    def _values(
+        self,
+        tables: FacetTables,
+        mask: np.ndarray,
+        request: SearchRequest,
+        needle: str,
+        limit: int,
+    ) -> FacetResult:
+        """The values whose folded form contains ``needle`` ("" for all), most frequent first."""
         column = tables.columns[self.fieldname]
         counts = column.count(mask)
         chosen = set(self.selected(request))
-        nonzero = np.flatnonzero(counts)
-        # Most frequent first, then alphabetical.
-        order = sorted(nonzero.tolist(), key=lambda i: (-int(counts[i]), column.values[i]))
+        found = np.flatnonzero(counts)
+        if needle:
+            folded = column.folded
+            found = np.array([i for i in found.tolist() if needle in folded[i]], dtype=np.int64)
+        # Most frequent first, then alphabetical; sorted in numpy, as a facet can have tens of
+        # thousands of values. Only the first ``limit`` (+1, to tell it was cut) become objects,
+        # and the chosen ones further down.
+        order = found[np.lexsort((column.alphabetical[found], -counts[found]))].tolist()
+        chosen_ords = {column.ordinal[v] for v in chosen if v in column.ordinal}
+        shown = order[: limit + 1] + [i for i in order[limit + 1 :] if i in chosen_ords]
         values = [
             FacetValue(
                 column.values[i], column.values[i], int(counts[i]), column.values[i] in chosen
             )
-            for i in order
+            for i in shown
         ]
-        if self.missing_value is not None:
+        if self.missing_value is not None and needle in fold(self.missing_label):
             missing = int(np.count_nonzero(mask & column.has_none(tables.size)))
             if missing:
                 values.append(
@@ -281,8 +330,9 @@ class ValueFacet(Facet):
         listed = {v.value for v in values}
         for value in sorted(chosen - listed):
             label = self.missing_label if value == self.missing_value else value
-            values.append(FacetValue(value, label, 0, True))
-        return _limited(self, values, chosen)
+            if needle in fold(label):
+                values.append(FacetValue(value, label, 0, True))
+        return _limited(self, values, chosen, limit)
 
 
 class PersonFacet(ValueFacet):
@@ -371,13 +421,71 @@ class MonthFacet(Facet):
         return FacetResult(self.name, self.label, values)
 
 
-def _limited(facet: Facet, values: list[FacetValue], chosen: set[str]) -> FacetResult:
-    """The first FACET_LIMIT values, always keeping the selected ones so they can be removed."""
-    if len(values) <= FACET_LIMIT:
+def _limited(
+    facet: Facet, values: list[FacetValue], chosen: set[str], limit: int = FACET_LIMIT
+) -> FacetResult:
+    """The first ``limit`` values, always keeping the selected ones so they can be removed."""
+    if len(values) <= limit:
         return FacetResult(facet.name, facet.label, values)
-    head = values[:FACET_LIMIT]
-    head += [v for v in values[FACET_LIMIT:] if v.value in chosen]
+    head = values[:limit]
+    head += [v for v in values[limit:] if v.value in chosen]
     return FacetResult(facet.name, facet.label, head, truncated=True)
 
 
 FACETS: tuple[Facet, ...] = (PersonFacet(), PublicationFacet(), YearFacet(), MonthFacet())
+SEARCHABLE_FACETS = tuple(f.name for f in FACETS if isinstance(f, ValueFacet))
+
+
+# --- Searching within one facet ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Listing:
+    name: str
+    contains: str
+    limit: int
+    within_selection: bool
+
+
+# Set only while :func:`facet_values` runs a search: tells that facet how to list its values.
+_listing: ContextVar[_Listing | None] = ContextVar("facet_listing", default=None)
+
+
+@contextmanager
+def _listing_as(listing: _Listing) -> Iterator[None]:
+    token = _listing.set(listing)
+    try:
+        yield
+    finally:
+        _listing.reset(token)
+
+
+def facet_values(
+    request: SearchRequest,
+    name: str,
+    contains: str = "",
+    limit: int = FACET_LIMIT,
+    *,
+    within_selection: bool = False,
+) -> FacetResult:
+    """The values of one person or publication facet for ``request``'s search, beyond the top
+    FACET_LIMIT: those whose name contains ``contains`` (case and accents ignored), most frequent
+    first, at most ``limit`` (selected values always kept).
+
+    Counts are the facet's own, as on the search page (the facet's own filter ignored), unless
+    ``within_selection``: then they are counted over the hits themselves, which makes the person
+    facet of ``persons=(name,)`` the persons mentioned together with ``name``.
+
+    It runs the search itself (one page of one hit, no snippets), so the counts always match what
+    the search page's facets count. Raises ``KeyError`` for a facet that cannot be searched.
+    """
+    if name not in SEARCHABLE_FACETS:
+        raise KeyError(name)
+    from archive.search.engine import search  # the engine imports this module
+
+    listing = _Listing(name, contains, max(1, limit), within_selection)
+    with _listing_as(listing):
+        response = search(
+            replace(request, page=1, page_size=1, with_snippets=False, with_facets=True)
+        )
+    return response.facets[name]
