@@ -9,10 +9,12 @@ with array operations: AND/OR/NOT become boolean masks, and BM25F scores are add
 The formula is Whoosh's own ``BM25F`` (B=0.75, K1=1.2, ``idf = log(N / (df + 1)) + 1``, field
 lengths as Whoosh stores them), so rankings match Whoosh's for the same query.
 
-Exact phrases are matched here too, from the words' positions decoded into arrays: a document
-matches when word *i* occurs at position *p + i* for every word, which is a set intersection of
-``(document, position - i)`` keys. Phrases are scored as the sum of their words' scores.
-Query types without an array form here (proximity phrases, ranges) are matched by Whoosh.
+Exact phrases are matched here too, from the words' positions decoded into sorted arrays of
+``document << 32 | position`` keys: a document matches when word *i* occurs at position *p + i*
+for every word. The rarest word's keys (shifted to the phrase start) are looked up in each other
+word's keys with a binary search, so a phrase costs about as much as its rarest word. Phrases
+are scored as the sum of their words' scores. Query types without an array form here (proximity
+phrases, ranges) are matched by Whoosh.
 """
 
 from __future__ import annotations
@@ -129,8 +131,8 @@ def _read_blocks(leaf) -> Postings:
 
 @dataclass(frozen=True)
 class Positions:
-    docs: np.ndarray  # segment-local document number of each occurrence
-    positions: np.ndarray  # the word's position in that document
+    # One key per occurrence: segment-local document number << 32 | position; ascending.
+    keys: np.ndarray
 
 
 def segment_positions(segreader, fieldname: str, text: bytes | str) -> Positions | None:
@@ -143,20 +145,20 @@ def segment_positions(segreader, fieldname: str, text: bytes | str) -> Positions
     if not field.format.supports("positions"):
         return None
     if (fieldname, text) not in segreader:
-        result = Positions(np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32))
+        result = Positions(np.zeros(0, dtype=np.int64))
     else:
         leaf = _leaf_matcher(segreader.postings(fieldname, text))
         if leaf is None:
             return None
         result = _read_positions(leaf)
-    _postings_cache.put(key, result, result.docs.nbytes + result.positions.nbytes + 200)
+    _postings_cache.put(key, result, result.keys.nbytes + 200)
     return result
 
 
 def _read_positions(leaf) -> Positions:
     """Decode the positions of a Whoosh 3 posting list: each posting's value is a 4-byte count
     followed by the pickled list of position deltas (``whoosh.formats.Positions.encode``)."""
-    doc_parts, position_parts = [], []
+    parts = []
     while True:
         if leaf._data is None:
             leaf._read_data()
@@ -177,12 +179,12 @@ def _read_positions(leaf) -> Positions:
         total = np.cumsum(flat)
         starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
         before = np.where(starts > 0, total[np.maximum(starts - 1, 0)], 0)
-        doc_parts.append(np.repeat(docs, counts))
-        position_parts.append((total - np.repeat(before, counts)).astype(np.int32))
+        positions = total - np.repeat(before, counts)
+        parts.append((np.repeat(docs.astype(np.int64), counts) << 32) | positions)
         if leaf._lastblock:
             break
         leaf._next_block()
-    return Positions(np.concatenate(doc_parts), np.concatenate(position_parts))
+    return Positions(np.concatenate(parts))
 
 
 def _segment_lengths(segreader, fieldname: str) -> np.ndarray:
@@ -324,29 +326,35 @@ class Evaluation:
         return mask, np.where(mask, scores, np.float32(0))
 
     def _phrase(self, node: wq.Phrase) -> tuple[np.ndarray, np.ndarray] | None:
-        """An exact phrase from positions: (document, position - i) keys common to every word i."""
+        """An exact phrase from positions: starts where word i is found at start + i for all i."""
         words = list(node.words)
         if not words:
             return None
-        texts = words
         mask = np.zeros(self.size, dtype=bool)
         for segreader, offset in self.leaves:
-            keys = None
-            for i, text in enumerate(texts):
-                occurrences = segment_positions(segreader, node.fieldname, text)
+            keys = []
+            for word in words:
+                occurrences = segment_positions(segreader, node.fieldname, word)
                 if occurrences is None:
                     return None
-                word_keys = (occurrences.docs.astype(np.int64) << 32) + (
-                    occurrences.positions.astype(np.int64) - i + len(texts)
-                )
-                keys = word_keys if keys is None else np.intersect1d(keys, word_keys)
-                if not len(keys):
-                    break
-            if keys is not None and len(keys):
-                mask[np.unique(keys >> 32) + offset] = True
+                keys.append(occurrences.keys)
+            if any(not len(k) for k in keys):
+                continue
+            rarest = min(range(len(keys)), key=lambda i: len(keys[i]))
+            starts = keys[rarest] - rarest
+            for i, word_keys in enumerate(keys):
+                if i == rarest or not len(starts):
+                    continue
+                wanted = starts + i
+                found = np.searchsorted(word_keys, wanted)
+                hit = found < len(word_keys)
+                hit[hit] = word_keys[found[hit]] == wanted[hit]
+                starts = starts[hit]
+            if len(starts):
+                mask[np.unique(starts >> 32) + offset] = True
         scores = np.zeros(self.size, dtype=np.float32)
-        for text in dict.fromkeys(texts):
-            scores += self._term(node.fieldname, text, node.boost)[1]
+        for word in dict.fromkeys(words):
+            scores += self._term(node.fieldname, word, node.boost)[1]
         return mask, np.where(mask, scores, np.float32(0))
 
     def _whoosh_mask(self, node) -> np.ndarray:
