@@ -23,7 +23,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from archive import search
-from archive.models import Document, is_web_url
+from archive.models import Document, is_web_url, title_slug
 from archive.params import InvalidParameter, querystring, to_params
 
 CSV_COLUMNS = (
@@ -109,12 +109,27 @@ def filename(response: search.SearchResponse, extension: str, today: dt.date) ->
     return f"archive-search-{slug}-{today.isoformat()}.{extension}"
 
 
-def document_url(request: HttpRequest, hit: search.Hit) -> str:
-    """The document's absolute permalink (the same ``url`` the JSON API gives)."""
-    return request.build_absolute_uri(Document(pk=hit.id, title=hit.title).get_absolute_url())
+class DocumentUrls:
+    """Absolute document permalinks (the same ``url`` the JSON API gives), for many hits at once.
+
+    ``reverse()`` costs about 0.2 ms a call, which is most of a 10,000-hit export's own time; the
+    URL is reversed once with markers and filled in for each hit.
+    """
+
+    _PK, _SLUG = 987654321, "slug-marker"
+
+    def __init__(self, request: HttpRequest) -> None:
+        pattern = request.build_absolute_uri(
+            reverse("archive:document", kwargs={"pk": self._PK, "slug": self._SLUG})
+        )
+        self.prefix, rest = pattern.split(str(self._PK), 1)
+        self.middle, self.suffix = rest.split(self._SLUG, 1)
+
+    def __call__(self, pk: int, title: str) -> str:
+        return f"{self.prefix}{pk}{self.middle}{title_slug(title)}{self.suffix}"
 
 
-def hit_record(request: HttpRequest, hit: search.Hit) -> dict[str, object]:
+def hit_record(urls: DocumentUrls, hit: search.Hit) -> dict[str, object]:
     return {
         "id": hit.id,
         "title": hit.title,
@@ -122,7 +137,7 @@ def hit_record(request: HttpRequest, hit: search.Hit) -> dict[str, object]:
         "date_inferred": hit.date_inferred,
         "publication": hit.publication,
         "persons": list(hit.persons),
-        "url": document_url(request, hit),
+        "url": urls(hit.id, hit.title),
         "source_url": hit.source_url if is_web_url(hit.source_url) else None,
         "score": hit.score,
     }
@@ -176,7 +191,8 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     result = _run_export(request)
     if isinstance(result, HttpResponse):
         return result
-    records = [hit_record(request, hit) for hit in result.hits]
+    urls = DocumentUrls(request)
+    records = [hit_record(urls, hit) for hit in result.hits]
     # A byte-order mark, so spreadsheets read the file as UTF-8 (names with accents, quotes).
     body = "\ufeff" + csv_text(records)
     response = HttpResponse(body.encode("utf-8"), content_type="text/csv; charset=utf-8")
@@ -194,6 +210,7 @@ def export_json(request: HttpRequest) -> HttpResponse:
         return result
     limit = result.page_size
     truncated = result.total > limit
+    urls = DocumentUrls(request)
     payload = {
         "query": result.query_text,
         "parameters": dict_of_lists(to_params(result.request)),
@@ -204,7 +221,7 @@ def export_json(request: HttpRequest) -> HttpResponse:
         "notice": truncation_notice(result.total, limit) if truncated else None,
         "notices": list(result.notices),
         "exported_at": timezone.now().isoformat(timespec="seconds"),
-        "results": [hit_record(request, hit) for hit in result.hits],
+        "results": [hit_record(urls, hit) for hit in result.hits],
     }
     body = json.dumps(payload, ensure_ascii=False, indent=1)
     response = HttpResponse(body.encode("utf-8"), content_type="application/json; charset=utf-8")

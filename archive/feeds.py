@@ -107,7 +107,8 @@ class SearchFeed(Feed):
         from archive.views import _search_request  # the alias-aware request, as the page uses
 
         wanted = _search_request(request)
-        response = search.search(export_request(replace(wanted, sort="newest")))
+        # A one-hit search first: it checks the index and cleans the query, cheaply.
+        response = search.search(export_request(replace(wanted, sort="newest"), limit=1))
         if _is_whole_archive(wanted, response.query_text):
             # Every document matches: the newest added are simply the database's newest.
             documents = list(
@@ -116,6 +117,8 @@ class SearchFeed(Feed):
                 .order_by("-created", "-pk")[:FEED_ENTRIES]
             )
         else:
+            if response.total > 1:
+                response = search.search(export_request(replace(wanted, sort="newest")))
             documents = newest_added([hit.id for hit in response.hits], FEED_ENTRIES)
         terms: frozenset[str] = frozenset()
         if response.query_text:

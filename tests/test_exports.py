@@ -206,3 +206,13 @@ def test_no_results_offers_only_the_feed(client, seeds):
     tools = re.search(r'<p class="result-tools">.*?</p>', html, re.S).group(0)
     assert "/export.csv" not in tools
     assert 'href="/feeds/search?q=zzzunfindable"' in tools
+
+
+def test_every_url_is_the_documents_own_permalink(client, transactional_db, make_document):
+    titles = ["Ünïcode — 100% ‘quotes’ & <tags>", "   ", "Slash/and?query#hash", "a" * 300]
+    documents = [make_document(title=title, body="Permalink body.") for title in titles]
+    rows = csv_rows(client.get("/export.csv", {"q": "permalink"}))
+    urls = {int(row["id"]): row["url"] for row in rows}
+    assert urls == {d.pk: f"http://testserver{d.get_absolute_url()}" for d in documents}
+    for url in urls.values():
+        assert client.get(url.removeprefix("http://testserver")).status_code == 200
