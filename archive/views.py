@@ -9,12 +9,13 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
-from archive import presentation, search
+from archive import exports, presentation, search
 from archive.models import Document, Person, is_web_url
 from archive.params import InvalidParameter, search_request, to_params
 from archive.search import SearchResponse
@@ -101,6 +102,7 @@ def document_detail(request: HttpRequest, pk: int, slug: str | None = None) -> H
         except search.IndexUnavailable:
             terms = {}  # the text is still worth showing, just without marks
     hits = search.MarkFormatter(numbered=True)
+    permalink = request.build_absolute_uri(reverse("archive:document-short", args=[document.pk]))
     paragraphs = split_paragraphs(document.body)
     if paragraphs and paragraphs[0] == " ".join(document.title.split()):
         paragraphs = paragraphs[1:]  # the headline is shown once, as the title
@@ -113,6 +115,10 @@ def document_detail(request: HttpRequest, pk: int, slug: str | None = None) -> H
         "paragraphs": [search.mark_all(p, terms.get("body", ()), hits) for p in paragraphs],
         "hit_count": hits.count,
         "persons": list(document.persons.all()),
+        # The short permalink (/documents/<pk>/) survives title edits; the citation uses it.
+        "permalink": permalink,
+        "citation": exports.citation(document, permalink, timezone.localdate()),
+        "similar": search.more_like_this(document.pk, limit=5),
     }
     return render(request, "archive/document.html", context)
 

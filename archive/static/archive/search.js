@@ -80,3 +80,33 @@
     }
   });
 })();
+
+// --- Document page: "Copy citation" (helper A). Without JavaScript the button stays hidden and
+// the citation is a read-only text box to select and copy by hand.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("button[data-copy]").forEach(function (button) {
+      var source = document.getElementById(button.getAttribute("data-copy"));
+      if (!source) return;
+      var status = button.parentNode.querySelector(".cite__status");
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var done = function () { if (status) status.textContent = "Copied to the clipboard."; };
+        var fallback = function () {
+          source.focus();
+          source.select();
+          var copied = false;
+          try { copied = document.execCommand("copy"); } catch (e) { copied = false; }
+          if (status) status.textContent = copied ? "Copied to the clipboard." : "Selected: press Ctrl+C (⌘C) to copy.";
+        };
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(source.value).then(done, fallback);
+        } else {
+          fallback();
+        }
+      });
+    });
+  });
+})();
+// --- end of helper A's section ---
