@@ -1,17 +1,29 @@
 """Turns a SearchResponse into what the search page shows: facet panels with toggle links,
-removable filter chips and pagination. Pure functions of the response, so views stay thin."""
+removable filter chips, the date histogram, help when nothing matches, and pagination. Pure
+functions of the response, so views stay thin."""
 
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
-from archive.params import with_pairs
-from archive.search import UNKNOWN_PUBLICATION, UNKNOWN_PUBLICATION_LABEL, FacetResult
+from archive.params import to_params, with_pairs
+from archive.search import (
+    UNDATED,
+    UNKNOWN_PUBLICATION,
+    UNKNOWN_PUBLICATION_LABEL,
+    FacetResult,
+    SearchRequest,
+)
 from archive.search import SearchResponse as Response
 
-# Values shown before "More" in each facet panel.
+# Values shown before "Show more" in each facet panel.
 FACET_VISIBLE = 10
+# Facets whose values can be searched (a box above the list).
+SEARCHABLE = ("person", "publication")
 
 
 @dataclass(frozen=True)
@@ -30,6 +42,31 @@ class FacetPanel:
     links: list[FacetLink]
     more: list[FacetLink]
     truncated: bool
+    contains: str = ""  # the text searched within the facet, when the list is a search's
+
+    @property
+    def searchable(self) -> bool:
+        return self.name in SEARCHABLE
+
+    @property
+    def count(self) -> int:
+        return len(self.links) + len(self.more)
+
+    @property
+    def summary(self) -> str:
+        """What a screen reader hears after searching within the facet."""
+        plural = self.label.lower()
+        if not self.contains:
+            return f"The most frequent {plural}."
+        if not self.count:
+            return f"No {plural} match “{self.contains}”."
+        if self.count == 1 and not self.truncated:
+            return f"1 {_SINGULAR.get(self.name, 'value')} matches “{self.contains}”."
+        more = " or more" if self.truncated else ""
+        return f"{self.count}{more} {plural} match “{self.contains}”."
+
+
+_SINGULAR = {"person": "person", "publication": "publication"}
 
 
 @dataclass(frozen=True)
@@ -46,8 +83,7 @@ class PageLink:
     current: bool = False
 
 
-def _toggle_url(response: Response, name: str, value: str, selected: bool) -> str:
-    req = response.request
+def _toggle_url(req: SearchRequest, name: str, value: str, selected: bool) -> str:
     if name in ("person", "publication"):
         if selected:
             return with_pairs(req, drop=(name, value))
@@ -64,26 +100,51 @@ def _toggle_url(response: Response, name: str, value: str, selected: bool) -> st
 
 
 def facet_panel(response: Response, facet: FacetResult) -> FacetPanel:
+    return facet_panel_for(response.request, facet)
+
+
+def facet_panel_for(req: SearchRequest, facet: FacetResult, contains: str = "") -> FacetPanel:
+    """A facet's values as toggle links for ``req``; ``contains`` when they answer a search
+    within the facet (``search.facet_values``)."""
     links = [
         FacetLink(
             v.value,
             v.label,
             v.count,
             v.selected,
-            _toggle_url(response, facet.name, v.value, v.selected),
+            _toggle_url(req, facet.name, v.value, v.selected),
         )
         for v in facet.values
     ]
     if facet.name in ("year", "month"):
         visible, more = links, []  # dates stay in date order, all shown
     else:
+        # Chosen values first, so they can be seen and removed without opening "Show more".
+        links = [link for link in links if link.selected] + [
+            link for link in links if not link.selected
+        ]
         visible = links[:FACET_VISIBLE]
         more = links[FACET_VISIBLE:]
-    return FacetPanel(facet.name, facet.label, visible, more, facet.truncated)
+    return FacetPanel(facet.name, facet.label, visible, more, facet.truncated, contains)
 
 
 def facet_panels(response: Response) -> list[FacetPanel]:
     return [facet_panel(response, facet) for facet in response.facets.values()]
+
+
+def value_panels(response: Response) -> list[FacetPanel]:
+    """The person and publication panels: the dates are shown by :func:`histogram`."""
+    return [
+        facet_panel(response, facet)
+        for facet in response.facets.values()
+        if facet.name not in ("year", "month")
+    ]
+
+
+def facet_search_params(req: SearchRequest) -> list[tuple[str, str]]:
+    """The parameters a search within a facet carries, so its counts are the current search's
+    and its links keep every other filter (the page number is dropped)."""
+    return [(name, value) for name, value in to_params(req) if name != "page"]
 
 
 def chips(response: Response) -> list[Chip]:
@@ -182,3 +243,322 @@ def page_title(response: Response | None, site_name: str) -> str:
 def canonical_url(response: Response) -> str:
     """The page's own URL without empty or default parameters: what the address bar shows."""
     return with_pairs(response.request, keep_page=True)
+
+
+# --- The date histogram ------------------------------------------------------------------------
+
+BAR_UNITS = 10  # a bar's slot in the chart's own units (the SVG's viewBox), gap included
+CHART_HEIGHT = 100
+MIN_BAR = 3  # a non-empty bar never looks empty
+MAX_TICKS = 6  # axis labels that fit a 260 px sidebar and a 390 px phone alike
+MAX_BARS = 60  # more years than this are shown as decades (or centuries)
+DASH = "\N{EN DASH}"
+_TICK_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000)
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str  # the axis label it would carry: "2008", "N"
+    name: str  # "2008", "November 2008", "the 1980s"
+    count: int
+    url: str  # the query string its link goes to; "" for an empty bar (no link)
+    selected: bool
+    start: str  # the first and last day it covers (ISO), for picking a range
+    end: str
+    x: int  # left edge, in chart units
+    height: float  # in chart units, 0 to CHART_HEIGHT
+
+    @property
+    def y(self) -> float:
+        return CHART_HEIGHT - self.height
+
+    @property
+    def description(self) -> str:
+        """What its tooltip and its aria-label say: "2008: 12 documents"."""
+        if not self.count:
+            return f"{self.name}: no documents"
+        return f"{self.name}: {self.count:,} document{'s' if self.count != 1 else ''}"
+
+
+@dataclass(frozen=True)
+class Tick:
+    label: str
+    left: float  # percent of the chart's width, the bar's centre
+    align: str  # "start", "middle" or "end": labels at the edges stay inside the chart
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """Documents over time: bars per year (decade, century for long spans) or, once a year is
+    chosen, per month of that year. Every bar with documents is a link that drills in; two bars
+    picked in turn make a date range (``range_url`` + date_from/date_to, added by search.js)."""
+
+    level: str  # "year", "decade", "century" or "month"
+    heading: str  # "1980-2025" (with an en dash), "2008 by month"
+    bars: list[Bar]
+    ticks: list[Tick]
+    up_url: str | None  # the month level's way back to all years
+    undated: FacetLink | None
+    range_url: str  # the query string a picked range is added to
+    date_from: str
+    date_to: str
+    hint: str  # what a click on a bar does
+
+    @property
+    def width(self) -> int:
+        return max(1, len(self.bars)) * BAR_UNITS
+
+    @property
+    def height(self) -> int:
+        return CHART_HEIGHT
+
+    @property
+    def dated(self) -> int:
+        return sum(bar.count for bar in self.bars)
+
+    @property
+    def label(self) -> str:
+        """The chart's accessible name."""
+        unit = {"month": "month", "year": "year"}.get(self.level, self.level)
+        return f"Documents per {unit}, {self.heading.removesuffix(' by month')}"
+
+
+def _heights(counts: list[int]) -> list[float]:
+    top = max(counts, default=0)
+    if not top:
+        return [0.0 for _ in counts]
+    usable = CHART_HEIGHT - 4  # room for the focus outline at the top
+    return [0.0 if not c else max(MIN_BAR, round(usable * c / top, 2)) for c in counts]
+
+
+def _year_ticks(starts: list[int], size: int) -> list[Tick]:
+    """Labels on round numbers (every 1, 2, 5, 10… buckets) so that at most MAX_TICKS show."""
+    n = len(starts)
+    step = next(
+        (s for s in _TICK_STEPS if s % size == 0 and math.ceil(n * size / s) <= MAX_TICKS),
+        _TICK_STEPS[-1],
+    )
+    if n <= MAX_TICKS:
+        step = size
+    ticks = []
+    for i, start in enumerate(starts):
+        if start % step == 0 or n <= MAX_TICKS:
+            ticks.append(_tick(str(start), i, n))
+    return ticks
+
+
+def _tick(label: str, index: int, n: int) -> Tick:
+    left = round((index + 0.5) * 100 / n, 3)
+    align = "start" if left < 8 and n > 4 else "end" if left > 92 and n > 4 else "middle"
+    return Tick(label, left, align)
+
+
+def _bar(label, name, count, url, selected, start, end, index, height) -> Bar:
+    return Bar(
+        label,
+        name,
+        count,
+        url,
+        selected,
+        start.isoformat(),
+        end.isoformat(),
+        index * BAR_UNITS,
+        height,
+    )
+
+
+def _year_bars(req: SearchRequest, counts: dict[int, int]) -> tuple[str, list[Bar], list[Tick]]:
+    first, last = min(counts), max(counts)
+    size, level = 1, "year"
+    for candidate, name in ((10, "decade"), (100, "century")):
+        if (last - first + 1) / size > MAX_BARS:
+            size, level = candidate, name
+    starts = list(range(first - first % size, last + 1, size))
+    totals = [sum(c for y, c in counts.items() if s <= y < s + size) for s in starts]
+    heights = _heights(totals)
+    bars = []
+    for i, (start, total) in enumerate(zip(starts, totals, strict=True)):
+        end = start + size - 1
+        first_day, last_day = dt.date(max(start, 1), 1, 1), dt.date(min(end, 9999), 12, 31)
+        if size == 1:
+            name = str(start)
+            url = _toggle_url(req, "year", name, False) if total else ""
+        else:
+            # A decade drills into its years by becoming the date range.
+            name = f"the {start}s" if size == 10 else f"{start}{DASH}{end}"
+            pairs = [("date_from", first_day.isoformat()), ("date_to", last_day.isoformat())]
+            url = with_pairs(req, remove={"year", "month", "date_from", "date_to"}, add=pairs)
+            url = url if total else ""
+        bars.append(_bar(str(start), name, total, url, False, first_day, last_day, i, heights[i]))
+    return level, bars, _year_ticks(starts, size)
+
+
+def _month_bars(req: SearchRequest, facet: FacetResult) -> list[Bar]:
+    year = req.year or 1
+    counts = {int(v.value[5:7]): v.count for v in facet.values if v.value[:4] == f"{year:04d}"}
+    totals = [counts.get(m, 0) for m in range(1, 13)]
+    heights = _heights(totals)
+    bars = []
+    for m in range(1, 13):
+        value = f"{year:04d}-{m:02d}"
+        selected = req.month == m
+        url = _toggle_url(req, "month", value, selected) if totals[m - 1] or selected else ""
+        last_day = calendar.monthrange(year, m)[1]
+        bars.append(
+            _bar(
+                calendar.month_name[m][0],
+                f"{calendar.month_name[m]} {year}",
+                totals[m - 1],
+                url,
+                selected,
+                dt.date(year, m, 1),
+                dt.date(year, m, last_day),
+                m - 1,
+                heights[m - 1],
+            )
+        )
+    return bars
+
+
+def histogram(response: Response, req: SearchRequest | None = None) -> Histogram | None:
+    """The date facet as bars. ``req`` is the request the links start from (the person page
+    gives one without its own sort order); by default the response's."""
+    req = req or response.request
+    years = response.facets.get("year")
+    if years is None:
+        return None
+    undated = next((v for v in years.values if v.value == UNDATED), None)
+    undated_link = (
+        FacetLink(
+            UNDATED,
+            undated.label,
+            undated.count,
+            undated.selected,
+            _toggle_url(req, "year", UNDATED, undated.selected),
+        )
+        if undated
+        else None
+    )
+    date_from = req.date_from.isoformat() if req.date_from else ""
+    date_to = req.date_to.isoformat() if req.date_to else ""
+    months = response.facets.get("month")
+    if req.year is not None and months is not None:
+        return Histogram(
+            level="month",
+            heading=f"{req.year} by month",
+            bars=_month_bars(req, months),
+            ticks=[_tick(calendar.month_name[m][0], m - 1, 12) for m in range(1, 13)],
+            up_url=with_pairs(req, remove={"year", "month"}),
+            undated=undated_link,
+            # Months pick a range within the year, which stays chosen.
+            range_url=with_pairs(
+                req,
+                remove={"year", "month", "date_from", "date_to"},
+                add=[("year", str(req.year))],
+            ),
+            date_from=date_from,
+            date_to=date_to,
+            hint="Click a month to show only its documents.",
+        )
+    counts = {int(v.value): v.count for v in years.values if v.value != UNDATED and v.count > 0}
+    if not counts:
+        level, bars, ticks, heading = "year", [], [], "No dated documents"
+    else:
+        level, bars, ticks = _year_bars(req, counts)
+        first, last = min(counts), max(counts)
+        heading = str(first) if first == last else f"{first}{DASH}{last}"
+    hint = {
+        "year": "Click a year to see its months.",
+        "decade": "Click a decade to see its years.",
+        "century": "Click a century to see its years.",
+    }[level]
+    return Histogram(
+        level=level,
+        heading=heading,
+        bars=bars,
+        ticks=ticks,
+        up_url=None,
+        undated=undated_link,
+        range_url=with_pairs(req, remove={"year", "month", "date_from", "date_to"}),
+        date_from=date_from,
+        date_to=date_to,
+        hint=hint,
+    )
+
+
+# --- When nothing matches ----------------------------------------------------------------------
+
+RELAX_COUNT_MAX = 6  # with more filters than this, the links to drop one come without counts
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """A link that drops one filter, and how many documents that would show (None: not counted)."""
+
+    chip: Chip
+    total: int | None
+
+
+@dataclass(frozen=True)
+class NoResults:
+    reason: str  # "query": the words find nothing; "filters": the filters exclude the hits;
+    # "empty": the archive has no documents
+    query_total: int | None  # what the query finds with no filters at all
+    relaxations: list[Relaxation]
+    clear_url: str
+
+
+def no_results(response: Response, count: Callable[[str], int]) -> NoResults | None:
+    """Why a search found nothing, and the ways out: ``count(query_string)`` runs a search (the
+    view passes one that skips snippets and facets) and is called at most RELAX_COUNT_MAX + 1
+    times, only here, on an empty result."""
+    if response.total:
+        return None
+    active = chips(response)
+    clear_url = clear_filters_url(response)
+    if not active:
+        return NoResults("query" if response.query_text else "empty", 0, [], clear_url)
+    query_total = count(clear_url)
+    if not query_total:
+        reason = "query" if response.query_text else "empty"
+        return NoResults(reason, query_total, [Relaxation(c, None) for c in active], clear_url)
+    counted = len(active) <= RELAX_COUNT_MAX
+    relaxations = [Relaxation(c, count(c.url) if counted else None) for c in active]
+    return NoResults("filters", query_total, relaxations, clear_url)
+
+
+# --- The person page ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comention:
+    """A person mentioned together with the page's person."""
+
+    name: str
+    count: int
+    url: str  # the search page's query string for the documents that mention both
+
+
+def both_persons_url(req: SearchRequest, other: str) -> str:
+    """The documents that mention ``req``'s person *and* ``other``.
+
+    Two ``person`` filters combine with OR (a facet's values widen the search), which would list
+    the documents of either; the query ``person:"Other"`` narrows instead, so the search finds
+    exactly the documents counted beside the name. A name the query syntax cannot quote (it holds
+    a double quote) falls back to the second filter.
+    """
+    if '"' in other:
+        return with_pairs(req, add=[("person", other)])
+    q = f'person:"{other}"' + (f" {req.q}" if req.q else "")
+    return with_pairs(replace(req, q=q))
+
+
+def comentions(req: SearchRequest, together: FacetResult, limit: int) -> list[Comention]:
+    """The persons most often mentioned with ``req``'s person (``together`` is the person facet
+    counted within the person's documents), the person themself left out."""
+    own = set(req.persons)
+    return [
+        Comention(v.value, v.count, both_persons_url(req, v.value))
+        for v in together.values
+        if v.value not in own and v.count
+    ][:limit]

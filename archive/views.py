@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,11 +17,13 @@ from django_htmx.http import push_url
 
 from archive import exports, presentation, search
 from archive.models import Document, Person, is_web_url
-from archive.params import InvalidParameter, search_request, to_params
+from archive.params import InvalidParameter, search_request, to_params, with_pairs
 from archive.search import SearchResponse
 
 SEARCH_TEMPLATE = "archive/search.html"
-NOT_HIDDEN = ("q", "sort", "page")  # fields the form shows itself, or that a new query resets
+# Fields the form shows itself (the date range has inputs by the histogram), or that a new query
+# resets.
+NOT_HIDDEN = ("q", "sort", "page", "date_from", "date_to")
 
 
 def _search_request(request: HttpRequest) -> search.SearchRequest:
@@ -59,12 +61,20 @@ def search_page(request: HttpRequest) -> HttpResponse:
                 pair for pair in to_params(response.request) if pair[0] not in NOT_HIDDEN
             ],
             panels=presentation.facet_panels(response),
+            value_panels=presentation.value_panels(response),
+            facet_params=presentation.facet_search_params(response.request),
+            histogram=presentation.histogram(response),
+            no_results=presentation.no_results(response, _count_for(request)),
             chips=presentation.chips(response),
             clear_url=presentation.clear_filters_url(response),
             pages=presentation.pagination(response),
             sort_options=presentation.sort_options(response),
             first_page_url=presentation.page_url(response, 1),
         )
+        if response.suggestion:
+            context["suggestion_url"] = with_pairs(
+                replace(response.request, q=response.suggestion.q)
+            )
     context["page_title"] = presentation.page_title(
         context.get("response"), settings.ARCHIVE_SITE_NAME
     )
@@ -80,6 +90,95 @@ def search_page(request: HttpRequest) -> HttpResponse:
         url = reverse("archive:search") + presentation.canonical_url(context["response"])
         push_url(partial, url)
     return partial
+
+
+def _count_for(request: HttpRequest):
+    """How many documents a search page query string finds: for the no-results help."""
+
+    def count(query_string: str) -> int:
+        params = QueryDict(query_string.removeprefix("?"))
+        parsed = replace(
+            search_request(params), page=1, page_size=1, with_snippets=False, with_facets=False
+        )
+        return search.search(parsed).total
+
+    return count
+
+
+FACET_VALUES_TEMPLATE = "archive/facet_values.html"
+FACET_QUERY_MAX = 100
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def facet_values(request: HttpRequest, name: str) -> HttpResponse:
+    """``/facets/<name>?facet_q=…&<search parameters>``: the facet's values that contain the text,
+    counted for that search. htmx gets the list alone (it replaces the facet's list); without
+    JavaScript it is a page of its own."""
+    if name not in search.SEARCHABLE_FACETS:
+        raise Http404("No such facet.")
+    contains = " ".join(request.GET.get("facet_q", "").split())[:FACET_QUERY_MAX]
+    context: dict[str, object] = {"contains": contains, "facet_name": name}
+    status = 200
+    try:
+        parsed = _search_request(request)
+        result = search.facet_values(parsed, name, contains)
+    except InvalidParameter as exc:
+        context["error"], status = str(exc), 400
+    except search.IndexUnavailable as exc:
+        context["error"], status = str(exc), 503
+    else:
+        context.update(
+            panel=presentation.facet_panel_for(parsed, result, contains),
+            facet_params=presentation.facet_search_params(parsed),
+            back_url=with_pairs(parsed),
+        )
+    if request.htmx:
+        return render(request, "archive/_facet_values.html", context, status=status)
+    return render(request, FACET_VALUES_TEMPLATE, context, status=status)
+
+
+PERSON_LATEST = 10
+PERSON_COMENTIONS = 15
+
+
+@require_GET
+def person_by_name(request: HttpRequest) -> HttpResponse:
+    """``/persons/?name=…``: the person page of a name as the index has it (or an alias)."""
+    name = " ".join(request.GET.get("name", "").split())
+    canonical = Person.objects.canonical_names((name,))[0] if name else ""
+    person = get_object_or_404(Person, name=canonical)
+    if not person.slug:
+        person.save()  # a person inserted in bulk (no signals) gets its slug now
+    return redirect(person)
+
+
+@require_GET
+def person_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """A person: how many documents mention them, when, who with, and the latest of them."""
+    person = get_object_or_404(Person.objects.prefetch_related("aliases"), slug=slug)
+    # Links from this page open the search page filtered by the person (default order).
+    links_from = search.SearchRequest(persons=(person.name,))
+    context: dict[str, object] = {"person": person, "aliases": list(person.aliases.all())}
+    status = 200
+    try:
+        response = search.search(
+            replace(links_from, sort="newest", page_size=PERSON_LATEST, with_snippets=False)
+        )
+        together = search.facet_values(
+            links_from, "person", limit=PERSON_COMENTIONS + 1, within_selection=True
+        )
+    except search.IndexUnavailable as exc:
+        context["error"], status = str(exc), 503
+    else:
+        context.update(
+            response=response,
+            search_url=with_pairs(links_from),
+            histogram=presentation.histogram(response, links_from),
+            comentions=presentation.comentions(links_from, together, PERSON_COMENTIONS),
+            publications=presentation.facet_panel_for(links_from, response.facets["publication"]),
+        )
+    return render(request, "archive/person.html", context, status=status)
 
 
 @require_GET
@@ -153,6 +252,11 @@ def _api_payload(request: HttpRequest, response: SearchResponse) -> dict[str, ob
         "pages": response.pages,
         "sort": response.sort,
         "notices": list(response.notices),
+        "suggestion": (
+            {"q": response.suggestion.q, "total": response.suggestion.total}
+            if response.suggestion
+            else None
+        ),
         "results": [result(hit) for hit in response.hits],
         "facets": {
             name: [

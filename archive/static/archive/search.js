@@ -17,11 +17,15 @@
     });
   });
 
-  // Announce the new result count to screen readers after each update.
-  document.addEventListener("htmx:afterSettle", function () {
+  // Announce the new result count to screen readers after each update (or, after a search within
+  // a facet, how many of its values match).
+  document.addEventListener("htmx:afterSettle", function (event) {
     var count = document.getElementById("result-count");
     var live = document.getElementById("live-status");
-    if (count && live) {
+    var list = event.target && event.target.closest && event.target.closest(".facet__list");
+    if (live && list) {
+      live.textContent = list.getAttribute("data-summary") || "";
+    } else if (count && live) {
       live.textContent = count.textContent.replace(/\s+/g, " ").trim();
     }
   });
@@ -78,6 +82,163 @@
       box.focus();
       box.select();
     }
+  });
+})();
+
+// --- Search page navigation (helper B): the date histogram's range picking, keeping focus and
+// the filter panel's state across htmx updates. Without JavaScript every bar is a plain link and
+// the date range has its own inputs.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  // --- "Select a range": two bars clicked in turn become date_from / date_to.
+  var start = null; // the first bar picked, while a histogram is in range mode
+
+  function hintOf(histogram) {
+    return histogram.querySelector(".histogram__hint");
+  }
+
+  function bars(histogram) {
+    return Array.prototype.slice.call(histogram.querySelectorAll("a.histogram__bar"));
+  }
+
+  function clearMarks(histogram) {
+    bars(histogram).forEach(function (bar) {
+      bar.classList.remove("is-range-start", "is-in-range");
+    });
+  }
+
+  function setRangeMode(histogram, on) {
+    var button = histogram.querySelector(".histogram__range");
+    var hint = hintOf(histogram);
+    start = null;
+    clearMarks(histogram);
+    histogram.classList.toggle("is-ranging", on);
+    if (button) button.setAttribute("aria-pressed", on ? "true" : "false");
+    if (hint) {
+      hint.textContent = on
+        ? "Range: click the bar it starts with (Esc cancels)."
+        : hint.getAttribute("data-hint");
+    }
+  }
+
+  function preview(histogram, bar) {
+    if (!start) return;
+    var low = start.getAttribute("data-start") < bar.getAttribute("data-start") ? start : bar;
+    var high = low === start ? bar : start;
+    bars(histogram).forEach(function (each) {
+      var from = each.getAttribute("data-start");
+      each.classList.toggle(
+        "is-in-range",
+        from >= low.getAttribute("data-start") && from <= high.getAttribute("data-start")
+      );
+    });
+  }
+
+  function pick(histogram, bar) {
+    var hint = hintOf(histogram);
+    if (!start) {
+      start = bar;
+      bar.classList.add("is-range-start", "is-in-range");
+      if (hint) {
+        hint.textContent = "From " + bar.getAttribute("data-name") +
+          ": now click the bar the range ends with (Esc cancels).";
+      }
+      return;
+    }
+    var from = [start.getAttribute("data-start"), bar.getAttribute("data-start")].sort()[0];
+    var to = [start.getAttribute("data-end"), bar.getAttribute("data-end")].sort()[1];
+    var url = new URL(histogram.getAttribute("data-range-url"), window.location.href);
+    url.searchParams.set("date_from", from);
+    url.searchParams.set("date_to", to);
+    url.searchParams.delete("page");
+    if (hint) hint.textContent = "Showing " + from + " to " + to + "…";
+    start = null;
+    if (histogram.hasAttribute("data-live") && window.htmx) {
+      // The response's HX-Push-Url puts the new state in the address bar and the history.
+      window.htmx.ajax("GET", url.pathname + url.search, { source: histogram, target: "#search-results" });
+    } else {
+      window.location.assign(url.toString());
+    }
+  }
+
+  // Capture phase: runs before htmx's own click handler on the bar, which it then never sees.
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (!target || !target.closest) return;
+    var button = target.closest(".histogram__range");
+    if (button) {
+      var histogram = button.closest(".histogram");
+      setRangeMode(histogram, !histogram.classList.contains("is-ranging"));
+      return;
+    }
+    var bar = target.closest(".histogram.is-ranging a.histogram__bar");
+    if (!bar) return;
+    event.preventDefault();
+    event.stopPropagation();
+    pick(bar.closest(".histogram"), bar);
+  }, true);
+
+  ["mouseover", "focusin"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var bar = event.target && event.target.closest && event.target.closest(".histogram.is-ranging a.histogram__bar");
+      if (bar) preview(bar.closest(".histogram"), bar);
+    });
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var histogram = document.querySelector(".histogram.is-ranging");
+    if (histogram) {
+      event.preventDefault();
+      setRangeMode(histogram, false);
+    }
+  });
+
+  // --- Across updates of the results: keep the filter panel open (phones) and keep the keyboard
+  // focus on the same facet value, bar or control, or else on the result count.
+  var panelOpen = false;
+  var focusKey = null;
+  var focusWasInResults = false;
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== "search-results") return;
+    var panel = target.querySelector(".facets__toggle");
+    panelOpen = !!(panel && panel.open);
+    var active = document.activeElement;
+    focusWasInResults = !!(active && target.contains(active));
+    focusKey = focusWasInResults && active.getAttribute ? active.getAttribute("data-focus-key") : null;
+    start = null;
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== "search-results") return;
+    var panel = target.querySelector(".facets__toggle");
+    if (panel && panelOpen) panel.open = true;
+    if (!focusWasInResults) return;
+    var again = null;
+    if (focusKey) {
+      again = Array.prototype.find.call(target.querySelectorAll("[data-focus-key]"), function (el) {
+        return el.getAttribute("data-focus-key") === focusKey;
+      });
+      if (!again && focusKey.indexOf("bar:") === 0) {
+        again = target.querySelector(".histogram a.histogram__bar, .histogram__up");
+      }
+    }
+    (again || document.getElementById("result-count") || target).focus({ preventScroll: !!again });
+  });
+
+  // After history navigation the date inputs show the URL's range, not what was typed since.
+  document.addEventListener("htmx:historyRestore", function () {
+    var params = new URLSearchParams(window.location.search);
+    ["date_from", "date_to"].forEach(function (name) {
+      document.querySelectorAll('.histogram__dates input[name="' + name + '"]').forEach(function (input) {
+        input.value = params.get(name) || "";
+      });
+    });
   });
 })();
 

@@ -1,0 +1,388 @@
+"""Navigating the search page in a real browser (headless Chromium driven by Playwright): the
+date histogram (drill-down, two-click ranges), searching within a facet, person pages, the back
+button, the keyboard and the live region."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("ARCHIVE_CHROMIUM", "/usr/bin/chromium")
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+    if os.environ.get("ARCHIVE_REQUIRE_BROWSER"):
+        raise RuntimeError(f"ARCHIVE_REQUIRE_BROWSER is set but Chromium is missing ({CHROMIUM})")
+    pytest.skip(
+        f"Chromium not found at {CHROMIUM} (apt-get install chromium); browser test skipped",
+        allow_module_level=True,
+    )
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run in a
+# thread with a running loop unless told it is safe (it is: the loop only drives the browser).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    assert errors == [], f"JavaScript errors: {errors}"
+    context.close()
+
+
+@pytest.fixture
+def dated(seeds, make_document):
+    """Documents over several years: 2005 (March, June), 2006, 2008 (January, April, November),
+    with two persons and two publications; the seeds are in 2025."""
+    rows = [
+        (dt.date(2005, 3, 1), ("Benazir Bhutto",), "Dawn"),
+        (dt.date(2005, 6, 1), ("Benazir Bhutto", "Asif Ali Zardari"), "Dawn"),
+        (dt.date(2006, 2, 1), ("Asif Ali Zardari",), "Reuters"),
+        (dt.date(2008, 1, 15), ("Benazir Bhutto",), "Reuters"),
+        (dt.date(2008, 4, 15), ("Asif Ali Zardari",), "Dawn"),
+        (dt.date(2008, 11, 26), ("Asif Ali Zardari", "Benazir Bhutto"), "Reuters"),
+    ]
+    for i, (published, persons, publication) in enumerate(rows):
+        make_document(
+            title=f"Karachi report {i}",
+            body="Karachi news of the day",
+            persons=persons,
+            publication=publication,
+            published=published,
+        )
+
+
+def mark_loaded(page) -> None:
+    page.evaluate("window.__loadedOnce = true")
+
+
+def assert_no_page_load(page) -> None:
+    assert page.evaluate("window.__loadedOnce") is True, "an update caused a full page load"
+
+
+def bar(page, label: str):
+    return page.locator(f'a.histogram__bar[aria-label^="{label}"]')
+
+
+def test_histogram_drill_down_and_two_click_ranges(page, live_server, dated):
+    from playwright.sync_api import expect
+
+    page.goto(live_server.url + "/")
+    expect(page.locator("#result-count")).to_contain_text("8 documents in the archive")
+    mark_loaded(page)
+    # Empty years between the first and the last are drawn, but are not links.
+    expect(page.locator("g.histogram__bar.is-empty")).to_have_count(21 - 4)
+    expect(page.locator("a.histogram__bar")).to_have_count(4)
+
+    # A year bar drills into the year's months.
+    bar(page, "2008: 3 documents").click()
+    expect(page).to_have_url(live_server.url + "/?year=2008")
+    expect(page.locator(".histogram__heading")).to_have_text("2008 by month")
+    expect(bar(page, "April 2008: 1 document")).to_be_visible()
+    expect(page.locator("a.histogram__bar")).to_have_count(3)
+    expect(page.locator("#result-count")).to_contain_text("3 documents")
+    expect(page.locator("#live-status")).to_have_text("3 documents in the archive")
+
+    # Two months clicked in turn, after "Select a range", become the date range.
+    page.get_by_role("button", name="Select a range").click()
+    expect(page.get_by_role("button", name="Select a range")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(page.locator(".histogram__hint")).to_contain_text("click the bar it starts with")
+    bar(page, "April 2008").click()
+    expect(page.locator(".histogram__hint")).to_contain_text("From April 2008: now click")
+    expect(page).to_have_url(live_server.url + "/?year=2008")  # nothing applied yet
+    bar(page, "January 2008").click()
+    expect(page).to_have_url(
+        live_server.url + "/?year=2008&date_from=2008-01-01&date_to=2008-04-30"
+    )
+    expect(page.locator("#result-count")).to_contain_text("2 documents")
+    expect(page.locator(".chip", has_text="2008-01-01")).to_be_visible()
+    expect(page.locator('input[type="date"][name="date_to"]')).to_have_value("2008-04-30")
+    expect(page.locator("#live-status")).to_have_text("2 documents in the archive")
+
+    # Back to all years with a fresh page: a range of years.
+    page.goto(live_server.url + "/?q=karachi")
+    mark_loaded(page)
+    page.get_by_role("button", name="Select a range").click()
+    bar(page, "2005").click()
+    bar(page, "2006").click()
+    expect(page).to_have_url(
+        live_server.url + "/?q=karachi&date_from=2005-01-01&date_to=2006-12-31"
+    )
+    expect(page.locator("#result-count")).to_contain_text("3 results for “karachi”")
+    # The bars now span the range's years only.
+    expect(page.locator(".histogram__heading")).to_have_text("2005–2006")
+
+    # Escape leaves range mode without applying anything.
+    page.get_by_role("button", name="Select a range").click()
+    bar(page, "2005").click()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("button", name="Select a range")).to_have_attribute(
+        "aria-pressed", "false"
+    )
+    bar(page, "2005").click()  # a plain click drills in again
+    expect(page).to_have_url(
+        live_server.url + "/?q=karachi&year=2005&date_from=2005-01-01&date_to=2006-12-31"
+    )
+    expect(page.locator(".histogram__heading")).to_have_text("2005 by month")
+    assert_no_page_load(page)
+
+
+def test_the_date_inputs_apply_a_range(page, live_server, dated):
+    from playwright.sync_api import expect
+
+    page.goto(live_server.url + "/")
+    mark_loaded(page)
+    page.locator('input[type="date"][name="date_from"]').fill("2006-01-01")
+    page.locator('input[type="date"][name="date_to"]').fill("2008-06-30")
+    page.locator(".histogram__dates").get_by_role("button", name="Apply").click()
+    expect(page).to_have_url(live_server.url + "/?date_from=2006-01-01&date_to=2008-06-30")
+    expect(page.locator("#result-count")).to_contain_text("3 documents")
+    assert_no_page_load(page)
+
+
+def test_search_within_a_facet(page, live_server, seeds, make_document):
+    from playwright.sync_api import expect
+
+    minors = tuple(f"Minor Person {i:02d}" for i in range(60))
+    make_document(title="Crowd", body="Karachi crowd", persons=minors)
+    page.goto(live_server.url + "/?q=karachi")
+    mark_loaded(page)
+    people = page.locator("#facet-values-person")
+    expect(people.locator(".facet__values").first.locator(".facet__value")).to_have_count(10)
+    expect(people.locator("summary")).to_have_text("Show more people (40)")
+
+    box = page.get_by_label("Find people in these results")
+    box.press_sequentially("1", delay=30)
+    # 01, 10-19, 21, 31, 41, 51: ten shown, five behind "Show more".
+    expect(people.locator(".facet__values").first.locator(".facet__value")).to_have_count(10)
+    expect(people.locator("summary")).to_have_text("Show more people (5)")
+    expect(people).not_to_contain_text("Minor Person 49")
+    expect(page.locator("#live-status")).to_have_text("15 people match “1”.")
+    expect(page).to_have_url(live_server.url + "/?q=karachi")  # the search itself is unchanged
+
+    box.fill("")
+    box.press_sequentially("PERSON 57", delay=30)
+    expect(people.locator(".facet__value")).to_have_count(1)
+    people.locator(".facet__value", has_text="Minor Person 57").click()
+    expect(page).to_have_url(live_server.url + "/?q=karachi&person=Minor+Person+57")
+    expect(page.locator(".chip", has_text="Minor Person 57")).to_be_visible()
+    expect(page.locator("#result-count")).to_contain_text("1 result for “karachi”")
+    expect(page.locator("#live-status")).to_have_text("1 result for “karachi”")
+    # The box is empty again and the list shows the top values, the chosen one first.
+    expect(page.get_by_label("Find people in these results")).to_have_value("")
+    expect(people.locator(".facet__value").first).to_contain_text("Minor Person 57")
+    assert_no_page_load(page)
+
+
+def test_person_pages_from_results_and_back_to_a_search_with_two_persons(page, live_server, dated):
+    from playwright.sync_api import expect
+
+    page.goto(live_server.url + "/?q=pakistan")
+    page.locator(".hit__persons a", has_text="Asif Ali Zardari").first.click()
+    expect(page).to_have_url(live_server.url + "/persons/asif-ali-zardari/")
+    expect(page.locator("h1")).to_have_text("Asif Ali Zardari")
+    expect(page.locator(".person__count")).to_contain_text("5 documents")
+    expect(bar(page, "2008: 2 documents")).to_be_visible()
+    expect(page.locator(".person__documents li")).to_have_count(5)
+
+    # A co-mentioned person opens the documents that mention both (two person filters would
+    # combine with OR).
+    together = page.locator(".comentions__item", has_text="Benazir Bhutto")
+    expect(together).to_contain_text("2 documents")
+    together.locator(".comentions__link").click()
+    expect(page).to_have_url(
+        live_server.url + "/?q=person%3A%22Benazir+Bhutto%22&person=Asif+Ali+Zardari"
+    )
+    expect(page.locator("#result-count")).to_contain_text("2 results")
+    expect(page.locator(".chip", has_text="Asif Ali Zardari")).to_be_visible()
+    expect(page.locator("#q")).to_have_value('person:"Benazir Bhutto"')
+
+    # The profile link beside a person facet value opens that person's page.
+    page.locator(".facet__profile[title='About Benazir Bhutto']").click()
+    expect(page).to_have_url(live_server.url + "/persons/benazir-bhutto/")
+
+    # A range picked on the person's timeline opens the search with the person and the range.
+    page.get_by_role("button", name="Select a range").click()
+    bar(page, "2005").click()
+    bar(page, "2008").click()
+    expect(page).to_have_url(
+        live_server.url + "/?person=Benazir+Bhutto&date_from=2005-01-01&date_to=2008-12-31"
+    )
+    expect(page.locator("#result-count")).to_contain_text("4 documents")
+
+
+def test_back_and_forward_restore_each_state_after_several_facet_clicks(page, live_server, dated):
+    from playwright.sync_api import expect
+
+    page.goto(live_server.url + "/?q=karachi")
+    mark_loaded(page)
+    states = [("/?q=karachi", "6 results")]
+    page.locator("#facet-values-person .facet__value", has_text="Benazir Bhutto").click()
+    states.append(("/?q=karachi&person=Benazir+Bhutto", "4 results"))
+    expect(page).to_have_url(live_server.url + states[-1][0])
+    page.locator("#facet-values-publication .facet__value", has_text="Reuters").click()
+    states.append(("/?q=karachi&person=Benazir+Bhutto&publication=Reuters", "2 results"))
+    expect(page).to_have_url(live_server.url + states[-1][0])
+    bar(page, "2008").click()
+    states.append(("/?q=karachi&person=Benazir+Bhutto&publication=Reuters&year=2008", "2 results"))
+    expect(page).to_have_url(live_server.url + states[-1][0])
+    bar(page, "November 2008").click()
+    states.append(
+        ("/?q=karachi&person=Benazir+Bhutto&publication=Reuters&month=2008-11", "1 result ")
+    )
+    expect(page).to_have_url(live_server.url + states[-1][0])
+    expect(page.locator("#result-count")).to_contain_text(states[-1][1])
+
+    for url, count in reversed(states[:-1]):
+        page.go_back()
+        expect(page).to_have_url(live_server.url + url)
+        expect(page.locator("#result-count")).to_contain_text(count)
+        chips = url.count("&")  # each filter after q is one chip
+        expect(page.locator(".chip:not(.chip--clear)")).to_have_count(chips)
+    page.go_forward()
+    expect(page).to_have_url(live_server.url + states[1][0])
+    expect(page.locator("#result-count")).to_contain_text(states[1][1])
+    assert_no_page_load(page)
+
+
+def test_keyboard_slash_focus_and_operating_bars_and_facets(page, live_server, dated):
+    from playwright.sync_api import expect
+
+    page.goto(live_server.url + "/")
+    mark_loaded(page)
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("/")
+    expect(page.locator("#q")).to_be_focused()
+    # Typing "/" in another field types it there.
+    box = page.get_by_label("Find people in these results")
+    box.focus()
+    page.keyboard.type("a/b")
+    expect(box).to_have_value("a/b")
+    expect(box).to_be_focused()
+
+    # A bar is a link reached with Tab and followed with Enter; focus stays in the chart.
+    bar(page, "2008").focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(live_server.url + "/?year=2008")
+    expect(page.locator(".histogram__heading")).to_have_text("2008 by month")
+    focused_class = page.evaluate("document.activeElement.getAttribute('class')")
+    assert "histogram__bar" in (focused_class or "")
+
+    # A facet value operated with the keyboard keeps the focus on that value after the update.
+    value = page.locator("#facet-values-person .facet__value", has_text="Benazir Bhutto")
+    value.focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(live_server.url + "/?person=Benazir+Bhutto&year=2008")
+    expect(
+        page.locator("#facet-values-person .facet__value", has_text="Benazir Bhutto")
+    ).to_be_focused()
+    # The focus is visible.
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"
+    assert_no_page_load(page)
+
+
+def test_loading_indicator_while_a_request_runs(page, live_server, dated):
+    from playwright.sync_api import expect
+
+    page.goto(live_server.url + "/")
+    # Hold the next search response so the indicator can be seen.
+    held = []
+    page.route(re.compile(r".*/\?q=karachi.*"), lambda route: held.append(route))
+    page.locator("#q").fill("karachi")
+    expect(page.locator("#search-form")).to_have_class(re.compile(r"\bhtmx-request\b"))
+    expect(page.locator(".loading.htmx-indicator")).to_have_css("opacity", "1")
+    for route in held:
+        route.continue_()
+    page.unroute(re.compile(r".*/\?q=karachi.*"))
+    expect(page.locator("#result-count")).to_contain_text("6 results")
+    expect(page.locator("#search-form")).not_to_have_class(re.compile(r"\bhtmx-request\b"))
+
+
+def test_a_long_span_fits_a_phone(browser, live_server, make_document):
+    from playwright.sync_api import expect
+
+    for year in range(1980, 2026, 3):
+        make_document(title=f"Y{year}", body="Old news", published=dt.date(year, 6, 1))
+    make_document(title="Y2025", body="Old news", published=dt.date(2025, 6, 1))
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    page.locator(".facets__summary").click()
+    chart = page.locator(".histogram__chart")
+    expect(chart).to_be_visible()
+    box = chart.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert box["height"] >= 80
+    expect(page.locator("a.histogram__bar")).to_have_count(16)
+    ticks = page.locator(".histogram__tick")
+    assert 3 <= ticks.count() <= 6
+    for i in range(ticks.count()):
+        tick = ticks.nth(i).bounding_box()
+        assert tick["x"] >= 0 and tick["x"] + tick["width"] <= 390, ticks.nth(i).text_content()
+    # Nothing is wider than the screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # The filter panel stays open across an update on a phone.
+    bar(page, "2025").click()
+    expect(page.locator(".histogram__heading")).to_have_text("2025 by month")
+    expect(page.locator(".facets__toggle")).to_have_attribute("open", "")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "histogram-phone.png"), full_page=True)
+    context.close()
+
+
+def test_facet_search_and_person_pages_work_without_javascript(browser, live_server, dated):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + "/?q=karachi")
+    page.get_by_label("Find people in these results").fill("bhut")
+    page.get_by_label("Find people in these results").press("Enter")
+    expect(page).to_have_url(re.compile(r"/facets/person\?.*facet_q=bhut"))
+    expect(page.locator("h1")).to_have_text("People matching “bhut”")
+    page.locator(".facet__value", has_text="Benazir Bhutto").click()
+    expect(page).to_have_url(live_server.url + "/?q=karachi&person=Benazir+Bhutto")
+    expect(page.locator("#result-count")).to_contain_text("4 results")
+    # The date inputs are a plain form too.
+    page.locator('input[type="date"][name="date_from"]').fill("2008-01-01")
+    page.locator(".histogram__dates").get_by_role("button", name="Apply").click()
+    expect(page).to_have_url(
+        live_server.url + "/?q=karachi&person=Benazir+Bhutto&date_from=2008-01-01"
+    )
+    # A bar is a plain link.
+    page.goto(live_server.url + "/")
+    bar(page, "2005").click()
+    expect(page).to_have_url(live_server.url + "/?year=2005")
+    context.close()
