@@ -1,27 +1,42 @@
-"""Keeps the search index in step with the database.
+"""Keeps the search index in step with the database, through an outbox.
 
 Any change to a document, to the persons it mentions, or to a person's or publication's name
-schedules the affected document ids; after the transaction commits, those documents are read back
-from the database and written to the index (or removed from it). Reading back, rather than
-indexing the object in hand, means the index always gets the committed state, persons included,
-whatever order a fixture or a form saved things in.
+writes an :class:`~archive.models.IndexTask` row per affected document **in the same database
+transaction** (the signal handlers below). After the commit, :func:`apply_pending` takes the
+index's write lock, reads the pending tasks in order, writes the committed state of those
+documents to the index (or removes them) and deletes exactly the tasks it applied. So:
+
+- a crash between the commit and the index write loses nothing: the tasks stay and are applied by
+  the next writer (the next save, ``manage.py apply_index_tasks``, the web process's first
+  request, ``check_index --repair``);
+- when another process holds the lock, a save does not wait or fail: its tasks stay in the outbox
+  and the lock holder, which looks again for tasks after releasing the lock, applies them;
+- a rebuild holds the lock for its whole run, then applies the tasks that arrived meanwhile to the
+  new index.
+
+Reading back from the database, rather than indexing the object in hand, means the index always
+gets the committed state, and applying a task twice does no harm.
 
 Bulk changes that bypass model signals (``QuerySet.update``, raw SQL) are not seen: run
-``manage.py rebuild_index`` after those.
+``manage.py check_index --repair`` (or ``rebuild_index``) after those.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.core.signals import request_started
+from django.db import DatabaseError, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
 from archive import search
-from archive.models import Document, Person, Publication
+from archive.models import Document, IndexTask, Person, Publication
+from archive.search import index as search_index
+from archive.search.index import write_lock
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +67,7 @@ def documents_for_index(queryset=None) -> Iterator[search.IndexedDocument]:
 
 def reindex(document_ids: Iterable[int]) -> None:
     """Write the committed state of these documents to the index; ids no longer in the
-    database are removed from it."""
+    database are removed from it. The caller holds the write lock."""
     ids = sorted(set(document_ids))
     for start in range(0, len(ids), BATCH_SIZE):
         batch = ids[start : start + BATCH_SIZE]
@@ -61,61 +76,201 @@ def reindex(document_ids: Iterable[int]) -> None:
         search.update_documents(docs, delete_ids=[i for i in batch if i not in found])
 
 
-# --- Scheduling after commit -----------------------------------------------------------------
+# --- The outbox ------------------------------------------------------------------------------
 
-_pending = threading.local()
+# How long a save waits for another writer before leaving its tasks to it (seconds). Waiting is
+# never needed for correctness (the lock holder applies what it finds after releasing).
+APPLY_WAIT = 0.0
+# How long a rebuild waits for the lock (appliers hold it for a batch at a time).
+REBUILD_WAIT = 600.0
+
+
+@dataclass
+class ApplyResult:
+    applied: int = 0  # tasks applied and deleted
+    busy: bool = False  # another process held the lock; it applies what is left
+    missing_index: bool = False  # no index to write to: tasks kept for `rebuild_index`
 
 
 def schedule(document_ids: Iterable[int]) -> None:
-    """Reindex these documents once the current transaction commits (at once outside one)."""
-    ids = getattr(_pending, "ids", None)
-    if ids is None:
-        ids = _pending.ids = set()
-    ids.update(document_ids)
-    # One callback per call is cheap; the first to run takes every pending id and the rest find
-    # nothing to do. Ids left by a rolled-back transaction are harmlessly reindexed next time.
-    transaction.on_commit(_flush)
-
-
-def _flush() -> None:
-    ids = getattr(_pending, "ids", None)
+    """Record that these documents must be reindexed, in the current transaction, and apply the
+    outbox once it commits (at once outside a transaction)."""
+    ids = sorted(set(document_ids))
     if not ids:
         return
-    _pending.ids = set()
+    IndexTask.objects.bulk_create([IndexTask(document_id=i) for i in ids], batch_size=BATCH_SIZE)
+    _local.dirty = True
+    # One callback per call (a savepoint that rolls back discards its own callbacks); the first
+    # to run applies everything pending and the rest return at once.
+    transaction.on_commit(_after_commit)
+
+
+_local = threading.local()
+
+
+def _after_commit() -> None:
+    if not getattr(_local, "dirty", False):
+        return
+    _local.dirty = False
     try:
-        reindex(ids)
+        apply_pending(wait=APPLY_WAIT)
     except Exception:
-        # The database change is committed; only the index lags. Say how to repair it.
+        # The change is committed and its tasks are in the outbox; only the index lags.
         logger.exception(
-            "Could not update the search index for documents %s; run `%s`.",
-            sorted(ids)[:20],
+            "Could not update the search index now; the changes wait in the outbox and are "
+            "applied by the next writer or `python manage.py apply_index_tasks`."
+        )
+
+
+def pending_count() -> int:
+    return IndexTask.objects.count()
+
+
+def _drain_locked(limit: int | None = None) -> ApplyResult:
+    """Apply pending tasks in id order; the caller holds the write lock."""
+    result = ApplyResult()
+    if not search.index_exists():
+        result.missing_index = True
+        logger.warning(
+            "No search index: %s changes wait in the outbox; run `%s`.",
+            pending_count(),
             search.REPAIR_COMMAND,
         )
+        return result
+    while limit is None or result.applied < limit:
+        size = BATCH_SIZE if limit is None else min(BATCH_SIZE, limit - result.applied)
+        rows = list(IndexTask.objects.order_by("id").values_list("id", "document_id")[:size])
+        if not rows:
+            break
+        reindex(document_id for _, document_id in rows)
+        # Only the tasks read above: a task written meanwhile (a newer change) stays for later.
+        IndexTask.objects.filter(id__in=[task_id for task_id, _ in rows]).delete()
+        result.applied += len(rows)
+    return result
+
+
+def apply_pending(wait: float | None = APPLY_WAIT) -> ApplyResult:
+    """Apply the outbox to the index, unless another writer holds the lock for ``wait`` seconds
+    (``None``: wait for it), in which case that writer applies it.
+
+    After releasing the lock, looks once more: a save whose attempt failed while we held the lock
+    committed before trying, so its tasks are visible now, and they are applied here.
+    """
+    total = ApplyResult()
+    while True:
+        with write_lock(timeout=wait) as acquired:
+            if not acquired:
+                total.busy = True
+                return total
+            result = _drain_locked()
+        total.applied += result.applied
+        if result.missing_index:
+            total.missing_index = True
+            return total
+        if not IndexTask.objects.exists():
+            return total
+        wait = 0.0
+
+
+def rebuild(progress: Callable[[int], None] | None = None) -> int:
+    """Rebuild the index from the database (into a new directory, swapped in), then apply the
+    changes that arrived while it ran. Returns how many documents the new index holds."""
+    with write_lock(timeout=REBUILD_WAIT) as acquired:
+        if not acquired:
+            raise search.IndexUnavailable(
+                f"Another process held the index's write lock for {REBUILD_WAIT:.0f} s."
+            )
+        written = search.rebuild_index(documents_for_index(), progress=progress)
+        _drain_locked()
+    apply_pending(wait=0.0)
+    return written
+
+
+@dataclass
+class Drift:
+    """How the index differs from the database (ids sorted)."""
+
+    database: int = 0
+    indexed: int = 0
+    missing: list[int] = field(default_factory=list)  # in the database, not in the index
+    extra: list[int] = field(default_factory=list)  # in the index, not in the database
+    stale: list[int] = field(default_factory=list)  # in both, but the index holds other content
+    unavailable: str = ""  # the index is missing or unreadable: only a rebuild helps
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.extra or self.stale or self.unavailable)
+
+    @property
+    def ids(self) -> list[int]:
+        return sorted({*self.missing, *self.extra, *self.stale})
+
+
+def _compare_locked() -> Drift:
+    drift = Drift()
+    try:
+        indexed = search_index.index_digests()
+    except search.IndexUnavailable as exc:
+        drift.unavailable = str(exc)
+        drift.database = Document.objects.count()
+        return drift
+    drift.indexed = sum(len(digests) for digests in indexed.values())
+    for doc in documents_for_index():
+        drift.database += 1
+        digests = indexed.pop(doc.id, None)
+        if digests is None:
+            drift.missing.append(doc.id)
+        elif digests != [search_index.document_digest(doc)]:
+            drift.stale.append(doc.id)  # other content, or the id indexed twice
+    drift.extra = sorted(indexed)
+    return drift
+
+
+def check(repair: bool = False) -> tuple[Drift, Drift | None]:
+    """Compare the index with the database (after applying the outbox, so changes in flight are
+    not reported); with ``repair``, reindex exactly the documents that differ, or rebuild an
+    index that is missing or unreadable. Returns the drift found and, after a repair, the drift
+    left (which should be none)."""
+    with write_lock(timeout=REBUILD_WAIT) as acquired:
+        if not acquired:
+            raise search.IndexUnavailable("Another process held the index's write lock too long.")
+        if search.index_exists():
+            with suppress(search.IndexUnavailable):  # unreadable: the comparison says so
+                _drain_locked()
+        drift = _compare_locked()
+        if not repair or drift.ok:
+            return drift, None
+        if not drift.unavailable:
+            reindex(drift.ids)
+            return drift, _compare_locked()
+    rebuild()
+    with write_lock(timeout=REBUILD_WAIT):
+        return drift, _compare_locked()
 
 
 @contextmanager
 def atomic_with_index() -> Iterator[None]:
-    """A transaction whose documents are written to the index before it commits.
+    """A transaction whose documents reach the index right after it commits.
 
-    Used by ingest, where "saved but not searchable" is not acceptable: if the index write fails,
-    the transaction rolls back and nothing was saved. If instead the database commit fails after
-    the index write, the index is put back to the committed state.
+    Used by ingest: the documents and their outbox tasks commit together, so a document that was
+    saved (and reported as created) is in the index once the outbox is applied, by this process
+    just after the commit or, if it dies first, by the next writer.
     """
-    written: list[int] = []
+    with transaction.atomic():
+        yield
+
+
+def _drain_at_first_request(**kwargs) -> None:
+    """The web process applies what an earlier process left in the outbox (a crash, a busy
+    index) at its first request."""
+    request_started.disconnect(_drain_at_first_request, dispatch_uid=_FIRST_REQUEST_UID)
     try:
-        with transaction.atomic():
-            yield
-            ids = getattr(_pending, "ids", None) or set()
-            _pending.ids = set()
-            reindex(ids)  # reads this connection's uncommitted rows
-            written = sorted(ids)
-    except BaseException:
-        if written:
-            try:
-                reindex(written)
-            except Exception:
-                logger.exception("Could not restore the index; run `%s`.", search.REPAIR_COMMAND)
-        raise
+        apply_pending(wait=0.0)
+    except (DatabaseError, search.IndexUnavailable):
+        logger.warning("Could not apply the index outbox at start-up.", exc_info=True)
+
+
+_FIRST_REQUEST_UID = "archive.indexing.first_request"
 
 
 # --- Signal handlers -------------------------------------------------------------------------
@@ -172,3 +327,4 @@ def connect_signals() -> None:
     pre_delete.connect(
         _publication_deleting, sender=Publication, dispatch_uid=f"{uid}.pub_deleting"
     )
+    request_started.connect(_drain_at_first_request, dispatch_uid=_FIRST_REQUEST_UID)

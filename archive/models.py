@@ -295,3 +295,24 @@ def merge_persons(keep: Person, others: list[Person]) -> int:
             ):
                 PersonAlias.objects.create(person=keep, name=name)
     return len(relinked)
+
+
+class IndexTask(models.Model):
+    """A document whose index entry must be rewritten: the outbox between database and index.
+
+    Written in the same transaction as the change (by the signal handlers in
+    ``archive.indexing``), so a change that committed always leaves a task behind, whatever happens
+    to the process afterwards. The index writer reads tasks in id order, writes the documents'
+    committed state, and deletes exactly the tasks it applied; tasks left by a crash or by a busy
+    index are applied by the next writer (``manage.py apply_index_tasks``, the next save, the web
+    process's first request).
+    """
+
+    document_id = models.BigIntegerField(db_index=False)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"reindex document {self.document_id}"

@@ -1,10 +1,11 @@
 """The one ingest pipeline: sources -> readers -> persons -> store, in batches.
 
 ``manage.py ingest`` and the admin upload both call ``ingest()``. Each batch of documents is saved
-in one transaction that also writes the index before committing (``atomic_with_index``), and each
-document in its own savepoint: a document that fails is rolled back alone, and a failed index
-write rolls back the batch, so a document, its persons and its index entry exist together or not
-at all.
+in one transaction together with its index outbox tasks (``atomic_with_index``), and each document
+in its own savepoint: a document that fails is rolled back alone. Right after the commit the
+outbox is applied to the index; if the process dies first, or another process holds the index,
+the tasks wait and the next writer applies them, so a document reported as created always
+reaches the index.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
-from archive import search
 from archive.indexing import atomic_with_index
 from archive.ingest import persons as person_extraction
 from archive.ingest import readers
@@ -168,9 +168,6 @@ def _save_batch(batch, report, known, default_publication, dry_run, seen) -> Non
                         results.append(save_draft(draft, persons, publication))
                 except (ValidationError, DatabaseError, ValueError) as exc:
                     results.append(ItemResult(draft.source, Outcome.FAILED, _reason(exc)))
-    except search.IndexUnavailable as exc:
-        message = f"Not saved: the search index could not be written ({exc})."
-        results = [ItemResult(d.source, Outcome.FAILED, message) for d, _ in batch]
     except DatabaseError as exc:
         message = f"Not saved: the database refused the batch ({exc})."
         results = [ItemResult(d.source, Outcome.FAILED, message) for d, _ in batch]

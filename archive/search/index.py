@@ -1,15 +1,27 @@
 """Opening, writing and rebuilding the Whoosh index, and handing out searchers.
 
-The index directory comes from ``settings.ARCHIVE_INDEX_DIR`` on every call, so tests (and a
-changed setting) get their own index without restarting anything.
+The index location comes from ``settings.ARCHIVE_INDEX_DIR`` on every call, so tests (and a
+changed setting) get their own index without restarting anything. After the first rebuild that
+path is a symlink to ``<name>-<timestamp>-<pid>``: a rebuild writes a new directory beside it and
+swaps the symlink with one atomic ``os.replace``, so searches see the old index or the new one,
+never a half-built one, and a rebuild killed half-way leaves the old one serving.
+
+Every write to the index (applying the outbox, a rebuild) holds :func:`write_lock`, an ``flock``
+on ``<name>.lock`` beside the index, so there is one writer at a time across all processes and
+Whoosh's own lock is never contended.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import json
 import logging
 import os
 import re
+import shutil
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,9 +30,8 @@ from django.conf import settings
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
 from whoosh.searching import Searcher
-from whoosh.writing import CLEAR
 
-from archive.search.schema import SCHEMA, IndexedDocument, to_fields
+from archive.search.schema import SCHEMA, IndexedDocument, from_stored, to_fields
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +46,55 @@ class IndexUnavailable(Exception):
     """The index is missing or cannot be read; the message says how to repair it."""
 
 
-def index_dir() -> Path:
+def index_root() -> Path:
+    """The configured index path (``ARCHIVE_INDEX_DIR``): a directory, or a symlink to one."""
     return Path(settings.ARCHIVE_INDEX_DIR)
+
+
+def index_dir() -> Path:
+    """The directory that holds the current index: the configured path with its symlink resolved.
+
+    Caches key on this path, so a rebuilt (swapped) index is a new key for them.
+    """
+    return Path(os.path.realpath(index_root()))
+
+
+# --- One writer at a time --------------------------------------------------------------------
+
+
+def _lock_path() -> Path:
+    root = index_root()
+    return root.parent / f"{root.name}.lock"
+
+
+@contextmanager
+def write_lock(timeout: float | None = None) -> Iterator[bool]:
+    """Hold the index's write lock; yields False (holding nothing) if it stayed busy for
+    ``timeout`` seconds (0: do not wait; None: wait as long as it takes).
+
+    An ``flock`` is released by the kernel when its process dies, even by ``kill -9``, so a crashed
+    writer never leaves the index locked.
+    """
+    path = _lock_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a")  # noqa: SIM115 - closed below
+    try:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if deadline is not None and time.monotonic() >= deadline:
+                    yield False
+                    return
+                time.sleep(0.02)
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        handle.close()
 
 
 def index_exists() -> bool:
@@ -97,20 +155,29 @@ def update_documents(docs: Iterable[IndexedDocument], delete_ids: Iterable[int] 
 def rebuild_index(
     docs: Iterable[IndexedDocument], progress: Callable[[int], None] | None = None
 ) -> int:
-    """Replace the whole index with ``docs``; returns how many were written.
+    """Build a complete new index from ``docs`` beside the current one and swap it in; returns
+    how many documents were written.
 
-    The new documents go into new segments and the old ones are dropped in the same commit
-    (``mergetype=CLEAR``), so searchers keep serving the old index until the rebuild is done, and a
-    rebuild that dies half-way leaves the old index in place.
+    The caller holds :func:`write_lock` (``archive.indexing.rebuild`` does), so no update is
+    written to the old index while the new one is built: updates wait in the outbox and are
+    applied to the new index after the swap. A rebuild that dies leaves a ``.new`` directory
+    that the next rebuild deletes.
     """
-    create_index_if_missing()
+    root = index_root()
+    root.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers()
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    final = root.parent / f"{root.name}-{stamp}-{os.getpid()}"
+    building = final.with_name(final.name + ".new")
+    building.mkdir()
+    ix = whoosh_index.create_in(str(building), SCHEMA)
     procs = min(os.cpu_count() or 1, MAX_BUILD_PROCS)
     if procs > 1:
         # Analysis (tokenising, stemming) is most of the cost and pure Python: spread it over
         # processes, each writing its own segment (memory stays bounded by limitmb each).
-        writer = _writer(_open_index(), procs=procs, limitmb=128, multisegment=True)
+        writer = _writer(ix, procs=procs, limitmb=128, multisegment=True)
     else:
-        writer = _writer(_open_index(), limitmb=256)
+        writer = _writer(ix, limitmb=256)
     count = 0
     try:
         for doc in docs:
@@ -120,9 +187,76 @@ def rebuild_index(
                 progress(count)
     except BaseException:
         writer.cancel()
+        shutil.rmtree(building, ignore_errors=True)
         raise
-    writer.commit(mergetype=CLEAR)
+    writer.commit()
+    os.rename(building, final)
+    _swap_to(final)
+    remove_leftovers()
     return count
+
+
+def _swap_to(target: Path) -> None:
+    """Point the index path at ``target`` with one atomic rename of a symlink."""
+    root = index_root()
+    link = root.parent / f"{root.name}.swap"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    os.symlink(target.name, link)  # relative: the data directory may move
+    if root.is_dir() and not root.is_symlink():
+        # An index made before swaps existed (or by create_index_if_missing) is a plain directory;
+        # a directory cannot be replaced by a symlink atomically, so move it aside first. This
+        # happens once; a search in the instant between sees no index (503), nothing worse.
+        os.rename(root, root.parent / f"{root.name}-legacy-{time.time_ns()}")
+    os.replace(link, root)
+
+
+def remove_leftovers() -> list[Path]:
+    """Delete index directories beside the current one: old ones after a swap, half-built ones
+    from a rebuild that was killed. Returns what was removed. Call with :func:`write_lock` held."""
+    root = index_root()
+    if not root.parent.is_dir():
+        return []
+    current = index_dir()
+    pattern = re.compile(re.escape(root.name) + r"-(\d{8}T\d{6}-\d+(\.new)?|legacy-\d+)")
+    removed = []
+    for entry in root.parent.iterdir():
+        name_matches = pattern.fullmatch(entry.name) and not entry.is_symlink()
+        if name_matches and entry.is_dir() and entry.resolve() != current:
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
+
+
+def document_digest(doc: IndexedDocument) -> str:
+    """A fingerprint of everything the index stores for a document, to compare the index with
+    the database (``manage.py check_index``)."""
+    fields = to_fields(doc)
+    fields.pop("date_inferred", None)
+    fields["date_inferred"] = bool(doc.date_inferred)
+    text = json.dumps(fields, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def index_digests() -> dict[int, list[str]]:
+    """Every live document in the index: id -> digests (more than one if an id is duplicated).
+
+    Computed from the stored fields (every indexed field is stored), so no schema change and no
+    extra field to keep in step. Raises ``IndexUnavailable`` for a missing or unreadable index.
+    """
+    digests: dict[int, list[str]] = {}
+    try:
+        with _open_index().searcher() as searcher:
+            for stored in searcher.reader().all_stored_fields():
+                doc = from_stored(stored)
+                digests.setdefault(doc.id, []).append(document_digest(doc))
+    except IndexUnavailable:
+        raise
+    except Exception as exc:  # a damaged segment fails in many ways
+        raise IndexUnavailable(
+            f"The search index cannot be read ({exc}). Rebuild it with `{REPAIR_COMMAND}`."
+        ) from exc
+    return digests
 
 
 def indexed_count() -> int:
@@ -139,13 +273,16 @@ _pool: list[tuple[tuple, Searcher]] = []
 _pool_lock = threading.Lock()
 
 
-def _toc_signature(path: Path) -> tuple | None:
-    """Identifies the newest committed table of contents of the index in ``path``.
+def _toc_signature(root: Path) -> tuple | None:
+    """Identifies the newest committed table of contents of the index at ``root``.
 
     Whoosh's own ``Searcher.refresh`` compares generation numbers only, so an index that was deleted
     and rebuilt up to the same generation would keep being served from the old, vanished segments.
-    The TOC file's inode and modification time change with every commit and every re-creation.
+    The TOC file's inode and modification time change with every commit and every re-creation, and
+    the resolved directory changes with every rebuild (swap). The first element is the configured
+    path, so searchers of a swapped-out directory are recognised as stale and closed.
     """
+    path = os.path.realpath(root)
     try:
         tocs = [entry for entry in os.scandir(path) if _TOC_NAME.fullmatch(entry.name)]
     except OSError:
@@ -157,7 +294,7 @@ def _toc_signature(path: Path) -> tuple | None:
         stat = newest.stat()
     except OSError:
         return None
-    return (str(path), newest.name, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    return (str(root), path, newest.name, stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
 
 _TOC_NAME = re.compile(r"_MAIN_(\d+)\.toc")
@@ -170,7 +307,7 @@ def borrowed_searcher() -> Iterator[Searcher]:
     The signature is read before opening: if a commit slips in between, the searcher is one
     commit behind and is not pooled again, so the next request opens a fresh one.
     """
-    path = index_dir()
+    path = index_root()
     signature = _toc_signature(path)
     searcher = None
     stale: list[Searcher] = []

@@ -1,15 +1,15 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from archive import search
-from archive.indexing import documents_for_index
+from archive import indexing, search
 from archive.models import Document
 from archive.progress import Progress
 
 
 class Command(BaseCommand):
     help = (
-        "Rebuild the search index from the database. The old index keeps answering searches "
-        "until the new one is committed."
+        "Rebuild the search index from the database into a new directory and swap it in "
+        "atomically: the old index keeps answering searches until then, a rebuild that is killed "
+        "leaves it in place, and changes saved meanwhile are applied to the new index."
     )
 
     def add_arguments(self, parser):
@@ -22,6 +22,7 @@ class Command(BaseCommand):
     def handle(self, *args, if_needed: bool = False, **options):
         total = Document.objects.count()
         if if_needed and search.index_exists():
+            indexing.apply_pending(wait=None)
             indexed = search.indexed_count()
             if indexed == total:
                 self.stdout.write(f"The index is up to date ({indexed:,} documents).")
@@ -29,7 +30,7 @@ class Command(BaseCommand):
             self.stdout.write(f"The index holds {indexed:,} documents, the database {total:,}.")
         progress = Progress("Indexing", total, stream=self.stderr._out)
         try:
-            written = search.rebuild_index(documents_for_index(), progress=progress.update)
+            written = indexing.rebuild(progress=progress.update)
         except search.IndexUnavailable as exc:
             raise CommandError(str(exc)) from exc
         elapsed = progress.finish()

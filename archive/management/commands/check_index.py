@@ -1,0 +1,55 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from archive import indexing, search
+
+SHOW = 10  # ids listed per kind of drift
+
+
+class Command(BaseCommand):
+    help = (
+        "Compare the search index with the database: documents missing from the index, extra in "
+        "it, or indexed with other content (a hash of every indexed field). Exits 1 when they "
+        "differ; with --repair, reindexes exactly those documents (or rebuilds a missing or "
+        "unreadable index) and exits 0."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--repair", action="store_true", help="Fix what differs instead of only reporting it."
+        )
+
+    def handle(self, *args, repair: bool = False, **options):
+        try:
+            drift, after = indexing.check(repair=repair)
+        except search.IndexUnavailable as exc:
+            raise CommandError(str(exc)) from exc
+        self._report(drift)
+        if drift.ok:
+            self.stdout.write(self.style.SUCCESS("The index matches the database."))
+            return
+        if after is None:
+            raise CommandError(
+                "The index differs from the database. Fix it with "
+                "`python manage.py check_index --repair`."
+            )
+        if drift.unavailable:
+            self.stdout.write(f"Rebuilt the index: {after.indexed:,} documents.")
+        else:
+            self.stdout.write(f"Reindexed {len(drift.ids):,} documents.")
+        if not after.ok:
+            self._report(after)
+            raise CommandError("The index still differs after the repair (see above).")
+        self.stdout.write(self.style.SUCCESS("Repaired: the index matches the database."))
+
+    def _report(self, drift: indexing.Drift) -> None:
+        self.stdout.write(f"Database: {drift.database:,} documents. Index: {drift.indexed:,}.")
+        if drift.unavailable:
+            self.stdout.write(f"Index unavailable: {drift.unavailable}")
+        for label, ids in (
+            ("Missing from the index", drift.missing),
+            ("Extra in the index", drift.extra),
+            ("Stale in the index", drift.stale),
+        ):
+            if ids:
+                shown = ", ".join(str(i) for i in ids[:SHOW]) + (" …" if len(ids) > SHOW else "")
+                self.stdout.write(f"{label}: {len(ids):,} ({shown})")
