@@ -18,16 +18,20 @@ import hashlib
 import json
 import logging
 import os
+import pickle
 import re
 import shutil
+import struct
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
 from whoosh import index as whoosh_index
+from whoosh.filedb.filetables import FileFormatError
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 
@@ -146,8 +150,13 @@ def update_documents(docs: Iterable[IndexedDocument], delete_ids: Iterable[int] 
             writer.delete_by_term("id", str(doc_id))
         for doc in docs:
             writer.update_document(**to_fields(doc))
-    except BaseException:
+    except BaseException as exc:
         writer.cancel()
+        if isinstance(exc, Exception) and _is_damage(exc):
+            raise IndexUnavailable(
+                f"The search index is damaged ({type(exc).__name__}: {exc}). "
+                f"Rebuild it with `{REPAIR_COMMAND}`."
+            ) from exc
         raise
     writer.commit()
 
@@ -331,16 +340,53 @@ def borrowed_searcher() -> Iterator[Searcher]:
             raise IndexUnavailable(
                 f"The search index cannot be read ({exc}). Rebuild it with `{REPAIR_COMMAND}`."
             ) from exc
+    damaged = False
     try:
         yield searcher
+    except Exception as exc:
+        if not _is_damage(exc):
+            raise
+        damaged = True
+        raise IndexUnavailable(
+            f"The search index is damaged ({type(exc).__name__}: {exc}). "
+            f"Rebuild it with `{REPAIR_COMMAND}`."
+        ) from exc
     finally:
-        keep = signature is not None and _toc_signature(path) == signature
+        keep = not damaged and signature is not None and _toc_signature(path) == signature
         with _pool_lock:
             if keep and len(_pool) < MAX_POOLED_SEARCHERS:
                 _pool.append((signature, searcher))
                 searcher = None
         if searcher is not None:
             _close_quietly(searcher)
+
+
+# What reading a truncated or overwritten segment file raises from inside Whoosh.
+_DAMAGE_ERRORS = (
+    struct.error,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    IndexError,
+    KeyError,
+    pickle.UnpicklingError,
+    FileFormatError,
+    whoosh_index.IndexError,  # EmptyIndexError, IndexVersionError
+)
+
+
+def _is_damage(exc: BaseException) -> bool:
+    """True when ``exc`` came out of Whoosh reading index files, as a damaged segment makes it;
+    the same error types raised by our own code are bugs and stay errors."""
+    if isinstance(exc, IndexUnavailable) or not isinstance(exc, _DAMAGE_ERRORS):
+        return False
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    return last is not None and f"{os.sep}whoosh{os.sep}" in last.tb_frame.f_code.co_filename
 
 
 def _close_quietly(searcher: Searcher) -> None:
