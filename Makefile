@@ -4,8 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# make serve: gunicorn worker processes (each with THREADS threads).
+WORKERS ?= 2
+THREADS ?= 8
 
-.PHONY: run test install install-dev lint format lock clean
+.PHONY: run serve test install install-dev lint format lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +31,19 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py init_archive
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## make serve: the same archive in production mode: DEBUG off, gunicorn (gthread), static files
+## collected into the data directory and served by whitenoise. Needs DJANGO_SECRET_KEY and
+## DJANGO_ALLOWED_HOSTS; see README "Production".
+serve: $(VENV)/.installed
+	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve: set DJANGO_SECRET_KEY (a long random string) and DJANGO_ALLOWED_HOSTS first; see README, Production." >&2; exit 2; }
+	DJANGO_ENV=production $(BIN)/python manage.py check --deploy --fail-level ERROR
+	DJANGO_ENV=production $(BIN)/python manage.py migrate --noinput
+	DJANGO_ENV=production $(BIN)/python manage.py init_archive
+	DJANGO_ENV=production $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DJANGO_ENV=production $(BIN)/gunicorn config.wsgi:application --worker-class gthread \
+		--workers $(WORKERS) --threads $(THREADS) --bind $(HOST):$(PORT) \
+		--timeout 60 --graceful-timeout 30 --access-logfile - --forwarded-allow-ips 127.0.0.1 --no-control-socket
 
 ## make test: install dev dependencies and run the whole suite.
 test: $(VENV)/.installed-dev

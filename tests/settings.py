@@ -12,5 +12,7 @@ os.environ["ARCHIVE_DATA_DIR"] = tempfile.mkdtemp(prefix="archive-tests-")
 from config.settings import *  # noqa: F403
 from config.settings import DATA_DIR
 
-DATABASES["default"]["NAME"] = Path(DATA_DIR) / "test.sqlite3"  # noqa: F405
+# On PostgreSQL (DATABASE_URL=postgres://..., see .ci/postgres) Django creates test_<name> itself.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["NAME"] = Path(DATA_DIR) / "test.sqlite3"  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
