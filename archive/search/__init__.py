@@ -25,6 +25,7 @@ from archive.search.engine import (
     Suggestion,
     query_terms,
     search,
+    warm_up,
 )
 from archive.search.facets import (
     FACET_LIMIT,
@@ -77,5 +78,6 @@ __all__ = [
     "search",
     "snippets",
     "update_documents",
+    "warm_up",
     "without_headline",
 ]

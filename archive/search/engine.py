@@ -24,10 +24,10 @@ from django.conf import settings
 
 from archive.search import highlight
 from archive.search.facets import FACETS, FacetResult, FacetTables, tables_for
-from archive.search.index import borrowed_searcher, index_dir
+from archive.search.index import IndexUnavailable, borrowed_searcher, index_dir
 from archive.search.query import ParsedQuery, parse_query
 from archive.search.schema import DEFAULT_SEARCH_FIELDS, day_key, from_stored
-from archive.search.scoring import Evaluation
+from archive.search.scoring import Evaluation, segment_lengths
 from archive.search.suggest import corrected_words
 
 SORTS = ("relevance", "newest", "oldest")
@@ -303,3 +303,16 @@ def query_terms(text: str) -> dict[str, frozenset[str]]:
         return {name: frozenset() for name in DEFAULT_SEARCH_FIELDS}
     with borrowed_searcher() as searcher:
         return _highlight_terms(searcher, parsed)
+
+
+def warm_up() -> None:
+    """Open a searcher and build what the first search would otherwise wait for (facet tables,
+    field lengths): called once in a background thread when a web process starts."""
+    try:
+        with borrowed_searcher() as searcher:
+            tables_for(searcher, str(index_dir()))
+            for segreader, _ in searcher.reader().leaf_readers():
+                for fieldname in DEFAULT_SEARCH_FIELDS:
+                    segment_lengths(segreader, fieldname)
+    except IndexUnavailable:
+        pass  # nothing to warm; the first request explains the problem

@@ -187,7 +187,7 @@ def _read_positions(leaf) -> Positions:
     return Positions(np.concatenate(parts))
 
 
-def _segment_lengths(segreader, fieldname: str) -> np.ndarray:
+def segment_lengths(segreader, fieldname: str) -> np.ndarray:
     key = (segreader.segment().segment_id(), fieldname)
     cached = _lengths_cache.get(key)
     if cached is not None:
@@ -235,7 +235,7 @@ class Evaluation:
                 continue
             docs = postings.docs.astype(np.int64) + offset
             mask[docs] = True
-            lengths = _segment_lengths(segreader, fieldname)[postings.docs]
+            lengths = segment_lengths(segreader, fieldname)[postings.docs]
             tf = postings.weights
             scores[docs] = (
                 boost * idf * (tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * lengths / avgfl))
