@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import resource
+import secrets
 import shutil
 import socket
 import statistics
@@ -442,6 +443,8 @@ def main() -> None:
         "DJANGO_SETTINGS_MODULE": "config.settings",
         # As in production: no per-query SQL log (it grows with every bulk insert).
         "DJANGO_DEBUG": "0",
+        # DEBUG off needs a key; this archive is thrown away after the run.
+        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
     }
     os.environ.update(env)
     import django

@@ -19,6 +19,7 @@ import argparse
 import json
 import math
 import os
+import secrets
 import sys
 import tempfile
 import time
@@ -114,7 +115,10 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="archive-scifact-"))
     os.environ.update(
-        ARCHIVE_DATA_DIR=str(workdir), DJANGO_SETTINGS_MODULE="config.settings", DJANGO_DEBUG="0"
+        ARCHIVE_DATA_DIR=str(workdir),
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
     )
     import django
 
