@@ -93,9 +93,7 @@ def staff_client(client, transactional_db):
 
 
 @pytest.mark.parametrize("how", ["deleted", "truncated", "garbage"])
-def test_a_broken_index_gives_503_pages_and_saves_still_work(
-    staff_client, seeds, index_dir, how
-):
+def test_a_broken_index_gives_503_pages_and_saves_still_work(staff_client, seeds, index_dir, how):
     document = seeds[0]
     # Searches before the damage leave pooled searchers; they must not hide the damage.
     assert staff_client.get(reverse("archive:search"), {"q": "Murree"}).status_code == 200
