@@ -152,11 +152,12 @@ print("EDITOR DONE", seed)
 """
 
 
-def write_txt_files(folder: Path, count: int) -> None:
+def write_txt_files(folder: Path, count: int, tag: str = "") -> None:
+    """``count`` small articles; a different ``tag`` makes different texts (not duplicates)."""
     folder.mkdir(parents=True)
     for i in range(count):
         (folder / f"wire-{i:05d}.txt").write_text(
-            f"Wire report {i}\n\nThe council met on the harbour front, item {i}. " * 3,
+            f"Wire report {tag}{i}\n\nThe council met on the harbour front, item {tag}{i}. " * 3,
             encoding="utf-8",
         )
 

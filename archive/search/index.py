@@ -2,7 +2,7 @@
 
 The index location comes from ``settings.ARCHIVE_INDEX_DIR`` on every call, so tests (and a
 changed setting) get their own index without restarting anything. After the first rebuild that
-path is a symlink to ``<name>-<timestamp>-<pid>``: a rebuild writes a new directory beside it and
+path is a symlink to ``<name>-<timestamp>-<ns>-<pid>``: a rebuild writes a new directory beside it and
 swaps the symlink with one atomic ``os.replace``, so searches see the old index or the new one,
 never a half-built one, and a rebuild killed half-way leaves the old one serving.
 
@@ -175,7 +175,8 @@ def rebuild_index(
     root = index_root()
     root.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers()
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    now = time.time_ns()
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 10**9)) + f"-{now % 10**9:09d}"
     final = root.parent / f"{root.name}-{stamp}-{os.getpid()}"
     building = final.with_name(final.name + ".new")
     building.mkdir()
@@ -227,7 +228,7 @@ def remove_leftovers() -> list[Path]:
     if not root.parent.is_dir():
         return []
     current = index_dir()
-    pattern = re.compile(re.escape(root.name) + r"-(\d{8}T\d{6}-\d+(\.new)?|legacy-\d+)")
+    pattern = re.compile(re.escape(root.name) + r"-(\d{8}T\d{6}-\d{9}-\d+(\.new)?|legacy-\d+)")
     removed = []
     for entry in root.parent.iterdir():
         name_matches = pattern.fullmatch(entry.name) and not entry.is_symlink()
