@@ -2,8 +2,8 @@
 
 The index location comes from ``settings.ARCHIVE_INDEX_DIR`` on every call, so tests (and a
 changed setting) get their own index without restarting anything. After the first rebuild that
-path is a symlink to ``<name>-<timestamp>-<ns>-<pid>``: a rebuild writes a new directory beside it and
-swaps the symlink with one atomic ``os.replace``, so searches see the old index or the new one,
+path is a symlink to ``<name>-<timestamp>-<ns>-<pid>``: a rebuild writes a new directory beside it
+and swaps the symlink with one atomic ``os.replace``, so searches see the old index or the new one,
 never a half-built one, and a rebuild killed half-way leaves the old one serving.
 
 Every write to the index (applying the outbox, a rebuild) holds :func:`write_lock`, an ``flock``
