@@ -6,8 +6,8 @@ path is a symlink to ``<name>-<timestamp>-<ns>-<pid>``: a rebuild writes a new d
 and swaps the symlink with one atomic ``os.replace``, so searches see the old index or the new one,
 never a half-built one, and a rebuild killed half-way leaves the old one serving.
 
-Every write to the index (applying the outbox, a rebuild) holds :func:`write_lock`, an ``flock``
-on ``<name>.lock`` beside the index, so there is one writer at a time across all processes and
+Every write to the index (applying the outbox, a rebuild) holds :func:`write_lock`, a lock on
+``<name>.lock`` beside the index, so there is one writer at a time across all processes and
 Whoosh's own lock is never contended.
 """
 
@@ -71,34 +71,46 @@ def _lock_path() -> Path:
     return root.parent / f"{root.name}.lock"
 
 
+# One lock per lock file within this process (threads), under the lock between processes.
+_process_locks: dict[str, threading.Lock] = {}
+_process_locks_guard = threading.Lock()
+
+
 @contextmanager
 def write_lock(timeout: float | None = None) -> Iterator[bool]:
     """Hold the index's write lock; yields False (holding nothing) if it stayed busy for
     ``timeout`` seconds (0: do not wait; None: wait as long as it takes).
 
-    An ``flock`` is released by the kernel when its process dies, even by ``kill -9``, so a crashed
-    writer never leaves the index locked.
+    Between processes it is a POSIX record lock (``lockf``): the kernel releases it when its
+    process dies, even by ``kill -9``, and unlike ``flock`` it is not inherited by the processes a
+    multi-process rebuild forks, so orphans of a killed rebuild cannot keep the index locked.
+    Record locks do not exclude threads of one process, so a thread lock comes first.
     """
     path = _lock_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(path, "a")  # noqa: SIM115 - closed below
+    with _process_locks_guard:
+        local = _process_locks.setdefault(str(path), threading.Lock())
+    deadline = None if timeout is None else time.monotonic() + timeout
+    if not local.acquire(timeout=-1 if timeout is None else max(timeout, 0)):
+        yield False
+        return
     try:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
+        with open(path, "a") as handle:
+            while True:
+                try:
+                    fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError:  # EACCES or EAGAIN: another process holds it
+                    if deadline is not None and time.monotonic() >= deadline:
+                        yield False
+                        return
+                    time.sleep(0.02)
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if deadline is not None and time.monotonic() >= deadline:
-                    yield False
-                    return
-                time.sleep(0.02)
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+                yield True
+            finally:
+                fcntl.lockf(handle, fcntl.LOCK_UN)
     finally:
-        handle.close()
+        local.release()
 
 
 def index_exists() -> bool:
