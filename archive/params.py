@@ -34,10 +34,18 @@ PARAM_ORDER = (
     "page",
 )
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# C0/C1 control characters (NUL, ESC, …): meaningless in a search, refused by XML (the Atom feed)
+# and by PostgreSQL text (NUL). They separate words, so each becomes a space.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class InvalidParameter(ValueError):
     """A parameter has a value the search cannot use; the message says which and why."""
+
+
+def clean_text(value: str) -> str:
+    """Text from a URL with control characters replaced by spaces (see ``_CONTROL``)."""
+    return _CONTROL.sub(" ", value)
 
 
 def _int(params: QueryDict, name: str, default: int, low: int, high: int) -> int:
@@ -62,7 +70,7 @@ def _date(params: QueryDict, name: str) -> dt.date | None:
 
 
 def _values(params: QueryDict, name: str) -> tuple[str, ...]:
-    values = tuple(dict.fromkeys(" ".join(v.split()) for v in params.getlist(name)))
+    values = tuple(dict.fromkeys(" ".join(clean_text(v).split()) for v in params.getlist(name)))
     if len(values) > MAX_FILTER_VALUES:
         raise InvalidParameter(f"At most {MAX_FILTER_VALUES} “{name}” values can be chosen.")
     return values
@@ -98,7 +106,7 @@ def search_request(params: QueryDict) -> SearchRequest:
         raise InvalidParameter(f"“sort” must be one of: {', '.join(SORTS)}.")
 
     return SearchRequest(
-        q=params.get("q", ""),
+        q=clean_text(params.get("q", "")),
         persons=tuple(v for v in _values(params, "person") if v),
         publications=_values(params, "publication"),
         year=year,

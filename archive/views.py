@@ -17,7 +17,7 @@ from django_htmx.http import push_url
 
 from archive import exports, presentation, search
 from archive.models import Document, Person, is_web_url
-from archive.params import InvalidParameter, search_request, to_params, with_pairs
+from archive.params import InvalidParameter, clean_text, search_request, to_params, with_pairs
 from archive.search import SearchResponse
 
 SEARCH_TEMPLATE = "archive/search.html"
@@ -117,7 +117,7 @@ def facet_values(request: HttpRequest, name: str) -> HttpResponse:
     JavaScript it is a page of its own."""
     if name not in search.SEARCHABLE_FACETS:
         raise Http404("No such facet.")
-    contains = " ".join(request.GET.get("facet_q", "").split())[:FACET_QUERY_MAX]
+    contains = " ".join(clean_text(request.GET.get("facet_q", "")).split())[:FACET_QUERY_MAX]
     context: dict[str, object] = {"contains": contains, "facet_name": name}
     status = 200
     try:
@@ -145,7 +145,7 @@ PERSON_COMENTIONS = 15
 @require_GET
 def person_by_name(request: HttpRequest) -> HttpResponse:
     """``/persons/?name=…``: the person page of a name as the index has it (or an alias)."""
-    name = " ".join(request.GET.get("name", "").split())
+    name = " ".join(clean_text(request.GET.get("name", "")).split())
     canonical = Person.objects.canonical_names((name,))[0] if name else ""
     person = get_object_or_404(Person, name=canonical)
     if not person.slug:
