@@ -34,6 +34,21 @@ def index_siblings(data_dir: Path) -> list[str]:
     return sorted(p.name for p in data_dir.iterdir() if p.name.startswith("index-"))
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def test_kill_9_during_rebuild_keeps_the_old_index_and_the_next_rebuild_succeeds(tmp_path):
     data = tmp_path / "data"
     archive = Archive(data)
@@ -43,12 +58,16 @@ def test_kill_9_during_rebuild_keeps_the_old_index_and_the_next_rebuild_succeeds
     old_dir = os.path.realpath(data / "index")
     archive.seed(2500)  # in bulk: not indexed until the next rebuild
 
-    rebuild = archive.start("rebuild_index")
+    # Two build processes, as in production: the forked sub-writers must die with the rebuild.
+    rebuild = archive.start("rebuild_index", ARCHIVE_INDEX_BUILD_PROCS="2")
     wait_for(lambda: any(n.endswith(".new") for n in index_siblings(data)), what="a build dir")
     time.sleep(0.7)
     assert rebuild.poll() is None, "the rebuild finished before it could be killed"
+    children = _children(rebuild.pid)
+    assert children, "the rebuild started no build processes"
     rebuild.send_signal(signal.SIGKILL)
     rebuild.wait()
+    wait_for(lambda: not any(_alive(pid) for pid in children), timeout=10, what="orphans gone")
 
     # The half-built directory is left behind; the index path still points at the old index.
     assert any(name.endswith(".new") for name in index_siblings(data))

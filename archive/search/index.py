@@ -13,6 +13,7 @@ Whoosh's own lock is never contended.
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import hashlib
 import json
@@ -21,7 +22,9 @@ import os
 import pickle
 import re
 import shutil
+import signal
 import struct
+import sys
 import threading
 import time
 import zlib
@@ -197,6 +200,7 @@ def rebuild_index(
     if procs > 1:
         # Analysis (tokenising, stemming) is most of the cost and pure Python: spread it over
         # processes, each writing its own segment (memory stays bounded by limitmb each).
+        _die_with_parent()
         writer = _writer(ix, procs=procs, limitmb=128, multisegment=True)
     else:
         writer = _writer(ix, limitmb=256)
@@ -216,6 +220,32 @@ def rebuild_index(
     _swap_to(final)
     remove_leftovers()
     return count
+
+
+_PR_SET_PDEATHSIG = 1
+_die_with_parent_registered = False
+
+
+def _die_with_parent() -> None:
+    """Make the processes a multi-process build forks die with this one (Linux).
+
+    Whoosh's sub-writers wait on a queue for work; if the rebuild is killed (``kill -9``) they
+    would wait forever as orphans, each holding its memory.
+    """
+    global _die_with_parent_registered
+    if _die_with_parent_registered or not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return
+
+    def in_child() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+    os.register_at_fork(after_in_child=in_child)
+    _die_with_parent_registered = True
 
 
 def _swap_to(target: Path) -> None:
