@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from django.core.management import call_command
+from django.urls import reverse
 
 from archive import indexing, search
 from archive.models import Document, IndexTask, Publication
@@ -203,3 +204,16 @@ def test_a_rebuild_removes_build_directories_left_by_a_killed_one(make_document,
     assert not leftover.exists()
     assert unrelated.exists()  # only directories the rebuild itself names are removed
     assert titles(q="text") == ["Kept"]
+
+
+def test_the_web_process_applies_leftover_tasks_at_its_first_request(client, make_document):
+    make_document(title="Indexed", body="Ordinary text.")
+    # What a crash between commit and index write leaves: the row and its task, no index entry.
+    (left,) = Document.objects.bulk_create([Document(title="Left over", body="Orphaned change.")])
+    IndexTask.objects.create(document_id=left.pk)
+    assert titles(q="orphaned") == []
+    indexing.connect_signals()  # arms the first-request hook, as in a freshly started process
+    response = client.get(reverse("archive:search"), {"q": "orphaned"})
+    assert response.status_code == 200
+    assert "Left over" in response.content.decode()
+    assert not IndexTask.objects.exists()
