@@ -286,6 +286,11 @@ class Tick:
     left: float  # percent of the chart's width, the bar's centre
     align: str  # "start", "middle" or "end": labels at the edges stay inside the chart
 
+    @property
+    def anchor(self) -> str:
+        """The SVG text-anchor that aligns the label so."""
+        return self.align
+
 
 @dataclass(frozen=True)
 class Histogram:

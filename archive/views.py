@@ -60,7 +60,6 @@ def search_page(request: HttpRequest) -> HttpResponse:
             filter_params=[
                 pair for pair in to_params(response.request) if pair[0] not in NOT_HIDDEN
             ],
-            panels=presentation.facet_panels(response),
             value_panels=presentation.value_panels(response),
             facet_params=presentation.facet_search_params(response.request),
             histogram=presentation.histogram(response),

@@ -177,6 +177,12 @@ def test_the_page_draws_accessible_svg_bars_that_are_links(client, years):
     assert re.search(r'<g class="histogram__bar is-empty" aria-hidden="true">\s*<title>2004', svg)
     # Numbers are not localised ("1,000") inside SVG coordinates.
     assert not re.search(r'(x|y|width|height)="[\d.]*,\d', svg)
+    # Axis labels are SVG text placed in percent: no style attribute (the CSP forbids them).
+    axis = html[html.index('<svg class="histogram__axis"') :]
+    axis = axis[: axis.index("</svg>")]
+    assert re.findall(r'<text x="([\d.]+)%"[^>]*>(\d+)</text>', axis)[0] == ("8.333", "2003")
+    histogram_html = html[html.index('<div class="histogram') : html.index("histogram__dates")]
+    assert "style=" not in histogram_html
     assert 'data-range-url="/?q=karachi"' in html
     assert "Click a year to see its months." in html
     assert 'class="histogram__range" aria-pressed="false"' in html
