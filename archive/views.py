@@ -1,4 +1,5 @@
-"""Views: the search page (full page or its htmx partial), a document page and the JSON API."""
+"""Views: the search page (full page or its htmx partial), a facet's values, person pages, a
+document page and the JSON API."""
 
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
             value_panels=presentation.value_panels(response),
             facet_params=presentation.facet_search_params(response.request),
             histogram=presentation.histogram(response),
-            no_results=presentation.no_results(response, _count_for(request)),
+            no_results=presentation.no_results(response, _count),
             chips=presentation.chips(response),
             clear_url=presentation.clear_filters_url(response),
             pages=presentation.pagination(response),
@@ -91,17 +92,13 @@ def search_page(request: HttpRequest) -> HttpResponse:
     return partial
 
 
-def _count_for(request: HttpRequest):
+def _count(query_string: str) -> int:
     """How many documents a search page query string finds: for the no-results help."""
-
-    def count(query_string: str) -> int:
-        params = QueryDict(query_string.removeprefix("?"))
-        parsed = replace(
-            search_request(params), page=1, page_size=1, with_snippets=False, with_facets=False
-        )
-        return search.search(parsed).total
-
-    return count
+    params = QueryDict(query_string.removeprefix("?"))
+    parsed = replace(
+        search_request(params), page=1, page_size=1, with_snippets=False, with_facets=False
+    )
+    return search.search(parsed).total
 
 
 FACET_VALUES_TEMPLATE = "archive/facet_values.html"

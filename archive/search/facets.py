@@ -8,6 +8,11 @@ facet for a set of matched documents (a boolean mask over document numbers) is t
 
 Each facet kind is one small class (after datasette's ``facets.py``): it turns the request's
 selection into a mask and the counts into :class:`FacetValue` lists.
+
+A search returns the top FACET_LIMIT values of each facet; :func:`facet_values` finds any value of
+a person or publication facet by a part of its name, counted for the same search (case- and
+accent-folded names are cached per index generation, so one such search is a bincount and a pass
+over the names).
 """
 
 from __future__ import annotations
