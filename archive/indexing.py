@@ -114,8 +114,10 @@ def _after_commit() -> None:
     _local.dirty = False
     try:
         apply_pending(wait=APPLY_WAIT)
-    except Exception:
+    except search.IndexUnavailable as exc:
         # The change is committed and its tasks are in the outbox; only the index lags.
+        logger.warning("The search index is unavailable; changes wait in the outbox. %s", exc)
+    except Exception:
         logger.exception(
             "Could not update the search index now; the changes wait in the outbox and are "
             "applied by the next writer or `python manage.py apply_index_tasks`."
