@@ -166,7 +166,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"archive": {"handlers": ["console"], "level": "INFO"}},
+    "loggers": {
+        "archive": {"handlers": ["console"], "level": "INFO"},
+        # Server errors with their traceback on the console (gunicorn's log) in every mode: with
+        # DEBUG off Django would only mail them to ADMINS, which this site does not configure.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
 }
 
 # Headers for every mode, so development sees what production sends (config/csp.py adds the CSP).
