@@ -216,3 +216,19 @@ def test_uploads_are_for_staff_only(client, transactional_db):
     response = upload(client, ("a.txt", b"Title\n\nBody."))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     assert Document.objects.count() == 0
+
+
+def test_control_characters_in_stored_text_break_nothing(client, make_document):
+    """An import can store C0 control characters (a stray ESC, NUL or vertical tab in a source
+    file): XML 1.0 cannot carry them, so the feed must drop them rather than fail."""
+    make_document(
+        title="Wombat \x0b title \x00",
+        body="Wombat body \x01 text \x1b[31m",
+        persons=("Ann \x02 Lee",),
+        publication="Pub \x03",
+    )
+    for path in ("/feeds/search", "/export.csv", "/export.json", "/", "/api/search"):
+        response = client.get(path, {"q": "wombat"})
+        assert response.status_code == 200, path
+    feed = client.get("/feeds/search", {"q": "wombat"})
+    ET.fromstring(feed.content)
