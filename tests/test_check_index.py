@@ -147,3 +147,12 @@ def test_apply_index_tasks_applies_what_a_crash_left(seeds):
     assert "Applied 1 pending index changes." in out.getvalue()
     assert search.search(search.SearchRequest(q="writer")).total == 1
     assert indexing.pending_count() == 0
+
+
+def test_rebuild_if_needed_rebuilds_an_unreadable_index(seeds, index_dir):
+    _damage(index_dir, "garbage")
+    out = io.StringIO()
+    call_command("rebuild_index", if_needed=True, stdout=out, stderr=io.StringIO())
+    assert "cannot be read" in out.getvalue()
+    assert "Indexed 2 documents" in out.getvalue()
+    assert search.search(search.SearchRequest()).total == 2

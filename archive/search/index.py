@@ -312,8 +312,16 @@ def index_digests() -> dict[int, list[str]]:
 
 
 def indexed_count() -> int:
-    with _open_index().searcher() as searcher:
-        return searcher.doc_count()
+    """Live documents in the index; ``IndexUnavailable`` when it is missing or unreadable."""
+    try:
+        with _open_index().searcher() as searcher:
+            return searcher.doc_count()
+    except IndexUnavailable:
+        raise
+    except Exception as exc:
+        raise IndexUnavailable(
+            f"The search index cannot be read ({exc}). Rebuild it with `{REPAIR_COMMAND}`."
+        ) from exc
 
 
 # Searchers are expensive to open (every segment's files and term tables) and a Whoosh searcher

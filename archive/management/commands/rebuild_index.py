@@ -22,12 +22,16 @@ class Command(BaseCommand):
     def handle(self, *args, if_needed: bool = False, **options):
         total = Document.objects.count()
         if if_needed and search.index_exists():
-            indexing.apply_pending(wait=None)
-            indexed = search.indexed_count()
-            if indexed == total:
-                self.stdout.write(f"The index is up to date ({indexed:,} documents).")
-                return
-            self.stdout.write(f"The index holds {indexed:,} documents, the database {total:,}.")
+            try:
+                indexing.apply_pending(wait=None)
+                indexed = search.indexed_count()
+            except search.IndexUnavailable as exc:
+                self.stdout.write(f"The index cannot be read ({exc}); rebuilding it.")
+            else:
+                if indexed == total:
+                    self.stdout.write(f"The index is up to date ({indexed:,} documents).")
+                    return
+                self.stdout.write(f"The index holds {indexed:,} documents, the database {total:,}.")
         progress = Progress("Indexing", total, stream=self.stderr._out)
         try:
             written = indexing.rebuild(progress=progress.update)
