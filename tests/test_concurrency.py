@@ -1,18 +1,24 @@
 """Real processes at once against one archive: two editors saving in a loop, an ingest and a
-rebuild, all writing the same SQLite database (WAL) and the same index. Afterwards the outbox is
-drained and ``check_index`` compares database and index (ids and a hash of every indexed field):
-they must be equal, and no process may have failed or printed a Whoosh lock error.
+rebuild, all writing the same SQLite database (WAL) and the same index, while a gunicorn site with
+two workers is searched over HTTP. Every search must answer 200; afterwards the outbox is drained
+and ``check_index`` compares database and index (ids and a hash of every indexed field): they must
+be equal, both workers must serve the new index, and no process may have failed or printed a
+Whoosh lock error.
 
 The helpers here (``Archive``) are shared with ``test_durability.py``.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -103,6 +109,64 @@ class Archive:
         return self.run("check_index", check=False)
 
 
+class Searcher(threading.Thread):
+    """Searches the site over HTTP in a loop (two gunicorn workers) and records every status."""
+
+    def __init__(self, base: str) -> None:
+        super().__init__(daemon=True)
+        self.base = base
+        self.statuses: list[int] = []
+        self.stop = threading.Event()
+
+    def total(self, q: str = "") -> int:
+        with urllib.request.urlopen(f"{self.base}/api/search?q={q}", timeout=30) as response:
+            return json.load(response)["total"]
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                with urllib.request.urlopen(f"{self.base}/api/search?q=harbour", timeout=30) as r:
+                    self.statuses.append(r.status)
+            except urllib.error.HTTPError as exc:
+                self.statuses.append(exc.code)
+            time.sleep(0.1)
+
+
+def start_gunicorn(archive: Archive) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "config.wsgi:application",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "60",
+        ],
+        cwd=REPO,
+        env=archive.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/api/search?q=x", timeout=5).close()
+            return server, base
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                log = server.communicate()[0]
+                raise AssertionError("gunicorn did not start:\n" + log) from None
+            time.sleep(0.2)
+
+
 def finish(process: subprocess.Popen, timeout: float = 120) -> tuple[int, str]:
     out, err = process.communicate(timeout=timeout)
     return process.returncode, out + err
@@ -169,6 +233,9 @@ def test_editors_ingest_and_rebuild_at_once_leave_database_and_index_equal(tmp_p
     archive.run("rebuild_index")
     write_txt_files(tmp_path / "incoming", 300)
 
+    server, base = start_gunicorn(archive)
+    searcher = Searcher(base)
+    searcher.start()
     started = time.monotonic()
     processes = {
         "editor 1": archive.editor(seed=1, rounds=60),
@@ -177,17 +244,32 @@ def test_editors_ingest_and_rebuild_at_once_leave_database_and_index_equal(tmp_p
     }
     time.sleep(1.5)  # the rebuild starts while the others are saving and indexing
     processes["rebuild"] = archive.start("rebuild_index")
-    results = {name: finish(process) for name, process in processes.items()}
-    elapsed = time.monotonic() - started
-    print(f"concurrent phase: {elapsed:.1f} s")
+    try:
+        results = {name: finish(process) for name, process in processes.items()}
+        elapsed = time.monotonic() - started
+        searcher.stop.set()
+        searcher.join()
+        # Every search while editors, an ingest and a rebuild wrote: answered, never a 5xx.
+        assert searcher.statuses and set(searcher.statuses) == {200}, searcher.statuses
+        archive.run("apply_index_tasks")
+        # Both workers see the swapped-in, caught-up index (each request may hit either).
+        web_totals = {searcher.total() for _ in range(6)}
+    finally:
+        for process in processes.values():
+            if process.poll() is None:  # only after a failure above
+                process.kill()
+                process.communicate()
+        server.terminate()
+        server_log = server.communicate(timeout=30)[0]
+    assert "Traceback" not in server_log, server_log
+    print(f"concurrent phase: {elapsed:.1f} s, {len(searcher.statuses)} searches over HTTP")
     for name, (code, output) in results.items():
         assert_clean(name, code, output)
     assert "EDITOR DONE 1" in results["editor 1"][1]
     assert "300 created" in results["ingest"][1]
     assert "Indexed" in results["rebuild"][1]
 
-    # Whatever a busy index left in the outbox is applied now; then nothing may differ.
-    archive.run("apply_index_tasks")
+    # Whatever a busy index left in the outbox was applied above; now nothing may differ.
     check = archive.check_index()
     assert check.returncode == 0, check.stdout + check.stderr
     assert "The index matches the database." in check.stdout
@@ -201,6 +283,7 @@ def test_editors_ingest_and_rebuild_at_once_leave_database_and_index_equal(tmp_p
     )
     database, indexed, found = (int(n) for n in out.split()[-3:])
     assert database > 600 and indexed == database
+    assert web_totals == {database}
     assert found >= 300
     # Only the swapped-in index directory is left beside the index path.
     siblings = sorted(p.name for p in (tmp_path / "data").iterdir() if p.name.startswith("index"))
