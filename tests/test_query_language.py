@@ -140,3 +140,11 @@ def test_the_page_explains_the_query_language(client, seeds):
         "date:[2008 TO 2010]",
     ):
         assert example.replace('"', "&quot;") in html or example in html
+
+
+def test_the_any_words_fallback_sorted_by_date(make_document):
+    make_document(title="Two", body="Gunmen attacked a bank.", published=dt.date(2001, 1, 1))
+    make_document(title="One", body="A quiet station.", published=dt.date(2002, 1, 1))
+    response = search.search(SearchRequest(q="gunmen attacked quiet station", sort="newest"))
+    assert [hit.title for hit in response.hits] == ["One", "Two"]
+    assert all(hit.score is None for hit in response.hits)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
+from django.utils.html import escape
 
 from archive.search import highlight
 from archive.search.facets import FACETS, FacetResult, FacetTables, tables_for
@@ -241,14 +242,16 @@ def _search(searcher, parsed: ParsedQuery, request: SearchRequest) -> SearchResp
     terms = _highlight_terms(searcher, parsed) if page else {}
     results = []
     for docnum, score in page:
-        if all_words is not None and all_words[docnum]:
+        if score is not None and all_words is not None and all_words[docnum]:
             score -= ALL_WORDS_FIRST  # the real relevance score, for the API
         doc = from_stored(searcher.stored_fields(docnum))
         results.append(
             Hit(
                 id=doc.id,
                 title=doc.title,
-                title_html=highlight.mark_all(doc.title, terms.get("title", ())),
+                title_html=highlight.mark_all(doc.title, terms.get("title", ()))
+                if request.with_snippets
+                else escape(doc.title),
                 published=doc.published,
                 date_inferred=doc.date_inferred,
                 publication=doc.publication,
