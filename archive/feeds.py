@@ -12,6 +12,7 @@ that is new to the archive but old and less recent than all of those.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, replace
 
 from django.conf import settings
@@ -32,6 +33,13 @@ SUMMARY_CHARS = 300
 # SQLite allows a limited number of parameters per statement: look ids up in batches.
 ID_BATCH = 900
 TITLE_DASH = "—"
+# Characters XML 1.0 does not allow; a stored text may hold them (old wire copy, bad encodings),
+# and Django's feed writer refuses them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    return _NOT_XML.sub(" ", text)
 
 
 @dataclass(frozen=True)
@@ -128,7 +136,7 @@ class SearchFeed(Feed):
     # -- the feed --
 
     def title(self, obj: FeedSearch) -> str:
-        return describe(obj.wanted, obj.response.query_text)
+        return xml_text(describe(obj.wanted, obj.response.query_text))
 
     def subtitle(self, obj: FeedSearch) -> str:
         return (
@@ -153,7 +161,7 @@ class SearchFeed(Feed):
     # -- entries --
 
     def item_title(self, item: Document) -> str:
-        return item.title  # plain text: the feed generator escapes it
+        return xml_text(item.title)  # plain text: the feed generator escapes it
 
     def item_link(self, item: Document) -> str:
         return item.get_absolute_url()
@@ -166,7 +174,8 @@ class SearchFeed(Feed):
         snippet = search.snippets(body, terms, top=1) if terms else []
         text = snippet[0] if snippet else _lead(body)
         day = _day_line(item)
-        return f"<p>{escape(day)}</p><p>{text}</p>" if day else f"<p>{text}</p>"
+        html = f"<p>{escape(day)}</p><p>{text}</p>" if day else f"<p>{text}</p>"
+        return xml_text(html)
 
     def item_pubdate(self, item: Document) -> dt.datetime:
         return item.created  # when it entered the archive: what a follower has not seen yet
@@ -175,10 +184,10 @@ class SearchFeed(Feed):
         return max(item.updated, item.created)
 
     def item_author_name(self, item: Document) -> str | None:
-        return item.publication.name if item.publication else None
+        return xml_text(item.publication.name) if item.publication else None
 
     def item_categories(self, item: Document) -> list[str]:
-        return [person.name for person in item.persons.all()]
+        return [xml_text(person.name) for person in item.persons.all()]
 
     def get_feed(self, obj: FeedSearch, request: HttpRequest):
         # Entry methods see only the entry; the query's words ride on this per-request instance.
