@@ -102,6 +102,9 @@ def test_type_search_click_person_and_go_back(page, live_server, seeds):
 
     # Typing keeps the person filter chosen before.
     page.locator(".facet__value", has_text="Madhukar Gupta").click()
+    # The count does not change with this filter: wait for the swap itself (the chip and URL).
+    expect(page).to_have_url(live_server.url + "/?q=Murree&person=Madhukar+Gupta")
+    expect(page.locator(".chip", has_text="Madhukar Gupta")).to_be_visible()
     expect(page.locator("#result-count")).to_contain_text("1 result for “Murree”")
     page.locator("#q").fill("")
     page.locator("#q").press_sequentially("delegation", delay=30)
