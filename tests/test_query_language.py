@@ -148,3 +148,16 @@ def test_the_any_words_fallback_sorted_by_date(make_document):
     response = search.search(SearchRequest(q="gunmen attacked quiet station", sort="newest"))
     assert [hit.title for hit in response.hits] == ["One", "Two"]
     assert all(hit.score is None for hit in response.hits)
+
+
+def test_a_pasted_sentence_with_punctuation_still_falls_back_to_some_words(make_document):
+    make_document(title="Cytokines", body="Interleukin levels rose in mice after the infection.")
+    make_document(title="Other", body="Weather report.")
+    response = search.search(SearchRequest(q="Do interleukin (IL) levels rise in mice: a review?"))
+    assert [hit.title for hit in response.hits] == ["Cytokines"]
+
+
+def test_a_question_mark_ends_a_question_but_is_a_wildcard_inside_a_word(make_document):
+    make_document(title="Rights", body="The women marched.")
+    assert titles("women?") == {"Rights"}
+    assert titles("wom?n") == {"Rights"}

@@ -33,8 +33,12 @@ _WORDS = re.compile(r"\w+", re.UNICODE)
 
 # A query with at least this many plain words may fall back to matching any of them.
 ANY_WORDS_MIN_WORDS = 3
-# Characters and words that make a query more than plain words: then it is taken literally.
-_OPERATORS = re.compile(r'["*?~:()\[\]{}^]|(?:^|\s)[-+]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b')
+# What makes a query more than plain words (then it is taken literally, with no any-words form):
+# quotes, AND/OR/NOT, a leading - or +, a field name, a wildcard or a fuzzy ~. Brackets, colons
+# and other punctuation inside a pasted sentence ("IL-6 (a cytokine): ...") do not.
+_OPERATORS = re.compile(
+    r'"|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b|(?:^|\s)[-+]\w|\w:[\w"(\[]|\w[*?]|[*?]\w|\w~'
+)
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,11 @@ def _web_operators(text: str) -> str:
     return _OPERATOR_OR_PHRASE.sub(replace, text)
 
 
+# A question mark ending a word ends a question ("do vaccines cause autism?"); only inside a
+# word is it a one-letter wildcard ("wom?n").
+_QUESTION_MARK = re.compile(r"(?<=\w)\?+(?=[\s)\]]|$)")
+
+
 def parse_query(raw: str, max_chars: int = 1000) -> ParsedQuery:
     notices: list[str] = []
     text = " ".join(_CONTROL_CHARS.sub(" ", raw or "").split())
@@ -180,7 +189,9 @@ def parse_query(raw: str, max_chars: int = 1000) -> ParsedQuery:
 
     parsed: query.Query | None
     try:
-        parsed = _resolve_dates(_parser().parse(_web_operators(text)), notices)
+        parsed = _resolve_dates(
+            _parser().parse(_web_operators(_QUESTION_MARK.sub("", text))), notices
+        )
     except Exception:
         parsed = None
     if parsed is None:
@@ -197,9 +208,10 @@ def parse_query(raw: str, max_chars: int = 1000) -> ParsedQuery:
         )
         parsed = query.NullQuery
     any_words = None
-    if len(_WORDS.findall(text)) >= ANY_WORDS_MIN_WORDS and not _OPERATORS.search(text):
+    words = _WORDS.findall(text)
+    if len(words) >= ANY_WORDS_MIN_WORDS and not _OPERATORS.search(_QUESTION_MARK.sub("", text)):
         try:
-            any_words = _parser(qparser.OrGroup).parse(text)
+            any_words = _parser(qparser.OrGroup).parse(" ".join(words))
         except Exception:
             any_words = None
     return ParsedQuery(text, parsed, tuple(notices), any_words)
