@@ -36,6 +36,12 @@ if TYPE_CHECKING:
 
 B = 0.75
 K1 = 1.2
+
+
+def idf_of(doc_count: int, doc_frequency: int) -> float:
+    """Whoosh's BM25F inverse document frequency."""
+    return log(doc_count / (doc_frequency + 1)) + 1
+
 CACHE_BYTES = 64 * 1024 * 1024  # decoded postings kept between searches, per process
 
 # Whoosh stores a field's length per document as one byte; this table decodes all 256 at once.
@@ -227,7 +233,7 @@ class Evaluation:
         df = self.reader.doc_frequency(fieldname, text)
         if not df:
             return mask, scores
-        idf = log(self.doc_count_all / (df + 1)) + 1
+        idf = idf_of(self.doc_count_all, df)
         avgfl = self.searcher.avg_field_length(fieldname) or 1.0
         for segreader, offset in self.leaves:
             postings = segment_postings(segreader, fieldname, text)
