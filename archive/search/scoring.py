@@ -42,6 +42,7 @@ def idf_of(doc_count: int, doc_frequency: int) -> float:
     """Whoosh's BM25F inverse document frequency."""
     return log(doc_count / (doc_frequency + 1)) + 1
 
+
 CACHE_BYTES = 64 * 1024 * 1024  # decoded postings kept between searches, per process
 
 # Whoosh stores a field's length per document as one byte; this table decodes all 256 at once.
