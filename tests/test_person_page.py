@@ -221,3 +221,12 @@ def test_missing_index_gives_503(client, seeds, settings, tmp_path):
     settings.ARCHIVE_INDEX_DIR = tmp_path / "gone"
     response = client.get("/persons/asif-ali-zardari/")
     assert response.status_code == 503
+
+
+def test_the_document_page_links_each_person_to_their_page(client, seeds):
+    from archive.models import Document, Person
+
+    document = Document.objects.filter(persons__name="Madhukar Gupta").first()
+    html = client.get(document.get_absolute_url()).content.decode()
+    person = Person.objects.get(name="Madhukar Gupta")
+    assert f'href="{person.get_absolute_url()}"' in html
