@@ -20,9 +20,15 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 
+def without_nul(value: str) -> str:
+    """Text without NUL characters, which PostgreSQL cannot store (a stray one in an imported
+    file must not make a save fail on one database and pass on the other)."""
+    return value.replace("\x00", "")
+
+
 def normalise_name(value: str) -> str:
     """Collapse runs of whitespace so one person or publication has one spelling."""
-    return " ".join(value.split())
+    return " ".join(without_nul(value).split())
 
 
 def content_hash(text: str) -> str:
@@ -239,6 +245,7 @@ class Document(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.updated = timezone.now()
+        self.title, self.body = without_nul(self.title), without_nul(self.body)
         if self.external_id == "":
             self.external_id = None
         super().save(*args, **kwargs)

@@ -232,3 +232,15 @@ def test_control_characters_in_stored_text_break_nothing(client, make_document):
         assert response.status_code == 200, path
     feed = client.get("/feeds/search", {"q": "wombat"})
     ET.fromstring(feed.content)
+
+
+def test_nul_characters_are_dropped_when_saved(make_document):
+    """PostgreSQL refuses NUL in text; every database stores the same text without it."""
+    from archive.models import Person
+
+    document = make_document(title="Nul \x00 title", body="Nul\x00 body")
+    document.refresh_from_db()
+    assert (document.title, document.body) == ("Nul  title", "Nul body")
+    person = Person.objects.create(name="Ann\x00 Lee")
+    person.refresh_from_db()
+    assert person.name == "Ann Lee"
