@@ -3,34 +3,11 @@ highlighted results arrive without a page load, click a person facet, then go ba
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
-CHROMIUM = os.environ.get("ARCHIVE_CHROMIUM", "/usr/bin/chromium")
-BROWSER_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+from tests.browser import ARTIFACTS, BROWSER_ARGS, CHROMIUM, require_chromium
 
-if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-    if os.environ.get("ARCHIVE_REQUIRE_BROWSER"):
-        raise RuntimeError(f"ARCHIVE_REQUIRE_BROWSER is set but Chromium is missing ({CHROMIUM})")
-    pytest.skip(
-        f"Chromium not found at {CHROMIUM} (apt-get install chromium); browser test skipped",
-        allow_module_level=True,
-    )
-
-# Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run in a
-# thread with a running loop unless told it is safe (it is: the loop only drives the browser).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+require_chromium()
 
 pytestmark = pytest.mark.browser
 

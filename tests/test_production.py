@@ -298,7 +298,7 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 @pytest.mark.browser
 def test_search_works_with_htmx_under_the_policy_in_a_browser(gunicorn_server):
-    from tests.test_browser import BROWSER_ARGS, CHROMIUM
+    from tests.browser import BROWSER_ARGS, CHROMIUM
 
     if not (Path(CHROMIUM).exists()):
         pytest.skip(f"Chromium not found at {CHROMIUM}")
