@@ -220,7 +220,9 @@ def _search(searcher, parsed: ParsedQuery, request: SearchRequest) -> SearchResp
 
     suggestion = None
     if not parsed.is_browse and total < SUGGEST_BELOW:
-        suggestion = _suggestion(searcher, parsed, request, tables, total)
+        suggestion = _suggestion(
+            searcher, parsed, tables, [date_range, *selections.values()], total
+        )
 
     facets = {}
     for facet in FACETS if request.with_facets else ():
@@ -284,7 +286,11 @@ def _documents(count: int) -> str:
 
 
 def _suggestion(
-    searcher, parsed: ParsedQuery, request: SearchRequest, tables: FacetTables, total: int
+    searcher,
+    parsed: ParsedQuery,
+    tables: FacetTables,
+    filters: list[np.ndarray | None],
+    total: int,
 ) -> Suggestion | None:
     """A corrected query, offered only if it finds more documents with the same filters."""
     corrected = corrected_words(searcher, parsed.text)
@@ -294,8 +300,7 @@ def _suggestion(
     if other.is_browse:
         return None
     mask, _ = _match(searcher, other, tables)
-    selections = [facet.selection(tables, request) for facet in FACETS]
-    found = int(np.count_nonzero(_combine(mask, [_date_range_mask(tables, request), *selections])))
+    found = int(np.count_nonzero(_combine(mask, filters)))
     return Suggestion(corrected, found) if found > total else None
 
 

@@ -311,17 +311,22 @@ def index_digests() -> dict[int, list[str]]:
     return digests
 
 
-def indexed_count() -> int:
-    """Live documents in the index; ``IndexUnavailable`` when it is missing or unreadable."""
+def _open_searcher() -> Searcher:
+    """A new searcher; ``IndexUnavailable`` when the index is missing or cannot be read."""
     try:
-        with _open_index().searcher() as searcher:
-            return searcher.doc_count()
+        return _open_index().searcher()
     except IndexUnavailable:
         raise
     except Exception as exc:
         raise IndexUnavailable(
             f"The search index cannot be read ({exc}). Rebuild it with `{REPAIR_COMMAND}`."
         ) from exc
+
+
+def indexed_count() -> int:
+    """Live documents in the index; ``IndexUnavailable`` when it is missing or unreadable."""
+    with _open_searcher() as searcher:
+        return searcher.doc_count()
 
 
 # Searchers are expensive to open (every segment's files and term tables) and a Whoosh searcher
@@ -383,14 +388,7 @@ def borrowed_searcher() -> Iterator[Searcher]:
     for old in stale:
         _close_quietly(old)
     if searcher is None:
-        try:
-            searcher = _open_index().searcher()
-        except IndexUnavailable:
-            raise
-        except Exception as exc:
-            raise IndexUnavailable(
-                f"The search index cannot be read ({exc}). Rebuild it with `{REPAIR_COMMAND}`."
-            ) from exc
+        searcher = _open_searcher()
     damaged = False
     try:
         yield searcher
