@@ -29,7 +29,7 @@ from archive.search.index import IndexUnavailable, borrowed_searcher, index_dir
 from archive.search.query import ParsedQuery, parse_query
 from archive.search.schema import DEFAULT_SEARCH_FIELDS, day_key, from_stored
 from archive.search.scoring import Evaluation, segment_lengths
-from archive.search.suggest import corrected_words
+from archive.search.suggest import corrected_words, segment_words
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_PAGE_SIZE = 100
@@ -315,12 +315,14 @@ def query_terms(text: str) -> dict[str, frozenset[str]]:
 
 def warm_up() -> None:
     """Open a searcher and build what the first search would otherwise wait for (facet tables,
-    field lengths): called once in a background thread when a web process starts."""
+    field lengths, the word lists did-you-mean compares): called once in a background thread
+    when a web process starts."""
     try:
         with borrowed_searcher() as searcher:
             tables_for(searcher, str(index_dir()))
             for segreader, _ in searcher.reader().leaf_readers():
                 for fieldname in DEFAULT_SEARCH_FIELDS:
                     segment_lengths(segreader, fieldname)
+                    segment_words(segreader, fieldname)
     except IndexUnavailable:
         pass  # nothing to warm; the first request explains the problem

@@ -55,7 +55,7 @@ class Postings:
     weights: np.ndarray  # term frequency in each
 
 
-class _LRU:
+class ByteLRU:
     """A byte-bounded least-recently-used cache shared by all threads."""
 
     def __init__(self, max_bytes: int) -> None:
@@ -82,8 +82,8 @@ class _LRU:
                 self.bytes -= old_size
 
 
-_postings_cache = _LRU(CACHE_BYTES)
-_lengths_cache = _LRU(CACHE_BYTES // 4)
+_postings_cache = ByteLRU(CACHE_BYTES)
+_lengths_cache = ByteLRU(CACHE_BYTES // 4)
 
 
 def _leaf_matcher(matcher):

@@ -10,8 +10,13 @@ query only when it finds more documents than the original.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 
 from archive.search.schema import DEFAULT_SEARCH_FIELDS, TEXT_ANALYZER
+from archive.search.scoring import ByteLRU
 
 # A word this much rarer than its best correction is treated as a misspelling ("mumbia" once, in
 # a typo in some article, versus "mumbai" everywhere).
@@ -19,6 +24,10 @@ RARER_BY = 20
 SPELLINGS_COMPARED = 8
 _PLAIN_WORD = re.compile(r"(?<![\w:*~\"-])([^\W\d_]{3,})(?![\w:*~])")
 _OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
+
+# Each segment's words by first letter, read once (segments never change). About 10 MB per
+# 100,000 news articles; bounded so that a huge vocabulary cannot grow a worker without limit.
+_words_cache = ByteLRU(64 * 1024 * 1024)
 
 
 def _stem(word: str) -> str | None:
@@ -30,32 +39,52 @@ def _doc_frequency(reader, stem: str) -> int:
     return sum(reader.doc_frequency(fieldname, stem) for fieldname in DEFAULT_SEARCH_FIELDS)
 
 
+def segment_words(segreader, fieldname: str) -> dict[str, list[str]]:
+    """The alphabetic words a segment's field holds, by first letter."""
+    segment = segreader.segment()
+    if segment is None:  # the reader of an empty index
+        return {}
+    key = (segment.segment_id(), fieldname, "words")
+    cached = _words_cache.get(key)
+    if cached is not None:
+        return cached[0]
+    by_letter: dict[str, list[str]] = defaultdict(list)
+    size = 0
+    if fieldname in segreader.indexed_field_names():
+        for term in segreader.lexicon(fieldname):
+            word = term.decode("utf-8") if isinstance(term, bytes) else term
+            if len(word) > 1 and word.isalpha():
+                by_letter[word[0]].append(word)
+                size += 56 + len(word)
+    words = dict(by_letter)
+    _words_cache.put(key, words, size + 1000)
+    return words
+
+
 def _candidates(reader, stem: str) -> set[str]:
     """Indexed stems within one edit (two for longer words), sharing the first letter.
 
-    Whoosh's multi-segment reader only has a slow generic version; each segment's reader walks
-    its word list with an automaton.
+    Whoosh's own ``terms_within`` walks the on-disk word list with an automaton, one file seek
+    per step: 0.2-0.7 s per word at 100,000 documents. The cached word list compared in C++
+    (rapidfuzz) takes about a millisecond.
     """
     maxdist = 2 if len(stem) >= 5 else 1
     found: set[str] = set()
     for segreader, _ in reader.leaf_readers():
         for fieldname in DEFAULT_SEARCH_FIELDS:
-            if fieldname in segreader.indexed_field_names():
-                found.update(segreader.terms_within(fieldname, stem, maxdist, prefix=1))
+            words = segment_words(segreader, fieldname).get(stem[0], ())
+            found.update(
+                choice
+                for choice, _, _ in process.extract_iter(
+                    stem, words, scorer=Levenshtein.distance, score_cutoff=maxdist
+                )
+            )
     found.discard(stem)
     return found
 
 
 def _distance(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, 1):
-        current = [i]
-        for j, char_b in enumerate(b, 1):
-            current.append(
-                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
-            )
-        previous = current
-    return previous[-1]
+    return Levenshtein.distance(a, b)
 
 
 def _spelling(searcher, stem: str) -> str | None:
