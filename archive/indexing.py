@@ -198,10 +198,15 @@ class Drift:
     extra: list[int] = field(default_factory=list)  # in the index, not in the database
     stale: list[int] = field(default_factory=list)  # in both, but the index holds other content
     unavailable: str = ""  # the index is missing or unreadable: only a rebuild helps
+    outdated: str = ""  # built by an older version (another analyzer): only a rebuild helps
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.extra or self.stale or self.unavailable)
+        return not (self.missing or self.extra or self.stale or self.unavailable or self.outdated)
+
+    @property
+    def needs_rebuild(self) -> bool:
+        return bool(self.unavailable or self.outdated)
 
     @property
     def ids(self) -> list[int]:
@@ -212,6 +217,7 @@ def _compare_locked() -> Drift:
     drift = Drift()
     try:
         indexed = search_index.index_digests()
+        drift.outdated = search_index.outdated_analysis()
     except search.IndexUnavailable as exc:
         drift.unavailable = str(exc)
         drift.database = Document.objects.count()
@@ -231,8 +237,8 @@ def _compare_locked() -> Drift:
 def check(repair: bool = False) -> tuple[Drift, Drift | None]:
     """Compare the index with the database (after applying the outbox, so changes in flight are
     not reported); with ``repair``, reindex exactly the documents that differ, or rebuild an
-    index that is missing or unreadable. Returns the drift found and, after a repair, the drift
-    left (which should be none)."""
+    index that is missing, unreadable or built by an older version. Returns the drift found
+    and, after a repair, the drift left (which should be none)."""
     with write_lock(timeout=REBUILD_WAIT) as acquired:
         if not acquired:
             raise search.IndexUnavailable("Another process held the index's write lock too long.")
@@ -242,7 +248,7 @@ def check(repair: bool = False) -> tuple[Drift, Drift | None]:
         drift = _compare_locked()
         if not repair or drift.ok:
             return drift, None
-        if not drift.unavailable:
+        if not drift.needs_rebuild:
             reindex(drift.ids)
             return drift, _compare_locked()
     rebuild()

@@ -272,15 +272,16 @@ class SqliteFts5:
     from that table; snippet() then runs on the ten hits only. An empty query has nothing to
     materialise: the facets group the filtered documents directly.
 
-    Differences from the site, on the corpus the module docstring names: a different number of
+    Differences from the site, on the corpus the module docstring names (measured when the site
+    still used Whoosh's Porter stemmer; Snowball since): a different number of
     documents for 20-28 of 300 words (sometimes by a factor: ``collaborating`` finds 8 on the site,
     42 here), 0-1 of 100 prefixes and 50-61 of 100 phrases (by about 1%). FTS5's porter tokenizer
-    runs the same algorithm as Whoosh's, but Whoosh's implementation never undoubles a consonant
-    ("planned" stays "plann"), so the site's ``plan`` misses "planned" and "planning", which FTS5
-    finds. Whoosh drops stop words and one-letter words and closes the gap they leave, so its phrase
-    ``"company said"`` also finds "company. It said" (about 1% more hits); FTS5 keeps every word.
-    FTS5 splits "U.S." and "1.5" where Whoosh keeps one token. Like Whoosh, it stems a prefix before
-    matching it (``pres*`` is ``pre*``, which also finds "prevent").
+    runs the Porter algorithm, the site Snowball English (Porter2), so some words group
+    differently ("news" is "new" here, not on the site). Whoosh drops stop words and one-letter
+    words and closes the gap they leave, so its phrase ``"company said"`` also finds "company.
+    It said" (about 1% more hits); FTS5 keeps every word. FTS5 splits "U.S." and "1.5" where
+    Whoosh keeps one token. It stems a prefix before matching it (``pres*`` is ``pre*``, which
+    also finds "prevent"; the site's stemmer leaves ``pres``).
     """
 
     name = "sqlite-fts5"
@@ -514,13 +515,12 @@ class Tantivy:
     are read for the ten hits only, for ``SnippetGenerator`` (200 characters; its ``<b>`` becomes
     ``<mark>``, its text is already escaped).
 
-    Differences from the site, on the corpus the module docstring names: a different number of
+    Differences from the site, on the corpus the module docstring names (measured when the site
+    still used Whoosh's Porter stemmer; Snowball since): a different number of
     documents for 27-44 of 300 words (sometimes by a factor, as for FTS5), 2 of 100 prefixes and
-    51-61 of 100 phrases (by about 1%). The stemmer is Snowball English (Porter2), not Porter, so
-    some words group differently ("news" is not "new"; "generously" is not "general"), and it
-    undoubles consonants ("planned" is "plan"), which Whoosh's Porter does not. A prefix is stemmed
-    by this stemmer before it is matched (``pres*`` stays ``pres*``, where Porter makes it
-    ``pre*``), with a regex over the term dictionary. Stop words and one-letter words are indexed,
+    51-61 of 100 phrases (by about 1%). The stemmer is Snowball English (Porter2), as the
+    site's, but tokens differ (see below). A prefix is stemmed before it is matched (``pres*`` stays
+    ``pres*``), with a regex over the term dictionary. Stop words and one-letter words are indexed,
     so a phrase must match them literally (Whoosh's ``"company said"`` also finds "company. It
     said").
     """

@@ -16,6 +16,7 @@ from django.urls import reverse
 from archive import indexing, search
 from archive.models import Document, IndexTask
 from archive.search import index as search_index
+from archive.search import schema
 
 
 def check(*args: str) -> str:
@@ -156,3 +157,48 @@ def test_rebuild_if_needed_rebuilds_an_unreadable_index(seeds, index_dir):
     assert "cannot be read" in out.getvalue()
     assert "Indexed 2 documents" in out.getvalue()
     assert search.search(search.SearchRequest()).total == 2
+
+
+def keep_words(word: str) -> str:
+    """A stemmer that stems nothing: stands in for the analyzer of an older version of the site
+    (module level, because an index stores its analyzer by reference)."""
+    return word
+
+
+def test_an_index_built_with_another_stemmer_is_rebuilt(make_document, monkeypatch):
+    """Words are stemmed with Snowball English, which undoubles consonants ("planned" is "plan";
+    Whoosh's own Porter made it "plann"). An index built by a version that stemmed otherwise is
+    reported by check_index and rebuilt by `check_index --repair` and `rebuild_index --if-needed`
+    (which `make run` and `make serve` call)."""
+    make_document(title="Harbour works", body="They planned the harbour and stopped the ferries.")
+    make_document(title="A plan", body="The plan stops at the port.")
+    ask = search.SearchRequest
+    assert search.search(ask(q="plan")).total == 2
+    assert search.search(ask(q="stop")).total == 2
+    assert search.outdated_analysis() == ""
+
+    monkeypatch.setattr(search_index, "SCHEMA", schema.build_schema(stem=keep_words))
+    indexing.rebuild()
+    monkeypatch.undo()
+    reason = search.outdated_analysis()
+    assert "test_check_index.keep_words" in reason and "schema.english_stem" in reason
+    # Queries are stemmed by this version ("stop"), the index holds "stopped", "stops": a miss.
+    assert search.search(ask(q="stopped")).total == 0
+
+    report = check_fails()
+    assert f"Index built by an older version: {reason}" in report
+    repaired = check("--repair")
+    assert "Rebuilt the index: 2 documents." in repaired
+    assert search.outdated_analysis() == ""
+    assert search.search(ask(q="stopped")).total == 2
+
+    monkeypatch.setattr(search_index, "SCHEMA", schema.build_schema(stem=keep_words))
+    indexing.rebuild()
+    monkeypatch.undo()
+    out = io.StringIO()
+    call_command("rebuild_index", if_needed=True, stdout=out, stderr=io.StringIO())
+    assert "The index was built by an older version" in out.getvalue()
+    assert search.outdated_analysis() == ""
+    out = io.StringIO()
+    call_command("rebuild_index", if_needed=True, stdout=out, stderr=io.StringIO())
+    assert "The index is up to date (2 documents)." in out.getvalue()

@@ -9,6 +9,7 @@ Public API (views, admin, commands and ``archive.indexing`` use only these):
 - :func:`facet_values`: a person or publication facet's values that contain a text, counted
   for a search (beyond the top values a search returns);
 - :class:`IndexUnavailable`: raised when there is no readable index;
+- :func:`outdated_analysis`: why an index built by an older version needs a rebuild;
 - :func:`more_like_this`: the documents closest in content to one (``similar.py``);
 - :func:`snippets`, :func:`without_headline`: snippets of a text, for feeds.
 
@@ -44,6 +45,7 @@ from archive.search.index import (
     create_index_if_missing,
     index_exists,
     indexed_count,
+    outdated_analysis,
     rebuild_index,
     update_documents,
 )
@@ -73,6 +75,7 @@ __all__ = [
     "indexed_count",
     "mark_all",
     "more_like_this",
+    "outdated_analysis",
     "query_terms",
     "rebuild_index",
     "search",

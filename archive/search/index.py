@@ -38,6 +38,7 @@ from whoosh.filedb.filetables import FileFormatError
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 
+from archive.search import schema as schema_module
 from archive.search.schema import SCHEMA, IndexedDocument, from_stored, to_fields
 
 logger = logging.getLogger(__name__)
@@ -327,6 +328,14 @@ def indexed_count() -> int:
     """Live documents in the index; ``IndexUnavailable`` when it is missing or unreadable."""
     with _open_searcher() as searcher:
         return searcher.doc_count()
+
+
+def outdated_analysis() -> str:
+    """Why the index analyses text differently from this version of the site, e.g. an index
+    built before the stemmer changed ("" when it matches); ``IndexUnavailable`` as for
+    :func:`indexed_count`. Such an index still answers, but words whose stem changed miss: it
+    needs ``rebuild_index`` (``rebuild_index --if-needed`` and ``check_index --repair`` do it)."""
+    return schema_module.outdated_analysis(_open_index().schema)
 
 
 # Searchers are expensive to open (every segment's files and term tables) and a Whoosh searcher

@@ -9,8 +9,8 @@ class Command(BaseCommand):
     help = (
         "Compare the search index with the database: documents missing from the index, extra in "
         "it, or indexed with other content (a hash of every indexed field). Exits 1 when they "
-        "differ; with --repair, reindexes exactly those documents (or rebuilds a missing or "
-        "unreadable index) and exits 0."
+        "differ; with --repair, reindexes exactly those documents (or rebuilds a missing, "
+        "unreadable or outdated index) and exits 0."
     )
 
     def add_arguments(self, parser):
@@ -32,7 +32,7 @@ class Command(BaseCommand):
                 "The index differs from the database. Fix it with "
                 "`python manage.py check_index --repair`."
             )
-        if drift.unavailable:
+        if drift.needs_rebuild:
             self.stdout.write(f"Rebuilt the index: {after.indexed:,} documents.")
         else:
             self.stdout.write(f"Reindexed {len(drift.ids):,} documents.")
@@ -45,6 +45,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Database: {drift.database:,} documents. Index: {drift.indexed:,}.")
         if drift.unavailable:
             self.stdout.write(f"Index unavailable: {drift.unavailable}")
+        if drift.outdated:
+            self.stdout.write(f"Index built by an older version: {drift.outdated}")
         for label, ids in (
             ("Missing from the index", drift.missing),
             ("Extra in the index", drift.extra),

@@ -16,7 +16,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-needed",
             action="store_true",
-            help="Only rebuild when the index is missing or holds a different number of documents.",
+            help=(
+                "Only rebuild when the index is missing, unreadable, built by an older version "
+                "(another analyzer) or holds a different number of documents."
+            ),
         )
 
     def handle(self, *args, if_needed: bool = False, **options):
@@ -25,13 +28,19 @@ class Command(BaseCommand):
             try:
                 indexing.apply_pending(wait=None)
                 indexed = search.indexed_count()
+                outdated = search.outdated_analysis()
             except search.IndexUnavailable as exc:
                 self.stdout.write(f"The index cannot be read ({exc}); rebuilding it.")
             else:
-                if indexed == total:
+                if outdated:
+                    self.stdout.write(f"The index was built by an older version ({outdated}).")
+                elif indexed == total:
                     self.stdout.write(f"The index is up to date ({indexed:,} documents).")
                     return
-                self.stdout.write(f"The index holds {indexed:,} documents, the database {total:,}.")
+                else:
+                    self.stdout.write(
+                        f"The index holds {indexed:,} documents, the database {total:,}."
+                    )
         progress = Progress("Indexing", total, stream=self.stderr._out)
         try:
             written = indexing.rebuild(progress=progress.update)

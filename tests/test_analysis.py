@@ -1,0 +1,43 @@
+"""Text analysis (tokens, stems) as the index and the queries see it."""
+
+from __future__ import annotations
+
+import random
+import string
+import threading
+
+from archive.search.schema import TEXT_ANALYZER
+
+
+def stems(text: str) -> list[str]:
+    return [token.text for token in TEXT_ANALYZER(text)]
+
+
+def test_stems_undouble_consonants_and_fold_accents():
+    assert stems("planned planning plans plan") == ["plan"] * 4
+    assert stems("stopped stopping stops") == ["stop"] * 3
+    assert stems("attacks attacked") == ["attack"] * 2
+    assert stems("Café the news") == ["cafe", "news"]
+
+
+def test_many_threads_can_analyse_at_once():
+    """A threaded web worker analyses queries and snippets in several threads. With Whoosh's own
+    stem cache, threads evicting from a full cache at once raised KeyError; enough distinct words
+    to fill and evict any cache of that size are analysed here in eight threads."""
+    errors: list[BaseException] = []
+
+    def analyse(seed: int) -> None:
+        rng = random.Random(seed)
+        words = ["".join(rng.choices(string.ascii_lowercase, k=9)) + "ing" for _ in range(40_000)]
+        try:
+            for start in range(0, len(words), 200):
+                stems(" ".join(words[start : start + 200]))
+        except BaseException as exc:  # any failure in a thread is the finding
+            errors.append(exc)
+
+    threads = [threading.Thread(target=analyse, args=(seed,)) for seed in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
