@@ -18,6 +18,37 @@ def test_stems_undouble_consonants_and_fold_accents():
     assert stems("stopped stopping stops") == ["stop"] * 3
     assert stems("attacks attacked") == ["attack"] * 2
     assert stems("Café the news") == ["cafe", "news"]
+    # Inner dots stay in a word (the stemmer then takes "s" off "u.s"); one letter is no word.
+    assert stems("U.S. 1.5 don't") == ["u.", "1.5", "don"]
+
+
+def test_positions_skip_stop_words_and_offsets_point_into_the_text():
+    """What Whoosh's StemmingAnalyzer | CharsetFilter would give (phrases and highlighting rely on
+    it): positions count the words kept, so "company. It said" holds "compani said" side by side;
+    offsets are the word's place in the original text, accents and all."""
+    text = "The company. It said Café owners planned"
+    tokens = [
+        (t.text, t.pos, text[t.startchar : t.endchar])
+        for t in TEXT_ANALYZER(text, positions=True, chars=True)
+    ]
+    assert tokens == [
+        ("compani", 1, "company"),
+        ("said", 2, "said"),
+        ("cafe", 3, "Café"),
+        ("owner", 4, "owners"),
+        ("plan", 5, "planned"),
+    ]
+
+
+def test_query_mode_keeps_stop_words_marked_and_unstemmed():
+    tokens = [
+        (t.text, t.stopped, t.original)
+        for t in TEXT_ANALYZER("The Attacks", mode="query", removestops=False, keeporiginal=True)
+    ]
+    assert tokens == [("the", True, "The"), ("attack", False, "Attacks")]
+    # A whole value as one word (how Whoosh analyses prefixes and ranges), and no stemming.
+    assert [t.text for t in TEXT_ANALYZER("Immigr", tokenize=False)] == ["immigr"]
+    assert [t.text for t in TEXT_ANALYZER("attacks", no_morph=True)] == ["attacks"]
 
 
 def test_many_threads_can_analyse_at_once():

@@ -7,42 +7,21 @@ one term per value, from which the facet tables in ``facets.py`` are built.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from whoosh import analysis, fields
-from whoosh.lang import porter2
-from whoosh.support.charset import accent_map
 
+# english_stem is imported here too because indexes built before analyzer.py existed refer to it
+# by this module's name.
+from archive.search.analyzer import (
+    TEXT_ANALYZER,
+    NewsTextAnalyzer,
+    describe,
+    english_stem,
+    same_analysis,
+)
 
-@functools.lru_cache(maxsize=200_000)
-def english_stem(word: str) -> str:
-    """Porter2 (Snowball English), cached.
-
-    The cache is functools', which is safe for threads. Whoosh's StemFilter has its own cache that
-    is not: when it is full, threads evicting at the same time raise KeyError or "dictionary
-    changed size during iteration" (the 100k load test got 312 errors of 2,579 requests from it).
-    So the analyzer below turns Whoosh's cache off.
-    """
-    return porter2.stem(word)
-
-
-def text_analyzer(stem: Callable[[str], str] = english_stem) -> analysis.Analyzer:
-    """English stemming ("attacks" finds "attack"), stop words dropped, accents folded ("café" =
-    "cafe").
-
-    The stemmer is Porter2 (Snowball English), not Whoosh's default Porter implementation, which
-    keeps doubled consonants: "planned" -> "plann", "stopped" -> "stopp", so `plan` missed
-    "planned". An index stores the analyzer it was built with; :func:`outdated_analysis` tells
-    when that is not this one.
-    """
-    return analysis.StemmingAnalyzer(stemfn=stem, cachesize=None) | analysis.CharsetFilter(
-        accent_map
-    )
-
-
-TEXT_ANALYZER = text_analyzer()
 TEXT_FIELDS = ("title", "body")
 
 # Multi-valued exact fields hold one value per line, so names may contain spaces and commas.
@@ -58,7 +37,7 @@ def _multi_value_field() -> fields.KEYWORD:
 def build_schema(stem: Callable[[str], str] = english_stem) -> fields.Schema:
     """The index's fields. ``stem`` is a parameter only so that a test can build an index the way
     an older version of the site did; the site always uses the default."""
-    analyzer = TEXT_ANALYZER if stem is english_stem else text_analyzer(stem)
+    analyzer = TEXT_ANALYZER if stem is english_stem else NewsTextAnalyzer(stem)
     return fields.Schema(
         id=fields.ID(unique=True, stored=True),
         title=fields.TEXT(analyzer=analyzer, stored=True),
@@ -75,25 +54,16 @@ def build_schema(stem: Callable[[str], str] = english_stem) -> fields.Schema:
 SCHEMA = build_schema()
 
 
-def _stemmer(schema: fields.Schema, fieldname: str) -> Callable[[str], str] | None:
-    analyzer = schema[fieldname].analyzer if fieldname in schema else None
-    for item in getattr(analyzer, "items", ()):
-        if isinstance(item, analysis.StemFilter):
-            return item.stemfn
-    return None
-
-
 def outdated_analysis(schema: fields.Schema) -> str:
     """Why an index with ``schema`` analyses text differently from this code ("" when it does
     not). Queries are analysed with this code's analyzer, so a word whose stem changed would miss
     the documents an older index holds it in: such an index needs a rebuild."""
     for fieldname in TEXT_FIELDS:
-        found, expected = _stemmer(schema, fieldname), _stemmer(SCHEMA, fieldname)
-        if found is not expected:
-            name = f"{getattr(found, '__module__', '')}.{getattr(found, '__name__', found)}"
+        found = schema[fieldname].analyzer if fieldname in schema else None
+        if not same_analysis(found, TEXT_ANALYZER):
             return (
-                f"the index stems {fieldname!r} with {name}, this version of the site with "
-                f"{expected.__module__}.{expected.__name__}"
+                f"the index analyses {fieldname!r} with {describe(found)}, this version of the "
+                f"site with {describe(TEXT_ANALYZER)}"
             )
     return ""
 
