@@ -169,3 +169,25 @@ def test_a_deleted_and_rebuilt_index_is_served_fresh(make_document, index_dir):
         assert searcher.reader().generation() == generation
     assert [hit.title for hit in after.hits] == ["After"]
     assert [value.value for value in after.facets["publication"].values] == ["New Herald"]
+
+
+def test_a_searcher_keeps_reading_after_a_commit_merges_its_segments_away(index_dir):
+    """Whoosh deletes the files of segments merged by a commit at once. A searcher opened before
+    that commit must still read stored fields and lengths of every document (it did not: stored
+    fields are opened on first use, and a server under load gave 500s)."""
+    from archive.search import index as search_index
+
+    def doc(n: int) -> search.IndexedDocument:
+        return search.IndexedDocument(id=n, title=f"Harbour {n}", body=f"Harbour report {n}.")
+
+    for n in range(1, 4):
+        search.update_documents([doc(n)])  # three small segments
+    before = set(p.name for p in index_dir.resolve().iterdir())
+    with search_index.borrowed_searcher() as searcher:
+        for n in range(4, 30):
+            search.update_documents([doc(n)])  # commits that merge the small segments
+        after = set(p.name for p in index_dir.resolve().iterdir())
+        assert before - after, "no segment file was deleted: the test proves nothing"
+        stored = [searcher.stored_fields(docnum)["title"] for docnum in range(searcher.doc_count())]
+    assert sorted(stored) == sorted(f"Harbour {n}" for n in range(1, 4))
+    assert search.search(search.SearchRequest(q="harbour")).total == 29

@@ -34,12 +34,13 @@ from pathlib import Path
 
 from django.conf import settings
 from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN, _lenfield
 from whoosh.filedb.filetables import FileFormatError
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 
 from archive.search import schema as schema_module
-from archive.search.schema import SCHEMA, IndexedDocument, from_stored, to_fields
+from archive.search.schema import SCHEMA, TEXT_FIELDS, IndexedDocument, from_stored, to_fields
 
 logger = logging.getLogger(__name__)
 
@@ -312,16 +313,54 @@ def index_digests() -> dict[int, list[str]]:
     return digests
 
 
+# Opening a searcher is retried this many times when a commit removes files meanwhile.
+OPEN_ATTEMPTS = 4
+
+
 def _open_searcher() -> Searcher:
-    """A new searcher; ``IndexUnavailable`` when the index is missing or cannot be read."""
-    try:
-        return _open_index().searcher()
-    except IndexUnavailable:
-        raise
-    except Exception as exc:
-        raise IndexUnavailable(
-            f"The search index cannot be read ({exc}). Rebuild it with `{REPAIR_COMMAND}`."
-        ) from exc
+    """A new searcher with every file it will read already open; ``IndexUnavailable`` when the
+    index is missing or cannot be read.
+
+    Whoosh opens a segment's column files (stored fields, field lengths) on first use, and a
+    commit that merges segments deletes the merged segments' files at once. A searcher opened
+    just before such a commit then failed in the middle of a request (the 100k load test, one
+    editor saving every second: a 500 "'NoneType' object is not subscriptable" from the stored
+    fields, and 503s "No such file or directory" while opening). So the column files are opened
+    here (an open file stays readable after it is deleted), and an open that loses that race is
+    retried on the newer commit.
+    """
+    last_error: Exception | None = None
+    for attempt in range(OPEN_ATTEMPTS):
+        if attempt:
+            time.sleep(0.02 * attempt)
+        try:
+            searcher = _open_index().searcher()
+        except IndexUnavailable:
+            raise
+        except Exception as exc:
+            last_error = exc
+            continue
+        try:
+            _open_column_files(searcher)
+        except Exception as exc:
+            _close_quietly(searcher)
+            last_error = exc
+            continue
+        return searcher
+    raise IndexUnavailable(
+        f"The search index cannot be read ({last_error}). Rebuild it with `{REPAIR_COMMAND}`."
+    ) from last_error
+
+
+def _open_column_files(searcher: Searcher) -> None:
+    for segreader, _ in searcher.reader().leaf_readers():
+        perdoc = getattr(segreader, "_perdoc", None)
+        if perdoc is None or not segreader.doc_count_all():
+            continue
+        if perdoc._cached_reader("_stored", STORED_COLUMN) is None:
+            raise FileNotFoundError(f"stored fields of segment {segreader.segment().segment_id()}")
+        for fieldname in TEXT_FIELDS:
+            perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
 
 
 def indexed_count() -> int:
