@@ -117,6 +117,23 @@ def test_did_you_mean_on_the_seeds(seeds):
     assert response.suggestion.total == search.search(SearchRequest(q="murree")).total > 0
 
 
+def test_did_you_mean_looks_past_misleading_stems_and_prefers_a_missed_double_letter(
+    make_document,
+):
+    """Found on the imported BBC + Reuters + headlines archive: "elecion" was corrected to a
+    one-document typo ("electrion") because the stem of "election" ("elect") is three edits
+    from "elecion"; "muree" became "murex", as frequent and as close as "murree" by plain
+    edit distance."""
+    make_document(title="Murree hills", body="Snow closed the road to Murree.")
+    for n in range(3):
+        make_document(title=f"Shells {n}", body="A murex shell was found on the beach.")
+        make_document(title=f"Vote {n}", body="The election results came in overnight.")
+    make_document(title="Typo", body="The electrion was close.")
+    assert search.search(SearchRequest(q="muree")).suggestion.q == "murree"
+    assert search.search(SearchRequest(q="elecion")).suggestion.q == "election"
+    assert search.search(SearchRequest(q="elecion resuls")).suggestion.q == "election results"
+
+
 def test_no_suggestion_when_nothing_better_is_found(seeds):
     assert search.search(SearchRequest(q="qwxyzzq")).suggestion is None
     assert search.search(SearchRequest(q="murree")).suggestion is None

@@ -1,16 +1,20 @@
 """Did you mean: a corrected query for a query that finds little or nothing.
 
 Each word of the query that the archive does not know (or knows far less often than a word one or
-two letters away) is replaced by the closest indexed word, closest first, then most frequent. The
-index holds stems ("murre" for "murree"), so the replacement is spelled as the archive's own text
-spells it: the stem is looked up in one document that has it. The engine offers the corrected
-query only when it finds more documents than the original.
+two letters away) is replaced by the closest indexed word. Candidates are the indexed stems within
+one or two edits of the word's stem, and the stems of the words one edit from the word itself
+(the stem of "elecion" is far from "elect", the stem of "election"). The index holds stems
+("murre" for "murree"), so each candidate is spelled as the archive's own text spells it, in the
+form closest to the query's word; the closest spelling wins (a missed or extra doubled letter
+counting half an edit), then the most frequent. The engine offers the corrected query only when
+it finds more documents than the original.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -22,6 +26,8 @@ from archive.search.scoring import ByteLRU
 # a typo in some article, versus "mumbai" everywhere).
 RARER_BY = 20
 SPELLINGS_COMPARED = 8
+# Documents read to find how the archive spells a stem (the form closest to the query's word).
+DOCUMENTS_READ_FOR_SPELLING = 3
 _PLAIN_WORD = re.compile(r"(?<![\w:*~\"-])([^\W\d_]{3,})(?![\w:*~])")
 _OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
 
@@ -39,11 +45,23 @@ def _doc_frequency(reader, stem: str) -> int:
     return sum(reader.doc_frequency(fieldname, stem) for fieldname in DEFAULT_SEARCH_FIELDS)
 
 
-def segment_words(segreader, fieldname: str) -> dict[str, list[str]]:
-    """The alphabetic words a segment's field holds, by first letter."""
+@dataclass(frozen=True)
+class SegmentWords:
+    """The alphabetic words one segment's field holds: by first letter (for edit-distance
+    scans) and as a set (for membership)."""
+
+    by_letter: dict[str, list[str]]
+    known: frozenset[str]
+
+
+_NO_WORDS = SegmentWords({}, frozenset())
+
+
+def segment_words(segreader, fieldname: str) -> SegmentWords:
+    """The words of a segment's field, read once per segment (segments never change)."""
     segment = segreader.segment()
     if segment is None:  # the reader of an empty index
-        return {}
+        return _NO_WORDS
     key = (segment.segment_id(), fieldname, "words")
     cached = _words_cache.get(key)
     if cached is not None:
@@ -55,10 +73,18 @@ def segment_words(segreader, fieldname: str) -> dict[str, list[str]]:
             word = term.decode("utf-8") if isinstance(term, bytes) else term
             if len(word) > 1 and word.isalpha():
                 by_letter[word[0]].append(word)
-                size += 56 + len(word)
-    words = dict(by_letter)
+                size += 120 + len(word)  # the string, its list slot and its set slot
+    words = SegmentWords(dict(by_letter), frozenset(w for ws in by_letter.values() for w in ws))
     _words_cache.put(key, words, size + 1000)
     return words
+
+
+def _is_known(reader, stem: str) -> bool:
+    return any(
+        stem in segment_words(segreader, fieldname).known
+        for segreader, _ in reader.leaf_readers()
+        for fieldname in DEFAULT_SEARCH_FIELDS
+    )
 
 
 def _candidates(reader, stem: str) -> set[str]:
@@ -72,7 +98,7 @@ def _candidates(reader, stem: str) -> set[str]:
     found: set[str] = set()
     for segreader, _ in reader.leaf_readers():
         for fieldname in DEFAULT_SEARCH_FIELDS:
-            words = segment_words(segreader, fieldname).get(stem[0], ())
+            words = segment_words(segreader, fieldname).by_letter.get(stem[0], ())
             found.update(
                 choice
                 for choice, _, _ in process.extract_iter(
@@ -87,20 +113,75 @@ def _distance(a: str, b: str) -> int:
     return Levenshtein.distance(a, b)
 
 
-def _spelling(searcher, stem: str) -> str | None:
-    """How the archive's text spells a word whose stem is ``stem`` (lower case)."""
-    for fieldname in ("body", "title"):
-        postings = (
-            searcher.reader().postings(fieldname, stem)
-            if (fieldname, stem) in (searcher.reader())
-            else None
-        )
-        if postings is None or not postings.is_active():
+def _typo_distance(word: str, spelling: str) -> float:
+    """Edit distance, a missed or extra doubled letter ("muree" for "murree") counting half: the
+    commonest slip, so "murree" beats "murex" for "muree"."""
+    distance = Levenshtein.distance(word, spelling)
+    if distance == 1 and abs(len(word) - len(spelling)) == 1:
+        short, long = sorted((word, spelling), key=len)
+        for i in range(1, len(long)):
+            if long[i] == long[i - 1] and long[:i] + long[i + 1 :] == short:
+                return 0.5
+    return distance
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _one_edit(word: str) -> set[str]:
+    """Every string one deletion, transposition, replacement or insertion away from ``word``."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    found = {left + right[1:] for left, right in splits if right}
+    found |= {left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1}
+    found |= {left + c + right[1:] for left, right in splits if right for c in _LETTERS}
+    found |= {left + c + right for left, right in splits for c in _LETTERS}
+    return found
+
+
+def _candidates_by_word(reader, word: str, stem: str) -> dict[str, str]:
+    """Indexed stems of the words one edit from ``word`` itself, each with that word.
+
+    The query word's stem can be far from the intended word's ("elecion" stays "elecion";
+    "election" is "elect", three edits away), so the stems of the corrected words are looked up
+    too.
+    """
+    found: dict[str, str] = {}
+    for variant in sorted(_one_edit(word)):
+        if len(variant) < 3 or not variant.isalpha():
             continue
-        text = str(searcher.stored_fields(postings.id()).get(fieldname) or "")
-        for token in TEXT_ANALYZER(text, chars=True):
-            if token.text == stem:
-                return text[token.startchar : token.endchar].lower()
+        variant_stem = _stem(variant)
+        if (
+            variant_stem
+            and variant_stem != stem
+            and variant_stem not in found
+            and _is_known(reader, variant_stem)
+        ):
+            found[variant_stem] = variant
+    return found
+
+
+def _spelling(searcher, stem: str, near: str) -> str | None:
+    """How the archive's text spells a word whose stem is ``stem`` (lower case): of the forms in
+    the first few documents that have it, the one closest to ``near``."""
+    best: tuple[float, str] | None = None
+    reader = searcher.reader()
+    for fieldname in ("body", "title"):
+        if (fieldname, stem) not in reader:
+            continue
+        postings = reader.postings(fieldname, stem)
+        for _ in range(DOCUMENTS_READ_FOR_SPELLING):
+            if not postings.is_active():
+                break
+            text = str(searcher.stored_fields(postings.id()).get(fieldname) or "")
+            for token in TEXT_ANALYZER(text, chars=True):
+                if token.text == stem:
+                    form = text[token.startchar : token.endchar].lower()
+                    key = (_typo_distance(near, form), form)
+                    if best is None or key < best:
+                        best = key
+            postings.next()
+        if best is not None:
+            return best[1]
     return None
 
 
@@ -118,28 +199,37 @@ def corrected_words(searcher, text: str) -> str | None:
         stem = _stem(word)
         if stem is None:
             return word  # a stop word
+        lower = word.lower()
         frequency = _doc_frequency(reader, stem)
+        hints = _candidates_by_word(reader, lower, stem)
         ranked = sorted(
-            (_distance(stem, candidate), -candidate_frequency, candidate)
-            for candidate in _candidates(reader, stem)
+            (
+                min(
+                    _typo_distance(lower, candidate),
+                    _typo_distance(lower, hints.get(candidate, candidate)),
+                ),
+                _distance(stem, candidate),
+                -candidate_frequency,
+                candidate,
+            )
+            for candidate in _candidates(reader, stem) | set(hints)
             if (candidate_frequency := _doc_frequency(reader, candidate))
             >= max(1, frequency * RARER_BY)
         )
         # Stems can mislead ("muree" -> "mure" is one edit from "more"): the closest spelling,
         # as the archive writes it, decides among the closest few stems.
-        best: tuple[int, int, str] | None = None
-        for _, negative_frequency, candidate in ranked[:SPELLINGS_COMPARED]:
-            spelling = _spelling(searcher, candidate)
+        best: tuple[float, int, str] | None = None
+        for *_, negative_frequency, candidate in ranked[:SPELLINGS_COMPARED]:
+            spelling = _spelling(searcher, candidate, near=lower)
             if spelling is None:
                 continue
-            key = (_distance(word.lower(), spelling), negative_frequency, spelling)
+            key = (_typo_distance(lower, spelling), negative_frequency, spelling)
             if best is None or key < best:
                 best = key
-        if best is None or best[2] == word.lower():
+        if best is None or best[2] == lower:
             return word
-        spelling = best[2]
         changed = True
-        return spelling
+        return best[2]
 
     corrected = _PLAIN_WORD.sub(replace, text)
     return corrected if changed else None
