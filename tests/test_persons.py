@@ -27,6 +27,8 @@ def test_mentions_are_cleaned_of_possessives_and_titles():
         ("BBC", False),
         ("Room 101", False),
         ("the minister", False),
+        ("Downing Street", False),  # Tony Blair's most co-mentioned "person" on the BBC set
+        ("Abbey Road", False),
     ],
 )
 def test_what_looks_like_a_name(name, is_name):

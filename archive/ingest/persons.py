@@ -60,6 +60,8 @@ NOT_NAME_WORDS = frozenset(
     "lib dem dems tory tories labour premiership league cup championship oscar oscars grammy "
     "grammys bafta baftas emmy emmys olympics olympic euro euros nasdaq dow ftse "
     "united rovers wanderers athletic albion hotspur fc welsh welshman scot scots "
+    # Addresses ("Downing Street", "Abbey Road"), which the model often tags PERSON.
+    "street road avenue square boulevard "
     # Titles of films and books read as names ("Meet The Fockers"); no name has these words.
     "the of and for with from".split()
 )
