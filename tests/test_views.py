@@ -230,3 +230,12 @@ def test_a_person_filter_by_alias_filters_by_the_person(client, seeds):
     assert response["Location"] == "/?person=Farhatullah+Babar"
     api = client.get("/api/search", {"person": "Babur"}).json()
     assert [r["persons"].count("Farhatullah Babar") for r in api["results"]] == [1]
+
+
+def test_a_quoted_query_is_shown_in_one_pair_of_quotes(client, seeds):
+    page = client.get("/", {"q": '"Madhukar Gupta"'}).content.decode()
+    assert "for “Madhukar Gupta”" in page and "““" not in page
+    document = seeds[0]
+    html = client.get(f"/documents/{document.pk}/", {"q": '"Madhukar Gupta"'}, follow=True)
+    assert "““" not in html.content.decode()
+    assert "<script>" not in client.get("/", {"q": '"<script>"'}).content.decode()

@@ -20,3 +20,13 @@ def search_url(**params: str) -> str:
     """A link to the search page with the given parameters (e.g. one person)."""
     pairs = {k: v for k, v in params.items() if v not in (None, "")}
     return reverse("archive:search") + (f"?{urlencode(pairs)}" if pairs else "")
+
+
+@register.filter
+def quoted(query: str) -> str:
+    """A query in typographic quotes: `"prime minister"` shows as “prime minister”, not
+    ““prime minister””. (Plain text; the template escapes it.)"""
+    text = str(query)
+    if len(text) > 1 and text.startswith('"') and text.endswith('"') and text.count('"') == 2:
+        return f"“{text[1:-1]}”"
+    return f"“{text}”"
