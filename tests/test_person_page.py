@@ -230,3 +230,17 @@ def test_the_document_page_links_each_person_to_their_page(client, seeds):
     html = client.get(document.get_absolute_url()).content.decode()
     person = Person.objects.get(name="Madhukar Gupta")
     assert f'href="{person.get_absolute_url()}"' in html
+
+
+def test_an_inferred_date_is_marked_in_the_latest_documents(client, make_document):
+    """A profile's only full date may be a birth date: the date is shown as inferred."""
+    make_document(
+        title="Profile",
+        body="Born on 20 February 1951.",
+        persons=("Gordon Brown",),
+        published=dt.date(1951, 2, 20),
+        date_inferred=True,
+    )
+    html = client.get("/persons/gordon-brown/").content.decode()
+    latest = html[html.index("Latest documents") :]
+    assert "20 Feb 1951</time> <span class=\"badge\"" in latest and ">inferred</span>" in latest
