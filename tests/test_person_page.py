@@ -243,4 +243,4 @@ def test_an_inferred_date_is_marked_in_the_latest_documents(client, make_documen
     )
     html = client.get("/persons/gordon-brown/").content.decode()
     latest = html[html.index("Latest documents") :]
-    assert "20 Feb 1951</time> <span class=\"badge\"" in latest and ">inferred</span>" in latest
+    assert '20 Feb 1951</time> <span class="badge"' in latest and ">inferred</span>" in latest
