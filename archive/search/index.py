@@ -39,8 +39,14 @@ from whoosh.filedb.filetables import FileFormatError
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 
-from archive.search import schema as schema_module
-from archive.search.schema import SCHEMA, TEXT_FIELDS, IndexedDocument, from_stored, to_fields
+from archive.search.schema import (
+    SCHEMA,
+    TEXT_FIELDS,
+    IndexedDocument,
+    from_stored,
+    to_fields,
+)
+from archive.search.schema import outdated_analysis as _outdated_schema
 
 logger = logging.getLogger(__name__)
 
@@ -374,7 +380,7 @@ def outdated_analysis() -> str:
     built before the stemmer changed ("" when it matches); ``IndexUnavailable`` as for
     :func:`indexed_count`. Such an index still answers, but words whose stem changed miss: it
     needs ``rebuild_index`` (``rebuild_index --if-needed`` and ``check_index --repair`` do it)."""
-    return schema_module.outdated_analysis(_open_index().schema)
+    return _outdated_schema(_open_index().schema)
 
 
 # Searchers are expensive to open (every segment's files and term tables) and a Whoosh searcher

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 
 from whoosh import analysis, fields
 
-# english_stem is imported here too because indexes built before analyzer.py existed refer to it
-# by this module's name.
 from archive.search.analyzer import (
     TEXT_ANALYZER,
     NewsTextAnalyzer,
