@@ -1,0 +1,99 @@
+"""The sample of articles behind ``bench/gold/entities.json``, drawn once and split once.
+
+    python bench/gold_sample.py --dump /tmp/gold_src   # write each article's text for reading
+
+20 BBC articles from each of the five categories and 24 Reuters stories (NORM stories with a body
+of at least 600 characters), drawn with a fixed seed and never from the 40 BBC articles of
+``bench/gold/bbc_persons.json`` (the person rules were tuned on those). Each category's draw is
+split alternately into a development half and a held-out half, so both halves cover every
+category. Only identifiers and names are committed; the texts stay in ``../shared``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+sys.path.insert(0, str(REPO))
+
+SEED = 20261201
+BBC_CATEGORIES = ("business", "entertainment", "politics", "sport", "tech")
+BBC_PER_CATEGORY = 20
+REUTERS_COUNT = 24
+
+
+def sample() -> list[dict[str, str]]:
+    """[{"file", "split"}] in a fixed order: BBC by category, then Reuters."""
+    rng = random.Random(SEED)
+    tuned = {
+        item["file"]
+        for item in json.loads((REPO / "bench/gold/bbc_persons.json").read_text("utf-8"))[
+            "documents"
+        ]
+    }
+    chosen: list[dict[str, str]] = []
+    root = SHARED / "corpora/bbc/bbc"
+    for category in BBC_CATEGORIES:
+        files = sorted(f"{category}/{p.name}" for p in (root / category).glob("*.txt"))
+        picked = rng.sample([f for f in files if f not in tuned], BBC_PER_CATEGORY)
+        chosen += [
+            {"file": f, "split": "dev" if i % 2 == 0 else "heldout"} for i, f in enumerate(picked)
+        ]
+    from bench.convert import reuters
+
+    stories = [
+        r["external_id"]
+        for r in reuters(SHARED / "corpora/reuters21578/sgm-data")
+        if len(r["body"]) >= 600 and r["body"] != r["title"]
+    ]
+    picked = rng.sample(stories, REUTERS_COUNT)
+    chosen += [
+        {"file": f, "split": "dev" if i % 2 == 0 else "heldout"} for i, f in enumerate(picked)
+    ]
+    return chosen
+
+
+def texts() -> dict[str, str]:
+    """Each sampled article's text as the ingest pipeline stores it (headline first)."""
+    import os
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from archive.ingest import readers
+    from bench.convert import reuters
+
+    items = sample()
+    wanted = {i["file"] for i in items if i["file"].startswith("reuters:")}
+    out: dict[str, str] = {}
+    for record in reuters(SHARED / "corpora/reuters21578/sgm-data"):
+        if record["external_id"] in wanted:
+            draft = readers.record_to_draft(record["external_id"], record)
+            out[record["external_id"]] = f"{draft.title}\n\n{draft.body}"
+    for item in items:
+        if not item["file"].startswith("reuters:"):
+            path = SHARED / "corpora/bbc/bbc" / item["file"]
+            out[item["file"]] = readers.read(path.name, ".txt", path.read_bytes())[0].body
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dump", type=Path, help="write the texts here, one file per article")
+    args = parser.parse_args()
+    items = sample()
+    if args.dump:
+        args.dump.mkdir(parents=True, exist_ok=True)
+        for name, body in texts().items():
+            (args.dump / (name.replace("/", "_").replace(":", "_") + ".txt")).write_text(body)
+    print(json.dumps(items, indent=1))
+
+
+if __name__ == "__main__":
+    main()
