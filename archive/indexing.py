@@ -34,7 +34,7 @@ from django.db import DatabaseError, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
 from archive import search
-from archive.models import Document, IndexTask, Person, Publication
+from archive.models import ENTITY_MODELS, Document, IndexTask, NamedEntity, Publication
 from archive.search import index as search_index
 from archive.search.index import write_lock
 
@@ -54,13 +54,17 @@ def to_indexed(document: Document) -> search.IndexedDocument:
         publication=document.publication.name if document.publication_id else None,
         persons=tuple(person.name for person in document.persons.all()),
         source_url=document.source_url,
+        organisations=tuple(o.name for o in document.organisations.all()),
+        places=tuple(place.name for place in document.places.all()),
     )
 
 
 def documents_for_index(queryset=None) -> Iterator[search.IndexedDocument]:
     """Every document of ``queryset`` (default: all) as index documents, read in batches."""
     queryset = (queryset if queryset is not None else Document.objects.all()).order_by("pk")
-    queryset = queryset.select_related("publication").prefetch_related("persons")
+    queryset = queryset.select_related("publication").prefetch_related(
+        "persons", "organisations", "places"
+    )
     for document in queryset.iterator(chunk_size=BATCH_SIZE):
         yield to_indexed(document)
 
@@ -292,7 +296,7 @@ def _document_deleted(sender, instance: Document, **kwargs) -> None:
     schedule([instance.pk])
 
 
-def _persons_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
+def _entities_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
     if action not in ("post_add", "post_remove", "post_clear", "pre_clear"):
         return
     if not reverse:
@@ -304,12 +308,12 @@ def _persons_changed(sender, instance, action: str, reverse: bool, pk_set, **kwa
         schedule(pk_set)
 
 
-def _person_saved(sender, instance: Person, created: bool, **kwargs) -> None:
+def _entity_saved(sender, instance: NamedEntity, created: bool, **kwargs) -> None:
     if not created:
         schedule(instance.documents.values_list("pk", flat=True))
 
 
-def _person_deleting(sender, instance: Person, **kwargs) -> None:
+def _entity_deleting(sender, instance: NamedEntity, **kwargs) -> None:
     schedule(instance.documents.values_list("pk", flat=True))
 
 
@@ -326,11 +330,12 @@ def connect_signals() -> None:
     uid = "archive.indexing"
     post_save.connect(_document_saved, sender=Document, dispatch_uid=f"{uid}.doc_saved")
     post_delete.connect(_document_deleted, sender=Document, dispatch_uid=f"{uid}.doc_deleted")
-    m2m_changed.connect(
-        _persons_changed, sender=Document.persons.through, dispatch_uid=f"{uid}.persons"
-    )
-    post_save.connect(_person_saved, sender=Person, dispatch_uid=f"{uid}.person_saved")
-    pre_delete.connect(_person_deleting, sender=Person, dispatch_uid=f"{uid}.person_deleting")
+    for kind, model in ENTITY_MODELS.items():
+        # "persons", "organisations", "places": the document's side of each entity kind.
+        through = getattr(Document, model._meta.get_field("documents").remote_field.name).through
+        m2m_changed.connect(_entities_changed, sender=through, dispatch_uid=f"{uid}.{kind}s")
+        post_save.connect(_entity_saved, sender=model, dispatch_uid=f"{uid}.{kind}_saved")
+        pre_delete.connect(_entity_deleting, sender=model, dispatch_uid=f"{uid}.{kind}_deleting")
     post_save.connect(_publication_saved, sender=Publication, dispatch_uid=f"{uid}.pub_saved")
     pre_delete.connect(
         _publication_deleting, sender=Publication, dispatch_uid=f"{uid}.pub_deleting"

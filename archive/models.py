@@ -67,13 +67,14 @@ class Publication(models.Model):
         return (self.name,)
 
 
-class PersonManager(NamedManager):
+class EntityManager(NamedManager):
     def canonical_names(self, names: tuple[str, ...]) -> tuple[str, ...]:
-        """Each name as the facet shows it: an alias ("Babur") becomes its person's name."""
+        """Each name as the facet shows it: an alias ("Babur") becomes its entity's name."""
         known = set(self.filter(name__in=names).values_list("name", flat=True))
+        alias_model = self.model.alias_model()
         aliases = dict(
-            PersonAlias.objects.filter(name__in=[n for n in names if n not in known]).values_list(
-                "name", "person__name"
+            alias_model.objects.filter(name__in=[n for n in names if n not in known]).values_list(
+                "name", f"{alias_model.owner_field}__name"
             )
         )
         return tuple(dict.fromkeys(aliases.get(name, name) for name in names))
@@ -87,7 +88,7 @@ def _slug_base(name: str) -> str:
 
 
 def person_slug(name: str, taken: Container[str]) -> str:
-    """A slug for a person page from the name: "asif-ali-zardari", then "-2", "-3" when names
+    """A slug for an entity page from the name: "asif-ali-zardari", then "-2", "-3" when names
     differ only in what slugify drops ("O'Brien", "OBrien")."""
     base = _slug_base(name)
     slug, n = base, 1
@@ -107,25 +108,53 @@ def unique_person_slug(model, name: str, pk: int | None = None) -> str:
     return person_slug(name, taken)
 
 
-class Person(models.Model):
+class EntityKind(models.TextChoices):
+    PERSON = "person", "person"
+    ORGANISATION = "organisation", "organisation"
+    PLACE = "place", "place"
+
+
+class NamedEntity(models.Model):
+    """What the person, organisation and place facets show: one value per real entity.
+
+    ``confidence`` says how sure the extraction pipeline is that the value is a real entity of
+    its kind and the only value for it (``archive/ingest/resolution.py``); the admin's review list
+    shows the least sure first. ``reviewed`` is an editor's word: a resolution pass never changes
+    a reviewed entity.
+    """
+
+    kind: str = ""
+
     name = models.CharField(
         max_length=200, unique=True, help_text="The fullest form of the name, as shown in facets."
     )
     # Null until set (unique ignores NULLs): bulk inserts that skip save() and signals still work;
-    # the person page's by-name link fills a missing slug.
+    # the by-name link fills a missing slug.
     slug = models.SlugField(
         max_length=PERSON_SLUG_MAX + 10,
         unique=True,
         null=True,
         blank=True,
         editable=False,
-        help_text="The person page's address, made from the name when the person is first saved "
-        "and kept when the name changes.",
+        help_text="The page's address, made from the name when the entity is first saved and "
+        "kept when the name changes.",
+    )
+    confidence = models.FloatField(
+        default=1.0,
+        db_index=True,
+        editable=False,
+        help_text="How sure the pipeline is (0-1) that this is a real entity of its kind and "
+        "the one value for it; 1 for names given by a source or an editor.",
+    )
+    reviewed = models.BooleanField(
+        default=False,
+        help_text="Checked by an editor: later resolution passes and re-imports keep it as it is.",
     )
 
-    objects = PersonManager()
+    objects = EntityManager()
 
     class Meta:
+        abstract = True
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -137,38 +166,65 @@ class Person(models.Model):
 
     def get_absolute_url(self) -> str:
         if not self.slug:  # inserted in bulk: the by-name address gives it a slug
-            return reverse("archive:person-by-name") + "?" + urlencode({"name": self.name})
-        return reverse("archive:person", kwargs={"slug": self.slug})
+            return reverse(f"archive:{self.kind}-by-name") + "?" + urlencode({"name": self.name})
+        return reverse(f"archive:{self.kind}", kwargs={"slug": self.slug})
 
     def natural_key(self) -> tuple[str]:
         return (self.name,)
 
+    @classmethod
+    def alias_model(cls):
+        return cls._meta.get_field("aliases").related_model
 
-@receiver(pre_save, sender=Person, dispatch_uid="archive.models.person_slug")
-def _person_slug(sender, instance: Person, **kwargs) -> None:
+
+class Person(NamedEntity):
+    kind = "person"
+
+
+class Organisation(NamedEntity):
+    kind = "organisation"
+
+
+class Place(NamedEntity):
+    kind = "place"
+
+
+ENTITY_MODELS: dict[str, type[NamedEntity]] = {
+    "person": Person,
+    "organisation": Organisation,
+    "place": Place,
+}
+
+
+def _entity_slug(sender, instance: NamedEntity, **kwargs) -> None:
     # A signal rather than save(): fixtures are saved "raw", which skips save() but not signals.
-    # A fixture row carries no slug, so an existing person keeps the one it has.
+    # A fixture row carries no slug, so an existing entity keeps the one it has.
     if instance.slug:
         return
     if instance.pk is not None:
         instance.slug = (
-            Person.objects.filter(pk=instance.pk).values_list("slug", flat=True).first() or None
+            sender.objects.filter(pk=instance.pk).values_list("slug", flat=True).first() or None
         )
     if not instance.slug:
-        instance.slug = unique_person_slug(Person, normalise_name(instance.name), instance.pk)
+        instance.slug = unique_person_slug(sender, normalise_name(instance.name), instance.pk)
 
 
-class PersonAlias(models.Model):
-    """Another spelling or a short form of a person's name ("Babur" for "Farhatullah Babar")."""
+for _model in ENTITY_MODELS.values():
+    pre_save.connect(_entity_slug, sender=_model, dispatch_uid=f"archive.models.slug.{_model.kind}")
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="aliases")
+
+class EntityAlias(models.Model):
+    """Another spelling or a short form of an entity's name ("Babur" for "Farhatullah Babar")."""
+
+    owner_field = ""  # the foreign key to the entity
+
     name = models.CharField(max_length=200, unique=True)
 
     objects = NamedManager()
 
     class Meta:
+        abstract = True
         ordering = ["name"]
-        verbose_name_plural = "person aliases"
 
     def __str__(self) -> str:
         return self.name
@@ -180,7 +236,81 @@ class PersonAlias(models.Model):
     def natural_key(self) -> tuple[str]:
         return (self.name,)
 
+    @property
+    def owner(self) -> NamedEntity:
+        return getattr(self, self.owner_field)
+
+
+class PersonAlias(EntityAlias):
+    owner_field = "person"
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="aliases")
+
+    class Meta(EntityAlias.Meta):
+        verbose_name_plural = "person aliases"
+
+    def natural_key(self) -> tuple[str]:
+        return (self.name,)
+
     natural_key.dependencies = ["archive.person"]
+
+
+class OrganisationAlias(EntityAlias):
+    owner_field = "organisation"
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="aliases")
+
+    class Meta(EntityAlias.Meta):
+        verbose_name_plural = "organisation aliases"
+
+    def natural_key(self) -> tuple[str]:
+        return (self.name,)
+
+    natural_key.dependencies = ["archive.organisation"]
+
+
+class PlaceAlias(EntityAlias):
+    owner_field = "place"
+    place = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="aliases")
+
+    class Meta(EntityAlias.Meta):
+        verbose_name_plural = "place aliases"
+
+    def natural_key(self) -> tuple[str]:
+        return (self.name,)
+
+    natural_key.dependencies = ["archive.place"]
+
+
+class EntityDecision(models.Model):
+    """An editor's decision about a name that resolution must respect for ever.
+
+    - ``not``: the name is never a value of ``kind`` ("Wright Stuff" is not a person);
+    - ``apart``: the name is never joined to ``other`` ("Blair" is not always "Tony Blair").
+
+    Merges and renames need no row: they leave aliases, which resolution follows.
+    """
+
+    NOT = "not"
+    APART = "apart"
+    DECISIONS = [(NOT, "is not this kind"), (APART, "is never joined to")]
+
+    kind = models.CharField(max_length=16, choices=EntityKind.choices)
+    name = models.CharField(max_length=200)
+    decision = models.CharField(max_length=8, choices=DECISIONS)
+    other = models.CharField(max_length=200, blank=True, default="")
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "name", "decision", "other"], name="unique_entity_decision"
+            )
+        ]
+
+    def __str__(self) -> str:
+        if self.decision == self.APART:
+            return f"{self.name} is never joined to {self.other}"
+        return f"{self.name} is not a {self.kind}"
 
 
 class DocumentManager(models.Manager):
@@ -213,6 +343,15 @@ class Document(models.Model):
         related_name="documents",
     )
     persons = models.ManyToManyField(Person, blank=True, related_name="documents")
+    organisations = models.ManyToManyField(Organisation, blank=True, related_name="documents")
+    places = models.ManyToManyField(Place, blank=True, related_name="documents")
+    entities_extracted = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Set when the document's persons, organisations and places were extracted "
+        "from its text (its mentions are stored), so a resolution pass may recompute them; "
+        "clear for entities given by the source or set by an editor.",
+    )
     source_url = models.URLField(
         "source URL", max_length=1000, blank=True, validators=[URLValidator(["http", "https"])]
     )
@@ -272,14 +411,16 @@ def _fingerprint(sender, instance: Document, **kwargs) -> None:
     instance.content_hash = content_hash(instance.body)
 
 
-def merge_persons(keep: Person, others: list[Person]) -> int:
-    """Fold ``others`` into ``keep``: their names and aliases become aliases of ``keep``, their
-    documents mention ``keep`` instead, and they are deleted. Returns the documents re-linked.
+def merge_entities(keep: NamedEntity, others: list[NamedEntity]) -> int:
+    """Fold ``others`` into ``keep`` (all of one kind): their names and aliases become aliases of
+    ``keep``, their documents mention ``keep`` instead, and they are deleted. ``keep`` is marked
+    reviewed, so a resolution pass keeps the merge. Returns the documents re-linked.
 
     The signal handlers in ``archive.indexing`` reindex every affected document on commit.
     """
     from django.db import transaction
 
+    alias_model = keep.alias_model()
     relinked: set[int] = set()
     with transaction.atomic():
         for other in others:
@@ -289,7 +430,7 @@ def merge_persons(keep: Person, others: list[Person]) -> int:
                 if alias.name.casefold() == keep.name.casefold():
                     alias.delete()
                 else:
-                    alias.person = keep
+                    setattr(alias, alias.owner_field, keep)
                     alias.save()
             document_ids = list(other.documents.values_list("pk", flat=True))
             keep.documents.add(*document_ids)
@@ -298,10 +439,39 @@ def merge_persons(keep: Person, others: list[Person]) -> int:
             other.delete()
             if (
                 name.casefold() != keep.name.casefold()
-                and not PersonAlias.objects.filter(name=name).exists()
+                and not alias_model.objects.filter(name=name).exists()
             ):
-                PersonAlias.objects.create(person=keep, name=name)
+                alias_model.objects.create(**{alias_model.owner_field: keep, "name": name})
+            EntityDecision.objects.filter(
+                kind=keep.kind, decision=EntityDecision.APART, name=name, other=keep.name
+            ).delete()
+        keep.reviewed = True
+        keep.confidence = 1.0
+        keep.save(update_fields=["reviewed", "confidence"])
     return len(relinked)
+
+
+def merge_persons(keep: Person, others: list[Person]) -> int:
+    return merge_entities(keep, others)
+
+
+class Mention(models.Model):
+    """One name as the extractor saw it in one document: the evidence that archive-level
+    resolution weighs (``archive/ingest/resolution.py``). ``label`` is the model's label
+    (PERSON, ORG, GPE, LOC, PRODUCT, WORK_OF_ART, ...); ``count`` how often in the document."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="mentions")
+    name = models.CharField(max_length=200, db_index=True)
+    label = models.CharField(max_length=16)
+    count = models.PositiveIntegerField(default=1)
+    # The name came with a title ("Mr Blair", "President Bush"): a person even when single.
+    titled = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["document", "label"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.label}) in document {self.document_id}"
 
 
 class IndexTask(models.Model):

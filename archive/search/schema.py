@@ -93,6 +93,8 @@ class IndexedDocument:
     publication: str | None = None
     persons: tuple[str, ...] = field(default_factory=tuple)
     source_url: str = ""
+    organisations: tuple[str, ...] = field(default_factory=tuple)
+    places: tuple[str, ...] = field(default_factory=tuple)
 
 
 def to_fields(doc: IndexedDocument) -> dict[str, object]:
