@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers, widgets
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count
 from django.shortcuts import render
 from django.template.response import TemplateResponse
@@ -10,7 +10,19 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from archive import ingest
-from archive.models import Document, Person, PersonAlias, Publication, merge_persons
+from archive.ingest import resolution
+from archive.models import (
+    Document,
+    EntityDecision,
+    Organisation,
+    OrganisationAlias,
+    Person,
+    PersonAlias,
+    Place,
+    PlaceAlias,
+    Publication,
+    merge_entities,
+)
 
 
 class HasDocumentsFilter(admin.SimpleListFilter):
@@ -42,11 +54,6 @@ class PublicationAdmin(admin.ModelAdmin):
         return obj.num_documents
 
 
-class PersonAliasInline(admin.TabularInline):
-    model = PersonAlias
-    extra = 1
-
-
 class HasAliasesFilter(admin.SimpleListFilter):
     title = "aliases"
     parameter_name = "has_aliases"
@@ -62,49 +69,137 @@ class HasAliasesFilter(admin.SimpleListFilter):
         return queryset
 
 
-@admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
-    list_display = ["name", "alias_list", "document_count"]
-    readonly_fields = ["slug"]  # the person page's address: set once, from the name
-    search_fields = ["name", "aliases__name"]
-    list_filter = [HasAliasesFilter, HasDocumentsFilter]
-    inlines = [PersonAliasInline]
-    actions = ["merge_selected"]
+# Below this confidence an unreviewed value is on the review list.
+REVIEW_BELOW = 0.75
 
-    @admin.action(description="Merge selected persons into one", permissions=["change"])
+
+class ReviewFilter(admin.SimpleListFilter):
+    """The review list: values the pipeline is least sure of, that no editor has checked yet."""
+
+    title = "review"
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [("todo", f"To review (confidence under {REVIEW_BELOW})"), ("done", "Reviewed")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "todo":
+            return queryset.filter(
+                reviewed=False, confidence__lt=REVIEW_BELOW, documents__isnull=False
+            ).distinct()
+        if self.value() == "done":
+            return queryset.filter(reviewed=True)
+        return queryset
+
+
+class EntityAdmin(admin.ModelAdmin):
+    """Persons, organisations and places alike: the review list (least sure first), merges,
+    renames, splits and "not a person" decisions, all of which later resolution passes and
+    re-imports keep (``archive/ingest/resolution.py``)."""
+
+    change_list_template = "admin/archive/entity_change_list.html"
+    list_display = ["name", "confidence", "reviewed", "alias_list", "document_count"]
+    list_editable = ["reviewed"]
+    readonly_fields = ["slug", "confidence"]
+    search_fields = ["name", "aliases__name"]
+    list_filter = [ReviewFilter, HasAliasesFilter, HasDocumentsFilter]
+    ordering = ["confidence", "name"]  # least sure first: the top of the list is the review list
+    actions = ["merge_selected", "confirm_selected", "not_this_kind"]
+
+    @admin.action(description="Merge selected into one", permissions=["change"])
     def merge_selected(self, request, queryset):
         """Ask which name to keep, then merge (aliases carried over, documents re-linked)."""
-        persons = list(queryset.order_by("name"))
-        if len(persons) < 2:
-            self.message_user(request, "Select at least two persons to merge.", messages.WARNING)
+        entities = list(queryset.order_by("name"))
+        noun = self.model._meta.verbose_name_plural
+        if len(entities) < 2:
+            self.message_user(request, f"Select at least two {noun} to merge.", messages.WARNING)
             return None
         keep_id = request.POST.get("keep")
         if request.POST.get("confirm") == "yes" and keep_id:
-            keep = next((p for p in persons if str(p.pk) == keep_id), None)
+            keep = next((e for e in entities if str(e.pk) == keep_id), None)
             if keep is not None:
-                others = [p for p in persons if p.pk != keep.pk]
-                relinked = merge_persons(keep, others)
+                others = [e for e in entities if e.pk != keep.pk]
+                relinked = merge_entities(keep, others)
                 self.message_user(
                     request,
-                    f"Merged {', '.join(p.name for p in others)} into {keep.name}; "
+                    f"Merged {', '.join(e.name for e in others)} into {keep.name}; "
                     f"{relinked} documents re-linked.",
                     messages.SUCCESS,
                 )
                 return None
         # Suggest the fullest name: the one with most words, then the most documents.
-        suggested = max(persons, key=lambda p: (len(p.name.split()), p.num_documents, p.name))
+        suggested = max(entities, key=lambda e: (len(e.name.split()), e.num_documents, e.name))
         return TemplateResponse(
             request,
-            "admin/archive/person/merge.html",
+            "admin/archive/merge.html",
             {
                 **self.admin_site.each_context(request),
-                "title": "Merge persons",
-                "persons": persons,
+                "title": f"Merge {noun}",
+                "entities": entities,
+                "persons": entities,
                 "suggested": suggested,
                 "opts": self.model._meta,
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },
         )
+
+    @admin.action(
+        description="Confirm selected (reviewed: keep as they are)", permissions=["change"]
+    )
+    def confirm_selected(self, request, queryset):
+        count = queryset.update(reviewed=True, confidence=1.0)
+        self.message_user(request, f"{count} marked as reviewed.", messages.SUCCESS)
+
+    @admin.action(
+        description="Not a %(verbose_name)s: remove everywhere, never again", permissions=["change"]
+    )
+    def not_this_kind(self, request, queryset):
+        """Record the decision for each name and alias, unlink the documents (the index
+        follows), and delete the values; re-imports and resolution passes respect it."""
+        kind = self.model.kind
+        removed = []
+        with transaction.atomic():
+            for entity in queryset.prefetch_related("aliases"):
+                for name in [entity.name, *(a.name for a in entity.aliases.all())]:
+                    EntityDecision.objects.get_or_create(
+                        kind=kind, name=name, decision=EntityDecision.NOT, other=""
+                    )
+                removed.append(entity.name)
+                entity.delete()
+        self.message_user(
+            request,
+            f"{', '.join(removed)}: not a {self.model._meta.verbose_name}, removed from every "
+            "document.",
+            messages.SUCCESS,
+        )
+
+    def save_model(self, request, obj, form, change):
+        """A rename keeps the old name as an alias (so re-imports find it) and marks the value
+        reviewed."""
+        if change and "name" in form.changed_data:
+            old = form.initial.get("name")
+            alias_model = self.model.alias_model()
+            super().save_model(request, obj, form, change)
+            if old and old.casefold() != obj.name.casefold():
+                alias_model.objects.get_or_create(name=old, defaults={alias_model.owner_field: obj})
+            obj.reviewed = True
+            obj.save(update_fields=["reviewed"])
+            return
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        """Deleting an alias is a split: the name is never joined to this entity again, and the
+        documents that mention it are resolved anew."""
+        super().save_formset(request, form, formset, change)
+        deleted = [alias.name for alias in getattr(formset, "deleted_objects", [])]
+        if deleted:
+            entity = form.instance
+            for name in deleted:
+                EntityDecision.objects.get_or_create(
+                    kind=entity.kind, name=name, decision=EntityDecision.APART, other=entity.name
+                )
+            ids = resolution.documents_mentioning(deleted)
+            transaction.on_commit(lambda: resolution.resolve_archive(document_ids=ids))
 
     def get_queryset(self, request):
         return (
@@ -115,12 +210,65 @@ class PersonAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description="aliases")
-    def alias_list(self, obj: Person) -> str:
+    def alias_list(self, obj) -> str:
         return ", ".join(alias.name for alias in obj.aliases.all())
 
     @admin.display(description="documents", ordering="num_documents")
-    def document_count(self, obj: Person) -> int:
-        return obj.num_documents
+    def document_count(self, obj) -> str:
+        """The count, linked to those documents in the admin, to read the value in context."""
+        relation = self.model._meta.get_field("documents").remote_field.name
+        url = reverse("admin:archive_document_changelist") + f"?{relation}__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, obj.num_documents)
+
+
+class PersonAliasInline(admin.TabularInline):
+    model = PersonAlias
+    extra = 1
+
+
+class OrganisationAliasInline(admin.TabularInline):
+    model = OrganisationAlias
+    extra = 1
+
+
+class PlaceAliasInline(admin.TabularInline):
+    model = PlaceAlias
+    extra = 1
+
+
+@admin.register(Person)
+class PersonAdmin(EntityAdmin):
+    inlines = [PersonAliasInline]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(EntityAdmin):
+    inlines = [OrganisationAliasInline]
+
+
+@admin.register(Place)
+class PlaceAdmin(EntityAdmin):
+    inlines = [PlaceAliasInline]
+
+
+@admin.register(EntityDecision)
+class EntityDecisionAdmin(admin.ModelAdmin):
+    """Editors' standing decisions ("Blair is never joined to Tony Blair"); saving or deleting
+    one resolves the documents that mention the name again."""
+
+    list_display = ["name", "decision", "other", "kind", "created"]
+    list_filter = ["kind", "decision"]
+    search_fields = ["name", "other"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        ids = resolution.documents_mentioning([obj.name])
+        transaction.on_commit(lambda: resolution.resolve_archive(document_ids=ids))
+
+    def delete_model(self, request, obj):
+        ids = resolution.documents_mentioning([obj.name])
+        super().delete_model(request, obj)
+        transaction.on_commit(lambda: resolution.resolve_archive(document_ids=ids))
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -160,16 +308,35 @@ class DocumentAdmin(admin.ModelAdmin):
     list_filter = ["date_inferred", ("publication", admin.RelatedOnlyFieldListFilter), "published"]
     search_fields = ["title", "external_id", "persons__name", "publication__name"]
     date_hierarchy = "published"
-    autocomplete_fields = ["publication", "persons"]
+    autocomplete_fields = ["publication", "persons", "organisations", "places"]
     readonly_fields = ["created", "updated", "view_on_site_link"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_select_related = ["publication"]
     fieldsets = [
         (None, {"fields": ["title", "body"]}),
-        ("Metadata", {"fields": ["published", "date_inferred", "publication", "persons"]}),
+        (
+            "Metadata",
+            {
+                "fields": [
+                    "published",
+                    "date_inferred",
+                    "publication",
+                    "persons",
+                    "organisations",
+                    "places",
+                ]
+            },
+        ),
         ("Source", {"fields": ["source_url", "external_id"]}),
         ("Record", {"fields": ["created", "updated", "view_on_site_link"]}),
     ]
+
+    def save_related(self, request, form, formsets, change):
+        """An editor who sets a document's persons, organisations or places takes them over:
+        resolution passes leave that document's entities alone from then on."""
+        super().save_related(request, form, formsets, change)
+        if {"persons", "organisations", "places"} & set(form.changed_data):
+            Document.objects.filter(pk=form.instance.pk).update(entities_extracted=False)
 
     def get_urls(self):
         upload = path(

@@ -26,13 +26,16 @@ from archive import search
 from archive.models import Document, is_web_url, title_slug
 from archive.params import InvalidParameter, querystring, to_params
 
+# The names of each listed value facet ("persons", "organisations", "places"): JSON lists, and
+# "; "-joined CSV cells.
+LIST_COLUMNS = tuple(facet.listed_as for facet in search.VALUE_FACETS if facet.listed_as)
 CSV_COLUMNS = (
     "id",
     "title",
     "published",
     "date_inferred",
     "publication",
-    "persons",
+    *LIST_COLUMNS,
     "url",
     "source_url",
     "score",
@@ -136,7 +139,7 @@ def hit_record(urls: DocumentUrls, hit: search.Hit) -> dict[str, object]:
         "published": hit.published.isoformat() if hit.published else None,
         "date_inferred": hit.date_inferred,
         "publication": hit.publication,
-        "persons": list(hit.persons),
+        **{column: list(getattr(hit, column)) for column in LIST_COLUMNS},
         "url": urls(hit.id, hit.title),
         "source_url": hit.source_url if is_web_url(hit.source_url) else None,
         "score": hit.score,
@@ -158,7 +161,7 @@ def csv_text(records: Iterable[dict[str, object]]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for record in records:
-        row = dict(record, persons="; ".join(record["persons"]))  # type: ignore[arg-type]
+        row = dict(record, **{c: "; ".join(record[c]) for c in LIST_COLUMNS})  # type: ignore[arg-type]
         writer.writerow([safe_cell(row[column]) for column in CSV_COLUMNS])
     return out.getvalue()
 

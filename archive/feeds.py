@@ -54,17 +54,7 @@ class FeedSearch:
 def describe(request: search.SearchRequest, query_text: str) -> str:
     """What a search is, in words: ``Search: mumbai — person: Madhukar Gupta``."""
     parts = [f"Search: {query_text}" if query_text else "Search: all documents"]
-    if request.persons:
-        parts.append("person: " + ", ".join(request.persons))
-    if request.publications:
-        names = [name or search.UNKNOWN_PUBLICATION_LABEL for name in request.publications]
-        parts.append("publication: " + ", ".join(names))
-    if request.undated:
-        parts.append("undated")
-    elif request.year is not None and request.month is not None:
-        parts.append(f"month: {request.year:04d}-{request.month:02d}")
-    elif request.year is not None:
-        parts.append(f"year: {request.year}")
+    parts += [text for text in (facet.describe(request) for facet in search.FACETS) if text]
     if request.date_from or request.date_to:
         start = request.date_from.isoformat() if request.date_from else "…"
         end = request.date_to.isoformat() if request.date_to else "…"
@@ -75,13 +65,21 @@ def describe(request: search.SearchRequest, query_text: str) -> str:
 def _is_whole_archive(request: search.SearchRequest, query_text: str) -> bool:
     """No query text and no filter: every document in the archive matches."""
     return not query_text and not (
-        request.persons
-        or request.publications
+        request.filters
         or request.year is not None
         or request.undated
         or request.date_from
         or request.date_to
     )
+
+
+# The Document relations of the listed value facets ("persons", "organisations", "places"):
+# an entry's categories.
+LISTED_RELATIONS = tuple(facet.listed_as for facet in search.VALUE_FACETS if facet.listed_as)
+
+
+def _with_names(documents):
+    return documents.select_related("publication").prefetch_related(*LISTED_RELATIONS)
 
 
 def newest_added(ids: list[int], count: int) -> list[Document]:
@@ -92,8 +90,7 @@ def newest_added(ids: list[int], count: int) -> list[Document]:
         keys += Document.objects.filter(pk__in=batch).values_list("created", "pk")
     keys.sort(reverse=True)
     chosen = [pk for _, pk in keys[:count]]
-    documents = Document.objects.select_related("publication").prefetch_related("persons")
-    by_pk = documents.in_bulk(chosen)
+    by_pk = _with_names(Document.objects.all()).in_bulk(chosen)
     return [by_pk[pk] for pk in chosen if pk in by_pk]
 
 
@@ -120,9 +117,7 @@ class SearchFeed(Feed):
         if _is_whole_archive(wanted, response.query_text):
             # Every document matches: the newest added are simply the database's newest.
             documents = list(
-                Document.objects.select_related("publication")
-                .prefetch_related("persons")
-                .order_by("-created", "-pk")[:FEED_ENTRIES]
+                _with_names(Document.objects.order_by("-created", "-pk"))[:FEED_ENTRIES]
             )
         else:
             if response.total > 1:
@@ -187,7 +182,12 @@ class SearchFeed(Feed):
         return xml_text(item.publication.name) if item.publication else None
 
     def item_categories(self, item: Document) -> list[str]:
-        return [xml_text(person.name) for person in item.persons.all()]
+        """The names of every listed value facet: persons, organisations, places."""
+        return [
+            xml_text(entity.name)
+            for relation in LISTED_RELATIONS
+            for entity in getattr(item, relation).all()
+        ]
 
     def get_feed(self, obj: FeedSearch, request: HttpRequest):
         # Entry methods see only the entry; the query's words ride on this per-request instance.

@@ -93,7 +93,8 @@ REBUILD_WAIT = 600.0
 class ApplyResult:
     applied: int = 0  # tasks applied and deleted
     busy: bool = False  # another process held the lock; it applies what is left
-    missing_index: bool = False  # no index to write to: tasks kept for `rebuild_index`
+    missing_index: bool = False  # no index to write to, none built: tasks kept for `rebuild_index`
+    built: int | None = None  # the index was missing: built from the database, with this many
 
 
 def schedule(document_ids: Iterable[int]) -> None:
@@ -132,17 +133,56 @@ def pending_count() -> int:
     return IndexTask.objects.count()
 
 
-def _drain_locked(limit: int | None = None) -> ApplyResult:
-    """Apply pending tasks in id order; the caller holds the write lock."""
+def _index_absent() -> bool:
+    """No index at all: nothing at the index path (or a dangling symlink), or an empty directory.
+
+    Only this is built afresh. A directory that holds files but no readable table of contents is a
+    damaged index, not a missing one: rebuilding it silently could hide what damaged it, so it
+    stays a 503 naming the repair command (``check_index --repair`` or ``rebuild_index``).
+    """
+    path = search_index.index_dir()
+    if not path.exists():
+        return True
+    return path.is_dir() and next(path.iterdir(), None) is None
+
+
+def _build_missing_locked() -> tuple[int, int]:
+    """Build the missing index from the whole database; the caller holds the write lock.
+
+    Not an empty index with only the outbox applied: documents already in the database but not in
+    the outbox (the index was deleted, or the documents were loaded while it was missing) would be
+    silently absent from search. The build goes to a new directory swapped in at the end, so a
+    build that is killed leaves no partial index behind and the next write starts again.
+    The tasks visible before the build are covered by it (it reads the state they committed) and
+    are deleted; tasks that arrive meanwhile are applied after it by the usual drain. Returns the
+    documents written and the tasks the build covered.
+    """
+    covered = list(IndexTask.objects.order_by("id").values_list("id", flat=True))
+    logger.info("No search index: building it from the database.")
+    written = search.rebuild_index(documents_for_index())
+    for start in range(0, len(covered), BATCH_SIZE):
+        IndexTask.objects.filter(id__in=covered[start : start + BATCH_SIZE]).delete()
+    return written, len(covered)
+
+
+def _drain_locked(limit: int | None = None, build_missing: bool = True) -> ApplyResult:
+    """Apply pending tasks in id order; the caller holds the write lock.
+
+    With no index at all (``build_missing``), first build it from the whole database: the
+    embedded index needs no setup step, so the first write (``loaddata``, ``ingest``, a save)
+    makes every document searchable.
+    """
     result = ApplyResult()
     if not search.index_exists():
-        result.missing_index = True
-        logger.warning(
-            "No search index: %s changes wait in the outbox; run `%s`.",
-            pending_count(),
-            search.REPAIR_COMMAND,
-        )
-        return result
+        if not (build_missing and _index_absent()):
+            result.missing_index = True
+            logger.warning(
+                "No readable search index: %s changes wait in the outbox; run `%s`.",
+                pending_count(),
+                search.REPAIR_COMMAND,
+            )
+            return result
+        result.built, result.applied = _build_missing_locked()
     while limit is None or result.applied < limit:
         size = BATCH_SIZE if limit is None else min(BATCH_SIZE, limit - result.applied)
         rows = list(IndexTask.objects.order_by("id").values_list("id", "document_id")[:size])
@@ -155,9 +195,10 @@ def _drain_locked(limit: int | None = None) -> ApplyResult:
     return result
 
 
-def apply_pending(wait: float | None = APPLY_WAIT) -> ApplyResult:
+def apply_pending(wait: float | None = APPLY_WAIT, build_missing: bool = True) -> ApplyResult:
     """Apply the outbox to the index, unless another writer holds the lock for ``wait`` seconds
-    (``None``: wait for it), in which case that writer applies it.
+    (``None``: wait for it), in which case that writer applies it. A missing index is first
+    built from the whole database (``build_missing``; see ``_drain_locked``).
 
     After releasing the lock, looks once more: a save whose attempt failed while we held the lock
     committed before trying, so its tasks are visible now, and they are applied here.
@@ -168,8 +209,10 @@ def apply_pending(wait: float | None = APPLY_WAIT) -> ApplyResult:
             if not acquired:
                 total.busy = True
                 return total
-            result = _drain_locked()
+            result = _drain_locked(build_missing=build_missing)
         total.applied += result.applied
+        if result.built is not None:
+            total.built = result.built
         if result.missing_index:
             total.missing_index = True
             return total
@@ -274,10 +317,12 @@ def atomic_with_index() -> Iterator[None]:
 
 def _drain_at_first_request(**kwargs) -> None:
     """The web process applies what an earlier process left in the outbox (a crash, a busy
-    index) at its first request."""
+    index) at its first request. A request is not a write: it does not build a missing index
+    (that would hold the request, and fork build processes from a threaded web worker); the
+    503 page names the command, and the next save builds it."""
     request_started.disconnect(_drain_at_first_request, dispatch_uid=_FIRST_REQUEST_UID)
     try:
-        apply_pending(wait=0.0)
+        apply_pending(wait=0.0, build_missing=False)
     except (DatabaseError, search.IndexUnavailable):
         logger.warning("Could not apply the index outbox at start-up.", exc_info=True)
 

@@ -3,9 +3,10 @@
 The page, its htmx partial and the JSON API share these parameters, so every state of the search
 page is a URL that can be bookmarked, shared and restored with the back button:
 
-``q``, ``person`` (repeatable), ``publication`` (repeatable; empty = unknown publication),
-``year`` (YYYY or ``undated``), ``month`` (YYYY-MM), ``date_from`` / ``date_to`` (YYYY-MM-DD),
-``sort`` (relevance|newest|oldest), ``page``, ``page_size`` (1-100).
+``q``; one repeatable parameter per value facet, named like it (``person``, ``organisation``,
+``place``, ``publication``; empty = unknown publication), read and written by iterating
+``search.VALUE_FACETS``; ``year`` (YYYY or ``undated``), ``month`` (YYYY-MM), ``date_from`` /
+``date_to`` (YYYY-MM-DD), ``sort`` (relevance|newest|oldest), ``page``, ``page_size`` (1-100).
 """
 
 from __future__ import annotations
@@ -16,23 +17,15 @@ from urllib.parse import urlencode
 
 from django.http import QueryDict
 
-from archive.search import SORTS, UNDATED, SearchRequest
+from archive.search import SORTS, UNDATED, VALUE_FACETS, SearchRequest
 from archive.search.engine import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 MAX_PAGE = 10_000
 MAX_FILTER_VALUES = 50
-PARAM_ORDER = (
-    "q",
-    "person",
-    "publication",
-    "year",
-    "month",
-    "date_from",
-    "date_to",
-    "sort",
-    "page_size",
-    "page",
-)
+DATE_PARAMS = ("year", "month", "date_from", "date_to")
+# Every parameter that filters the result set (what "Clear all filters" drops).
+FILTER_PARAMS = (*(facet.param for facet in VALUE_FACETS), *DATE_PARAMS)
+PARAM_ORDER = ("q", *FILTER_PARAMS, "sort", "page_size", "page")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 # C0/C1 control characters (NUL, ESC, …): meaningless in a search, refused by XML (the Atom feed)
 # and by PostgreSQL text (NUL). They separate words, so each becomes a space.
@@ -107,8 +100,7 @@ def search_request(params: QueryDict) -> SearchRequest:
 
     return SearchRequest(
         q=clean_text(params.get("q", "")),
-        persons=tuple(v for v in _values(params, "person") if v),
-        publications=_values(params, "publication"),
+        filters={facet.name: facet.read(_values(params, facet.param)) for facet in VALUE_FACETS},
         year=year,
         month=month,
         undated=undated,
@@ -125,8 +117,8 @@ def to_params(request: SearchRequest) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     if request.q:
         pairs.append(("q", request.q))
-    pairs += [("person", p) for p in request.persons]
-    pairs += [("publication", p) for p in request.publications]
+    for facet in VALUE_FACETS:
+        pairs += [(facet.param, value) for value in facet.selected(request)]
     if request.undated:
         pairs.append(("year", UNDATED))
     elif request.month is not None and request.year is not None:

@@ -7,32 +7,39 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from archive.params import to_params, with_pairs
+from archive.params import FILTER_PARAMS, to_params, with_pairs
 from archive.search import (
+    FACETS,
+    FACETS_BY_NAME,
+    SEARCHABLE_FACETS,
     UNDATED,
-    UNKNOWN_PUBLICATION,
-    UNKNOWN_PUBLICATION_LABEL,
+    VALUE_FACETS,
     FacetResult,
     SearchRequest,
+    ValueFacet,
 )
 from archive.search import SearchResponse as Response
 
 # Values shown before "Show more" in each facet panel.
 FACET_VISIBLE = 10
-# Facets whose values can be searched (a box above the list).
-SEARCHABLE = ("person", "publication")
 
 
 @dataclass(frozen=True)
 class FacetLink:
+    """A facet value as datasette gives it: value, label, count, selected, toggle_url."""
+
     value: str
     label: str
     count: int
     selected: bool
-    url: str  # the query string that toggles this value
+    toggle_url: str  # the query string that toggles this value
+
+    @property
+    def url(self) -> str:
+        return self.toggle_url
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,7 @@ class FacetPanel:
 
     @property
     def searchable(self) -> bool:
-        return self.name in SEARCHABLE
+        return self.name in SEARCHABLE_FACETS
 
     @property
     def count(self) -> int:
@@ -61,12 +68,11 @@ class FacetPanel:
         if not self.count:
             return f"No {plural} match “{self.contains}”."
         if self.count == 1 and not self.truncated:
-            return f"1 {_SINGULAR.get(self.name, 'value')} matches “{self.contains}”."
+            facet = FACETS_BY_NAME.get(self.name)
+            singular = facet.kind.lower() if isinstance(facet, ValueFacet) else "value"
+            return f"1 {singular} matches “{self.contains}”."
         more = " or more" if self.truncated else ""
         return f"{self.count}{more} {plural} match “{self.contains}”."
-
-
-_SINGULAR = {"person": "person", "publication": "publication"}
 
 
 @dataclass(frozen=True)
@@ -84,19 +90,10 @@ class PageLink:
 
 
 def _toggle_url(req: SearchRequest, name: str, value: str, selected: bool) -> str:
-    if name in ("person", "publication"):
-        if selected:
-            return with_pairs(req, drop=(name, value))
-        return with_pairs(req, add=[(name, value)])
-    if name == "year":
-        if selected:
-            return with_pairs(req, remove={"year", "month"})
-        return with_pairs(req, remove={"year", "month"}, add=[("year", value)])
-    if name == "month":
-        if selected:
-            return with_pairs(req, remove={"month"}, add=[("year", str(req.year))])
-        return with_pairs(req, remove={"year", "month"}, add=[("month", value)])
-    raise ValueError(f"unknown facet {name!r}")
+    """The query string that toggles one value of the facet ``name`` (any registered facet)."""
+    if name not in FACETS_BY_NAME:
+        raise ValueError(f"unknown facet {name!r}")
+    return with_pairs(FACETS_BY_NAME[name].toggled(req, value, selected))
 
 
 def facet_panel(response: Response, facet: FacetResult) -> FacetPanel:
@@ -116,7 +113,7 @@ def facet_panel_for(req: SearchRequest, facet: FacetResult, contains: str = "") 
         )
         for v in facet.values
     ]
-    if facet.name in ("year", "month"):
+    if facet.name not in SEARCHABLE_FACETS:
         visible, more = links, []  # dates stay in date order, all shown
     else:
         # Chosen values first, so they can be seen and removed without opening "Show more".
@@ -133,12 +130,64 @@ def facet_panels(response: Response) -> list[FacetPanel]:
 
 
 def value_panels(response: Response) -> list[FacetPanel]:
-    """The person and publication panels: the dates are shown by :func:`histogram`."""
+    """The panels of the value facets (people, organisations, places, publications), in the
+    registration order; the dates are shown by :func:`histogram`."""
     return [
-        facet_panel(response, facet)
-        for facet in response.facets.values()
-        if facet.name not in ("year", "month")
+        facet_panel(response, response.facets[facet.name])
+        for facet in VALUE_FACETS
+        if facet.name in response.facets
     ]
+
+
+def filter_summary(panels: list[FacetPanel]) -> str:
+    """What the filter panel's disclosure (on narrow screens) offers: "Filter by person,
+    organisation, place, publication or date"."""
+    kinds = [FACETS_BY_NAME[panel.name].kind.lower() for panel in panels]
+    return f"Filter by {', '.join(kinds)} or date" if kinds else "Filter by date"
+
+
+@dataclass(frozen=True)
+class Mention:
+    name: str
+    url: str  # the search page's query string: the documents that mention it
+
+
+@dataclass(frozen=True)
+class MentionGroup:
+    """The values of one listed value facet a document carries (its organisations, its places)."""
+
+    facet: str
+    label: str
+    mentions: list[Mention]
+    more: int = 0  # how many more were left out
+
+
+def mention_groups(
+    names: Callable[[str], Sequence[str]], limit: int | None = None
+) -> list[MentionGroup]:
+    """A document's names in each listed value facet but the persons (they are shown with links
+    to their own pages): ``names(listed_as)`` gives them ("organisations" -> names). Each links
+    to the search for the documents that mention it; at most ``limit`` of each are shown."""
+    groups = []
+    for facet in VALUE_FACETS:
+        if not facet.listed_as or facet.name == "person":
+            continue
+        values = list(names(facet.listed_as))
+        if not values:
+            continue
+        shown = values if limit is None else values[:limit]
+        groups.append(
+            MentionGroup(
+                facet.name,
+                facet.label,
+                [
+                    Mention(value, with_pairs(SearchRequest().with_filter(facet.name, (value,))))
+                    for value in shown
+                ],
+                len(values) - len(shown),
+            )
+        )
+    return groups
 
 
 def facet_search_params(req: SearchRequest) -> list[tuple[str, str]]:
@@ -150,27 +199,11 @@ def facet_search_params(req: SearchRequest) -> list[tuple[str, str]]:
 def chips(response: Response) -> list[Chip]:
     """One removable chip per active filter."""
     req = response.request
-    result = [Chip("Person", p, with_pairs(req, drop=("person", p))) for p in req.persons]
-    result += [
-        Chip(
-            "Publication",
-            UNKNOWN_PUBLICATION_LABEL if p == UNKNOWN_PUBLICATION else p,
-            with_pairs(req, drop=("publication", p)),
-        )
-        for p in req.publications
+    result = [
+        Chip(chip.kind, chip.label, with_pairs(chip.without))
+        for facet in FACETS
+        for chip in facet.chips(req)
     ]
-    if req.undated:
-        result.append(Chip("Date", "Undated", with_pairs(req, remove={"year"})))
-    elif req.year is not None:
-        result.append(Chip("Year", str(req.year), with_pairs(req, remove={"year", "month"})))
-        if req.month is not None:
-            result.append(
-                Chip(
-                    "Month",
-                    f"{calendar.month_name[req.month]} {req.year}",
-                    with_pairs(req, remove={"month"}, add=[("year", str(req.year))]),
-                )
-            )
     if req.date_from:
         result.append(
             Chip("From", req.date_from.isoformat(), with_pairs(req, remove={"date_from"}))
@@ -182,10 +215,7 @@ def chips(response: Response) -> list[Chip]:
 
 def clear_filters_url(response: Response) -> str:
     """Keeps the query text and sort order, drops every filter."""
-    return with_pairs(
-        response.request,
-        remove={"person", "publication", "year", "month", "date_from", "date_to"},
-    )
+    return with_pairs(response.request, remove=set(FILTER_PARAMS))
 
 
 def pagination(response: Response, window: int = 2) -> list[PageLink]:
@@ -532,38 +562,76 @@ def no_results(response: Response, count: Callable[[str], int]) -> NoResults | N
     return NoResults("filters", query_total, relaxations, clear_url)
 
 
-# --- The person page ---------------------------------------------------------------------------
+# --- Entity pages (persons, organisations, places) ---------------------------------------------
 
 
 @dataclass(frozen=True)
 class Comention:
-    """A person mentioned together with the page's person."""
+    """A person, organisation or place mentioned together with the page's entity."""
 
     name: str
     count: int
     url: str  # the search page's query string for the documents that mention both
 
 
-def both_persons_url(req: SearchRequest, other: str) -> str:
-    """The documents that mention ``req``'s person *and* ``other``.
+@dataclass(frozen=True)
+class ComentionGroup:
+    """The values of one entity facet most often mentioned with the page's entity."""
 
-    Two ``person`` filters combine with OR (a facet's values widen the search), which would list
-    the documents of either; the query ``person:"Other"`` narrows instead, so the search finds
+    facet: str  # "person", "organisation", "place": also the kind of their own pages
+    label: str  # "People"
+    comentions: list[Comention]
+
+
+def both_url(req: SearchRequest, facet: str, other: str) -> str:
+    """The documents that mention ``req``'s entity *and* ``other``, a value of ``facet``.
+
+    Filters of different facets combine with AND, so another kind is one more filter. Two values
+    of one facet combine with OR (a facet's values widen the search), which would list the
+    documents of either; the query ``person:"Other"`` narrows instead, so the search finds
     exactly the documents counted beside the name. A name the query syntax cannot quote (it holds
     a double quote) falls back to the second filter.
     """
+    if facet not in req.filters:
+        return with_pairs(req.with_filter(facet, (other,)))
     if '"' in other:
-        return with_pairs(req, add=[("person", other)])
-    q = f'person:"{other}"' + (f" {req.q}" if req.q else "")
+        return with_pairs(req, add=[(facet, other)])
+    q = f'{facet}:"{other}"' + (f" {req.q}" if req.q else "")
     return with_pairs(replace(req, q=q))
 
 
+def both_persons_url(req: SearchRequest, other: str) -> str:
+    """:func:`both_url` for a person (the person page's co-mentions)."""
+    return both_url(req, "person", other)
+
+
 def comentions(req: SearchRequest, together: FacetResult, limit: int) -> list[Comention]:
-    """The persons most often mentioned with ``req``'s person (``together`` is the person facet
-    counted within the person's documents), the person themself left out."""
-    own = set(req.persons)
+    """The values of ``together`` (a facet counted within ``req``'s documents) most often
+    mentioned with ``req``'s entity, the entity itself left out."""
+    own = set(req.filters.get(together.name, ()))
     return [
-        Comention(v.value, v.count, both_persons_url(req, v.value))
+        Comention(v.value, v.count, both_url(req, together.name, v.value))
         for v in together.values
         if v.value not in own and v.count
     ][:limit]
+
+
+def comention_groups(
+    req: SearchRequest, response: Response, own: FacetResult, limit: int
+) -> list[ComentionGroup]:
+    """Who and what is most often mentioned with ``req``'s entity, for each entity facet
+    (people, organisations, places), at most ``limit`` of each; kinds with none are left out.
+
+    ``own`` is the entity's own facet counted within its documents (``search.facet_values(…,
+    within_selection=True)``); the other facets of ``response``, the search for the entity's
+    documents, are counted within them already (a facet ignores only its own filter).
+    """
+    groups = []
+    for facet in VALUE_FACETS:
+        if not facet.listed_as:
+            continue  # publications: they publish, they are not mentioned (a panel of their own)
+        together = own if facet.name == own.name else response.facets.get(facet.name)
+        found = comentions(req, together, limit) if together is not None else []
+        if found:
+            groups.append(ComentionGroup(facet.name, facet.label, found))
+    return groups

@@ -1,7 +1,7 @@
 """A small progress reporter for long management commands (rebuild, ingest).
 
 On a terminal it redraws one line with a bar, counts and rate; elsewhere (CI, logs) it prints a
-plain line every few seconds, so logs stay readable.
+plain line every few seconds and the final state once, so logs stay readable.
 """
 
 from __future__ import annotations
@@ -12,37 +12,61 @@ from typing import TextIO
 
 
 class Progress:
-    def __init__(self, label: str, total: int | None, stream: TextIO | None = None) -> None:
+    """``unit="bytes"``: the count and total are bytes, shown in MB (the bar then follows the
+    input read, whatever the files hold; the caller's note says what was done with it)."""
+
+    def __init__(
+        self, label: str, total: int | None, stream: TextIO | None = None, unit: str = ""
+    ) -> None:
         self.label = label
         self.total = total
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
+        self.unit = unit
         self.started = time.monotonic()
-        self.last_draw = 0.0
+        # A log gets its first line after one interval, so a short run prints one line in all.
+        self.last_draw = 0.0 if self.tty else self.started
         self.count = 0
         self.note = ""
+        self.drawn: tuple[int, str] | None = None  # the state last drawn
 
     def update(self, count: int, note: str = "") -> None:
         self.count = count
         self.note = note
         now = time.monotonic()
-        interval = 0.1 if self.tty else 5.0
-        if now - self.last_draw >= interval or count == self.total:
+        if self.tty:
+            due = now - self.last_draw >= 0.1 or count == self.total
+        else:
+            due = now - self.last_draw >= 5.0  # the final state is left to finish(), once
+        if due:
             self.last_draw = now
             self._draw(now)
 
+    def _amount(self, value: float) -> str:
+        return f"{value / 1e6:,.1f}" if self.unit == "bytes" else f"{value:,.0f}"
+
+    def _rate(self, per_second: float) -> str:
+        if self.unit != "bytes":
+            return f"{per_second:,.0f}/s"
+        if per_second < 1e6:
+            return f"{per_second / 1e3:,.0f} KB/s"
+        return f"{per_second / 1e6:,.1f} MB/s"
+
     def _line(self, now: float) -> str:
         elapsed = max(now - self.started, 1e-9)
-        rate = self.count / elapsed
+        rate = self._rate(self.count / elapsed)
+        unit = " MB" if self.unit == "bytes" else ""
         if self.total:
             share = min(self.count / self.total, 1.0)
             filled = int(share * 30)
             bar = "█" * filled + "░" * (30 - filled)
             return (
-                f"{self.label} {bar} {self.count:,}/{self.total:,} "
-                f"({share:4.0%}) {rate:,.0f}/s {elapsed:,.1f}s {self.note}"
+                f"{self.label} {bar} {self._amount(self.count)}/{self._amount(self.total)}{unit} "
+                f"({share:4.0%}) {rate} {elapsed:,.1f}s {self.note}"
             ).rstrip()
-        return f"{self.label} {self.count:,} {rate:,.0f}/s {elapsed:,.1f}s {self.note}".rstrip()
+        return (
+            f"{self.label} {self._amount(self.count)}{unit} {rate} {elapsed:,.1f}s {self.note}"
+        ).rstrip()
 
     def _draw(self, now: float) -> None:
         line = self._line(now)
@@ -51,11 +75,15 @@ class Progress:
         else:
             self.stream.write(line + "\n")
         self.stream.flush()
+        self.drawn = (self.count, self.note)
 
     def finish(self) -> float:
-        """Draw the final state; returns the elapsed seconds."""
+        """Draw the final state (in a log, unless the last line printed already showed it);
+        returns the elapsed seconds."""
         now = time.monotonic()
-        self._draw(now)
+        if self.tty or self.drawn != (self.count, self.note):
+            self._draw(now)
         if self.tty:
             self.stream.write("\n")
+            self.stream.flush()
         return now - self.started

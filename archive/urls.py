@@ -10,8 +10,24 @@ urlpatterns = [
     path("documents/<int:pk>/<slug:slug>/", views.document_detail, name="document"),
     path("api/search", views.api_search, name="api-search"),
     path("facets/<str:name>", views.facet_values, name="facet-values"),
-    path("persons/", views.person_by_name, name="person-by-name"),
-    path("persons/<slug:slug>/", views.person_page, name="person"),
+    # One page per person, organisation and place (one view, one template); by-name links
+    # redirect to them. NamedEntity.get_absolute_url reverses "archive:<kind>[-by-name]".
+    path("persons/", views.entity_by_name, {"kind": "person"}, name="person-by-name"),
+    path("persons/<slug:slug>/", views.entity_page, {"kind": "person"}, name="person"),
+    path(
+        "organisations/",
+        views.entity_by_name,
+        {"kind": "organisation"},
+        name="organisation-by-name",
+    ),
+    path(
+        "organisations/<slug:slug>/",
+        views.entity_page,
+        {"kind": "organisation"},
+        name="organisation",
+    ),
+    path("places/", views.entity_by_name, {"kind": "place"}, name="place-by-name"),
+    path("places/<slug:slug>/", views.entity_page, {"kind": "place"}, name="place"),
     path("export.csv", exports.export_csv, name="export-csv"),
     path("export.json", exports.export_json, name="export-json"),
     path("feeds/search", feeds.search_feed, name="feed-search"),

@@ -1,5 +1,5 @@
-"""Views: the search page (full page or its htmx partial), a facet's values, person pages, a
-document page and the JSON API."""
+"""Views: the search page (full page or its htmx partial), a facet's values, entity pages
+(persons, organisations, places), a document page and the JSON API."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
 from archive import exports, presentation, search
-from archive.models import Document, Person, is_web_url
+from archive.models import ENTITY_MODELS, Document, is_web_url
 from archive.params import InvalidParameter, clean_text, search_request, to_params, with_pairs
 from archive.search import SearchResponse
 
@@ -28,9 +28,20 @@ NOT_HIDDEN = ("q", "sort", "page", "date_from", "date_to")
 
 
 def _search_request(request: HttpRequest) -> search.SearchRequest:
-    parsed = search_request(request.GET)
-    # A person filter may name an alias (an old link, a hand-typed URL): filter by the person.
-    return replace(parsed, persons=Person.objects.canonical_names(parsed.persons))
+    return canonical_filters(search_request(request.GET))
+
+
+def canonical_filters(parsed: search.SearchRequest) -> search.SearchRequest:
+    """A filter may name an alias (an old link, a hand-typed URL): filter by the entity it is an
+    alias of, for every value facet whose values are entities (persons, organisations, places:
+    ``ENTITY_MODELS``, keyed by the facet names)."""
+    filters = {
+        name: ENTITY_MODELS[name].objects.canonical_names(values)
+        if name in ENTITY_MODELS
+        else values
+        for name, values in parsed.filters.items()
+    }
+    return replace(parsed, filters=filters)
 
 
 def _wants_partial(request: HttpRequest) -> bool:
@@ -42,7 +53,11 @@ def _wants_partial(request: HttpRequest) -> bool:
 @vary_on_headers("HX-Request", "HX-History-Restore-Request")
 def search_page(request: HttpRequest) -> HttpResponse:
     """The search page; htmx requests get only the results partial."""
-    context: dict[str, object] = {"q": request.GET.get("q", "")}
+    # The facet search boxes' own forms (one per searchable facet) sit outside the results.
+    context: dict[str, object] = {
+        "q": request.GET.get("q", ""),
+        "searchable_facets": search.SEARCHABLE_FACETS,
+    }
     status = 200
     try:
         response = search.search(_search_request(request))
@@ -55,13 +70,15 @@ def search_page(request: HttpRequest) -> HttpResponse:
         if not request.htmx and request.get_full_path() != canonical:
             # A plain form submission carries empty fields (sort=): show the clean, shareable URL.
             return redirect(canonical)
+        panels = presentation.value_panels(response)
         context.update(
             response=response,
             # Filters ride along as hidden inputs, so a new query keeps them.
             filter_params=[
                 pair for pair in to_params(response.request) if pair[0] not in NOT_HIDDEN
             ],
-            value_panels=presentation.value_panels(response),
+            value_panels=panels,
+            filter_summary=presentation.filter_summary(panels),
             facet_params=presentation.facet_search_params(response.request),
             histogram=presentation.histogram(response),
             no_results=presentation.no_results(response, _count),
@@ -134,35 +151,44 @@ def facet_values(request: HttpRequest, name: str) -> HttpResponse:
     return render(request, FACET_VALUES_TEMPLATE, context, status=status)
 
 
-PERSON_LATEST = 10
-PERSON_COMENTIONS = 15
+ENTITY_LATEST = 10
+ENTITY_COMENTIONS = 15  # of each kind
 
 
 @require_GET
-def person_by_name(request: HttpRequest) -> HttpResponse:
-    """``/persons/?name=…``: the person page of a name as the index has it (or an alias)."""
+def entity_by_name(request: HttpRequest, kind: str) -> HttpResponse:
+    """``/persons/?name=…`` (``/organisations/``, ``/places/``): the page of a name as the index
+    has it (or an alias)."""
+    model = ENTITY_MODELS[kind]
     name = " ".join(clean_text(request.GET.get("name", "")).split())
-    canonical = Person.objects.canonical_names((name,))[0] if name else ""
-    person = get_object_or_404(Person, name=canonical)
-    if not person.slug:
-        person.save()  # a person inserted in bulk (no signals) gets its slug now
-    return redirect(person)
+    canonical = model.objects.canonical_names((name,))[0] if name else ""
+    entity = get_object_or_404(model, name=canonical)
+    if not entity.slug:
+        entity.save()  # an entity inserted in bulk (no signals) gets its slug now
+    return redirect(entity)
 
 
 @require_GET
-def person_page(request: HttpRequest, slug: str) -> HttpResponse:
-    """A person: how many documents mention them, when, who with, and the latest of them."""
-    person = get_object_or_404(Person.objects.prefetch_related("aliases"), slug=slug)
-    # Links from this page open the search page filtered by the person (default order).
-    links_from = search.SearchRequest(persons=(person.name,))
-    context: dict[str, object] = {"person": person, "aliases": list(person.aliases.all())}
+def entity_page(request: HttpRequest, kind: str, slug: str) -> HttpResponse:
+    """A person, organisation or place: how many documents mention it, when (stated dates only),
+    what with, and the latest of them (those with inferred dates after the stated ones)."""
+    entity = get_object_or_404(ENTITY_MODELS[kind].objects.prefetch_related("aliases"), slug=slug)
+    # Links from this page open the search page filtered by the entity (default order).
+    links_from = search.SearchRequest(filters={kind: (entity.name,)})
+    context: dict[str, object] = {"entity": entity, "aliases": list(entity.aliases.all())}
     status = 200
     try:
         response = search.search(
-            replace(links_from, sort="newest", page_size=PERSON_LATEST, with_snippets=False)
+            replace(
+                links_from,
+                sort="newest",
+                page_size=ENTITY_LATEST,
+                with_snippets=False,
+                stated_dates=True,
+            )
         )
-        together = search.facet_values(
-            links_from, "person", limit=PERSON_COMENTIONS + 1, within_selection=True
+        own = search.facet_values(
+            links_from, kind, limit=ENTITY_COMENTIONS + 1, within_selection=True
         )
     except search.IndexUnavailable as exc:
         context["error"], status = str(exc), 503
@@ -171,17 +197,22 @@ def person_page(request: HttpRequest, slug: str) -> HttpResponse:
             response=response,
             search_url=with_pairs(links_from),
             histogram=presentation.histogram(response, links_from),
-            comentions=presentation.comentions(links_from, together, PERSON_COMENTIONS),
+            comention_groups=presentation.comention_groups(
+                links_from, response, own, ENTITY_COMENTIONS
+            ),
             publications=presentation.facet_panel_for(links_from, response.facets["publication"]),
         )
-    return render(request, "archive/person.html", context, status=status)
+    return render(request, "archive/entity.html", context, status=status)
 
 
 @require_GET
 def document_detail(request: HttpRequest, pk: int, slug: str | None = None) -> HttpResponse:
     """A document's full text; with ``?q=`` the query's words are marked and numbered."""
     document = get_object_or_404(
-        Document.objects.select_related("publication").prefetch_related("persons"), pk=pk
+        Document.objects.select_related("publication").prefetch_related(
+            "persons", "organisations", "places"
+        ),
+        pk=pk,
     )
     if slug != document.slug:
         url = document.get_absolute_url()
@@ -210,6 +241,9 @@ def document_detail(request: HttpRequest, pk: int, slug: str | None = None) -> H
         "paragraphs": [search.mark_all(p, terms.get("body", ()), hits) for p in paragraphs],
         "hit_count": hits.count,
         "persons": list(document.persons.all()),
+        "mention_groups": presentation.mention_groups(
+            lambda listed_as: [entity.name for entity in getattr(document, listed_as).all()]
+        ),
         # The short permalink (/documents/<pk>/) survives title edits; the citation uses it.
         "permalink": permalink,
         "citation": exports.citation(document, permalink, timezone.localdate()),
@@ -234,7 +268,12 @@ def _api_payload(request: HttpRequest, response: SearchResponse) -> dict[str, ob
             "published": hit.published.isoformat() if hit.published else None,
             "date_inferred": hit.date_inferred,
             "publication": hit.publication,
-            "persons": list(hit.persons),
+            # "persons", "organisations", "places": each listed value facet's names.
+            **{
+                facet.listed_as: list(getattr(hit, facet.listed_as))
+                for facet in search.VALUE_FACETS
+                if facet.listed_as
+            },
             "snippets": hit.snippets,
             "score": hit.score,
             "source_url": hit.source_url if is_web_url(hit.source_url) else None,

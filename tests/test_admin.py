@@ -227,3 +227,95 @@ def test_merge_persons_carries_aliases_relinks_documents_and_updates_the_index(s
     from archive.ingest.store import known_persons
 
     assert known_persons()("f. babur") == "Farhatullah Babar"
+
+
+# --- Entity review: the least sure values, and decisions that stay ------------------------------
+
+
+@pytest.mark.parametrize("model", ["organisation", "place", "entitydecision"])
+def test_entity_admins_list_and_search(staff_client, seeds, model):
+    url = reverse(f"admin:archive_{model}_changelist")
+    assert staff_client.get(url).status_code == 200
+    assert staff_client.get(url, {"q": "Mumbai"}).status_code == 200
+
+
+def test_the_review_list_shows_the_least_sure_unreviewed_values_first(staff_client, seeds):
+    from archive.models import Person
+
+    document = seeds[0]
+    sure = Person.objects.create(name="Sure Person", confidence=0.95)
+    unsure = Person.objects.create(name="Doubtful Value", confidence=0.3)
+    checked = Person.objects.create(name="Checked Value", confidence=0.2, reviewed=True)
+    document.persons.add(sure, unsure, checked)
+    url = reverse("admin:archive_person_changelist")
+    page = staff_client.get(url, {"review": "todo"}).content.decode()
+    assert "Doubtful Value" in page
+    assert "Sure Person" not in page and "Checked Value" not in page
+    listing = staff_client.get(url).content.decode()
+    assert listing.index("Doubtful Value") < listing.index("Sure Person")
+    # The document count links to the documents, to read the value in context.
+    documents = staff_client.get(
+        reverse("admin:archive_document_changelist"), {"persons__id__exact": unsure.pk}
+    )
+    assert documents.status_code == 200
+    assert document.title[:20] in documents.content.decode()
+
+
+def test_not_a_person_removes_the_value_everywhere_and_is_remembered(staff_client, seeds):
+    from archive.models import EntityDecision, Person
+
+    wrong = Person.objects.create(name="Wright Stuff", confidence=0.4)
+    seeds[0].persons.add(wrong)
+    response = staff_client.post(
+        reverse("admin:archive_person_changelist"),
+        {"action": "not_this_kind", "_selected_action": [wrong.pk]},
+    )
+    assert response.status_code == 302
+    assert not Person.objects.filter(name="Wright Stuff").exists()
+    assert EntityDecision.objects.filter(
+        kind="person", name="Wright Stuff", decision=EntityDecision.NOT
+    ).exists()
+    assert "Wright Stuff" not in search.search(search.SearchRequest()).facets["person"].values
+
+
+def test_a_rename_keeps_the_old_name_as_an_alias_and_marks_it_reviewed(staff_client, seeds):
+    from archive.models import Place
+
+    place = Place.objects.create(name="Bombay", confidence=0.5)
+    seeds[0].places.add(place)
+    response = staff_client.post(
+        reverse("admin:archive_place_change", args=[place.pk]),
+        {
+            "name": "Mumbai",
+            "reviewed": "",
+            "aliases-TOTAL_FORMS": "0",
+            "aliases-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:1500]
+    place.refresh_from_db()
+    assert place.name == "Mumbai" and place.reviewed
+    assert [a.name for a in place.aliases.all()] == ["Bombay"]
+
+
+def test_deleting_an_alias_splits_it_off_for_good(staff_client, seeds):
+    from archive.models import EntityDecision, Person
+
+    babar = Person.objects.get(name="Farhatullah Babar")
+    alias = babar.aliases.get()
+    response = staff_client.post(
+        reverse("admin:archive_person_change", args=[babar.pk]),
+        {
+            "name": babar.name,
+            "aliases-TOTAL_FORMS": "1",
+            "aliases-INITIAL_FORMS": "1",
+            "aliases-0-id": str(alias.pk),
+            "aliases-0-person": str(babar.pk),
+            "aliases-0-name": alias.name,
+            "aliases-0-DELETE": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:1500]
+    assert EntityDecision.objects.filter(
+        kind="person", name=alias.name, decision=EntityDecision.APART, other=babar.name
+    ).exists()

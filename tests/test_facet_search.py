@@ -113,7 +113,7 @@ def test_publications_and_the_unknown_publication(crowd):
 
 
 def test_only_value_facets_can_be_searched(crowd):
-    assert search.SEARCHABLE_FACETS == ("person", "publication")
+    assert search.SEARCHABLE_FACETS == ("person", "organisation", "place", "publication")
     with pytest.raises(KeyError):
         search.facet_values(SearchRequest(), "year", "2008")
 

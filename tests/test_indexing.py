@@ -191,3 +191,70 @@ def test_a_searcher_keeps_reading_after_a_commit_merges_its_segments_away(index_
         stored = [searcher.stored_fields(docnum)["title"] for docnum in range(searcher.doc_count())]
     assert sorted(stored) == sorted(f"Harbour {n}" for n in range(1, 4))
     assert search.search(search.SearchRequest(q="harbour")).total == 29
+
+
+# --- A missing index is built by the next write ---------------------------------------------------
+
+
+def test_a_deleted_index_is_rebuilt_from_the_whole_database_by_the_next_save(make_document):
+    """Not an empty index holding only the outbox: a document that is in the database but not in
+    the outbox (here inserted in bulk, without signals) must be in the index the save builds."""
+    import shutil
+
+    from archive import indexing
+    from archive.models import IndexTask
+    from archive.search import index as search_index
+
+    kept = make_document(title="Kept", body="Indexed before the loss.")
+    edited = make_document(title="Edited", body="Indexed before the loss too.")
+    call_command("rebuild_index", stdout=io.StringIO(), stderr=io.StringIO())
+    # The index is now a symlink to its build; deleting the build leaves a dangling symlink.
+    shutil.rmtree(search_index.index_dir())
+    assert not search.index_exists()
+    (bulk,) = Document.objects.bulk_create([Document(title="Bulk", body="Never in the outbox.")])
+    edited.title = "Edited after the loss"
+    edited.save()
+    assert search.index_exists()
+    assert not IndexTask.objects.exists()
+    assert sorted(titles()) == sorted(["Kept", "Edited after the loss", "Bulk"])
+    drift, _ = indexing.check()
+    assert drift.ok, drift
+    assert sorted(search.search(search.SearchRequest()).hits, key=lambda h: h.id)[0].id == kept.pk
+    assert titles(q="outbox") == [bulk.title]
+
+
+def test_apply_index_tasks_builds_a_missing_index(make_document, index_dir):
+    import shutil
+
+    make_document(title="Before", body="In the database.")
+    shutil.rmtree(index_dir)
+    index_dir.mkdir()  # an empty directory is no index either
+    out = io.StringIO()
+    call_command("apply_index_tasks", stdout=out)
+    assert "There was no search index: built it from the database (1 documents)." in out.getvalue()
+    assert titles() == ["Before"]
+
+
+def test_a_damaged_index_is_not_replaced_by_a_save(make_document, index_dir):
+    """An index directory whose table of contents is gone but whose segments are there is damaged,
+    not missing: the save succeeds, its change waits, nothing is deleted, and the repair command
+    is the way out."""
+    from archive import indexing
+    from archive.models import IndexTask
+    from archive.search import index as search_index
+
+    document = make_document(title="Before", body="Some text.")
+    real = search_index.index_dir()
+    for toc in real.glob("*.toc"):
+        toc.unlink()
+    files = sorted(p.name for p in real.iterdir())
+    assert files and not search.index_exists()
+    document.title = "After"
+    document.save()
+    assert IndexTask.objects.filter(document_id=document.pk).exists()
+    assert sorted(p.name for p in real.iterdir()) == files
+    assert indexing.apply_pending().missing_index
+    with pytest.raises(search.IndexUnavailable, match="rebuild_index"):
+        search.search(search.SearchRequest())
+    call_command("check_index", "--repair", stdout=io.StringIO(), stderr=io.StringIO())
+    assert titles() == ["After"]

@@ -341,15 +341,16 @@ class NameBook:
         return list(found)
 
 
-def resolve(
+def document_persons(
     found: Iterable[str],
     not_person_words: set[str],
-    known: Callable[[str], str | None] | None = None,
     text: str = "",
     title: str | None = None,
-    titled: set[str] = frozenset(),
-) -> list[str]:
-    """The person names of one text from its mentions (see the module docstring)."""
+) -> list[tuple[str, int]]:
+    """The person names of one text and how often each was mentioned, from its mentions, before
+    names the archive knows are looked up: cleaned, filtered (steps 1-2 of the module docstring)
+    and joined to the fuller name in the same text (step 3). A lone word that joined nobody is
+    kept: whether it is a name is for the caller (:func:`resolve`) or the archive to decide."""
     counts: dict[str, int] = {}
     for mention in found:
         name = clean_mention(mention)
@@ -367,20 +368,34 @@ def resolve(
         # mentions again below its headline.
         names = [n for n in names if n not in title or n in rest]
 
-    resolved: dict[str, None] = {}
+    resolved: dict[str, int] = {}
     for name in sorted(names, key=lambda n: (-len(n.split()), n)):
         fuller = [other for other in resolved if _contained_in(name, other)]
         if fuller:
+            if len(fuller) == 1:
+                resolved[fuller[0]] += counts[name]
             continue  # joins the fuller name; with several ("Smith"), it cannot tell which
-        resolved[name] = None
+        resolved[name] = counts[name]
+    return list(resolved.items())
+
+
+def resolve(
+    found: Iterable[str],
+    not_person_words: set[str],
+    known: Callable[[str], str | None] | None = None,
+    text: str = "",
+    title: str | None = None,
+    titled: set[str] = frozenset(),
+) -> list[str]:
+    """The person names of one text from its mentions (see the module docstring)."""
     final: dict[str, None] = {}
     for name in known.find(text) if isinstance(known, NameBook) else []:
         final[name] = None
-    for name in resolved:
+    for name, count in document_persons(found, not_person_words, text, title):
         canonical = known(name) if known else None
         # A lone word that joined no fuller name is a name only with more evidence: a title
         # ("Mr Bush"), a second mention, or a person the archive knows ("Babur").
-        if canonical is None and " " not in name and counts[name] < 2 and name not in titled:
+        if canonical is None and " " not in name and count < 2 and name not in titled:
             continue
         final[canonical or name] = None
     return list(final)

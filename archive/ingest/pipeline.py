@@ -14,16 +14,24 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
 from archive.indexing import atomic_with_index
-from archive.ingest import persons as person_extraction
-from archive.ingest import readers
+from archive.ingest import entities, readers, resolution
 from archive.ingest.drafts import Draft, ReadError
-from archive.ingest.sources import SourceFile
-from archive.ingest.store import ItemResult, Outcome, find_existing, known_persons, save_draft
+from archive.ingest.persons import NameBook
+from archive.ingest.sources import STREAM_ERRORS, SourceFile, max_file_bytes
+from archive.ingest.store import (
+    ItemResult,
+    Outcome,
+    create_new_in_bulk,
+    find_existing,
+    known_persons,
+    save_draft,
+)
 from archive.models import content_hash
 
 logger = logging.getLogger(__name__)
@@ -31,15 +39,59 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 256
 
 
+class ItemList(list):
+    """A report's items: every item added is counted as it comes (``counts`` costs nothing, so
+    progress can show it after each record), and with ``failures_only`` only failed items are
+    kept."""
+
+    def __init__(self, items: Iterable[ItemResult] = (), failures_only: bool = False) -> None:
+        super().__init__()
+        self.counts: Counter = Counter()
+        self.failures_only = failures_only
+        self.extend(items)
+
+    def append(self, item: ItemResult) -> None:
+        self.counts[item.outcome] += 1
+        if not self.failures_only or item.outcome == Outcome.FAILED:
+            super().append(item)
+
+    def extend(self, items: Iterable[ItemResult]) -> None:
+        for item in items:
+            self.append(item)
+
+    def __iadd__(self, items: Iterable[ItemResult]) -> ItemList:
+        self.extend(items)
+        return self
+
+    def insert(self, index, item: ItemResult) -> None:
+        self.counts[item.outcome] += 1
+        if not self.failures_only or item.outcome == Outcome.FAILED:
+            super().insert(index, item)
+
+
 @dataclass
 class IngestReport:
-    items: list[ItemResult] = field(default_factory=list)
+    items: list[ItemResult] = field(default_factory=ItemList)
     files: int = 0
     dry_run: bool = False
+    resolution: resolution.ResolutionReport | None = None
+    # Bytes of the input read so far (on disk: a zip member counts its compressed size), for a
+    # progress bar over the total size of the input.
+    bytes_read: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.items, ItemList):
+            self.items = ItemList(self.items)
 
     @property
     def counts(self) -> Counter:
-        return Counter(item.outcome for item in self.items)
+        """Outcomes of every document and record so far (kept or not, see ``keep_items``)."""
+        return Counter(self.items.counts)
+
+    @property
+    def records(self) -> int:
+        """Documents and records done so far, whatever their outcome."""
+        return sum(self.items.counts.values())
 
     @property
     def failed(self) -> list[ItemResult]:
@@ -62,30 +114,33 @@ def ingest(
     on_file: Callable[[IngestReport], None] | None = None,
     batch_size: int = BATCH_SIZE,
     workers: int = 1,
+    keep_items: bool = True,
 ) -> IngestReport:
     """Read every source and save its documents; never raises for bad input.
+
+    ``keep_items=False`` keeps every count but only the failed items, so the report on an import
+    of millions of records stays small (``manage.py ingest`` prints counts and failures; the
+    admin, which links every document, keeps everything).
 
     Files are read lazily and flow through person extraction (in ``workers`` processes) into
     batches that are saved as they fill, so memory stays flat however large the input.
     """
-    report = IngestReport(dry_run=dry_run)
+    report = IngestReport(dry_run=dry_run, items=ItemList(failures_only=not keep_items))
     known = known_persons()
     seen: set[str] = set()  # dry run: keys of drafts already counted
     drafts = _read(sources, report, on_file)
+    archive = _Archive(known, resolution.Evidence.from_db(), resolution.Decisions.from_db())
     if extract_persons:
-        items = ((d.body if d.persons is None else "", d.title, d) for d in drafts)
-        pairs = person_extraction.extract_stream(items, known, workers=workers)
+        items = ((_extraction_text(d) if d.persons is None else "", d.title, d) for d in drafts)
+        pairs = entities.extract_stream(items, workers=workers)
     else:
-        pairs = ((d, []) for d in drafts)
-    batch: list[tuple[Draft, list[str]]] = []
+        pairs = ((d, None) for d in drafts)
+    batch: list[tuple[Draft, list[entities.NameMention] | None]] = []
     try:
-        for draft, extracted in pairs:
-            names = extracted
-            if draft.persons is not None:
-                names = list(dict.fromkeys(known(p) or " ".join(p.split()) for p in draft.persons))
-            batch.append((draft, names))
+        for draft, mentions in pairs:
+            batch.append((draft, mentions if draft.persons is None else None))
             if len(batch) >= batch_size:
-                _save_batch(batch, report, known, publication, dry_run, seen)
+                _save_batch(batch, report, archive, publication, dry_run, seen)
                 batch = []
     except Exception as exc:  # the model failed: keep what is saved, report the rest
         logger.exception("Person extraction failed")
@@ -98,10 +153,55 @@ def ingest(
         )
         batch = []
     if batch:
-        _save_batch(batch, report, known, publication, dry_run, seen)
+        _save_batch(batch, report, archive, publication, dry_run, seen)
+    counts = report.counts
+    if extract_persons and not dry_run and (counts[Outcome.CREATED] or counts[Outcome.UPDATED]):
+        # Documents read early were resolved with less evidence than the archive has now.
+        report.resolution = resolution.resolve_archive()
     if on_file is not None:
         on_file(report)
     return report
+
+
+@dataclass
+class _Archive:
+    """What resolution knows while an import runs: the names in the archive, the evidence of
+    every mention so far (this import's included), and editors' decisions."""
+
+    known: NameBook
+    evidence: resolution.Evidence
+    decisions: resolution.Decisions
+
+    def values(self, draft: Draft, mentions, dry_run: bool) -> dict[str, list[str]]:
+        """The document's persons, organisations and places by kind."""
+        if mentions is None:  # persons given by the source, or extraction skipped
+            given = draft.persons or []
+            persons = [self.known(p) or " ".join(p.split()) for p in given]
+            return {"person": list(dict.fromkeys(persons)), "organisation": [], "place": []}
+        named = {m.name for m in mentions}
+        # Names the archive knows that the model missed ("Musharraf's" tagged as a product).
+        mentions.extend(
+            entities.NameMention(name, entities.PERSON, 1, True)
+            for name in self.known.find(_extraction_text(draft))
+            if name not in named
+        )
+        if not dry_run:
+            self.evidence.add(mentions)
+        values = resolution.resolve_document(mentions, self.evidence, self.decisions)
+        return {kind: [v.name for v in values if v.kind == kind] for kind in resolution.KINDS}
+
+
+def _extraction_text(draft: Draft) -> str:
+    """The text names are extracted from: the headline and the body (a bulk record's body does
+    not repeat its headline). A headline in capitals is left out: the model reads nonsense into
+    it ("COCOA BUFFER STOCK COMPROMISE GAINING"), and its names recur in the body."""
+    if draft.body.startswith(draft.title) or draft.title.isupper():
+        return draft.body
+    return f"{draft.title}\n\n{draft.body}"
+
+
+# A bulk file reports progress (``on_file``) every this many records, not only at its end.
+PROGRESS_EVERY = 50
 
 
 def _read(
@@ -109,12 +209,19 @@ def _read(
     report: IngestReport,
     on_file: Callable[[IngestReport], None] | None,
 ) -> Iterator[Draft]:
-    """The drafts of every source; unreadable files and records go to the report."""
+    """The drafts of every source; unreadable files and records go to the report.
+
+    ``on_file`` hears after each file, and every ``PROGRESS_EVERY`` records within a bulk file,
+    with ``report.bytes_read`` moving as the file is read, so one large export shows progress.
+    """
     for source in sources:
         report.files += 1
+        bytes_before = report.bytes_read
         results: list = []
         if source.error:
             report.items.append(ItemResult(source.name, Outcome.FAILED, source.error))
+        elif source.streamed:
+            yield from _read_records(source, report, on_file)
         else:
             try:
                 results = readers.read(source.name, source.extension, source.data)
@@ -129,8 +236,62 @@ def _read(
                 report.items.append(ItemResult(label, Outcome.FAILED, str(result)))
             else:
                 yield result
+        report.bytes_read = bytes_before + source.disk_bytes
         if on_file is not None:
             on_file(report)
+
+
+class _CountingReader:
+    """A binary stream that counts the bytes read through it (progress within one file)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.consumed = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.consumed += len(data)
+        return data
+
+
+def _read_records(
+    source: SourceFile,
+    report: IngestReport,
+    on_file: Callable[[IngestReport], None] | None,
+) -> Iterator[Draft]:
+    """The records of a bulk file, read from a stream one at a time, so memory stays flat
+    however large the file: a record that is malformed or over the size limit is one failed
+    item and the next is read. A file that breaks off (malformed structure, a damaged zip, a
+    read error) keeps the records read before and says so."""
+    start = report.bytes_read
+    scale = source.disk_bytes / source.size if source.size else 0.0
+    records = 0
+    failure = ""
+    try:
+        with source.open() as raw:
+            stream = _CountingReader(raw)
+            results = readers.read_records(source.name, source.extension, stream, max_file_bytes())
+            for result in results:
+                records += 1
+                if isinstance(result, ReadError):
+                    label = result.source or source.name
+                    report.items.append(ItemResult(label, Outcome.FAILED, str(result)))
+                else:
+                    yield result
+                report.bytes_read = start + min(int(stream.consumed * scale), source.disk_bytes)
+                if on_file is not None and records % PROGRESS_EVERY == 0:
+                    on_file(report)
+    except ReadError as exc:
+        failure = str(exc)
+    except STREAM_ERRORS as exc:
+        failure = f"The file cannot be read to its end ({type(exc).__name__}: {exc})."
+    except Exception as exc:  # a reader bug must not stop the other files
+        logger.exception("Reading %s failed", source.name)
+        failure = f"Unexpected error while reading: {exc}"
+    if failure:
+        if records:
+            failure += f" The {records:,} records before this point were read."
+        report.items.append(ItemResult(source.name, Outcome.FAILED, failure))
 
 
 def _dry_run_outcome(draft: Draft, seen: set[str]) -> ItemResult:
@@ -150,22 +311,36 @@ def _dry_run_outcome(draft: Draft, seen: set[str]) -> ItemResult:
     return ItemResult(draft.source, Outcome.CREATED, "", None, draft.title)
 
 
-def _save_batch(batch, report, known, default_publication, dry_run, seen) -> None:
+def _save_batch(batch, report, archive: _Archive, default_publication, dry_run, seen) -> None:
     if dry_run:
-        for draft, persons in batch:
+        for draft, mentions in batch:
+            values = archive.values(draft, mentions, dry_run=True)
             result = _dry_run_outcome(draft, seen)
-            result.title, result.persons = draft.title, tuple(persons)
+            result.title, result.persons = draft.title, tuple(values["person"])
+            result.organisations = tuple(values["organisation"])
+            result.places = tuple(values["place"])
             report.items.append(result)
         return
 
     results: list[ItemResult] = []
     try:
         with atomic_with_index():
-            for draft, persons in batch:
+            batch = _save_given_in_bulk(batch, results, archive, default_publication)
+            for draft, mentions in batch:
                 publication = draft.publication or default_publication
+                values = archive.values(draft, mentions, dry_run=False)
                 try:
                     with transaction.atomic():
-                        results.append(save_draft(draft, persons, publication))
+                        results.append(
+                            save_draft(
+                                draft,
+                                values["person"],
+                                publication,
+                                values["organisation"],
+                                values["place"],
+                                mentions,
+                            )
+                        )
                 except (ValidationError, DatabaseError, ValueError) as exc:
                     results.append(ItemResult(draft.source, Outcome.FAILED, _reason(exc)))
     except DatabaseError as exc:
@@ -173,8 +348,36 @@ def _save_batch(batch, report, known, default_publication, dry_run, seen) -> Non
         results = [ItemResult(d.source, Outcome.FAILED, message) for d, _ in batch]
     for result in results:
         for name in result.persons:
-            known.add(name)
+            archive.known.add(name)
     report.items.extend(results)
+
+
+def _save_given_in_bulk(batch, results: list[ItemResult], archive: _Archive, default_publication):
+    """Create the new documents whose persons the source gave (or that skip extraction) in bulk,
+    adding their results; returns the rest of the batch, for one save at a time. A batch the
+    database refuses in bulk falls back to saving one at a time, so one bad record fails alone."""
+    given = [
+        (
+            draft,
+            archive.values(draft, None, dry_run=False)["person"],
+            draft.publication or default_publication,
+        )
+        for draft, mentions in batch
+        if mentions is None
+    ]
+    if len(given) < 2:
+        return batch
+    try:
+        with transaction.atomic():
+            created, later = create_new_in_bulk(given)
+    except DatabaseError:
+        logger.warning("A bulk insert was refused; saving the batch one document at a time.")
+        return batch
+    results.extend(created)
+    left = {id(draft) for draft, _, _ in later}
+    return [
+        (draft, mentions) for draft, mentions in batch if mentions is not None or id(draft) in left
+    ]
 
 
 def _reason(exc: Exception) -> str:

@@ -1,15 +1,20 @@
 """One reader per format: bytes in, draft documents out.
 
 Whole-file problems raise ``ReadError``; in the bulk formats a bad record becomes a ``ReadError``
-in the returned list, so the good records of the same file still come in.
+in the returned list, so the good records of the same file still come in. The bulk formats are
+read from a stream, record by record (``read_records``), so a file of any size needs no more
+memory than its largest record.
 """
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import io
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable, Iterator
+from typing import BinaryIO
 
 from archive.ingest import dates, text
 from archive.ingest.drafts import Draft, ReadError
@@ -169,45 +174,366 @@ def record_to_draft(source: str, record: object) -> Draft:
     return draft
 
 
-def _records(source: str, items) -> Result:
+def _records(records: Iterable[Draft | ReadError]) -> Result:
+    """A bulk file's records as a list (for bytes already in memory). A whole-file error after
+    some records (the file breaks off) becomes the last item, so the records before it are kept;
+    before any record it is raised, as for any unreadable file."""
     results: Result = []
-    for label, item in items:
-        try:
-            results.append(record_to_draft(f"{source} {label}", item))
-        except ReadError as exc:
-            results.append(exc)
+    try:
+        results.extend(records)
+    except ReadError as exc:
+        if not results:
+            raise
+        results.append(exc)
     return results
 
 
 def read_jsonl(name: str, data: bytes) -> Result:
-    results: Result = []
-    for number, line in enumerate(text.decode(data).splitlines(), start=1):
-        if not line.strip():
-            continue
-        source = f"{name} line {number}"
-        try:
-            results.append(record_to_draft(source, json.loads(line)))
-        except json.JSONDecodeError as exc:
-            results.append(ReadError(f"Not valid JSON ({exc.msg}).", source))
-        except ReadError as exc:
-            results.append(exc)
-    if not results:
-        raise ReadError("The file has no records.")
-    return results
+    return _records(iter_jsonl(name, io.BytesIO(data)))
 
 
 def read_json(name: str, data: bytes) -> Result:
+    return _records(iter_json(name, io.BytesIO(data)))
+
+
+# Bulk files are read as streams, in chunks of this size, so a multi-GB export needs no more memory
+# than its largest record; the size limit (ARCHIVE_INGEST_MAX_FILE_BYTES) applies to each record.
+CHUNK_BYTES = 1 << 16
+LIMIT_SETTING = "setting ARCHIVE_INGEST_MAX_FILE_BYTES"
+
+
+def _size(count: int) -> str:
+    if count >= 1_000_000:
+        return f"{count / 1e6:,.1f} MB"
+    if count >= 1_000:
+        return f"{count / 1e3:,.0f} KB"
+    return f"{count:,} bytes"
+
+
+def _over_limit(what: str, size: int, limit: int, source: str) -> ReadError:
+    return ReadError(
+        f"{what} is {_size(size)}, over the limit of {_size(limit)} for one record "
+        f"({LIMIT_SETTING}); skipped, the other records are read.",
+        source,
+    )
+
+
+def read_records(
+    name: str, extension: str, stream: BinaryIO, max_record_bytes: int | None = None
+) -> Iterator[Draft | ReadError]:
+    """The records of a bulk file (``.jsonl``, ``.json``) read from a stream, one at a time.
+
+    A bad record (malformed, invalid fields, over ``max_record_bytes``) is yielded as a
+    ``ReadError`` and the next one is read; a whole-file problem (binary, empty, undecodable, the
+    file breaks off) raises ``ReadError``, possibly after some records, whose message says so.
+    """
+    return STREAM_READERS[extension](name, stream, max_record_bytes)
+
+
+def _fallback_encoding(sample: bytes) -> str | None:
+    """The encoding of text that is not UTF-8, chosen as ``text.decode`` chooses it: the
+    detected one, with windows-1252 for the Latin code pages a detector cannot tell apart."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample).best()
+    if best is None or best.encoding in text.LATIN_CODEPAGES:
+        try:
+            sample.decode("cp1252")
+            return "cp1252"
+        except UnicodeDecodeError:
+            pass
+    return best.encoding if best is not None else None
+
+
+def _lines(stream: BinaryIO, limit: int | None) -> Iterator[tuple[int, bytes | None, int]]:
+    """(number, bytes, size) for each line of a byte stream, read in chunks; ``bytes`` is None for
+    a line over ``limit``, which is skipped (its size counted) without being held in memory.
+    Raises ``ReadError`` for a stream that starts like a binary file."""
+    line = bytearray()
+    size = 0
+    too_long = False
+    number = 0
+    first = True
+    while chunk := stream.read(CHUNK_BYTES):
+        if first:
+            first = False
+            if text.looks_binary(chunk[:8192]):
+                raise ReadError("The file is binary, not text.")
+        start = 0
+        while start < len(chunk):
+            end = chunk.find(b"\n", start)
+            stop = len(chunk) if end == -1 else end
+            size += stop - start
+            if not too_long:
+                if limit is not None and size > limit:
+                    too_long = True
+                    line.clear()
+                else:
+                    line += chunk[start:stop]
+            if end == -1:
+                break
+            number += 1
+            yield number, None if too_long else bytes(line), size
+            line.clear()
+            size, too_long = 0, False
+            start = end + 1
+    if size:
+        yield number + 1, None if too_long else bytes(line), size
+
+
+def _decode_line(line: bytes, encoding: str | None) -> tuple[str, str | None]:
+    """One line as text, and the fallback encoding to try first on the next line: UTF-8 if it is,
+    else the encoding detected in the first line that was not (kept for the rest of the file)."""
     try:
-        value = json.loads(text.decode(data))
-    except json.JSONDecodeError as exc:
-        raise ReadError(f"Not valid JSON: {exc.msg} at line {exc.lineno}.") from exc
-    if isinstance(value, dict):
-        value = [value]
-    if not isinstance(value, list):
-        raise ReadError("Expected a JSON list of documents.")
-    if not value:
-        raise ReadError("The file has no records.")
-    return _records(name, ((f"item {i}", item) for i, item in enumerate(value, start=1)))
+        return line.decode("utf-8"), encoding
+    except UnicodeDecodeError:
+        pass
+    for detect in (lambda: encoding, lambda: _fallback_encoding(line)):
+        candidate = detect()  # detection (slow) only if the file's encoding does not fit
+        if candidate:
+            try:
+                return line.decode(candidate), candidate
+            except (UnicodeDecodeError, LookupError):
+                continue
+    raise ReadError("The line is not UTF-8 and its text encoding could not be recognised.")
+
+
+def iter_jsonl(
+    name: str, stream: BinaryIO, max_record_bytes: int | None = None
+) -> Iterator[Draft | ReadError]:
+    """JSON Lines, one record per line, streamed: each line is decoded and parsed on its own, so
+    a broken line, or one over ``max_record_bytes``, fails alone and the others come in."""
+    encoding: str | None = None
+    records = 0
+    for number, line, size in _lines(stream, max_record_bytes):
+        source = f"{name} line {number}"
+        if line is None:
+            records += 1
+            yield _over_limit(f"Line {number}", size, max_record_bytes or 0, source)
+            continue
+        if number == 1:
+            line = line.removeprefix(codecs.BOM_UTF8)
+        if not line.strip():
+            continue
+        records += 1
+        try:
+            decoded, encoding = _decode_line(line, encoding)
+            yield record_to_draft(source, json.loads(decoded))
+        except json.JSONDecodeError as exc:
+            yield ReadError(f"Not valid JSON ({exc.msg}).", source)
+        except ReadError as exc:
+            exc.source = exc.source or source
+            yield exc
+    if not records:
+        raise ReadError("The file is empty.")
+
+
+def _text_chunks(stream: BinaryIO) -> Iterator[str]:
+    """A byte stream as text, chunk by chunk: UTF-8 (a byte-order mark dropped) if it is, else
+    the encoding detected where it stops being UTF-8. Raises ``ReadError`` for a binary file or
+    text that cannot be decoded."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    first = True
+    while True:
+        chunk = stream.read(CHUNK_BYTES)
+        if first:
+            first = False
+            if chunk and text.looks_binary(chunk[:8192]):
+                raise ReadError("The file is binary, not text.")
+        pending = decoder.getstate()[0]
+        try:
+            piece = decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError:
+            data = pending + chunk
+            encoding = _fallback_encoding(data)
+            if encoding is None:
+                raise ReadError(
+                    "The text encoding could not be recognised (it is not UTF-8)."
+                ) from None
+            decoder = codecs.getincrementaldecoder(encoding)()
+            try:
+                piece = decoder.decode(data, final=not chunk)
+            except UnicodeDecodeError as exc:
+                raise ReadError(f"The text is not valid {encoding} ({exc.reason}).") from None
+        if piece:
+            yield piece
+        if not chunk:
+            return
+
+
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_JSON_BRACKET_OR_QUOTE = re.compile(r'["{}\[\]]')
+_JSON_STRING_STOP = re.compile(r'["\\]')
+_JSON_SCALAR_END = re.compile(r"[,\]\s]")
+_JSON_SCALAR_START = frozenset('"-0123456789tfn')
+
+
+class _ValueEnd:
+    """Finds where one JSON value ends in text that arrives in pieces, without parsing it
+    (brackets are counted outside strings; ``json`` parses the value once it is whole), so the
+    end of a value too large to keep is found too, and the next one read."""
+
+    def __init__(self, first: str) -> None:
+        self.scalar = first not in '{["'
+        self.depth = 0
+        self.in_string = False
+        self.escaped = False
+
+    def scan(self, buffer: str, pos: int) -> int | None:
+        """The index just past the value's end, scanning ``buffer`` from ``pos``; None when the
+        value goes on beyond it (call again with more text, from where this call stopped)."""
+        if self.scalar:
+            found = _JSON_SCALAR_END.search(buffer, pos)
+            return found.start() if found else None
+        while True:
+            if self.escaped:
+                if pos >= len(buffer):
+                    return None
+                self.escaped, pos = False, pos + 1
+            pattern = _JSON_STRING_STOP if self.in_string else _JSON_BRACKET_OR_QUOTE
+            found = pattern.search(buffer, pos)
+            if found is None:
+                return None
+            pos, char = found.end(), found.group()
+            if char == "\\":
+                self.escaped = True
+            elif char == '"':
+                self.in_string = not self.in_string
+                if not self.in_string and self.depth == 0:
+                    return pos
+            elif char in "{[":
+                self.depth += 1
+            else:
+                self.depth -= 1
+                if self.depth <= 0:
+                    return pos
+
+
+class _JsonText:
+    """Decoded text of a JSON file with a read position, read a chunk at a time; text before the
+    position is dropped as it is consumed (line numbers are kept for messages)."""
+
+    def __init__(self, chunks: Iterator[str]) -> None:
+        self.chunks = chunks
+        self.buffer = ""
+        self.pos = 0
+        self.lines_dropped = 0
+
+    def more(self, keep_from: int | None = None) -> bool:
+        """Read another chunk, dropping the text before ``keep_from`` (default: the position);
+        False at the end of the file. Positions move left by what was dropped."""
+        drop = self.pos if keep_from is None else keep_from
+        if drop:
+            self.lines_dropped += self.buffer.count("\n", 0, drop)
+            self.buffer = self.buffer[drop:]
+            self.pos -= drop
+        piece = next(self.chunks, None)
+        if piece is None:
+            return False
+        self.buffer += piece
+        return True
+
+    def discard(self) -> None:
+        """Drop everything read so far (the skipped part of a value too large to keep)."""
+        self.lines_dropped += self.buffer.count("\n")
+        self.buffer, self.pos = "", 0
+
+    def skip_space(self) -> bool:
+        """Move past whitespace; False at the end of the file."""
+        while True:
+            self.pos = _JSON_SPACE.match(self.buffer, self.pos).end()
+            if self.pos < len(self.buffer):
+                return True
+            if not self.more():
+                return False
+
+    def peek(self) -> str:
+        return self.buffer[self.pos]
+
+    def line(self, pos: int | None = None) -> int:
+        where = self.pos if pos is None else pos
+        return self.lines_dropped + self.buffer.count("\n", 0, where) + 1
+
+
+def _next_value(doc: _JsonText, limit: int | None) -> tuple[str | None, int]:
+    """The text of the value at the position (None if over ``limit``) and its size; the position
+    moves past it. Raises ``ReadError`` if the file ends inside it."""
+    scanner = _ValueEnd(doc.peek())
+    start = scan_from = doc.pos  # where the value starts, and where scanning resumes
+    skipped = 0  # characters of a value too large to keep, already dropped
+    while (end := scanner.scan(doc.buffer, scan_from)) is None:
+        held = len(doc.buffer) - start
+        if skipped or (limit is not None and held > limit):
+            skipped += held
+            doc.discard()
+            start, held = 0, 0
+        if not doc.more(keep_from=start):
+            raise ReadError(f"Not valid JSON: the file ends inside a record (line {doc.line()}).")
+        start, scan_from = 0, held  # more() dropped the text before the value
+    value = doc.buffer[start:end]
+    doc.pos = end
+    if skipped:
+        return None, skipped + len(value)
+    size = len(value.encode("utf-8"))
+    return (None if limit is not None and size > limit else value), size
+
+
+def iter_json(
+    name: str, stream: BinaryIO, max_record_bytes: int | None = None
+) -> Iterator[Draft | ReadError]:
+    """A JSON list of records (or a single record), streamed: the text is read in chunks and each
+    item parsed on its own once its end is found, so an item that is malformed or over
+    ``max_record_bytes`` fails alone. A break in the list itself (a missing comma, the file cut
+    off) ends the file with an error that says how many records came before."""
+    doc = _JsonText(_text_chunks(stream))
+    if not doc.skip_space():
+        raise ReadError("The file is empty.")
+    first = doc.peek()
+    if first not in "[{":
+        if first in _JSON_SCALAR_START:
+            raise ReadError("Expected a JSON list of documents.")
+        raise ReadError(f"Not valid JSON: Expecting value at line {doc.line()}.")
+    if first == "[":
+        doc.pos += 1
+    count = 0
+    while True:
+        if not doc.skip_space():
+            raise ReadError("Not valid JSON: the file ends before the list is closed.")
+        if first == "[" and doc.peek() == "]" and count == 0:
+            doc.pos += 1
+            if doc.skip_space():
+                raise ReadError(f"Not valid JSON: Extra data at line {doc.line()}.")
+            raise ReadError("The file has no records.")
+        count += 1
+        source = f"{name} item {count}"
+        value, size = _next_value(doc, max_record_bytes)
+        if value is None:
+            yield _over_limit(f"Item {count}", size, max_record_bytes or 0, source)
+        else:
+            try:
+                yield record_to_draft(source, json.loads(value))
+            except json.JSONDecodeError as exc:
+                # Counted only for a message: the item ends at the position.
+                where = doc.line() - value.count("\n") + exc.lineno - 1
+                yield ReadError(f"Not valid JSON ({exc.msg}, line {where}).", source)
+            except ReadError as exc:
+                exc.source = exc.source or source
+                yield exc
+        if first == "{":
+            break
+        if not doc.skip_space():
+            raise ReadError("Not valid JSON: the file ends before the list is closed.")
+        if doc.peek() == "]":
+            doc.pos += 1
+            break
+        if doc.peek() != ",":
+            raise ReadError(
+                f"Not valid JSON: expected “,” or “]” after item {count:,} at line {doc.line()}; "
+                "the rest of the file was not read."
+            )
+        doc.pos += 1
+    if doc.skip_space():
+        raise ReadError(f"Not valid JSON: Extra data at line {doc.line()}.")
 
 
 READERS: dict[str, Callable[[str, bytes], Result]] = {
@@ -217,4 +543,10 @@ READERS: dict[str, Callable[[str, bytes], Result]] = {
     ".pdf": read_pdf,
     ".json": read_json,
     ".jsonl": read_jsonl,
+}
+
+# The bulk formats, read as streams (see ``read_records``).
+STREAM_READERS: dict[str, Callable[[str, BinaryIO, int | None], Iterator[Draft | ReadError]]] = {
+    ".json": iter_json,
+    ".jsonl": iter_jsonl,
 }

@@ -9,11 +9,25 @@ URL with changed content is an update.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
+
 from archive.ingest.drafts import Draft
+from archive.ingest.entities import NameMention
 from archive.ingest.persons import NameBook
-from archive.models import Document, Person, PersonAlias, Publication, content_hash, normalise_name
+from archive.models import (
+    ENTITY_MODELS,
+    Document,
+    Mention,
+    Person,
+    PersonAlias,
+    Publication,
+    content_hash,
+    normalise_name,
+    without_nul,
+)
 
 
 class Outcome(enum.StrEnum):
@@ -33,6 +47,8 @@ class ItemResult:
     document_id: int | None = None
     title: str = ""
     persons: tuple[str, ...] = ()
+    organisations: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
 
 
 def known_persons() -> NameBook:
@@ -56,7 +72,34 @@ def _same_content(document: Document, draft: Draft, publication: str | None, per
         and document.published == draft.published
         and (document.publication.name if document.publication_id else None) == publication
         and (document.source_url or "") == (draft.source_url or "")
-        and {p.name for p in document.persons.all()} == set(persons)
+        # Extracted entities are the resolution's business (and may carry editors' decisions):
+        # only persons the source gives make a re-import an update.
+        and (persons is None or {p.name for p in document.persons.all()} == set(persons))
+    )
+
+
+def link_entities(document: Document, kind: str, names: list[str]) -> None:
+    """Set the document's entities of one kind to these names, creating the missing ones (two
+    queries, then one per new name)."""
+    model = ENTITY_MODELS[kind]
+    names = list(dict.fromkeys(normalise_name(n) for n in names if n.strip()))
+    found = dict(model.objects.filter(name__in=names).values_list("name", "pk"))
+    ids = [found.get(name) or model.objects.get_or_create(name=name)[0].pk for name in names]
+    getattr(document, model._meta.get_field("documents").remote_field.name).set(ids)
+
+
+def store_mentions(document: Document, mentions: list[NameMention]) -> None:
+    """Replace the document's stored mentions (the evidence resolution weighs)."""
+    document.mentions.all().delete()
+    Mention.objects.bulk_create(
+        Mention(
+            document=document,
+            name=m.name[:200],
+            label=m.label,
+            count=m.count,
+            titled=m.titled,
+        )
+        for m in mentions
     )
 
 
@@ -76,11 +119,22 @@ def find_existing(draft: Draft) -> tuple[Document | None, str]:
     return (found, "same text") if found else (None, "")
 
 
-def save_draft(draft: Draft, persons: list[str], publication: str | None) -> ItemResult:
-    """Create or update the document for ``draft``; call inside a transaction."""
+def save_draft(
+    draft: Draft,
+    persons: list[str],
+    publication: str | None,
+    organisations: list[str] = (),
+    places: list[str] = (),
+    mentions: list[NameMention] | None = None,
+) -> ItemResult:
+    """Create or update the document for ``draft``; call inside a transaction. ``mentions``
+    (None when the source gave the persons) are stored as the evidence behind the entities."""
     existing, matched_by = find_existing(draft)
     if existing is not None and (
-        matched_by == "same text" or _same_content(existing, draft, publication, persons)
+        matched_by == "same text"
+        or _same_content(
+            existing, draft, publication, persons if draft.persons is not None else None
+        )
     ):
         return ItemResult(
             draft.source,
@@ -100,11 +154,139 @@ def save_draft(draft: Draft, persons: list[str], publication: str | None) -> Ite
         if publication
         else None
     )
-    document.full_clean(exclude=["persons"], validate_unique=False)
+    document.entities_extracted = mentions is not None
+    document.full_clean(exclude=["persons", "organisations", "places"], validate_unique=False)
     document.save()
-    document.persons.set(
-        [Person.objects.get_or_create(name=normalise_name(name))[0] for name in persons]
-    )
+    link_entities(document, "person", persons)
+    link_entities(document, "organisation", list(organisations))
+    link_entities(document, "place", list(places))
+    if mentions is not None or existing is not None:
+        store_mentions(document, mentions or [])
     outcome = Outcome.UPDATED if existing else Outcome.CREATED
     message = f"Updated (matched by {matched_by})." if existing else ""
-    return ItemResult(draft.source, outcome, message, document.pk, document.title, tuple(persons))
+    return ItemResult(
+        draft.source,
+        outcome,
+        message,
+        document.pk,
+        document.title,
+        tuple(persons),
+        tuple(organisations),
+        tuple(places),
+    )
+
+
+def create_new_in_bulk(
+    drafts: list[tuple[Draft, list[str], str | None]],
+) -> tuple[list[ItemResult], list[tuple[Draft, list[str], str | None]]]:
+    """Create in a few statements the drafts that match no stored document: a bulk file whose
+    records carry their persons would otherwise cost some twenty queries a record.
+
+    ``drafts`` are (draft, person names, publication). Returns the results of the documents
+    created (or refused as invalid) and the drafts left for :func:`save_draft`: those that match
+    a stored document or repeat an earlier record of the batch. Call inside a transaction; the
+    created documents' index tasks are scheduled here, as the signals would have.
+    """
+    from archive import indexing
+
+    by_id = {d.external_id for d, _, _ in drafts if d.external_id}
+    by_url = {d.source_url for d, _, _ in drafts if not d.external_id and d.source_url}
+    by_text = {content_hash(d.body) for d, _, _ in drafts if not d.external_id and not d.source_url}
+    stored_ids = set(_existing(Document, "external_id", by_id))
+    stored_urls = set(_existing(Document, "source_url", by_url))
+    stored_texts = set(_existing(Document, "content_hash", by_text))
+    fresh: list[tuple[Draft, list[str], str | None, Document]] = []
+    later: list[tuple[Draft, list[str], str | None]] = []
+    results: list[ItemResult] = []
+    seen: set[str] = set()
+    for draft, persons, publication in drafts:
+        text = content_hash(draft.body)
+        if draft.external_id:
+            key, stored = f"id:{draft.external_id}", draft.external_id in stored_ids
+        elif draft.source_url:
+            key, stored = f"url:{draft.source_url}", draft.source_url in stored_urls
+        else:
+            key, stored = f"text:{text}", text in stored_texts
+        if stored or key in seen:
+            later.append((draft, persons, publication))
+            continue
+        seen.add(key)
+        document = Document(
+            external_id=draft.external_id,
+            title=draft.title,
+            body=draft.body,
+            published=draft.published,
+            date_inferred=draft.date_inferred and draft.published is not None,
+            source_url=draft.source_url,
+            content_hash=text,
+        )
+        try:
+            document.full_clean(
+                exclude=["persons", "organisations", "places", "publication"],
+                validate_unique=False,
+            )
+        except ValidationError as exc:
+            results.append(ItemResult(draft.source, Outcome.FAILED, _invalid(exc)))
+            continue
+        fresh.append((draft, persons, publication, document))
+    if not fresh:
+        return results, later
+
+    publications = _named(Publication, {normalise_name(p) for _, _, p, _ in fresh if p})
+    for _, _, publication, document in fresh:
+        document.publication_id = publications.get(normalise_name(publication or ""))
+        document.title, document.body = without_nul(document.title), without_nul(document.body)
+    Document.objects.bulk_create([document for *_, document in fresh], batch_size=500)
+    people = _named(Person, {normalise_name(n) for _, names, _, _ in fresh for n in names})
+    through = Document.persons.through
+    through.objects.bulk_create(
+        [
+            through(document_id=document.pk, person_id=people[name])
+            for _, names, _, document in fresh
+            for name in dict.fromkeys(normalise_name(n) for n in names if n.strip())
+        ],
+        batch_size=1000,
+    )
+    indexing.schedule(document.pk for *_, document in fresh)
+    results += [
+        ItemResult(draft.source, Outcome.CREATED, "", document.pk, document.title, tuple(names))
+        for draft, names, _, document in fresh
+    ]
+    return results, later
+
+
+def _existing(model, fieldname: str, values: set[str]) -> Iterator[str]:
+    """The values of ``fieldname`` among ``values`` that are stored, read in slices."""
+    ordered = sorted(values)
+    for start in range(0, len(ordered), 500):
+        yield from model.objects.filter(
+            **{f"{fieldname}__in": ordered[start : start + 500]}
+        ).values_list(fieldname, flat=True)
+
+
+def _named(model, names: set[str]) -> dict[str, int]:
+    """name -> pk for these names, creating the missing ones in bulk (persons created so get
+    their page address from the by-name route)."""
+    names = {n for n in names if n}
+    found = dict(
+        (name, pk)
+        for start in range(0, len(names), 500)
+        for name, pk in model.objects.filter(
+            name__in=sorted(names)[start : start + 500]
+        ).values_list("name", "pk")
+    )
+    missing = [model(name=name) for name in sorted(names - set(found))]
+    if missing:
+        model.objects.bulk_create(missing, batch_size=500, ignore_conflicts=True)
+        for start in range(0, len(missing), 500):
+            created = [m.name for m in missing[start : start + 500]]
+            found.update(model.objects.filter(name__in=created).values_list("name", "pk"))
+    return found
+
+
+def _invalid(exc: ValidationError) -> str:
+    if hasattr(exc, "message_dict"):
+        return "Invalid: " + "; ".join(
+            f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items()
+        )
+    return f"Invalid: {exc}"

@@ -6,8 +6,10 @@ Public API (views, admin, commands and ``archive.indexing`` use only these):
 - :func:`update_documents`, :func:`rebuild_index`: write to the index;
 - :func:`search` with :class:`SearchRequest` -> :class:`SearchResponse`;
 - :func:`query_terms`, :func:`mark_all`, :class:`MarkFormatter`: highlight a document page;
-- :func:`facet_values`: a person or publication facet's values that contain a text, counted
-  for a search (beyond the top values a search returns);
+- :data:`FACETS` (the registered facet kinds), :data:`VALUE_FACETS` (those over names: person,
+  organisation, place, publication), :data:`FACETS_BY_NAME`;
+- :func:`facet_values`: a value facet's values that contain a text, counted for a search (beyond
+  the top values a search returns);
 - :class:`IndexUnavailable`: raised when there is no readable index;
 - :func:`outdated_analysis`: why an index built by an older version needs a rebuild;
 - :func:`more_like_this`: the documents closest in content to one (``similar.py``);
@@ -30,12 +32,18 @@ from archive.search.engine import (
 )
 from archive.search.facets import (
     FACET_LIMIT,
+    FACETS,
+    FACETS_BY_NAME,
     SEARCHABLE_FACETS,
     UNDATED,
     UNKNOWN_PUBLICATION,
     UNKNOWN_PUBLICATION_LABEL,
+    VALUE_FACETS,
+    Facet,
+    FacetChip,
     FacetResult,
     FacetValue,
+    ValueFacet,
     facet_values,
 )
 from archive.search.highlight import MarkFormatter, mark_all, snippets, without_headline
@@ -53,6 +61,8 @@ from archive.search.schema import IndexedDocument
 from archive.search.similar import more_like_this
 
 __all__ = [
+    "FACETS",
+    "FACETS_BY_NAME",
     "FACET_LIMIT",
     "REPAIR_COMMAND",
     "SEARCHABLE_FACETS",
@@ -60,6 +70,9 @@ __all__ = [
     "UNDATED",
     "UNKNOWN_PUBLICATION",
     "UNKNOWN_PUBLICATION_LABEL",
+    "VALUE_FACETS",
+    "Facet",
+    "FacetChip",
     "FacetResult",
     "FacetValue",
     "Hit",
@@ -69,6 +82,7 @@ __all__ = [
     "SearchRequest",
     "SearchResponse",
     "Suggestion",
+    "ValueFacet",
     "create_index_if_missing",
     "facet_values",
     "index_exists",

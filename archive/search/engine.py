@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from types import MappingProxyType
 
 import numpy as np
 from django.conf import settings
 from django.utils.html import escape
 
 from archive.search import highlight
-from archive.search.facets import FACETS, FacetResult, FacetTables, tables_for
+from archive.search.facets import FACETS, VALUE_FACETS, FacetResult, FacetTables, tables_for
 from archive.search.index import IndexUnavailable, borrowed_searcher, index_dir
 from archive.search.query import ParsedQuery, parse_query
 from archive.search.schema import DEFAULT_SEARCH_FIELDS, day_key, from_stored
@@ -43,13 +45,26 @@ ALL_WORDS_FIRST = 1e6  # added to all-words scores so they rank first
 SUGGEST_BELOW = 3
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class SearchRequest:
-    """Everything that selects a result page; the same for the page, htmx and the API."""
+    """Everything that selects a result page; the same for the page, htmx and the API.
+
+    ``filters`` holds the chosen values of each value facet, by facet name (``"person"``,
+    ``"organisation"``, ``"place"``, ``"publication"``: ``facets.VALUE_FACETS``); several values
+    of one facet combine with OR, different facets with AND. The keywords ``persons=…`` and
+    ``publications=…`` (in the constructor and in ``dataclasses.replace``) are shorthands for
+    ``filters["person"]`` and ``filters["publication"]``, which ``request.persons`` and
+    ``request.publications`` read.
+
+    ``stated_dates``: only dates stated by the source count (an entity page's span and its latest
+    documents). A date inferred from the text is then neither a date nor undated for the date
+    filters and the year and month facets, and the date sorts put such documents after those
+    with stated dates (in the same order, by their inferred dates) and before the undated ones;
+    the response's ``inferred_dates`` says how many there are.
+    """
 
     q: str = ""
-    persons: tuple[str, ...] = ()
-    publications: tuple[str, ...] = ()  # "" stands for "unknown publication"
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
     year: int | None = None
     month: int | None = None  # 1-12, only together with year
     undated: bool = False
@@ -61,6 +76,46 @@ class SearchRequest:
     # Exports and feeds take many hits and show neither snippets nor facets.
     with_snippets: bool = True
     with_facets: bool = True
+    stated_dates: bool = False
+
+    def __init__(
+        self,
+        q: str = "",
+        filters: Mapping[str, Iterable[str]] | None = None,
+        *,
+        persons: Iterable[str] | None = None,
+        publications: Iterable[str] | None = None,  # "" stands for "unknown publication"
+        **options: object,
+    ) -> None:
+        chosen = dict(filters or {})
+        if persons is not None:
+            chosen["person"] = persons
+        if publications is not None:
+            chosen["publication"] = publications
+        unknown = sorted(set(chosen) - {facet.name for facet in VALUE_FACETS})
+        if unknown:
+            raise TypeError(f"SearchRequest has no facet {', '.join(unknown)}")
+        # In the registration order, without empty selections, read-only.
+        chosen = {f.name: tuple(chosen[f.name]) for f in VALUE_FACETS if chosen.get(f.name)}
+        object.__setattr__(self, "q", q)
+        object.__setattr__(self, "filters", MappingProxyType(chosen))
+        for option in fields(self):
+            if option.name not in ("q", "filters"):
+                object.__setattr__(self, option.name, options.pop(option.name, option.default))
+        if options:
+            raise TypeError(f"SearchRequest got unexpected arguments: {', '.join(options)}")
+
+    @property
+    def persons(self) -> tuple[str, ...]:
+        return self.filters.get("person", ())
+
+    @property
+    def publications(self) -> tuple[str, ...]:
+        return self.filters.get("publication", ())
+
+    def with_filter(self, facet: str, values: Iterable[str]) -> SearchRequest:
+        """The same request with the values of one value facet replaced."""
+        return replace(self, filters={**self.filters, facet: tuple(values)})
 
     def effective_sort(self, parsed: ParsedQuery) -> str:
         if parsed.is_browse and self.sort in (None, "relevance"):
@@ -80,6 +135,8 @@ class Hit:
     snippets: list[str]
     score: float | None
     source_url: str = ""
+    organisations: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,6 +157,7 @@ class SearchResponse:
     sort: str
     notices: tuple[str, ...] = field(default_factory=tuple)
     suggestion: Suggestion | None = None
+    inferred_dates: int = 0  # how many of the hits have a date inferred from the text
 
     @property
     def page(self) -> int:
@@ -146,15 +204,21 @@ def _combine(base: np.ndarray, masks: list[np.ndarray | None]) -> np.ndarray:
     return result
 
 
-def _page_by_date(tables: FacetTables, hits: np.ndarray, sort: str, start: int, stop: int):
+def _page_by_date(
+    tables: FacetTables, dated: FacetTables, hits: np.ndarray, sort: str, start: int, stop: int
+):
+    """Hits by date; ``dated`` is ``tables`` or, when only stated dates count, ``tables.stated``
+    (an inferred date's key -1 there): such documents follow the ones with stated dates."""
     docnums = np.flatnonzero(hits)
     keys = tables.day_key[docnums].astype(np.int64)
+    counted = dated.day_key[docnums]
+    # 0: a date that counts, 1: an inferred date that does not, 2: undated (always last).
+    group = np.where(counted > 0, 0, np.where(counted < 0, 1, 2))
     if sort == "newest":
-        # Newest first; undated (key 0) last; ties: most recently indexed first.
-        order = np.lexsort((-docnums, -keys))
+        # Newest first; ties: most recently indexed first.
+        order = np.lexsort((-docnums, -keys, group))
     else:
-        keys = np.where(keys == 0, _UNDATED_LAST, keys)
-        order = np.lexsort((docnums, keys))
+        order = np.lexsort((docnums, keys, group))
     return [(int(d), None) for d in docnums[order[start:stop]]]
 
 
@@ -195,11 +259,14 @@ def search(request: SearchRequest) -> SearchResponse:
 
 def _search(searcher, parsed: ParsedQuery, request: SearchRequest) -> SearchResponse:
     tables = tables_for(searcher, str(index_dir()))
+    # The dates that count for filters, date facets and date sorts: with stated_dates, not the
+    # inferred ones.
+    dated = tables.stated if request.stated_dates else tables
     notices = list(parsed.notices)
 
     base, scores = _match(searcher, parsed, tables)
-    date_range = _date_range_mask(tables, request)
-    selections = {facet.name: facet.selection(tables, request) for facet in FACETS}
+    date_range = _date_range_mask(dated, request)
+    selections = {facet.name: facet.selection(dated, request) for facet in FACETS}
     hits = _combine(base, [date_range, *selections.values()])
     total = int(np.count_nonzero(hits))
     all_words = None
@@ -229,7 +296,7 @@ def _search(searcher, parsed: ParsedQuery, request: SearchRequest) -> SearchResp
         if not facet.applies(request):
             continue
         others = [mask for name, mask in selections.items() if name not in facet.ignores]
-        facets[facet.name] = facet.counts(tables, _combine(base, [date_range, *others]), request)
+        facets[facet.name] = facet.counts(dated, _combine(base, [date_range, *others]), request)
 
     sort = request.effective_sort(parsed)
     start = (request.page - 1) * request.page_size
@@ -239,7 +306,7 @@ def _search(searcher, parsed: ParsedQuery, request: SearchRequest) -> SearchResp
     elif sort == "relevance":
         page = _page_by_relevance(scores, hits, start, stop)
     else:
-        page = _page_by_date(tables, hits, sort, start, stop)
+        page = _page_by_date(tables, dated, hits, sort, start, stop)
 
     terms = _highlight_terms(searcher, parsed) if page else {}
     results = []
@@ -258,6 +325,8 @@ def _search(searcher, parsed: ParsedQuery, request: SearchRequest) -> SearchResp
                 date_inferred=doc.date_inferred,
                 publication=doc.publication,
                 persons=doc.persons,
+                organisations=doc.organisations,
+                places=doc.places,
                 snippets=highlight.snippets(
                     highlight.without_headline(doc.body, doc.title), terms.get("body", ())
                 )
@@ -276,6 +345,9 @@ def _search(searcher, parsed: ParsedQuery, request: SearchRequest) -> SearchResp
         sort=sort,
         notices=tuple(notices),
         suggestion=suggestion,
+        inferred_dates=int(np.count_nonzero(hits & tables.inferred))
+        if tables.inferred is not None
+        else 0,
     )
 
 

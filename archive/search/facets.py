@@ -6,11 +6,14 @@ by segment id (segments never change once written), and combined per index gener
 facet for a set of matched documents (a boolean mask over document numbers) is then one
 ``np.bincount``.
 
-Each facet kind is one small class (after datasette's ``facets.py``): it turns the request's
-selection into a mask and the counts into :class:`FacetValue` lists.
+Each facet kind is one small class (after datasette's ``facets.py``), registered in
+:data:`FACETS`: it turns the request's selection into a mask and the counts into
+:class:`FacetValue` lists, and says how a value is toggled, how its filter shows as a chip and
+how it is described. A value facet (person, organisation, place, publication) is a few names on
+:class:`ValueFacet`.
 
 A search returns the top FACET_LIMIT values of each facet; :func:`facet_values` finds any value of
-a person or publication facet by a part of its name, counted for the same search (case- and
+a value facet by a part of its name, counted for the same search (case- and
 accent-folded names are cached per index generation, so one such search is a bincount and a pass
 over the names).
 """
@@ -92,6 +95,7 @@ def fold(text: str) -> str:
 class _SegmentColumns:
     values: dict[str, tuple[list[str], np.ndarray, np.ndarray]]
     day_key: np.ndarray
+    inferred: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,9 @@ class FacetTables:
     columns: dict[str, ValueColumn]
     day_key: np.ndarray  # YYYYMMDD as an int per document, 0 when undated
     segment_ids: frozenset[str] = frozenset()
+    # True where the date was inferred from the text rather than stated by the source (None:
+    # no document's is; an index built before the flag was indexed cannot tell).
+    inferred: np.ndarray | None = None
 
     def years(self) -> np.ndarray:
         return self.day_key // 10000
@@ -110,8 +117,18 @@ class FacetTables:
     def months(self) -> np.ndarray:
         return self.day_key // 100  # YYYYMM
 
+    @cached_property
+    def stated(self) -> FacetTables:
+        """The same tables as the date filters, the year and month facets and the date sorts
+        see them when only stated dates count (``SearchRequest(stated_dates=True)``): an
+        inferred date's day key is -1, neither a date nor undated (built once per generation)."""
+        if self.inferred is None or not self.inferred.any():
+            return self
+        return replace(self, day_key=np.where(self.inferred, np.int32(-1), self.day_key))
 
-VALUE_FIELDS = ("person", "publication")
+
+# VALUE_FIELDS, the exact-value fields read into the tables, follow from the registered value
+# facets (at the end of the facet kinds below).
 
 _segment_cache: dict[str, _SegmentColumns] = {}
 _tables_cache: dict[tuple, FacetTables] = {}
@@ -125,7 +142,9 @@ def _read_segment(segreader) -> _SegmentColumns:
         names: list[str] = []
         docs: list[np.ndarray] = []
         ords: list[np.ndarray] = []
-        for ordinal, term in enumerate(segreader.lexicon(fieldname)):
+        # An index built before the field existed has none (it is reported as needing a rebuild).
+        terms = segreader.lexicon(fieldname) if fieldname in segreader.schema else ()
+        for ordinal, term in enumerate(terms):
             ids = np.fromiter(segreader.postings(fieldname, term).all_ids(), dtype=np.int32)
             names.append(term.decode("utf-8"))
             docs.append(ids)
@@ -139,7 +158,14 @@ def _read_segment(segreader) -> _SegmentColumns:
     for term in segreader.lexicon("day"):
         ids = np.fromiter(segreader.postings("day", term).all_ids(), dtype=np.int32)
         day_key[ids] = int(term)
-    return _SegmentColumns(values=values, day_key=day_key)
+    inferred = np.zeros(size, dtype=bool)
+    # An index that only stores the flag (reported as needing a rebuild) counts every date as
+    # stated, as the site did before.
+    flag_indexed = "date_inferred" in segreader.schema and segreader.schema["date_inferred"].indexed
+    if flag_indexed and ("date_inferred", b"t") in segreader:
+        ids = np.fromiter(segreader.postings("date_inferred", b"t").all_ids(), dtype=np.int32)
+        inferred[ids] = True
+    return _SegmentColumns(values=values, day_key=day_key, inferred=inferred)
 
 
 def _segment_columns(segreader) -> _SegmentColumns:
@@ -173,6 +199,7 @@ def tables_for(searcher, cache_key: str) -> FacetTables:
     size = reader.doc_count_all()
     live = np.zeros(size, dtype=bool)
     day_key = np.zeros(size, dtype=np.int32)
+    inferred = np.zeros(size, dtype=bool)
     vocab: dict[str, dict[str, int]] = {f: {} for f in VALUE_FIELDS}
     pair_docs: dict[str, list[np.ndarray]] = {f: [] for f in VALUE_FIELDS}
     pair_ords: dict[str, list[np.ndarray]] = {f: [] for f in VALUE_FIELDS}
@@ -188,6 +215,7 @@ def tables_for(searcher, cache_key: str) -> FacetTables:
             deleted = np.fromiter(segreader.segment().deleted_docs(), dtype=np.int64)
             live[deleted + offset] = False
         day_key[offset : offset + n] = seg.day_key
+        inferred[offset : offset + n] = seg.inferred
         for fieldname in VALUE_FIELDS:
             names, docs, ords = seg.values[fieldname]
             field_vocab = vocab[fieldname]
@@ -213,6 +241,7 @@ def tables_for(searcher, cache_key: str) -> FacetTables:
         columns=columns,
         day_key=day_key,
         segment_ids=frozenset(segment_ids),
+        inferred=inferred,
     )
 
     with _cache_lock:
@@ -245,11 +274,32 @@ class FacetResult:
     truncated: bool = False  # more values exist than FACET_LIMIT
 
 
-class Facet:
-    """A facet kind: which request filter it owns, and how its values are counted."""
+@dataclass(frozen=True)
+class FacetChip:
+    """An active filter as its facet tells it ("Person", "Madhukar Gupta"), with the request
+    that drops it (the page makes the chip's link of it)."""
 
-    name: str = ""
-    label: str = ""
+    kind: str
+    label: str
+    without: SearchRequest
+
+
+class Facet:
+    """A facet kind, after datasette's ``facets.py``: one class owns one filter end to end.
+
+    - ``selection`` and ``counts``: the request's choice as a mask, the values counted for a
+      search (the engine calls them);
+    - ``toggled``: the request with one value chosen or unchosen (a value's toggle link);
+    - ``chips``: the active choices, each with the request without it;
+    - ``describe``: the choice in words, for feed titles ("person: Madhukar Gupta").
+
+    The rest of the site iterates the registration list :data:`FACETS`: the engine counts each
+    facet, ``params.py`` reads and writes the value facets' URL parameters, ``presentation.py``
+    builds panels, toggle links and chips, and the API, exports and feeds list the values.
+    """
+
+    name: str = ""  # the key in a response's facets, the API and the page's panel ids
+    label: str = ""  # the panel's heading
     # Filters ignored when counting this facet, so its other values stay visible.
     ignores: frozenset[str] = frozenset()
 
@@ -263,16 +313,72 @@ class Facet:
     def counts(self, tables: FacetTables, mask: np.ndarray, request: SearchRequest) -> FacetResult:
         raise NotImplementedError
 
+    def toggled(self, request: SearchRequest, value: str, selected: bool) -> SearchRequest:
+        """The request with ``value`` chosen (or, when ``selected``, no longer chosen)."""
+        raise NotImplementedError
+
+    def chips(self, request: SearchRequest) -> list[FacetChip]:
+        raise NotImplementedError
+
+    def describe(self, request: SearchRequest) -> str:
+        """The request's choice in this facet, in words ("" when none)."""
+        raise NotImplementedError
+
 
 class ValueFacet(Facet):
-    """A facet over an exact-value field; several selected values combine with OR."""
+    """A facet over an exact-value field of the index. Its URL parameter is named like the facet
+    and repeats for several values, which combine with OR; a query names the field the same way
+    (``person:gupta``: the exact name, or any name containing the words). A subclass says only
+    what it is called; counting, searching within, links, chips and descriptions are here."""
 
-    fieldname = ""
+    kind = ""  # one value's kind: chips ("Person: …") and feed titles ("person: …")
+    # Each hit's list of the values, by the name the API, the exports and the Document relation
+    # share ("persons"); None when a document has at most one value (a publication).
+    listed_as: str | None = None
     missing_value: str | None = None  # a value standing for "no value at all"
     missing_label = ""
 
+    @property
+    def fieldname(self) -> str:
+        """The index field (a multi-valued one in ``schema.py``)."""
+        return self.name
+
+    @property
+    def param(self) -> str:
+        """The URL parameter (repeatable); also the key of ``SearchRequest.filters``."""
+        return self.name
+
+    @property
+    def ignores(self) -> frozenset[str]:
+        return frozenset({self.name})
+
     def selected(self, request: SearchRequest) -> tuple[str, ...]:
-        raise NotImplementedError
+        return request.filters.get(self.name, ())
+
+    def read(self, values: Iterable[str]) -> tuple[str, ...]:
+        """The choice from the URL parameter's cleaned values: empty ones are dropped, unless the
+        empty value means something (documents without a publication)."""
+        return tuple(value for value in values if value or value == self.missing_value)
+
+    def value_label(self, value: str) -> str:
+        return self.missing_label if value == self.missing_value else value
+
+    def toggled(self, request: SearchRequest, value: str, selected: bool) -> SearchRequest:
+        chosen = self.selected(request)
+        values = tuple(v for v in chosen if v != value) if selected else (*chosen, value)
+        return request.with_filter(self.name, values)
+
+    def chips(self, request: SearchRequest) -> list[FacetChip]:
+        return [
+            FacetChip(self.kind, self.value_label(value), self.toggled(request, value, True))
+            for value in self.selected(request)
+        ]
+
+    def describe(self, request: SearchRequest) -> str:
+        chosen = self.selected(request)
+        if not chosen:
+            return ""
+        return f"{self.kind.lower()}: " + ", ".join(self.value_label(v) for v in chosen)
 
     def selection(self, tables: FacetTables, request: SearchRequest) -> np.ndarray | None:
         chosen = self.selected(request)
@@ -334,7 +440,7 @@ class ValueFacet(Facet):
                 )
         listed = {v.value for v in values}
         for value in sorted(chosen - listed):
-            label = self.missing_label if value == self.missing_value else value
+            label = self.value_label(value)
             if needle in fold(label):
                 values.append(FacetValue(value, label, 0, True))
         return _limited(self, values, chosen, limit)
@@ -343,23 +449,30 @@ class ValueFacet(Facet):
 class PersonFacet(ValueFacet):
     name = "person"
     label = "People"
-    fieldname = "person"
-    ignores = frozenset({"person"})
+    kind = "Person"
+    listed_as = "persons"
 
-    def selected(self, request: SearchRequest) -> tuple[str, ...]:
-        return request.persons
+
+class OrganisationFacet(ValueFacet):
+    name = "organisation"
+    label = "Organisations"
+    kind = "Organisation"
+    listed_as = "organisations"
+
+
+class PlaceFacet(ValueFacet):
+    name = "place"
+    label = "Places"
+    kind = "Place"
+    listed_as = "places"
 
 
 class PublicationFacet(ValueFacet):
     name = "publication"
     label = "Publications"
-    fieldname = "publication"
-    ignores = frozenset({"publication"})
+    kind = "Publication"
     missing_value = UNKNOWN_PUBLICATION
     missing_label = UNKNOWN_PUBLICATION_LABEL
-
-    def selected(self, request: SearchRequest) -> tuple[str, ...]:
-        return request.publications
 
 
 class YearFacet(Facet):
@@ -390,6 +503,27 @@ class YearFacet(Facet):
         if undated or request.undated:
             values.append(FacetValue(UNDATED, "Undated", undated, request.undated))
         return FacetResult(self.name, self.label, values)
+
+    def toggled(self, request: SearchRequest, value: str, selected: bool) -> SearchRequest:
+        if selected:
+            return replace(request, year=None, month=None, undated=False)
+        if value == UNDATED:
+            return replace(request, year=None, month=None, undated=True)
+        return replace(request, year=int(value), month=None, undated=False)
+
+    def chips(self, request: SearchRequest) -> list[FacetChip]:
+        if request.undated:
+            return [FacetChip("Date", "Undated", replace(request, undated=False))]
+        if request.year is not None:
+            return [FacetChip("Year", str(request.year), replace(request, year=None, month=None))]
+        return []
+
+    def describe(self, request: SearchRequest) -> str:
+        if request.undated:
+            return "undated"
+        if request.year is not None and request.month is None:
+            return f"year: {request.year}"
+        return ""
 
 
 class MonthFacet(Facet):
@@ -425,6 +559,23 @@ class MonthFacet(Facet):
             )
         return FacetResult(self.name, self.label, values)
 
+    def toggled(self, request: SearchRequest, value: str, selected: bool) -> SearchRequest:
+        if selected:
+            return replace(request, month=None)  # back to the whole year
+        year, month = (int(part) for part in value.split("-"))
+        return replace(request, year=year, month=month, undated=False)
+
+    def chips(self, request: SearchRequest) -> list[FacetChip]:
+        if request.year is None or request.month is None or request.undated:
+            return []
+        label = f"{calendar.month_name[request.month]} {request.year}"
+        return [FacetChip("Month", label, replace(request, month=None))]
+
+    def describe(self, request: SearchRequest) -> str:
+        if request.year is None or request.month is None or request.undated:
+            return ""
+        return f"month: {request.year:04d}-{request.month:02d}"
+
 
 def _limited(
     facet: Facet, values: list[FacetValue], chosen: set[str], limit: int = FACET_LIMIT
@@ -437,8 +588,22 @@ def _limited(
     return FacetResult(facet.name, facet.label, head, truncated=True)
 
 
-FACETS: tuple[Facet, ...] = (PersonFacet(), PublicationFacet(), YearFacet(), MonthFacet())
-SEARCHABLE_FACETS = tuple(f.name for f in FACETS if isinstance(f, ValueFacet))
+# The registration list: every facet the site counts, shows and filters by, in the page's order
+# (value facets first, under the date chart). A new facet kind is one class above, added here
+# (with its index field in ``schema.MULTI_VALUE_FIELDS``).
+FACETS: tuple[Facet, ...] = (
+    PersonFacet(),
+    OrganisationFacet(),
+    PlaceFacet(),
+    PublicationFacet(),
+    YearFacet(),
+    MonthFacet(),
+)
+FACETS_BY_NAME: dict[str, Facet] = {facet.name: facet for facet in FACETS}
+VALUE_FACETS: tuple[ValueFacet, ...] = tuple(f for f in FACETS if isinstance(f, ValueFacet))
+SEARCHABLE_FACETS = tuple(f.name for f in VALUE_FACETS)
+# The index fields read into facet tables.
+VALUE_FIELDS = tuple(f.fieldname for f in VALUE_FACETS)
 
 
 # --- Searching within one facet ----------------------------------------------------------------
@@ -473,9 +638,9 @@ def facet_values(
     *,
     within_selection: bool = False,
 ) -> FacetResult:
-    """The values of one person or publication facet for ``request``'s search, beyond the top
-    FACET_LIMIT: those whose name contains ``contains`` (case and accents ignored), most frequent
-    first, at most ``limit`` (selected values always kept).
+    """The values of one value facet (person, organisation, place, publication) for
+    ``request``'s search, beyond the top FACET_LIMIT: those whose name contains ``contains`` (case
+    and accents ignored), most frequent first, at most ``limit`` (selected values always kept).
 
     Counts are the facet's own, as on the search page (the facet's own filter ignored), unless
     ``within_selection``: then they are counted over the hits themselves, which makes the person

@@ -164,15 +164,24 @@ def _writer(ix, **kwargs):
         ) from exc
 
 
+def _writable(doc: IndexedDocument, known: frozenset[str]) -> dict[str, object]:
+    """The document's fields that the index being written has. An index built before a field
+    existed (reported by ``outdated_analysis``) keeps taking saves until it is rebuilt: the
+    fields it does not know are left out rather than failing every write."""
+    return {name: value for name, value in to_fields(doc).items() if name in known}
+
+
 def update_documents(docs: Iterable[IndexedDocument], delete_ids: Iterable[int] = ()) -> None:
     """Add or replace ``docs`` and remove ``delete_ids`` in one commit."""
     create_index_if_missing()
-    writer = _writer(_open_index())
+    ix = _open_index()
+    known = frozenset(ix.schema.names())
+    writer = _writer(ix)
     try:
         for doc_id in delete_ids:
             writer.delete_by_term("id", str(doc_id))
         for doc in docs:
-            writer.update_document(**to_fields(doc))
+            writer.update_document(**_writable(doc, known))
     except BaseException as exc:
         writer.cancel()
         if isinstance(exc, Exception) and _is_damage(exc):
@@ -213,9 +222,10 @@ def rebuild_index(
     else:
         writer = _writer(ix, limitmb=256)
     count = 0
+    known = frozenset(ix.schema.names())
     try:
         for doc in docs:
-            writer.add_document(**to_fields(doc))
+            writer.add_document(**_writable(doc, known))
             count += 1
             if progress is not None:
                 progress(count)

@@ -6,9 +6,9 @@ adjustment becomes a notice the page shows, so the user knows what was actually 
 
 The query language (explained to users in templates/archive/_query_help.html): words (all must
 match), ``AND`` / ``OR`` / ``NOT`` and ``-word``, ``"exact phrase"``, proximity ``"word1 word2"~5``,
-``title:`` / ``body:`` / ``person:`` / ``publication:``, prefix ``immigr*``, typo tolerance
-``mumbay~`` (``~2`` for two edits), and dates ``date:2008``, ``date:2008-11``,
-``date:[2008 TO 2010]``, ``date:>2008-11-26``.
+``title:`` / ``body:`` / ``person:`` / ``organisation:`` / ``place:`` / ``publication:``, prefix
+``immigr*``, typo tolerance ``mumbay~`` (``~2`` for two edits), and dates ``date:2008``,
+``date:2008-11``, ``date:[2008 TO 2010]``, ``date:>2008-11-26``.
 
 A query of several plain words (no operators) also gets an any-words form, which the engine uses
 when too few documents have all the words: a sentence pasted from an article still finds the

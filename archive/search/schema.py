@@ -1,7 +1,7 @@
 """The index schema, and where an article becomes index fields (:func:`to_fields`).
 
-Text fields (title, body) are analysed for search; person, publication and day are exact values,
-one term per value, from which the facet tables in ``facets.py`` are built.
+Text fields (title, body) are analysed for search; person, organisation, place, publication and day
+are exact values, one term per value, from which the facet tables in ``facets.py`` are built.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ TEXT_FIELDS = ("title", "body")
 
 # Multi-valued exact fields hold one value per line, so names may contain spaces and commas.
 VALUE_SEPARATOR = "\n"
+# The multi-valued exact fields, each with the IndexedDocument attribute that holds its names.
+MULTI_VALUE_FIELDS = {"person": "persons", "organisation": "organisations", "place": "places"}
 
 
 def _multi_value_field() -> fields.KEYWORD:
@@ -40,11 +42,12 @@ def build_schema(stem: Callable[[str], str] = english_stem) -> fields.Schema:
         id=fields.ID(unique=True, stored=True),
         title=fields.TEXT(analyzer=analyzer, stored=True),
         body=fields.TEXT(analyzer=analyzer, stored=True),
-        person=_multi_value_field(),
+        **{fieldname: _multi_value_field() for fieldname in MULTI_VALUE_FIELDS},
         publication=fields.ID(stored=True),
         # The publication date as YYYYMMDD; absent when the document has no date.
         day=fields.ID(stored=True),
-        date_inferred=fields.STORED,
+        # Indexed (terms b"t"/b"f") so the facet tables can tell stated dates from inferred ones.
+        date_inferred=fields.BOOLEAN(stored=True),
         source_url=fields.STORED,
     )
 
@@ -55,7 +58,19 @@ SCHEMA = build_schema()
 def outdated_analysis(schema: fields.Schema) -> str:
     """Why an index with ``schema`` analyses text differently from this code ("" when it does
     not). Queries are analysed with this code's analyzer, so a word whose stem changed would miss
-    the documents an older index holds it in: such an index needs a rebuild."""
+    the documents an older index holds it in: such an index needs a rebuild. So does an index
+    without a field this version fills (built before organisations and places were facets): its
+    documents would be missing from those facets and filters; or one that only stores a field
+    this version indexes (``date_inferred``, before entity pages told stated dates from inferred
+    ones): every date would count as stated."""
+    missing = [name for name in SCHEMA.names() if name not in schema]
+    if missing:
+        names = ", ".join(repr(name) for name in missing)
+        return f"the index has no {names} field{'s' if len(missing) > 1 else ''}"
+    unindexed = [n for n in SCHEMA.names() if SCHEMA[n].indexed and not schema[n].indexed]
+    if unindexed:
+        names = ", ".join(repr(name) for name in unindexed)
+        return f"the index does not index {names}"
     for fieldname in TEXT_FIELDS:
         found = schema[fieldname].analyzer if fieldname in schema else None
         if not same_analysis(found, TEXT_ANALYZER):
@@ -73,11 +88,12 @@ def outdated_analysis(schema: fields.Schema) -> str:
 # (bench/scifact_eval.py).
 DEFAULT_SEARCH_FIELDS = {"title": 1.5, "body": 1.0}
 # Fields a query may name explicitly (`title:murree`, `person:"Madhukar Gupta"`).
-QUERYABLE_FIELDS = ("title", "body", "person", "publication")
+QUERYABLE_FIELDS = ("title", "body", *MULTI_VALUE_FIELDS, "publication")
 
 
 def clean_value(value: str) -> str:
-    """One line, single spaces: the form a person or publication name takes in the index."""
+    """One line, single spaces: the form a person's (organisation's, place's, publication's) name
+    takes in the index."""
     return " ".join(value.split())
 
 
@@ -106,9 +122,10 @@ def to_fields(doc: IndexedDocument) -> dict[str, object]:
         "date_inferred": bool(doc.date_inferred),
         "source_url": doc.source_url or "",
     }
-    persons = [clean_value(name) for name in doc.persons if clean_value(name)]
-    if persons:
-        values["person"] = VALUE_SEPARATOR.join(dict.fromkeys(persons))
+    for fieldname, attribute in MULTI_VALUE_FIELDS.items():
+        names = [clean_value(name) for name in getattr(doc, attribute) if clean_value(name)]
+        if names:
+            values[fieldname] = VALUE_SEPARATOR.join(dict.fromkeys(names))
     publication = clean_value(doc.publication or "")
     if publication:
         values["publication"] = publication
@@ -125,7 +142,10 @@ def day_key(day: dt.date) -> str:
 def from_stored(stored: dict[str, object]) -> IndexedDocument:
     """Rebuild an :class:`IndexedDocument` from a hit's stored fields."""
     day = str(stored.get("day") or "")
-    persons = str(stored.get("person") or "")
+    names = {
+        attribute: tuple(n for n in str(stored.get(fieldname) or "").split(VALUE_SEPARATOR) if n)
+        for fieldname, attribute in MULTI_VALUE_FIELDS.items()
+    }
     return IndexedDocument(
         id=int(str(stored["id"])),
         title=str(stored.get("title") or ""),
@@ -133,6 +153,6 @@ def from_stored(stored: dict[str, object]) -> IndexedDocument:
         published=dt.date(int(day[:4]), int(day[4:6]), int(day[6:8])) if day else None,
         date_inferred=bool(stored.get("date_inferred")),
         publication=str(stored.get("publication") or "") or None,
-        persons=tuple(p for p in persons.split(VALUE_SEPARATOR) if p),
         source_url=str(stored.get("source_url") or ""),
+        **names,
     )

@@ -215,7 +215,8 @@ class Evaluation:
     """Masks and scores of query nodes over one searcher's documents (global numbering).
 
     With the facet tables, `date:` ranges are read from the per-document day column, and
-    `person:` / `publication:` accept any case and part of a name (`person:gupta`).
+    `person:`, `organisation:`, `place:` and `publication:` accept any case and part of a name
+    (`person:gupta`).
     """
 
     def __init__(self, searcher, size: int, tables: FacetTables | None = None) -> None:
@@ -304,8 +305,8 @@ class Evaluation:
         return mask, np.zeros(self.size, dtype=np.float32)
 
     def _value(self, node: wq.Term) -> tuple[np.ndarray, np.ndarray]:
-        """A person or publication: the exact value if there is one, else every value containing
-        the query's words, in any case ("gupta" -> "Madhukar Gupta")."""
+        """A person (organisation, place, publication): the exact value if there is one, else
+        every value containing the query's words, in any case ("gupta" -> "Madhukar Gupta")."""
         column = self.tables.columns[node.fieldname]
         text = node.text.decode("utf-8") if isinstance(node.text, bytes) else str(node.text)
         if text in column.ordinal:

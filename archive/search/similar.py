@@ -121,6 +121,8 @@ def _more_like_this(searcher, document_id: int, limit: int) -> list[Hit]:
                 date_inferred=doc.date_inferred,
                 publication=doc.publication,
                 persons=doc.persons,
+                organisations=doc.organisations,
+                places=doc.places,
                 snippets=[],
                 score=float(candidate_scores[position]),
                 source_url=doc.source_url,

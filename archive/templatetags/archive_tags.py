@@ -3,7 +3,8 @@ from urllib.parse import urlencode
 from django import template
 from django.urls import reverse
 
-from archive.models import title_slug
+from archive import presentation
+from archive.models import ENTITY_MODELS, title_slug
 
 register = template.Library()
 
@@ -30,3 +31,17 @@ def quoted(query: str) -> str:
     if len(text) > 1 and text.startswith('"') and text.endswith('"') and text.count('"') == 2:
         return f"“{text[1:-1]}”"
     return f"“{text}”"
+
+
+@register.simple_tag
+def hit_mentions(hit, limit: int | None = None) -> list[presentation.MentionGroup]:
+    """A search hit's organisations and places (at most ``limit`` of each), as links."""
+    return presentation.mention_groups(lambda listed_as: getattr(hit, listed_as), limit)
+
+
+@register.simple_tag
+def entity_by_name_path(kind: str) -> str:
+    """The by-name address of a kind's pages ("/organisations/"), to which a list adds
+    ``?name=…`` for each value; "" for a facet whose values have no pages (publications, dates).
+    """
+    return reverse(f"archive:{kind}-by-name") if kind in ENTITY_MODELS else ""

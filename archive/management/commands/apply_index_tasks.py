@@ -27,8 +27,13 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if result.missing_index:
             raise CommandError(
-                f"There is no search index; {indexing.pending_count():,} changes wait. "
-                f"Build it with `{search.REPAIR_COMMAND}`."
+                f"The search index cannot be read; {indexing.pending_count():,} changes wait. "
+                f"Rebuild it with `{search.REPAIR_COMMAND}`."
+            )
+        if result.built is not None:
+            self.stdout.write(
+                f"There was no search index: built it from the database ({result.built:,} "
+                "documents)."
             )
         if result.busy:
             self.stdout.write(

@@ -1,4 +1,5 @@
 import os
+import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -6,6 +7,29 @@ from django.core.management.base import BaseCommand, CommandError
 from archive import ingest
 from archive.ingest.sources import from_paths, list_files
 from archive.progress import Progress
+
+# Person extraction runs in 2 processes from this much input on (about 200 articles' worth of
+# text, or one bulk file of that size); below it, starting a process costs more than it saves.
+PARALLEL_FILES = 200
+PARALLEL_BYTES = 1_000_000
+
+
+def _size_on_disk(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # reading it reports the problem
+
+
+def progress_note(report: ingest.IngestReport, elapsed: float) -> str:
+    """What the progress line says was done: documents (records) by outcome, and their rate."""
+    counts = report.counts
+    done = report.records
+    saved = done - counts[ingest.Outcome.FAILED]
+    outcomes = ", ".join(f"{counts[o]:,} {o.value}" for o in ingest.Outcome if counts[o])
+    rate = saved / elapsed if elapsed > 0 else 0.0
+    details = f" ({outcomes})" if outcomes else ""
+    return f"{done:,} documents{details}, {rate:,.0f} documents/s"
 
 
 class Command(BaseCommand):
@@ -31,8 +55,8 @@ class Command(BaseCommand):
             "--workers",
             type=int,
             metavar="N",
-            help="Processes for person extraction (default: up to 2 for 200 files or more, "
-            "else 1; starting a process costs about a second).",
+            help="Processes for person extraction (default: up to 2 for 200 files or 1 MB of "
+            "input or more, else 1; starting a process costs about a second).",
         )
         parser.add_argument(
             "--no-persons",
@@ -41,18 +65,20 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, paths, publication, dry_run, no_persons, workers, **options):
-        total = len(list_files(paths))  # files on disk; a zip counts once, its members add on
+        # Progress is by bytes of the input on disk (a zip counts its size), so the bar moves
+        # within one large JSONL export as well as across many small files.
+        found = list_files(paths)
+        total = sum(_size_on_disk(path) for path, _ in found)
         if workers is None:
-            workers = min(2, os.cpu_count() or 1) if total >= 200 else 1
-        progress = Progress("Ingesting", total, stream=self.stderr._out)
+            many = len(found) >= PARALLEL_FILES or total >= PARALLEL_BYTES
+            workers = min(2, os.cpu_count() or 1) if many else 1
+        progress = Progress("Ingesting", total, stream=self.stderr._out, unit="bytes")
 
         def on_file(report: ingest.IngestReport) -> None:
-            counts = report.counts
-            progress.update(
-                report.files,
-                note=" ".join(f"{o.value} {counts[o]:,}" for o in ingest.Outcome if counts[o]),
-            )
+            elapsed = time.monotonic() - progress.started
+            progress.update(report.bytes_read, note=progress_note(report, elapsed))
 
+        # Only failures are kept item by item: a report on millions of records stays small.
         report = ingest.ingest(
             from_paths(paths),
             publication=publication,
@@ -60,9 +86,10 @@ class Command(BaseCommand):
             extract_persons=not no_persons,
             on_file=on_file,
             workers=max(1, workers),
+            keep_items=False,
         )
         elapsed = progress.finish()
-        documents = sum(1 for item in report.items if item.outcome != ingest.Outcome.FAILED)
+        documents = report.records - report.counts[ingest.Outcome.FAILED]
         rate = documents / elapsed if elapsed else 0.0
         for item in report.failed:
             self.stderr.write(f"FAILED {item.source}: {item.message}")

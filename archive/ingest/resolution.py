@@ -1,0 +1,442 @@
+"""Archive-level resolution: which mentions become facet values, of which kind, under which name.
+
+One document is not enough evidence. The small model calls "Sri Lanka" a person in one article
+and a place in fifty; "Blair" alone in a short piece is Tony Blair when the archive links the
+surname with him and nobody else. So every document's mentions (:mod:`archive.ingest.entities`,
+stored as :class:`~archive.models.Mention` rows) are weighed against the whole archive's:
+
+- **kind**: a name takes the kind the archive mostly gives it, counted in documents (PERSON,
+  ORG, GPE/LOC, or another label such as PRODUCT or WORK_OF_ART, which means "none of these");
+  with no other evidence, the document's own label stands;
+- **joins**: a surname-only or partial person mention joins the one full name the archive links
+  it with ("Blair" -> "Tony Blair", "George Bush" -> "George W Bush") when that name has at
+  least ``JOIN_SHARE`` of the documents of every full name it could be; otherwise it stays
+  apart, and a lone word stays only with a title or a second mention in its document;
+- **confidence** per value: how consistently the archive labels the name with its kind
+  (smoothed), lower for a lone word that joined nobody;
+- **editors' decisions** win over all of it: names and aliases of entities map to their entity
+  (merges and renames leave aliases), a reviewed entity's kind is never changed, "not a person"
+  and "never join these" decisions (:class:`~archive.models.EntityDecision`) are obeyed.
+
+:class:`Evidence` is built from the database once, then kept up to date in memory while an
+import adds documents; :func:`resolve_archive` applies the same rules to every document whose
+entities were extracted (``manage.py resolve_entities``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from archive.ingest.entities import (
+    ORGANISATION_LABELS,
+    PERSON,
+    PLACE_LABELS,
+    NameMention,
+)
+
+KINDS = ("person", "organisation", "place")
+OTHER = "other"
+# A full name must hold this share of the documents of all the full names a surname could be.
+JOIN_SHARE = 0.8
+# A name's kind changes from its document's label only with this many documents of evidence.
+MIN_EVIDENCE = 2
+# Confidence of a lone word that joined no full name, relative to a full name's.
+LONE_WORD_FACTOR = 0.6
+# A surname mentioned once without a title joins a full name only this clearly.
+WEAK_JOIN_SHARE = 0.9
+WEAK_JOIN_MIN = 3
+# A word that begins this many different full person names in the archive is a first name.
+FIRST_NAME_MIN = 3
+# A name with at most this many documents of evidence may be re-read as a person by its shape.
+SHAPE_EVIDENCE_MAX = 3
+
+
+def label_kind(label: str) -> str:
+    """PERSON -> person, ORG -> organisation, GPE/LOC -> place; anything else -> other."""
+    if label == PERSON:
+        return "person"
+    if label in ORGANISATION_LABELS:
+        return "organisation"
+    if label in PLACE_LABELS:
+        return "place"
+    return OTHER
+
+
+def fold(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+@dataclass
+class Decisions:
+    """Editors' decisions, as resolution needs them (see :class:`~archive.models.EntityDecision`
+    and the entities' names and aliases)."""
+
+    # (kind, folded name) -> the entity's name, for every entity name and alias.
+    canonical: dict[tuple[str, str], str] = field(default_factory=dict)
+    # folded name -> the kind of the reviewed entity that has it as name or alias.
+    reviewed_kind: dict[str, str] = field(default_factory=dict)
+    # (kind, folded name): never a value of that kind.
+    rejected: set[tuple[str, str]] = field(default_factory=set)
+    # (kind, folded name, folded other): never joined.
+    apart: set[tuple[str, str, str]] = field(default_factory=set)
+
+    @classmethod
+    def from_db(cls) -> Decisions:
+        from archive.models import ENTITY_MODELS, EntityDecision
+
+        decisions = cls()
+        for kind, model in ENTITY_MODELS.items():
+            for name, reviewed in model.objects.values_list("name", "reviewed").iterator():
+                decisions.canonical[(kind, fold(name))] = name
+                if reviewed:
+                    decisions.reviewed_kind[fold(name)] = kind
+            alias_model = model.alias_model()
+            owner = alias_model.owner_field
+            for alias, name, reviewed in alias_model.objects.values_list(
+                "name", f"{owner}__name", f"{owner}__reviewed"
+            ).iterator():
+                decisions.canonical.setdefault((kind, fold(alias)), name)
+                if reviewed:
+                    decisions.reviewed_kind.setdefault(fold(alias), kind)
+        for kind, name, decision, other in EntityDecision.objects.values_list(
+            "kind", "name", "decision", "other"
+        ):
+            if decision == EntityDecision.NOT:
+                decisions.rejected.add((kind, fold(name)))
+            else:
+                decisions.apart.add((kind, fold(name), fold(other)))
+        return decisions
+
+
+@dataclass
+class Evidence:
+    """The archive's mentions, summarised for resolution and kept up to date as documents come.
+
+    ``labels``: folded name -> documents per kind (person, organisation, place, other) in which
+    the model gave the name that kind. ``full_names``: folded last word -> documents per full
+    (two or more words) person name spelled as most often seen.
+    """
+
+    labels: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    full_names: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    # folded first word -> how many different full person names begin with it.
+    first_names: Counter = field(default_factory=Counter)
+    # folded last word -> how many different organisation names of two or more words end so.
+    organisation_tails: Counter = field(default_factory=Counter)
+
+    def add(self, mentions: Iterable[NameMention], sign: int = 1) -> None:
+        """Count one document's mentions in (``sign`` -1: take them out again)."""
+        kinds_seen: set[tuple[str, str]] = set()
+        persons_seen: set[str] = set()
+        for mention in mentions:
+            kinds_seen.add((fold(mention.name), label_kind(mention.label)))
+            if mention.label == PERSON and " " in mention.name.strip():
+                persons_seen.add(" ".join(mention.name.split()))
+        for name, kind in kinds_seen:
+            counts = self.labels[name]
+            if kind == "organisation" and " " in name and _flips(counts[kind], sign):
+                self.organisation_tails[name.split()[-1]] += sign
+            counts[kind] += sign
+        for name in persons_seen:
+            counts = self.full_names[fold(name.split()[-1])]
+            if _flips(counts[name], sign):
+                self.first_names[fold(name.split()[0])] += sign
+            counts[name] += sign
+
+    @classmethod
+    def from_db(cls) -> Evidence:
+        """The evidence of every stored mention: two grouped queries, no texts read."""
+        from django.db.models import Count
+
+        from archive.models import Mention
+
+        evidence = cls()
+        rows = (
+            Mention.objects.values_list("name", "label")
+            .annotate(documents=Count("document", distinct=True))
+            .order_by()
+        )
+        for name, label, documents in rows.iterator():
+            folded = fold(name)
+            kind = label_kind(label)
+            if kind == "organisation" and " " in folded and not evidence.labels[folded][kind]:
+                evidence.organisation_tails[folded.split()[-1]] += 1
+            evidence.labels[folded][kind] += documents
+        persons = (
+            Mention.objects.filter(label=PERSON, name__contains=" ")
+            .values_list("name")
+            .annotate(documents=Count("document", distinct=True))
+            .order_by()
+        )
+        for name, documents in persons.iterator():
+            name = " ".join(name.split())
+            counts = evidence.full_names[fold(name.split()[-1])]
+            if not counts[name]:
+                evidence.first_names[fold(name.split()[0])] += 1
+            counts[name] += documents
+        return evidence
+
+    def shaped_like_a_person(self, name: str) -> bool:
+        """Two or three capitalised words, the first a first name of the archive's people and
+        the last no organisation's last word ("Nicola Sturgeon", not "Stan Lee Media"), and
+        little evidence of the name itself: the small model often tags a person it has not
+        seen as an organisation or a place."""
+        words = name.split()
+        if not 2 <= len(words) <= 3 or not all(_name_word(w) for w in words):
+            return False
+        counts = self.labels.get(fold(name), Counter())
+        return (
+            sum(counts.values()) <= SHAPE_EVIDENCE_MAX
+            and self.first_names[fold(words[0])] >= FIRST_NAME_MIN
+            and self.organisation_tails[fold(words[-1])] < 2
+        )
+
+    def kind_of(self, mention: NameMention) -> str:
+        """The kind the archive mostly gives this name; the document's own label on a tie or
+        with too little evidence."""
+        own = label_kind(mention.label)
+        counts = self.labels.get(fold(mention.name))
+        if not counts or sum(counts.values()) < MIN_EVIDENCE:
+            return own
+        best = max(counts.values())
+        if counts[own] == best:
+            return own
+        return max(counts, key=lambda k: (counts[k], k == own))
+
+    def share(self, name: str, kind: str) -> float:
+        """How consistently the archive gives ``name`` this kind, smoothed (1 of 1 is 0.67)."""
+        counts = self.labels.get(fold(name), Counter())
+        return (counts[kind] + 1) / (sum(counts.values()) + 2)
+
+    def full_name_for(self, name: str, apart: Callable[[str, str], bool]) -> tuple[str, float]:
+        """The full person name that a surname-only or partial ``name`` stands for, and the
+        share of the candidates' documents it holds; ("", 0) when no candidate dominates."""
+        words = name.split()
+        candidates = {
+            full: documents
+            for full, documents in self.full_names.get(fold(words[-1]), Counter()).items()
+            if documents > 0
+            and len(full.split()) > len(words)
+            and _words_in_order(words, full.split())
+            and not apart(name, full)
+        }
+        total = sum(candidates.values())
+        if not total:
+            return "", 0.0
+        best = max(candidates, key=lambda full: (candidates[full], full))
+        share = candidates[best] / total
+        return (best, share) if share >= JOIN_SHARE else ("", share)
+
+
+def _documents(evidence: Evidence, full: str) -> int:
+    return evidence.full_names.get(fold(full.split()[-1]), Counter()).get(full, 0)
+
+
+def _flips(count: int, sign: int) -> bool:
+    """Whether adding ``sign`` makes ``count`` go from 0 to 1 or from 1 to 0."""
+    return (count == 0 and sign > 0) or (count == 1 and sign < 0)
+
+
+def _name_word(word: str) -> bool:
+    return (
+        word[:1].isupper()
+        and not word.isupper()
+        and word.replace("-", "").replace("'", "").isalpha()
+    )
+
+
+def _words_in_order(short: list[str], long: list[str]) -> bool:
+    position = 0
+    folded = [w.casefold() for w in long]
+    for word in short:
+        try:
+            position = folded.index(word.casefold(), position) + 1
+        except ValueError:
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class Value:
+    kind: str
+    name: str
+    confidence: float
+
+
+def resolve_document(
+    mentions: Iterable[NameMention], evidence: Evidence, decisions: Decisions
+) -> list[Value]:
+    """One document's facet values from its mentions (the rules of the module docstring)."""
+    values: dict[tuple[str, str], float] = {}
+    for mention in mentions:
+        folded = fold(mention.name)
+        kind = decisions.reviewed_kind.get(folded) or evidence.kind_of(mention)
+        confidence = evidence.share(mention.name, kind)
+        if (
+            folded not in decisions.reviewed_kind
+            and kind in ("organisation", "place")
+            and evidence.shaped_like_a_person(mention.name)
+        ):
+            kind, confidence = "person", 0.5
+        if kind == OTHER:
+            continue
+        name = mention.name
+        canonical = decisions.canonical.get((kind, folded))
+        if canonical is None and kind == "person":
+            name, confidence = _person_name(mention, evidence, decisions, confidence)
+            if not name:
+                continue
+        elif canonical is not None:
+            name = canonical
+        if (kind, fold(name)) in decisions.rejected or (kind, folded) in decisions.rejected:
+            continue
+        key = (kind, name)
+        values[key] = max(values.get(key, 0.0), confidence)
+    return [Value(kind, name, round(conf, 3)) for (kind, name), conf in values.items()]
+
+
+def _person_name(
+    mention: NameMention, evidence: Evidence, decisions: Decisions, confidence: float
+) -> tuple[str, float]:
+    """A person mention's value: itself, the full name it joins, or "" (not a value)."""
+
+    def apart(name: str, full: str) -> bool:
+        return ("person", fold(name), fold(full)) in decisions.apart
+
+    lone = " " not in mention.name.strip()
+    weak = lone and not (mention.titled or mention.count >= 2)
+    if lone and evidence.first_names[fold(mention.name)] >= FIRST_NAME_MIN:
+        # "John" alone is somebody's first name, not "Elton John"'s surname.
+        return ("", 0.0) if weak else (mention.name, confidence * LONE_WORD_FACTOR)
+    full, share = evidence.full_name_for(mention.name, apart)
+    if full and weak and (share < WEAK_JOIN_SHARE or _documents(evidence, full) < WEAK_JOIN_MIN):
+        full = ""  # one untitled mention: joined only to a name the archive knows well
+    if full:
+        canonical = decisions.canonical.get(("person", fold(full)), full)
+        return canonical, confidence * share
+    if " " in mention.name.strip():
+        return mention.name, confidence
+    # A lone word that joined nobody: a name only with a title or a second mention.
+    if not (mention.titled or mention.count >= 2):
+        return "", 0.0
+    return mention.name, confidence * LONE_WORD_FACTOR
+
+
+@dataclass
+class ResolutionReport:
+    documents: int = 0  # documents whose entities were resolved
+    changed: int = 0  # documents whose persons, organisations or places changed
+    removed: int = 0  # entities left with no document, no alias and no review, deleted
+
+    def summary(self) -> str:
+        return (
+            f"{self.documents:,} documents resolved, {self.changed:,} changed, "
+            f"{self.removed:,} unused entities removed."
+        )
+
+
+CHUNK = 1000
+
+
+def resolve_archive(
+    progress: Callable[[int, int], None] | None = None,
+    evidence: Evidence | None = None,
+    document_ids: Iterable[int] | None = None,
+) -> ResolutionReport:
+    """Apply the rules to every document whose entities were extracted (or only to
+    ``document_ids``), with the whole archive's evidence, writing only what changed (each change
+    reaches the index through the outbox), then set every unreviewed entity's confidence and
+    remove the unused ones. No text is read: only the stored mentions."""
+    from django.db import transaction
+
+    from archive.ingest.store import link_entities
+    from archive.models import ENTITY_MODELS, Document, Mention
+
+    evidence = evidence or Evidence.from_db()
+    decisions = Decisions.from_db()
+    report = ResolutionReport()
+    confidence: dict[tuple[str, str], list[float]] = defaultdict(list)
+    dropped: set[tuple[str, str]] = set()
+    documents = Document.objects.filter(entities_extracted=True)
+    if document_ids is not None:
+        documents = documents.filter(pk__in=list(document_ids))
+    ids = list(documents.order_by("pk").values_list("pk", flat=True))
+    relations = {
+        kind: model._meta.get_field("documents").remote_field.name
+        for kind, model in ENTITY_MODELS.items()
+    }
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        found: dict[int, list[NameMention]] = defaultdict(list)
+        for document_id, name, label, count, titled in Mention.objects.filter(
+            document_id__in=chunk
+        ).values_list("document_id", "name", "label", "count", "titled"):
+            found[document_id].append(NameMention(name, label, count, titled))
+        current: dict[tuple[int, str], set[str]] = defaultdict(set)
+        for kind, relation in relations.items():
+            through = getattr(Document, relation).through
+            column = f"{ENTITY_MODELS[kind]._meta.model_name}__name"
+            for document_id, name in through.objects.filter(document_id__in=chunk).values_list(
+                "document_id", column
+            ):
+                current[(document_id, kind)].add(name)
+        with transaction.atomic():
+            for document_id in chunk:
+                values = resolve_document(found.get(document_id, []), evidence, decisions)
+                changed = False
+                for kind in KINDS:
+                    names = [v.name for v in values if v.kind == kind]
+                    before = current.get((document_id, kind), set())
+                    if set(names) != before:
+                        link_entities(Document(pk=document_id), kind, names)
+                        dropped.update((kind, name) for name in before - set(names))
+                        changed = True
+                for value in values:
+                    confidence[(value.kind, value.name)].append(value.confidence)
+                report.changed += changed
+        report.documents += len(chunk)
+        if progress is not None:
+            progress(report.documents, len(ids))
+    with transaction.atomic():
+        for kind, model in ENTITY_MODELS.items():
+            updates = []
+            for entity in _unreviewed(model, [n for k, n in confidence if k == kind]):
+                scores = confidence[(kind, entity.name)]
+                value = round(sum(scores) / len(scores), 3)
+                if value != entity.confidence:
+                    entity.confidence = value
+                    updates.append(entity)
+            model.objects.bulk_update(updates, ["confidence"], batch_size=500)
+            gone = [name for k, name in dropped if k == kind]
+            for start in range(0, len(gone), 500):
+                unused = model.objects.filter(
+                    reviewed=False, name__in=gone[start : start + 500], documents=None, aliases=None
+                )
+                report.removed += unused.count()
+                unused.delete()
+    return report
+
+
+def _unreviewed(model, names: list[str]) -> Iterable:
+    """The unreviewed entities with these names, read in slices (databases cap query sizes)."""
+    for start in range(0, len(names), 500):
+        yield from model.objects.filter(reviewed=False, name__in=names[start : start + 500]).only(
+            "pk", "name", "confidence"
+        )
+
+
+def documents_mentioning(names: Iterable[str]) -> set[int]:
+    """Documents with a stored mention of any of these names (any case): the ones a decision
+    about the names can change."""
+    from django.db.models import Q
+
+    from archive.models import Mention
+
+    condition = Q()
+    for name in names:
+        condition |= Q(name__iexact=name)
+    if not condition:
+        return set()
+    return set(Mention.objects.filter(condition).values_list("document_id", flat=True))

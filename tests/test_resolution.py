@@ -1,0 +1,206 @@
+"""Archive-level resolution: kinds from the whole archive's evidence, surname joins, confidence,
+and editors' decisions surviving resolution passes and re-imports."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+
+from archive import ingest
+from archive.ingest import resolution
+from archive.ingest.entities import NameMention, clean_entity, dateline_place
+from archive.ingest.resolution import Decisions, Evidence, resolve_document
+from archive.models import Document, EntityDecision, Organisation, Person, Place, merge_entities
+
+
+def person(name, count=1, titled=False):
+    return NameMention(name, "PERSON", count, titled)
+
+
+def values(mentions, evidence, decisions=None):
+    found = resolve_document(mentions, evidence, decisions or Decisions())
+    return sorted((v.kind, v.name) for v in found)
+
+
+def archive_of(*documents):
+    evidence = Evidence()
+    for mentions in documents:
+        evidence.add(mentions)
+    return evidence
+
+
+def test_a_name_the_archive_mostly_sees_as_a_place_is_not_a_person():
+    evidence = archive_of(
+        *[[NameMention("Sri Lanka", "GPE")] for _ in range(5)], [person("Sri Lanka", 2)]
+    )
+    assert values([person("Sri Lanka", 2)], evidence) == [("place", "Sri Lanka")]
+
+
+def test_a_product_or_a_work_elsewhere_is_no_entity_at_all():
+    evidence = archive_of(*[[NameMention("Vauxhall Corsa", "PRODUCT")] for _ in range(3)])
+    assert values([person("Vauxhall Corsa")], evidence) == []
+
+
+def test_with_no_other_evidence_the_documents_own_label_stands():
+    evidence = archive_of([NameMention("Abbey National", "ORG")])
+    assert values([NameMention("Abbey National", "ORG")], evidence) == [
+        ("organisation", "Abbey National")
+    ]
+
+
+def test_a_surname_joins_the_full_name_the_archive_links_it_with():
+    evidence = archive_of(
+        *[[person("Tony Blair")] for _ in range(20)], [person("Cherie Blair")], [person("Blair")]
+    )
+    assert values([person("Blair")], evidence) == [("person", "Tony Blair")]
+    assert values([person("Tony Blair")], evidence) == [("person", "Tony Blair")]
+
+
+def test_an_ambiguous_surname_stays_apart_and_two_people_are_never_merged():
+    evidence = archive_of(
+        *[[person("John Smith")] for _ in range(5)],
+        *[[person("Jane Smith")] for _ in range(4)],
+    )
+    assert values([person("Smith", 2)], evidence) == [("person", "Smith")]
+    assert values([person("Smith")], evidence) == []  # once, no title: not enough to be a name
+    assert values([person("Jane Smith")], evidence) == [("person", "Jane Smith")]
+
+
+def test_a_partial_name_joins_the_fuller_one():
+    evidence = archive_of(*[[person("George W Bush")] for _ in range(9)], [person("George Bush")])
+    assert values([person("George Bush")], evidence) == [("person", "George W Bush")]
+
+
+def test_confidence_is_lower_for_thin_or_mixed_evidence():
+    evidence = archive_of(
+        *[[person("Tony Blair")] for _ in range(20)],
+        [NameMention("Jordan", "GPE")],
+        [person("Jordan", 2)],
+        [person("Jordan", 2)],
+    )
+    sure = resolve_document([person("Tony Blair")], evidence, Decisions())[0].confidence
+    unsure = resolve_document([person("Jordan", 2)], evidence, Decisions())[0].confidence
+    assert sure > 0.9 > unsure
+
+
+def test_a_person_the_model_tags_as_an_organisation_is_read_by_the_shape_of_the_name():
+    evidence = archive_of(
+        *[[person(f"Nicola {surname}")] for surname in ("Adams", "Horlick", "Walker")],
+        [NameMention("Nicola Sturgeon", "ORG")],
+    )
+    assert values([NameMention("Nicola Sturgeon", "ORG")], evidence) == [
+        ("person", "Nicola Sturgeon")
+    ]
+    # A company ending like other companies keeps its label.
+    evidence.add([NameMention("Stan Lee Media", "ORG"), NameMention("Marvel Media", "ORG")])
+    evidence.add([NameMention("Nicola Media", "ORG")])
+    assert values([NameMention("Nicola Media", "ORG")], evidence) == [
+        ("organisation", "Nicola Media")
+    ]
+
+
+def test_decisions_win_over_evidence():
+    evidence = archive_of(*[[person("Tony Blair")] for _ in range(20)], [person("Wright Stuff")])
+    decisions = Decisions(
+        rejected={("person", "wright stuff")}, apart={("person", "blair", "tony blair")}
+    )
+    assert values([person("Wright Stuff", 3)], evidence, decisions) == []
+    assert values([person("Blair", 2)], evidence, decisions) == [("person", "Blair")]
+
+
+def test_entity_spans_are_cleaned_and_datelines_give_places():
+    assert clean_entity("the European Union's") == "European Union"
+    assert clean_entity("U.S. raids") == "U.S."
+    assert clean_entity("Fabien Pelous (Stade Toulousain") == "Fabien Pelous"
+    assert clean_entity("Bank of England") == "Bank of England"
+    story = "Cocoa talks\n\nLONDON, March 3 - The International Cocoa Organization met today."
+    assert dateline_place(story) == "London"
+    assert dateline_place("A headline\n\nNo dateline in this story at all.") == ""
+
+
+# --- Through the database and the model --------------------------------------------------------
+
+STORIES = [
+    (
+        "a",
+        "Blair visits Paris\n\nPrime Minister Tony Blair met French officials in Paris on "
+        "Monday. Tony Blair said the talks with the European Union went well.",
+    ),
+    (
+        "b",
+        "Labour conference\n\nTony Blair told the Labour conference in Brighton that the "
+        "economy was strong. Mr Blair was applauded.",
+    ),
+    (
+        "c",
+        "Downing Street statement\n\nMr Blair said on Tuesday that Britain would stand by its "
+        "allies. Blair spoke in London after meeting the Treasury.",
+    ),
+]
+
+
+def _jsonl(stories):
+    lines = [
+        json.dumps({"title": t.split("\n")[0], "body": t, "external_id": key}) for key, t in stories
+    ]
+    return ingest.SourceFile("stories.jsonl", ("\n".join(lines) + "\n").encode())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_resolves_across_the_archive_and_stores_mentions():
+    report = ingest.ingest([_jsonl(STORIES)])
+    assert report.counts[ingest.Outcome.CREATED] == 3
+    lone = Document.objects.get(external_id="c")
+    # Only "Blair" in this story: the archive links the surname with Tony Blair alone.
+    assert [p.name for p in lone.persons.all()] == ["Tony Blair"]
+    assert {p.name for p in lone.places.all()} >= {"London", "Britain"}
+    assert lone.entities_extracted and lone.mentions.exists()
+    assert not Person.objects.filter(name="Blair").exists()
+    assert 0 < Person.objects.get(name="Tony Blair").confidence <= 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_editors_decisions_survive_a_resolution_pass_and_a_reimport():
+    ingest.ingest([_jsonl(STORIES)])
+    # "Not a place": London.
+    EntityDecision.objects.create(kind="place", name="London", decision=EntityDecision.NOT)
+    Place.objects.filter(name="London").delete()
+    # Never join "Blair" to Tony Blair.
+    EntityDecision.objects.create(
+        kind="person", name="Blair", decision=EntityDecision.APART, other="Tony Blair"
+    )
+    # A rename that an editor made, kept as an alias.
+    eu = Organisation.objects.get(name="European Union")
+    eu.name, eu.reviewed = "EU", True
+    eu.save()
+    eu.aliases.create(name="European Union")
+
+    call_command("resolve_entities", stdout=io.StringIO(), stderr=io.StringIO())
+    changed = [
+        "a",
+        STORIES[0][1] + " Officials from the European Union in London agreed.",
+    ]
+    report = ingest.ingest([_jsonl([tuple(changed), *STORIES[1:]])])
+    assert report.counts[ingest.Outcome.UPDATED] == 1
+    call_command("resolve_entities", stdout=io.StringIO(), stderr=io.StringIO())
+
+    assert not Place.objects.filter(name="London").exists()
+    assert [p.name for p in Document.objects.get(external_id="c").persons.all()] == ["Blair"]
+    first = Document.objects.get(external_id="a")
+    assert [o.name for o in first.organisations.all()] == ["EU"]
+    assert not Organisation.objects.filter(name="European Union").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_merge_survives_a_resolution_pass():
+    ingest.ingest([_jsonl(STORIES)])
+    paris = Place.objects.get(name="Paris")
+    extra = Place.objects.create(name="Paris, France")
+    merge_entities(paris, [extra])
+    call_command("resolve_entities", stdout=io.StringIO(), stderr=io.StringIO())
+    paris.refresh_from_db()
+    assert paris.reviewed and paris.aliases.filter(name="Paris, France").exists()
+    assert resolution.Decisions.from_db().canonical[("place", "paris, france")] == "Paris"
