@@ -113,8 +113,22 @@ def schedule(document_ids: Iterable[int]) -> None:
 _local = threading.local()
 
 
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Changes committed inside wait in the outbox instead of reaching the index batch by batch:
+    a bulk import that adds more than the archive holds ends with one rebuild (one index pass,
+    in parallel), which then applies them. Nothing is lost if the process dies meanwhile: the
+    tasks are committed with the documents and the next writer applies them."""
+    previous = getattr(_local, "deferred", False)
+    _local.deferred = True
+    try:
+        yield
+    finally:
+        _local.deferred = previous
+
+
 def _after_commit() -> None:
-    if not getattr(_local, "dirty", False):
+    if not getattr(_local, "dirty", False) or getattr(_local, "deferred", False):
         return
     _local.dirty = False
     try:
@@ -157,12 +171,21 @@ def _build_missing_locked() -> tuple[int, int]:
     are deleted; tasks that arrive meanwhile are applied after it by the usual drain. Returns the
     documents written and the tasks the build covered.
     """
-    covered = list(IndexTask.objects.order_by("id").values_list("id", flat=True))
     logger.info("No search index: building it from the database.")
-    written = search.rebuild_index(documents_for_index())
-    for start in range(0, len(covered), BATCH_SIZE):
-        IndexTask.objects.filter(id__in=covered[start : start + BATCH_SIZE]).delete()
-    return written, len(covered)
+    return _rebuild_locked()
+
+
+def _rebuild_locked(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+    """Build a new index from the whole database and swap it in; the caller holds the write lock.
+
+    The outbox tasks visible before the build are covered by it (it reads the state they
+    committed) and are deleted, not applied again; tasks that arrive meanwhile have higher ids
+    and are applied after it. Returns the documents written and the tasks covered.
+    """
+    last = IndexTask.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    written = search.rebuild_index(documents_for_index(), progress=progress)
+    covered, _ = IndexTask.objects.filter(id__lte=last).delete()
+    return written, covered
 
 
 def _drain_locked(limit: int | None = None, build_missing: bool = True) -> ApplyResult:
@@ -229,7 +252,7 @@ def rebuild(progress: Callable[[int], None] | None = None) -> int:
             raise search.IndexUnavailable(
                 f"Another process held the index's write lock for {REBUILD_WAIT:.0f} s."
             )
-        written = search.rebuild_index(documents_for_index(), progress=progress)
+        written, _ = _rebuild_locked(progress)
         _drain_locked()
     apply_pending(wait=0.0)
     return written

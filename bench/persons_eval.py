@@ -270,11 +270,11 @@ def main() -> None:
 
     # Surname-only person values whose full name the archive knows unambiguously.
     evidence = resolution.Evidence.from_db()
+    decisions = resolution.Decisions.from_db()
     lone = []
     for name in Person.objects.exclude(name__contains=" ").filter(documents__isnull=False):
-        full, share = evidence.full_name_for(name.name, lambda *_: False)
-        if full:
-            lone.append(f"{name.name} -> {full} ({share:.0%})")
+        if full := resolution.joinable_lone_name(name.name, evidence, decisions):
+            lone.append(f"{name.name} -> {full}")
     results["lone_surnames_joinable"] = sorted(set(lone))
 
     bbc_dates = Counter()

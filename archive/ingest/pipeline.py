@@ -10,6 +10,7 @@ reaches the index.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -19,6 +20,7 @@ from typing import BinaryIO
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
+from archive import indexing
 from archive.indexing import atomic_with_index
 from archive.ingest import entities, readers, resolution
 from archive.ingest.drafts import Draft, ReadError
@@ -28,11 +30,13 @@ from archive.ingest.store import (
     ItemResult,
     Outcome,
     create_new_in_bulk,
+    entity_ids,
     find_existing,
     known_persons,
+    remove_unlinked,
     save_draft,
 )
-from archive.models import content_hash
+from archive.models import Document, content_hash
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +79,7 @@ class IngestReport:
     files: int = 0
     dry_run: bool = False
     resolution: resolution.ResolutionReport | None = None
+    index_deferred: bool = False  # the index was written in one pass at the end
     # Bytes of the input read so far (on disk: a zip member counts its compressed size), for a
     # progress bar over the total size of the input.
     bytes_read: int = 0
@@ -115,12 +120,18 @@ def ingest(
     batch_size: int = BATCH_SIZE,
     workers: int = 1,
     keep_items: bool = True,
+    index_progress: Callable[[int], None] | None = None,
 ) -> IngestReport:
     """Read every source and save its documents; never raises for bad input.
 
     ``keep_items=False`` keeps every count but only the failed items, so the report on an import
     of millions of records stays small (``manage.py ingest`` prints counts and failures; the
     admin, which links every document, keeps everything).
+
+    An import that has added ``DEFER_INDEX_AFTER`` documents and more than the archive held
+    when it began stops writing the index batch by batch and ends with one rebuild
+    (``index_progress`` follows it): the index is then written once, in parallel, instead of
+    being updated and merged hundreds of times.
 
     Files are read lazily and flow through person extraction (in ``workers`` processes) into
     batches that are saved as they fill, so memory stays flat however large the input.
@@ -136,12 +147,17 @@ def ingest(
     else:
         pairs = ((d, None) for d in drafts)
     batch: list[tuple[Draft, list[entities.NameMention] | None]] = []
+    stored_before = Document.objects.count()
+    defer = contextlib.ExitStack()
     try:
         for draft, mentions in pairs:
             batch.append((draft, mentions if draft.persons is None else None))
             if len(batch) >= batch_size:
                 _save_batch(batch, report, archive, publication, dry_run, seen)
                 batch = []
+                if not report.index_deferred and _large(report, stored_before, dry_run):
+                    defer.enter_context(indexing.deferred())
+                    report.index_deferred = True
     except Exception as exc:  # the model failed: keep what is saved, report the rest
         logger.exception("Person extraction failed")
         report.items.extend(
@@ -154,13 +170,29 @@ def ingest(
         batch = []
     if batch:
         _save_batch(batch, report, archive, publication, dry_run, seen)
+    defer.close()
     counts = report.counts
     if extract_persons and not dry_run and (counts[Outcome.CREATED] or counts[Outcome.UPDATED]):
         # Documents read early were resolved with less evidence than the archive has now.
-        report.resolution = resolution.resolve_archive()
+        # Only the documents this import can have changed: its own, and those that mention a
+        # name whose resolution it changed (a whole-archive pass is `manage.py resolve_entities`).
+        affected = archive.documents | resolution.documents_mentioning(archive.affected_names())
+        with indexing.deferred() if report.index_deferred else contextlib.nullcontext():
+            report.resolution = resolution.resolve_archive(document_ids=affected)
+    if report.index_deferred:
+        indexing.rebuild(progress=index_progress)
     if on_file is not None:
         on_file(report)
     return report
+
+
+# An import switches to one index pass at its end after this many documents (see ingest()).
+DEFER_INDEX_AFTER = 1000
+
+
+def _large(report: IngestReport, stored_before: int, dry_run: bool) -> bool:
+    added = report.counts[Outcome.CREATED] + report.counts[Outcome.UPDATED]
+    return not dry_run and added >= DEFER_INDEX_AFTER and added > stored_before
 
 
 @dataclass
@@ -171,6 +203,30 @@ class _Archive:
     known: NameBook
     evidence: resolution.Evidence
     decisions: resolution.Decisions
+    # What a pass at the end must look at again: each name this import mentioned, with the kind
+    # the archive gave it when the import first saw it; its lone-word person names; and the
+    # documents it saved.
+    first_seen: dict[str, tuple[entities.NameMention, str]] = field(default_factory=dict)
+    lone_persons: set[str] = field(default_factory=set)
+    documents: set[int] = field(default_factory=set)
+
+    def note(self, mentions: list[entities.NameMention]) -> None:
+        for mention in mentions:
+            key = resolution.fold(mention.name)
+            if key not in self.first_seen:
+                self.first_seen[key] = (mention, self.evidence.kind_of(mention))
+            if mention.label == entities.PERSON and " " not in mention.name.strip():
+                self.lone_persons.add(mention.name)
+
+    def affected_names(self) -> set[str]:
+        """Names whose documents may resolve differently now: lone-word persons (their full
+        name may have come in since) and names whose majority kind this import changed."""
+        changed = {
+            mention.name
+            for mention, kind in self.first_seen.values()
+            if self.evidence.kind_of(mention) != kind
+        }
+        return changed | self.lone_persons
 
     def values(self, draft: Draft, mentions, dry_run: bool) -> dict[str, list[str]]:
         """The document's persons, organisations and places by kind."""
@@ -186,6 +242,7 @@ class _Archive:
             if name not in named
         )
         if not dry_run:
+            self.note(mentions)
             self.evidence.add(mentions)
         values = resolution.resolve_document(mentions, self.evidence, self.decisions)
         return {kind: [v.name for v in values if v.kind == kind] for kind in resolution.KINDS}
@@ -323,12 +380,19 @@ def _save_batch(batch, report, archive: _Archive, default_publication, dry_run, 
         return
 
     results: list[ItemResult] = []
+    extracted = {draft.source for draft, mentions in batch if mentions is not None}
     try:
         with atomic_with_index():
             batch = _save_given_in_bulk(batch, results, archive, default_publication)
-            for draft, mentions in batch:
+            resolved = [(d, m, archive.values(d, m, dry_run=False)) for d, m in batch]
+            names: dict[str, set[str]] = {kind: set() for kind in resolution.KINDS}
+            for _, _, values in resolved:
+                for kind in resolution.KINDS:
+                    names[kind].update(values[kind])
+            created: dict[str, set[int]] = {}
+            known_ids = entity_ids(names, created)
+            for draft, mentions, values in resolved:
                 publication = draft.publication or default_publication
-                values = archive.values(draft, mentions, dry_run=False)
                 try:
                     with transaction.atomic():
                         results.append(
@@ -339,16 +403,21 @@ def _save_batch(batch, report, archive: _Archive, default_publication, dry_run, 
                                 values["organisation"],
                                 values["place"],
                                 mentions,
+                                known_ids,
                             )
                         )
                 except (ValidationError, DatabaseError, ValueError) as exc:
                     results.append(ItemResult(draft.source, Outcome.FAILED, _reason(exc)))
+            remove_unlinked(created)
     except DatabaseError as exc:
         message = f"Not saved: the database refused the batch ({exc})."
         results = [ItemResult(d.source, Outcome.FAILED, message) for d, _ in batch]
     for result in results:
         for name in result.persons:
             archive.known.add(name)
+        created = result.document_id is not None and result.outcome != Outcome.DUPLICATE
+        if created and result.source in extracted:
+            archive.documents.add(result.document_id)
     report.items.extend(results)
 
 

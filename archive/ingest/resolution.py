@@ -84,11 +84,16 @@ class Decisions:
 
     @classmethod
     def from_db(cls) -> Decisions:
+        from django.db.models import Q
+
         from archive.models import ENTITY_MODELS, EntityDecision
 
         decisions = cls()
         for kind, model in ENTITY_MODELS.items():
-            for name, reviewed in model.objects.values_list("name", "reviewed").iterator():
+            # An unreviewed lone word ("Wilkinson") is a value an earlier pass made, not a
+            # decision: it must not stop the word joining a full name the archive learnt since.
+            named = model.objects.filter(Q(reviewed=True) | Q(name__contains=" "))
+            for name, reviewed in named.values_list("name", "reviewed").iterator():
                 decisions.canonical[(kind, fold(name))] = name
                 if reviewed:
                     decisions.reviewed_kind[fold(name)] = kind
@@ -230,6 +235,17 @@ class Evidence:
         return (best, share) if share >= JOIN_SHARE else ("", share)
 
 
+def joinable_lone_name(name: str, evidence: Evidence, decisions: Decisions) -> str:
+    """The full name a lone-word person value would join now ("" if none): a value left like that
+    is a surname the archive could resolve (``bench/persons_eval.py`` counts them)."""
+    if " " in name.strip() or evidence.first_names[fold(name)] >= FIRST_NAME_MIN:
+        return ""
+    full, _ = evidence.full_name_for(
+        name, lambda short, long: ("person", fold(short), fold(long)) in decisions.apart
+    )
+    return full
+
+
 def _documents(evidence: Evidence, full: str) -> int:
     return evidence.full_names.get(fold(full.split()[-1]), Counter()).get(full, 0)
 
@@ -308,8 +324,9 @@ def _person_name(
     lone = " " not in mention.name.strip()
     weak = lone and not (mention.titled or mention.count >= 2)
     if lone and evidence.first_names[fold(mention.name)] >= FIRST_NAME_MIN:
-        # "John" alone is somebody's first name, not "Elton John"'s surname.
-        return ("", 0.0) if weak else (mention.name, confidence * LONE_WORD_FACTOR)
+        # "John" alone is somebody's first name, not "Elton John"'s surname, and not a value
+        # unless a title says who ("King Abdullah").
+        return (mention.name, confidence * LONE_WORD_FACTOR) if mention.titled else ("", 0.0)
     full, share = evidence.full_name_for(mention.name, apart)
     if full and weak and (share < WEAK_JOIN_SHARE or _documents(evidence, full) < WEAK_JOIN_MIN):
         full = ""  # one untitled mention: joined only to a name the archive knows well
@@ -360,9 +377,17 @@ def resolve_archive(
     confidence: dict[tuple[str, str], list[float]] = defaultdict(list)
     dropped: set[tuple[str, str]] = set()
     documents = Document.objects.filter(entities_extracted=True)
-    if document_ids is not None:
-        documents = documents.filter(pk__in=list(document_ids))
-    ids = list(documents.order_by("pk").values_list("pk", flat=True))
+    if document_ids is None:
+        ids = list(documents.order_by("pk").values_list("pk", flat=True))
+    else:
+        wanted = sorted(set(document_ids))
+        ids = sorted(
+            pk
+            for start in range(0, len(wanted), 500)
+            for pk in documents.filter(pk__in=wanted[start : start + 500]).values_list(
+                "pk", flat=True
+            )
+        )
     relations = {
         kind: model._meta.get_field("documents").remote_field.name
         for kind, model in ENTITY_MODELS.items()
@@ -428,15 +453,16 @@ def _unreviewed(model, names: list[str]) -> Iterable:
 
 
 def documents_mentioning(names: Iterable[str]) -> set[int]:
-    """Documents with a stored mention of any of these names (any case): the ones a decision
-    about the names can change."""
-    from django.db.models import Q
-
+    """Documents with a stored mention of any of these names (as spelled, and capitalised):
+    the ones a decision about the names, or new evidence of them, can change."""
     from archive.models import Mention
 
-    condition = Q()
-    for name in names:
-        condition |= Q(name__iexact=name)
-    if not condition:
-        return set()
-    return set(Mention.objects.filter(condition).values_list("document_id", flat=True))
+    spellings = sorted({form for name in names for form in (name, name.title())})
+    found: set[int] = set()
+    for start in range(0, len(spellings), 500):
+        found.update(
+            Mention.objects.filter(name__in=spellings[start : start + 500]).values_list(
+                "document_id", flat=True
+            )
+        )
+    return found

@@ -78,19 +78,69 @@ def _same_content(document: Document, draft: Draft, publication: str | None, per
     )
 
 
-def link_entities(document: Document, kind: str, names: list[str]) -> None:
-    """Set the document's entities of one kind to these names, creating the missing ones (two
-    queries, then one per new name)."""
+def link_entities(
+    document: Document,
+    kind: str,
+    names: list[str],
+    known_ids: dict[str, int] | None = None,
+    new: bool = False,
+) -> None:
+    """Set the document's entities of one kind to these names, creating the missing ones.
+
+    ``known_ids`` (name -> pk, from :func:`entity_ids` for a whole batch) saves the look-ups;
+    a ``new`` document has no links yet, so they are inserted in one statement (its own save
+    already owes the index a task).
+    """
     model = ENTITY_MODELS[kind]
     names = list(dict.fromkeys(normalise_name(n) for n in names if n.strip()))
-    found = dict(model.objects.filter(name__in=names).values_list("name", "pk"))
+    found = dict(known_ids or {})
+    missing = [name for name in names if name not in found]
+    if missing:
+        found.update(model.objects.filter(name__in=missing).values_list("name", "pk"))
     ids = [found.get(name) or model.objects.get_or_create(name=name)[0].pk for name in names]
-    getattr(document, model._meta.get_field("documents").remote_field.name).set(ids)
+    relation = getattr(document, model._meta.get_field("documents").remote_field.name)
+    if new:
+        through = relation.through
+        column = f"{model._meta.model_name}_id"
+        through.objects.bulk_create(
+            [through(document_id=document.pk, **{column: pk}) for pk in dict.fromkeys(ids)]
+        )
+    else:
+        relation.set(ids)
 
 
-def store_mentions(document: Document, mentions: list[NameMention]) -> None:
+def entity_ids(
+    names_by_kind: dict[str, set[str]], created: dict[str, set[int]] | None = None
+) -> dict[str, dict[str, int]]:
+    """name -> pk for every name of a batch, by kind, creating the missing entities in bulk (a
+    few statements per batch instead of several per name; their page address comes from the
+    by-name route). The pks of the entities created go into ``created``, by kind."""
+    created = created if created is not None else {}
+    return {
+        kind: _named(
+            ENTITY_MODELS[kind],
+            {normalise_name(n) for n in names},
+            created.setdefault(kind, set()),
+        )
+        for kind, names in names_by_kind.items()
+    }
+
+
+def remove_unlinked(created: dict[str, set[int]]) -> None:
+    """Delete the entities a batch created that no document ended up linked to (the document
+    that named them was a duplicate, or failed)."""
+    for kind, made in created.items():
+        pks = sorted(made)
+        for start in range(0, len(pks), 500):
+            ENTITY_MODELS[kind].objects.filter(
+                pk__in=pks[start : start + 500], documents=None, aliases=None, reviewed=False
+            ).delete()
+
+
+def store_mentions(document: Document, mentions: list[NameMention], new: bool = False) -> None:
     """Replace the document's stored mentions (the evidence resolution weighs)."""
-    document.mentions.all().delete()
+    if not new:
+        document.mentions.all().delete()
     Mention.objects.bulk_create(
         Mention(
             document=document,
@@ -126,6 +176,7 @@ def save_draft(
     organisations: list[str] = (),
     places: list[str] = (),
     mentions: list[NameMention] | None = None,
+    known_ids: dict[str, dict[str, int]] | None = None,
 ) -> ItemResult:
     """Create or update the document for ``draft``; call inside a transaction. ``mentions``
     (None when the source gave the persons) are stored as the evidence behind the entities."""
@@ -157,11 +208,13 @@ def save_draft(
     document.entities_extracted = mentions is not None
     document.full_clean(exclude=["persons", "organisations", "places"], validate_unique=False)
     document.save()
-    link_entities(document, "person", persons)
-    link_entities(document, "organisation", list(organisations))
-    link_entities(document, "place", list(places))
+    ids = known_ids or {}
+    new = existing is None
+    link_entities(document, "person", persons, ids.get("person"), new)
+    link_entities(document, "organisation", list(organisations), ids.get("organisation"), new)
+    link_entities(document, "place", list(places), ids.get("place"), new)
     if mentions is not None or existing is not None:
-        store_mentions(document, mentions or [])
+        store_mentions(document, mentions or [], new)
     outcome = Outcome.UPDATED if existing else Outcome.CREATED
     message = f"Updated (matched by {matched_by})." if existing else ""
     return ItemResult(
@@ -264,7 +317,7 @@ def _existing(model, fieldname: str, values: set[str]) -> Iterator[str]:
         ).values_list(fieldname, flat=True)
 
 
-def _named(model, names: set[str]) -> dict[str, int]:
+def _named(model, names: set[str], created: set[int] | None = None) -> dict[str, int]:
     """name -> pk for these names, creating the missing ones in bulk (persons created so get
     their page address from the by-name route)."""
     names = {n for n in names if n}
@@ -279,8 +332,11 @@ def _named(model, names: set[str]) -> dict[str, int]:
     if missing:
         model.objects.bulk_create(missing, batch_size=500, ignore_conflicts=True)
         for start in range(0, len(missing), 500):
-            created = [m.name for m in missing[start : start + 500]]
-            found.update(model.objects.filter(name__in=created).values_list("name", "pk"))
+            chunk = [m.name for m in missing[start : start + 500]]
+            made = dict(model.objects.filter(name__in=chunk).values_list("name", "pk"))
+            found.update(made)
+            if created is not None:
+                created.update(made.values())
     return found
 
 

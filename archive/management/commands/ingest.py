@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from archive import ingest
 from archive.ingest.sources import from_paths, list_files
+from archive.models import Document
 from archive.progress import Progress
 
 # Person extraction runs in 2 processes from this much input on (about 200 articles' worth of
@@ -78,6 +79,16 @@ class Command(BaseCommand):
             elapsed = time.monotonic() - progress.started
             progress.update(report.bytes_read, note=progress_note(report, elapsed))
 
+        indexing_bar: list[Progress] = []
+
+        def on_index(count: int) -> None:
+            if not indexing_bar:
+                self.stderr.write("Writing the index in one pass (a large import)…")
+                indexing_bar.append(
+                    Progress("Indexing", Document.objects.count(), stream=self.stderr._out)
+                )
+            indexing_bar[0].update(count)
+
         # Only failures are kept item by item: a report on millions of records stays small.
         report = ingest.ingest(
             from_paths(paths),
@@ -87,7 +98,10 @@ class Command(BaseCommand):
             on_file=on_file,
             workers=max(1, workers),
             keep_items=False,
+            index_progress=on_index,
         )
+        if indexing_bar:
+            indexing_bar[0].finish()
         elapsed = progress.finish()
         documents = report.records - report.counts[ingest.Outcome.FAILED]
         rate = documents / elapsed if elapsed else 0.0

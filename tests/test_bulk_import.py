@@ -1,0 +1,82 @@
+"""Bulk files whose records carry their persons: created in bulk, and a large import writes the
+index in one pass at its end, losing nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from archive import indexing, ingest, search
+from archive.ingest import pipeline
+from archive.models import Document, IndexTask, Person
+
+
+def records(n, start=0, **extra):
+    return [
+        {
+            "title": f"Wire story {i}",
+            "body": f"Story number {i} about harbour cranes and tonnage {i}.",
+            "external_id": f"wire-{i}",
+            "persons": ["Paul Volcker"] if i % 2 else [],
+            **extra,
+        }
+        for i in range(start, start + n)
+    ]
+
+
+def jsonl(items, name="export.jsonl"):
+    data = "".join(json.dumps(item) + "\n" for item in items).encode()
+    return ingest.SourceFile(name, data)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_records_with_persons_are_created_in_bulk_and_searchable():
+    items = [
+        *records(20),
+        {"title": "Bad link", "body": "A body.", "url": "https://", "external_id": "bad"},
+        records(1, start=3)[0],  # the same record again within the file
+    ]
+    report = ingest.ingest([jsonl(items)], batch_size=50)
+    assert report.counts[ingest.Outcome.CREATED] == 20
+    assert report.counts[ingest.Outcome.DUPLICATE] == 1
+    assert report.counts[ingest.Outcome.FAILED] == 1
+    assert Document.objects.count() == 20
+    volcker = Person.objects.get(name="Paul Volcker")
+    assert volcker.documents.count() == 10
+    assert search.search(search.SearchRequest(q="cranes")).total == 20
+    assert search.search(search.SearchRequest(persons=("Paul Volcker",))).total == 10
+    assert not IndexTask.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_import_writes_the_index_once_at_the_end(monkeypatch):
+    monkeypatch.setattr(pipeline, "DEFER_INDEX_AFTER", 10)
+    report = ingest.ingest([jsonl(records(60))], batch_size=10)
+    assert report.index_deferred
+    assert search.search(search.SearchRequest(q="cranes")).total == 60
+    assert not IndexTask.objects.exists()
+    drift, _ = indexing.check()
+    assert drift.ok, drift
+    # A small import into the same archive updates the index batch by batch again.
+    second = ingest.ingest([jsonl(records(5, start=100))], batch_size=10)
+    assert not second.index_deferred
+    assert search.search(search.SearchRequest(q="cranes")).total == 65
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deferred_import_that_dies_leaves_its_documents_in_the_outbox(monkeypatch):
+    """Killed before its one index pass: every document created is still owed to the index by
+    a committed outbox task, which the next writer applies."""
+    monkeypatch.setattr(pipeline, "DEFER_INDEX_AFTER", 10)
+
+    def die(progress=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(indexing, "rebuild", die)
+    with pytest.raises(KeyboardInterrupt):
+        ingest.ingest([jsonl(records(40))], batch_size=10)
+    created = Document.objects.count()
+    assert created == 40
+    indexing.apply_pending(wait=None)
+    assert search.search(search.SearchRequest(q="cranes")).total == 40
