@@ -70,7 +70,7 @@ class HasAliasesFilter(admin.SimpleListFilter):
 
 
 # Below this confidence an unreviewed value is on the review list.
-REVIEW_BELOW = 0.75
+REVIEW_BELOW = 0.6
 
 
 class ReviewFilter(admin.SimpleListFilter):

@@ -49,16 +49,10 @@ def fold(text: str) -> str:
 
 
 def _partial_of(short: str, long: str) -> bool:
-    short_words, long_words = fold(short).split(), fold(long).split()
-    if len(short_words) >= len(long_words):
-        return False
-    position = 0
-    for word in short_words:
-        try:
-            position = long_words.index(word, position) + 1
-        except ValueError:
-            return False
-    return True
+    """Whether a gold value is a partial form ("Blair") of a found name ("Tony Blair")."""
+    from archive.ingest.persons import _contained_in
+
+    return _contained_in(short, long)
 
 
 def score_document(predicted, gold, aliases=None, uncertain=()) -> tuple[int, int, int, list, list]:

@@ -53,3 +53,21 @@ def make_document(transactional_db):
         return document
 
     return make
+
+
+@pytest.fixture
+def make_entity_document(make_document):
+    """:func:`make_document` that also links organisations and places (by name)."""
+    from archive.models import Organisation, Place
+
+    def make(*, organisations=(), places=(), **fields):
+        document = make_document(**fields)
+        if organisations:
+            document.organisations.set(
+                [Organisation.objects.get_or_create(name=n)[0] for n in organisations]
+            )
+        if places:
+            document.places.set([Place.objects.get_or_create(name=n)[0] for n in places])
+        return document
+
+    return make

@@ -20,21 +20,6 @@ EU, UN = "European Union", "United Nations"
 
 
 @pytest.fixture
-def make_entity_document(make_document):
-    def make(*, organisations=(), places=(), **fields):
-        document = make_document(**fields)
-        if organisations:
-            document.organisations.set(
-                [Organisation.objects.get_or_create(name=n)[0] for n in organisations]
-            )
-        if places:
-            document.places.set([Place.objects.get_or_create(name=n)[0] for n in places])
-        return document
-
-    return make
-
-
-@pytest.fixture
 def world(make_entity_document):
     """The EU in five documents: three with stated dates (2008-2009), two with dates inferred
     from the text (1951, earlier than all; 2015, later than all), one undated; and one UN

@@ -15,28 +15,13 @@ import pytest
 from django.core.management import call_command
 
 from archive import indexing, search
-from archive.models import Organisation, OrganisationAlias, Place
+from archive.models import Organisation, OrganisationAlias
 from archive.search import SearchRequest, schema
 from archive.search import index as search_index
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 ATOM = "{http://www.w3.org/2005/Atom}"
 EU, UN = "European Union", "United Nations"
-
-
-@pytest.fixture
-def make_entity_document(make_document):
-    def make(*, organisations=(), places=(), **fields):
-        document = make_document(**fields)
-        if organisations:
-            document.organisations.set(
-                [Organisation.objects.get_or_create(name=n)[0] for n in organisations]
-            )
-        if places:
-            document.places.set([Place.objects.get_or_create(name=n)[0] for n in places])
-        return document
-
-    return make
 
 
 @pytest.fixture

@@ -204,3 +204,24 @@ def test_a_merge_survives_a_resolution_pass():
     paris.refresh_from_db()
     assert paris.reviewed and paris.aliases.filter(name="Paris, France").exists()
     assert resolution.Decisions.from_db().canonical[("place", "paris, france")] == "Paris"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_name_imported_later_takes_the_lone_surname_an_earlier_import_left():
+    early = (
+        "x",
+        "Harbour vote\n\nMr Melcher said the harbour plan would pass. Melcher spoke in Leeds.",
+    )
+    ingest.ingest([_jsonl([early])])
+    assert [p.name for p in Document.objects.get(external_id="x").persons.all()] == ["Melcher"]
+    later = [
+        (
+            f"y{i}",
+            f"Harbour plan {i}\n\nJohn Melcher, the harbour chief, said on Monday the plan "
+            f"would pass. John Melcher spoke in Leeds about story {i}.",
+        )
+        for i in range(3)
+    ]
+    ingest.ingest([_jsonl(later)])
+    assert [p.name for p in Document.objects.get(external_id="x").persons.all()] == ["John Melcher"]
+    assert not Person.objects.filter(name="Melcher").exists()

@@ -31,7 +31,10 @@ ORGANISATION_LABELS = frozenset({"ORG"})
 PLACE_LABELS = frozenset({"GPE", "LOC"})
 # Labels kept only as evidence against the other kinds ("Vauxhall Corsa" is a PRODUCT elsewhere).
 OTHER_LABELS = frozenset({"PRODUCT", "WORK_OF_ART", "EVENT", "FAC", "LAW", "NORP", "LANGUAGE"})
-KEPT_LABELS = ORGANISATION_LABELS | PLACE_LABELS | OTHER_LABELS
+# Capitalised dates ("February", "Christmas") are evidence too: the model sometimes calls them
+# persons. Lowercase and numeric ones ("last week", "2004") are not kept.
+DATE_LABELS = frozenset({"DATE", "TIME"})
+KEPT_LABELS = ORGANISATION_LABELS | PLACE_LABELS | OTHER_LABELS | DATE_LABELS
 # Documents handed to a worker at a time; spaCy batches within them.
 CHUNK = 64
 
@@ -109,6 +112,8 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
             continue
         name = clean_entity(ent.text)
         if not _usable(name) or name in person_names:
+            continue
+        if ent.label_ in DATE_LABELS and not (name[0].isupper() and name.isalpha()):
             continue
         if " " not in name and name.lower() in lowercase and not name.isupper():
             continue

@@ -75,6 +75,7 @@ SURNAME_TITLES = frozenset("king major bishop prince pope judge chancellor maste
 NOT_PERSON_LABELS = frozenset(
     {"ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE"}
 )
+DATE_LABELS = frozenset({"DATE", "TIME"})
 # A word of two or more characters ending a sentence: "Blair. The", "Jay-Z. Soul" (not "J. Smith").
 _SENTENCE_END = re.compile(r"([\w-]*\w\w|\w-\w)\.\s+")
 _SPACED_DASH = re.compile(r"\s[-\u2013\u2014]\s")
@@ -213,7 +214,8 @@ def mentions(doc) -> tuple[list[str], set[str], set[str]]:
             and word[0].isupper()
             and word.casefold().rstrip(".") not in HONORIFICS
             and word.lower() not in lowercase_words
-            and not (token.ent_type_ and token.ent_type_ in NOT_PERSON_LABELS)
+            # "Wednesday Tony Blair": a date the model saw is not part of the name.
+            and not (token.ent_type_ and token.ent_type_ in NOT_PERSON_LABELS | DATE_LABELS)
         )
 
     found: list[str] = []

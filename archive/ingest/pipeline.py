@@ -215,8 +215,10 @@ class _Archive:
             key = resolution.fold(mention.name)
             if key not in self.first_seen:
                 self.first_seen[key] = (mention, self.evidence.kind_of(mention))
-            if mention.label == entities.PERSON and " " not in mention.name.strip():
-                self.lone_persons.add(mention.name)
+            if mention.label == entities.PERSON:
+                # A lone word may now join a full name; a new full name may take the lone
+                # mentions of its surname that earlier imports left apart.
+                self.lone_persons.add(mention.name.split()[-1])
 
     def affected_names(self) -> set[str]:
         """Names whose documents may resolve differently now: lone-word persons (their full
