@@ -225,3 +225,15 @@ def test_a_full_name_imported_later_takes_the_lone_surname_an_earlier_import_lef
     ingest.ingest([_jsonl(later)])
     assert [p.name for p in Document.objects.get(external_id="x").persons.all()] == ["John Melcher"]
     assert not Person.objects.filter(name="Melcher").exists()
+
+
+def test_a_dateline_in_capitals_is_the_place_not_an_organisation():
+    from archive.ingest import entities, persons
+
+    text = (
+        "Police chief speaks\n\nMUMBAI, 27 November 2008 - Police chief Hasan Gafoor said the "
+        "siege in Mumbai was over. Gafoor told reporters that the army had led the operation."
+    )
+    found = entities.document_mentions(persons.nlp()(text), "Police chief speaks")
+    assert ("Mumbai", "GPE") in {(m.name, m.label) for m in found}
+    assert not [m for m in found if m.name == "MUMBAI"]

@@ -122,7 +122,10 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
         key = (name, ent.label_)
         counts[key] = counts.get(key, 0) + 1
     place = dateline_place(doc.text)
-    if place and not any(name.casefold() == place.casefold() for name, _ in counts):
+    if place:
+        # The dateline's capitals ("MUMBAI") are the place, whatever label the model gave them.
+        for key in [k for k in counts if k[0].casefold() == place.casefold()]:
+            counts.pop(key)
         counts[(place, "GPE")] = 1
     result += [NameMention(name, label, count) for (name, label), count in counts.items()]
     return result
