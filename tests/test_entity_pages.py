@@ -9,7 +9,6 @@ import datetime as dt
 import re
 
 import pytest
-from whoosh import fields
 
 from archive import indexing, search
 from archive.models import Organisation, OrganisationAlias, Place
@@ -149,9 +148,7 @@ def test_stated_dates_sort_inferred_dates_after_the_stated_ones(world, sort, exp
 def test_an_index_that_only_stores_the_flag_is_reported_and_still_answers(
     make_entity_document, monkeypatch
 ):
-    older = schema.build_schema()
-    older.remove("date_inferred")
-    older.add("date_inferred", fields.STORED)
+    older = schema.build_schema(index_date_inferred=False)
     make_entity_document(
         title="Inferred", organisations=(EU,), published=dt.date(1951, 1, 1), date_inferred=True
     )

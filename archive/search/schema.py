@@ -34,9 +34,12 @@ def _multi_value_field() -> fields.KEYWORD:
     return field_type
 
 
-def build_schema(stem: Callable[[str], str] = english_stem) -> fields.Schema:
-    """The index's fields. ``stem`` is a parameter only so that a test can build an index the way
-    an older version of the site did; the site always uses the default."""
+def build_schema(
+    stem: Callable[[str], str] = english_stem, index_date_inferred: bool = True
+) -> fields.Schema:
+    """The index's fields. ``stem`` and ``index_date_inferred`` are parameters only so that a
+    test can build an index the way an older version of the site did (another stemmer; the
+    inferred-date flag only stored); the site always uses the defaults."""
     analyzer = TEXT_ANALYZER if stem is english_stem else NewsTextAnalyzer(stem)
     return fields.Schema(
         id=fields.ID(unique=True, stored=True),
@@ -47,7 +50,7 @@ def build_schema(stem: Callable[[str], str] = english_stem) -> fields.Schema:
         # The publication date as YYYYMMDD; absent when the document has no date.
         day=fields.ID(stored=True),
         # Indexed (terms b"t"/b"f") so the facet tables can tell stated dates from inferred ones.
-        date_inferred=fields.BOOLEAN(stored=True),
+        date_inferred=fields.BOOLEAN(stored=True) if index_date_inferred else fields.STORED,
         source_url=fields.STORED,
     )
 
