@@ -31,6 +31,7 @@ from archive.ingest.store import (
     Outcome,
     create_new_in_bulk,
     entity_ids,
+    failure_reason,
     find_existing,
     known_persons,
     remove_unlinked,
@@ -148,29 +149,29 @@ def ingest(
         pairs = ((d, None) for d in drafts)
     batch: list[tuple[Draft, list[entities.NameMention] | None]] = []
     stored_before = Document.objects.count()
-    defer = contextlib.ExitStack()
-    try:
-        for draft, mentions in pairs:
-            batch.append((draft, mentions if draft.persons is None else None))
-            if len(batch) >= batch_size:
-                _save_batch(batch, report, archive, publication, dry_run, seen)
-                batch = []
-                if not report.index_deferred and _large(report, stored_before, dry_run):
-                    defer.enter_context(indexing.deferred())
-                    report.index_deferred = True
-    except Exception as exc:  # the model failed: keep what is saved, report the rest
-        logger.exception("Person extraction failed")
-        report.items.extend(
-            ItemResult(d.source, Outcome.FAILED, f"Person extraction failed: {exc}")
-            for d, _ in batch
-        )
-        report.items.append(
-            ItemResult("(remaining files)", Outcome.FAILED, f"Import stopped: {exc}")
-        )
-        batch = []
-    if batch:
-        _save_batch(batch, report, archive, publication, dry_run, seen)
-    defer.close()
+    # Left however the import ends, so the process never stays in deferred mode.
+    with contextlib.ExitStack() as defer:
+        try:
+            for draft, mentions in pairs:
+                batch.append((draft, mentions if draft.persons is None else None))
+                if len(batch) >= batch_size:
+                    _save_batch(batch, report, archive, publication, dry_run, seen)
+                    batch = []
+                    if not report.index_deferred and _large(report, stored_before, dry_run):
+                        defer.enter_context(indexing.deferred())
+                        report.index_deferred = True
+        except Exception as exc:  # the model failed: keep what is saved, report the rest
+            logger.exception("Person extraction failed")
+            report.items.extend(
+                ItemResult(d.source, Outcome.FAILED, f"Person extraction failed: {exc}")
+                for d, _ in batch
+            )
+            report.items.append(
+                ItemResult("(remaining files)", Outcome.FAILED, f"Import stopped: {exc}")
+            )
+            batch = []
+        if batch:
+            _save_batch(batch, report, archive, publication, dry_run, seen)
     counts = report.counts
     if extract_persons and not dry_run and (counts[Outcome.CREATED] or counts[Outcome.UPDATED]):
         # Documents read early were resolved with less evidence than the archive has now.
@@ -385,8 +386,8 @@ def _save_batch(batch, report, archive: _Archive, default_publication, dry_run, 
     extracted = {draft.source for draft, mentions in batch if mentions is not None}
     try:
         with atomic_with_index():
-            batch = _save_given_in_bulk(batch, results, archive, default_publication)
-            resolved = [(d, m, archive.values(d, m, dry_run=False)) for d, m in batch]
+            rest = _save_given_in_bulk(batch, results, archive, default_publication)
+            resolved = [(d, m, archive.values(d, m, dry_run=False)) for d, m in rest]
             names: dict[str, set[str]] = {kind: set() for kind in resolution.KINDS}
             for _, _, values in resolved:
                 for kind in resolution.KINDS:
@@ -409,7 +410,7 @@ def _save_batch(batch, report, archive: _Archive, default_publication, dry_run, 
                             )
                         )
                 except (ValidationError, DatabaseError, ValueError) as exc:
-                    results.append(ItemResult(draft.source, Outcome.FAILED, _reason(exc)))
+                    results.append(ItemResult(draft.source, Outcome.FAILED, failure_reason(exc)))
             remove_unlinked(created)
     except DatabaseError as exc:
         message = f"Not saved: the database refused the batch ({exc})."
@@ -417,8 +418,8 @@ def _save_batch(batch, report, archive: _Archive, default_publication, dry_run, 
     for result in results:
         for name in result.persons:
             archive.known.add(name)
-        created = result.document_id is not None and result.outcome != Outcome.DUPLICATE
-        if created and result.source in extracted:
+        saved = result.document_id is not None and result.outcome != Outcome.DUPLICATE
+        if saved and result.source in extracted:
             archive.documents.add(result.document_id)
     report.items.extend(results)
 
@@ -449,11 +450,3 @@ def _save_given_in_bulk(batch, results: list[ItemResult], archive: _Archive, def
     return [
         (draft, mentions) for draft, mentions in batch if mentions is not None or id(draft) in left
     ]
-
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, ValidationError) and hasattr(exc, "message_dict"):
-        return "Invalid: " + "; ".join(
-            f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items()
-        )
-    return f"Not saved: {exc}"

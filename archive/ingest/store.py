@@ -279,7 +279,7 @@ def create_new_in_bulk(
                 validate_unique=False,
             )
         except ValidationError as exc:
-            results.append(ItemResult(draft.source, Outcome.FAILED, _invalid(exc)))
+            results.append(ItemResult(draft.source, Outcome.FAILED, failure_reason(exc)))
             continue
         fresh.append((draft, persons, publication, document))
     if not fresh:
@@ -340,9 +340,10 @@ def _named(model, names: set[str], created: set[int] | None = None) -> dict[str,
     return found
 
 
-def _invalid(exc: ValidationError) -> str:
-    if hasattr(exc, "message_dict"):
+def failure_reason(exc: Exception) -> str:
+    """Why a document was not saved, for the report."""
+    if isinstance(exc, ValidationError) and hasattr(exc, "message_dict"):
         return "Invalid: " + "; ".join(
             f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items()
         )
-    return f"Invalid: {exc}"
+    return f"Not saved: {exc}"
