@@ -8,7 +8,7 @@ PORT ?= 8000
 WORKERS ?= 2
 THREADS ?= 8
 
-.PHONY: run serve test install install-dev lint format lock clean
+.PHONY: run serve test install install-dev lint format lock clean cluster cluster-stop
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,21 @@ lock: $(VENV)/.installed-dev
 	$(BIN)/python -m pip install --quiet uv==0.13.9
 	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes --no-header -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes --no-header -o requirements-dev.lock
+
+## make cluster: a local Sphinx cluster for ARCHIVE_SEARCH_BACKEND=sphinxql (2 shards, a mirror of
+## shard 0, a head) on 127.0.0.1 under $ARCHIVE_DATA_DIR/cluster (default var/cluster); installs
+## Debian's sphinxsearch if searchd is missing. Idempotent. Ports from ARCHIVE_SPHINX_BASE_PORT
+## (default 9406: the head's SphinxQL). make cluster-stop stops exactly those processes (by PID).
+cluster: $(VENV)/.installed
+	@if ! command -v searchd >/dev/null 2>&1; then \
+	  SUDO=""; if [ "$$(id -u)" -ne 0 ]; then SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq sphinxsearch >/dev/null; \
+	fi
+	$(BIN)/python -m archive.search.sphinxql.cluster start
+
+cluster-stop: $(VENV)/.installed
+	$(BIN)/python -m archive.search.sphinxql.cluster stop
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

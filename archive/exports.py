@@ -23,8 +23,9 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from archive import search
+from archive.answers import answering_errors, as_text
 from archive.models import Document, is_web_url, title_slug
-from archive.params import InvalidParameter, querystring, to_params
+from archive.params import querystring, request_from, to_params
 
 # The names of each listed value facet ("persons", "organisations", "places"): JSON lists, and
 # "; "-joined CSV cells.
@@ -166,34 +167,16 @@ def csv_text(records: Iterable[dict[str, object]]) -> str:
     return out.getvalue()
 
 
-def _run_export(request: HttpRequest) -> search.SearchResponse | HttpResponse:
-    """The export's search, or a plain-text error response (400 bad parameters, 503 no index)."""
-    # Imported here: views imports this module's neighbours, and the alias lookup lives there.
-    from archive.views import _search_request
-
-    try:
-        return search.search(export_request(_search_request(request)))
-    except InvalidParameter as exc:
-        return _text_error(str(exc), 400)
-    except search.IndexUnavailable as exc:
-        return _text_error(str(exc), 503)
-
-
-def _text_error(message: str, status: int) -> HttpResponse:
-    return HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
-
-
 def _attachment(response: HttpResponse, name: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
 @require_GET
+@answering_errors(as_text)
 def export_csv(request: HttpRequest) -> HttpResponse:
     """``GET /export.csv?<search parameters>``: the result set as a spreadsheet-safe CSV file."""
-    result = _run_export(request)
-    if isinstance(result, HttpResponse):
-        return result
+    result = search.search(export_request(request_from(request)))
     urls = DocumentUrls(request)
     records = [hit_record(urls, hit) for hit in result.hits]
     # A byte-order mark, so spreadsheets read the file as UTF-8 (names with accents, quotes).
@@ -206,11 +189,10 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@answering_errors(as_text)
 def export_json(request: HttpRequest) -> HttpResponse:
     """``GET /export.json?<search parameters>``: the result set, with what was searched."""
-    result = _run_export(request)
-    if isinstance(result, HttpResponse):
-        return result
+    result = search.search(export_request(request_from(request)))
     limit = result.page_size
     truncated = result.total > limit
     urls = DocumentUrls(request)

@@ -24,9 +24,10 @@ from django.utils.html import escape
 from django.views.decorators.http import require_safe
 
 from archive import search
+from archive.answers import answering_errors, as_text
 from archive.exports import export_params, export_request
 from archive.models import Document
-from archive.params import InvalidParameter
+from archive.params import request_from
 
 FEED_ENTRIES = 50
 SUMMARY_CHARS = 300
@@ -100,18 +101,8 @@ class SearchFeed(Feed):
     feed_type = Atom1Feed
     _terms: frozenset[str] = frozenset()
 
-    def __call__(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            return super().__call__(request, *args, **kwargs)
-        except InvalidParameter as exc:
-            return _text_error(str(exc), 400)
-        except search.IndexUnavailable as exc:
-            return _text_error(str(exc), 503)
-
     def get_object(self, request: HttpRequest, *args, **kwargs) -> FeedSearch:
-        from archive.views import _search_request  # the alias-aware request, as the page uses
-
-        wanted = _search_request(request)
+        wanted = request_from(request)
         # A one-hit search first: it checks the index and cleans the query, cheaply.
         response = search.search(export_request(replace(wanted, sort="newest"), limit=1))
         if _is_whole_archive(wanted, response.query_text):
@@ -212,11 +203,8 @@ def _day_line(item: Document) -> str:
     return f"{day} (date inferred from the text)" if item.date_inferred else day
 
 
-def _text_error(message: str, status: int) -> HttpResponse:
-    return HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
-
-
 @require_safe
+@answering_errors(as_text)
 def search_feed(request: HttpRequest) -> HttpResponse:
     """``GET /feeds/search?<search parameters>``. A new feed object per request: it holds the
     request's query words while the entries are written."""

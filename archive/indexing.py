@@ -35,8 +35,6 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 
 from archive import search
 from archive.models import ENTITY_MODELS, Document, IndexTask, NamedEntity, Publication
-from archive.search import index as search_index
-from archive.search.index import write_lock
 
 logger = logging.getLogger(__name__)
 
@@ -154,10 +152,7 @@ def _index_absent() -> bool:
     damaged index, not a missing one: rebuilding it silently could hide what damaged it, so it
     stays a 503 naming the repair command (``check_index --repair`` or ``rebuild_index``).
     """
-    path = search_index.index_dir()
-    if not path.exists():
-        return True
-    return path.is_dir() and next(path.iterdir(), None) is None
+    return search.index_absent()
 
 
 def _build_missing_locked() -> tuple[int, int]:
@@ -228,7 +223,7 @@ def apply_pending(wait: float | None = APPLY_WAIT, build_missing: bool = True) -
     """
     total = ApplyResult()
     while True:
-        with write_lock(timeout=wait) as acquired:
+        with search.write_lock(timeout=wait) as acquired:
             if not acquired:
                 total.busy = True
                 return total
@@ -247,7 +242,7 @@ def apply_pending(wait: float | None = APPLY_WAIT, build_missing: bool = True) -
 def rebuild(progress: Callable[[int], None] | None = None) -> int:
     """Rebuild the index from the database (into a new directory, swapped in), then apply the
     changes that arrived while it ran. Returns how many documents the new index holds."""
-    with write_lock(timeout=REBUILD_WAIT) as acquired:
+    with search.write_lock(timeout=REBUILD_WAIT) as acquired:
         if not acquired:
             raise search.IndexUnavailable(
                 f"Another process held the index's write lock for {REBUILD_WAIT:.0f} s."
@@ -286,8 +281,8 @@ class Drift:
 def _compare_locked() -> Drift:
     drift = Drift()
     try:
-        indexed = search_index.index_digests()
-        drift.outdated = search_index.outdated_analysis()
+        indexed = search.index_digests()
+        drift.outdated = search.outdated_analysis()
     except search.IndexUnavailable as exc:
         drift.unavailable = str(exc)
         drift.database = Document.objects.count()
@@ -298,7 +293,7 @@ def _compare_locked() -> Drift:
         digests = indexed.pop(doc.id, None)
         if digests is None:
             drift.missing.append(doc.id)
-        elif digests != [search_index.document_digest(doc)]:
+        elif digests != [search.document_digest(doc)]:
             drift.stale.append(doc.id)  # other content, or the id indexed twice
     drift.extra = sorted(indexed)
     return drift
@@ -309,7 +304,7 @@ def check(repair: bool = False) -> tuple[Drift, Drift | None]:
     not reported); with ``repair``, reindex exactly the documents that differ, or rebuild an
     index that is missing, unreadable or built by an older version. Returns the drift found
     and, after a repair, the drift left (which should be none)."""
-    with write_lock(timeout=REBUILD_WAIT) as acquired:
+    with search.write_lock(timeout=REBUILD_WAIT) as acquired:
         if not acquired:
             raise search.IndexUnavailable("Another process held the index's write lock too long.")
         if search.index_exists():
@@ -322,7 +317,7 @@ def check(repair: bool = False) -> tuple[Drift, Drift | None]:
             reindex(drift.ids)
             return drift, _compare_locked()
     rebuild()
-    with write_lock(timeout=REBUILD_WAIT):
+    with search.write_lock(timeout=REBUILD_WAIT):
         return drift, _compare_locked()
 
 

@@ -13,12 +13,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 from urllib.parse import urlencode
 
-from django.http import QueryDict
+from django.http import HttpRequest, QueryDict
 
-from archive.search import SORTS, UNDATED, VALUE_FACETS, SearchRequest
-from archive.search.engine import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from archive.models import ENTITY_MODELS
+from archive.search import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    SORTS,
+    UNDATED,
+    VALUE_FACETS,
+    SearchRequest,
+)
 
 MAX_PAGE = 10_000
 MAX_FILTER_VALUES = 50
@@ -110,6 +118,25 @@ def search_request(params: QueryDict) -> SearchRequest:
         page=_int(params, "page", 1, 1, MAX_PAGE),
         page_size=_int(params, "page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE),
     )
+
+
+def request_from(request: HttpRequest) -> SearchRequest:
+    """The one way a view turns an HTTP request into a search: the page, its htmx partial, the
+    facet lists, the API, the exports and the feed all call this. Raises InvalidParameter."""
+    return canonical_filters(search_request(request.GET))
+
+
+def canonical_filters(parsed: SearchRequest) -> SearchRequest:
+    """A filter may name an alias (an old link, a hand-typed URL): filter by the entity it is an
+    alias of, for every value facet whose values are entities (persons, organisations, places:
+    ``ENTITY_MODELS``, keyed by the facet names)."""
+    filters = {
+        name: ENTITY_MODELS[name].objects.canonical_names(values)
+        if name in ENTITY_MODELS
+        else values
+        for name, values in parsed.filters.items()
+    }
+    return replace(parsed, filters=filters)
 
 
 def to_params(request: SearchRequest) -> list[tuple[str, str]]:

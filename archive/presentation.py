@@ -635,3 +635,34 @@ def comention_groups(
         if found:
             groups.append(ComentionGroup(facet.name, facet.label, found))
     return groups
+
+
+# Fields the search form shows itself (the date range has inputs by the histogram), or that a new
+# query resets.
+NOT_HIDDEN = ("q", "sort", "page", "date_from", "date_to")
+
+
+def search_context(response: Response, count: Callable[[str], int]) -> dict[str, object]:
+    """Everything the search page's template shows for a response (``count``: how many
+    documents another query string finds, for the no-results help)."""
+    panels = value_panels(response)
+    context: dict[str, object] = {
+        "response": response,
+        # Filters ride along as hidden inputs, so a new query keeps them.
+        "filter_params": [
+            pair for pair in to_params(response.request) if pair[0] not in NOT_HIDDEN
+        ],
+        "value_panels": panels,
+        "filter_summary": filter_summary(panels),
+        "facet_params": facet_search_params(response.request),
+        "histogram": histogram(response),
+        "no_results": no_results(response, count),
+        "chips": chips(response),
+        "clear_url": clear_filters_url(response),
+        "pages": pagination(response),
+        "sort_options": sort_options(response),
+        "first_page_url": page_url(response, 1),
+    }
+    if response.suggestion:
+        context["suggestion_url"] = with_pairs(replace(response.request, q=response.suggestion.q))
+    return context

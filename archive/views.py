@@ -16,32 +16,12 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
-from archive import exports, presentation, search
-from archive.models import ENTITY_MODELS, Document, is_web_url
-from archive.params import InvalidParameter, clean_text, search_request, to_params, with_pairs
-from archive.search import SearchResponse
+from archive import api, exports, presentation, search
+from archive.answers import answering_errors, as_json, error_status
+from archive.models import ENTITY_MODELS, Document
+from archive.params import clean_text, request_from, search_request, with_pairs
 
 SEARCH_TEMPLATE = "archive/search.html"
-# Fields the form shows itself (the date range has inputs by the histogram), or that a new query
-# resets.
-NOT_HIDDEN = ("q", "sort", "page", "date_from", "date_to")
-
-
-def _search_request(request: HttpRequest) -> search.SearchRequest:
-    return canonical_filters(search_request(request.GET))
-
-
-def canonical_filters(parsed: search.SearchRequest) -> search.SearchRequest:
-    """A filter may name an alias (an old link, a hand-typed URL): filter by the entity it is an
-    alias of, for every value facet whose values are entities (persons, organisations, places:
-    ``ENTITY_MODELS``, keyed by the facet names)."""
-    filters = {
-        name: ENTITY_MODELS[name].objects.canonical_names(values)
-        if name in ENTITY_MODELS
-        else values
-        for name, values in parsed.filters.items()
-    }
-    return replace(parsed, filters=filters)
 
 
 def _wants_partial(request: HttpRequest) -> bool:
@@ -49,49 +29,9 @@ def _wants_partial(request: HttpRequest) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
-@require_GET
-@vary_on_headers("HX-Request", "HX-History-Restore-Request")
-def search_page(request: HttpRequest) -> HttpResponse:
-    """The search page; htmx requests get only the results partial."""
-    # The facet search boxes' own forms (one per searchable facet) sit outside the results.
-    context: dict[str, object] = {
-        "q": request.GET.get("q", ""),
-        "searchable_facets": search.SEARCHABLE_FACETS,
-    }
-    status = 200
-    try:
-        response = search.search(_search_request(request))
-    except InvalidParameter as exc:
-        context["error"], status = str(exc), 400
-    except search.IndexUnavailable as exc:
-        context["error"], status = str(exc), 503
-    else:
-        canonical = reverse("archive:search") + presentation.canonical_url(response)
-        if not request.htmx and request.get_full_path() != canonical:
-            # A plain form submission carries empty fields (sort=): show the clean, shareable URL.
-            return redirect(canonical)
-        panels = presentation.value_panels(response)
-        context.update(
-            response=response,
-            # Filters ride along as hidden inputs, so a new query keeps them.
-            filter_params=[
-                pair for pair in to_params(response.request) if pair[0] not in NOT_HIDDEN
-            ],
-            value_panels=panels,
-            filter_summary=presentation.filter_summary(panels),
-            facet_params=presentation.facet_search_params(response.request),
-            histogram=presentation.histogram(response),
-            no_results=presentation.no_results(response, _count),
-            chips=presentation.chips(response),
-            clear_url=presentation.clear_filters_url(response),
-            pages=presentation.pagination(response),
-            sort_options=presentation.sort_options(response),
-            first_page_url=presentation.page_url(response, 1),
-        )
-        if response.suggestion:
-            context["suggestion_url"] = with_pairs(
-                replace(response.request, q=response.suggestion.q)
-            )
+def _page_or_partial(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
+    """The search page, or for htmx its results partial with the tab title and, when there are
+    results, the clean URL pushed to the address bar and history."""
     context["page_title"] = presentation.page_title(
         context.get("response"), settings.ARCHIVE_SITE_NAME
     )
@@ -103,10 +43,33 @@ def search_page(request: HttpRequest) -> HttpResponse:
         partial.content
     )
     if "response" in context:
-        # Show the clean URL (no empty fields from the form) in the address bar and history.
-        url = reverse("archive:search") + presentation.canonical_url(context["response"])
-        push_url(partial, url)
+        push_url(
+            partial, reverse("archive:search") + presentation.canonical_url(context["response"])
+        )
     return partial
+
+
+def _search_page_error(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    return _page_or_partial(request, {**_search_form(request), "error": message}, status)
+
+
+def _search_form(request: HttpRequest) -> dict[str, object]:
+    # The facet search boxes' own forms (one per searchable facet) sit outside the results.
+    return {"q": request.GET.get("q", ""), "searchable_facets": search.SEARCHABLE_FACETS}
+
+
+@require_GET
+@vary_on_headers("HX-Request", "HX-History-Restore-Request")
+@answering_errors(_search_page_error)
+def search_page(request: HttpRequest) -> HttpResponse:
+    """The search page; htmx requests get only the results partial."""
+    response = search.search(request_from(request))
+    canonical = reverse("archive:search") + presentation.canonical_url(response)
+    if not request.htmx and request.get_full_path() != canonical:
+        # A plain form submission carries empty fields (sort=): show the clean, shareable URL.
+        return redirect(canonical)
+    context = {**_search_form(request), **presentation.search_context(response, _count)}
+    return _page_or_partial(request, context)
 
 
 def _count(query_string: str) -> int:
@@ -122,33 +85,43 @@ FACET_VALUES_TEMPLATE = "archive/facet_values.html"
 FACET_QUERY_MAX = 100
 
 
+def _facet_values_page(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
+    # htmx gets the list alone (it replaces the facet's list); without JavaScript a page.
+    template = "archive/_facet_values.html" if request.htmx else FACET_VALUES_TEMPLATE
+    return render(request, template, context, status=status)
+
+
+def _facet_values_error(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    context = {
+        "contains": _facet_query(request),
+        "facet_name": request.resolver_match.kwargs["name"],
+    }
+    return _facet_values_page(request, {**context, "error": message}, status)
+
+
+def _facet_query(request: HttpRequest) -> str:
+    return " ".join(clean_text(request.GET.get("facet_q", "")).split())[:FACET_QUERY_MAX]
+
+
 @require_GET
 @vary_on_headers("HX-Request")
+@answering_errors(_facet_values_error)
 def facet_values(request: HttpRequest, name: str) -> HttpResponse:
     """``/facets/<name>?facet_q=…&<search parameters>``: the facet's values that contain the text,
-    counted for that search. htmx gets the list alone (it replaces the facet's list); without
-    JavaScript it is a page of its own."""
+    counted for that search."""
     if name not in search.SEARCHABLE_FACETS:
         raise Http404("No such facet.")
-    contains = " ".join(clean_text(request.GET.get("facet_q", "")).split())[:FACET_QUERY_MAX]
-    context: dict[str, object] = {"contains": contains, "facet_name": name}
-    status = 200
-    try:
-        parsed = _search_request(request)
-        result = search.facet_values(parsed, name, contains)
-    except InvalidParameter as exc:
-        context["error"], status = str(exc), 400
-    except search.IndexUnavailable as exc:
-        context["error"], status = str(exc), 503
-    else:
-        context.update(
-            panel=presentation.facet_panel_for(parsed, result, contains),
-            facet_params=presentation.facet_search_params(parsed),
-            back_url=with_pairs(parsed),
-        )
-    if request.htmx:
-        return render(request, "archive/_facet_values.html", context, status=status)
-    return render(request, FACET_VALUES_TEMPLATE, context, status=status)
+    contains = _facet_query(request)
+    parsed = request_from(request)
+    result = search.facet_values(parsed, name, contains)
+    context = {
+        "contains": contains,
+        "facet_name": name,
+        "panel": presentation.facet_panel_for(parsed, result, contains),
+        "facet_params": presentation.facet_search_params(parsed),
+        "back_url": with_pairs(parsed),
+    }
+    return _facet_values_page(request, context)
 
 
 ENTITY_LATEST = 10
@@ -191,7 +164,7 @@ def entity_page(request: HttpRequest, kind: str, slug: str) -> HttpResponse:
             links_from, kind, limit=ENTITY_COMENTIONS + 1, within_selection=True
         )
     except search.IndexUnavailable as exc:
-        context["error"], status = str(exc), 503
+        context["error"], status = str(exc), error_status(exc)
     else:
         context.update(
             response=response,
@@ -258,58 +231,9 @@ def split_paragraphs(text: str) -> list[str]:
     return [p for p in (" ".join(block.split()) for block in blocks) if p]
 
 
-def _api_payload(request: HttpRequest, response: SearchResponse) -> dict[str, object]:
-    def result(hit: search.Hit) -> dict[str, object]:
-        url = Document(pk=hit.id, title=hit.title).get_absolute_url()
-        return {
-            "id": hit.id,
-            "title": hit.title,
-            "url": request.build_absolute_uri(url),
-            "published": hit.published.isoformat() if hit.published else None,
-            "date_inferred": hit.date_inferred,
-            "publication": hit.publication,
-            # "persons", "organisations", "places": each listed value facet's names.
-            **{
-                facet.listed_as: list(getattr(hit, facet.listed_as))
-                for facet in search.VALUE_FACETS
-                if facet.listed_as
-            },
-            "snippets": hit.snippets,
-            "score": hit.score,
-            "source_url": hit.source_url if is_web_url(hit.source_url) else None,
-        }
-
-    return {
-        "query": response.query_text,
-        "total": response.total,
-        "page": response.page,
-        "page_size": response.page_size,
-        "pages": response.pages,
-        "sort": response.sort,
-        "notices": list(response.notices),
-        "suggestion": (
-            {"q": response.suggestion.q, "total": response.suggestion.total}
-            if response.suggestion
-            else None
-        ),
-        "results": [result(hit) for hit in response.hits],
-        "facets": {
-            name: [
-                {"value": v.value, "label": v.label, "count": v.count, "selected": v.selected}
-                for v in facet.values
-            ]
-            for name, facet in response.facets.items()
-        },
-    }
-
-
 @require_GET
+@answering_errors(as_json)
 def api_search(request: HttpRequest) -> JsonResponse:
     """``GET /api/search``: the search page's parameters in, JSON out; 400 for bad parameters."""
-    try:
-        response = search.search(_search_request(request))
-    except InvalidParameter as exc:
-        return JsonResponse({"error": str(exc)}, status=400)
-    except search.IndexUnavailable as exc:
-        return JsonResponse({"error": str(exc)}, status=503)
-    return JsonResponse(_api_payload(request, response), json_dumps_params={"ensure_ascii": False})
+    response = search.search(request_from(request))
+    return JsonResponse(api.payload(request, response), json_dumps_params={"ensure_ascii": False})

@@ -42,14 +42,14 @@ from typing import Protocol
 import tantivy
 
 from archive.search import FACET_LIMIT, UNDATED, UNKNOWN_PUBLICATION
-from archive.search.baseline import (
+from archive.search.highlight import lead
+from archive.search.schema import IndexedDocument, clean_value
+from bench.baseline import (
     MIN_WORD_CHARS,
     STOP_WORDS,
     baseline_search,
     build_baseline_index,
 )
-from archive.search.highlight import lead
-from archive.search.schema import IndexedDocument, clean_value
 from bench.queries import BenchQuery
 
 HITS = 10

@@ -5,7 +5,7 @@
 Each claim (a sentence such as "0-dimensional biomaterials show inductive properties.") is typed
 into the search box as it is: `archive.search.search` parses it with the site's query language,
 matches all words first and falls back to ranked any-words matching when fewer than ten documents
-have all of them (see archive/search/engine.py). The 5,183 abstracts are loaded into a throwaway
+have all of them (see archive/search/whoosh/engine.py). The 5,183 abstracts are loaded into a throwaway
 archive (title + text, as `manage.py ingest` would store them) and indexed by the site's own
 `rebuild_index`. Published BM25 on the same split: nDCG@10 0.679 (Anserini flat), 0.665 (BEIR).
 

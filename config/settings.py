@@ -144,6 +144,25 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 500
 # --- The archive's own settings -------------------------------------------------------------
 # Where the Whoosh index lives.
 ARCHIVE_INDEX_DIR = Path(os.environ.get("ARCHIVE_INDEX_DIR") or DATA_DIR / "index")
+# Which engine answers searches (archive/search/backends.py): "whoosh", the embedded index
+# above (no server), or "sphinxql", a cluster of searchd shards behind a head (`make cluster`).
+ARCHIVE_SEARCH_BACKEND = os.environ.get("ARCHIVE_SEARCH_BACKEND", "whoosh")
+# The sphinxql backend's cluster. Unset, the local one `make cluster` runs: its processes' files
+# under ARCHIVE_SPHINX_CLUSTER_DIR (default <data dir>/cluster), SphinxQL ports from
+# ARCHIVE_SPHINX_BASE_PORT (default 9406: head 9406, shards 9408 and 9410, shard 0's mirror
+# 9412). Another cluster: ARCHIVE_SPHINX_HEAD ("host:port") and ARCHIVE_SPHINX_SHARDS (shards
+# separated by ",", a shard's replicas by "|": "h1:9306|h2:9306,h3:9306"). The backend's own
+# state (facet value names, the archive's term counts, which index slot answers, the write
+# lock) lives in ARCHIVE_SPHINX_STATE_DIR (default: the cluster directory).
+ARCHIVE_SPHINX_CLUSTER_DIR = Path(
+    os.environ.get("ARCHIVE_SPHINX_CLUSTER_DIR") or DATA_DIR / "cluster"
+)
+ARCHIVE_SPHINX_BASE_PORT = int(os.environ.get("ARCHIVE_SPHINX_BASE_PORT") or 9406)
+ARCHIVE_SPHINX_HEAD = os.environ.get("ARCHIVE_SPHINX_HEAD", "")
+ARCHIVE_SPHINX_SHARDS = os.environ.get("ARCHIVE_SPHINX_SHARDS", "")
+ARCHIVE_SPHINX_STATE_DIR = Path(
+    os.environ.get("ARCHIVE_SPHINX_STATE_DIR") or ARCHIVE_SPHINX_CLUSTER_DIR
+)
 # Fixtures loaded by `manage.py init_archive` into an empty archive.
 ARCHIVE_FIXTURE_DIR = BASE_DIR / "fixtures"
 # Longer query text is cut (Whoosh's parser is slow on very long input); the page says so.

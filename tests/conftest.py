@@ -71,3 +71,81 @@ def make_entity_document(make_document):
         return document
 
     return make
+
+
+# --- Every search backend: the contract suite ---------------------------------------------------
+#
+# A test module that uses the fixture ``search_backend`` (``pytestmark =
+# pytest.mark.usefixtures("search_backend")``) runs once per backend: the embedded Whoosh index,
+# and a real SphinxQL cluster (two shards, a mirror of one, a head) started once per test session
+# from Debian's sphinxsearch in a temporary directory. Without searchd installed the cluster runs
+# are skipped, unless ARCHIVE_REQUIRE_SPHINX=1 (CI), which makes them fail instead.
+
+
+def _free_base_port(count: int = 8) -> int:
+    import random
+    import socket
+
+    for _ in range(200):
+        base = random.randrange(20000, 60000, 2)
+        try:
+            for port in range(base, base + count):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError("no free ports for the test cluster")
+
+
+@pytest.fixture(scope="session")
+def sphinx_cluster(tmp_path_factory):
+    """A running local cluster for the whole session, stopped (by its PIDs) at the end."""
+    import os
+
+    from archive.search.sphinxql import cluster as cluster_module
+
+    if not cluster_module.searchd_available():
+        if os.environ.get("ARCHIVE_REQUIRE_SPHINX") == "1":
+            pytest.fail("searchd is not installed (apt-get install sphinxsearch)")
+        pytest.skip("searchd is not installed (apt-get install sphinxsearch): cluster runs skipped")
+    cluster = cluster_module.Cluster(
+        directory=tmp_path_factory.mktemp("sphinx") / "cluster",
+        base_port=_free_base_port(),
+    )
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["whoosh", "sphinxql"])
+def search_backend(request, settings, tmp_path) -> str:
+    """Run the test against each backend; the cluster's indexes are emptied for every test."""
+    if request.param == "sphinxql":
+        import inspect
+
+        # A test that takes the Whoosh index directory works on the embedded engine's files.
+        takes_whoosh_dir = "index_dir" in inspect.signature(request.node.function).parameters
+        if request.node.get_closest_marker("whoosh_only") or takes_whoosh_dir:
+            pytest.skip("about the embedded engine's internals")
+        cluster = request.getfixturevalue("sphinx_cluster")
+        settings.ARCHIVE_SEARCH_BACKEND = "sphinxql"
+        settings.ARCHIVE_SPHINX_CLUSTER_DIR = cluster.directory
+        settings.ARCHIVE_SPHINX_BASE_PORT = cluster.base_port
+        settings.ARCHIVE_SPHINX_HEAD = ""
+        settings.ARCHIVE_SPHINX_SHARDS = ""
+        settings.ARCHIVE_SPHINX_STATE_DIR = tmp_path / "sphinx-state"
+        for process in cluster.processes:
+            if process.role == "head" or not cluster.pid(process):
+                continue
+            from archive.search.sphinxql.cluster import connect
+
+            connection = connect(process.address)
+            try:
+                with connection.cursor() as cursor:
+                    for index in cluster.layout.indexes:
+                        cursor.execute(f"TRUNCATE RTINDEX {index}")
+            finally:
+                connection.close()
+        search.create_index_if_missing()
+    return request.param

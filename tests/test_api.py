@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+pytestmark = pytest.mark.usefixtures("search_backend")
+
 
 def test_api_shape(client, seeds):
     response = client.get("/api/search", {"q": "Murree"})

@@ -18,6 +18,8 @@ from archive.models import Document, IndexTask
 from archive.search import index as search_index
 from archive.search import schema
 
+pytestmark = pytest.mark.usefixtures("search_backend")
+
 
 def check(*args: str) -> str:
     out = io.StringIO()
@@ -148,7 +150,7 @@ def test_a_broken_index_gives_503_pages_and_saves_still_work(staff_client, seeds
 
 def test_apply_index_tasks_applies_what_a_crash_left(seeds):
     document = seeds[0]
-    with search_index.write_lock(timeout=0):
+    with search.write_lock(timeout=0):
         document.title = "Changed while another writer held the lock"
         document.save()
     # The save could not write the index; its task waits (as after a crash).
@@ -176,6 +178,7 @@ def keep_words(word: str) -> str:
     return word
 
 
+@pytest.mark.whoosh_only
 def test_an_index_built_with_another_stemmer_is_rebuilt(make_document, monkeypatch):
     """Words are stemmed with Snowball English, which undoubles consonants ("planned" is "plan";
     Whoosh's own Porter made it "plann"). An index built by a version that stemmed otherwise is

@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from archive.exports import CSV_COLUMNS, TRUNCATED_HEADER, safe_cell
 
+pytestmark = pytest.mark.usefixtures("search_backend")
+
 SEED_TITLES = (
     "Inside Story! How Pakistan Tricked An Unsuspecting India on 26/11",
     "Pakistan President Asif Ali Zardari's former spokesperson Farhatullah Babar admits",
@@ -180,6 +182,7 @@ def test_bad_parameters_are_400_with_a_plain_message(client, seeds, path, params
     assert "Content-Disposition" not in response
 
 
+@pytest.mark.whoosh_only
 @pytest.mark.parametrize("path", ["/export.csv", "/export.json"])
 def test_missing_index_is_503_and_post_is_405(client, seeds, settings, tmp_path, path):
     assert client.post(path, {"q": "pakistan"}).status_code == 405

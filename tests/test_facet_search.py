@@ -1,18 +1,20 @@
-"""Searching within a facet: `search.facet_values` (archive/search/facets.py) and the
+"""Searching within a facet: `search.facet_values` (each backend's counting) and the
 `/facets/<name>` endpoint the facet boxes call (htmx partial, or a page of its own without JS)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 
 import numpy as np
 import pytest
 
 from archive import search
 from archive.search import FACET_LIMIT, SearchRequest
-from archive.search.facets import FacetTables, PersonFacet, ValueColumn, fold
+from archive.search.facets import PersonFacet, fold
+from archive.search.whoosh.counting import FacetTables, ValueColumn, count
+
+pytestmark = pytest.mark.usefixtures("search_backend")
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -123,9 +125,10 @@ def test_fold_ignores_case_accents_and_spacing():
     assert fold("Straße") == "strasse"
 
 
-def test_matching_is_fast_on_a_large_facet():
+def test_matching_within_a_large_facet():
     """100,000 documents with 3 persons each among 30,000 names: one search within the facet is
-    a bincount plus a pass over the folded names (cached per index generation)."""
+    a bincount plus a pass over the folded names (cached per index generation). The embedded
+    backend's counting; how fast it is is measured in bench/, not asserted here."""
     rng = np.random.default_rng(7)
     size, names = 100_000, 30_000
     values_ = tuple(f"Name{i} Surname{i % 977}" for i in range(names))
@@ -139,16 +142,12 @@ def test_matching_is_fast_on_a_large_facet():
         day_key=np.zeros(size, dtype=np.int32),
     )
     facet, mask, request = PersonFacet(), np.ones(size, dtype=bool), SearchRequest()
-    facet._values(tables, mask, request, fold("surname97"), FACET_LIMIT)  # folds once, cached
-    started = time.perf_counter()
-    narrow = facet._values(tables, mask, request, fold("surname97"), FACET_LIMIT)
-    broad = facet._values(tables, mask, request, fold("a"), FACET_LIMIT)  # all 30,000 match
-    elapsed = time.perf_counter() - started
+    narrow = count(facet, tables, mask, request, "surname97", FACET_LIMIT)
+    broad = count(facet, tables, mask, request, "a", FACET_LIMIT)  # all 30,000 match
     assert narrow.values and all("Surname97" in v.value for v in narrow.values)
     assert len(broad.values) == FACET_LIMIT and broad.truncated
     counts = [v.count for v in broad.values]
     assert counts == sorted(counts, reverse=True)
-    assert elapsed < 0.12, f"{elapsed:.3f} s"
 
 
 # --- The endpoint ---------------------------------------------------------------------------

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from archive import feeds
 
+pytestmark = pytest.mark.usefixtures("search_backend")
+
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
@@ -171,6 +173,7 @@ def test_bad_parameters_are_400(client, seeds, params, message):
     assert message in response.content.decode()
 
 
+@pytest.mark.whoosh_only
 def test_missing_index_is_503_and_post_is_405(client, seeds, settings, tmp_path):
     assert client.post("/feeds/search", {"q": "x"}).status_code == 405
     settings.ARCHIVE_INDEX_DIR = tmp_path / "gone"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from archive import search
 from archive.search import SearchRequest
 from archive.search.highlight import lead, mark_all, snippets
+
+pytestmark = pytest.mark.usefixtures("search_backend")
 
 HOSTILE_BODY = (
     "Officials said <script>alert('xss')</script> was found near the embassy. "

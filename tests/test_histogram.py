@@ -12,6 +12,8 @@ from archive import presentation, search
 from archive.presentation import MAX_TICKS, histogram
 from archive.search import SearchRequest
 
+pytestmark = pytest.mark.usefixtures("search_backend")
+
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 

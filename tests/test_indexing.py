@@ -12,6 +12,8 @@ from django.db import transaction
 from archive import search
 from archive.models import Document, Person, Publication
 
+pytestmark = pytest.mark.usefixtures("search_backend")
+
 
 def titles(**request) -> list[str]:
     return [hit.title for hit in search.search(search.SearchRequest(**request)).hits]
@@ -196,6 +198,7 @@ def test_a_searcher_keeps_reading_after_a_commit_merges_its_segments_away(index_
 # --- A missing index is built by the next write ---------------------------------------------------
 
 
+@pytest.mark.whoosh_only
 def test_a_deleted_index_is_rebuilt_from_the_whole_database_by_the_next_save(make_document):
     """Not an empty index holding only the outbox: a document that is in the database but not in
     the outbox (here inserted in bulk, without signals) must be in the index the save builds."""

@@ -11,6 +11,8 @@ import pytest
 from archive import presentation, search
 from archive.search import SearchRequest
 
+pytestmark = pytest.mark.usefixtures("search_backend")
+
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 

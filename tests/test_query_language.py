@@ -1,5 +1,5 @@
 """The query language of the search box (archive/search/query.py), did-you-mean
-(archive/search/suggest.py) and the any-words fallback for long queries (engine.py)."""
+(archive/search/spelling.py) and the any-words fallback for long queries (engine.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import pytest
 
 from archive import search
 from archive.search import SearchRequest
+
+pytestmark = pytest.mark.usefixtures("search_backend")
 
 
 def titles(q: str, **options) -> set[str]:

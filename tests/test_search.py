@@ -10,6 +10,8 @@ import pytest
 from archive import search
 from archive.search import SearchRequest
 
+pytestmark = pytest.mark.usefixtures("search_backend")
+
 
 def counts(response, facet: str) -> dict[str, int]:
     return {v.value: v.count for v in response.facets[facet].values}
@@ -223,6 +225,7 @@ def test_prefix_and_phrase_queries(corpus):
     assert search.search(SearchRequest(q='"warning storm"')).total == 0
 
 
+@pytest.mark.whoosh_only
 def test_no_index_raises_index_unavailable(db, settings, tmp_path):
     settings.ARCHIVE_INDEX_DIR = tmp_path / "nowhere"
     with pytest.raises(search.IndexUnavailable, match="rebuild_index"):
@@ -263,13 +266,14 @@ def test_every_matching_field_adds_to_the_score(make_document):
     assert scores == sorted(scores, reverse=True) and scores[0] > scores[1] > scores[2]
 
 
+@pytest.mark.whoosh_only
 def test_phrases_matched_from_positions_agree_with_whoosh(make_document):
     """The numpy phrase matcher (scoring.Evaluation._phrase) against Whoosh's own phrase matcher,
     on random texts from a small vocabulary, so that most phrases match some documents and not
     others; with stop words inside phrases, repeated words, and words split over segments."""
     from archive.search.index import borrowed_searcher
     from archive.search.query import parse_query
-    from archive.search.scoring import Evaluation
+    from archive.search.whoosh.scoring import Evaluation
 
     rng = random.Random(11)
     vocabulary = "storm harbour pilot warning fog ship night the of storms".split()

@@ -21,6 +21,8 @@ from django.urls import reverse
 
 from archive.models import Document
 
+pytestmark = pytest.mark.usefixtures("search_backend")
+
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
 SVG = "<svg/onload=alert(1)>"

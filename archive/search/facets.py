@@ -1,39 +1,27 @@
-"""Where facets are counted.
-
-Whoosh's own ``groupedby`` faceting walks every hit in Python and is slow on broad queries. Instead,
-each index segment is read once into numpy arrays of (document number, value ordinal) pairs, cached
-by segment id (segments never change once written), and combined per index generation. Counting a
-facet for a set of matched documents (a boolean mask over document numbers) is then one
-``np.bincount``.
+"""The facet kinds: what the site counts, shows and filters by, whichever engine counts it.
 
 Each facet kind is one small class (after datasette's ``facets.py``), registered in
-:data:`FACETS`: it turns the request's selection into a mask and the counts into
-:class:`FacetValue` lists, and says how a value is toggled, how its filter shows as a chip and
-how it is described. A value facet (person, organisation, place, publication) is a few names on
-:class:`ValueFacet`.
+:data:`FACETS`. It owns its URL parameter, how its selection narrows a search (described as a
+:class:`ValuesChosen` or :class:`DatesChosen` that every backend knows how to apply), what it
+counts (``counts_by``: a value field, years or months), how counted values become
+:class:`FacetValue` s (``value``, ``label``, ``count``, ``selected``; the page adds the
+``toggle_url``), how a value is toggled, how its filter shows as a chip and how it is described.
+A value facet (person, organisation, place, publication) is a few names on :class:`ValueFacet`.
 
-A search returns the top FACET_LIMIT values of each facet; :func:`facet_values` finds any value of
-a value facet by a part of its name, counted for the same search (case- and
-accent-folded names are cached per index generation, so one such search is a bincount and a pass
-over the names).
+Where facets are counted: each backend's counting (``whoosh/counting.py``: numpy bincounts
+over per-segment tables; ``sphinxql``: FACET/GROUP BY queries).
 """
 
 from __future__ import annotations
 
 import calendar
-import threading
 import unicodedata
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field, replace
-from functools import cached_property
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 if TYPE_CHECKING:
-    from archive.search.engine import SearchRequest
+    from archive.search.types import SearchRequest
 
 # Values returned per facet; the page shows the first few and the rest behind "More".
 FACET_LIMIT = 50
@@ -42,220 +30,10 @@ UNKNOWN_PUBLICATION_LABEL = "Unknown publication"
 UNDATED = "undated"  # the year-facet value for documents with no date
 
 
-@dataclass(frozen=True)
-class ValueColumn:
-    """One exact-value field as pairs: document ``docs[i]`` carries ``values[ords[i]]``."""
-
-    values: tuple[str, ...]
-    docs: np.ndarray
-    ords: np.ndarray
-    ordinal: dict[str, int] = field(repr=False)
-
-    def count(self, mask: np.ndarray) -> np.ndarray:
-        """How many documents in ``mask`` carry each value (indexed by ordinal)."""
-        return np.bincount(self.ords[mask[self.docs]], minlength=len(self.values))
-
-    def has_any(self, wanted: Iterable[str], size: int) -> np.ndarray:
-        """Mask of documents that carry at least one of ``wanted``."""
-        ords = [self.ordinal[v] for v in wanted if v in self.ordinal]
-        mask = np.zeros(size, dtype=bool)
-        if ords:
-            mask[self.docs[np.isin(self.ords, ords)]] = True
-        return mask
-
-    def has_none(self, size: int) -> np.ndarray:
-        """Mask of documents that carry no value at all."""
-        mask = np.ones(size, dtype=bool)
-        mask[self.docs] = False
-        return mask
-
-    @cached_property
-    def folded(self) -> tuple[str, ...]:
-        """The values case- and accent-folded, for searching within a facet (built once per
-        index generation, on first use)."""
-        return tuple(fold(value) for value in self.values)
-
-    @cached_property
-    def alphabetical(self) -> np.ndarray:
-        """Each value's rank in alphabetical order: the tie-break between equal counts."""
-        ranks = np.empty(len(self.values), dtype=np.int64)
-        ranks[np.argsort(np.array(self.values, dtype=object), kind="stable")] = np.arange(
-            len(self.values)
-        )
-        return ranks
-
-
 def fold(text: str) -> str:
     """Text as a facet search compares it: case, accents and runs of spaces ignored."""
     decomposed = unicodedata.normalize("NFKD", " ".join(text.split()).casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-@dataclass(frozen=True)
-class _SegmentColumns:
-    values: dict[str, tuple[list[str], np.ndarray, np.ndarray]]
-    day_key: np.ndarray
-    inferred: np.ndarray
-
-
-@dataclass(frozen=True)
-class FacetTables:
-    """Everything facet counting and date sorting need, for one index generation."""
-
-    size: int  # number of document slots (deleted ones included)
-    live: np.ndarray  # True for documents that are not deleted
-    columns: dict[str, ValueColumn]
-    day_key: np.ndarray  # YYYYMMDD as an int per document, 0 when undated
-    segment_ids: frozenset[str] = frozenset()
-    # True where the date was inferred from the text rather than stated by the source (None:
-    # no document's is; an index built before the flag was indexed cannot tell).
-    inferred: np.ndarray | None = None
-
-    def years(self) -> np.ndarray:
-        return self.day_key // 10000
-
-    def months(self) -> np.ndarray:
-        return self.day_key // 100  # YYYYMM
-
-    @cached_property
-    def stated(self) -> FacetTables:
-        """The same tables as the date filters, the year and month facets and the date sorts
-        see them when only stated dates count (``SearchRequest(stated_dates=True)``): an
-        inferred date's day key is -1, neither a date nor undated (built once per generation)."""
-        if self.inferred is None or not self.inferred.any():
-            return self
-        return replace(self, day_key=np.where(self.inferred, np.int32(-1), self.day_key))
-
-
-# VALUE_FIELDS, the exact-value fields read into the tables, follow from the registered value
-# facets (at the end of the facet kinds below).
-
-_segment_cache: dict[str, _SegmentColumns] = {}
-_tables_cache: dict[tuple, FacetTables] = {}
-_cache_lock = threading.Lock()
-
-
-def _read_segment(segreader) -> _SegmentColumns:
-    size = segreader.doc_count_all()
-    values: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
-    for fieldname in VALUE_FIELDS:
-        names: list[str] = []
-        docs: list[np.ndarray] = []
-        ords: list[np.ndarray] = []
-        # An index built before the field existed has none (it is reported as needing a rebuild).
-        terms = segreader.lexicon(fieldname) if fieldname in segreader.schema else ()
-        for ordinal, term in enumerate(terms):
-            ids = np.fromiter(segreader.postings(fieldname, term).all_ids(), dtype=np.int32)
-            names.append(term.decode("utf-8"))
-            docs.append(ids)
-            ords.append(np.full(len(ids), ordinal, dtype=np.int32))
-        values[fieldname] = (
-            names,
-            np.concatenate(docs) if docs else np.zeros(0, dtype=np.int32),
-            np.concatenate(ords) if ords else np.zeros(0, dtype=np.int32),
-        )
-    day_key = np.zeros(size, dtype=np.int32)
-    for term in segreader.lexicon("day"):
-        ids = np.fromiter(segreader.postings("day", term).all_ids(), dtype=np.int32)
-        day_key[ids] = int(term)
-    inferred = np.zeros(size, dtype=bool)
-    # An index that only stores the flag (reported as needing a rebuild) counts every date as
-    # stated, as the site did before.
-    flag_indexed = "date_inferred" in segreader.schema and segreader.schema["date_inferred"].indexed
-    if flag_indexed and ("date_inferred", b"t") in segreader:
-        ids = np.fromiter(segreader.postings("date_inferred", b"t").all_ids(), dtype=np.int32)
-        inferred[ids] = True
-    return _SegmentColumns(values=values, day_key=day_key, inferred=inferred)
-
-
-def _segment_columns(segreader) -> _SegmentColumns:
-    key = segreader.segment().segment_id()
-    cached = _segment_cache.get(key)
-    if cached is None:
-        cached = _read_segment(segreader)
-        with _cache_lock:
-            _segment_cache[key] = cached
-    return cached
-
-
-def tables_for(searcher, cache_key: str) -> FacetTables:
-    """The facet tables of the searcher's index generation, built at most once per generation."""
-    reader = searcher.reader()
-    # Segment ids are random names, so they also tell apart an index deleted and rebuilt up to the
-    # same generation number; deletion counts change when a commit only deletes documents.
-    key = (
-        cache_key,
-        reader.generation(),
-        tuple(
-            (segment.segment_id(), segment.deleted_count())
-            for segment in (leaf.segment() for leaf, _ in reader.leaf_readers())
-            if segment is not None
-        ),
-    )
-    tables = _tables_cache.get(key)
-    if tables is not None:
-        return tables
-
-    size = reader.doc_count_all()
-    live = np.zeros(size, dtype=bool)
-    day_key = np.zeros(size, dtype=np.int32)
-    inferred = np.zeros(size, dtype=bool)
-    vocab: dict[str, dict[str, int]] = {f: {} for f in VALUE_FIELDS}
-    pair_docs: dict[str, list[np.ndarray]] = {f: [] for f in VALUE_FIELDS}
-    pair_ords: dict[str, list[np.ndarray]] = {f: [] for f in VALUE_FIELDS}
-    segment_ids = set()
-    for segreader, offset in reader.leaf_readers():
-        if segreader.doc_count_all() == 0:
-            continue
-        segment_ids.add(segreader.segment().segment_id())
-        seg = _segment_columns(segreader)
-        n = segreader.doc_count_all()
-        live[offset : offset + n] = True
-        if segreader.has_deletions():
-            deleted = np.fromiter(segreader.segment().deleted_docs(), dtype=np.int64)
-            live[deleted + offset] = False
-        day_key[offset : offset + n] = seg.day_key
-        inferred[offset : offset + n] = seg.inferred
-        for fieldname in VALUE_FIELDS:
-            names, docs, ords = seg.values[fieldname]
-            field_vocab = vocab[fieldname]
-            remap = np.array(
-                [field_vocab.setdefault(name, len(field_vocab)) for name in names], dtype=np.int32
-            )
-            pair_docs[fieldname].append(docs + offset)
-            pair_ords[fieldname].append(remap[ords] if len(ords) else ords)
-
-    columns = {}
-    for fieldname in VALUE_FIELDS:
-        docs = pair_docs[fieldname]
-        ords = pair_ords[fieldname]
-        columns[fieldname] = ValueColumn(
-            values=tuple(vocab[fieldname]),
-            docs=np.concatenate(docs) if docs else np.zeros(0, dtype=np.int32),
-            ords=np.concatenate(ords) if ords else np.zeros(0, dtype=np.int32),
-            ordinal=dict(vocab[fieldname]),
-        )
-    tables = FacetTables(
-        size=size,
-        live=live,
-        columns=columns,
-        day_key=day_key,
-        segment_ids=frozenset(segment_ids),
-        inferred=inferred,
-    )
-
-    with _cache_lock:
-        # Keep only the newest generation per index, and only segments still in use.
-        for old in [k for k in _tables_cache if k[0] == cache_key]:
-            del _tables_cache[old]
-        _tables_cache[key] = tables
-        in_use = set().union(*(t.segment_ids for t in _tables_cache.values()))
-        for stale in [s for s in _segment_cache if s not in in_use]:
-            del _segment_cache[stale]
-    return tables
-
-
-# --- Facet kinds -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -284,16 +62,51 @@ class FacetChip:
     without: SearchRequest
 
 
-class Facet:
-    """A facet kind, after datasette's ``facets.py``: one class owns one filter end to end.
+# --- What a backend applies and counts --------------------------------------------------------
 
-    - ``selection`` and ``counts``: the request's choice as a mask, the values counted for a
-      search (the engine calls them);
+
+@dataclass(frozen=True)
+class ValuesChosen:
+    """Documents carrying any of ``values`` in the exact-value ``field`` (or, with ``missing``,
+    no value at all)."""
+
+    field: str
+    values: tuple[str, ...]
+    missing: bool = False
+
+
+@dataclass(frozen=True)
+class DatesChosen:
+    """Documents of one year, one month of it (``month``), or undated ones."""
+
+    year: int | None = None
+    month: int | None = None
+    undated: bool = False
+
+
+@dataclass(frozen=True)
+class ValueCounts:
+    """A value facet as a backend counts it over a set of documents: ``pairs`` of (value, count),
+    most frequent first and alphabetical among equal counts, only values whose folded form
+    contains the facet search's text, the first ``limit + 1`` (to tell the list was cut) and then
+    any chosen values further down; ``missing``: documents with no value (when the facet has a
+    value for that)."""
+
+    pairs: list[tuple[str, int]]
+    missing: int = 0
+
+
+class Facet:
+    """A facet kind: one class owns one filter end to end.
+
+    - ``chosen``: the request's choice as a :class:`ValuesChosen` / :class:`DatesChosen` (the
+      backend applies it), ``counts_by`` and ``result``: what the backend counts and how the
+      counts become values;
     - ``toggled``: the request with one value chosen or unchosen (a value's toggle link);
     - ``chips``: the active choices, each with the request without it;
     - ``describe``: the choice in words, for feed titles ("person: Madhukar Gupta").
 
-    The rest of the site iterates the registration list :data:`FACETS`: the engine counts each
+    The rest of the site iterates the registration list :data:`FACETS`: backends count each
     facet, ``params.py`` reads and writes the value facets' URL parameters, ``presentation.py``
     builds panels, toggle links and chips, and the API, exports and feeds list the values.
     """
@@ -302,15 +115,13 @@ class Facet:
     label: str = ""  # the panel's heading
     # Filters ignored when counting this facet, so its other values stay visible.
     ignores: frozenset[str] = frozenset()
+    counts_by: str = ""  # "values" (a field's values), "years" or "months"
 
     def applies(self, request: SearchRequest) -> bool:
         return True
 
-    def selection(self, tables: FacetTables, request: SearchRequest) -> np.ndarray | None:
-        """Mask of documents the request's selection in this facet allows (None: no selection)."""
-        raise NotImplementedError
-
-    def counts(self, tables: FacetTables, mask: np.ndarray, request: SearchRequest) -> FacetResult:
+    def chosen(self, request: SearchRequest) -> ValuesChosen | DatesChosen | None:
+        """What the request's selection in this facet allows (None: no selection)."""
         raise NotImplementedError
 
     def toggled(self, request: SearchRequest, value: str, selected: bool) -> SearchRequest:
@@ -331,6 +142,7 @@ class ValueFacet(Facet):
     (``person:gupta``: the exact name, or any name containing the words). A subclass says only
     what it is called; counting, searching within, links, chips and descriptions are here."""
 
+    counts_by = "values"
     kind = ""  # one value's kind: chips ("Person: …") and feed titles ("person: …")
     # Each hit's list of the values, by the name the API, the exports and the Document relation
     # share ("persons"); None when a document has at most one value (a publication).
@@ -363,6 +175,14 @@ class ValueFacet(Facet):
     def value_label(self, value: str) -> str:
         return self.missing_label if value == self.missing_value else value
 
+    def chosen(self, request: SearchRequest) -> ValuesChosen | None:
+        values = self.selected(request)
+        if not values:
+            return None
+        missing = self.missing_value is not None and self.missing_value in values
+        named = tuple(v for v in values if not (missing and v == self.missing_value))
+        return ValuesChosen(self.fieldname, named, missing)
+
     def toggled(self, request: SearchRequest, value: str, selected: bool) -> SearchRequest:
         chosen = self.selected(request)
         values = tuple(v for v in chosen if v != value) if selected else (*chosen, value)
@@ -380,64 +200,34 @@ class ValueFacet(Facet):
             return ""
         return f"{self.kind.lower()}: " + ", ".join(self.value_label(v) for v in chosen)
 
-    def selection(self, tables: FacetTables, request: SearchRequest) -> np.ndarray | None:
-        chosen = self.selected(request)
-        if not chosen:
-            return None
-        column = tables.columns[self.fieldname]
-        mask = column.has_any(chosen, tables.size)
-        if self.missing_value is not None and self.missing_value in chosen:
-            mask |= column.has_none(tables.size)
-        return mask
-
-    def counts(self, tables: FacetTables, mask: np.ndarray, request: SearchRequest) -> FacetResult:
-        listing = _listing.get()
-        if listing is None or listing.name != self.name:
-            return self._values(tables, mask, request, "", FACET_LIMIT)
-        if listing.within_selection:
-            own = self.selection(tables, request)
-            mask = mask if own is None else mask & own
-        return self._values(tables, mask, request, fold(listing.contains), listing.limit)
-
-    def _values(
+    def result(
         self,
-        tables: FacetTables,
-        mask: np.ndarray,
+        counted: ValueCounts,
         request: SearchRequest,
-        needle: str,
-        limit: int,
+        contains: str = "",
+        limit: int = FACET_LIMIT,
     ) -> FacetResult:
-        """The values whose folded form contains ``needle`` ("" for all), most frequent first."""
-        column = tables.columns[self.fieldname]
-        counts = column.count(mask)
+        """The values a backend counted (whose folded form contains ``contains``), with the
+        "no value" entry and any chosen value the search no longer finds (count 0, so it can
+        still be removed)."""
+        needle = fold(contains)
         chosen = set(self.selected(request))
-        found = np.flatnonzero(counts)
-        if needle:
-            folded = column.folded
-            found = np.array([i for i in found.tolist() if needle in folded[i]], dtype=np.int64)
-        # Most frequent first, then alphabetical; sorted in numpy, as a facet can have tens of
-        # thousands of values. Only the first ``limit`` (+1, to tell it was cut) become objects,
-        # and the chosen ones further down.
-        order = found[np.lexsort((column.alphabetical[found], -counts[found]))].tolist()
-        chosen_ords = {column.ordinal[v] for v in chosen if v in column.ordinal}
-        shown = order[: limit + 1] + [i for i in order[limit + 1 :] if i in chosen_ords]
         values = [
-            FacetValue(
-                column.values[i], column.values[i], int(counts[i]), column.values[i] in chosen
-            )
-            for i in shown
+            FacetValue(value, value, count, value in chosen) for value, count in counted.pairs
         ]
-        if self.missing_value is not None and needle in fold(self.missing_label):
-            missing = int(np.count_nonzero(mask & column.has_none(tables.size)))
-            if missing:
-                values.append(
-                    FacetValue(
-                        self.missing_value,
-                        self.missing_label,
-                        missing,
-                        self.missing_value in chosen,
-                    )
+        if (
+            self.missing_value is not None
+            and counted.missing
+            and needle in fold(self.missing_label)
+        ):
+            values.append(
+                FacetValue(
+                    self.missing_value,
+                    self.missing_label,
+                    counted.missing,
+                    self.missing_value in chosen,
                 )
+            )
         listed = {v.value for v in values}
         for value in sorted(chosen - listed):
             label = self.value_label(value)
@@ -481,25 +271,25 @@ class YearFacet(Facet):
     name = "year"
     label = "Years"
     ignores = frozenset({"year", "month"})
+    counts_by = "years"
 
-    def selection(self, tables: FacetTables, request: SearchRequest) -> np.ndarray | None:
+    def chosen(self, request: SearchRequest) -> DatesChosen | None:
         if request.undated:
-            return tables.day_key == 0
+            return DatesChosen(undated=True)
         if request.year is not None:
-            return tables.years() == request.year
+            return DatesChosen(year=request.year)
         return None
 
-    def counts(self, tables: FacetTables, mask: np.ndarray, request: SearchRequest) -> FacetResult:
-        years = tables.years()[mask]
-        dated = years[years > 0]
-        found, counts = np.unique(dated, return_counts=True)
+    def result(self, by_year: Mapping[int, int], request: SearchRequest) -> FacetResult:
+        """``by_year``: documents per year, 0 standing for undated."""
         values = [
-            FacetValue(str(y), str(y), int(c), request.year == int(y))
-            for y, c in sorted(zip(found.tolist(), counts.tolist(), strict=True), reverse=True)
+            FacetValue(str(y), str(y), int(c), request.year == y)
+            for y, c in sorted(by_year.items(), reverse=True)
+            if y > 0 and c
         ]
         if request.year is not None and not any(v.selected for v in values):
             values.append(FacetValue(str(request.year), str(request.year), 0, True))
-        undated = int(np.count_nonzero(years == 0))
+        undated = int(by_year.get(0, 0))
         if undated or request.undated:
             values.append(FacetValue(UNDATED, "Undated", undated, request.undated))
         return FacetResult(self.name, self.label, values)
@@ -532,22 +322,22 @@ class MonthFacet(Facet):
     name = "month"
     label = "Months"
     ignores = frozenset({"month"})
+    counts_by = "months"
 
     def applies(self, request: SearchRequest) -> bool:
         return request.year is not None
 
-    def selection(self, tables: FacetTables, request: SearchRequest) -> np.ndarray | None:
+    def chosen(self, request: SearchRequest) -> DatesChosen | None:
         if request.year is None or request.month is None:
             return None
-        return tables.months() == request.year * 100 + request.month
+        return DatesChosen(year=request.year, month=request.month)
 
-    def counts(self, tables: FacetTables, mask: np.ndarray, request: SearchRequest) -> FacetResult:
-        months = tables.months()[mask]
-        found, counts = np.unique(months[months > 0], return_counts=True)
+    def result(self, by_month: Mapping[int, int], request: SearchRequest) -> FacetResult:
+        """``by_month``: documents per month as YYYYMM (undated ones left out)."""
         values = []
-        for yyyymm, count in zip(found.tolist(), counts.tolist(), strict=True):
+        for yyyymm, count in sorted(by_month.items()):
             year, month = divmod(yyyymm, 100)
-            if year != request.year:
+            if year != request.year or not count or yyyymm <= 0:
                 continue
             values.append(
                 FacetValue(
@@ -602,60 +392,5 @@ FACETS: tuple[Facet, ...] = (
 FACETS_BY_NAME: dict[str, Facet] = {facet.name: facet for facet in FACETS}
 VALUE_FACETS: tuple[ValueFacet, ...] = tuple(f for f in FACETS if isinstance(f, ValueFacet))
 SEARCHABLE_FACETS = tuple(f.name for f in VALUE_FACETS)
-# The index fields read into facet tables.
+# The index fields of the value facets (each backend indexes them as exact values).
 VALUE_FIELDS = tuple(f.fieldname for f in VALUE_FACETS)
-
-
-# --- Searching within one facet ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Listing:
-    name: str
-    contains: str
-    limit: int
-    within_selection: bool
-
-
-# Set only while :func:`facet_values` runs a search: tells that facet how to list its values.
-_listing: ContextVar[_Listing | None] = ContextVar("facet_listing", default=None)
-
-
-@contextmanager
-def _listing_as(listing: _Listing) -> Iterator[None]:
-    token = _listing.set(listing)
-    try:
-        yield
-    finally:
-        _listing.reset(token)
-
-
-def facet_values(
-    request: SearchRequest,
-    name: str,
-    contains: str = "",
-    limit: int = FACET_LIMIT,
-    *,
-    within_selection: bool = False,
-) -> FacetResult:
-    """The values of one value facet (person, organisation, place, publication) for
-    ``request``'s search, beyond the top FACET_LIMIT: those whose name contains ``contains`` (case
-    and accents ignored), most frequent first, at most ``limit`` (selected values always kept).
-
-    Counts are the facet's own, as on the search page (the facet's own filter ignored), unless
-    ``within_selection``: then they are counted over the hits themselves, which makes the person
-    facet of ``persons=(name,)`` the persons mentioned together with ``name``.
-
-    It runs the search itself (one page of one hit, no snippets), so the counts always match what
-    the search page's facets count. Raises ``KeyError`` for a facet that cannot be searched.
-    """
-    if name not in SEARCHABLE_FACETS:
-        raise KeyError(name)
-    from archive.search.engine import search  # the engine imports this module
-
-    listing = _Listing(name, contains, max(1, limit), within_selection)
-    with _listing_as(listing):
-        response = search(
-            replace(request, page=1, page_size=1, with_snippets=False, with_facets=True)
-        )
-    return response.facets[name]

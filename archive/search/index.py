@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
-import hashlib
-import json
 import logging
 import os
 import pickle
@@ -44,22 +42,19 @@ from archive.search.schema import (
     SCHEMA,
     TEXT_FIELDS,
     IndexedDocument,
+    document_digest,
     from_stored,
     to_fields,
 )
 from archive.search.schema import outdated_analysis as _outdated_schema
+from archive.search.types import REPAIR_COMMAND, IndexUnavailable
 
 logger = logging.getLogger(__name__)
 
 # How long a writer waits for another process's write lock before giving up.
 WRITE_LOCK_TIMEOUT = 60.0
-REPAIR_COMMAND = "python manage.py rebuild_index"
 # Processes for a full rebuild (never more than the machine's cores).
 MAX_BUILD_PROCS = int(os.environ.get("ARCHIVE_INDEX_BUILD_PROCS", "2"))
-
-
-class IndexUnavailable(Exception):
-    """The index is missing or cannot be read; the message says how to repair it."""
 
 
 def index_root() -> Path:
@@ -301,16 +296,6 @@ def remove_leftovers() -> list[Path]:
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
     return removed
-
-
-def document_digest(doc: IndexedDocument) -> str:
-    """A fingerprint of everything the index stores for a document, to compare the index with
-    the database (``manage.py check_index``)."""
-    fields = to_fields(doc)
-    fields.pop("date_inferred", None)
-    fields["date_inferred"] = bool(doc.date_inferred)
-    text = json.dumps(fields, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def index_digests() -> dict[int, list[str]]:

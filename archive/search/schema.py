@@ -7,6 +7,8 @@ are exact values, one term per value, from which the facet tables in ``facets.py
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -159,3 +161,13 @@ def from_stored(stored: dict[str, object]) -> IndexedDocument:
         source_url=str(stored.get("source_url") or ""),
         **names,
     )
+
+
+def document_digest(doc: IndexedDocument) -> str:
+    """A fingerprint of everything the index stores for a document, to compare any backend's
+    index with the database (``manage.py check_index``)."""
+    fields = to_fields(doc)
+    fields.pop("date_inferred", None)
+    fields["date_inferred"] = bool(doc.date_inferred)
+    text = json.dumps(fields, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

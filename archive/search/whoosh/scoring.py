@@ -32,7 +32,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
 if TYPE_CHECKING:
-    from archive.search.facets import FacetTables
+    from archive.search.whoosh.counting import FacetTables
 
 B = 0.75
 K1 = 1.2

@@ -17,11 +17,11 @@ from whoosh import classify
 from whoosh import query as wq
 
 from archive.search import highlight
-from archive.search.engine import Hit
-from archive.search.facets import tables_for
 from archive.search.index import IndexUnavailable, borrowed_searcher, index_dir
 from archive.search.schema import from_stored
-from archive.search.scoring import Evaluation
+from archive.search.types import Hit
+from archive.search.whoosh.counting import tables_for
+from archive.search.whoosh.scoring import Evaluation
 
 # How many key words describe a document; more is slower and rarely changes the top five.
 KEY_TERMS = 20

@@ -8,19 +8,20 @@ one or two edits of the word's stem, and the stems of the words one edit from th
 form closest to the query's word; the closest spelling wins (a missed or extra doubled letter
 counting half an edit), then the most frequent. The engine offers the corrected query only when
 it finds more documents than the original.
+
+Engine-neutral: each backend gives a :class:`Lexicon` of its index (the embedded engine from its
+segments' word lists, ``whoosh/suggest.py``; the cluster from its dictionary).
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterable
+from typing import Protocol
 
-from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from archive.search.schema import DEFAULT_SEARCH_FIELDS, TEXT_ANALYZER
-from archive.search.scoring import ByteLRU
+from archive.search.schema import TEXT_ANALYZER
 
 # A word this much rarer than its best correction is treated as a misspelling ("mumbia" once, in
 # a typo in some article, versus "mumbai" everywhere).
@@ -31,82 +32,24 @@ DOCUMENTS_READ_FOR_SPELLING = 3
 _PLAIN_WORD = re.compile(r"(?<![\w:*~\"-])([^\W\d_]{3,})(?![\w:*~])")
 _OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
 
-# Each segment's words by first letter, read once (segments never change). About 10 MB per
-# 100,000 news articles; bounded so that a huge vocabulary cannot grow a worker without limit.
-_words_cache = ByteLRU(64 * 1024 * 1024)
+
+class Lexicon(Protocol):
+    """What spelling correction needs to know of an index's headline and text terms."""
+
+    def is_known(self, stem: str) -> bool: ...
+    def doc_frequency(self, stem: str) -> int: ...
+    def candidates(self, stem: str, distance: int) -> set[str]:
+        """Indexed stems within ``distance`` edits of ``stem``, sharing its first letter."""
+        ...
+
+    def texts_with(self, stem: str, limit: int) -> Iterable[str]:
+        """The text (body, else headline) of up to ``limit`` documents holding ``stem``."""
+        ...
 
 
 def _stem(word: str) -> str | None:
     tokens = [token.text for token in TEXT_ANALYZER(word)]
     return tokens[0] if len(tokens) == 1 else None
-
-
-def _doc_frequency(reader, stem: str) -> int:
-    return sum(reader.doc_frequency(fieldname, stem) for fieldname in DEFAULT_SEARCH_FIELDS)
-
-
-@dataclass(frozen=True)
-class SegmentWords:
-    """The alphabetic words one segment's field holds: by first letter (for edit-distance
-    scans) and as a set (for membership)."""
-
-    by_letter: dict[str, list[str]]
-    known: frozenset[str]
-
-
-_NO_WORDS = SegmentWords({}, frozenset())
-
-
-def segment_words(segreader, fieldname: str) -> SegmentWords:
-    """The words of a segment's field, read once per segment (segments never change)."""
-    segment = segreader.segment()
-    if segment is None:  # the reader of an empty index
-        return _NO_WORDS
-    key = (segment.segment_id(), fieldname, "words")
-    cached = _words_cache.get(key)
-    if cached is not None:
-        return cached[0]
-    by_letter: dict[str, list[str]] = defaultdict(list)
-    size = 0
-    if fieldname in segreader.indexed_field_names():
-        for term in segreader.lexicon(fieldname):
-            word = term.decode("utf-8") if isinstance(term, bytes) else term
-            if len(word) > 1 and word.isalpha():
-                by_letter[word[0]].append(word)
-                size += 120 + len(word)  # the string, its list slot and its set slot
-    words = SegmentWords(dict(by_letter), frozenset(w for ws in by_letter.values() for w in ws))
-    _words_cache.put(key, words, size + 1000)
-    return words
-
-
-def _is_known(reader, stem: str) -> bool:
-    return any(
-        stem in segment_words(segreader, fieldname).known
-        for segreader, _ in reader.leaf_readers()
-        for fieldname in DEFAULT_SEARCH_FIELDS
-    )
-
-
-def _candidates(reader, stem: str) -> set[str]:
-    """Indexed stems within one edit (two for longer words), sharing the first letter.
-
-    Whoosh's own ``terms_within`` walks the on-disk word list with an automaton, one file seek
-    per step: 0.2-0.7 s per word at 100,000 documents. The cached word list compared in C++
-    (rapidfuzz) takes about a millisecond.
-    """
-    maxdist = 2 if len(stem) >= 5 else 1
-    found: set[str] = set()
-    for segreader, _ in reader.leaf_readers():
-        for fieldname in DEFAULT_SEARCH_FIELDS:
-            words = segment_words(segreader, fieldname).by_letter.get(stem[0], ())
-            found.update(
-                choice
-                for choice, _, _ in process.extract_iter(
-                    stem, words, scorer=Levenshtein.distance, score_cutoff=maxdist
-                )
-            )
-    found.discard(stem)
-    return found
 
 
 def _distance(a: str, b: str) -> int:
@@ -138,7 +81,7 @@ def _one_edit(word: str) -> set[str]:
     return found
 
 
-def _candidates_by_word(reader, word: str, stem: str) -> dict[str, str]:
+def _candidates_by_word(lexicon: Lexicon, word: str, stem: str) -> dict[str, str]:
     """Indexed stems of the words one edit from ``word`` itself, each with that word.
 
     The query word's stem can be far from the intended word's ("elecion" stays "elecion";
@@ -154,41 +97,29 @@ def _candidates_by_word(reader, word: str, stem: str) -> dict[str, str]:
             variant_stem
             and variant_stem != stem
             and variant_stem not in found
-            and _is_known(reader, variant_stem)
+            and lexicon.is_known(variant_stem)
         ):
             found[variant_stem] = variant
     return found
 
 
-def _spelling(searcher, stem: str, near: str) -> str | None:
+def _spelling(lexicon: Lexicon, stem: str, near: str) -> str | None:
     """How the archive's text spells a word whose stem is ``stem`` (lower case): of the forms in
     the first few documents that have it, the one closest to ``near``."""
     best: tuple[float, str] | None = None
-    reader = searcher.reader()
-    for fieldname in ("body", "title"):
-        if (fieldname, stem) not in reader:
-            continue
-        postings = reader.postings(fieldname, stem)
-        for _ in range(DOCUMENTS_READ_FOR_SPELLING):
-            if not postings.is_active():
-                break
-            text = str(searcher.stored_fields(postings.id()).get(fieldname) or "")
-            for token in TEXT_ANALYZER(text, chars=True):
-                if token.text == stem:
-                    form = text[token.startchar : token.endchar].lower()
-                    key = (_typo_distance(near, form), form)
-                    if best is None or key < best:
-                        best = key
-            postings.next()
-        if best is not None:
-            return best[1]
-    return None
+    for text in lexicon.texts_with(stem, DOCUMENTS_READ_FOR_SPELLING):
+        for token in TEXT_ANALYZER(text, chars=True):
+            if token.text == stem:
+                form = text[token.startchar : token.endchar].lower()
+                key = (_typo_distance(near, form), form)
+                if best is None or key < best:
+                    best = key
+    return best[1] if best is not None else None
 
 
-def corrected_words(searcher, text: str) -> str | None:
+def corrected_words(lexicon: Lexicon, text: str) -> str | None:
     """``text`` with its unknown or rare words replaced by the closest known ones, or None when
     no word needs (or has) a correction. Fielded words, operators, phrases and wildcards stay."""
-    reader = searcher.reader()
     changed = False
 
     def replace(match: re.Match) -> str:
@@ -200,8 +131,8 @@ def corrected_words(searcher, text: str) -> str | None:
         if stem is None:
             return word  # a stop word
         lower = word.lower()
-        frequency = _doc_frequency(reader, stem)
-        hints = _candidates_by_word(reader, lower, stem)
+        frequency = lexicon.doc_frequency(stem)
+        hints = _candidates_by_word(lexicon, lower, stem)
         ranked = sorted(
             (
                 min(
@@ -212,15 +143,15 @@ def corrected_words(searcher, text: str) -> str | None:
                 -candidate_frequency,
                 candidate,
             )
-            for candidate in _candidates(reader, stem) | set(hints)
-            if (candidate_frequency := _doc_frequency(reader, candidate))
+            for candidate in lexicon.candidates(stem, 2 if len(stem) >= 5 else 1) | set(hints)
+            if (candidate_frequency := lexicon.doc_frequency(candidate))
             >= max(1, frequency * RARER_BY)
         )
         # Stems can mislead ("muree" -> "mure" is one edit from "more"): the closest spelling,
         # as the archive writes it, decides among the closest few stems.
         best: tuple[float, int, str] | None = None
         for *_, negative_frequency, candidate in ranked[:SPELLINGS_COMPARED]:
-            spelling = _spelling(searcher, candidate, near=lower)
+            spelling = _spelling(lexicon, candidate, near=lower)
             if spelling is None:
                 continue
             key = (_typo_distance(lower, spelling), negative_frequency, spelling)

@@ -1,0 +1,47 @@
+"""How a view answers when a search cannot be made: 400 for a bad parameter, 503 when the engine
+cannot answer (no index, a damaged one, an unreachable cluster). The mapping lives here once;
+each view only says in which form it answers (its page, JSON, plain text)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from archive import search
+from archive.params import InvalidParameter
+
+SEARCH_ERRORS = (InvalidParameter, search.IndexUnavailable)
+
+Respond = Callable[[HttpRequest, str, int], HttpResponse]
+
+
+def error_status(exc: Exception) -> int:
+    """400 for a bad parameter, 503 for an engine that cannot answer."""
+    return 400 if isinstance(exc, InvalidParameter) else 503
+
+
+def as_json(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def as_text(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    return HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
+
+
+def answering_errors(respond: Respond) -> Callable:
+    """View decorator: a search error raised by the view becomes ``respond``'s answer with the
+    error's message and status."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+            try:
+                return view(request, *args, **kwargs)
+            except SEARCH_ERRORS as exc:
+                return respond(request, str(exc), error_status(exc))
+
+        return wrapped
+
+    return decorator

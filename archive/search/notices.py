@@ -1,0 +1,33 @@
+"""The sentences shown above the results (and listed in the API's ``notices``), written here
+from what a search reports, whichever engine answered: the query parser's remarks, a query
+widened to some of its words, a cluster that answered from only some of its shards."""
+
+from __future__ import annotations
+
+from archive.search.types import SearchResponse
+
+
+def _documents(count: int) -> str:
+    if count == 0:
+        return "No documents"
+    return "1 document" if count == 1 else f"{count:,} documents"
+
+
+def notices_for(response: SearchResponse) -> tuple[str, ...]:
+    """The response's notices: those it carries (the query parser's), then the engine's facts
+    in words."""
+    notices = list(response.notices)
+    if response.widened is not None:
+        total, rest = response.widened.all_words, response.total - response.widened.all_words
+        notices.append(
+            f"{_documents(total)} {'has' if total == 1 else 'have'} all the words; "
+            f"{_documents(rest).lower()} with some of them "
+            f"{'follows' if rest == 1 else 'follow'}."
+        )
+    if response.coverage is not None and response.coverage.partial:
+        coverage = response.coverage
+        notices.append(
+            f"Results from {coverage.answered} of {coverage.parts} shards: part of the archive "
+            "did not answer, so some documents may be missing and counts may be low."
+        )
+    return tuple(notices)

@@ -1,0 +1,1186 @@
+"""The cluster backend: searches and writes through SphinxQL (Sphinx 2.2.11 here; Manticore
+speaks the same subset).
+
+Layout (``cluster.py``): N shards, each a ``searchd`` with real-time indexes, and a head whose
+distributed index of the same name fans a query out to every shard (or a shard's mirror) and
+merges the answers. Documents are written to the shard ``id % N`` (and its mirror): the head
+takes no INSERT; an update is a REPLACE of the whole document.
+
+How a search runs (the same steps as the embedded engine, ``whoosh/engine.py``):
+1. the query is parsed by the shared parser (``query.py``) and translated (``matching.py``);
+2. one multi-statement batch goes to the head: the page of hits (``WEIGHT()`` or date order),
+   ``SHOW META`` (the total, and warnings from agents that did not answer), one ``GROUP BY``
+   per facet over the hits with the *other* facets' choices (FACET on a distributed index
+   fails next to ``WEIGHT()`` in 2.2.11, and each facet needs its own filters anyway), and the
+   count of inferred dates;
+3. the hits' stored text is highlighted here, escaped before ``<mark>``, as the embedded engine
+   does (``highlight.py``), from the terms the query matches;
+4. a shard that did not answer is reported as :class:`~archive.search.types.Coverage` (the page
+   says "results from 1 of 2 shards"); no shard at all raises ``IndexUnavailable`` (503).
+
+Index slots: every shard serves two RT indexes (``articles_a``, ``articles_b``). A rebuild fills
+the idle one while the other answers, then the dictionary's ``active_slot`` switches searches
+to it in one write: no moment of an empty or half-built index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import math
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.utils.html import escape
+from whoosh import query as wq
+
+from archive.search import highlight, spelling
+from archive.search.analyzer import ANALYZER_VERSION, TEXT_ANALYZER
+from archive.search.facets import (
+    FACET_LIMIT,
+    FACETS,
+    FACETS_BY_NAME,
+    DatesChosen,
+    Facet,
+    FacetResult,
+    ValueCounts,
+    ValuesChosen,
+    fold,
+)
+from archive.search.query import ParsedQuery, parse_query
+from archive.search.schema import MULTI_VALUE_FIELDS, IndexedDocument, clean_value, document_digest
+from archive.search.sphinxql import cluster as cluster_module
+from archive.search.sphinxql.dictionary import SLOTS, Dictionary
+from archive.search.sphinxql.matching import (
+    EVERY,
+    FACTS,
+    VALUE_FIELDS,
+    Translator,
+    Unsupported,
+    date_tokens,
+    value_id,
+    value_token,
+)
+from archive.search.types import (
+    REPAIR_COMMAND,
+    Coverage,
+    Hit,
+    IndexUnavailable,
+    SearchRequest,
+    SearchResponse,
+    Suggestion,
+    Widened,
+)
+
+INDEX_PREFIX = "articles_"
+# The attribute of each facet field (MVAs of value ids; publication one id, 0 for none).
+VALUE_ATTRIBUTES = {"person": "persons", "organisation": "organisations", "place": "places"}
+PUBLICATION = "publication"
+ANY_WORDS_BELOW = 10  # as the embedded engine (whoosh/engine.py)
+SUGGEST_BELOW = 3
+WRITE_BATCH = 200
+WRITE_LOCK_TIMEOUT = 60.0
+# Rows a GROUP BY may return: every value of a facet, so counts are exact after the head
+# merges the shards' groups (each shard returns at most this many groups).
+MAX_GROUPS = 1_000_000
+MAX_MATCHES_FLOOR = 1000
+# BM25F over the headline and the text, weighed 1.5 : 1 as in the embedded engine
+# (schema.DEFAULT_SEARCH_FIELDS), with the whole archive's IDF (global_idf; see _write_idf), so
+# that no rank depends on how documents fall on shards. b = 0: no length normalisation, because
+# bm25f's average field length is each shard's own (weights then differ by layout: see
+# docs/sphinxql-notes.md); the embedded engine normalises (b = 0.75), so rankings are close, not
+# equal.
+FIELD_WEIGHTS = "title=3, body=2, facts=1"
+K1, B = 1.2, 0.75  # as the embedded engine's BM25F
+
+
+def ranker(average_title: float, average_body: float) -> str:
+    """BM25F with the whole archive's IDF and average field lengths, so that no weight depends
+    on how documents fall on shards. Per field: user_weight (title 3, body 2: the embedded
+    engine's 1.5 : 1) x the matched words' IDF x tf saturation, where tf is the field's mean
+    hits per matched word (the expression ranker has no per-word tf), normalised by the field's
+    length (an attribute) over the archive's average. A field is told by its weight."""
+    tf = "(hit_count/word_count)"
+    length = (
+        f"IF(user_weight=3, title_len/{max(average_title, 1.0):.4f}, "
+        f"IF(user_weight=2, body_len/{max(average_body, 1.0):.4f}, 1.0))"
+    )
+    field = f"user_weight*sum_idf*{K1 + 1}*{tf}/({tf}+{K1}*({1 - B}+{B}*{length}))"
+    return f"expr('1000*sum({field})')"
+
+
+KEY_TERMS = 20  # more like this, as the embedded engine
+IDF_TOTAL = 2**31  # the document total a global IDF file states (see _write_idf)
+# Kept with the term counts (no term starts with a control character): documents, and terms in
+# all titles and all bodies, for the average field lengths BM25 normalises by.
+DOCS, TITLE_TERMS, BODY_TERMS = "\x00docs", "\x00title", "\x00body"
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Where the cluster is: the head (searches) and each shard's replicas (writes)."""
+
+    head: tuple[str, int]
+    shards: tuple[tuple[tuple[str, int], ...], ...]
+    state: Path  # the dictionary and the write lock
+    cluster: cluster_module.Cluster | None = None  # the local cluster, when it is one
+
+
+def _address(text: str) -> tuple[str, int]:
+    host, _, port = text.strip().rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
+def _settings_key() -> tuple:
+    return tuple(
+        str(getattr(settings, name, ""))
+        for name in (
+            "ARCHIVE_SPHINX_CLUSTER_DIR",
+            "ARCHIVE_SPHINX_BASE_PORT",
+            "ARCHIVE_SPHINX_HEAD",
+            "ARCHIVE_SPHINX_SHARDS",
+            "ARCHIVE_SPHINX_STATE_DIR",
+        )
+    )
+
+
+def configured_topology() -> Topology:
+    """The cluster the settings name (see config/settings.py): another cluster by
+    ``ARCHIVE_SPHINX_HEAD`` and ``ARCHIVE_SPHINX_SHARDS``, or the local one ``make cluster``
+    runs."""
+    local = cluster_module.Cluster(
+        directory=Path(settings.ARCHIVE_SPHINX_CLUSTER_DIR),
+        base_port=int(settings.ARCHIVE_SPHINX_BASE_PORT),
+    )
+    state = Path(settings.ARCHIVE_SPHINX_STATE_DIR)
+    head, shards = settings.ARCHIVE_SPHINX_HEAD, settings.ARCHIVE_SPHINX_SHARDS
+    if head and shards:
+        return Topology(
+            head=_address(head),
+            shards=tuple(
+                tuple(_address(r) for r in shard.split("|")) for shard in shards.split(",")
+            ),
+            state=state,
+        )
+    return Topology(
+        head=local.head.address,
+        shards=tuple(
+            tuple(p.address for p in local.replicas(shard)) for shard in range(local.layout.shards)
+        ),
+        state=state,
+        cluster=local,
+    )
+
+
+def _index(slot: str) -> str:
+    return f"{INDEX_PREFIX}{slot}"
+
+
+def _analysed(text: str) -> list[str]:
+    return [token.text for token in TEXT_ANALYZER(text)]
+
+
+def _quote(value: str) -> str:
+    """A SphinxQL string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _day_key(day: dt.date | None) -> int:
+    return int(f"{day.year:04d}{day.month:02d}{day.day:02d}") if day else 0
+
+
+def _names(doc: IndexedDocument, fieldname: str) -> list[str]:
+    if fieldname == PUBLICATION:
+        value = clean_value(doc.publication or "")
+        return [value] if value else []
+    names = (clean_value(n) for n in getattr(doc, MULTI_VALUE_FIELDS[fieldname]))
+    return list(dict.fromkeys(n for n in names if n))
+
+
+class _Connections:
+    """One pymysql connection per thread and address, reopened after an error."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def get(self, address: tuple[str, int]):
+        pool = getattr(self._local, "pool", None)
+        if pool is None:
+            pool = self._local.pool = {}
+        connection = pool.get(address)
+        if connection is None:
+            connection = pool[address] = cluster_module.connect(address, timeout=10.0)
+        return connection
+
+    def drop(self, address: tuple[str, int]) -> None:
+        pool = getattr(self._local, "pool", {})
+        connection = pool.pop(address, None)
+        if connection is not None:
+            with suppress(Exception):
+                connection.close()
+
+
+class SphinxQLBackend:
+    name = "sphinxql"
+
+    def __init__(self) -> None:
+        self._configured: tuple[tuple, Topology, Dictionary] | None = None
+        self._connections = _Connections()
+        self._thread_lock = threading.Lock()
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    def _configuration(self) -> tuple[Topology, Dictionary]:
+        """Read from the settings once, and again only when they change (tests do)."""
+        key = _settings_key()
+        configured = self._configured
+        if configured is None or configured[0] != key:
+            topology = configured_topology()
+            dictionary = Dictionary(topology.state / "dictionary.sqlite3")
+            configured = self._configured = (key, topology, dictionary)
+        return configured[1], configured[2]
+
+    @property
+    def topology(self) -> Topology:
+        return self._configuration()[0]
+
+    @property
+    def dictionary(self) -> Dictionary:
+        return self._configuration()[1]
+
+    def _run(self, address: tuple[str, int], statements: Sequence[str]) -> list[list[tuple]]:
+        """Run statements as one batch; every result set, in order."""
+        import pymysql
+
+        for attempt in (1, 2):
+            try:
+                connection = self._connections.get(address)
+                with connection.cursor() as cursor:
+                    cursor.execute(";\n".join(statements))
+                    results = [list(cursor.fetchall())]
+                    while cursor.nextset():
+                        results.append(list(cursor.fetchall()))
+                return results
+            except pymysql.err.OperationalError as exc:
+                self._connections.drop(address)
+                if attempt == 2 or not _is_connection_error(exc):
+                    raise IndexUnavailable(
+                        f"The search cluster did not answer at {address[0]}:{address[1]} ({exc}). "
+                        "Start it with `make cluster`, or check ARCHIVE_SPHINX_HEAD."
+                    ) from exc
+            except pymysql.err.ProgrammingError as exc:
+                if _AGENTS_DOWN.search(str(exc)) and "remote query error" not in str(exc):
+                    # Every agent of the head failed to connect: no shard answers.
+                    raise IndexUnavailable(
+                        "No shard of the search cluster answered "
+                        f"({_short(str(exc))}). Start it with `make cluster`."
+                    ) from exc
+                raise _QueryError(str(exc)) from exc
+            except pymysql.err.Error as exc:
+                self._connections.drop(address)
+                raise IndexUnavailable(f"The search cluster failed ({exc}).") from exc
+        raise AssertionError("unreachable")
+
+    def _slot(self) -> str:
+        slot = self.dictionary.active_slot()
+        if not slot:
+            raise IndexUnavailable(
+                "The search index is missing (the cluster holds no built index). "
+                f"Build it with `{REPAIR_COMMAND}`."
+            )
+        return slot
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def search(self, request: SearchRequest) -> SearchResponse:
+        parsed = parse_query(request.q, settings.ARCHIVE_QUERY_MAX_CHARS)
+        slot = self._slot()
+        plan = _Plan(self, slot, parsed, request)
+        return plan.run()
+
+    def facet_values(
+        self,
+        request: SearchRequest,
+        name: str,
+        contains: str,
+        limit: int,
+        within_selection: bool,
+    ) -> FacetResult:
+        parsed = parse_query(request.q, settings.ARCHIVE_QUERY_MAX_CHARS)
+        plan = _Plan(self, self._slot(), parsed, request)
+        facet = FACETS_BY_NAME[name]
+        where = plan.where_all() if within_selection else plan.where_for(facet)
+        groups, _ = plan.run_groups(facet, where)
+        return plan.value_result(facet, groups, contains, limit)
+
+    def query_terms(self, text: str) -> dict[str, frozenset[str]]:
+        parsed = parse_query(text, settings.ARCHIVE_QUERY_MAX_CHARS)
+        slot = self.dictionary.active_slot()
+        return _highlight_terms(parsed, self.dictionary, slot)
+
+    def more_like_this(self, document_id: int, limit: int) -> list[Hit]:
+        slot = self._slot()
+        rows = self._run(
+            self.topology.head,
+            [f"SELECT id, title_text, body_text FROM {_index(slot)} WHERE id = {int(document_id)}"],
+        )[0]
+        if not rows:
+            return []
+        _, title, body = rows[0]
+        counts = Counter(_analysed(title) + _analysed(body[:20_000]))
+        frequencies = self.dictionary.document_frequency(slot, counts)
+        total = max(1, self._count(slot))
+        scored = sorted(
+            (
+                (tf * math.log(total / (frequencies.get(term, 0) + 1)), term)
+                for term, tf in counts.items()
+                if frequencies.get(term, 0) <= max(50, total * 0.05) and frequencies.get(term)
+            ),
+            reverse=True,
+        )[:KEY_TERMS]
+        if not scored:
+            return []
+        match = " | ".join(f"(@(title,body) {term})" for _, term in scored)
+        statement = (
+            f"SELECT id, WEIGHT() AS w, {_HIT_COLUMNS} FROM {_index(slot)} "
+            f"WHERE MATCH({_quote(match)}) AND id != {int(document_id)} "
+            f"ORDER BY w DESC, id ASC LIMIT {int(limit)} "
+            f"OPTION ranker={self._ranker(slot)}, idf='plain,tfidf_unnormalized', "
+            f"field_weights=({FIELD_WEIGHTS}), global_idf=1"
+        )
+        rows = self._run(self.topology.head, [statement])[0]
+        names = self.dictionary.names(slot)
+        return [_hit(row[0], float(row[1]), row[2:], names, {}, False) for row in rows]
+
+    def warm_up(self) -> None:
+        slot = self.dictionary.active_slot()
+        if slot:
+            self.dictionary.names(slot)
+
+    def _ranker(self, slot: str) -> str:
+        sizes = self.dictionary.document_frequency(slot, (DOCS, TITLE_TERMS, BODY_TERMS))
+        docs = max(1, sizes.get(DOCS, 0))
+        return ranker(sizes.get(TITLE_TERMS, 0) / docs, sizes.get(BODY_TERMS, 0) / docs)
+
+    def _count(self, slot: str) -> int:
+        results = self._run(
+            self.topology.head, [f"SELECT id FROM {_index(slot)} LIMIT 0", "SHOW META"]
+        )
+        return int(dict(results[1]).get("total_found", 0))
+
+    # --- health ----------------------------------------------------------------------------
+
+    def index_exists(self) -> bool:
+        return bool(self.dictionary.active_slot())
+
+    def index_absent(self) -> bool:
+        return not self.dictionary.active_slot()
+
+    def create_index_if_missing(self) -> bool:
+        """An empty slot becomes the active one (the shards' RT indexes exist from the start)."""
+        if self.dictionary.active_slot():
+            return False
+        slot = SLOTS[0]
+        for shard in self.topology.shards:
+            for replica in shard:
+                self._run(replica, [f"TRUNCATE RTINDEX {_index(slot)}"])
+        with self.dictionary.transaction() as connection:
+            self.dictionary.clear(connection, slot)
+            self.dictionary.put(connection, "analyzer_version", str(ANALYZER_VERSION))
+            self.dictionary.put(connection, "active_slot", slot)
+        self._write_idf(slot)
+        return True
+
+    def indexed_count(self) -> int:
+        return self._count(self._slot())
+
+    def outdated_analysis(self) -> str:
+        self._slot()
+        version = self.dictionary.get("analyzer_version")
+        if version != str(ANALYZER_VERSION):
+            return (
+                f"the cluster's index was built with analyser version {version or '?'}, this "
+                f"version of the site uses {ANALYZER_VERSION}"
+            )
+        return ""
+
+    def index_digests(self) -> dict[int, list[str]]:
+        slot = self._slot()
+        names = self.dictionary.names(slot)
+        digests: dict[int, list[str]] = {}
+        last = 0
+        while True:
+            rows = self._run(
+                self.topology.head,
+                [
+                    f"SELECT id, {_HIT_COLUMNS} FROM {_index(slot)} WHERE id > {last} "
+                    "ORDER BY id ASC LIMIT 1000 OPTION max_matches=1000"
+                ],
+            )[0]
+            for row in rows:
+                doc = _document(row[0], row[1:], names)
+                digests.setdefault(doc.id, []).append(document_digest(doc))
+            if len(rows) < 1000:
+                return digests
+            last = rows[-1][0]
+
+    def describe(self) -> str:
+        head = self.topology.head
+        return f"SphinxQL cluster, head {head[0]}:{head[1]}, {len(self.topology.shards)} shards"
+
+    # --- writing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def write_lock(self, timeout: float | None = None) -> Iterator[bool]:
+        """One writer at a time (the outbox, a rebuild): a file lock beside the dictionary."""
+        import time
+
+        path = self.topology.state / "write.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        wait = WRITE_LOCK_TIMEOUT if timeout is None else timeout
+        deadline = time.monotonic() + wait
+        if not self._thread_lock.acquire(timeout=max(0.0, wait)):
+            yield False
+            return
+        try:
+            with open(path, "a+b") as handle:
+                while True:
+                    try:
+                        fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except OSError:
+                        if time.monotonic() >= deadline:
+                            yield False
+                            return
+                        time.sleep(0.05)
+                try:
+                    yield True
+                finally:
+                    fcntl.lockf(handle, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+    def update_documents(
+        self, docs: Iterable[IndexedDocument], delete_ids: Iterable[int] = ()
+    ) -> None:
+        self.create_index_if_missing()
+        slot = self._slot()
+        docs = list(docs)
+        delete_ids = [int(i) for i in delete_ids]
+        touched = [doc.id for doc in docs] + delete_ids
+        old = self._stored_texts(slot, touched)
+        delta: Counter = Counter()
+        for title, body in old.values():
+            title_terms, body_terms = _analysed(title), _analysed(body)
+            delta.subtract(set(title_terms) | set(body_terms))
+            delta.subtract({DOCS: 1, TITLE_TERMS: len(title_terms), BODY_TERMS: len(body_terms)})
+        self._write(slot, docs, delta)
+        for shard, ids in self._by_shard(delete_ids).items():
+            for replica in self.topology.shards[shard]:
+                self._run(replica, [f"DELETE FROM {_index(slot)} WHERE id IN ({_ids(ids)})"])
+        with self.dictionary.transaction() as connection:
+            self.dictionary.add_terms(connection, slot, delta)
+        self._write_idf(slot)
+
+    def rebuild_index(
+        self, docs: Iterable[IndexedDocument], progress: Callable[[int], None] | None = None
+    ) -> int:
+        """Fill the idle slot from ``docs``, then switch searches to it."""
+        active = self.dictionary.active_slot()
+        slot = next(s for s in SLOTS if s != active)
+        for shard in self.topology.shards:
+            for replica in shard:
+                self._run(replica, [f"TRUNCATE RTINDEX {_index(slot)}"])
+        with self.dictionary.transaction() as connection:
+            self.dictionary.clear(connection, slot)
+        count = 0
+        batch: list[IndexedDocument] = []
+        delta: Counter = Counter()
+        for doc in docs:
+            batch.append(doc)
+            if len(batch) >= WRITE_BATCH * len(self.topology.shards):
+                count += self._write(slot, batch, delta)
+                batch = []
+                if progress is not None:
+                    progress(count)
+        count += self._write(slot, batch, delta)
+        if progress is not None and batch:
+            progress(count)
+        with self.dictionary.transaction() as connection:
+            self.dictionary.add_terms(connection, slot, delta)
+        self._write_idf(slot)
+        with self.dictionary.transaction() as connection:
+            self.dictionary.put(connection, "analyzer_version", str(ANALYZER_VERSION))
+            self.dictionary.put(connection, "active_slot", slot)
+        return count
+
+    def _by_shard(self, ids: Iterable[int]) -> dict[int, list[int]]:
+        shards: dict[int, list[int]] = {}
+        for doc_id in ids:
+            shards.setdefault(int(doc_id) % len(self.topology.shards), []).append(int(doc_id))
+        return shards
+
+    def _stored_texts(self, slot: str, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        found: dict[int, tuple[str, str]] = {}
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            if not chunk:
+                continue
+            rows = self._run(
+                self.topology.head,
+                [
+                    f"SELECT id, title_text, body_text FROM {_index(slot)} "
+                    f"WHERE id IN ({_ids(chunk)}) LIMIT {len(chunk)}"
+                ],
+            )[0]
+            found.update({row[0]: (row[1], row[2]) for row in rows})
+        return found
+
+    def _write(self, slot: str, docs: Sequence[IndexedDocument], delta: Counter) -> int:
+        """REPLACE ``docs`` on their shards' replicas; their terms are added to ``delta`` and
+        their facet values to the dictionary."""
+        if not docs:
+            return 0
+        rows_by_shard: dict[int, list[str]] = {}
+        values: list[tuple[int, str, str]] = []
+        for doc in docs:
+            title_terms, body_terms = _analysed(doc.title), _analysed(doc.body)
+            delta.update(set(title_terms) | set(body_terms))
+            delta.update({DOCS: 1, TITLE_TERMS: len(title_terms), BODY_TERMS: len(body_terms)})
+            facts = [EVERY, *date_tokens(doc.published)]
+            columns: dict[str, object] = {}
+            for fieldname in VALUE_FIELDS:
+                names = _names(doc, fieldname)
+                facts += [value_token(fieldname, name) for name in names]
+                ids = [value_id(fieldname, name) for name in names]
+                values += [(value_id(fieldname, n), fieldname, n) for n in names]
+                if fieldname == PUBLICATION:
+                    columns["publication"] = ids[0] if ids else 0
+                else:
+                    columns[VALUE_ATTRIBUTES[fieldname]] = ids
+            day = _day_key(doc.published)
+            row = [
+                str(int(doc.id)),
+                _quote(" ".join(title_terms)),
+                _quote(" ".join(body_terms)),
+                _quote(" ".join(facts)),
+                _quote(doc.title),
+                _quote(doc.body),
+                _quote(doc.source_url or ""),
+                str(columns["publication"]),
+                str(day),
+                str(day // 10000),
+                str(day // 100),
+                "1" if doc.date_inferred and day else "0",
+                *(f"({_ids(columns[a])})" for a in VALUE_ATTRIBUTES.values()),
+            ]
+            rows_by_shard.setdefault(doc.id % len(self.topology.shards), []).append(
+                "(" + ", ".join(row) + ")"
+            )
+        columns_sql = ", ".join(("id", *cluster_module.ARTICLE_SCHEMA.columns))
+        for shard, rows in rows_by_shard.items():
+            for replica in self.topology.shards[shard]:
+                for start in range(0, len(rows), WRITE_BATCH):
+                    self._run(
+                        replica,
+                        [
+                            f"REPLACE INTO {_index(slot)} ({columns_sql}) VALUES "
+                            + ", ".join(rows[start : start + WRITE_BATCH])
+                        ],
+                    )
+        with self.dictionary.transaction() as connection:
+            self.dictionary.add_values(connection, slot, values)
+        return len(docs)
+
+    def _write_idf(self, slot: str) -> None:
+        """The whole archive's document counts as every shard's global IDF file.
+
+        Sphinx 2.2.11 weighs a word in n of N documents by log((N - n + 1) / n) / (2 log(N + 1))
+        when it reads a global IDF file (measured: see docs/sphinxql-notes.md); the embedded
+        engine by BM25F's log(N / (n + 1)) + 1 = log(e N / (n + 1)), which never reaches 0. So
+        the file states a constant total M and, for each word, the n' that makes Sphinx's
+        formula equal the embedded engine's: (M - n' + 1) / n' = e N / (n + 1). The divisor
+        2 log(M + 1) is the same for every word, so both engines weigh words alike, whatever
+        the number of shards.
+        """
+        local = self.topology.cluster
+        if local is None:
+            return  # another cluster: its operator distributes the file (docs/scaling.md)
+        counts = self.dictionary.term_counts(slot)
+        for key in (DOCS, TITLE_TERMS, BODY_TERMS):
+            counts.pop(key, None)
+        total = self._count(slot) if counts else 0
+        ratio = math.e * max(1, total)
+        stated = {
+            term: max(1, round((IDF_TOTAL + 1) / (1 + ratio / (docs + 1))))
+            for term, docs in counts.items()
+        }
+        # The token every document has carries the file's version, so that a shard can be
+        # asked which file it ranks with (searchd reloads it some time after the signal).
+        version = int(self.dictionary.get("idf_version", "0") or 0) % 1000 + 1
+        stated[EVERY] = version
+        cluster_module.write_global_idf(local.idf_path(_index(slot)), IDF_TOTAL, stated)
+        with self.dictionary.transaction() as connection:
+            self.dictionary.put(connection, "idf_version", str(version))
+        with suppress(Exception):
+            local.reload_idf(wait=0)
+        self._await_idf(slot, version)
+
+    def _await_idf(self, slot: str, version: int, timeout: float = 5.0) -> None:
+        """Wait until every shard that holds documents ranks with IDF file ``version``."""
+        import time
+
+        expected = math.log((IDF_TOTAL - version + 1) / version) / (2 * math.log(IDF_TOTAL + 1))
+        probe = (
+            f"SELECT id, PACKEDFACTORS() FROM {_index(slot)} WHERE MATCH('@{FACTS} {EVERY}') "
+            "LIMIT 1 OPTION ranker=expr('sum(max_idf)'), idf='plain,tfidf_unnormalized', "
+            "global_idf=1"
+        )
+        deadline = time.monotonic() + timeout
+        for shard in self.topology.shards:
+            for replica in shard:
+                while True:
+                    try:
+                        rows = self._run(replica, [probe])[0]
+                    except IndexUnavailable:
+                        break  # a shard that is down is not waited for
+                    found = _MAX_IDF.search(str(rows[0][1])) if rows else None
+                    if not rows or (found and abs(float(found.group(1)) - expected) < 1e-5):
+                        break
+                    if time.monotonic() >= deadline:
+                        return
+                    time.sleep(0.01)
+
+
+_HIT_COLUMNS = "title_text, body_text, source_url, publication, day, date_inferred, " + ", ".join(
+    VALUE_ATTRIBUTES.values()
+)
+
+
+_MAX_IDF = re.compile(r"max_idf=([0-9.]+)")
+_AGENTS_DOWN = re.compile(r"agent [^:]+:\d+: connect\(\) (failed|timed out)")
+
+
+def _ids(values: Iterable[int]) -> str:
+    return ", ".join(str(int(v)) for v in values)
+
+
+def _is_connection_error(exc: Exception) -> bool:
+    code = exc.args[0] if exc.args else 0
+    return code in (2003, 2006, 2013, 2055) or "Lost connection" in str(exc)
+
+
+class _QueryError(IndexUnavailable):
+    """The engine refused a statement (a query form it cannot run)."""
+
+
+def _mva(value: object) -> list[int]:
+    if value in (None, ""):
+        return []
+    return [int(part) for part in str(value).split(",") if part.strip()]
+
+
+def _document(doc_id: int, row: Sequence, names: dict[int, tuple[str, str]]) -> IndexedDocument:
+    title, body, source_url, publication, day, inferred, *mvas = row
+    day = int(day or 0)
+    # In name order, as the index is given them (an MVA comes back in numeric order).
+    value_names = {
+        MULTI_VALUE_FIELDS[field]: tuple(sorted(names[i][1] for i in _mva(mva) if i in names))
+        for field, mva in zip(VALUE_ATTRIBUTES, mvas, strict=True)
+    }
+    return IndexedDocument(
+        id=int(doc_id),
+        title=title,
+        body=body,
+        published=dt.date(day // 10000, day // 100 % 100, day % 100) if day else None,
+        date_inferred=bool(int(inferred or 0)),
+        publication=names[int(publication)][1] if int(publication or 0) in names else None,
+        source_url=source_url or "",
+        **value_names,
+    )
+
+
+def _hit(
+    doc_id: int,
+    score: float | None,
+    row: Sequence,
+    names: dict[int, tuple[str, str]],
+    terms: dict[str, frozenset[str]],
+    with_snippets: bool,
+) -> Hit:
+    doc = _document(doc_id, row, names)
+    return Hit(
+        id=doc.id,
+        title=doc.title,
+        title_html=highlight.mark_all(doc.title, terms.get("title", ()))
+        if with_snippets
+        else escape(doc.title),
+        published=doc.published,
+        date_inferred=doc.date_inferred,
+        publication=doc.publication,
+        persons=doc.persons,
+        organisations=doc.organisations,
+        places=doc.places,
+        snippets=highlight.snippets(
+            highlight.without_headline(doc.body, doc.title), terms.get("body", ())
+        )
+        if with_snippets
+        else [],
+        score=score,
+        source_url=doc.source_url,
+    )
+
+
+def _highlight_terms(
+    parsed: ParsedQuery, dictionary: Dictionary, slot: str
+) -> dict[str, frozenset[str]]:
+    """The indexed words to mark per text field: the query's words, prefixes expanded over the
+    archive's terms (what the engine matched)."""
+    found: dict[str, set[str]] = {"title": set(), "body": set()}
+    if parsed.is_browse:
+        return {name: frozenset() for name in found}
+    for leaf in parsed.query.leaves():
+        fieldname = getattr(leaf, "fieldname", None)
+        if fieldname not in found:
+            continue
+        if isinstance(leaf, wq.FuzzyTerm):
+            if slot:
+                word = str(leaf.text)
+                found[fieldname].update(
+                    dictionary.near(slot, word, leaf.maxdist, leaf.prefixlength)
+                )
+        elif isinstance(leaf, wq.Prefix | wq.Wildcard):
+            head = re.split(r"[*?]", str(leaf.text))[0]
+            if head and slot:
+                found[fieldname].update(dictionary.with_prefix(slot, head))
+        elif isinstance(leaf, wq.Phrase):
+            found[fieldname].update(str(w) for w in leaf.words)
+        elif isinstance(leaf, wq.Term):
+            text = leaf.text.decode() if isinstance(leaf.text, bytes) else str(leaf.text)
+            found[fieldname].add(text)
+    return {name: frozenset(words) for name, words in found.items()}
+
+
+class DictionaryLexicon:
+    """The cluster's terms, for spelling correction (``spelling.corrected_words``)."""
+
+    def __init__(self, backend: SphinxQLBackend, slot: str) -> None:
+        self.backend = backend
+        self.slot = slot
+
+    def is_known(self, stem: str) -> bool:
+        return self.doc_frequency(stem) > 0
+
+    def doc_frequency(self, stem: str) -> int:
+        return self.backend.dictionary.document_frequency(self.slot, [stem]).get(stem, 0)
+
+    def candidates(self, stem: str, distance: int) -> set[str]:
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+
+        words = self.backend.dictionary.alphabetic_terms(self.slot, stem[0])
+        found = {
+            choice
+            for choice, _, _ in process.extract_iter(
+                stem, words, scorer=Levenshtein.distance, score_cutoff=distance
+            )
+        }
+        found.discard(stem)
+        return found
+
+    def texts_with(self, stem: str, limit: int) -> list[str]:
+        word = re.sub(r"[^\w.]", "", stem)
+        if not word:
+            return []
+        for fieldname in ("body", "title"):
+            rows = self.backend._run(
+                self.backend.topology.head,
+                [
+                    f"SELECT id, {fieldname}_text FROM {_index(self.slot)} "
+                    f"WHERE MATCH({_quote(f'@{fieldname} {word}')}) "
+                    f"ORDER BY id ASC LIMIT {int(limit)}"
+                ],
+            )[0]
+            if rows:
+                return [row[1] for row in rows]
+        return []
+
+
+class _Plan:
+    """One search as SphinxQL: the WHERE of the hits, of each facet's counting, the batch."""
+
+    def __init__(
+        self, backend: SphinxQLBackend, slot: str, parsed: ParsedQuery, request: SearchRequest
+    ) -> None:
+        self.backend = backend
+        self.slot = slot
+        self.index = _index(slot)
+        self.parsed = parsed
+        self.request = request
+        self.notices: list[str] = list(parsed.notices)
+        self.names = backend.dictionary.names(slot)
+        self.ranker = backend._ranker(slot)
+        self.value_counts = Counter(field for field, _ in self.names.values())
+        self.match = self._match(parsed.query) if not parsed.is_browse else None
+        self.chosen = {facet.name: self._chosen(facet.chosen(request)) for facet in FACETS}
+
+    # -- conditions --
+
+    def _match(self, node: wq.Query | None) -> str | None:
+        translator = Translator(self._resolve_values, self._day_bounds, self._near)
+        try:
+            translation = translator.translate(node)
+        except Unsupported as exc:
+            self.notices.append(f"{exc} It was left out.")
+            return f"@{FACTS} {EVERY}"
+        self.notices += translation.unsupported
+        return translation.text
+
+    def _near(self, word: str, distance: int, prefix_length: int) -> list[str]:
+        return self.backend.dictionary.near(self.slot, word, distance, prefix_length)
+
+    def _resolve_values(self, fieldname: str, text: str) -> list[str]:
+        """As the embedded engine: the exact value, else every value containing the words."""
+        values = [value for field, value in self.names.values() if field == fieldname]
+        if text in values:
+            return [text]
+        words = text.casefold().split()
+        return [v for v in values if all(word in v.casefold().split() for word in words)]
+
+    def _day_bounds(self) -> tuple[dt.date, dt.date] | None:
+        rows = self.backend._run(
+            self.backend.topology.head,
+            [
+                f"SELECT MIN(day) AS low, MAX(day) AS high FROM {self.index} WHERE day > 0 "
+                "OPTION max_matches=1"
+            ],
+        )[0]
+        if not rows or not rows[0][0]:
+            return None
+        low, high = (int(v) for v in rows[0][:2])
+        as_date = lambda key: dt.date(key // 10000, key // 100 % 100, key % 100)  # noqa: E731
+        return as_date(low), as_date(high)
+
+    def _stated(self) -> str:
+        return " AND date_inferred = 0" if self.request.stated_dates else ""
+
+    def _chosen(self, chosen: ValuesChosen | DatesChosen | None) -> str | None:
+        if chosen is None:
+            return None
+        if isinstance(chosen, ValuesChosen):
+            ids = [value_id(chosen.field, v) for v in chosen.values] or [0]
+            if chosen.field == PUBLICATION:
+                ids = [*ids, 0] if chosen.missing else ids
+                return f"publication IN ({_ids(ids)})"
+            return f"{VALUE_ATTRIBUTES[chosen.field]} IN ({_ids(ids)})"
+        if chosen.undated:
+            return "day = 0"
+        if chosen.month is not None:
+            return f"month = {chosen.year * 100 + chosen.month}{self._stated()}"
+        return f"year = {int(chosen.year)}{self._stated()}"
+
+    def _date_range(self) -> str | None:
+        request = self.request
+        if request.date_from is None and request.date_to is None:
+            return None
+        low = _day_key(request.date_from) if request.date_from else 1
+        high = _day_key(request.date_to) if request.date_to else 99_999_999
+        return f"day BETWEEN {low} AND {high}{self._stated()}"
+
+    def _where(self, match: str | None, conditions: Iterable[str | None]) -> str:
+        parts = [f"MATCH({_quote(match)})"] if match else []
+        parts += [c for c in conditions if c]
+        return " WHERE " + " AND ".join(parts) if parts else ""
+
+    def where_all(self, match: str | None = None) -> str:
+        return self._where(match or self.match, [self._date_range(), *self.chosen.values()])
+
+    def where_for(self, facet: Facet, match: str | None = None) -> str:
+        others = [c for name, c in self.chosen.items() if name not in facet.ignores]
+        return self._where(match or self.match, [self._date_range(), *others])
+
+    # -- statements --
+
+    def _options(self, max_matches: int) -> str:
+        return (
+            f" OPTION max_matches={max(MAX_MATCHES_FLOOR, max_matches)}, "
+            f"ranker={self.ranker}, idf='plain,tfidf_unnormalized', "
+            f"field_weights=({FIELD_WEIGHTS}), global_idf=1"
+        )
+
+    def _order(self, sort: str) -> tuple[str, str]:
+        """(extra select expression, ORDER BY) for a sort."""
+        if sort == "relevance":
+            return "", "ORDER BY w DESC, id ASC"
+        direction = "DESC" if sort == "newest" else "ASC"
+        # 0: a date that counts, 1: an inferred date that does not (stated_dates), 2: undated.
+        if self.request.stated_dates:
+            group = "IF(day = 0, 2, IF(date_inferred = 1, 1, 0)) AS grp"
+        else:
+            group = "IF(day = 0, 2, 0) AS grp"
+        return f", {group}", f"ORDER BY grp ASC, day {direction}, id {direction}"
+
+    def group_statement(self, facet: Facet, where: str) -> str:
+        attribute = {
+            "years": "year",
+            "months": "month",
+        }.get(facet.counts_by) or _value_attribute(facet)
+        stated = ""
+        if facet.counts_by in ("years", "months") and self.request.stated_dates:
+            stated = (" AND " if where else " WHERE ") + "date_inferred = 0"
+        groups = self._group_limit(facet)
+        return (
+            f"SELECT GROUPBY() AS value, COUNT(*) AS n FROM {self.index}{where}{stated} "
+            f"GROUP BY {attribute} ORDER BY n DESC LIMIT 0, {groups}{self._options(groups)}"
+        )
+
+    def _group_limit(self, facet: Facet) -> int:
+        """Every group of the facet: each shard returns at most max_matches groups, so it must
+        be at least the number of values for the head's merged counts to be exact. Not more:
+        searchd allocates for max_matches (a million cost 1.7 s per query)."""
+        if facet.counts_by != "values":
+            return MAX_MATCHES_FLOOR
+        known = self.value_counts.get(facet.fieldname, 0)
+        return min(MAX_GROUPS, max(MAX_MATCHES_FLOOR, known + 1))
+
+    def run_groups(self, facet: Facet, where: str) -> tuple[dict[int, int], Coverage | None]:
+        results = self.backend._run(
+            self.backend.topology.head, [self.group_statement(facet, where), "SHOW META"]
+        )
+        return {int(v): int(n) for v, n in results[0]}, _coverage(results[1], self.backend)
+
+    # -- results --
+
+    def value_result(
+        self, facet, groups: dict[int, int], contains: str = "", limit: int = FACET_LIMIT
+    ) -> FacetResult:
+        needle = fold(contains)
+        pairs = []
+        missing = 0
+        for value_number, count in groups.items():
+            if value_number == 0:
+                missing = count  # documents without a publication
+                continue
+            entry = self.names.get(value_number)
+            if entry is None:
+                continue
+            name = entry[1]
+            if needle and needle not in fold(name):
+                continue
+            pairs.append((name, count))
+        pairs.sort(key=lambda pair: (-pair[1], pair[0]))
+        chosen = set(facet.selected(self.request))
+        shown = pairs[: limit + 1] + [p for p in pairs[limit + 1 :] if p[0] in chosen]
+        if facet.missing_value is None:
+            missing = 0
+        return facet.result(ValueCounts(shown, missing), self.request, contains, limit)
+
+    def run(self) -> SearchResponse:
+        request, backend = self.request, self.backend
+        sort = request.effective_sort(self.parsed.is_browse)
+        start = (request.page - 1) * request.page_size
+        extra, order = self._order(sort)
+        weight = "WEIGHT() AS w, " if sort == "relevance" else ""
+        page_statement = (
+            f"SELECT id, {weight}{_HIT_COLUMNS}{extra} FROM {self.index}{self.where_all()} "
+            f"{order} LIMIT {start}, {request.page_size}"
+            f"{self._options(start + request.page_size)}"
+        )
+        statements = [page_statement, "SHOW META"]
+        facets_run = [f for f in FACETS if request.with_facets and f.applies(request)]
+        for facet in facets_run:
+            statements += [self.group_statement(facet, self.where_for(facet)), "SHOW META"]
+        statements += [
+            f"SELECT COUNT(*) AS n FROM {self.index}{self.where_all()}"
+            + (" AND " if self.where_all() else " WHERE ")
+            + "date_inferred = 1",
+            "SHOW META",
+        ]
+        try:
+            results = backend._run(backend.topology.head, statements)
+            if self._mirror_missed(results):
+                # The head still tried a dead replica of a mirrored shard (it learns within a
+                # second, see docs/sphinxql-notes.md): ask once more, the other replica answers.
+                results = backend._run(backend.topology.head, statements)
+        except _QueryError as exc:
+            self.notices.append(
+                "This query could not be run by the search engine "
+                f"({_short(str(exc))}); rephrase it."
+            )
+            return self._empty(sort)
+        rows, meta = results[0], results[1]
+        total = int(dict(meta).get("total_found", 0))
+        coverages = [_coverage(meta, backend)]
+        facets: dict[str, FacetResult] = {}
+        for i, facet in enumerate(facets_run):
+            groups = {int(v): int(n) for v, n in results[2 + 2 * i]}
+            coverages.append(_coverage(results[3 + 2 * i], backend))
+            facets[facet.name] = self._facet_result(facet, groups)
+        inferred_rows = results[2 + 2 * len(facets_run)]
+        inferred = int(inferred_rows[0][0]) if inferred_rows else 0
+
+        widened = None
+        if self.parsed.any_words is not None and total < ANY_WORDS_BELOW:
+            widened_rows, widened_total = self._widened(rows, total, sort)
+            if widened_total > total:
+                widened = Widened(all_words=total)
+                rows, total = widened_rows, widened_total
+                # Facets and counts follow the widened hits, as in the embedded engine.
+                facets = self._widened_facets(facets_run)
+
+        suggestion = None
+        if not self.parsed.is_browse and total < SUGGEST_BELOW:
+            suggestion = self._suggestion(total)
+
+        terms = _highlight_terms(self.parsed, backend.dictionary, self.slot) if rows else {}
+        hits = []
+        offset = 2 if sort == "relevance" else 1
+        for row in rows:
+            score = float(row[1]) if sort == "relevance" else None
+            hits.append(
+                _hit(
+                    row[0],
+                    score,
+                    row[offset : offset + 6 + len(VALUE_ATTRIBUTES)],
+                    self.names,
+                    terms,
+                    request.with_snippets,
+                )
+            )
+        return SearchResponse(
+            request=request,
+            query_text=self.parsed.text,
+            total=total,
+            hits=hits,
+            facets=facets,
+            sort=sort,
+            notices=tuple(dict.fromkeys(self.notices)),
+            suggestion=suggestion,
+            inferred_dates=inferred,
+            widened=widened,
+            coverage=_worst(coverages),
+        )
+
+    def _mirror_missed(self, results: list[list[tuple]]) -> bool:
+        coverage = _coverage(results[1], self.backend)
+        shards = self.backend.topology.shards
+        return any(len(shards[int(name.removeprefix("shard"))]) > 1 for name in coverage.missing)
+
+    def _suggestion(self, total: int) -> Suggestion | None:
+        """A corrected query, offered only if it finds more documents with the same filters."""
+        corrected = spelling.corrected_words(
+            DictionaryLexicon(self.backend, self.slot), self.parsed.text
+        )
+        if corrected is None:
+            return None
+        other = parse_query(corrected, settings.ARCHIVE_QUERY_MAX_CHARS)
+        if other.is_browse:
+            return None
+        notices = list(self.notices)
+        match = self._match(other.query)
+        self.notices = notices  # the corrected query's remarks are not this search's
+        results = self.backend._run(
+            self.backend.topology.head,
+            [f"SELECT id FROM {self.index}{self.where_all(match)} LIMIT 0", "SHOW META"],
+        )
+        found = int(dict(results[1]).get("total_found", 0))
+        return Suggestion(corrected, found) if found > total else None
+
+    def _facet_result(self, facet: Facet, groups: dict[int, int]) -> FacetResult:
+        if facet.counts_by == "years":
+            return facet.result(groups, self.request)
+        if facet.counts_by == "months":
+            return facet.result(groups, self.request)
+        return self.value_result(facet, groups)
+
+    def _widened(self, rows: list, total: int, sort: str) -> tuple[list, int]:
+        """All-words hits first, then those with some of the words (both by relevance)."""
+        any_match = self._match(self.parsed.any_words)
+        found = [row[0] for row in rows] if total <= len(rows) else []
+        if total and not found:
+            return rows, total
+        exclude = f" AND id NOT IN ({_ids(found)})" if found else ""
+        request = self.request
+        start = (request.page - 1) * request.page_size
+        stop = start + request.page_size
+        rest_start = max(0, start - total)
+        rest_stop = max(0, stop - total)
+        weight = "WEIGHT() AS w, " if sort == "relevance" else ""
+        extra, order = self._order(sort)
+        statement = (
+            f"SELECT id, {weight}{_HIT_COLUMNS}{extra} FROM {self.index}"
+            f"{self.where_all(any_match)}{exclude} {order} "
+            f"LIMIT {rest_start}, {max(1, rest_stop - rest_start)}{self._options(rest_stop)}"
+        )
+        results = self.backend._run(self.backend.topology.head, [statement, "SHOW META"])
+        rest_total = int(dict(results[1]).get("total_found", 0))
+        head = rows[start:stop] if start < total else []
+        tail = results[0] if rest_stop > rest_start else []
+        self._any_match = any_match
+        return head + list(tail)[: request.page_size - len(head)], total + rest_total
+
+    def _widened_facets(self, facets_run: list[Facet]) -> dict[str, FacetResult]:
+        facets = {}
+        for facet in facets_run:
+            groups, _ = self.run_groups(facet, self.where_for(facet, self._any_match))
+            facets[facet.name] = self._facet_result(facet, groups)
+        return facets
+
+    def _empty(self, sort: str) -> SearchResponse:
+        return SearchResponse(
+            request=self.request,
+            query_text=self.parsed.text,
+            total=0,
+            hits=[],
+            facets={},
+            sort=sort,
+            notices=tuple(dict.fromkeys(self.notices)),
+        )
+
+
+def _value_attribute(facet: Facet) -> str:
+    fieldname = facet.fieldname
+    return PUBLICATION if fieldname == PUBLICATION else VALUE_ATTRIBUTES[fieldname]
+
+
+def _short(message: str) -> str:
+    return message.split(":")[-1].strip()[:120]
+
+
+# "agent 127.0.0.1:9409: connect() failed: Connection refused": an agent (a shard or a mirror)
+# did not answer.
+_AGENT = re.compile(r"agent ([\w.\-]+):(\d+)")
+
+
+def _coverage(meta_rows: list[tuple], backend: SphinxQLBackend) -> Coverage:
+    """Which shards answered, from SHOW META's warning."""
+    meta = dict(meta_rows)
+    warning = str(meta.get("warning", ""))
+    shards = backend.topology.shards
+    if not warning:
+        return Coverage(len(shards), len(shards))
+    failed_ports = {int(port) for _, port in _AGENT.findall(warning)}
+    local = backend.topology.cluster
+    missing = []
+    for number, replicas in enumerate(shards):
+        api_ports = (
+            [p.api_port for p in local.replicas(number)] if local else [r[1] + 1 for r in replicas]
+        )
+        # The head asks one replica of a shard per query: a failed one named in the warning
+        # means that shard's documents are missing from this answer, mirror or not.
+        if any(port in failed_ports for port in api_ports):
+            missing.append(f"shard{number}")
+    return Coverage(len(shards) - len(missing), len(shards), tuple(missing))
+
+
+def _worst(coverages: list[Coverage]) -> Coverage:
+    return min(coverages, key=lambda c: c.answered) if coverages else Coverage(1, 1)
+
+
+BACKEND = SphinxQLBackend()

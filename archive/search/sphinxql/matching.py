@@ -1,0 +1,219 @@
+"""A parsed query (``archive/search/query.py``'s tree) as SphinxQL's extended query syntax.
+
+Both engines search the same terms: the index holds the project's analyser output (words
+lower-cased, stop words dropped, stemmed, accents folded) with the engine's own morphology off,
+and the query tree's words are already analysed the same way. What is not text becomes tokens
+of a hidden field, ``facts``, that every document carries:
+
+- ``xall`` in every document: what a query of only ``NOT`` words is matched against (Sphinx
+  cannot compute a lone negation), and ``Every()``;
+- a value of a facet (a person, organisation, place, publication) as ``<letter><hash>``:
+  ``person:gupta`` becomes the OR of the tokens of every person whose name is or contains the
+  words, exactly as the embedded engine resolves it;
+- its date as ``y2008``, ``m200811`` and ``d20081126``: ``date:[2008-11-20 TO 2009]`` becomes
+  the OR of the fewest year, month and day tokens that cover the range.
+
+Typo tolerance (``mumbay~``) has no SphinxQL form in 2.2.11: like Whoosh, the word becomes the
+OR of the archive's terms within its edit distance (``expand_fuzzy``, from the backend's
+dictionary). What SphinxQL cannot express is matched as near as it can be and reported:
+wildcards other than a trailing ``*``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from whoosh import query as wq
+
+from archive.search.schema import MULTI_VALUE_FIELDS
+
+FACTS = "facts"
+EVERY = "xall"
+NOTHING = "xnone"  # a token no document carries
+# A facet field's letter in its value tokens.
+VALUE_LETTERS = {"person": "p", "organisation": "o", "place": "l", "publication": "b"}
+VALUE_FIELDS = (*MULTI_VALUE_FIELDS, "publication")
+_FNV_OFFSET = 0xCBF29CE484222325
+_FNV_PRIME = 0x100000001B3
+_MAX_63 = (1 << 63) - 1
+# Anything but letters, digits, "_" and "." would be read as an operator.
+_UNSAFE = re.compile(r"[^\w.]", re.UNICODE)
+
+
+def value_id(fieldname: str, value: str) -> int:
+    """A facet value's number (positive, 63 bits): its MVA member, names-index id and token."""
+    hashed = _FNV_OFFSET
+    for byte in f"{fieldname}\n{value}".encode():
+        hashed = ((hashed ^ byte) * _FNV_PRIME) & 0xFFFFFFFFFFFFFFFF
+    return (hashed & _MAX_63) or 1
+
+
+def value_token(fieldname: str, value: str) -> str:
+    return f"{VALUE_LETTERS[fieldname]}{value_id(fieldname, value):x}"
+
+
+def date_tokens(day: dt.date | None) -> list[str]:
+    if day is None:
+        return []
+    return [f"y{day.year:04d}", f"m{day.year:04d}{day.month:02d}", f"d{day:%Y%m%d}"]
+
+
+@dataclass
+class Translation:
+    """The MATCH() text, and what could not be expressed (one notice each)."""
+
+    text: str
+    unsupported: list[str] = field(default_factory=list)
+
+
+class Unsupported(ValueError):
+    """A query part SphinxQL cannot express at all."""
+
+
+ValueResolver = Callable[[str, str], list[str]]
+
+
+def _word(text: object) -> str:
+    word = text.decode("utf-8") if isinstance(text, bytes) else str(text)
+    return _UNSAFE.sub("", word)
+
+
+class Translator:
+    """Turns one query tree into MATCH() text. ``resolve_values(field, text)`` gives the values
+    of a facet field that a query term names (exact, or containing its words); ``day_bounds``
+    the first and last day any document is dated (for open date ranges)."""
+
+    def __init__(
+        self,
+        resolve_values: ValueResolver,
+        day_bounds: Callable[[], tuple[dt.date, dt.date] | None],
+        expand_fuzzy: Callable[[str, int, int], list[str]],
+    ) -> None:
+        self.resolve_values = resolve_values
+        self.day_bounds = day_bounds
+        self.expand_fuzzy = expand_fuzzy
+        self.unsupported: list[str] = []
+
+    def translate(self, node: wq.Query) -> Translation:
+        self.unsupported = []
+        return Translation(self._node(node), list(dict.fromkeys(self.unsupported)))
+
+    def _any(self, tokens: Iterable[str]) -> str:
+        tokens = list(dict.fromkeys(tokens)) or [NOTHING]
+        return f"(@{FACTS} {' | '.join(tokens)})"
+
+    def _node(self, node: wq.Query) -> str:
+        if node is wq.NullQuery or isinstance(node, type(wq.NullQuery)):
+            return self._any([NOTHING])
+        if isinstance(node, wq.Every):
+            return self._any([EVERY])
+        fieldname = getattr(node, "fieldname", None)
+        if isinstance(node, wq.TermRange) and fieldname == "day":
+            return self._any(self._day_range(node.start, node.end))
+        if isinstance(node, wq.Term) and fieldname in VALUE_FIELDS:
+            text = node.text.decode("utf-8") if isinstance(node.text, bytes) else str(node.text)
+            values = self.resolve_values(fieldname, text)
+            return self._any(value_token(fieldname, v) for v in values)
+        if isinstance(node, wq.FuzzyTerm):
+            words = self.expand_fuzzy(_word(node.text), node.maxdist, node.prefixlength)
+            words = [w for w in (_word(w) for w in words) if w] or [NOTHING]
+            return self._field(fieldname, "(" + " | ".join(words) + ")")
+        if isinstance(node, wq.Prefix):
+            word = _word(node.text)
+            return self._field(fieldname, f"{word}*" if word else NOTHING)
+        if isinstance(node, wq.Wildcard):
+            pattern = str(node.text)
+            stem = _word(pattern.rstrip("*"))
+            if pattern.endswith("*") and stem and not re.search(r"[*?]", pattern.rstrip("*")):
+                return self._field(fieldname, f"{stem}*")
+            self.unsupported.append(
+                "Wildcards inside a word (wom?n, *ism) are not supported by this search engine: "
+                "the part before the wildcard was searched as a prefix."
+            )
+            head = _word(re.split(r"[*?]", pattern)[0])
+            return self._field(fieldname, f"{head}*" if head else NOTHING)
+        if isinstance(node, wq.Term):
+            return self._field(fieldname, _word(node.text) or NOTHING)
+        if isinstance(node, wq.Phrase):
+            words = [w for w in (_word(w) for w in node.words) if w]
+            if not words:
+                return self._any([NOTHING])
+            phrase = '"' + " ".join(words) + '"'
+            if node.slop > 1:
+                phrase += f"~{node.slop}"
+            return self._field(fieldname, phrase)
+        if isinstance(node, wq.AndNot):
+            return f"({self._node(node.a)} -{self._node(node.b)})"
+        if isinstance(node, wq.AndMaybe):
+            return f"({self._node(node.a)} MAYBE {self._node(node.b)})"
+        if isinstance(node, wq.Not):
+            return f"(@{FACTS} {EVERY} -{self._node(node.query)})"
+        if isinstance(node, wq.And):
+            return "(" + " ".join(self._node(q) for q in node.subqueries) + ")"
+        if isinstance(node, wq.Or):
+            return "(" + " | ".join(self._node(q) for q in node.subqueries) + ")"
+        if isinstance(node, wq.TermRange):
+            raise Unsupported(f"A range over {fieldname} is not supported by this search engine.")
+        raise Unsupported(f"This query form ({type(node).__name__}) is not supported here.")
+
+    @staticmethod
+    def _field(fieldname: str | None, text: str) -> str:
+        return f"(@{fieldname} {text})" if fieldname else f"({text})"
+
+    def _day_range(self, start: str | None, end: str | None) -> list[str]:
+        """The year, month and day tokens covering [start, end] (YYYYMMDD, either open)."""
+        bounds = self.day_bounds()
+        if bounds is None:
+            return [NOTHING]
+        low = _parse_key(start) if start else bounds[0]
+        high = _parse_key(end) if end else bounds[1]
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+        return covering_tokens(low, high) if low <= high else [NOTHING]
+
+
+def _parse_key(key: str) -> dt.date:
+    return dt.date(int(key[:4]), int(key[4:6]), int(key[6:8]))
+
+
+def covering_tokens(low: dt.date, high: dt.date) -> list[str]:
+    """The fewest y/m/d tokens whose days are exactly [low, high]."""
+    tokens: list[str] = []
+    day = low
+    one = dt.timedelta(days=1)
+    while day <= high:
+        year_end = dt.date(day.year, 12, 31)
+        if day.month == 1 and day.day == 1 and year_end <= high:
+            tokens.append(f"y{day.year:04d}")
+            if year_end == dt.date.max:
+                break
+            day = year_end + one
+            continue
+        following = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        month_end = following - one
+        if day.day == 1 and month_end <= high:
+            tokens.append(f"m{day.year:04d}{day.month:02d}")
+            day = following
+            continue
+        tokens.append(f"d{day:%Y%m%d}")
+        day += one
+    return tokens
+
+
+def within_distance(a: str, b: str, limit: int) -> bool:
+    """Whether the Levenshtein distance of ``a`` and ``b`` is at most ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return False
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, 1):
+        current = [i]
+        for j, other in enumerate(b, 1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other))
+            )
+        if min(current) > limit:
+            return False
+        previous = current
+    return previous[-1] <= limit

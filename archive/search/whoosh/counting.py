@@ -1,0 +1,312 @@
+"""Where the embedded engine counts facets.
+
+Whoosh's own ``groupedby`` faceting walks every hit in Python and is slow on broad queries. Instead,
+each index segment is read once into numpy arrays of (document number, value ordinal) pairs, cached
+by segment id (segments never change once written), and combined per index generation. Counting a
+facet for a set of matched documents (a boolean mask over document numbers) is then one
+``np.bincount``.
+
+The facet kinds (``archive/search/facets.py``) say what is chosen and counted; here a choice
+becomes a mask (:func:`chosen_mask`) and a facet is counted over a mask (:func:`count`). A
+search returns the top FACET_LIMIT values of each facet; a facet search finds any value of a
+value facet by a part of its name, counted for the same search (case- and accent-folded names
+are cached per index generation, so one such search is a bincount and a pass over the names).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from archive.search.facets import (
+    FACET_LIMIT,
+    VALUE_FIELDS,
+    DatesChosen,
+    Facet,
+    FacetResult,
+    ValueCounts,
+    ValuesChosen,
+    fold,
+)
+
+if TYPE_CHECKING:
+    from archive.search.types import SearchRequest
+
+
+@dataclass(frozen=True)
+class ValueColumn:
+    """One exact-value field as pairs: document ``docs[i]`` carries ``values[ords[i]]``."""
+
+    values: tuple[str, ...]
+    docs: np.ndarray
+    ords: np.ndarray
+    ordinal: dict[str, int] = field(repr=False)
+
+    def count(self, mask: np.ndarray) -> np.ndarray:
+        """How many documents in ``mask`` carry each value (indexed by ordinal)."""
+        return np.bincount(self.ords[mask[self.docs]], minlength=len(self.values))
+
+    def has_any(self, wanted: Iterable[str], size: int) -> np.ndarray:
+        """Mask of documents that carry at least one of ``wanted``."""
+        ords = [self.ordinal[v] for v in wanted if v in self.ordinal]
+        mask = np.zeros(size, dtype=bool)
+        if ords:
+            mask[self.docs[np.isin(self.ords, ords)]] = True
+        return mask
+
+    def has_none(self, size: int) -> np.ndarray:
+        """Mask of documents that carry no value at all."""
+        mask = np.ones(size, dtype=bool)
+        mask[self.docs] = False
+        return mask
+
+    @cached_property
+    def folded(self) -> tuple[str, ...]:
+        """The values case- and accent-folded, for searching within a facet (built once per
+        index generation, on first use)."""
+        return tuple(fold(value) for value in self.values)
+
+    @cached_property
+    def alphabetical(self) -> np.ndarray:
+        """Each value's rank in alphabetical order: the tie-break between equal counts."""
+        ranks = np.empty(len(self.values), dtype=np.int64)
+        ranks[np.argsort(np.array(self.values, dtype=object), kind="stable")] = np.arange(
+            len(self.values)
+        )
+        return ranks
+
+
+@dataclass(frozen=True)
+class _SegmentColumns:
+    values: dict[str, tuple[list[str], np.ndarray, np.ndarray]]
+    day_key: np.ndarray
+    inferred: np.ndarray
+
+
+@dataclass(frozen=True)
+class FacetTables:
+    """Everything facet counting and date sorting need, for one index generation."""
+
+    size: int  # number of document slots (deleted ones included)
+    live: np.ndarray  # True for documents that are not deleted
+    columns: dict[str, ValueColumn]
+    day_key: np.ndarray  # YYYYMMDD as an int per document, 0 when undated
+    segment_ids: frozenset[str] = frozenset()
+    # True where the date was inferred from the text rather than stated by the source (None:
+    # no document's is; an index built before the flag was indexed cannot tell).
+    inferred: np.ndarray | None = None
+
+    def years(self) -> np.ndarray:
+        return self.day_key // 10000
+
+    def months(self) -> np.ndarray:
+        return self.day_key // 100  # YYYYMM
+
+    @cached_property
+    def stated(self) -> FacetTables:
+        """The same tables as the date filters, the year and month facets and the date sorts
+        see them when only stated dates count (``SearchRequest(stated_dates=True)``): an
+        inferred date's day key is -1, neither a date nor undated (built once per generation)."""
+        if self.inferred is None or not self.inferred.any():
+            return self
+        return replace(self, day_key=np.where(self.inferred, np.int32(-1), self.day_key))
+
+
+_segment_cache: dict[str, _SegmentColumns] = {}
+_tables_cache: dict[tuple, FacetTables] = {}
+_cache_lock = threading.Lock()
+
+
+def _read_segment(segreader) -> _SegmentColumns:
+    size = segreader.doc_count_all()
+    values: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
+    for fieldname in VALUE_FIELDS:
+        names: list[str] = []
+        docs: list[np.ndarray] = []
+        ords: list[np.ndarray] = []
+        # An index built before the field existed has none (it is reported as needing a rebuild).
+        terms = segreader.lexicon(fieldname) if fieldname in segreader.schema else ()
+        for ordinal, term in enumerate(terms):
+            ids = np.fromiter(segreader.postings(fieldname, term).all_ids(), dtype=np.int32)
+            names.append(term.decode("utf-8"))
+            docs.append(ids)
+            ords.append(np.full(len(ids), ordinal, dtype=np.int32))
+        values[fieldname] = (
+            names,
+            np.concatenate(docs) if docs else np.zeros(0, dtype=np.int32),
+            np.concatenate(ords) if ords else np.zeros(0, dtype=np.int32),
+        )
+    day_key = np.zeros(size, dtype=np.int32)
+    for term in segreader.lexicon("day"):
+        ids = np.fromiter(segreader.postings("day", term).all_ids(), dtype=np.int32)
+        day_key[ids] = int(term)
+    inferred = np.zeros(size, dtype=bool)
+    # An index that only stores the flag (reported as needing a rebuild) counts every date as
+    # stated, as the site did before.
+    flag_indexed = "date_inferred" in segreader.schema and segreader.schema["date_inferred"].indexed
+    if flag_indexed and ("date_inferred", b"t") in segreader:
+        ids = np.fromiter(segreader.postings("date_inferred", b"t").all_ids(), dtype=np.int32)
+        inferred[ids] = True
+    return _SegmentColumns(values=values, day_key=day_key, inferred=inferred)
+
+
+def _segment_columns(segreader) -> _SegmentColumns:
+    key = segreader.segment().segment_id()
+    cached = _segment_cache.get(key)
+    if cached is None:
+        cached = _read_segment(segreader)
+        with _cache_lock:
+            _segment_cache[key] = cached
+    return cached
+
+
+def tables_for(searcher, cache_key: str) -> FacetTables:
+    """The facet tables of the searcher's index generation, built at most once per generation."""
+    reader = searcher.reader()
+    # Segment ids are random names, so they also tell apart an index deleted and rebuilt up to the
+    # same generation number; deletion counts change when a commit only deletes documents.
+    key = (
+        cache_key,
+        reader.generation(),
+        tuple(
+            (segment.segment_id(), segment.deleted_count())
+            for segment in (leaf.segment() for leaf, _ in reader.leaf_readers())
+            if segment is not None
+        ),
+    )
+    tables = _tables_cache.get(key)
+    if tables is not None:
+        return tables
+
+    size = reader.doc_count_all()
+    live = np.zeros(size, dtype=bool)
+    day_key = np.zeros(size, dtype=np.int32)
+    inferred = np.zeros(size, dtype=bool)
+    vocab: dict[str, dict[str, int]] = {f: {} for f in VALUE_FIELDS}
+    pair_docs: dict[str, list[np.ndarray]] = {f: [] for f in VALUE_FIELDS}
+    pair_ords: dict[str, list[np.ndarray]] = {f: [] for f in VALUE_FIELDS}
+    segment_ids = set()
+    for segreader, offset in reader.leaf_readers():
+        if segreader.doc_count_all() == 0:
+            continue
+        segment_ids.add(segreader.segment().segment_id())
+        seg = _segment_columns(segreader)
+        n = segreader.doc_count_all()
+        live[offset : offset + n] = True
+        if segreader.has_deletions():
+            deleted = np.fromiter(segreader.segment().deleted_docs(), dtype=np.int64)
+            live[deleted + offset] = False
+        day_key[offset : offset + n] = seg.day_key
+        inferred[offset : offset + n] = seg.inferred
+        for fieldname in VALUE_FIELDS:
+            names, docs, ords = seg.values[fieldname]
+            field_vocab = vocab[fieldname]
+            remap = np.array(
+                [field_vocab.setdefault(name, len(field_vocab)) for name in names], dtype=np.int32
+            )
+            pair_docs[fieldname].append(docs + offset)
+            pair_ords[fieldname].append(remap[ords] if len(ords) else ords)
+
+    columns = {}
+    for fieldname in VALUE_FIELDS:
+        docs = pair_docs[fieldname]
+        ords = pair_ords[fieldname]
+        columns[fieldname] = ValueColumn(
+            values=tuple(vocab[fieldname]),
+            docs=np.concatenate(docs) if docs else np.zeros(0, dtype=np.int32),
+            ords=np.concatenate(ords) if ords else np.zeros(0, dtype=np.int32),
+            ordinal=dict(vocab[fieldname]),
+        )
+    tables = FacetTables(
+        size=size,
+        live=live,
+        columns=columns,
+        day_key=day_key,
+        segment_ids=frozenset(segment_ids),
+        inferred=inferred,
+    )
+
+    with _cache_lock:
+        # Keep only the newest generation per index, and only segments still in use.
+        for old in [k for k in _tables_cache if k[0] == cache_key]:
+            del _tables_cache[old]
+        _tables_cache[key] = tables
+        in_use = set().union(*(t.segment_ids for t in _tables_cache.values()))
+        for stale in [s for s in _segment_cache if s not in in_use]:
+            del _segment_cache[stale]
+    return tables
+
+
+# --- Choosing and counting ----------------------------------------------------------------------
+
+
+def chosen_mask(
+    chosen: ValuesChosen | DatesChosen | None, tables: FacetTables
+) -> np.ndarray | None:
+    """Mask of documents a facet's choice allows (None: no choice)."""
+    if chosen is None:
+        return None
+    if isinstance(chosen, ValuesChosen):
+        column = tables.columns[chosen.field]
+        mask = column.has_any(chosen.values, tables.size)
+        if chosen.missing:
+            mask |= column.has_none(tables.size)
+        return mask
+    if chosen.undated:
+        return tables.day_key == 0
+    if chosen.month is not None:
+        return tables.months() == chosen.year * 100 + chosen.month
+    return tables.years() == chosen.year
+
+
+def count(
+    facet: Facet,
+    tables: FacetTables,
+    mask: np.ndarray,
+    request: SearchRequest,
+    contains: str = "",
+    limit: int = FACET_LIMIT,
+) -> FacetResult:
+    """One facet counted over the documents in ``mask``."""
+    if facet.counts_by == "years":
+        years = tables.years()[mask]
+        # -1: an inferred date when only stated ones count (neither a year nor undated).
+        found, counts = np.unique(years, return_counts=True)
+        return facet.result(dict(zip(found.tolist(), counts.tolist(), strict=True)), request)
+    if facet.counts_by == "months":
+        months = tables.months()[mask]
+        found, counts = np.unique(months[months > 0], return_counts=True)
+        return facet.result(dict(zip(found.tolist(), counts.tolist(), strict=True)), request)
+    return facet.result(
+        value_counts(facet, tables, mask, request, contains, limit), request, contains, limit
+    )
+
+
+def value_counts(
+    facet, tables: FacetTables, mask: np.ndarray, request: SearchRequest, contains: str, limit: int
+) -> ValueCounts:
+    """A value facet's values in ``mask`` whose folded form contains ``contains``, most frequent
+    first (see :class:`~archive.search.facets.ValueCounts`)."""
+    column = tables.columns[facet.fieldname]
+    counts = column.count(mask)
+    needle = fold(contains)
+    found = np.flatnonzero(counts)
+    if needle:
+        folded = column.folded
+        found = np.array([i for i in found.tolist() if needle in folded[i]], dtype=np.int64)
+    # Most frequent first, then alphabetical; sorted in numpy, as a facet can have tens of
+    # thousands of values. Only the first ``limit`` (+1, to tell it was cut) become pairs, and
+    # the chosen ones further down.
+    order = found[np.lexsort((column.alphabetical[found], -counts[found]))].tolist()
+    chosen = facet.selected(request)
+    chosen_ords = {column.ordinal[v] for v in chosen if v in column.ordinal}
+    shown = order[: limit + 1] + [i for i in order[limit + 1 :] if i in chosen_ords]
+    missing = 0
+    if facet.missing_value is not None:
+        missing = int(np.count_nonzero(mask & column.has_none(tables.size)))
+    return ValueCounts([(column.values[i], int(counts[i])) for i in shown], missing)

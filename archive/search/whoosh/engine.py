@@ -1,0 +1,304 @@
+"""The search itself: one request in, ranked hits with snippets and facet counts out.
+
+The embedded backend's search (``archive.search.search`` calls :func:`search` when
+``ARCHIVE_SEARCH_BACKEND`` is ``whoosh``).
+
+How a search runs:
+1. the query text is parsed (``query.py``); an empty query matches every document (browse mode);
+2. the matching documents become a boolean mask over document numbers (``scoring.py``); a
+   plain-words query that few documents match in full also lists those with some of its words;
+3. each facet's selection becomes a mask too; hits = query AND every facet selection;
+4. each facet is counted over the query AND the *other* facets' selections (``counting.py``);
+5. the requested page is ranked by Whoosh's BM25F (relevance) or sorted by date with numpy;
+6. only the hits on that page are highlighted (``highlight.py``);
+7. a query that finds little gets a "did you mean" suggestion (``suggest.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+from django.utils.html import escape
+
+from archive.search import highlight
+from archive.search.facets import FACET_LIMIT, FACETS, FACETS_BY_NAME, FacetResult
+from archive.search.index import IndexUnavailable, borrowed_searcher, index_dir
+from archive.search.query import ParsedQuery, parse_query
+from archive.search.schema import DEFAULT_SEARCH_FIELDS, day_key, from_stored
+from archive.search.types import Hit, SearchRequest, SearchResponse, Suggestion, Widened
+from archive.search.whoosh import counting
+from archive.search.whoosh.counting import FacetTables, tables_for
+from archive.search.whoosh.scoring import Evaluation, segment_lengths
+from archive.search.whoosh.suggest import corrected_words, segment_words
+
+_UNDATED_LAST = 99_999_999
+# A plain-words query that finds fewer documents than this with all its words also lists the
+# documents with some of them (after those with all).
+ANY_WORDS_BELOW = 10
+ALL_WORDS_FIRST = 1e6  # added to all-words scores so they rank first
+# Below this many results, a corrected query is looked for ("did you mean").
+SUGGEST_BELOW = 3
+
+
+def _match(searcher, parsed: ParsedQuery, tables: FacetTables):
+    """(mask of matching live documents, their BM25F scores or None when browsing)."""
+    if parsed.is_browse:
+        return tables.live.copy(), None
+    mask, scores = Evaluation(searcher, tables.size, tables).evaluate(parsed.query)
+    return mask & tables.live, scores
+
+
+def _date_range_mask(tables: FacetTables, request: SearchRequest) -> np.ndarray | None:
+    if request.date_from is None and request.date_to is None:
+        return None
+    low = int(day_key(request.date_from)) if request.date_from else 1
+    high = int(day_key(request.date_to)) if request.date_to else _UNDATED_LAST
+    return (tables.day_key >= low) & (tables.day_key <= high)
+
+
+def _combine(base: np.ndarray, masks: list[np.ndarray | None]) -> np.ndarray:
+    result = base
+    for mask in masks:
+        if mask is not None:
+            result = result & mask
+    return result
+
+
+def _page_by_date(
+    tables: FacetTables, dated: FacetTables, hits: np.ndarray, sort: str, start: int, stop: int
+):
+    """Hits by date; ``dated`` is ``tables`` or, when only stated dates count, ``tables.stated``
+    (an inferred date's key -1 there): such documents follow the ones with stated dates."""
+    docnums = np.flatnonzero(hits)
+    keys = tables.day_key[docnums].astype(np.int64)
+    counted = dated.day_key[docnums]
+    # 0: a date that counts, 1: an inferred date that does not, 2: undated (always last).
+    group = np.where(counted > 0, 0, np.where(counted < 0, 1, 2))
+    if sort == "newest":
+        # Newest first; ties: most recently indexed first.
+        order = np.lexsort((-docnums, -keys, group))
+    else:
+        order = np.lexsort((docnums, keys, group))
+    return [(int(d), None) for d in docnums[order[start:stop]]]
+
+
+def _page_by_relevance(scores: np.ndarray, hits: np.ndarray, start: int, stop: int):
+    """Best scores first; equal scores in index order (as Whoosh orders them)."""
+    docnums = np.flatnonzero(hits)
+    hit_scores = scores[docnums]
+    if len(docnums) > stop:
+        # Only the top ``stop`` need sorting; ties at the boundary are all kept, then sorted.
+        threshold = np.partition(hit_scores, len(hit_scores) - stop)[len(hit_scores) - stop]
+        keep = hit_scores >= threshold
+        docnums, hit_scores = docnums[keep], hit_scores[keep]
+    order = np.lexsort((docnums, -hit_scores))[start:stop]
+    return [(int(docnums[i]), float(hit_scores[i])) for i in order]
+
+
+def _highlight_terms(searcher, parsed: ParsedQuery) -> dict[str, frozenset[str]]:
+    """The indexed words to mark, per text field, prefixes and wildcards expanded.
+
+    (Whoosh's own ``Query.existing_terms`` skips leaves after the first field it sees.)
+    """
+    found: dict[str, set[str]] = {name: set() for name in DEFAULT_SEARCH_FIELDS}
+    if not parsed.is_browse:
+        reader = searcher.reader()
+        for leaf in parsed.query.leaves():
+            for fieldname, text in leaf.expanded_terms(reader, phrases=True):
+                if fieldname in found:
+                    found[fieldname].add(text.decode("utf-8") if isinstance(text, bytes) else text)
+    return {name: frozenset(words) for name, words in found.items()}
+
+
+def search(request: SearchRequest) -> SearchResponse:
+    """Run one search. Raises ``IndexUnavailable`` when there is no readable index."""
+    parsed = parse_query(request.q, settings.ARCHIVE_QUERY_MAX_CHARS)
+    with borrowed_searcher() as searcher:
+        return _search(searcher, parsed, request)
+
+
+@dataclass
+class _Matched:
+    """A request's documents as masks: ``base`` (the query, widened to any of its words when
+    few have all of them), ``date_range`` and each facet's choice; ``hits`` combines them."""
+
+    tables: FacetTables
+    dated: FacetTables  # the tables whose dates count (stated ones only with stated_dates)
+    base: np.ndarray
+    scores: np.ndarray | None
+    date_range: np.ndarray | None
+    chosen: dict[str, np.ndarray | None]
+    hits: np.ndarray
+    total: int
+    all_words: np.ndarray | None = None  # set when the query was widened
+    widened: Widened | None = None
+
+    def counted_for(self, facet_name: str) -> np.ndarray:
+        """The documents a facet is counted over: the hits with its own choices ignored."""
+        ignores = FACETS_BY_NAME[facet_name].ignores
+        others = [mask for name, mask in self.chosen.items() if name not in ignores]
+        return _combine(self.base, [self.date_range, *others])
+
+
+def _matched(searcher, parsed: ParsedQuery, request: SearchRequest) -> _Matched:
+    tables = tables_for(searcher, str(index_dir()))
+    # The dates that count for filters, date facets and date sorts: with stated_dates, not the
+    # inferred ones.
+    dated = tables.stated if request.stated_dates else tables
+    base, scores = _match(searcher, parsed, tables)
+    date_range = _date_range_mask(dated, request)
+    chosen = {facet.name: counting.chosen_mask(facet.chosen(request), dated) for facet in FACETS}
+    filters = [date_range, *chosen.values()]
+    hits = _combine(base, filters)
+    total = int(np.count_nonzero(hits))
+    matched = _Matched(tables, dated, base, scores, date_range, chosen, hits, total)
+    if parsed.any_words is not None and total < ANY_WORDS_BELOW:
+        any_mask, any_scores = Evaluation(searcher, tables.size, tables).evaluate(parsed.any_words)
+        widened = _combine(any_mask & tables.live, filters)
+        widened_total = int(np.count_nonzero(widened))
+        if widened_total > total:
+            # All-words matches first, then the rest, each by relevance.
+            matched.all_words = base
+            matched.widened = Widened(all_words=total)
+            matched.base, matched.hits, matched.total = (
+                any_mask & tables.live,
+                widened,
+                widened_total,
+            )
+            matched.scores = any_scores + np.where(base, np.float32(ALL_WORDS_FIRST), np.float32(0))
+    return matched
+
+
+def _search(searcher, parsed: ParsedQuery, request: SearchRequest) -> SearchResponse:
+    matched = _matched(searcher, parsed, request)
+    tables, dated, total = matched.tables, matched.dated, matched.total
+
+    suggestion = None
+    if not parsed.is_browse and total < SUGGEST_BELOW:
+        suggestion = _suggestion(
+            searcher, parsed, tables, [matched.date_range, *matched.chosen.values()], total
+        )
+
+    facets = {}
+    for facet in FACETS if request.with_facets else ():
+        if facet.applies(request):
+            facets[facet.name] = counting.count(
+                facet, dated, matched.counted_for(facet.name), request
+            )
+
+    sort = request.effective_sort(parsed.is_browse)
+    start = (request.page - 1) * request.page_size
+    stop = start + request.page_size
+    if start >= total:
+        page = []
+    elif sort == "relevance":
+        page = _page_by_relevance(matched.scores, matched.hits, start, stop)
+    else:
+        page = _page_by_date(tables, dated, matched.hits, sort, start, stop)
+
+    terms = _highlight_terms(searcher, parsed) if page else {}
+    results = []
+    for docnum, score in page:
+        if score is not None and matched.all_words is not None and matched.all_words[docnum]:
+            score -= ALL_WORDS_FIRST  # the real relevance score, for the API
+        results.append(_hit(searcher.stored_fields(docnum), score, terms, request.with_snippets))
+    return SearchResponse(
+        request=request,
+        query_text=parsed.text,
+        total=total,
+        hits=results,
+        facets=facets,
+        sort=sort,
+        notices=tuple(parsed.notices),
+        suggestion=suggestion,
+        inferred_dates=int(np.count_nonzero(matched.hits & tables.inferred))
+        if tables.inferred is not None
+        else 0,
+        widened=matched.widened,
+    )
+
+
+def _hit(stored: dict, score: float | None, terms, with_snippets: bool) -> Hit:
+    doc = from_stored(stored)
+    return Hit(
+        id=doc.id,
+        title=doc.title,
+        title_html=highlight.mark_all(doc.title, terms.get("title", ()))
+        if with_snippets
+        else escape(doc.title),
+        published=doc.published,
+        date_inferred=doc.date_inferred,
+        publication=doc.publication,
+        persons=doc.persons,
+        organisations=doc.organisations,
+        places=doc.places,
+        snippets=highlight.snippets(
+            highlight.without_headline(doc.body, doc.title), terms.get("body", ())
+        )
+        if with_snippets
+        else [],
+        score=score,
+        source_url=doc.source_url,
+    )
+
+
+def facet_values(
+    request: SearchRequest,
+    name: str,
+    contains: str = "",
+    limit: int = FACET_LIMIT,
+    *,
+    within_selection: bool = False,
+) -> FacetResult:
+    """One value facet counted for ``request``'s search (see ``archive.search.facet_values``)."""
+    parsed = parse_query(request.q, settings.ARCHIVE_QUERY_MAX_CHARS)
+    with borrowed_searcher() as searcher:
+        matched = _matched(searcher, parsed, request)
+    mask = matched.hits if within_selection else matched.counted_for(name)
+    facet = FACETS_BY_NAME[name]
+    return counting.count(facet, matched.dated, mask, request, contains, max(1, limit))
+
+
+def _suggestion(
+    searcher,
+    parsed: ParsedQuery,
+    tables: FacetTables,
+    filters: list[np.ndarray | None],
+    total: int,
+) -> Suggestion | None:
+    """A corrected query, offered only if it finds more documents with the same filters."""
+    corrected = corrected_words(searcher, parsed.text)
+    if corrected is None:
+        return None
+    other = parse_query(corrected, settings.ARCHIVE_QUERY_MAX_CHARS)
+    if other.is_browse:
+        return None
+    mask, _ = _match(searcher, other, tables)
+    found = int(np.count_nonzero(_combine(mask, filters)))
+    return Suggestion(corrected, found) if found > total else None
+
+
+def query_terms(text: str) -> dict[str, frozenset[str]]:
+    """The indexed words a query matches, per text field: what a document page highlights."""
+    parsed = parse_query(text, settings.ARCHIVE_QUERY_MAX_CHARS)
+    if parsed.is_browse:
+        return {name: frozenset() for name in DEFAULT_SEARCH_FIELDS}
+    with borrowed_searcher() as searcher:
+        return _highlight_terms(searcher, parsed)
+
+
+def warm_up() -> None:
+    """Open a searcher and build what the first search would otherwise wait for (facet tables,
+    field lengths, the word lists did-you-mean compares): called once in a background thread
+    when a web process starts."""
+    try:
+        with borrowed_searcher() as searcher:
+            tables_for(searcher, str(index_dir()))
+            for segreader, _ in searcher.reader().leaf_readers():
+                for fieldname in DEFAULT_SEARCH_FIELDS:
+                    segment_lengths(segreader, fieldname)
+                    segment_words(segreader, fieldname)
+    except IndexUnavailable:
+        pass  # nothing to warm; the first request explains the problem

@@ -1,0 +1,80 @@
+"""The cluster backend with a shard down: the site still answers, says so, and recovers.
+
+Runs on the real test cluster (tests/conftest.py: two shards, a mirror of shard 0, a head);
+skipped without searchd unless ARCHIVE_REQUIRE_SPHINX=1.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from archive import search
+from archive.search import SearchRequest
+
+pytestmark = pytest.mark.parametrize("search_backend", ["sphinxql"], indirect=True)
+
+PARTIAL = "Results from 1 of 2 shards"
+
+
+def _corpus(make_document) -> None:
+    for number in range(1, 9):
+        make_document(title=f"Harbour story {number}", body=f"The harbour pilot {number}.")
+
+
+def test_a_shard_down_gives_a_flagged_partial_answer_and_then_a_whole_one(
+    search_backend, sphinx_cluster, make_document, client
+):
+    _corpus(make_document)
+    assert search.search(SearchRequest(q="harbour")).total == 8
+    sphinx_cluster.stop_process("shard1")
+    try:
+        statuses = set()
+        for _ in range(20):
+            page = client.get("/", {"q": "harbour"})
+            api = client.get("/api/search", {"q": "harbour"})
+            statuses |= {page.status_code, api.status_code}
+            assert PARTIAL in page.content.decode()
+            assert any(PARTIAL in notice for notice in api.json()["notices"])
+            assert api.json()["total"] < 8
+        assert statuses == {200}
+    finally:
+        sphinx_cluster.start_process("shard1")
+    deadline = time.monotonic() + 10
+    while True:
+        response = search.search(SearchRequest(q="harbour"))
+        if response.total == 8 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert response.total == 8
+    assert not any(PARTIAL in notice for notice in response.notices)
+
+
+def test_shard_0_stays_whole_while_its_mirror_answers(
+    search_backend, sphinx_cluster, make_document
+):
+    _corpus(make_document)
+    sphinx_cluster.stop_process("shard0")
+    try:
+        totals = [search.search(SearchRequest(q="harbour")) for _ in range(20)]
+    finally:
+        sphinx_cluster.start_process("shard0")
+    # The head may try the dead primary once more before it learns; the backend asks again.
+    assert all(r.total == 8 for r in totals[2:]), [r.total for r in totals]
+    assert all(not r.notices for r in totals[2:])
+
+
+def test_every_shard_down_is_the_missing_index_503(search_backend, sphinx_cluster, seeds, client):
+    stopped = ["shard0", "shard0-mirror", "shard1"]
+    for name in stopped:
+        sphinx_cluster.stop_process(name)
+    try:
+        for path in ("/", "/api/search", "/export.csv", "/feeds/search"):
+            response = client.get(path, {"q": "pakistan"})
+            assert response.status_code == 503, path
+            assert "make cluster" in response.content.decode()
+    finally:
+        for name in stopped:
+            sphinx_cluster.start_process(name)
+    assert search.search(SearchRequest(q="pakistan")).total == 2
