@@ -612,20 +612,23 @@ class SphinxQLBackend:
         local = self.topology.cluster
         if local is None:
             return  # another cluster: its operator distributes the file (docs/scaling.md)
-        counts = self.dictionary.term_counts(slot)
-        for key in (DOCS, TITLE_TERMS, BODY_TERMS):
-            counts.pop(key, None)
+        hashes, counts = self.dictionary.hashed_counts(slot)
         total = self._count(slot) if counts else 0
         ratio = math.e * max(1, total)
-        stated = {
-            term: max(1, round((IDF_TOTAL + 1) / (1 + ratio / (docs + 1))))
-            for term, docs in counts.items()
-        }
-        # The token every document has carries the file's version, so that a shard can be
-        # asked which file it ranks with (searchd reloads it some time after the signal).
-        version = int(self.dictionary.get("idf_version", "0") or 0) % 1000 + 1
-        stated[EVERY] = version
-        cluster_module.write_global_idf(local.idf_path(_index(slot)), IDF_TOTAL, stated)
+        stated = [max(1, round((IDF_TOTAL + 1) / (1 + ratio / (docs + 1)))) for docs in counts]
+        # A shard takes max(its own count, the file's) for a word, so the version is stated as
+        # more documents than any shard holds: n = M / version, for versions 2-51, gives the
+        # token weights log(version - 1 + 1/M) / (2 log(M + 1)), far enough apart to tell.
+        version = int(self.dictionary.get("idf_version", "0") or 0) % 50 + 2
+        every = cluster_module.fnv64(EVERY)
+        stated = [n for h, n in zip(hashes, stated, strict=True) if h != every]
+        hashes = [h for h in hashes if h != every]
+        cluster_module.write_global_idf_hashed(
+            local.idf_path(_index(slot)),
+            IDF_TOTAL,
+            [*hashes, every],
+            [*stated, IDF_TOTAL // version],
+        )
         with self.dictionary.transaction() as connection:
             self.dictionary.put(connection, "idf_version", str(version))
         with suppress(Exception):
@@ -636,7 +639,8 @@ class SphinxQLBackend:
         """Wait until every shard that holds documents ranks with IDF file ``version``."""
         import time
 
-        expected = math.log((IDF_TOTAL - version + 1) / version) / (2 * math.log(IDF_TOTAL + 1))
+        stated = IDF_TOTAL // version
+        expected = math.log((IDF_TOTAL - stated + 1) / stated) / (2 * math.log(IDF_TOTAL + 1))
         probe = (
             f"SELECT id, PACKEDFACTORS() FROM {_index(slot)} WHERE MATCH('@{FACTS} {EVERY}') "
             "LIMIT 1 OPTION ranker=expr('sum(max_idf)'), idf='plain,tfidf_unnormalized', "
@@ -651,7 +655,7 @@ class SphinxQLBackend:
                     except IndexUnavailable:
                         break  # a shard that is down is not waited for
                     found = _MAX_IDF.search(str(rows[0][1])) if rows else None
-                    if not rows or (found and abs(float(found.group(1)) - expected) < 1e-5):
+                    if not rows or (found and abs(float(found.group(1)) - expected) < 5e-5):
                         break
                     if time.monotonic() >= deadline:
                         return
@@ -907,11 +911,15 @@ class _Plan:
 
     # -- statements --
 
-    def _options(self, max_matches: int) -> str:
+    def _options(self, max_matches: int, ranked: bool = True) -> str:
+        """``ranked``: the statement orders by WEIGHT(); otherwise no weight is computed at all
+        (counts, groups and date orders: ranking every match was most of their time)."""
+        matches = max(MAX_MATCHES_FLOOR, max_matches)
+        if not ranked:
+            return f" OPTION max_matches={matches}, ranker=none"
         return (
-            f" OPTION max_matches={max(MAX_MATCHES_FLOOR, max_matches)}, "
-            f"ranker={self.ranker}, idf='plain,tfidf_unnormalized', "
-            f"field_weights=({FIELD_WEIGHTS}), global_idf=1"
+            f" OPTION max_matches={matches}, ranker={self.ranker}, "
+            f"idf='plain,tfidf_unnormalized', field_weights=({FIELD_WEIGHTS}), global_idf=1"
         )
 
     def _order(self, sort: str) -> tuple[str, str]:
@@ -937,7 +945,8 @@ class _Plan:
         groups = self._group_limit(facet)
         return (
             f"SELECT GROUPBY() AS value, COUNT(*) AS n FROM {self.index}{where}{stated} "
-            f"GROUP BY {attribute} ORDER BY n DESC LIMIT 0, {groups}{self._options(groups)}"
+            f"GROUP BY {attribute} ORDER BY n DESC LIMIT 0, {groups}"
+            f"{self._options(groups, ranked=False)}"
         )
 
     def _group_limit(self, facet: Facet) -> int:
@@ -990,7 +999,7 @@ class _Plan:
         page_statement = (
             f"SELECT id, {weight}{_HIT_COLUMNS}{extra} FROM {self.index}{self.where_all()} "
             f"{order} LIMIT {start}, {request.page_size}"
-            f"{self._options(start + request.page_size)}"
+            f"{self._options(start + request.page_size, ranked=sort == 'relevance')}"
         )
         statements = [page_statement, "SHOW META"]
         facets_run = [f for f in FACETS if request.with_facets and f.applies(request)]
@@ -999,7 +1008,7 @@ class _Plan:
         statements += [
             f"SELECT COUNT(*) AS n FROM {self.index}{self.where_all()}"
             + (" AND " if self.where_all() else " WHERE ")
-            + "date_inferred = 1",
+            + "date_inferred = 1 OPTION ranker=none",
             "SHOW META",
         ]
         try:
@@ -1087,7 +1096,10 @@ class _Plan:
         self.notices = notices  # the corrected query's remarks are not this search's
         results = self.backend._run(
             self.backend.topology.head,
-            [f"SELECT id FROM {self.index}{self.where_all(match)} LIMIT 0", "SHOW META"],
+            [
+                f"SELECT id FROM {self.index}{self.where_all(match)} LIMIT 0 OPTION ranker=none",
+                "SHOW META",
+            ],
         )
         found = int(dict(results[1]).get("total_found", 0))
         return Suggestion(corrected, found) if found > total else None
@@ -1116,7 +1128,8 @@ class _Plan:
         statement = (
             f"SELECT id, {weight}{_HIT_COLUMNS}{extra} FROM {self.index}"
             f"{self.where_all(any_match)}{exclude} {order} "
-            f"LIMIT {rest_start}, {max(1, rest_stop - rest_start)}{self._options(rest_stop)}"
+            f"LIMIT {rest_start}, {max(1, rest_stop - rest_start)}"
+            f"{self._options(rest_stop, ranked=sort == 'relevance')}"
         )
         results = self.backend._run(self.backend.topology.head, [statement, "SHOW META"])
         rest_total = int(dict(results[1]).get("total_found", 0))

@@ -669,15 +669,26 @@ def write_global_idf(path: Path, total_documents: int, document_counts: Mapping[
     by hash, little-endian, packed. ``document_counts``: for each keyword (as the engine stores
     it: the analyser's token), how many documents of the whole archive hold it.
 
-    Written to a temporary file and renamed into place; searchd notices a change by the file's
-    modification time (whole seconds), so two rewrites within one second may go unnoticed.
+    Written to a temporary file and renamed into place (see :func:`_write_atomically`).
     """
-    entries = sorted((fnv64(word), docs) for word, docs in document_counts.items() if docs > 0)
-    data = bytearray(struct.pack("<q", total_documents))
-    for word_id, docs in entries:
-        data += struct.pack("<QI", word_id, min(docs, 0xFFFFFFFF))
+    pairs = [(fnv64(word), docs) for word, docs in document_counts.items() if docs > 0]
+    write_global_idf_hashed(path, total_documents, [h for h, _ in pairs], [d for _, d in pairs])
+
+
+def write_global_idf_hashed(
+    path: Path, total_documents: int, hashes: Sequence[int], documents: Sequence[int]
+) -> None:
+    """:func:`write_global_idf` from keyword hashes already computed (the backend keeps them
+    with its term counts: hashing every word again on each write was most of a save's time)."""
+    import numpy as np
+
+    entries = np.zeros(len(hashes), dtype=[("hash", "<u8"), ("docs", "<u4")])
+    entries["hash"] = np.asarray(hashes, dtype=np.uint64)
+    entries["docs"] = np.minimum(np.asarray(documents, dtype=np.int64), 0xFFFFFFFF)
+    entries = entries[entries["docs"] > 0]
+    entries.sort(order="hash")
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomically(path, bytes(data))
+    _write_atomically(path, struct.pack("<q", total_documents) + entries.tobytes())
 
 
 def read_global_idf(path: Path) -> tuple[int, dict[int, int]]:

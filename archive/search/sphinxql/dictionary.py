@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from archive.search.sphinxql.cluster import fnv64
 from archive.search.sphinxql.matching import within_distance
 
 SLOTS = ("a", "b")
@@ -28,7 +29,7 @@ SLOTS = ("a", "b")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS terms (slot TEXT, term TEXT, docs INTEGER NOT NULL,
-    PRIMARY KEY (slot, term)) WITHOUT ROWID;
+    hash INTEGER NOT NULL, PRIMARY KEY (slot, term)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS facet_values (slot TEXT, id INTEGER, field TEXT NOT NULL,
     value TEXT NOT NULL, PRIMARY KEY (slot, id)) WITHOUT ROWID;
 """
@@ -86,11 +87,19 @@ class Dictionary:
     def add_terms(self, connection: sqlite3.Connection, slot: str, delta: Counter) -> None:
         """Change document counts by ``delta`` (term -> +n / -n documents)."""
         connection.executemany(
-            "INSERT INTO terms (slot, term, docs) VALUES (?, ?, ?) "
+            "INSERT INTO terms (slot, term, docs, hash) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (slot, term) DO UPDATE SET docs = docs + excluded.docs",
-            ((slot, term, n) for term, n in delta.items() if n),
+            ((slot, term, n, _signed(fnv64(term))) for term, n in delta.items() if n),
         )
         connection.execute("DELETE FROM terms WHERE slot = ? AND docs <= 0", (slot,))
+
+    def hashed_counts(self, slot: str) -> tuple[list[int], list[int]]:
+        """(FNV64 hashes, document counts) of every indexed word (the global IDF file's
+        entries), the bookkeeping rows (a control character first) left out."""
+        rows = self.connection.execute(
+            "SELECT hash, docs FROM terms WHERE slot = ? AND term >= ' '", (slot,)
+        ).fetchall()
+        return [h & 0xFFFFFFFFFFFFFFFF for h, _ in rows], [d for _, d in rows]
 
     def term_counts(self, slot: str) -> dict[str, int]:
         rows = self.connection.execute("SELECT term, docs FROM terms WHERE slot = ?", (slot,))
@@ -169,3 +178,8 @@ class Dictionary:
         with self._lock:
             self._names[(slot, 0)] = (version, names)
         return names
+
+
+def _signed(value: int) -> int:
+    """A 64-bit unsigned hash as SQLite's signed INTEGER."""
+    return value - (1 << 64) if value >= 1 << 63 else value
