@@ -17,6 +17,11 @@ Steps, all in one run so the figures are comparable:
 5. the same corpus and queries through (a) the straightforward Whoosh way, (b) SQLite FTS5 and
    (c) tantivy (bench/alternatives.py), each as a ratio to ours.
 
+With ``--backend sphinxql`` (or ``both``) steps 2-4 also run through the cluster backend: a
+local cluster (2 shards, a mirror, a head) is started under the run's data directory on free
+ports, built with the same ``rebuild_index``, and searched by the same code and HTTP API; the
+report puts the two engines side by side (and the searchd processes' RSS).
+
 The report is written as JSON and Markdown to bench/results/ (``latest-<N>.md`` too).
 """
 
@@ -307,6 +312,99 @@ def save_to_searchable(base: str) -> float:
     return float("nan")
 
 
+# --- The cluster backend --------------------------------------------------------------------------
+
+
+def run_cluster(queries: list[BenchQuery], repeat: int, env: dict[str, str], loaded: int) -> dict:
+    """Steps 2-4 through a local SphinxQL cluster started for this run, then stopped."""
+    from django.conf import settings
+
+    from archive.search.sphinxql.cluster import Cluster
+
+    cluster = Cluster(Path(env["ARCHIVE_DATA_DIR"]) / "cluster", base_port=free_base_port())
+    cluster.start()
+    cluster_env = {
+        **env,
+        "ARCHIVE_SEARCH_BACKEND": "sphinxql",
+        "ARCHIVE_SPHINX_BASE_PORT": str(cluster.base_port),
+    }
+    previous = (settings.ARCHIVE_SEARCH_BACKEND, settings.ARCHIVE_SPHINX_BASE_PORT)
+    settings.ARCHIVE_SEARCH_BACKEND = "sphinxql"
+    settings.ARCHIVE_SPHINX_BASE_PORT = cluster.base_port
+    try:
+        index = build_index(cluster_env)
+        result = {
+            "build": {
+                "cluster_index_seconds": index["seconds"],
+                "cluster_index_docs_per_s": round(loaded / index["seconds"], 1),
+                "cluster_index_peak_rss_mb": index["peak_rss_mb"],
+            },
+            "ours": run_ours(queries, repeat),
+            "http": run_http(queries, repeat, cluster_env, rebuild_check=True),
+            "searchd_rss_mb": {
+                p.name: rss_mb(cluster.pid(p))["VmRSS"] for p in cluster.processes if cluster.pid(p)
+            },
+        }
+    finally:
+        settings.ARCHIVE_SEARCH_BACKEND, settings.ARCHIVE_SPHINX_BASE_PORT = previous
+        cluster.stop()
+    return result
+
+
+def free_base_port(count: int = 8) -> int:
+    for _ in range(200):
+        base = free_port() // 2 * 2
+        try:
+            for port in range(base, base + count):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise SystemExit("no free ports for the cluster")
+
+
+def side_by_side(report: dict) -> str:
+    """The embedded engine and the cluster on the same archive and queries."""
+    cluster = report["sphinxql"]
+    lines = [
+        "",
+        "## Embedded (Whoosh) vs cluster (SphinxQL: 2 shards, a mirror, a head)",
+        "",
+        "Full response through the HTTP API, ms (p50 / p95 of warm runs), and totals.",
+        "",
+        "| query | Whoosh p50 | Whoosh p95 | cluster p50 | cluster p95 | Whoosh hits | "
+        "cluster hits |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    whoosh = report.get("http", {}).get("queries", {}) if "ours" in report else {}
+    for name, figures in cluster["http"]["queries"].items():
+        ours = whoosh.get(name, {})
+        lines.append(
+            f"| {name} | {ours.get('p50_ms', float('nan')):.1f} | "
+            f"{ours.get('p95_ms', float('nan')):.1f} | {figures['p50_ms']:.1f} | "
+            f"{figures['p95_ms']:.1f} | {ours.get('total', '')} | {figures['total']} |"
+        )
+    build = cluster["build"]
+    http = cluster["http"]
+    during = http["during_rebuild"] or {}
+    lines += [
+        "",
+        "| cluster measure | value |",
+        "|---|---|",
+        f"| index build (`manage.py rebuild_index`) | {build['cluster_index_docs_per_s']:,.0f} "
+        f"docs/s ({build['cluster_index_seconds']:,.1f} s) |",
+        f"| admin-style save → searchable via the API | {http['save_to_searchable_ms']:,.0f} ms |",
+        f"| web worker RSS | {http['server_rss_mb']['VmRSS']:,.0f} MB |",
+        "| searchd RSS | "
+        + ", ".join(f"{k} {v:,.0f} MB" for k, v in cluster["searchd_rss_mb"].items())
+        + " |",
+        f"| searching while `rebuild_index` runs | {during.get('queries')} queries, "
+        f"{during.get('failed')} failed, {during.get('wrong_total')} with a wrong total |",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 # --- The alternatives -----------------------------------------------------------------------------
 
 
@@ -428,6 +526,12 @@ def main() -> None:
         action="store_true",
         help="skip searching during a second full rebuild (it takes as long as the build)",
     )
+    parser.add_argument(
+        "--backend",
+        choices=("whoosh", "sphinxql", "both"),
+        default="whoosh",
+        help="which search engine(s) to measure (both: side by side in one run)",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     parser.add_argument("--workdir", type=Path, help="keep the archive here (default: temporary)")
     args = parser.parse_args()
@@ -454,7 +558,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     loaded, load_seconds = bulk_load(corpus)
-    index = build_index(env)
+    index = build_index(env) if args.backend != "sphinxql" else {"seconds": 1, "peak_rss_mb": 0}
     from django.conf import settings
 
     from bench.alternatives import disk_bytes
@@ -477,8 +581,14 @@ def main() -> None:
             "index_mb": round(disk_bytes(Path(settings.ARCHIVE_INDEX_DIR)) / 1e6, 1),
         },
     }
-    report["ours"] = run_ours(queries, args.repeat)
-    report["http"] = run_http(queries, args.repeat, env, not args.no_rebuild_check)
+    if args.backend in ("whoosh", "both"):
+        report["ours"] = run_ours(queries, args.repeat)
+        report["http"] = run_http(queries, args.repeat, env, not args.no_rebuild_check)
+    if args.backend in ("sphinxql", "both"):
+        report["sphinxql"] = run_cluster(queries, args.repeat, env, loaded)
+        if args.backend == "sphinxql":
+            report["ours"], report["http"] = report["sphinxql"]["ours"], report["sphinxql"]["http"]
+            report["build"].update(report["sphinxql"]["build"])
     if not args.no_alternatives:
         names = set(args.alternatives.split(",")) if args.alternatives else None
         report["alternatives"] = run_alternatives(
@@ -491,7 +601,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"{loaded}-{dt.date.today().isoformat()}"
     (args.out / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n", "utf-8")
-    text = markdown(report)
+    text = markdown(report) + (side_by_side(report) if "sphinxql" in report else "")
     (args.out / f"{stem}.md").write_text(text, "utf-8")
     (args.out / f"latest-{loaded}.md").write_text(text, "utf-8")
     print(text)
