@@ -319,7 +319,7 @@ def run_cluster(queries: list[BenchQuery], repeat: int, env: dict[str, str], loa
     """Steps 2-4 through a local SphinxQL cluster started for this run, then stopped."""
     from django.conf import settings
 
-    from archive.search.sphinxql.cluster import Cluster
+    from archive.search.sphinxql.cluster import Cluster, free_base_port
 
     cluster = Cluster(Path(env["ARCHIVE_DATA_DIR"]) / "cluster", base_port=free_base_port())
     cluster.start()
@@ -349,19 +349,6 @@ def run_cluster(queries: list[BenchQuery], repeat: int, env: dict[str, str], loa
         settings.ARCHIVE_SEARCH_BACKEND, settings.ARCHIVE_SPHINX_BASE_PORT = previous
         cluster.stop()
     return result
-
-
-def free_base_port(count: int = 8) -> int:
-    for _ in range(200):
-        base = free_port() // 2 * 2
-        try:
-            for port in range(base, base + count):
-                with socket.socket() as sock:
-                    sock.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return base
-    raise SystemExit("no free ports for the cluster")
 
 
 def side_by_side(report: dict) -> str:

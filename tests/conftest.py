@@ -82,22 +82,6 @@ def make_entity_document(make_document):
 # are skipped, unless ARCHIVE_REQUIRE_SPHINX=1 (CI), which makes them fail instead.
 
 
-def _free_base_port(count: int = 8) -> int:
-    import random
-    import socket
-
-    for _ in range(200):
-        base = random.randrange(20000, 60000, 2)
-        try:
-            for port in range(base, base + count):
-                with socket.socket() as probe:
-                    probe.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError("no free ports for the test cluster")
-
-
 @pytest.fixture(scope="session")
 def sphinx_cluster(tmp_path_factory):
     """A running local cluster for the whole session, stopped (by its PIDs) at the end."""
@@ -111,7 +95,7 @@ def sphinx_cluster(tmp_path_factory):
         pytest.skip("searchd is not installed (apt-get install sphinxsearch): cluster runs skipped")
     cluster = cluster_module.Cluster(
         directory=tmp_path_factory.mktemp("sphinx") / "cluster",
-        base_port=_free_base_port(),
+        base_port=cluster_module.free_base_port(),
     )
     cluster.start()
     yield cluster

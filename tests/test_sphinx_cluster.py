@@ -9,7 +9,6 @@ skipped, unless ARCHIVE_REQUIRE_SPHINX=1 (then they fail).
 from __future__ import annotations
 
 import os
-import random
 import time
 from pathlib import Path
 
@@ -54,18 +53,9 @@ def analysed(text: str) -> str:
     return " ".join(token.text for token in TEXT_ANALYZER(text))
 
 
-def free_base_port(processes: int) -> int:
-    """A base port with 2 * ``processes`` free ports above it (SphinxQL + API per process)."""
-    for _ in range(200):
-        base = random.randrange(20000, 60000, 2)
-        if all(sphinx._port_free(base + offset) for offset in range(2 * processes)):
-            return base
-    raise RuntimeError("no free ports")
-
-
 def make_cluster(directory: Path, layout: Layout) -> Cluster:
     processes = 1 + layout.shards + int(layout.mirror)
-    return Cluster(directory, base_port=free_base_port(processes), layout=layout)
+    return Cluster(directory, base_port=sphinx.free_base_port(processes), layout=layout)
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from django.utils.html import escape
 from whoosh import highlight
 
-from archive.search.schema import TEXT_ANALYZER
+from archive.search.schema import TEXT_ANALYZER, IndexedDocument
+from archive.search.types import Hit
 
 START_MARK = "<mark>"
 STOP_MARK = "</mark>"
@@ -113,3 +114,32 @@ def _matched_only(text: str, terms: frozenset[str]):
     for token in _matched_tokens(text, terms):
         if token.matched:
             yield token.copy()
+
+
+def marked_hit(
+    doc: IndexedDocument,
+    score: float | None,
+    terms: dict[str, frozenset[str]],
+    with_snippets: bool = True,
+) -> Hit:
+    """A result as every backend returns it: the headline marked and up to three snippets of
+    the text (without the headline) around ``terms``, all escaped first; plain escaped headline
+    and no snippets when ``with_snippets`` is off (exports, feeds)."""
+    return Hit(
+        id=doc.id,
+        title=doc.title,
+        title_html=mark_all(doc.title, terms.get("title", ()))
+        if with_snippets
+        else escape(doc.title),
+        published=doc.published,
+        date_inferred=doc.date_inferred,
+        publication=doc.publication,
+        persons=doc.persons,
+        organisations=doc.organisations,
+        places=doc.places,
+        snippets=snippets(without_headline(doc.body, doc.title), terms.get("body", ()))
+        if with_snippets
+        else [],
+        score=score,
+        source_url=doc.source_url,
+    )

@@ -14,7 +14,6 @@ Whoosh's own lock is never contended.
 from __future__ import annotations
 
 import ctypes
-import fcntl
 import logging
 import os
 import pickle
@@ -27,7 +26,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -38,6 +37,7 @@ from whoosh.filedb.filetables import FileFormatError
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 
+from archive.search.locking import file_lock
 from archive.search.schema import (
     SCHEMA,
     TEXT_FIELDS,
@@ -78,46 +78,10 @@ def _lock_path() -> Path:
     return root.parent / f"{root.name}.lock"
 
 
-# One lock per lock file within this process (threads), under the lock between processes.
-_process_locks: dict[str, threading.Lock] = {}
-_process_locks_guard = threading.Lock()
-
-
-@contextmanager
-def write_lock(timeout: float | None = None) -> Iterator[bool]:
-    """Hold the index's write lock; yields False (holding nothing) if it stayed busy for
-    ``timeout`` seconds (0: do not wait; None: wait as long as it takes).
-
-    Between processes it is a POSIX record lock (``lockf``): the kernel releases it when its
-    process dies, even by ``kill -9``, and unlike ``flock`` it is not inherited by the processes a
-    multi-process rebuild forks, so orphans of a killed rebuild cannot keep the index locked.
-    Record locks do not exclude threads of one process, so a thread lock comes first.
-    """
-    path = _lock_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _process_locks_guard:
-        local = _process_locks.setdefault(str(path), threading.Lock())
-    deadline = None if timeout is None else time.monotonic() + timeout
-    if not local.acquire(timeout=-1 if timeout is None else max(timeout, 0)):
-        yield False
-        return
-    try:
-        with open(path, "a") as handle:
-            while True:
-                try:
-                    fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError:  # EACCES or EAGAIN: another process holds it
-                    if deadline is not None and time.monotonic() >= deadline:
-                        yield False
-                        return
-                    time.sleep(0.02)
-            try:
-                yield True
-            finally:
-                fcntl.lockf(handle, fcntl.LOCK_UN)
-    finally:
-        local.release()
+def write_lock(timeout: float | None = None) -> AbstractContextManager[bool]:
+    """Hold the index's write lock (see ``locking.file_lock``); yields False if it stayed busy
+    for ``timeout`` seconds."""
+    return file_lock(_lock_path(), timeout)
 
 
 def index_exists() -> bool:

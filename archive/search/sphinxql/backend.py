@@ -26,18 +26,16 @@ to it in one write: no moment of an empty or half-built index.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import math
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.utils.html import escape
 from whoosh import query as wq
 
 from archive.search import highlight, spelling
@@ -53,6 +51,7 @@ from archive.search.facets import (
     ValuesChosen,
     fold,
 )
+from archive.search.locking import file_lock
 from archive.search.query import ParsedQuery, parse_query
 from archive.search.schema import MULTI_VALUE_FIELDS, IndexedDocument, clean_value, document_digest
 from archive.search.sphinxql import cluster as cluster_module
@@ -436,35 +435,10 @@ class SphinxQLBackend:
 
     # --- writing ---------------------------------------------------------------------------
 
-    @contextmanager
-    def write_lock(self, timeout: float | None = None) -> Iterator[bool]:
-        """One writer at a time (the outbox, a rebuild): a file lock beside the dictionary."""
-        import time
-
-        path = self.topology.state / "write.lock"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        wait = WRITE_LOCK_TIMEOUT if timeout is None else timeout
-        deadline = time.monotonic() + wait
-        if not self._thread_lock.acquire(timeout=max(0.0, wait)):
-            yield False
-            return
-        try:
-            with open(path, "a+b") as handle:
-                while True:
-                    try:
-                        fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        break
-                    except OSError:
-                        if time.monotonic() >= deadline:
-                            yield False
-                            return
-                        time.sleep(0.05)
-                try:
-                    yield True
-                finally:
-                    fcntl.lockf(handle, fcntl.LOCK_UN)
-        finally:
-            self._thread_lock.release()
+    def write_lock(self, timeout: float | None = None) -> AbstractContextManager[bool]:
+        """One writer at a time (the outbox, a rebuild): a file lock in the state directory,
+        which the writers of a multi-machine cluster must share (docs/scaling.md)."""
+        return file_lock(self.topology.state / "write.lock", timeout)
 
     def update_documents(
         self, docs: Iterable[IndexedDocument], delete_ids: Iterable[int] = ()
@@ -718,27 +692,7 @@ def _hit(
     terms: dict[str, frozenset[str]],
     with_snippets: bool,
 ) -> Hit:
-    doc = _document(doc_id, row, names)
-    return Hit(
-        id=doc.id,
-        title=doc.title,
-        title_html=highlight.mark_all(doc.title, terms.get("title", ()))
-        if with_snippets
-        else escape(doc.title),
-        published=doc.published,
-        date_inferred=doc.date_inferred,
-        publication=doc.publication,
-        persons=doc.persons,
-        organisations=doc.organisations,
-        places=doc.places,
-        snippets=highlight.snippets(
-            highlight.without_headline(doc.body, doc.title), terms.get("body", ())
-        )
-        if with_snippets
-        else [],
-        score=score,
-        source_url=doc.source_url,
-    )
+    return highlight.marked_hit(_document(doc_id, row, names), score, terms, with_snippets)
 
 
 def _highlight_terms(

@@ -783,6 +783,18 @@ def _tail(path: Path, since: int = 0, lines: int = 20) -> str:
 # --- command line -------------------------------------------------------------------------
 
 
+def free_base_port(processes: int = 4) -> int:
+    """A base port with 2 * ``processes`` free loopback ports above it (SphinxQL + API per
+    process): for a throwaway cluster (tests, benchmarks)."""
+    import random
+
+    for _ in range(200):
+        base = random.randrange(20000, 60000, 2)
+        if all(_port_free(base + offset) for offset in range(2 * processes)):
+            return base
+    raise ClusterError("no free ports for a cluster")
+
+
 def default_data_dir() -> Path:
     """The project's data directory: Django's settings.DATA_DIR when Django is configured
     (DJANGO_SETTINGS_MODULE), else ARCHIVE_DATA_DIR, else var/ beside manage.py -- the same

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
-from django.utils.html import escape
 
 from archive.search import highlight
 from archive.search.facets import FACET_LIMIT, FACETS, FACETS_BY_NAME, FacetResult
@@ -221,27 +220,7 @@ def _search(searcher, parsed: ParsedQuery, request: SearchRequest) -> SearchResp
 
 
 def _hit(stored: dict, score: float | None, terms, with_snippets: bool) -> Hit:
-    doc = from_stored(stored)
-    return Hit(
-        id=doc.id,
-        title=doc.title,
-        title_html=highlight.mark_all(doc.title, terms.get("title", ()))
-        if with_snippets
-        else escape(doc.title),
-        published=doc.published,
-        date_inferred=doc.date_inferred,
-        publication=doc.publication,
-        persons=doc.persons,
-        organisations=doc.organisations,
-        places=doc.places,
-        snippets=highlight.snippets(
-            highlight.without_headline(doc.body, doc.title), terms.get("body", ())
-        )
-        if with_snippets
-        else [],
-        score=score,
-        source_url=doc.source_url,
-    )
+    return highlight.marked_hit(from_stored(stored), score, terms, with_snippets)
 
 
 def facet_values(

@@ -113,19 +113,6 @@ def _more_like_this(searcher, document_id: int, limit: int) -> list[Hit]:
         if doc.id == document_id:  # an older copy not yet deleted from a segment
             continue
         hits.append(
-            Hit(
-                id=doc.id,
-                title=doc.title,
-                title_html=highlight.mark_all(doc.title, ()),
-                published=doc.published,
-                date_inferred=doc.date_inferred,
-                publication=doc.publication,
-                persons=doc.persons,
-                organisations=doc.organisations,
-                places=doc.places,
-                snippets=[],
-                score=float(candidate_scores[position]),
-                source_url=doc.source_url,
-            )
+            highlight.marked_hit(doc, float(candidate_scores[position]), {}, with_snippets=False)
         )
     return hits

@@ -1,15 +1,5 @@
-"""Did you mean, in the embedded engine: its index as a spelling ``Lexicon``; the correction
-itself is engine-neutral (``archive/search/spelling.py``).
-
-Each word of the query that the archive does not know (or knows far less often than a word one or
-two letters away) is replaced by the closest indexed word. Candidates are the indexed stems within
-one or two edits of the word's stem, and the stems of the words one edit from the word itself
-(the stem of "elecion" is far from "elect", the stem of "election"). The index holds stems
-("murre" for "murree"), so each candidate is spelled as the archive's own text spells it, in the
-form closest to the query's word; the closest spelling wins (a missed or extra doubled letter
-counting half an edit), then the most frequent. The engine offers the corrected query only when
-it finds more documents than the original.
-"""
+"""Did you mean, in the embedded engine: its segments' word lists as the spelling ``Lexicon``
+of ``archive/search/spelling.py`` (where the correction itself is explained)."""
 
 from __future__ import annotations
 
