@@ -24,17 +24,26 @@ Bulk changes that bypass model signals (``QuerySet.update``, raw SQL) are not se
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 
 from django.core.signals import request_started
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.utils import timezone
 
 from archive import search
-from archive.models import ENTITY_MODELS, Document, IndexTask, NamedEntity, Publication
+from archive.models import (
+    ENTITY_MODELS,
+    Document,
+    IndexTask,
+    NamedEntity,
+    Publication,
+    normalise_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +63,34 @@ def to_indexed(document: Document) -> search.IndexedDocument:
         source_url=document.source_url,
         organisations=tuple(o.name for o in document.organisations.all()),
         places=tuple(place.name for place in document.places.all()),
+    )
+
+
+def indexed_from_memory(
+    document: Document,
+    publication: str | None,
+    persons: Iterable[str] = (),
+    organisations: Iterable[str] = (),
+    places: Iterable[str] = (),
+) -> search.IndexedDocument:
+    """What :func:`to_indexed` reads back for a document just saved, from the values in hand:
+    ``publication`` and the entity names as given to the save (normalised and ordered by name
+    as they are stored and read), so a large import need not read its documents back."""
+
+    def names(values: Iterable[str]) -> tuple[str, ...]:
+        return tuple(sorted({normalise_name(n) for n in values if n.strip()} - {""}))
+
+    return search.IndexedDocument(
+        id=document.pk,
+        title=document.title,
+        body=document.body,
+        published=document.published,
+        date_inferred=document.date_inferred,
+        publication=normalise_name(publication) if publication else None,
+        persons=names(persons),
+        source_url=document.source_url,
+        organisations=names(organisations),
+        places=names(places),
     )
 
 
@@ -101,11 +138,28 @@ def schedule(document_ids: Iterable[int]) -> None:
     ids = sorted(set(document_ids))
     if not ids:
         return
-    IndexTask.objects.bulk_create([IndexTask(document_id=i) for i in ids], batch_size=BATCH_SIZE)
+    created = connection.ops.adapt_datetimefield_value(timezone.now())
+    insert_rows(IndexTask, ("document_id", "created"), [(i, created) for i in ids])
     _local.dirty = True
     # One callback per call (a savepoint that rolls back discards its own callbacks); the first
     # to run applies everything pending and the rest return at once.
     transaction.on_commit(_after_commit)
+
+
+def insert_rows(model, fieldnames: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert plain rows (link rows, mentions, outbox tasks) in one ``executemany``: for rows
+    that need no model instance, no signal and no pk back, ``bulk_create`` spends most of a bulk
+    import's database time building and compiling objects. Values must be ready for the
+    database (what ``get_db_prep_save`` would give: ints, strings, bools)."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fieldnames)
+    marks = ", ".join(["%s"] * len(fieldnames))
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 2000):
+            cursor.executemany(sql, rows[start : start + 2000])
 
 
 _local = threading.local()
@@ -251,6 +305,170 @@ def rebuild(progress: Callable[[int], None] | None = None) -> int:
         _drain_locked()
     apply_pending(wait=0.0)
     return written
+
+
+class StreamedRebuild:
+    """A rebuild that a large import feeds as it saves: the new index is written from the
+    documents in hand, in a thread (its build processes on the other cores), while the import
+    goes on, instead of reading the whole archive back once it ends.
+
+    :meth:`start` takes the write lock (held to :meth:`finish`, as a rebuild holds it: other
+    writers' changes wait in the outbox meanwhile), feeds what the database holds then, and
+    starts the build. :meth:`add` feeds a committed batch with the outbox tasks it wrote, which
+    the new index covers. :meth:`finish` commits the build, swaps it in, deletes exactly the
+    tasks it covered and applies the rest (changes by others, or made after the batch was fed,
+    e.g. by the resolution pass). A build that fails or is abandoned leaves every task in the
+    outbox and the old index serving, as a killed rebuild does; ``finish`` then falls back to
+    :func:`rebuild`.
+    """
+
+    # Batches waiting for the build thread: the import runs at most this far ahead of it.
+    QUEUE_BATCHES = 4
+
+    def __init__(self, progress: Callable[[int], None] | None = None) -> None:
+        self.progress = progress
+        self._queue: queue.Queue = queue.Queue(self.QUEUE_BATCHES)
+        self._stack = ExitStack()
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._written = 0
+        self._fed = 0
+        self._last_task = 0  # tasks up to this id are covered by the database read at start
+        self._covered: list[tuple[int, int, list[int]]] = []  # (after id, up to id, documents)
+
+    @staticmethod
+    def available() -> bool:
+        """Documents are fed as saved, with names ordered as SQLite reads them back (by code
+        point); other databases collate otherwise, so they rebuild from the database at the end."""
+        from django.db import connection
+
+        return connection.vendor == "sqlite"
+
+    def start(self) -> StreamedRebuild:
+        acquired = self._stack.enter_context(search.write_lock(timeout=REBUILD_WAIT))
+        if not acquired:
+            self._stack.close()
+            raise search.IndexUnavailable(
+                f"Another process held the index's write lock for {REBUILD_WAIT:.0f} s."
+            )
+        try:
+            self._last_task = (
+                IndexTask.objects.order_by("-id").values_list("id", flat=True).first() or 0
+            )
+            self._thread = threading.Thread(target=self._build, name="index-build", daemon=True)
+            self._thread.start()
+            batch: list[search.IndexedDocument] = []
+            for doc in documents_for_index():
+                batch.append(doc)
+                if len(batch) >= BATCH_SIZE:
+                    self._put(batch)
+                    batch = []
+            if batch:
+                self._put(batch)
+        except BaseException:
+            self.abandon()
+            raise
+        return self
+
+    @staticmethod
+    def task_mark() -> int:
+        """The newest outbox task's id; read inside a batch's transaction before and after it
+        writes, these bound the tasks the batch wrote (a SQLite transaction here is IMMEDIATE:
+        nobody else writes in between)."""
+        return IndexTask.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+    def add(self, docs: list[search.IndexedDocument], tasks_after: int, tasks_upto: int) -> None:
+        """Feed documents created by a committed batch, as committed (a document is fed once:
+        one the pass may hold already is left to its outbox task); the outbox tasks of these
+        documents with ids in (``tasks_after``, ``tasks_upto``] were written with them."""
+        if not docs:
+            return
+        self._covered.append((tasks_after, tasks_upto, [doc.id for doc in docs]))
+        self._put(docs)
+
+    def _put(self, docs: list[search.IndexedDocument]) -> None:
+        while self._error is None:
+            try:
+                self._queue.put(docs, timeout=0.5)
+            except queue.Full:
+                continue
+            self._fed += len(docs)
+            return
+        # The build failed: stop feeding it; finish() rebuilds from the database.
+
+    def _documents(self) -> Iterator[search.IndexedDocument]:
+        while True:
+            item = self._queue.get()
+            if item is _END:
+                return
+            if item is _ABANDON:
+                raise _Abandoned
+            yield from item
+
+    def _build(self) -> None:
+        try:
+            self._written = search.rebuild_index(self._documents())
+        except BaseException as exc:  # reported by finish(); the outbox keeps every task
+            self._error = exc
+            with suppress(queue.Empty):  # unblock a feeder waiting for room
+                while True:
+                    self._queue.get_nowait()
+
+    def _send(self, item) -> None:
+        while self._thread is not None and self._thread.is_alive():
+            try:
+                self._queue.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def finish(self) -> int:
+        """Commit and swap in the new index, then apply what it does not cover; returns how
+        many documents it holds."""
+        try:
+            if self.progress is not None:
+                self.progress(self._fed)
+            self._send(_END)
+            self._thread.join()
+            if self._error is not None:
+                if not isinstance(self._error, Exception):
+                    raise self._error
+                logger.warning(
+                    "Writing the index during the import failed (%s); rebuilding it from the "
+                    "database.",
+                    self._error,
+                )
+            else:
+                IndexTask.objects.filter(id__lte=self._last_task).delete()
+                for after, upto, ids in self._covered:
+                    IndexTask.objects.filter(
+                        id__gt=after, id__lte=upto, document_id__in=ids
+                    ).delete()
+                _drain_locked()
+        finally:
+            self._stack.close()
+        if self._error is not None:
+            return rebuild(progress=self.progress)
+        apply_pending(wait=0.0)
+        return self._written
+
+    def abandon(self) -> None:
+        """Stop the build and leave the old index (the outbox keeps every task); releases the
+        lock."""
+        try:
+            if self._thread is not None:
+                self._send(_ABANDON)
+                self._thread.join()
+        finally:
+            self._stack.close()
+
+
+class _Abandoned(Exception):
+    """An import that fed a streamed rebuild stopped: the build is cancelled."""
+
+
+_END = object()
+_ABANDON = object()
 
 
 @dataclass

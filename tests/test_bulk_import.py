@@ -65,18 +65,25 @@ def test_a_large_import_writes_the_index_once_at_the_end(monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_deferred_import_that_dies_leaves_its_documents_in_the_outbox(monkeypatch):
-    """Killed before its one index pass: every document created is still owed to the index by
-    a committed outbox task, which the next writer applies."""
+@pytest.mark.parametrize("streamed", [True, False])
+def test_a_deferred_import_that_dies_leaves_its_documents_in_the_outbox(monkeypatch, streamed):
+    """Killed before its one index pass is swapped in (written as it saves, or at its end on
+    other databases): every document created is still owed to the index by a committed outbox
+    task, which the next writer applies."""
     monkeypatch.setattr(pipeline, "DEFER_INDEX_AFTER", 10)
 
-    def die(progress=None):
+    def die(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(indexing, "rebuild", die)
+    if streamed:
+        monkeypatch.setattr(indexing.StreamedRebuild, "finish", die)
+    else:
+        monkeypatch.setattr(indexing.StreamedRebuild, "available", staticmethod(lambda: False))
+        monkeypatch.setattr(indexing, "rebuild", die)
     with pytest.raises(KeyboardInterrupt):
         ingest.ingest([jsonl(records(40))], batch_size=10)
     created = Document.objects.count()
     assert created == 40
-    indexing.apply_pending(wait=None)
+    assert IndexTask.objects.count() >= 30  # those after the switch, at least
+    indexing.apply_pending(wait=None)  # the lock was released
     assert search.search(search.SearchRequest(q="cranes")).total == 40

@@ -147,38 +147,55 @@ def _mentions_of(texts: Sequence[tuple[str, str | None]]) -> list[list[NameMenti
 
 
 def extract_stream(
-    items: Iterable[tuple[str, str | None, T]], workers: int = 1, chunk: int = CHUNK
-) -> Iterator[tuple[T, list[NameMention]]]:
+    items: Iterable[tuple[str | None, str | None, T]], workers: int = 1, chunk: int = CHUNK
+) -> Iterator[tuple[T, list[NameMention] | None]]:
     """(context, mentions) for each (text, title, context), in input order, as a stream.
 
-    With ``workers`` > 1 the model runs in that many forked processes (it is loaded once, before
-    forking, and shared); at most two chunks per worker are in flight, so memory stays flat
-    however long the input.
+    An item whose text is None needs no model (a record that gives its persons): it comes out
+    with None, in its place, and an input of only such items never loads the model or starts a
+    process. With ``workers`` > 1 the model runs in that many forked processes (it is loaded
+    once, before forking, and shared); at most two chunks per worker are in flight, so memory
+    stays flat however long the input.
     """
-    if workers <= 1:
-        for batch in _chunks(items, chunk):
-            for (_, _, context), found in zip(
-                batch, _mentions_of([(t, h) for t, h, _ in batch]), strict=True
-            ):
-                yield context, found
-        return
-    persons.nlp()  # load before forking: the workers share it
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-    pending: deque[tuple[list, Future]] = deque()
+    pool: ProcessPoolExecutor | None = None
+    # Chunks in input order: a future for the texts of each, or None when none needed the model.
+    pending: deque[tuple[list, Future | None]] = deque()
     try:
         for batch in _chunks(items, chunk):
-            pending.append((batch, pool.submit(_mentions_of, [(t, h) for t, h, _ in batch])))
-            while len(pending) >= 2 * workers:
+            texts = [(t, h) for t, h, _ in batch if t is not None]
+            if not texts:
+                pending.append((batch, None))
+            elif workers <= 1:
+                pending.append((batch, _done(_mentions_of(texts))))
+            else:
+                if pool is None:
+                    persons.nlp()  # load before forking: the workers share it
+                    context = multiprocessing.get_context("fork")
+                    pool = ProcessPoolExecutor(workers, mp_context=context)
+                pending.append((batch, pool.submit(_mentions_of, texts)))
+            while pending and (
+                pending[0][1] is None or pending[0][1].done() or len(pending) >= 2 * workers
+            ):
                 yield from _collect(*pending.popleft())
         while pending:
             yield from _collect(*pending.popleft())
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _collect(batch: list, future: Future) -> Iterator[tuple[object, list[NameMention]]]:
-    for (_, _, context), found in zip(batch, future.result(), strict=True):
-        yield context, found
+def _done(result: list[list[NameMention]]) -> Future:
+    future: Future = Future()
+    future.set_result(result)
+    return future
+
+
+def _collect(
+    batch: list, future: Future | None
+) -> Iterator[tuple[object, list[NameMention] | None]]:
+    found = iter(future.result() if future is not None else ())
+    for text, _, context in batch:
+        yield context, (None if text is None else next(found))
 
 
 def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:

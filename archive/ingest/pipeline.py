@@ -20,7 +20,7 @@ from typing import BinaryIO
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
-from archive import indexing
+from archive import indexing, search
 from archive.indexing import atomic_with_index
 from archive.ingest import entities, readers, resolution
 from archive.ingest.drafts import Draft, ReadError
@@ -143,45 +143,58 @@ def ingest(
     drafts = _read(sources, report, on_file)
     archive = _Archive(known, resolution.Evidence.from_db(), resolution.Decisions.from_db())
     if extract_persons:
-        items = ((_extraction_text(d) if d.persons is None else "", d.title, d) for d in drafts)
+        # A record that gives its persons needs no model (None: nothing to read).
+        items = ((_extraction_text(d) if d.persons is None else None, d.title, d) for d in drafts)
         pairs = entities.extract_stream(items, workers=workers)
     else:
         pairs = ((d, None) for d in drafts)
     batch: list[tuple[Draft, list[entities.NameMention] | None]] = []
     stored_before = Document.objects.count()
-    # Left however the import ends, so the process never stays in deferred mode.
-    with contextlib.ExitStack() as defer:
-        try:
-            for draft, mentions in pairs:
-                batch.append((draft, mentions if draft.persons is None else None))
-                if len(batch) >= batch_size:
-                    _save_batch(batch, report, archive, publication, dry_run, seen)
-                    batch = []
-                    if not report.index_deferred and _large(report, stored_before, dry_run):
-                        defer.enter_context(indexing.deferred())
-                        report.index_deferred = True
-        except Exception as exc:  # the model failed: keep what is saved, report the rest
-            logger.exception("Person extraction failed")
-            report.items.extend(
-                ItemResult(d.source, Outcome.FAILED, f"Person extraction failed: {exc}")
-                for d, _ in batch
-            )
-            report.items.append(
-                ItemResult("(remaining files)", Outcome.FAILED, f"Import stopped: {exc}")
-            )
-            batch = []
-        if batch:
-            _save_batch(batch, report, archive, publication, dry_run, seen)
-    counts = report.counts
-    if extract_persons and not dry_run and (counts[Outcome.CREATED] or counts[Outcome.UPDATED]):
-        # Documents read early were resolved with less evidence than the archive has now.
-        # Only the documents this import can have changed: its own, and those that mention a
-        # name whose resolution it changed (a whole-archive pass is `manage.py resolve_entities`).
-        affected = archive.documents | resolution.documents_mentioning(archive.affected_names())
-        with indexing.deferred() if report.index_deferred else contextlib.nullcontext():
-            report.resolution = resolution.resolve_archive(document_ids=affected)
-    if report.index_deferred:
-        indexing.rebuild(progress=index_progress)
+    build: indexing.StreamedRebuild | None = None  # the one index pass of a large import
+    try:
+        # Left however the import ends, so the process never stays in deferred mode.
+        with contextlib.ExitStack() as defer:
+            try:
+                for draft, mentions in pairs:
+                    batch.append((draft, mentions if draft.persons is None else None))
+                    if len(batch) >= batch_size:
+                        _save_batch(batch, report, archive, publication, dry_run, seen, build)
+                        batch = []
+                        if not report.index_deferred and _large(report, stored_before, dry_run):
+                            defer.enter_context(indexing.deferred())
+                            report.index_deferred = True
+                            build = _start_build(index_progress)
+            except Exception as exc:  # the model failed: keep what is saved, report the rest
+                logger.exception("Person extraction failed")
+                report.items.extend(
+                    ItemResult(d.source, Outcome.FAILED, f"Person extraction failed: {exc}")
+                    for d, _ in batch
+                )
+                report.items.append(
+                    ItemResult("(remaining files)", Outcome.FAILED, f"Import stopped: {exc}")
+                )
+                batch = []
+            if batch:
+                _save_batch(batch, report, archive, publication, dry_run, seen, build)
+        counts = report.counts
+        created = counts[Outcome.CREATED] or counts[Outcome.UPDATED]
+        if extract_persons and not dry_run and created:
+            # Documents read early were resolved with less evidence than the archive has now.
+            # Only the documents this import can have changed: its own, and those that mention
+            # a name whose resolution it changed (a whole-archive pass is `manage.py
+            # resolve_entities`). Its changes reach the index after the import's pass.
+            affected = archive.documents | resolution.documents_mentioning(archive.affected_names())
+            with indexing.deferred() if report.index_deferred else contextlib.nullcontext():
+                report.resolution = resolution.resolve_archive(document_ids=affected)
+        if build is not None:
+            build.finish()
+            build = None
+        elif report.index_deferred:
+            indexing.rebuild(progress=index_progress)
+    except BaseException:
+        if build is not None:  # the old index keeps serving; the outbox keeps every task
+            build.abandon()  # (also after a finish that failed: it is safe to repeat)
+        raise
     if on_file is not None:
         on_file(report)
     return report
@@ -189,6 +202,18 @@ def ingest(
 
 # An import switches to one index pass at its end after this many documents (see ingest()).
 DEFER_INDEX_AFTER = 1000
+
+
+def _start_build(progress: Callable[[int], None] | None) -> indexing.StreamedRebuild | None:
+    """The index pass of a large import, written while it saves (None: one rebuild from the
+    database at its end, as on databases other than SQLite or when the index is busy)."""
+    if not indexing.StreamedRebuild.available():
+        return None
+    try:
+        return indexing.StreamedRebuild(progress=progress).start()
+    except search.IndexUnavailable as exc:
+        logger.warning("The index is busy; it is rebuilt at the end of the import. %s", exc)
+        return None
 
 
 def _large(report: IngestReport, stored_before: int, dry_run: bool) -> bool:
@@ -371,7 +396,11 @@ def _dry_run_outcome(draft: Draft, seen: set[str]) -> ItemResult:
     return ItemResult(draft.source, Outcome.CREATED, "", None, draft.title)
 
 
-def _save_batch(batch, report, archive: _Archive, default_publication, dry_run, seen) -> None:
+def _save_batch(
+    batch, report, archive: _Archive, default_publication, dry_run, seen, build=None
+) -> None:
+    """Save one batch in one transaction; with a ``build`` (a large import's index pass), feed
+    it the documents saved, as committed, with the outbox tasks they wrote."""
     if dry_run:
         for draft, mentions in batch:
             values = archive.values(draft, mentions, dry_run=True)
@@ -382,11 +411,15 @@ def _save_batch(batch, report, archive: _Archive, default_publication, dry_run, 
             report.items.append(result)
         return
 
-    results: list[ItemResult] = []
+    # Results with the position of their draft in the batch, so they are reported in its order.
+    order = {id(draft): position for position, (draft, _) in enumerate(batch)}
+    placed: list[tuple[int, ItemResult]] = []
     extracted = {draft.source for draft, mentions in batch if mentions is not None}
+    saved: list | None = [] if build is not None else None
     try:
         with atomic_with_index():
-            rest = _save_given_in_bulk(batch, results, archive, default_publication)
+            tasks_before = build.task_mark() if build is not None else 0
+            rest = _save_given_in_bulk(batch, placed, order, archive, default_publication, saved)
             resolved = [(d, m, archive.values(d, m, dry_run=False)) for d, m in rest]
             names: dict[str, set[str]] = {kind: set() for kind in resolution.KINDS}
             for _, _, values in resolved:
@@ -394,37 +427,50 @@ def _save_batch(batch, report, archive: _Archive, default_publication, dry_run, 
                     names[kind].update(values[kind])
             created: dict[str, set[int]] = {}
             known_ids = entity_ids(names, created)
+            resolved = _save_extracted_in_bulk(resolved, placed, order, default_publication, saved)
             for draft, mentions, values in resolved:
                 publication = draft.publication or default_publication
+                one: list | None = [] if saved is not None else None
                 try:
                     with transaction.atomic():
-                        results.append(
-                            save_draft(
-                                draft,
-                                values["person"],
-                                publication,
-                                values["organisation"],
-                                values["place"],
-                                mentions,
-                                known_ids,
-                            )
+                        result = save_draft(
+                            draft,
+                            values["person"],
+                            publication,
+                            values["organisation"],
+                            values["place"],
+                            mentions,
+                            known_ids,
+                            saved=one,
                         )
                 except (ValidationError, DatabaseError, ValueError) as exc:
-                    results.append(ItemResult(draft.source, Outcome.FAILED, failure_reason(exc)))
+                    result = ItemResult(draft.source, Outcome.FAILED, failure_reason(exc))
+                    placed.append((order[id(draft)], result))
+                else:
+                    placed.append((order[id(draft)], result))
+                    if one:
+                        saved.extend(one)
             remove_unlinked(created)
+            tasks_after = build.task_mark() if build is not None else 0
+        results = [result for _, result in sorted(placed, key=lambda p: p[0])]
     except DatabaseError as exc:
         message = f"Not saved: the database refused the batch ({exc})."
         results = [ItemResult(d.source, Outcome.FAILED, message) for d, _ in batch]
+    else:
+        if build is not None:
+            build.add(saved, tasks_before, tasks_after)
     for result in results:
         for name in result.persons:
             archive.known.add(name)
-        saved = result.document_id is not None and result.outcome != Outcome.DUPLICATE
-        if saved and result.source in extracted:
+        kept = result.document_id is not None and result.outcome != Outcome.DUPLICATE
+        if kept and result.source in extracted:
             archive.documents.add(result.document_id)
     report.items.extend(results)
 
 
-def _save_given_in_bulk(batch, results: list[ItemResult], archive: _Archive, default_publication):
+def _save_given_in_bulk(
+    batch, placed: list, order: dict, archive: _Archive, default_publication, saved=None
+):
     """Create the new documents whose persons the source gave (or that skip extraction) in bulk,
     adding their results; returns the rest of the batch, for one save at a time. A batch the
     database refuses in bulk falls back to saving one at a time, so one bad record fails alone."""
@@ -439,14 +485,49 @@ def _save_given_in_bulk(batch, results: list[ItemResult], archive: _Archive, def
     ]
     if len(given) < 2:
         return batch
+    fed: list | None = [] if saved is not None else None
     try:
         with transaction.atomic():
-            created, later = create_new_in_bulk(given)
-    except DatabaseError:
+            created, later = create_new_in_bulk(given, saved=fed)
+    except (DatabaseError, ValueError):
         logger.warning("A bulk insert was refused; saving the batch one document at a time.")
         return batch
-    results.extend(created)
     left = {id(draft) for draft, _, _ in later}
+    done = [draft for draft, _, _ in given if id(draft) not in left]
+    placed.extend((order[id(d)], r) for d, r in zip(done, created, strict=True))
+    if fed:
+        saved.extend(fed)
     return [
         (draft, mentions) for draft, mentions in batch if mentions is not None or id(draft) in left
     ]
+
+
+def _save_extracted_in_bulk(resolved, placed: list, order: dict, default_publication, saved=None):
+    """Create in bulk the new documents whose entities were extracted (``resolved``: draft,
+    mentions, values), adding their results; returns the rest, for one save at a time. As
+    :func:`_save_given_in_bulk`, a refused bulk insert leaves the whole batch to that."""
+    items = [
+        (
+            draft,
+            values["person"],
+            draft.publication or default_publication,
+            (values["organisation"], values["place"], mentions),
+        )
+        for draft, mentions, values in resolved
+        if mentions is not None
+    ]
+    if len(items) < 2:
+        return resolved
+    fed: list | None = [] if saved is not None else None
+    try:
+        with transaction.atomic():
+            created, later = create_new_in_bulk(items, saved=fed)
+    except (DatabaseError, ValueError):
+        logger.warning("A bulk insert was refused; saving the batch one document at a time.")
+        return resolved
+    left = {id(item[0]) for item in later}
+    done = [item[0] for item in items if id(item[0]) not in left]
+    placed.extend((order[id(d)], r) for d, r in zip(done, created, strict=True))
+    if fed:
+        saved.extend(fed)
+    return [(d, m, v) for d, m, v in resolved if m is None or id(d) in left]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
+from archive import indexing
 from archive.ingest.drafts import Draft
 from archive.ingest.entities import NameMention
 from archive.ingest.persons import NameBook
@@ -100,10 +101,10 @@ def link_entities(
     ids = [found.get(name) or model.objects.get_or_create(name=name)[0].pk for name in names]
     relation = getattr(document, model._meta.get_field("documents").remote_field.name)
     if new:
-        through = relation.through
-        column = f"{model._meta.model_name}_id"
-        through.objects.bulk_create(
-            [through(document_id=document.pk, **{column: pk}) for pk in dict.fromkeys(ids)]
+        indexing.insert_rows(
+            relation.through,
+            ("document", model._meta.model_name),
+            [(document.pk, pk) for pk in dict.fromkeys(ids)],
         )
     else:
         relation.set(ids)
@@ -141,15 +142,10 @@ def store_mentions(document: Document, mentions: list[NameMention], new: bool = 
     """Replace the document's stored mentions (the evidence resolution weighs)."""
     if not new:
         document.mentions.all().delete()
-    Mention.objects.bulk_create(
-        Mention(
-            document=document,
-            name=m.name[:200],
-            label=m.label,
-            count=m.count,
-            titled=m.titled,
-        )
-        for m in mentions
+    indexing.insert_rows(
+        Mention,
+        ("document", "name", "label", "count", "titled"),
+        [(document.pk, m.name[:200], m.label, m.count, bool(m.titled)) for m in mentions],
     )
 
 
@@ -177,9 +173,11 @@ def save_draft(
     places: list[str] = (),
     mentions: list[NameMention] | None = None,
     known_ids: dict[str, dict[str, int]] | None = None,
+    saved: list | None = None,
 ) -> ItemResult:
     """Create or update the document for ``draft``; call inside a transaction. ``mentions``
-    (None when the source gave the persons) are stored as the evidence behind the entities."""
+    (None when the source gave the persons) are stored as the evidence behind the entities.
+    A document created goes into ``saved`` as the index will read it."""
     existing, matched_by = find_existing(draft)
     if existing is not None and (
         matched_by == "same text"
@@ -215,6 +213,11 @@ def save_draft(
     link_entities(document, "place", list(places), ids.get("place"), new)
     if mentions is not None or existing is not None:
         store_mentions(document, mentions or [], new)
+    if saved is not None and existing is None:
+        # Only a new document: one the index pass may hold already is updated by its task.
+        saved.append(
+            indexing.indexed_from_memory(document, publication, persons, organisations, places)
+        )
     outcome = Outcome.UPDATED if existing else Outcome.CREATED
     message = f"Updated (matched by {matched_by})." if existing else ""
     return ItemResult(
@@ -230,29 +233,38 @@ def save_draft(
 
 
 def create_new_in_bulk(
-    drafts: list[tuple[Draft, list[str], str | None]],
-) -> tuple[list[ItemResult], list[tuple[Draft, list[str], str | None]]]:
+    drafts: list[tuple],
+    saved: list | None = None,
+) -> tuple[list[ItemResult], list[tuple]]:
     """Create in a few statements the drafts that match no stored document: a bulk file whose
     records carry their persons would otherwise cost some twenty queries a record.
 
-    ``drafts`` are (draft, person names, publication). Returns the results of the documents
-    created (or refused as invalid) and the drafts left for :func:`save_draft`: those that match
-    a stored document or repeat an earlier record of the batch. Call inside a transaction; the
-    created documents' index tasks are scheduled here, as the signals would have.
+    ``drafts`` are (draft, person names, publication), or, for entities extracted from the text,
+    (draft, person names, publication, (organisation names, place names, mentions)): those are
+    created as :func:`save_draft` creates them (entities linked, mentions stored as evidence).
+    Returns the results of the documents created (or refused as invalid), in the order of
+    ``drafts``, and the items left for
+    :func:`save_draft`: those that match a stored document or repeat an earlier record of the
+    batch. Call inside a transaction; the created documents' index tasks are scheduled here, as
+    the signals would have, and they go into ``saved`` as the index will read them.
     """
-    from archive import indexing
-
-    by_id = {d.external_id for d, _, _ in drafts if d.external_id}
-    by_url = {d.source_url for d, _, _ in drafts if not d.external_id and d.source_url}
-    by_text = {content_hash(d.body) for d, _, _ in drafts if not d.external_id and not d.source_url}
+    by_id = {d[0].external_id for d in drafts if d[0].external_id}
+    by_url = {d[0].source_url for d in drafts if not d[0].external_id and d[0].source_url}
+    by_text = {
+        content_hash(d[0].body) for d in drafts if not d[0].external_id and not d[0].source_url
+    }
     stored_ids = set(_existing(Document, "external_id", by_id))
     stored_urls = set(_existing(Document, "source_url", by_url))
     stored_texts = set(_existing(Document, "content_hash", by_text))
-    fresh: list[tuple[Draft, list[str], str | None, Document]] = []
-    later: list[tuple[Draft, list[str], str | None]] = []
-    results: list[ItemResult] = []
+    # (draft, persons, publication, (organisations, places, mentions) or None, document)
+    fresh: list[tuple[Draft, list[str], str | None, tuple | None, Document]] = []
+    positions: list[int] = []  # of the fresh ones among the drafts
+    later: list[tuple] = []
+    failed: list[tuple[int, ItemResult]] = []  # (position among drafts, result)
     seen: set[str] = set()
-    for draft, persons, publication in drafts:
+    for position, item in enumerate(drafts):
+        draft, persons, publication = item[:3]
+        extracted = item[3] if len(item) > 3 else None
         text = content_hash(draft.body)
         if draft.external_id:
             key, stored = f"id:{draft.external_id}", draft.external_id in stored_ids
@@ -261,7 +273,7 @@ def create_new_in_bulk(
         else:
             key, stored = f"text:{text}", text in stored_texts
         if stored or key in seen:
-            later.append((draft, persons, publication))
+            later.append(item)
             continue
         seen.add(key)
         document = Document(
@@ -272,6 +284,7 @@ def create_new_in_bulk(
             date_inferred=draft.date_inferred and draft.published is not None,
             source_url=draft.source_url,
             content_hash=text,
+            entities_extracted=extracted is not None,
         )
         try:
             document.full_clean(
@@ -279,33 +292,66 @@ def create_new_in_bulk(
                 validate_unique=False,
             )
         except ValidationError as exc:
-            results.append(ItemResult(draft.source, Outcome.FAILED, failure_reason(exc)))
+            failed.append((position, ItemResult(draft.source, Outcome.FAILED, failure_reason(exc))))
             continue
-        fresh.append((draft, persons, publication, document))
+        fresh.append((draft, persons, publication, extracted, document))
+        positions.append(position)
     if not fresh:
-        return results, later
+        return [result for _, result in failed], later
 
-    publications = _named(Publication, {normalise_name(p) for _, _, p, _ in fresh if p})
-    for _, _, publication, document in fresh:
+    publications = _named(Publication, {normalise_name(p) for _, _, p, _, _ in fresh if p})
+    for _, _, publication, _, document in fresh:
         document.publication_id = publications.get(normalise_name(publication or ""))
         document.title, document.body = without_nul(document.title), without_nul(document.body)
-    Document.objects.bulk_create([document for *_, document in fresh], batch_size=500)
-    people = _named(Person, {normalise_name(n) for _, names, _, _ in fresh for n in names})
-    through = Document.persons.through
-    through.objects.bulk_create(
+    Document.objects.bulk_create([f[-1] for f in fresh], batch_size=500)
+    kinds = {
+        "person": [(document, names) for _, names, _, _, document in fresh],
+        "organisation": [(f[-1], f[3][0]) for f in fresh if f[3] is not None],
+        "place": [(f[-1], f[3][1]) for f in fresh if f[3] is not None],
+    }
+    for kind, linked in kinds.items():
+        model = ENTITY_MODELS[kind]
+        ids = _named(model, {normalise_name(n) for _, names in linked for n in names})
+        indexing.insert_rows(
+            getattr(Document, model._meta.get_field("documents").remote_field.name).through,
+            ("document", model._meta.model_name),
+            [
+                (document.pk, ids[name])
+                for document, names in linked
+                for name in dict.fromkeys(normalise_name(n) for n in names if n.strip())
+            ],
+        )
+    indexing.insert_rows(
+        Mention,
+        ("document", "name", "label", "count", "titled"),
         [
-            through(document_id=document.pk, person_id=people[name])
-            for _, names, _, document in fresh
-            for name in dict.fromkeys(normalise_name(n) for n in names if n.strip())
+            (document.pk, m.name[:200], m.label, m.count, bool(m.titled))
+            for *_, extracted, document in fresh
+            if extracted is not None
+            for m in extracted[2]
         ],
-        batch_size=1000,
     )
-    indexing.schedule(document.pk for *_, document in fresh)
-    results += [
-        ItemResult(draft.source, Outcome.CREATED, "", document.pk, document.title, tuple(names))
-        for draft, names, _, document in fresh
+    indexing.schedule(f[-1].pk for f in fresh)
+    if saved is not None:  # the documents as the index will read them
+        saved.extend(
+            indexing.indexed_from_memory(document, publication, names, *(extracted or ())[:2])
+            for _, names, publication, extracted, document in fresh
+        )
+    created = [
+        ItemResult(
+            draft.source,
+            Outcome.CREATED,
+            "",
+            document.pk,
+            document.title,
+            tuple(names),
+            *((tuple(extracted[0]), tuple(extracted[1])) if extracted is not None else ()),
+        )
+        for draft, names, _, extracted, document in fresh
     ]
-    return results, later
+    # In the order of the drafts, as saving them one at a time would have reported them.
+    ordered = sorted([*failed, *zip(positions, created, strict=True)], key=lambda p: p[0])
+    return [result for _, result in ordered], later
 
 
 def _existing(model, fieldname: str, values: set[str]) -> Iterator[str]:
