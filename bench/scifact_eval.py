@@ -5,9 +5,10 @@
 Each claim (a sentence such as "0-dimensional biomaterials show inductive properties.") is typed
 into the search box as it is: `archive.search.search` parses it with the site's query language,
 matches all words first and falls back to ranked any-words matching when fewer than ten documents
-have all of them (see archive/search/whoosh/engine.py). The 5,183 abstracts are loaded into a throwaway
-archive (title + text, as `manage.py ingest` would store them) and indexed by the site's own
-`rebuild_index`. Published BM25 on the same split: nDCG@10 0.679 (Anserini flat), 0.665 (BEIR).
+have all of them (see archive/search/whoosh/engine.py). The 5,183 abstracts are loaded into a
+throwaway archive (title + text, as `manage.py ingest` would store them) and indexed by the
+site's own `rebuild_index`. Published BM25 on the same split: nDCG@10 0.679 (Anserini flat),
+0.665 (BEIR).
 
 The "any words" row runs every claim as an OR of its words (the fallback alone), to show what the
 all-words-first ordering costs or gains. --json writes the figures.
