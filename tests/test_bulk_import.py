@@ -70,6 +70,10 @@ def test_a_deferred_import_that_dies_leaves_its_documents_in_the_outbox(monkeypa
     """Killed before its one index pass is swapped in (written as it saves, or at its end on
     other databases): every document created is still owed to the index by a committed outbox
     task, which the next writer applies."""
+    from archive.indexing import StreamedRebuild
+
+    if streamed and not StreamedRebuild.available():
+        pytest.skip("the index pass is written while saving on SQLite only (StreamedRebuild)")
     monkeypatch.setattr(pipeline, "DEFER_INDEX_AFTER", 10)
 
     def die(*args, **kwargs):
