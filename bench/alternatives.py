@@ -44,7 +44,7 @@ import tantivy
 from archive.search import FACET_LIMIT, UNDATED, UNKNOWN_PUBLICATION
 from archive.search.highlight import lead
 from archive.search.schema import IndexedDocument, clean_value
-from bench.baseline import (
+from archive.search.whoosh.baseline import (
     MIN_WORD_CHARS,
     STOP_WORDS,
     baseline_search,
