@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 from django.core.signals import request_started
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Exists, OuterRef
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.utils import timezone
 
@@ -50,6 +51,21 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 500
 
 
+def _indexed_story(document: Document) -> int | None:
+    """The story the index is told of: only one with copies (a document alone in its story is
+    its own story, as one not clustered yet), so the engines fold and count by story only
+    where there is something to fold. ``story_shared`` is annotated by
+    :func:`documents_for_index`."""
+    if document.story_id is None:
+        return None
+    shared = getattr(document, "story_shared", None)
+    if shared is None:
+        shared = (
+            Document.objects.filter(story_id=document.story_id).exclude(pk=document.pk).exists()
+        )
+    return document.story_id if shared else None
+
+
 def to_indexed(document: Document) -> search.IndexedDocument:
     """The index's view of a document (persons and publication by name)."""
     return search.IndexedDocument(
@@ -63,6 +79,7 @@ def to_indexed(document: Document) -> search.IndexedDocument:
         source_url=document.source_url,
         organisations=tuple(o.name for o in document.organisations.all()),
         places=tuple(place.name for place in document.places.all()),
+        story=_indexed_story(document),
     )
 
 
@@ -72,10 +89,12 @@ def indexed_from_memory(
     persons: Iterable[str] = (),
     organisations: Iterable[str] = (),
     places: Iterable[str] = (),
+    story: int | None = None,
 ) -> search.IndexedDocument:
     """What :func:`to_indexed` reads back for a document just saved, from the values in hand:
     ``publication`` and the entity names as given to the save (normalised and ordered by name
-    as they are stored and read), so a large import need not read its documents back."""
+    as they are stored and read), and ``story`` as :func:`_indexed_story` gives it, so a large
+    import need not read its documents back."""
 
     def names(values: Iterable[str]) -> tuple[str, ...]:
         return tuple(sorted({normalise_name(n) for n in values if n.strip()} - {""}))
@@ -91,14 +110,18 @@ def indexed_from_memory(
         source_url=document.source_url,
         organisations=names(organisations),
         places=names(places),
+        story=story,
     )
 
 
 def documents_for_index(queryset=None) -> Iterator[search.IndexedDocument]:
     """Every document of ``queryset`` (default: all) as index documents, read in batches."""
     queryset = (queryset if queryset is not None else Document.objects.all()).order_by("pk")
-    queryset = queryset.select_related("publication").prefetch_related(
-        "persons", "organisations", "places"
+    copies = Document.objects.filter(story_id=OuterRef("story_id")).exclude(pk=OuterRef("pk"))
+    queryset = (
+        queryset.select_related("publication")
+        .prefetch_related("persons", "organisations", "places")
+        .annotate(story_shared=Exists(copies))
     )
     for document in queryset.iterator(chunk_size=BATCH_SIZE):
         yield to_indexed(document)

@@ -313,6 +313,25 @@ class EntityDecision(models.Model):
         return f"{self.name} is not a {self.kind}"
 
 
+class Story(models.Model):
+    """One article and its copies: the same text re-sent, syndicated, re-headlined, cut, updated.
+
+    Documents join a story when their text is a near copy of a member's
+    (``archive/ingest/copies.py``); search results show one document per story. An editor's
+    split or join pins the documents it moves (``Document.story_pinned``): no later import or
+    re-clustering moves a pinned document.
+    """
+
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name_plural = "stories"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"Story {self.pk}"
+
+
 class DocumentManager(models.Manager):
     def get_by_natural_key(self, external_id: str | None):
         if not external_id:
@@ -351,6 +370,18 @@ class Document(models.Model):
         help_text="Set when the document's persons, organisations and places were extracted "
         "from its text (its mentions are stored), so a resolution pass may recompute them; "
         "clear for entities given by the source or set by an editor.",
+    )
+    story = models.ForeignKey(
+        Story,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="documents",
+        help_text="The story this document is a copy of (set by copy detection, or by an editor).",
+    )
+    story_pinned = models.BooleanField(
+        default=False,
+        help_text="Placed in its story by an editor: copy detection never moves it.",
     )
     source_url = models.URLField(
         "source URL", max_length=1000, blank=True, validators=[URLValidator(["http", "https"])]
@@ -472,6 +503,33 @@ class Mention(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.label}) in document {self.document_id}"
+
+
+class CopySignature(models.Model):
+    """A document's MinHash signature over its word shingles, kept so that re-clustering and a
+    rebuild never recompute it (``archive/ingest/copies.py``). ``text_hash`` is the
+    ``content_hash`` and parameters it was computed for: a changed text gets a new one."""
+
+    document = models.OneToOneField(
+        Document, on_delete=models.CASCADE, primary_key=True, related_name="copy_signature"
+    )
+    text_hash = models.CharField(max_length=80)
+    shingles = models.PositiveIntegerField()
+    hashvalues = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"signature of document {self.document_id}"
+
+
+class CopyBand(models.Model):
+    """One locality-sensitive-hashing band of a signature: documents that share a band key are
+    candidate copies, so finding a document's copies never compares it with the whole archive."""
+
+    key = models.BigIntegerField(db_index=True)
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="+")
+
+    def __str__(self) -> str:
+        return f"band {self.key} of document {self.document_id}"
 
 
 class IndexTask(models.Model):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 
 from archive import indexing
+from archive.ingest import copies
 from archive.ingest.drafts import Draft
 from archive.ingest.entities import NameMention
 from archive.ingest.persons import NameBook
@@ -215,8 +216,11 @@ def save_draft(
         store_mentions(document, mentions or [], new)
     if saved is not None and existing is None:
         # Only a new document: one the index pass may hold already is updated by its task.
+        story = copies.indexed_stories([document])[document.pk]  # found by the save's signal
         saved.append(
-            indexing.indexed_from_memory(document, publication, persons, organisations, places)
+            indexing.indexed_from_memory(
+                document, publication, persons, organisations, places, story=story
+            )
         )
     outcome = Outcome.UPDATED if existing else Outcome.CREATED
     message = f"Updated (matched by {matched_by})." if existing else ""
@@ -304,6 +308,7 @@ def create_new_in_bulk(
         document.publication_id = publications.get(normalise_name(publication or ""))
         document.title, document.body = without_nul(document.title), without_nul(document.body)
     Document.objects.bulk_create([f[-1] for f in fresh], batch_size=500)
+    copies.assign([f[-1] for f in fresh])  # bulk_create sends no signals
     kinds = {
         "person": [(document, names) for _, names, _, _, document in fresh],
         "organisation": [(f[-1], f[3][0]) for f in fresh if f[3] is not None],
@@ -333,8 +338,11 @@ def create_new_in_bulk(
     )
     indexing.schedule(f[-1].pk for f in fresh)
     if saved is not None:  # the documents as the index will read them
+        stories = copies.indexed_stories(f[-1] for f in fresh)
         saved.extend(
-            indexing.indexed_from_memory(document, publication, names, *(extracted or ())[:2])
+            indexing.indexed_from_memory(
+                document, publication, names, *(extracted or ())[:2], story=stories[document.pk]
+            )
             for _, names, publication, extracted, document in fresh
         )
     created = [

@@ -54,6 +54,8 @@ def build_schema(
         # Indexed (terms b"t"/b"f") so the facet tables can tell stated dates from inferred ones.
         date_inferred=fields.BOOLEAN(stored=True) if index_date_inferred else fields.STORED,
         source_url=fields.STORED,
+        # The story the document is a copy of (archive/ingest/copies.py); absent: none yet.
+        story=fields.ID(stored=True),
     )
 
 
@@ -116,6 +118,7 @@ class IndexedDocument:
     source_url: str = ""
     organisations: tuple[str, ...] = field(default_factory=tuple)
     places: tuple[str, ...] = field(default_factory=tuple)
+    story: int | None = None
 
 
 def to_fields(doc: IndexedDocument) -> dict[str, object]:
@@ -136,6 +139,8 @@ def to_fields(doc: IndexedDocument) -> dict[str, object]:
         values["publication"] = publication
     if doc.published is not None:
         values["day"] = day_key(doc.published)
+    if doc.story:
+        values["story"] = str(doc.story)
     return values
 
 
@@ -159,6 +164,7 @@ def from_stored(stored: dict[str, object]) -> IndexedDocument:
         date_inferred=bool(stored.get("date_inferred")),
         publication=str(stored.get("publication") or "") or None,
         source_url=str(stored.get("source_url") or ""),
+        story=int(str(stored["story"])) if stored.get("story") else None,
         **names,
     )
 
