@@ -6,7 +6,9 @@ page is a URL that can be bookmarked, shared and restored with the back button:
 ``q``; one repeatable parameter per value facet, named like it (``person``, ``organisation``,
 ``place``, ``publication``; empty = unknown publication), read and written by iterating
 ``search.VALUE_FACETS``; ``year`` (YYYY or ``undated``), ``month`` (YYYY-MM), ``date_from`` /
-``date_to`` (YYYY-MM-DD), ``sort`` (relevance|newest|oldest), ``page``, ``page_size`` (1-100).
+``date_to`` (YYYY-MM-DD), ``sort`` (relevance|newest|oldest), ``page``, ``page_size`` (1-100);
+``copies`` (``all``: every document instead of one per story), ``story`` (a story's id: its
+copies only), ``counts`` (stories|documents: what facets count).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from django.http import HttpRequest, QueryDict
 
 from archive.models import ENTITY_MODELS
 from archive.search import (
+    COPIES,
+    COUNTS,
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
     SORTS,
@@ -32,8 +36,8 @@ MAX_PAGE = 10_000
 MAX_FILTER_VALUES = 50
 DATE_PARAMS = ("year", "month", "date_from", "date_to")
 # Every parameter that filters the result set (what "Clear all filters" drops).
-FILTER_PARAMS = (*(facet.param for facet in VALUE_FACETS), *DATE_PARAMS)
-PARAM_ORDER = ("q", *FILTER_PARAMS, "sort", "page_size", "page")
+FILTER_PARAMS = (*(facet.param for facet in VALUE_FACETS), *DATE_PARAMS, "story")
+PARAM_ORDER = ("q", *FILTER_PARAMS, "copies", "counts", "sort", "page_size", "page")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 # C0/C1 control characters (NUL, ESC, …): meaningless in a search, refused by XML (the Atom feed)
 # and by PostgreSQL text (NUL). They separate words, so each becomes a space.
@@ -106,6 +110,14 @@ def search_request(params: QueryDict) -> SearchRequest:
     if sort is not None and sort not in SORTS:
         raise InvalidParameter(f"“sort” must be one of: {', '.join(SORTS)}.")
 
+    copies = params.get("copies", "").strip() or "fold"
+    if copies not in COPIES:
+        raise InvalidParameter(f"“copies” must be one of: {', '.join(COPIES)}.")
+    counts = params.get("counts", "").strip() or None
+    if counts is not None and counts not in COUNTS:
+        raise InvalidParameter(f"“counts” must be one of: {', '.join(COUNTS)}.")
+    story = _int(params, "story", 0, 1, 2**63 - 1) or None
+
     return SearchRequest(
         q=clean_text(params.get("q", "")),
         filters={facet.name: facet.read(_values(params, facet.param)) for facet in VALUE_FACETS},
@@ -117,6 +129,9 @@ def search_request(params: QueryDict) -> SearchRequest:
         sort=sort,
         page=_int(params, "page", 1, 1, MAX_PAGE),
         page_size=_int(params, "page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE),
+        copies=copies,
+        story=story,
+        counts=counts,
     )
 
 
@@ -156,6 +171,12 @@ def to_params(request: SearchRequest) -> list[tuple[str, str]]:
         pairs.append(("date_from", request.date_from.isoformat()))
     if request.date_to:
         pairs.append(("date_to", request.date_to.isoformat()))
+    if request.story is not None:
+        pairs.append(("story", str(request.story)))
+    if not request.folded:
+        pairs.append(("copies", request.copies))
+    if request.counts is not None:
+        pairs.append(("counts", request.counts))
     if request.sort:
         pairs.append(("sort", request.sort))
     if request.page_size != DEFAULT_PAGE_SIZE:

@@ -120,7 +120,7 @@ class Searcher(threading.Thread):
 
     def total(self, q: str = "") -> int:
         with urllib.request.urlopen(f"{self.base}/api/search?q={q}", timeout=30) as response:
-            return json.load(response)["total"]
+            return json.load(response)["total_documents"]  # documents, copies included
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -277,8 +277,8 @@ def test_editors_ingest_and_rebuild_at_once_leave_database_and_index_equal(tmp_p
         """
         from archive import search
         from archive.models import Document
-        print(Document.objects.count(), search.search(search.SearchRequest()).total,
-              search.search(search.SearchRequest(q="council harbour")).total)
+        print(Document.objects.count(), search.search(search.SearchRequest()).documents,
+              search.search(search.SearchRequest(q="council harbour")).documents)
         """
     )
     database, indexed, found = (int(n) for n in out.split()[-3:])

@@ -138,6 +138,8 @@ def test_kill_9_during_ingest_loses_no_committed_document(tmp_path):
 
 
 def titles(**request) -> list[str]:
+    """Every matching document's title (copies of one text included)."""
+    request = {"copies": "all", "page_size": 100, **request}
     return [hit.title for hit in search.search(search.SearchRequest(**request)).hits]
 
 

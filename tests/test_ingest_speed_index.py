@@ -74,9 +74,9 @@ def test_a_large_import_feeds_its_index_pass_as_it_saves(monkeypatch):
     assert report.counts[ingest.Outcome.UPDATED] >= 1  # the repeat too (publication spelling)
     assert len(fed) >= 30  # the batches after the switch came from memory, not the database
     assert_index_matches_database()
-    assert search.search(search.SearchRequest(q="cranes")).total == 50
-    assert search.search(search.SearchRequest(q="revised")).total == 1
-    volcker = search.search(search.SearchRequest(persons=("Paul Volcker",)))
+    assert search.search(search.SearchRequest(q="cranes", copies="all")).total == 50
+    assert search.search(search.SearchRequest(q="revised", copies="all")).total == 1
+    volcker = search.search(search.SearchRequest(persons=("Paul Volcker",), copies="all"))
     assert volcker.total == Person.objects.get(name="Paul Volcker").documents.count() > 10
     assert Publication.objects.filter(name="Port Gazette").exists()
 
@@ -102,8 +102,8 @@ def test_changes_made_while_the_pass_is_written_reach_the_new_index(monkeypatch)
     monkeypatch.setattr(indexing.StreamedRebuild, "add", edit_after_feeding)
     ingest.ingest([jsonl(records(40))], batch_size=10)
     assert_index_matches_database()
-    assert search.search(search.SearchRequest(q="edited")).total == 1
-    assert search.search(search.SearchRequest(q="cranes")).total == 39
+    assert search.search(search.SearchRequest(q="edited", copies="all")).total == 1
+    assert search.search(search.SearchRequest(q="cranes", copies="all")).total == 39
 
 
 @pytest.mark.django_db(transaction=True)
@@ -125,7 +125,7 @@ def test_a_pass_that_fails_falls_back_to_a_rebuild(monkeypatch):
     assert report.counts[ingest.Outcome.CREATED] == 40
     assert len(attempts) == 2
     assert_index_matches_database()
-    assert search.search(search.SearchRequest(q="cranes")).total == 40
+    assert search.search(search.SearchRequest(q="cranes", copies="all")).total == 40
 
 
 @pytest.mark.django_db(transaction=True)
@@ -146,7 +146,7 @@ def test_a_large_extracting_import_matches_the_database(monkeypatch):
     assert report.index_deferred
     assert report.counts[ingest.Outcome.CREATED] == 12
     assert_index_matches_database()
-    assert search.search(search.SearchRequest(persons=("Tony Blair",))).total == 12
+    assert search.search(search.SearchRequest(persons=("Tony Blair",), copies="all")).total == 12
 
 
 @pytest.mark.django_db(transaction=True)

@@ -48,6 +48,8 @@ from archive.search.highlight import MarkFormatter, mark_all, snippets, without_
 from archive.search.notices import notices_for
 from archive.search.schema import IndexedDocument, document_digest
 from archive.search.types import (
+    COPIES,
+    COUNTS,
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
     REPAIR_COMMAND,
@@ -165,6 +167,8 @@ def describe_backend() -> str:
 
 
 __all__ = [
+    "COPIES",
+    "COUNTS",
     "DEFAULT_PAGE_SIZE",
     "FACETS",
     "FACETS_BY_NAME",

@@ -142,4 +142,5 @@ def marked_hit(
         else [],
         score=score,
         source_url=doc.source_url,
+        story=doc.story,
     )

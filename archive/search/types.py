@@ -17,6 +17,9 @@ from types import MappingProxyType
 from archive.search.facets import VALUE_FACETS, FacetResult
 
 SORTS = ("relevance", "newest", "oldest")
+# "fold": one result per story (its best-ranked copy); "all": every document.
+COPIES = ("fold", "all")
+COUNTS = ("stories", "documents")
 REPAIR_COMMAND = "python manage.py rebuild_index"
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 10
@@ -59,6 +62,12 @@ class SearchRequest:
     with_snippets: bool = True
     with_facets: bool = True
     stated_dates: bool = False
+    # Copies of one story (archive/ingest/copies.py): folded into one result unless "all";
+    # ``story`` keeps only that story's documents; facets count ``counts`` ("stories" or
+    # "documents"; None: stories when folded, documents otherwise).
+    copies: str = "fold"
+    story: int | None = None
+    counts: str | None = None
 
     def __init__(
         self,
@@ -105,6 +114,16 @@ class SearchRequest:
             return "newest"
         return self.sort or "relevance"
 
+    @property
+    def folded(self) -> bool:
+        """One result per story."""
+        return self.copies != "all"
+
+    @property
+    def counts_stories(self) -> bool:
+        """Facets and the date histogram count stories rather than documents."""
+        return self.counts == "stories" or (self.counts is None and self.folded)
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -120,6 +139,7 @@ class Hit:
     source_url: str = ""
     organisations: tuple[str, ...] = ()
     places: tuple[str, ...] = ()
+    story: int | None = None  # the story it is a copy of (None: not clustered yet)
 
 
 @dataclass(frozen=True)
@@ -159,7 +179,7 @@ class SearchResponse:
 
     request: SearchRequest
     query_text: str  # what was searched after cleaning (may differ from request.q)
-    total: int
+    total: int  # results as listed: stories when folded, else documents
     hits: list[Hit]
     facets: dict[str, FacetResult]
     sort: str
@@ -168,6 +188,12 @@ class SearchResponse:
     inferred_dates: int = 0  # how many of the hits have a date inferred from the text
     widened: Widened | None = None
     coverage: Coverage | None = None
+    total_documents: int | None = None  # the documents behind ``total`` (None: same as total)
+
+    @property
+    def documents(self) -> int:
+        """How many documents match (``total`` counts stories when results are folded)."""
+        return self.total if self.total_documents is None else self.total_documents
 
     @property
     def page(self) -> int:

@@ -386,9 +386,7 @@ class SphinxQLBackend:
         if self.dictionary.active_slot():
             return False
         slot = SLOTS[0]
-        for shard in self.topology.shards:
-            for replica in shard:
-                self._run(replica, [f"TRUNCATE RTINDEX {_index(slot)}"])
+        self._empty_slot(slot)
         with self.dictionary.transaction() as connection:
             self.dictionary.clear(connection, slot)
             self.dictionary.put(connection, "analyzer_version", str(ANALYZER_VERSION))
@@ -400,14 +398,72 @@ class SphinxQLBackend:
         return self._count(self._slot())
 
     def outdated_analysis(self) -> str:
-        self._slot()
+        slot = self._slot()
         version = self.dictionary.get("analyzer_version")
         if version != str(ANALYZER_VERSION):
             return (
                 f"the cluster's index was built with analyser version {version or '?'}, this "
                 f"version of the site uses {ANALYZER_VERSION}"
             )
+        missing = sorted({c for shard in self.topology.shards for c in self._missing(slot, shard)})
+        if missing:
+            names = ", ".join(repr(name) for name in missing)
+            return (
+                f"the cluster's index has no {names} attribute{'s' if len(missing) > 1 else ''} "
+                "(its RT indexes were created by an older version)"
+            )
         return ""
+
+    def _columns(self, slot: str, replica: tuple[str, int]) -> set[str]:
+        """The columns a replica's RT index really has: an RT index keeps the schema it was
+        created with, whatever its configuration says now (docs/sphinxql-notes.md)."""
+        return {str(row[0]) for row in self._run(replica, [f"DESCRIBE {_index(slot)}"])[0]}
+
+    def _missing(self, slot: str, shard: Sequence[tuple[str, int]]) -> set[str]:
+        """The schema's columns some replica of ``shard`` lacks (replicas that are down are
+        not asked)."""
+        missing: set[str] = set()
+        for replica in shard:
+            with suppress(IndexUnavailable):
+                found = self._columns(slot, replica)
+                missing |= set(cluster_module.ARTICLE_SCHEMA.columns) - found
+        return missing
+
+    def _empty_slot(self, slot: str) -> None:
+        """Empty ``slot`` on every replica, recreating an RT index made with an older schema.
+
+        2.2.11 keeps an RT index's schema through TRUNCATE and restarts, and ALTER TABLE ... ADD
+        COLUMN corrupted the new columns of the saved RAM chunk at the next restart (verified),
+        so the only repair is to delete the index's files and start the shard again with the
+        current configuration: done here for the local cluster, one replica at a time (the
+        other slot keeps answering, from the mirror for shard 0; shard 1 misses for about a
+        second). Another cluster's operator recreates the index (docs/scaling.md).
+        """
+        index = _index(slot)
+        local = self.topology.cluster
+        for shard in self.topology.shards:
+            for replica in shard:
+                self._run(replica, [f"TRUNCATE RTINDEX {index}"])
+                lacking = set(cluster_module.ARTICLE_SCHEMA.columns) - self._columns(slot, replica)
+                if not lacking:
+                    continue
+                process = next(
+                    (p for p in (local.processes if local else ()) if p.address == replica), None
+                )
+                if process is None:
+                    raise IndexUnavailable(
+                        f"The RT index {index} on {replica[0]}:{replica[1]} has no "
+                        f"{', '.join(sorted(lacking))}: it was created by an older version. "
+                        "Stop that searchd, delete the index's files, start it with the current "
+                        f"configuration, then run `{REPAIR_COMMAND}` again."
+                    )
+                local.stop_process(process)
+                for path in (process.directory / "data").glob(f"{index}.*"):
+                    path.unlink()
+                local.start_process(process)
+                self._connections.drop(replica)
+                if set(cluster_module.ARTICLE_SCHEMA.columns) - self._columns(slot, replica):
+                    raise IndexUnavailable(f"{process.name}: {index} could not be recreated.")
 
     def index_digests(self) -> dict[int, list[str]]:
         slot = self._slot()
@@ -468,9 +524,7 @@ class SphinxQLBackend:
         """Fill the idle slot from ``docs``, then switch searches to it."""
         active = self.dictionary.active_slot()
         slot = next(s for s in SLOTS if s != active)
-        for shard in self.topology.shards:
-            for replica in shard:
-                self._run(replica, [f"TRUNCATE RTINDEX {_index(slot)}"])
+        self._empty_slot(slot)
         with self.dictionary.transaction() as connection:
             self.dictionary.clear(connection, slot)
         count = 0
@@ -553,6 +607,8 @@ class SphinxQLBackend:
                 str(day // 100),
                 "1" if doc.date_inferred and day else "0",
                 *(f"({_ids(columns[a])})" for a in VALUE_ATTRIBUTES.values()),
+                str(int(doc.story)) if doc.story and doc.story > 0 else "0",
+                str(story_key(doc)),
             ]
             rows_by_shard.setdefault(doc.id % len(self.topology.shards), []).append(
                 "(" + ", ".join(row) + ")"
@@ -636,9 +692,19 @@ class SphinxQLBackend:
                     time.sleep(0.01)
 
 
-_HIT_COLUMNS = "title_text, body_text, source_url, publication, day, date_inferred, " + ", ".join(
-    VALUE_ATTRIBUTES.values()
+_HIT_COLUMNS = (
+    "title_text, body_text, source_url, publication, day, date_inferred, story, "
+    + ", ".join(VALUE_ATTRIBUTES.values())
 )
+_HIT_WIDTH = 7 + len(VALUE_ATTRIBUTES)  # the columns _document reads
+# A document's story key, the attribute results fold by and stories are counted by: its story's
+# id, or for a document in no story (its own story), STORY_KEY_ALONE + its id. Story ids are
+# database keys, far below 2^62, so the two never meet; 2^62 + id stays a positive bigint.
+STORY_KEY_ALONE = 2**62
+
+
+def story_key(doc: IndexedDocument) -> int:
+    return int(doc.story) if doc.story and doc.story > 0 else STORY_KEY_ALONE + int(doc.id)
 
 
 _MAX_IDF = re.compile(r"max_idf=([0-9.]+)")
@@ -665,7 +731,7 @@ def _mva(value: object) -> list[int]:
 
 
 def _document(doc_id: int, row: Sequence, names: dict[int, tuple[str, str]]) -> IndexedDocument:
-    title, body, source_url, publication, day, inferred, *mvas = row
+    title, body, source_url, publication, day, inferred, story, *mvas = row
     day = int(day or 0)
     # In name order, as the index is given them (an MVA comes back in numeric order).
     value_names = {
@@ -680,6 +746,7 @@ def _document(doc_id: int, row: Sequence, names: dict[int, tuple[str, str]]) -> 
         date_inferred=bool(int(inferred or 0)),
         publication=names[int(publication)][1] if int(publication or 0) in names else None,
         source_url=source_url or "",
+        story=int(story) if int(story or 0) > 0 else None,
         **value_names,
     )
 
@@ -785,6 +852,7 @@ class _Plan:
         self.names = backend.dictionary.names(slot)
         self.ranker = backend._ranker(slot)
         self.value_counts = Counter(field for field, _ in self.names.values())
+        self.documents = backend.dictionary.document_frequency(slot, (DOCS,)).get(DOCS, 0)
         self.match = self._match(parsed.query) if not parsed.is_browse else None
         self.chosen = {facet.name: self._chosen(facet.chosen(request)) for facet in FACETS}
 
@@ -856,12 +924,21 @@ class _Plan:
         parts += [c for c in conditions if c]
         return " WHERE " + " AND ".join(parts) if parts else ""
 
+    def _story(self) -> str | None:
+        """The story filter: every copy of one story (a story id is positive)."""
+        story = self.request.story
+        if story is None:
+            return None
+        return f"story = {int(story)}" if 0 < int(story) < STORY_KEY_ALONE else "id = 0"
+
     def where_all(self, match: str | None = None) -> str:
-        return self._where(match or self.match, [self._date_range(), *self.chosen.values()])
+        return self._where(
+            match or self.match, [self._date_range(), self._story(), *self.chosen.values()]
+        )
 
     def where_for(self, facet: Facet, match: str | None = None) -> str:
         others = [c for name, c in self.chosen.items() if name not in facet.ignores]
-        return self._where(match or self.match, [self._date_range(), *others])
+        return self._where(match or self.match, [self._date_range(), self._story(), *others])
 
     # -- statements --
 
@@ -888,20 +965,75 @@ class _Plan:
             group = "IF(day = 0, 2, 0) AS grp"
         return f", {group}", f"ORDER BY grp ASC, day {direction}, id {direction}"
 
-    def group_statement(self, facet: Facet, where: str) -> str:
-        attribute = {
-            "years": "year",
-            "months": "month",
-        }.get(facet.counts_by) or _value_attribute(facet)
-        stated = ""
+    def _counted_where(self, facet: Facet, where: str) -> str:
         if facet.counts_by in ("years", "months") and self.request.stated_dates:
-            stated = (" AND " if where else " WHERE ") + "date_inferred = 0"
+            return _and(where, "date_inferred = 0")
+        return where
+
+    def group_statement(self, facet: Facet, where: str) -> str:
+        """Documents per value of the facet."""
         groups = self._group_limit(facet)
         return (
-            f"SELECT GROUPBY() AS value, COUNT(*) AS n FROM {self.index}{where}{stated} "
-            f"GROUP BY {attribute} ORDER BY n DESC LIMIT 0, {groups}"
+            f"SELECT GROUPBY() AS value, COUNT(*) AS n FROM {self.index}"
+            f"{self._counted_where(facet, where)} "
+            f"GROUP BY {_facet_attribute(facet)} ORDER BY n DESC LIMIT 0, {groups}"
             f"{self._options(groups, ranked=False)}"
         )
+
+    def story_bound(self) -> int:
+        """max_matches that keeps every story (or (value, story) pair) of a match on every
+        shard: each shard returns at most max_matches groups or rows, and both the head's
+        merged groups and its total_found are exact only when no shard cut its list. The
+        slot's document count bounds them all."""
+        return max(MAX_MATCHES_FLOOR, self.documents + 1)
+
+    def pairs_statement(self, where: str) -> str:
+        """The copies of a story (story > 0) among ``where``'s documents, with every facet's
+        attribute: :meth:`counted` turns them into distinct (value, story) pairs. Listed rather
+        than grouped: an MVA cannot be half of a multi-attribute GROUP BY in 2.2.11 ("MVA values
+        can't be used in multiple group-by"), and one list serves every facet counted over the
+        same documents (all of them, unless a facet has a selection)."""
+        bound = self.story_bound()
+        return (
+            f"SELECT story_key, date_inferred, {', '.join(_PAIR_COLUMNS)} FROM {self.index}"
+            f"{_and(where, 'story > 0')} LIMIT 0, {bound}{self._options(bound, ranked=False)}"
+        )
+
+    def count_statements(self, facet: Facet, where: str) -> list[str]:
+        """What counts one facet over ``where``; :meth:`counted` reads their results. By
+        document: one GROUP BY. By story (COUNT(DISTINCT) is neither summed nor merged across a
+        distributed index's agents in 2.2.11: see docs/sphinxql-notes.md): the documents in no
+        story are each a story of their own, so a GROUP BY counts them exactly; the copies are
+        listed (:meth:`pairs_statement`) and counted here."""
+        if not self.request.counts_stories:
+            return [self.group_statement(facet, where), "SHOW META"]
+        return [
+            self.group_statement(facet, _and(where, "story = 0")),
+            "SHOW META",
+            self.pairs_statement(where),
+        ]
+
+    def counted(
+        self, facet: Facet, groups: Sequence[tuple], copies: Sequence[tuple] | None = None
+    ) -> dict[int, int]:
+        """Count per value: ``groups`` from :meth:`group_statement`, plus, counting stories,
+        the distinct stories of ``copies`` (rows of :meth:`pairs_statement`) per value."""
+        counts = {int(v): int(n) for v, n in groups}
+        if copies is None:
+            return counts
+        attribute = _facet_attribute(facet)
+        column = 2 + _PAIR_COLUMNS.index(attribute)
+        multi = attribute in VALUE_ATTRIBUTES.values()
+        stated = facet.counts_by in ("years", "months") and self.request.stated_dates
+        pairs: set[tuple[int, int]] = set()
+        for row in copies:
+            if stated and int(row[1] or 0):
+                continue  # an inferred date is neither a date nor undated here
+            values = _mva(row[column]) if multi else [int(row[column] or 0)]
+            pairs.update((value, int(row[0])) for value in values)
+        for value, n in Counter(value for value, _ in pairs).items():
+            counts[value] = counts.get(value, 0) + n
+        return counts
 
     def _group_limit(self, facet: Facet) -> int:
         """Every group of the facet: each shard returns at most max_matches groups, so it must
@@ -913,10 +1045,9 @@ class _Plan:
         return min(MAX_GROUPS, max(MAX_MATCHES_FLOOR, known + 1))
 
     def run_groups(self, facet: Facet, where: str) -> tuple[dict[int, int], Coverage | None]:
-        results = self.backend._run(
-            self.backend.topology.head, [self.group_statement(facet, where), "SHOW META"]
-        )
-        return {int(v): int(n) for v, n in results[0]}, _coverage(results[1], self.backend)
+        results = self.backend._run(self.backend.topology.head, self.count_statements(facet, where))
+        copies = results[2] if self.request.counts_stories else None
+        return self.counted(facet, results[0], copies), _coverage(results[1], self.backend)
 
     # -- results --
 
@@ -948,21 +1079,28 @@ class _Plan:
         request, backend = self.request, self.backend
         sort = request.effective_sort(self.parsed.is_browse)
         start = (request.page - 1) * request.page_size
-        extra, order = self._order(sort)
-        weight = "WEIGHT() AS w, " if sort == "relevance" else ""
-        page_statement = (
-            f"SELECT id, {weight}{_HIT_COLUMNS}{extra} FROM {self.index}{self.where_all()} "
-            f"{order} LIMIT {start}, {request.page_size}"
-            f"{self._options(start + request.page_size, ranked=sort == 'relevance')}"
-        )
-        statements = [page_statement, "SHOW META"]
+        statements = [
+            self.page_statement(self.where_all(), sort, start, request.page_size),
+            "SHOW META",
+        ]
+        if request.folded:  # the documents behind the stories
+            statements += [self.documents_statement(self.where_all()), "SHOW META"]
         facets_run = [f for f in FACETS if request.with_facets and f.applies(request)]
+        facet_at = []
+        copies_at: dict[str, int] = {}  # one list of copies per distinct WHERE
         for facet in facets_run:
-            statements += [self.group_statement(facet, self.where_for(facet)), "SHOW META"]
+            facet_at.append(len(statements))
+            statements += self.count_statements(facet, self.where_for(facet))[:2]
+        if request.counts_stories:
+            for facet in facets_run:
+                where = self.where_for(facet)
+                if where not in copies_at:
+                    copies_at[where] = len(statements)
+                    statements.append(self.pairs_statement(where))
+        inferred_at = len(statements)
         statements += [
-            f"SELECT COUNT(*) AS n FROM {self.index}{self.where_all()}"
-            + (" AND " if self.where_all() else " WHERE ")
-            + "date_inferred = 1 OPTION ranker=none",
+            f"SELECT COUNT(*) AS n FROM {self.index}"
+            f"{_and(self.where_all(), 'date_inferred = 1')} OPTION ranker=none",
             "SHOW META",
         ]
         try:
@@ -978,28 +1116,41 @@ class _Plan:
             )
             return self._empty(sort)
         rows, meta = results[0], results[1]
+        # Folded: total_found of the GROUP BY counts the stories (exact: see story_bound).
         total = int(dict(meta).get("total_found", 0))
         coverages = [_coverage(meta, backend)]
+        documents = total
+        if request.folded:
+            documents = int(dict(results[3]).get("total_found", 0))
+            coverages.append(_coverage(results[3], backend))
         facets: dict[str, FacetResult] = {}
-        for i, facet in enumerate(facets_run):
-            groups = {int(v): int(n) for v, n in results[2 + 2 * i]}
-            coverages.append(_coverage(results[3 + 2 * i], backend))
+        for facet, at in zip(facets_run, facet_at, strict=True):
+            copies = None
+            if request.counts_stories:
+                copies = results[copies_at[self.where_for(facet)]]
+            groups = self.counted(facet, results[at], copies)
+            coverages.append(_coverage(results[at + 1], backend))
             facets[facet.name] = self._facet_result(facet, groups)
-        inferred_rows = results[2 + 2 * len(facets_run)]
+        inferred_rows = results[inferred_at]
         inferred = int(inferred_rows[0][0]) if inferred_rows else 0
 
         widened = None
-        if self.parsed.any_words is not None and total < ANY_WORDS_BELOW:
-            widened_rows, widened_total = self._widened(rows, total, sort)
-            if widened_total > total:
-                widened = Widened(all_words=total)
-                rows, total = widened_rows, widened_total
+        # As the embedded engine: widened when few *documents* have all the words.
+        if self.parsed.any_words is not None and documents < ANY_WORDS_BELOW:
+            if request.folded:
+                widened_rows, widened_total, widened_documents = self._widened_folded(sort)
+            else:
+                widened_rows, widened_total = self._widened(rows, total, sort)
+                widened_documents = widened_total
+            if widened_documents > documents:
+                widened = Widened(all_words=documents)
+                rows, total, documents = widened_rows, widened_total, widened_documents
                 # Facets and counts follow the widened hits, as in the embedded engine.
                 facets = self._widened_facets(facets_run)
 
         suggestion = None
-        if not self.parsed.is_browse and total < SUGGEST_BELOW:
-            suggestion = self._suggestion(total)
+        if not self.parsed.is_browse and documents < SUGGEST_BELOW:
+            suggestion = self._suggestion(documents)
 
         terms = _highlight_terms(self.parsed, backend.dictionary, self.slot) if rows else {}
         hits = []
@@ -1010,7 +1161,7 @@ class _Plan:
                 _hit(
                     row[0],
                     score,
-                    row[offset : offset + 6 + len(VALUE_ATTRIBUTES)],
+                    row[offset : offset + _HIT_WIDTH],
                     self.names,
                     terms,
                     request.with_snippets,
@@ -1028,7 +1179,85 @@ class _Plan:
             inferred_dates=inferred,
             widened=widened,
             coverage=_worst(coverages),
+            total_documents=documents if request.folded else None,
         )
+
+    def page_statement(self, where: str, sort: str, start: int, count: int) -> str:
+        """A page of hits in ``sort`` order; folded, one per story: GROUP BY story_key keeps
+        each story's first document in the same order (WITHIN GROUP ORDER BY), and the groups
+        are ordered by those representatives. The head merges a story whose copies lie on
+        several shards, keeping the best copy."""
+        extra, order = self._order(sort)
+        weight = "WEIGHT() AS w, " if sort == "relevance" else ""
+        group = ""
+        bound = start + count
+        if self.request.folded:
+            group = f" GROUP BY story_key WITHIN GROUP ORDER BY {order.removeprefix('ORDER BY ')}"
+            bound = max(bound, self.story_bound())
+        return (
+            f"SELECT id, {weight}{_HIT_COLUMNS}{extra} FROM {self.index}{where}{group} "
+            f"{order} LIMIT {start}, {count}{self._options(bound, ranked=sort == 'relevance')}"
+        )
+
+    def documents_statement(self, where: str) -> str:
+        """How many documents match (SHOW META's total_found after it)."""
+        return f"SELECT id FROM {self.index}{where} LIMIT 0 OPTION ranker=none"
+
+    def _widened_folded(self, sort: str) -> tuple[list, int, int]:
+        """Folded, the widened hits (documents with any of the words): (page rows, stories,
+        documents). By relevance the stories with an all-words copy come first, each shown by
+        its best all-words copy, as in the embedded engine (which adds a constant to all-words
+        scores); by date, the widened hits are simply folded in date order."""
+        request, run = self.request, self.backend._run
+        head = self.backend.topology.head
+        any_match = self._match(self.parsed.any_words)
+        self._any_match = any_match
+        widened_where = self.where_all(any_match)
+        start = (request.page - 1) * request.page_size
+        stop = start + request.page_size
+        counting = [self.documents_statement(widened_where), "SHOW META"]
+        if sort != "relevance":
+            results = run(
+                head,
+                [
+                    self.page_statement(widened_where, sort, start, stop - start),
+                    "SHOW META",
+                    *counting,
+                ],
+            )
+            stories = int(dict(results[1]).get("total_found", 0))
+            return list(results[0]), stories, int(dict(results[3]).get("total_found", 0))
+        # Fewer than ANY_WORDS_BELOW documents have all the words: all their stories at once.
+        first = run(
+            head,
+            [
+                self.page_statement(self.where_all(), sort, 0, ANY_WORDS_BELOW),
+                f"SELECT id, story_key FROM {self.index}{self.where_all()} "
+                f"LIMIT 0, {ANY_WORDS_BELOW} OPTION ranker=none",
+                *counting,
+            ],
+        )
+        leading = list(first[0])
+        documents = int(dict(first[3]).get("total_found", 0))
+        exclude = ""
+        if first[1]:
+            exclude = (
+                f" AND id NOT IN ({_ids(r[0] for r in first[1])})"
+                f" AND story_key NOT IN ({_ids({r[1] for r in first[1]})})"
+            )
+        rest_start = max(0, start - len(leading))
+        rest_count = max(1, stop - max(start, len(leading)))
+        rest = run(
+            head,
+            [
+                self.page_statement(widened_where + exclude, sort, rest_start, rest_count),
+                "SHOW META",
+            ],
+        )
+        stories = len(leading) + int(dict(rest[1]).get("total_found", 0))
+        page = leading[start:stop] if start < len(leading) else []
+        page += list(rest[0])[: request.page_size - len(page)] if stop > len(leading) else []
+        return page, stories, documents
 
     def _mirror_missed(self, results: list[list[tuple]]) -> bool:
         coverage = _coverage(results[1], self.backend)
@@ -1111,9 +1340,23 @@ class _Plan:
         )
 
 
-def _value_attribute(facet: Facet) -> str:
+# The facet attributes a story count reads from each copy (pairs_statement).
+_PAIR_COLUMNS = ("publication", "year", "month", *VALUE_ATTRIBUTES.values())
+
+
+def _facet_attribute(facet: Facet) -> str:
+    """The attribute a facet counts."""
+    if facet.counts_by == "years":
+        return "year"
+    if facet.counts_by == "months":
+        return "month"
     fieldname = facet.fieldname
     return PUBLICATION if fieldname == PUBLICATION else VALUE_ATTRIBUTES[fieldname]
+
+
+def _and(where: str, condition: str) -> str:
+    """``where`` (a WHERE clause or "") with one more condition."""
+    return f"{where} AND {condition}" if where else f" WHERE {condition}"
 
 
 def _short(message: str) -> str:

@@ -38,6 +38,18 @@ if TYPE_CHECKING:
     from archive.search.types import SearchRequest
 
 
+def distinct_pairs(keys: np.ndarray, stories: np.ndarray) -> np.ndarray:
+    """``keys`` once per distinct (key, story) pair: counting them counts stories per key."""
+    if len(keys) == 0:
+        return keys
+    low = int(stories.min())
+    span = int(stories.max()) - low + 1
+    keys = keys.astype(np.int64)
+    base = int(keys.min())
+    combined = np.unique((keys - base) * span + (stories - low))
+    return combined // span + base
+
+
 @dataclass(frozen=True)
 class ValueColumn:
     """One exact-value field as pairs: document ``docs[i]`` carries ``values[ords[i]]``."""
@@ -50,6 +62,12 @@ class ValueColumn:
     def count(self, mask: np.ndarray) -> np.ndarray:
         """How many documents in ``mask`` carry each value (indexed by ordinal)."""
         return np.bincount(self.ords[mask[self.docs]], minlength=len(self.values))
+
+    def count_stories(self, mask: np.ndarray, story: np.ndarray) -> np.ndarray:
+        """How many distinct stories in ``mask`` carry each value (copies count once)."""
+        selected = mask[self.docs]
+        ords = distinct_pairs(self.ords[selected], story[self.docs[selected]])
+        return np.bincount(ords, minlength=len(self.values))
 
     def has_any(self, wanted: Iterable[str], size: int) -> np.ndarray:
         """Mask of documents that carry at least one of ``wanted``."""
@@ -86,6 +104,7 @@ class _SegmentColumns:
     values: dict[str, tuple[list[str], np.ndarray, np.ndarray]]
     day_key: np.ndarray
     inferred: np.ndarray
+    story: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -100,6 +119,9 @@ class FacetTables:
     # True where the date was inferred from the text rather than stated by the source (None:
     # no document's is; an index built before the flag was indexed cannot tell).
     inferred: np.ndarray | None = None
+    # The story of each document (archive/ingest/copies.py); a document in none is a story of
+    # its own, numbered -1 - its document number.
+    story: np.ndarray | None = None
 
     def years(self) -> np.ndarray:
         return self.day_key // 10000
@@ -152,7 +174,11 @@ def _read_segment(segreader) -> _SegmentColumns:
     if flag_indexed and ("date_inferred", b"t") in segreader:
         ids = np.fromiter(segreader.postings("date_inferred", b"t").all_ids(), dtype=np.int32)
         inferred[ids] = True
-    return _SegmentColumns(values=values, day_key=day_key, inferred=inferred)
+    story = np.zeros(size, dtype=np.int64)
+    for term in segreader.lexicon("story") if "story" in segreader.schema else ():
+        ids = np.fromiter(segreader.postings("story", term).all_ids(), dtype=np.int32)
+        story[ids] = int(term)
+    return _SegmentColumns(values=values, day_key=day_key, inferred=inferred, story=story)
 
 
 def _segment_columns(segreader) -> _SegmentColumns:
@@ -187,6 +213,7 @@ def tables_for(searcher, cache_key: str) -> FacetTables:
     live = np.zeros(size, dtype=bool)
     day_key = np.zeros(size, dtype=np.int32)
     inferred = np.zeros(size, dtype=bool)
+    story = np.zeros(size, dtype=np.int64)
     vocab: dict[str, dict[str, int]] = {f: {} for f in VALUE_FIELDS}
     pair_docs: dict[str, list[np.ndarray]] = {f: [] for f in VALUE_FIELDS}
     pair_ords: dict[str, list[np.ndarray]] = {f: [] for f in VALUE_FIELDS}
@@ -203,6 +230,7 @@ def tables_for(searcher, cache_key: str) -> FacetTables:
             live[deleted + offset] = False
         day_key[offset : offset + n] = seg.day_key
         inferred[offset : offset + n] = seg.inferred
+        story[offset : offset + n] = seg.story
         for fieldname in VALUE_FIELDS:
             names, docs, ords = seg.values[fieldname]
             field_vocab = vocab[fieldname]
@@ -229,6 +257,7 @@ def tables_for(searcher, cache_key: str) -> FacetTables:
         day_key=day_key,
         segment_ids=frozenset(segment_ids),
         inferred=inferred,
+        story=np.where(story > 0, story, -1 - np.arange(size, dtype=np.int64)),
     )
 
     with _cache_lock:
@@ -264,6 +293,14 @@ def chosen_mask(
     return tables.years() == chosen.year
 
 
+def _per_key(keys: np.ndarray, stories: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct keys, how many documents, or distinct stories when ``stories`` is given, have
+    each)."""
+    if stories is None:
+        return np.unique(keys, return_counts=True)
+    return np.unique(distinct_pairs(keys, stories), return_counts=True)
+
+
 def count(
     facet: Facet,
     tables: FacetTables,
@@ -272,15 +309,19 @@ def count(
     contains: str = "",
     limit: int = FACET_LIMIT,
 ) -> FacetResult:
-    """One facet counted over the documents in ``mask``."""
+    """One facet counted over the documents in ``mask``: how many documents, or how many
+    stories when the request counts stories (copies of one story count once)."""
+    by_story = tables.story if request.counts_stories and tables.story is not None else None
     if facet.counts_by == "years":
         years = tables.years()[mask]
         # -1: an inferred date when only stated ones count (neither a year nor undated).
-        found, counts = np.unique(years, return_counts=True)
+        found, counts = _per_key(years, by_story[mask] if by_story is not None else None)
         return facet.result(dict(zip(found.tolist(), counts.tolist(), strict=True)), request)
     if facet.counts_by == "months":
         months = tables.months()[mask]
-        found, counts = np.unique(months[months > 0], return_counts=True)
+        dated = months > 0
+        stories = by_story[mask][dated] if by_story is not None else None
+        found, counts = _per_key(months[dated], stories)
         return facet.result(dict(zip(found.tolist(), counts.tolist(), strict=True)), request)
     return facet.result(
         value_counts(facet, tables, mask, request, contains, limit), request, contains, limit
@@ -293,7 +334,8 @@ def value_counts(
     """A value facet's values in ``mask`` whose folded form contains ``contains``, most frequent
     first (see :class:`~archive.search.facets.ValueCounts`)."""
     column = tables.columns[facet.fieldname]
-    counts = column.count(mask)
+    by_story = request.counts_stories and tables.story is not None
+    counts = column.count_stories(mask, tables.story) if by_story else column.count(mask)
     needle = fold(contains)
     found = np.flatnonzero(counts)
     if needle:
@@ -308,5 +350,8 @@ def value_counts(
     shown = order[: limit + 1] + [i for i in order[limit + 1 :] if i in chosen_ords]
     missing = 0
     if facet.missing_value is not None:
-        missing = int(np.count_nonzero(mask & column.has_none(tables.size)))
+        without = mask & column.has_none(tables.size)
+        missing = (
+            len(np.unique(tables.story[without])) if by_story else int(np.count_nonzero(without))
+        )
     return ValueCounts([(column.values[i], int(counts[i])) for i in shown], missing)

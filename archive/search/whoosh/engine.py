@@ -83,6 +83,24 @@ def _page_by_date(
     return [(int(d), None) for d in docnums[order[start:stop]]]
 
 
+def _folded_page(
+    tables: FacetTables, dated: FacetTables, matched, sort: str, start: int, stop: int
+) -> tuple[list, int]:
+    """One result per story: every hit ranked, the first of each story kept. Returns the page
+    and how many stories there are."""
+    every = len(np.flatnonzero(matched.hits))
+    if sort == "relevance":
+        ranked = _page_by_relevance(matched.scores, matched.hits, 0, every)
+    else:
+        ranked = _page_by_date(tables, dated, matched.hits, sort, 0, every)
+    if not ranked:
+        return [], 0
+    docnums = np.fromiter((d for d, _ in ranked), dtype=np.int64, count=len(ranked))
+    _, first = np.unique(tables.story[docnums], return_index=True)
+    kept = np.sort(first)
+    return [ranked[i] for i in kept[start:stop].tolist()], len(kept)
+
+
 def _page_by_relevance(scores: np.ndarray, hits: np.ndarray, start: int, stop: int):
     """Best scores first; equal scores in index order (as Whoosh orders them)."""
     docnums = np.flatnonzero(hits)
@@ -148,6 +166,9 @@ def _matched(searcher, parsed: ParsedQuery, request: SearchRequest) -> _Matched:
     dated = tables.stated if request.stated_dates else tables
     base, scores = _match(searcher, parsed, tables)
     date_range = _date_range_mask(dated, request)
+    if request.story is not None:  # every copy of one story
+        story_mask = tables.story == request.story
+        date_range = story_mask if date_range is None else date_range & story_mask
     chosen = {facet.name: counting.chosen_mask(facet.chosen(request), dated) for facet in FACETS}
     filters = [date_range, *chosen.values()]
     hits = _combine(base, filters)
@@ -190,7 +211,11 @@ def _search(searcher, parsed: ParsedQuery, request: SearchRequest) -> SearchResp
     sort = request.effective_sort(parsed.is_browse)
     start = (request.page - 1) * request.page_size
     stop = start + request.page_size
-    if start >= total:
+    total_documents = None
+    if request.folded:
+        page, stories = _folded_page(tables, dated, matched, sort, start, stop)
+        total_documents, total = total, stories
+    elif start >= total:
         page = []
     elif sort == "relevance":
         page = _page_by_relevance(matched.scores, matched.hits, start, stop)
@@ -216,6 +241,7 @@ def _search(searcher, parsed: ParsedQuery, request: SearchRequest) -> SearchResp
         if tables.inferred is not None
         else 0,
         widened=matched.widened,
+        total_documents=total_documents,
     )
 
 

@@ -1,0 +1,177 @@
+"""Copies of one story fold into one result: totals, representatives, the story filter, facet
+counts by story or by document, and the API's shape. Run on every search backend."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from archive import search
+from archive.models import Document
+from tests.stories_data import article, cut_last, with_dateline
+
+pytestmark = pytest.mark.usefixtures("search_backend")
+
+D1, D2, D3 = dt.date(2008, 11, 27), dt.date(2008, 11, 28), dt.date(2009, 1, 5)
+
+
+@pytest.fixture
+def archive(make_document):
+    """One wire story printed three times (three papers, three days; all mention Ajmal Kasab)
+    and two other articles on the same subject."""
+    text = article(1, topic="siege")
+    wire = make_document(
+        title="Gunmen attack Mumbai hotels",
+        body=text,
+        publication="Reuters",
+        published=D1,
+        persons=("Ajmal Kasab",),
+    )
+    reprint = make_document(
+        title="Terror in Mumbai",
+        body=with_dateline(cut_last(text)),
+        publication="The Hindu",
+        published=D2,
+        persons=("Ajmal Kasab",),
+    )
+    late = make_document(
+        title="Mumbai: the siege ends",
+        body=text + "\n\n" + "Update: the last gunman was caught.",
+        publication="Dawn",
+        published=D3,
+        persons=("Ajmal Kasab",),
+    )
+    other = make_document(
+        title="Siege survivors speak",
+        body=article(2, topic="siege"),
+        publication="The Hindu",
+        published=D2,
+        persons=("Ajmal Kasab",),
+    )
+    analysis = make_document(
+        title="What the siege means",
+        body=article(3, topic="siege"),
+        publication="Dawn",
+        published=D3,
+    )
+    return {"wire": wire, "reprint": reprint, "late": late, "other": other, "analysis": analysis}
+
+
+def _story(document: Document) -> int:
+    return Document.objects.get(pk=document.pk).story_id
+
+
+def test_copies_share_a_story_and_others_do_not(archive):
+    stories = {name: _story(doc) for name, doc in archive.items()}
+    assert stories["wire"] == stories["reprint"] == stories["late"]
+    assert len({stories["wire"], stories["other"], stories["analysis"]}) == 3
+
+
+def test_a_folded_search_lists_one_result_per_story(archive):
+    response = search.search(search.SearchRequest("siege"))
+    assert response.total == 3
+    assert response.total_documents == 5
+    assert response.documents == 5
+    ids = [hit.id for hit in response.hits]
+    assert len(ids) == 3
+    wire_story = _story(archive["wire"])
+    assert sum(1 for hit in response.hits if hit.story == wire_story) == 1
+    assert {archive["other"].pk, archive["analysis"].pk} <= set(ids)
+
+
+def test_every_document_when_copies_all(archive):
+    response = search.search(search.SearchRequest("siege", copies="all"))
+    assert response.total == 5
+    assert response.total_documents is None and response.documents == 5
+    assert len(response.hits) == 5
+
+
+def test_the_representative_follows_the_sort(archive):
+    oldest = search.search(search.SearchRequest("siege", sort="oldest"))
+    assert oldest.hits[0].id == archive["wire"].pk  # the earliest printing
+    newest = search.search(search.SearchRequest("siege", sort="newest"))
+    wire_story = _story(archive["wire"])
+    [shown] = [hit for hit in newest.hits if hit.story == wire_story]
+    assert shown.id == archive["late"].pk
+    # Browsing folds too: five documents, three stories.
+    browse = search.search(search.SearchRequest(""))
+    assert (browse.total, browse.documents) == (3, 5)
+
+
+def test_paging_over_stories(archive):
+    first = search.search(search.SearchRequest("siege", sort="oldest", page_size=2))
+    second = search.search(search.SearchRequest("siege", sort="oldest", page_size=2, page=2))
+    assert first.total == second.total == 3
+    assert first.pages == 2
+    assert len(first.hits) == 2 and len(second.hits) == 1
+    assert not {h.id for h in first.hits} & {h.id for h in second.hits}
+
+
+def test_the_story_filter_lists_every_copy(archive):
+    story = _story(archive["wire"])
+    response = search.search(search.SearchRequest(story=story, copies="all", sort="oldest"))
+    assert [hit.id for hit in response.hits] == [
+        archive["wire"].pk,
+        archive["reprint"].pk,
+        archive["late"].pk,
+    ]
+    folded = search.search(search.SearchRequest(story=story))
+    assert (folded.total, folded.documents) == (1, 3)
+
+
+def _counts(response, facet):
+    return {v.value: v.count for v in response.facets[facet].values}
+
+
+def test_facets_count_stories_or_documents(archive):
+    stories = search.search(search.SearchRequest("siege"))
+    assert _counts(stories, "person") == {"Ajmal Kasab": 2}  # the wire story and "other"
+    assert _counts(stories, "publication") == {"Reuters": 1, "The Hindu": 2, "Dawn": 2}
+    assert _counts(stories, "year") == {"2008": 2, "2009": 2}
+    documents = search.search(search.SearchRequest("siege", counts="documents"))
+    assert _counts(documents, "person") == {"Ajmal Kasab": 4}
+    assert _counts(documents, "year") == {"2008": 3, "2009": 2}
+    every = search.search(search.SearchRequest("siege", copies="all"))
+    assert _counts(every, "person") == {"Ajmal Kasab": 4}  # every document: documents counted
+    chosen = search.search(search.SearchRequest("siege", copies="all", counts="stories"))
+    assert _counts(chosen, "person") == {"Ajmal Kasab": 2}
+
+
+def test_month_counts_by_story(archive):
+    response = search.search(search.SearchRequest("siege", year=2008))
+    assert _counts(response, "month") == {"2008-11": 2}
+    response = search.search(search.SearchRequest("siege", year=2008, counts="documents"))
+    assert _counts(response, "month") == {"2008-11": 3}
+
+
+def test_api_carries_the_story(client, archive):
+    data = client.get("/api/search", {"q": "siege", "sort": "oldest"}).json()
+    assert data["total"] == 3 and data["total_documents"] == 5
+    first = data["results"][0]
+    assert first["id"] == archive["wire"].pk
+    assert first["story"] == {
+        "id": _story(archive["wire"]),
+        "copies": 3,
+        "publications": 3,
+        "first_published": "2008-11-27",
+    }
+    alone = next(r for r in data["results"] if r["id"] == archive["analysis"].pk)
+    assert alone["story"]["copies"] == 1
+    every = client.get("/api/search", {"q": "siege", "copies": "all"}).json()
+    assert every["total"] == every["total_documents"] == 5
+    bad = client.get("/api/search", {"q": "siege", "copies": "some"})
+    assert bad.status_code == 400 and "copies" in bad.json()["error"]
+
+
+def test_the_page_says_both_counts_and_links_every_copy(client, archive):
+    html = client.get("/", {"q": "siege"}).content.decode()
+    assert "3 stories" in html and "(5 documents)" in html
+    story = _story(archive["wire"])
+    assert f"story={story}&amp;copies=all" in html
+    assert "One of 3 copies in 3 publications, first printed 27 November 2008 in Reuters" in html
+    assert "copies=all" in html and "Show every copy" in html
+    every = client.get("/", {"q": "siege", "copies": "all"}).content.decode()
+    assert "5 results" in every and "One result per story" in every
+    copies = client.get("/", {"story": story, "copies": "all"}).content.decode()
+    assert "Copies of" in copies  # the filter's chip
