@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from archive import ingest
+from archive import ingest, stories
 from archive.ingest import resolution
 from archive.models import (
     Document,
@@ -21,6 +21,7 @@ from archive.models import (
     Place,
     PlaceAlias,
     Publication,
+    Story,
     merge_entities,
 )
 
@@ -302,13 +303,66 @@ class UploadForm(forms.Form):
     )
 
 
+class StoryDocumentInline(admin.TabularInline):
+    model = Document
+    fields = ["title", "publication", "published", "story_pinned"]
+    readonly_fields = ["title", "publication", "published", "story_pinned"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Story)
+class StoryAdmin(admin.ModelAdmin):
+    """Stories with several copies first; editors join two stories here, and split one from
+    the documents list ("Split selected documents into a new story")."""
+
+    list_display = ["__str__", "first_title", "copy_count", "created"]
+    inlines = [StoryDocumentInline]
+    actions = ["join_selected"]
+    search_fields = ["documents__title"]
+
+    def get_queryset(self, request):
+        # Stories with the most copies first (the changelist's column headers can re-sort).
+        queryset = super().get_queryset(request).annotate(num_copies=Count("documents"))
+        return queryset.order_by("-num_copies", "-id")
+
+    @admin.display(description="copies", ordering="num_copies")
+    def copy_count(self, obj: Story) -> int:
+        return obj.num_copies
+
+    @admin.display(description="earliest printing")
+    def first_title(self, obj: Story) -> str:
+        first = stories.copies_of(obj.documents.first()) if obj.num_copies else []
+        return first[0].title if first else "—"
+
+    @admin.action(description="Join selected stories into one", permissions=["change"])
+    def join_selected(self, request, queryset):
+        chosen = list(queryset)
+        if len(chosen) < 2:
+            self.message_user(request, "Choose at least two stories to join.", messages.WARNING)
+            return
+        kept = stories.join(chosen)
+        self.message_user(
+            request,
+            f"Joined {len(chosen)} stories into {kept}; its documents stay together through "
+            "re-imports and re-clustering.",
+            messages.SUCCESS,
+        )
+
+
 @admin.register(Document)
 class DocumentAdmin(admin.ModelAdmin):
     list_display = ["title", "publication_name", "published", "date_inferred", "updated"]
+    actions = ["split_story"]
     list_filter = ["date_inferred", ("publication", admin.RelatedOnlyFieldListFilter), "published"]
     search_fields = ["title", "external_id", "persons__name", "publication__name"]
     date_hierarchy = "published"
     autocomplete_fields = ["publication", "persons", "organisations", "places"]
+    raw_id_fields = ["story"]
     readonly_fields = ["created", "updated", "view_on_site_link"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_select_related = ["publication"]
@@ -328,8 +382,26 @@ class DocumentAdmin(admin.ModelAdmin):
             },
         ),
         ("Source", {"fields": ["source_url", "external_id"]}),
+        ("Story", {"fields": ["story", "story_pinned"]}),
         ("Record", {"fields": ["created", "updated", "view_on_site_link"]}),
     ]
+
+    @admin.action(description="Split selected documents into a new story", permissions=["change"])
+    def split_story(self, request, queryset):
+        chosen = list(queryset)
+        story = stories.split_off(chosen)
+        self.message_user(
+            request,
+            f"Moved {len(chosen)} document{'s' if len(chosen) != 1 else ''} into {story}; "
+            "re-imports and re-clustering keep the split.",
+            messages.SUCCESS,
+        )
+
+    def save_model(self, request, obj, form, change):
+        """An editor who moves a document to another story pins it there."""
+        if "story" in form.changed_data:
+            obj.story_pinned = True
+        super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
         """An editor who sets a document's persons, organisations or places takes them over:

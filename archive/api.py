@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from archive import search
+from archive import search, stories
 from archive.models import Document, is_web_url
 from archive.search import SearchResponse
 
 
 def payload(request: HttpRequest, response: SearchResponse) -> dict[str, object]:
-    """The response as JSON-ready data: results with their facet lists, facets, notices."""
+    """The response as JSON-ready data: results with their facet lists and story, facets,
+    notices. ``total`` counts the results as listed (stories when copies are folded),
+    ``total_documents`` the documents."""
+    facts = stories.facts_for_hits(response.hits)
 
     def result(hit: search.Hit) -> dict[str, object]:
         url = Document(pk=hit.id, title=hit.title).get_absolute_url()
@@ -30,11 +33,14 @@ def payload(request: HttpRequest, response: SearchResponse) -> dict[str, object]
             "snippets": hit.snippets,
             "score": hit.score,
             "source_url": hit.source_url if is_web_url(hit.source_url) else None,
+            "story": stories.story_json(hit, facts),
         }
 
     return {
         "query": response.query_text,
         "total": response.total,
+        "total_documents": response.documents,
+        "copies": response.request.copies,
         "page": response.page,
         "page_size": response.page_size,
         "pages": response.pages,

@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from django.conf import settings
@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
-from archive import search
+from archive import search, stories
 from archive.answers import answering_errors, as_text
 from archive.models import Document, is_web_url, title_slug
 from archive.params import querystring, request_from, to_params
@@ -40,6 +40,11 @@ CSV_COLUMNS = (
     "url",
     "source_url",
     "score",
+    # The story the document is a copy of (archive/stories.py): its id and size.
+    "story_id",
+    "story_copies",
+    "story_publications",
+    "story_first_published",
 )
 TRUNCATED_HEADER = "X-Archive-Export-Truncated"
 # Spreadsheets run a cell starting with one of these as a formula ("CSV injection").
@@ -133,7 +138,9 @@ class DocumentUrls:
         return f"{self.prefix}{pk}{self.middle}{title_slug(title)}{self.suffix}"
 
 
-def hit_record(urls: DocumentUrls, hit: search.Hit) -> dict[str, object]:
+def hit_record(
+    urls: DocumentUrls, hit: search.Hit, facts: Mapping[int, stories.StoryFacts] | None = None
+) -> dict[str, object]:
     return {
         "id": hit.id,
         "title": hit.title,
@@ -144,6 +151,7 @@ def hit_record(urls: DocumentUrls, hit: search.Hit) -> dict[str, object]:
         "url": urls(hit.id, hit.title),
         "source_url": hit.source_url if is_web_url(hit.source_url) else None,
         "score": hit.score,
+        "story": stories.story_json(hit, facts or {}),
     }
 
 
@@ -163,6 +171,8 @@ def csv_text(records: Iterable[dict[str, object]]) -> str:
     writer.writerow(CSV_COLUMNS)
     for record in records:
         row = dict(record, **{c: "; ".join(record[c]) for c in LIST_COLUMNS})  # type: ignore[arg-type]
+        story = record["story"]
+        row.update({f"story_{key}": value for key, value in story.items()})  # type: ignore[union-attr]
         writer.writerow([safe_cell(row[column]) for column in CSV_COLUMNS])
     return out.getvalue()
 
@@ -178,7 +188,8 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     """``GET /export.csv?<search parameters>``: the result set as a spreadsheet-safe CSV file."""
     result = search.search(export_request(request_from(request)))
     urls = DocumentUrls(request)
-    records = [hit_record(urls, hit) for hit in result.hits]
+    facts = stories.facts_for_hits(result.hits)
+    records = [hit_record(urls, hit, facts) for hit in result.hits]
     # A byte-order mark, so spreadsheets read the file as UTF-8 (names with accents, quotes).
     body = "\ufeff" + csv_text(records)
     response = HttpResponse(body.encode("utf-8"), content_type="text/csv; charset=utf-8")
@@ -201,12 +212,17 @@ def export_json(request: HttpRequest) -> HttpResponse:
         "parameters": dict_of_lists(to_params(result.request)),
         "sort": result.sort,
         "total": result.total,
+        "total_documents": result.documents,
         "exported": len(result.hits),
         "truncated": truncated,
         "notice": truncation_notice(result.total, limit) if truncated else None,
         "notices": list(result.notices),
         "exported_at": timezone.now().isoformat(timespec="seconds"),
-        "results": [hit_record(urls, hit) for hit in result.hits],
+        "results": [
+            hit_record(urls, hit, facts)
+            for facts in [stories.facts_for_hits(result.hits)]
+            for hit in result.hits
+        ],
     }
     body = json.dumps(payload, ensure_ascii=False, indent=1)
     response = HttpResponse(body.encode("utf-8"), content_type="application/json; charset=utf-8")

@@ -7,8 +7,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from archive.params import FILTER_PARAMS, to_params, with_pairs
 from archive.search import (
@@ -22,6 +23,10 @@ from archive.search import (
     ValueFacet,
 )
 from archive.search import SearchResponse as Response
+
+if TYPE_CHECKING:
+    from archive.search import Hit
+    from archive.stories import StoryFacts
 
 # Values shown before "Show more" in each facet panel.
 FACET_VISIBLE = 10
@@ -210,6 +215,8 @@ def chips(response: Response) -> list[Chip]:
         )
     if req.date_to:
         result.append(Chip("To", req.date_to.isoformat(), with_pairs(req, remove={"date_to"})))
+    if req.story is not None:
+        result.append(Chip("Copies of", f"story {req.story}", with_pairs(req, remove={"story"})))
     return result
 
 
@@ -642,12 +649,59 @@ def comention_groups(
 NOT_HIDDEN = ("q", "sort", "page", "date_from", "date_to")
 
 
-def search_context(response: Response, count: Callable[[str], int]) -> dict[str, object]:
+@dataclass(frozen=True)
+class StoryLine:
+    """Under a result that stands for several copies: "1 of 6 copies in 5 publications, first
+    printed 26 November 2008 in X", linking to every copy."""
+
+    copies: int
+    publications: int
+    first_published: dt.date | None
+    first_publication: str | None
+    url: str  # the query string listing every copy, earliest first
+
+
+def story_line(req: SearchRequest, hit: Hit, facts: StoryFacts | None) -> StoryLine | None:
+    """The line for a folded result whose story has other copies (None otherwise)."""
+    if not req.folded or facts is None or facts.copies < 2:
+        return None
+    every_copy = SearchRequest(story=facts.id, copies="all", sort="oldest")
+    return StoryLine(
+        facts.copies,
+        facts.publications,
+        facts.first_published,
+        facts.first_publication,
+        with_pairs(every_copy),
+    )
+
+
+def copies_switch(response: Response) -> tuple[str, str] | None:
+    """(label, query string) of the link between one result per story and every document;
+    None when no result has copies."""
+    req = response.request
+    if req.folded:
+        if response.documents == response.total:
+            return None
+        return "Show every copy", with_pairs(replace(req, copies="all"))
+    return "One result per story", with_pairs(replace(req, copies="fold", story=None))
+
+
+def search_context(
+    response: Response,
+    count: Callable[[str], int],
+    stories: Mapping[int, StoryFacts] | None = None,
+) -> dict[str, object]:
     """Everything the search page's template shows for a response (``count``: how many
-    documents another query string finds, for the no-results help)."""
+    documents another query string finds, for the no-results help; ``stories``: the facts of
+    the hits' stories by hit id, ``archive.stories.facts_for_hits``)."""
     panels = value_panels(response)
+    stories = stories or {}
     context: dict[str, object] = {
         "response": response,
+        "results": [
+            (hit, story_line(response.request, hit, stories.get(hit.id))) for hit in response.hits
+        ],
+        "copies_switch": copies_switch(response),
         # Filters ride along as hidden inputs, so a new query keeps them.
         "filter_params": [
             pair for pair in to_params(response.request) if pair[0] not in NOT_HIDDEN

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
-from archive import api, exports, presentation, search
+from archive import api, exports, presentation, search, stories
 from archive.answers import answering_errors, as_json, error_status
 from archive.models import ENTITY_MODELS, Document
 from archive.params import clean_text, request_from, search_request, with_pairs
@@ -68,7 +68,8 @@ def search_page(request: HttpRequest) -> HttpResponse:
     if not request.htmx and request.get_full_path() != canonical:
         # A plain form submission carries empty fields (sort=): show the clean, shareable URL.
         return redirect(canonical)
-    context = {**_search_form(request), **presentation.search_context(response, _count)}
+    facts = stories.facts_for_hits(response.hits)
+    context = {**_search_form(request), **presentation.search_context(response, _count, facts)}
     return _page_or_partial(request, context)
 
 
@@ -206,6 +207,7 @@ def document_detail(request: HttpRequest, pk: int, slug: str | None = None) -> H
     if paragraphs and paragraphs[0] == " ".join(document.title.split()):
         paragraphs = paragraphs[1:]  # the headline is shown once, as the title
     title_html = search.mark_all(document.title, terms.get("title", ()))
+    copies = stories.document_copies(document)
     context = {
         "document": document,
         "q": q,
@@ -220,7 +222,13 @@ def document_detail(request: HttpRequest, pk: int, slug: str | None = None) -> H
         # The short permalink (/documents/<pk>/) survives title edits; the citation uses it.
         "permalink": permalink,
         "citation": exports.citation(document, permalink, timezone.localdate()),
-        "similar": search.more_like_this(document.pk, limit=5),
+        "copies": copies,
+        # Other articles: the copies of this one are listed apart.
+        "similar": [
+            hit
+            for hit in search.more_like_this(document.pk, limit=5 + len(copies.others))
+            if hit.story is None or hit.story != document.story_id
+        ][:5],
     }
     return render(request, "archive/document.html", context)
 
