@@ -523,10 +523,17 @@ class CopySignature(models.Model):
 
 class CopyBand(models.Model):
     """One locality-sensitive-hashing band of a signature: documents that share a band key are
-    candidate copies, so finding a document's copies never compares it with the whole archive."""
+    candidate copies, so finding a document's copies never compares it with the whole archive.
 
-    key = models.BigIntegerField(db_index=True)
-    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="+")
+    A document writes some 40 of these, so the table is kept to one B-tree keyed (key,
+    document): no row id and no foreign key index (on SQLite a WITHOUT ROWID table, made by the
+    migration). A document's bands are deleted by their keys, recomputed from its stored
+    signature (``archive/ingest/copies.py``), never by scanning for its id.
+    """
+
+    pk = models.CompositePrimaryKey("key", "document_id")
+    key = models.BigIntegerField()
+    document_id = models.BigIntegerField()
 
     def __str__(self) -> str:
         return f"band {self.key} of document {self.document_id}"

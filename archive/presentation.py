@@ -686,6 +686,19 @@ def copies_switch(response: Response) -> tuple[str, str] | None:
     return "One result per story", with_pairs(replace(req, copies="fold", story=None))
 
 
+def counts_switch(response: Response) -> tuple[str, str, str] | None:
+    """(what the facets count now, label and query string of the other way) when the matching
+    documents include copies; None otherwise."""
+    if response.documents == response.total and response.request.folded:
+        return None
+    req = response.request
+    if req.counts_stories:
+        other = "documents" if req.folded else None  # with copies=all, the default is documents
+        return "stories", "count documents", with_pairs(replace(req, counts=other))
+    other = None if req.folded else "stories"
+    return "documents", "count stories", with_pairs(replace(req, counts=other))
+
+
 def search_context(
     response: Response,
     count: Callable[[str], int],
@@ -702,6 +715,7 @@ def search_context(
             (hit, story_line(response.request, hit, stories.get(hit.id))) for hit in response.hits
         ],
         "copies_switch": copies_switch(response),
+        "counts_switch": counts_switch(response),
         # Filters ride along as hidden inputs, so a new query keeps them.
         "filter_params": [
             pair for pair in to_params(response.request) if pair[0] not in NOT_HIDDEN

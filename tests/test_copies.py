@@ -25,7 +25,7 @@ def test_signatures_and_bands_are_stored(make_document):
     signature = CopySignature.objects.get(document=doc)
     assert signature.text_hash == copies.text_key(doc)
     assert len(bytes(signature.hashvalues)) == copies.NUM_PERM * 4
-    assert CopyBand.objects.filter(document=doc).count() == copies.BANDS
+    assert CopyBand.objects.filter(document_id=doc.pk).count() == copies.BANDS
     assert doc.story_id is None or _story(doc) is not None
     assert Story.objects.count() == 1
 
@@ -290,3 +290,32 @@ def test_daily_repeats_of_a_short_text_do_not_chain_into_one_story(make_document
     call_command("cluster_copies", verbosity=0)
     assert [_story(doc) for doc in docs][:4] == [first] * 4
     assert first not in [_story(doc) for doc in docs][4:]
+
+
+def test_deleting_a_copy_tidies_its_story_and_the_index(make_document):
+    from archive import indexing
+
+    text = article(29)
+    first = make_document(body=text)
+    copy = make_document(body=cut_last(text), external_id="c")
+    story = _story(first)
+    assert search.search(search.SearchRequest(copies="all")).hits[0].story == story
+    copy.delete()
+    drift, _ = indexing.check()
+    assert drift.ok, drift  # the one left is indexed as a story of its own
+    [hit] = search.search(search.SearchRequest()).hits
+    assert hit.story is None
+    first.delete()
+    assert not Story.objects.filter(pk=story).exists()
+
+
+def test_band_rows_follow_updates_and_deletions(make_document):
+    doc = make_document(body=article(30), source_url="https://example.com/news/a")
+    assert CopyBand.objects.filter(document_id=doc.pk).count() == copies.BANDS + 1  # + the page
+    doc.body = article(31)
+    doc.save()
+    keys = set(CopyBand.objects.filter(document_id=doc.pk).values_list("key", flat=True))
+    assert keys == set(copies.signature(doc.body, doc.source_url).band_keys())
+    doc.delete()
+    assert not CopyBand.objects.filter(document_id=doc.pk).exists()
+    assert not CopySignature.objects.exists()

@@ -175,3 +175,12 @@ def test_the_page_says_both_counts_and_links_every_copy(client, archive):
     assert "5 results" in every and "One result per story" in every
     copies = client.get("/", {"story": story, "copies": "all"}).content.decode()
     assert "Copies of" in copies  # the filter's chip
+
+
+def test_the_page_lets_researchers_choose_what_facets_count(client, archive):
+    html = client.get("/", {"q": "siege"}).content.decode()
+    assert "Counts are stories" in html and "counts=documents" in html
+    html = client.get("/", {"q": "siege", "counts": "documents"}).content.decode()
+    assert "Counts are documents" in html and "count stories" in html
+    html = client.get("/", {"q": "siege", "copies": "all"}).content.decode()
+    assert "Counts are documents" in html and "counts=stories" in html

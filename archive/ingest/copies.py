@@ -275,9 +275,9 @@ def store_signatures(documents: Sequence[Document]) -> dict[int, Signature]:
             "document_id", flat=True
         )
     ]
+    delete_bands(stored)
     for chunk in _chunks(stored, 900):
         CopySignature.objects.filter(document_id__in=chunk).delete()
-        CopyBand.objects.filter(document_id__in=chunk).delete()
     indexing.insert_rows(
         CopySignature,
         ("document", "text_hash", "shingles", "hashvalues"),
@@ -293,10 +293,41 @@ def store_signatures(documents: Sequence[Document]) -> dict[int, Signature]:
     )
     indexing.insert_rows(
         CopyBand,
-        ("key", "document"),
+        ("key", "document_id"),
         [(key, pk) for pk, sig in signatures.items() for key in sig.band_keys()],
     )
     return signatures
+
+
+def delete_bands(document_ids: Sequence[int]) -> None:
+    """Delete these documents' band rows, by the keys of their stored signatures (the band
+    table is keyed by band key, not by document). A signature made with other parameters has
+    other keys: those documents' rows are found by scanning, which only a change of the
+    parameters (then ``cluster_copies``) costs."""
+    quote = connection.ops.quote_name
+    table = quote(CopyBand._meta.db_table)
+    key, document = (quote(CopyBand._meta.get_field(f).column) for f in ("key", "document_id"))
+    rows, scan = [], []
+    for chunk in _chunks(list(document_ids), 900):
+        stored = CopySignature.objects.filter(document_id__in=chunk).values_list(
+            "document_id", "text_hash", "shingles", "hashvalues"
+        )
+        for pk, text_hash, shingles, hashvalues in stored:
+            _digest, _, rest = text_hash.partition(":")
+            page, _, parameters = rest.partition(":")
+            if parameters != PARAMETERS:
+                scan.append(pk)
+                continue
+            old = Signature(
+                np.frombuffer(bytes(hashvalues), dtype=np.uint32), shingles, int(page, 16)
+            )
+            rows += [(band, pk) for band in old.band_keys()]
+    with connection.cursor() as cursor:
+        if rows:
+            cursor.executemany(f"DELETE FROM {table} WHERE {key} = %s AND {document} = %s", rows)
+        for chunk in _chunks(scan, 900):
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"DELETE FROM {table} WHERE {document} IN ({marks})", list(chunk))
 
 
 def _set_stories(story_of: dict[int, int]) -> None:
@@ -319,7 +350,7 @@ def _sharing_bands(keys: set[int], exclude: set[int]) -> dict[int, set[int]]:
     found: dict[int, set[int]] = defaultdict(set)
     quote = connection.ops.quote_name
     table = quote(CopyBand._meta.db_table)
-    key, document = (quote(CopyBand._meta.get_field(f).column) for f in ("key", "document"))
+    key, document = (quote(CopyBand._meta.get_field(f).column) for f in ("key", "document_id"))
     with connection.cursor() as cursor:
         for chunk in _chunks(sorted(keys), 900):
             marks = ", ".join(["%s"] * len(chunk))
@@ -494,12 +525,32 @@ def _saved(sender, instance: Document, update_fields=None, **kwargs) -> None:
     document_saved(instance)
 
 
+def _deleting(sender, instance: Document, **kwargs) -> None:
+    delete_bands([instance.pk])  # while its signature, which names the keys, is still there
+
+
+def _deleted(sender, instance: Document, **kwargs) -> None:
+    """A deleted copy's story may be left empty (deleted) or with one document, which the
+    index then shows as a story of its own."""
+    if instance.story_id is None:
+        return
+    left = _sizes([instance.story_id]).get(instance.story_id, 0)
+    if left == 0:
+        Story.objects.filter(pk=instance.story_id).delete()
+    elif left == 1:
+        indexing.schedule(
+            Document.objects.filter(story_id=instance.story_id).values_list("pk", flat=True)
+        )
+
+
 def connect_signals() -> None:
     """Every save of a document outside a bulk import finds its copies (bulk imports call
-    :func:`assign` for a whole batch)."""
-    from django.db.models.signals import post_save
+    :func:`assign` for a whole batch); a deletion tidies its story."""
+    from django.db.models.signals import post_delete, post_save, pre_delete
 
     post_save.connect(_saved, sender=Document, dispatch_uid="archive.ingest.copies.saved")
+    pre_delete.connect(_deleting, sender=Document, dispatch_uid="archive.ingest.copies.deleting")
+    post_delete.connect(_deleted, sender=Document, dispatch_uid="archive.ingest.copies.deleted")
 
 
 # --- Re-clustering a whole archive ------------------------------------------------------------
@@ -589,8 +640,9 @@ def cluster(
 def recluster(progress: Callable[[int, int], None] | None = None) -> ReclusterSummary:
     """Cluster every document again from the stored signatures (computing the missing ones),
     keeping the pinned documents where editors put them. Story ids are kept where a story keeps
-    its earliest printing. Documents whose story changed are listed in ``moved``; their index
-    entries are rewritten through the outbox."""
+    its earliest printing. Documents whose story changed are listed in ``moved``; those whose
+    index entry changes (it names a story only when the story has copies) are rewritten
+    through the outbox."""
     from django.db import transaction
 
     summary = ReclusterSummary()
@@ -638,13 +690,16 @@ def recluster(progress: Callable[[int, int], None] | None = None) -> ReclusterSu
     final = {m.id: real.get(m.story_id, m.story_id) for m in members}
     before_sizes = Counter(s for s in previous.values() if s)
     after_sizes = Counter(final.values())
+    reindex: list[int] = []  # documents whose index entry names another story (or none)
     for member in members:
-        story = final[member.id]
-        was, now = previous[member.id], story
-        shared_before = was is not None and before_sizes[was] > 1
-        if story != was or shared_before != (after_sizes[now] > 1):
-            moved[story].append(member.id)
+        was, now = previous[member.id], final[member.id]
+        if now != was:
+            moved[now].append(member.id)
             summary.moved.append(member.id)
+        indexed_before = was if was is not None and before_sizes[was] > 1 else None
+        indexed_after = now if after_sizes[now] > 1 else None
+        if indexed_before != indexed_after:
+            reindex.append(member.id)
     from archive import indexing
 
     with transaction.atomic():
@@ -652,7 +707,7 @@ def recluster(progress: Callable[[int, int], None] | None = None) -> ReclusterSu
             for chunk in _chunks(ids, 900):
                 Document.objects.filter(pk__in=chunk).update(story_id=story)
         Story.objects.filter(documents__isnull=True).delete()
-        indexing.schedule(summary.moved)  # applied once this commits
+        indexing.schedule(reindex)  # applied once this commits
     if progress:
         progress(steps, steps)
     return summary

@@ -5,6 +5,19 @@ import django.utils.timezone
 from django.db import migrations, models
 
 
+def create_band_table(apps, schema_editor):
+    """One B-tree keyed (key, document): WITHOUT ROWID on SQLite (Django would add a row id)."""
+    suffix = " WITHOUT ROWID" if schema_editor.connection.vendor == "sqlite" else ""
+    schema_editor.execute(
+        "CREATE TABLE archive_copyband (key bigint NOT NULL, document_id bigint NOT NULL, "
+        f"PRIMARY KEY (key, document_id)){suffix}"
+    )
+
+
+def drop_band_table(apps, schema_editor):
+    schema_editor.execute("DROP TABLE archive_copyband")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -37,13 +50,18 @@ class Migration(migrations.Migration):
             name='story_pinned',
             field=models.BooleanField(default=False, help_text='Placed in its story by an editor: copy detection never moves it.'),
         ),
-        migrations.CreateModel(
-            name='CopyBand',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.BigIntegerField(db_index=True)),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='archive.document')),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.CreateModel(
+                    name='CopyBand',
+                    fields=[
+                        ('pk', models.CompositePrimaryKey('key', 'document_id', blank=True, editable=False, primary_key=True, serialize=False)),
+                        ('key', models.BigIntegerField()),
+                        ('document_id', models.BigIntegerField()),
+                    ],
+                ),
             ],
+            database_operations=[migrations.RunPython(create_band_table, drop_band_table)],
         ),
         migrations.AddField(
             model_name='document',

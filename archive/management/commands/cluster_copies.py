@@ -27,6 +27,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{summary.documents:,} documents in {summary.stories:,} stories ({folded:,} copies "
             f"folded); {summary.signatures_computed:,} signatures computed; "
-            f"{len(summary.moved):,} documents changed story or gained or lost their copies, "
-            f"{applied.applied:,} index entries rewritten. {elapsed:,.1f} s."
+            f"{len(summary.moved):,} documents changed story, {applied.applied:,} index entries "
+            f"rewritten. {elapsed:,.1f} s."
         )

@@ -66,8 +66,13 @@ class ValueColumn:
     def count_stories(self, mask: np.ndarray, story: np.ndarray) -> np.ndarray:
         """How many distinct stories in ``mask`` carry each value (copies count once)."""
         selected = mask[self.docs]
-        ords = distinct_pairs(self.ords[selected], story[self.docs[selected]])
-        return np.bincount(ords, minlength=len(self.values))
+        ords, stories = self.ords[selected], story[self.docs[selected]]
+        shared = stories > 0  # only copies can repeat a (value, story) pair
+        counts = np.bincount(ords[~shared], minlength=len(self.values))
+        if shared.any():
+            repeated = distinct_pairs(ords[shared], stories[shared])
+            counts += np.bincount(repeated, minlength=len(self.values))
+        return counts
 
     def has_any(self, wanted: Iterable[str], size: int) -> np.ndarray:
         """Mask of documents that carry at least one of ``wanted``."""
@@ -298,7 +303,11 @@ def _per_key(keys: np.ndarray, stories: np.ndarray | None) -> tuple[np.ndarray, 
     each)."""
     if stories is None:
         return np.unique(keys, return_counts=True)
-    return np.unique(distinct_pairs(keys, stories), return_counts=True)
+    shared = stories > 0  # only copies can repeat a (key, story) pair
+    return np.unique(
+        np.concatenate([keys[~shared], distinct_pairs(keys[shared], stories[shared])]),
+        return_counts=True,
+    )
 
 
 def count(
@@ -351,7 +360,8 @@ def value_counts(
     missing = 0
     if facet.missing_value is not None:
         without = mask & column.has_none(tables.size)
-        missing = (
-            len(np.unique(tables.story[without])) if by_story else int(np.count_nonzero(without))
-        )
+        missing = int(np.count_nonzero(without))
+        if by_story:  # copies of one story count once
+            stories = tables.story[without]
+            missing = int(np.count_nonzero(stories <= 0)) + len(np.unique(stories[stories > 0]))
     return ValueCounts([(column.values[i], int(counts[i])) for i in shown], missing)

@@ -86,19 +86,34 @@ def _page_by_date(
 def _folded_page(
     tables: FacetTables, dated: FacetTables, matched, sort: str, start: int, stop: int
 ) -> tuple[list, int]:
-    """One result per story: every hit ranked, the first of each story kept. Returns the page
-    and how many stories there are."""
-    every = len(np.flatnonzero(matched.hits))
+    """One result per story: the hits less every copy that is not its story's first in the
+    page's order, then paged as usual. Only documents whose story has copies (story > 0) are
+    ranked against each other, so folding costs little when few hits are copies. Returns the
+    page and how many stories there are."""
+    shown = matched.hits & (tables.story <= 0)  # alone in their story: always shown
+    copies = np.flatnonzero(matched.hits & (tables.story > 0))
+    if len(copies):
+        story = tables.story[copies]
+        if sort == "relevance":
+            order = np.lexsort((copies, -matched.scores[copies], story))
+        else:
+            keys = tables.day_key[copies].astype(np.int64)
+            counted = dated.day_key[copies]
+            group = np.where(counted > 0, 0, np.where(counted < 0, 1, 2))
+            if sort == "newest":
+                order = np.lexsort((-copies, -keys, group, story))
+            else:
+                order = np.lexsort((copies, keys, group, story))
+        ordered = story[order]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = ordered[1:] != ordered[:-1]
+        shown[copies[order][first]] = True
+    total = int(np.count_nonzero(shown))
+    if start >= total:
+        return [], total
     if sort == "relevance":
-        ranked = _page_by_relevance(matched.scores, matched.hits, 0, every)
-    else:
-        ranked = _page_by_date(tables, dated, matched.hits, sort, 0, every)
-    if not ranked:
-        return [], 0
-    docnums = np.fromiter((d for d, _ in ranked), dtype=np.int64, count=len(ranked))
-    _, first = np.unique(tables.story[docnums], return_index=True)
-    kept = np.sort(first)
-    return [ranked[i] for i in kept[start:stop].tolist()], len(kept)
+        return _page_by_relevance(matched.scores, shown, start, stop), total
+    return _page_by_date(tables, dated, shown, sort, start, stop), total
 
 
 def _page_by_relevance(scores: np.ndarray, hits: np.ndarray, start: int, stop: int):
