@@ -187,6 +187,26 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
 
 
+def _alike_within_days(ids, days, words, max_df: int) -> dict[tuple[str, str], float]:
+    """Word-set Jaccard of every pair printed within 3 days that shares a word found in at
+    most ``max_df`` items (an inverted index, never all pairs)."""
+    df = collections.Counter(w for ws in words for w in ws)
+    index: dict[str, list[int]] = collections.defaultdict(list)
+    for i, ws in enumerate(words):
+        for w in ws:
+            if df[w] <= max_df:
+                index[w].append(i)
+    alike: dict[tuple[str, str], float] = {}
+    for postings in index.values():
+        for i, j in itertools.combinations(postings, 2):
+            if abs((days[i] - days[j]).days) > 3:
+                continue
+            key = _pair(ids[i], ids[j])
+            if key not in alike:
+                alike[key] = _jaccard(words[i], words[j])
+    return alike
+
+
 def _prose(record: Record) -> bool:
     """A story in words, not a price table or a results table: 40+ lower-case words."""
     return len(re.findall(r"\b[a-z]{3,}\b", str(record["body"]))) >= 40
@@ -211,20 +231,7 @@ def reuters_candidates(records: list[Record], rng: random.Random) -> list[Pair]:
     out += [(a, b, "reuters-exact") for a, b in _sample(rng, exact, REUTERS_EXACT)]
     out += [(a, b, "reuters-same-body") for a, b in _sample(rng, retitled, REUTERS_RETITLED)]
 
-    df = collections.Counter(w for ws in words for w in ws)
-    index: dict[str, list[int]] = collections.defaultdict(list)
-    for i, ws in enumerate(words):
-        for w in ws:
-            if df[w] <= 300:
-                index[w].append(i)
-    alike: dict[tuple[str, str], float] = {}
-    for postings in index.values():
-        for i, j in itertools.combinations(postings, 2):
-            if abs((days[i] - days[j]).days) > 3:
-                continue
-            key = _pair(ids[i], ids[j])
-            if key not in alike:
-                alike[key] = _jaccard(words[i], words[j])
+    alike = _alike_within_days(ids, days, words, max_df=300)
     position = {x: i for i, x in enumerate(ids)}
     both = lambda p: prose[position[p[0]]] and prose[position[p[1]]]  # noqa: E731
     similar = [p for p, v in alike.items() if v >= 0.6 and p not in seen and both(p)]
@@ -281,20 +288,7 @@ def headline_candidates(records: list[Record], rng: random.Random) -> list[Pair]
     ids = [str(r["external_id"]) for r in records]
     days = [_day(r) for r in records]
     words = [_headline_words(str(r["title"])) for r in records]
-    df = collections.Counter(w for ws in words for w in ws)
-    index: dict[str, list[int]] = collections.defaultdict(list)
-    for i, ws in enumerate(words):
-        for w in ws:
-            if df[w] <= 50:
-                index[w].append(i)
-    alike: dict[tuple[str, str], float] = {}
-    for postings in index.values():
-        for i, j in itertools.combinations(postings, 2):
-            if abs((days[i] - days[j]).days) > 3:
-                continue
-            key = _pair(ids[i], ids[j])
-            if key not in alike:
-                alike[key] = _jaccard(words[i], words[j])
+    alike = _alike_within_days(ids, days, words, max_df=50)
     out: list[Pair] = []
     for low, high, count in HEADLINES_BANDS:
         band = [p for p, v in alike.items() if low <= v < high]
