@@ -513,7 +513,7 @@ class CopySignature(models.Model):
     document = models.OneToOneField(
         Document, on_delete=models.CASCADE, primary_key=True, related_name="copy_signature"
     )
-    text_hash = models.CharField(max_length=80)
+    text_hash = models.CharField(max_length=120)
     shingles = models.PositiveIntegerField()
     hashvalues = models.BinaryField()
 

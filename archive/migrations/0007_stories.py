@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
             name='CopySignature',
             fields=[
                 ('document', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='copy_signature', serialize=False, to='archive.document')),
-                ('text_hash', models.CharField(max_length=80)),
+                ('text_hash', models.CharField(max_length=120)),
                 ('shingles', models.PositiveIntegerField()),
                 ('hashvalues', models.BinaryField()),
             ],
