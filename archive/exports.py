@@ -207,6 +207,7 @@ def export_json(request: HttpRequest) -> HttpResponse:
     limit = result.page_size
     truncated = result.total > limit
     urls = DocumentUrls(request)
+    facts = stories.facts_for_hits(result.hits)
     payload = {
         "query": result.query_text,
         "parameters": dict_of_lists(to_params(result.request)),
@@ -218,11 +219,7 @@ def export_json(request: HttpRequest) -> HttpResponse:
         "notice": truncation_notice(result.total, limit) if truncated else None,
         "notices": list(result.notices),
         "exported_at": timezone.now().isoformat(timespec="seconds"),
-        "results": [
-            hit_record(urls, hit, facts)
-            for facts in [stories.facts_for_hits(result.hits)]
-            for hit in result.hits
-        ],
+        "results": [hit_record(urls, hit, facts) for hit in result.hits],
     }
     body = json.dumps(payload, ensure_ascii=False, indent=1)
     response = HttpResponse(body.encode("utf-8"), content_type="application/json; charset=utf-8")

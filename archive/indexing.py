@@ -51,11 +51,11 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 500
 
 
-def _indexed_story(document: Document) -> int | None:
+def indexed_story(document: Document) -> int | None:
     """The story the index is told of: only one with copies (a document alone in its story is
     its own story, as one not clustered yet), so the engines fold and count by story only
     where there is something to fold. ``story_shared`` is annotated by
-    :func:`documents_for_index`."""
+    :func:`documents_for_index` and set by ``copies.assign``; otherwise it is asked."""
     if document.story_id is None:
         return None
     shared = getattr(document, "story_shared", None)
@@ -79,7 +79,7 @@ def to_indexed(document: Document) -> search.IndexedDocument:
         source_url=document.source_url,
         organisations=tuple(o.name for o in document.organisations.all()),
         places=tuple(place.name for place in document.places.all()),
-        story=_indexed_story(document),
+        story=indexed_story(document),
     )
 
 
@@ -93,7 +93,7 @@ def indexed_from_memory(
 ) -> search.IndexedDocument:
     """What :func:`to_indexed` reads back for a document just saved, from the values in hand:
     ``publication`` and the entity names as given to the save (normalised and ordered by name
-    as they are stored and read), and ``story`` as :func:`_indexed_story` gives it, so a large
+    as they are stored and read), and ``story`` as :func:`indexed_story` gives it, so a large
     import need not read its documents back."""
 
     def names(values: Iterable[str]) -> tuple[str, ...]:

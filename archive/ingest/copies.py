@@ -430,7 +430,10 @@ def assign(documents: Sequence[Document]) -> list[int]:
     touched = {s for s in previous.values() if s} | {doc.story_id for doc in changed}
     before = _sizes(touched)
     _set_stories({doc.pk: doc.story_id for doc in changed})
-    _reindex_flipped(before, _sizes(touched), exclude={doc.pk for doc in documents})
+    after = _sizes(touched | {doc.story_id for doc in documents})
+    for doc in documents:  # what indexing.indexed_story reads, without asking again
+        doc.story_shared = after.get(doc.story_id, 0) > 1
+    _reindex_flipped(before, after, exclude={doc.pk for doc in documents})
     _delete_empty({story for story in previous.values() if story is not None})
     return [doc.pk for doc in changed]
 
@@ -450,7 +453,7 @@ def _reindex_flipped(
     before: Mapping[int, int], after: Mapping[int, int], exclude: set[int] = frozenset()
 ) -> None:
     """The index names a document's story only while it has copies
-    (``indexing._indexed_story``): rewrite the other members of stories that gained their
+    (``indexing.indexed_story``): rewrite the other members of stories that gained their
     first copy or lost their last."""
     flipped = [
         s for s in set(before) | set(after) if (before.get(s, 0) > 1) != (after.get(s, 0) > 1)
@@ -464,16 +467,6 @@ def _reindex_flipped(
         if pk not in exclude
     ]
     indexing.schedule(ids)
-
-
-def indexed_stories(documents: Iterable[Document]) -> dict[int, int | None]:
-    """Document id -> the story the index is told of (``indexing._indexed_story``: the story
-    when it has copies, else None), for documents just assigned."""
-    documents = list(documents)
-    sizes = _sizes({doc.story_id for doc in documents if doc.story_id})
-    return {
-        doc.pk: doc.story_id if sizes.get(doc.story_id or 0, 0) > 1 else None for doc in documents
-    }
 
 
 def _first_printed(story_ids: Iterable[int]) -> dict[int, dt.date | None]:

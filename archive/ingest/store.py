@@ -216,7 +216,7 @@ def save_draft(
         store_mentions(document, mentions or [], new)
     if saved is not None and existing is None:
         # Only a new document: one the index pass may hold already is updated by its task.
-        story = copies.indexed_stories([document])[document.pk]  # found by the save's signal
+        story = indexing.indexed_story(document)  # the save's signal found its copies
         saved.append(
             indexing.indexed_from_memory(
                 document, publication, persons, organisations, places, story=story
@@ -338,10 +338,13 @@ def create_new_in_bulk(
     )
     indexing.schedule(f[-1].pk for f in fresh)
     if saved is not None:  # the documents as the index will read them
-        stories = copies.indexed_stories(f[-1] for f in fresh)
         saved.extend(
             indexing.indexed_from_memory(
-                document, publication, names, *(extracted or ())[:2], story=stories[document.pk]
+                document,
+                publication,
+                names,
+                *(extracted or ())[:2],
+                story=indexing.indexed_story(document),
             )
             for _, names, publication, extracted, document in fresh
         )
