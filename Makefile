@@ -10,17 +10,22 @@ THREADS ?= 8
 
 .PHONY: run serve test install install-dev lint format lock clean cluster cluster-stop
 
-$(BIN)/python:
+$(BIN)/python: requirements-pip.lock
 	$(PYTHON) -m venv $(VENV)
+	PIP_CONFIG_FILE=/dev/null $(BIN)/python -m pip install --quiet --require-hashes -r requirements-pip.lock
+
+# pip reads only PyPI, whose files the lock's hashes are of: a machine's pip configuration may add
+# local mirrors that carry other builds of the same versions (other hashes), which would fail.
+PIP_INSTALL := PIP_CONFIG_FILE=/dev/null $(BIN)/python -m pip install
 
 # Runtime dependencies, installed exactly as locked (with hashes).
 $(VENV)/.installed: requirements.lock | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(PIP_INSTALL) --quiet --require-hashes -r requirements.lock
 	@touch $@
 
 # Runtime + test/lint dependencies.
 $(VENV)/.installed-dev: requirements-dev.lock | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(PIP_INSTALL) --quiet --require-hashes -r requirements-dev.lock
 	@touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
