@@ -401,6 +401,20 @@ class Document(models.Model):
         blank=True,
         help_text="A stable identifier from the source system; recognises re-imports.",
     )
+    original_file = models.FileField(
+        upload_to="originals/%Y/%m/",
+        blank=True,
+        max_length=300,
+        help_text="The file the text was read from by OCR (a scan), kept as it was uploaded.",
+    )
+    ocr_confidence = models.FloatField(
+        "OCR confidence",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Mean word confidence (0-100) of the OCR that produced the text; empty when "
+        "the text was not OCRed. Low values are listed for checking in the admin.",
+    )
     # Defaults rather than auto_now*, so fixtures (saved raw) get them too.
     created = models.DateTimeField(default=timezone.now, editable=False)
     updated = models.DateTimeField(default=timezone.now, editable=False)
@@ -558,3 +572,87 @@ class IndexTask(models.Model):
 
     def __str__(self) -> str:
         return f"reindex document {self.document_id}"
+
+
+class IngestJob(models.Model):
+    """One admin upload (or ``manage.py ingest --background``), imported by a worker.
+
+    The record of that upload stays after it finishes: who, when, what, and each file's result.
+    The uploaded files are kept under ``MEDIA_ROOT/jobs/<id>/`` until the job is done, so a
+    worker that dies can resume it (:mod:`archive.jobs`).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+        FAILED = "failed", "Failed"
+
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    publication = models.CharField(max_length=200, blank=True)
+    extract_persons = models.BooleanField(default=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    cancel_requested = models.BooleanField(default=False)
+    task_id = models.CharField(max_length=64, blank=True, editable=False)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    # When the worker last reported progress: a running job whose worker died stops moving.
+    heartbeat = models.DateTimeField(null=True, blank=True)
+    uploads = models.JSONField(
+        default=list, help_text="The uploaded files: [{name, path, size}], path under MEDIA_ROOT."
+    )
+    files_total = models.PositiveIntegerField(default=0)
+    files_done = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField("created", default=0)
+    updated_count = models.PositiveIntegerField("updated", default=0)
+    duplicate_count = models.PositiveIntegerField("duplicates", default=0)
+    failed_count = models.PositiveIntegerField("failed", default=0)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"Upload {self.pk} ({self.get_status_display()})"
+
+    @property
+    def active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+class IngestJobFile(models.Model):
+    """One file of a job (a zip counts each member): its outcome, kept as the upload's record."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    job = models.ForeignKey(IngestJob, on_delete=models.CASCADE, related_name="files")
+    position = models.PositiveIntegerField()
+    name = models.CharField(max_length=1000)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    # When a worker first began this file: a document of the same text created since then is
+    # this job's own (a worker killed after saving it, before recording it), not a duplicate.
+    first_attempt = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    # [{source, outcome, message, document_id, title}] of the file's documents and records.
+    results = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["job", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "position"], name="job_file_position"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

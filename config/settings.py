@@ -62,8 +62,20 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "django_tasks",
+    "django_tasks_db",
     "archive",
 ]
+
+# Background jobs (admin uploads, `manage.py ingest --background`): Django's Tasks API through
+# its backport, with the database as the queue (no broker). `manage.py db_worker` runs them;
+# `make run` and `make serve` start one beside the web server.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
