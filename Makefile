@@ -31,11 +31,16 @@ $(VENV)/.installed-dev: requirements-dev.lock | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## make run: install, migrate, load fixtures/ into an empty archive, build the index if needed, serve.
+# A background worker (uploads are imported by it) beside the web server, stopped with it.
+START_WORKER = $(BIN)/python manage.py worker --no-reload --no-startup-delay & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM;
+
+## make run: install, migrate, load fixtures/ into an empty archive, build the index if needed,
+## serve, with a background worker for uploads.
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py init_archive
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(START_WORKER) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## make serve: the same archive in production mode: DEBUG off, gunicorn (gthread), static files
 ## collected into the data directory and served by whitenoise. Needs DJANGO_SECRET_KEY and
@@ -46,7 +51,7 @@ serve: $(VENV)/.installed
 	DJANGO_ENV=production $(BIN)/python manage.py migrate --noinput
 	DJANGO_ENV=production $(BIN)/python manage.py init_archive
 	DJANGO_ENV=production $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	DJANGO_ENV=production $(BIN)/gunicorn config.wsgi:application --worker-class gthread \
+	export DJANGO_ENV=production; $(START_WORKER) $(BIN)/gunicorn config.wsgi:application --worker-class gthread \
 		--workers $(WORKERS) --threads $(THREADS) --bind $(HOST):$(PORT) \
 		--timeout 60 --graceful-timeout 30 --access-logfile - --forwarded-allow-ips 127.0.0.1 --no-control-socket
 

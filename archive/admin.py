@@ -4,16 +4,18 @@ from django.contrib.admin import helpers, widgets
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import Count
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from archive import ingest, stories
+from archive import ingest, jobs, stories
 from archive.ingest import resolution
 from archive.models import (
     Document,
     EntityDecision,
+    IngestJob,
+    IngestJobFile,
     Organisation,
     OrganisationAlias,
     Person,
@@ -419,34 +421,19 @@ class DocumentAdmin(admin.ModelAdmin):
         return [upload, *super().get_urls()]
 
     def upload_view(self, request):
-        """Upload documents: the same pipeline as `manage.py ingest`, with a per-file result."""
+        """Upload documents: the files are stored and queued as a background job, and the
+        answer is the job's page at once (archive/jobs.py); a worker imports them."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        report = None
-        if request.method == "POST":
-            form = UploadForm(request.POST, request.FILES)
-            if form.is_valid():
-                sources = [
-                    source
-                    for upload in form.cleaned_data["files"]
-                    for source in ingest.from_stream(upload.name, upload.file, size=upload.size)
-                ]
-                report = ingest.ingest(
-                    sources,
-                    publication=form.cleaned_data["publication"] or None,
-                    extract_persons=form.cleaned_data["extract_persons"],
-                )
-                form = UploadForm()
-        else:
-            form = UploadForm()
-        rows = []
-        for item in report.items if report else []:
-            change_url = (
-                reverse("admin:archive_document_change", args=[item.document_id])
-                if item.document_id
-                else None
+        form = UploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            job = jobs.queue_uploads(
+                form.cleaned_data["files"],
+                publication=form.cleaned_data["publication"],
+                extract_persons=form.cleaned_data["extract_persons"],
+                user=request.user,
             )
-            rows.append({"item": item, "change_url": change_url})
+            return redirect("admin:archive_ingestjob_change", job.pk)
         return render(
             request,
             "admin/archive/document/upload.html",
@@ -454,12 +441,10 @@ class DocumentAdmin(admin.ModelAdmin):
                 **self.admin_site.each_context(request),
                 "title": "Upload documents",
                 "form": form,
-                "report": report,
-                "rows": rows,
                 "opts": self.model._meta,
                 "max_mb": ingest.sources.max_file_bytes() / 1e6,
+                "recent_jobs": IngestJob.objects.select_related("created_by")[:10],
             },
-            status=200,
         )
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
@@ -479,3 +464,106 @@ class DocumentAdmin(admin.ModelAdmin):
         if not obj.pk:
             return "-"
         return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.get_absolute_url())
+
+
+@admin.register(IngestJob)
+class IngestJobAdmin(admin.ModelAdmin):
+    """Uploads as background jobs: the list is the record of every upload (who, when, what);
+    a job's page shows its live progress (htmx polls the progress partial) and each file's
+    result, and lets an editor cancel it or retry its failed files."""
+
+    list_display = (
+        "__str__",
+        "created",
+        "created_by",
+        "status",
+        "files_done",
+        "files_total",
+        "created_count",
+        "updated_count",
+        "duplicate_count",
+        "failed_count",
+    )
+    list_filter = ("status",)
+    list_select_related = ("created_by",)
+    date_hierarchy = "created"
+
+    def has_add_permission(self, request) -> bool:
+        return False  # a job comes from an upload
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:job_id>/progress/",
+                view(self.progress_view),
+                name="archive_ingestjob_progress",
+            ),
+            path("<int:job_id>/cancel/", view(self.cancel_view), name="archive_ingestjob_cancel"),
+            path("<int:job_id>/retry/", view(self.retry_view), name="archive_ingestjob_retry"),
+            *super().get_urls(),
+        ]
+
+    def _job(self, request, job_id, change: bool = False) -> IngestJob:
+        allowed = self.has_change_permission if change else self.has_view_permission
+        if not allowed(request):
+            raise PermissionDenied
+        return get_object_or_404(IngestJob.objects.select_related("created_by"), pk=job_id)
+
+    def _context(self, request, job: IngestJob) -> dict:
+        if job.status == IngestJob.Status.RUNNING:
+            jobs.requeue_stalled()  # a page left open notices a worker that died
+        files = job.files.all()
+        return {
+            "job": job,
+            "time_left": jobs.time_left(job),
+            "failed_files": files.filter(failed_count__gt=0)[:500],
+            "files": files[:2000] if not job.active else None,
+            "can_change": self.has_change_permission(request),
+        }
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        job = self._job(request, object_id)
+        return TemplateResponse(
+            request,
+            "admin/archive/ingestjob/job.html",
+            {
+                **self.admin_site.each_context(request),
+                **self._context(request, job),
+                "title": str(job),
+                "opts": self.model._meta,
+            },
+        )
+
+    def progress_view(self, request, job_id):
+        job = self._job(request, job_id)
+        return TemplateResponse(
+            request, "admin/archive/ingestjob/job.html#progress", self._context(request, job)
+        )
+
+    def cancel_view(self, request, job_id):
+        if request.method != "POST":
+            return redirect("admin:archive_ingestjob_change", job_id)
+        job = self._job(request, job_id, change=True)
+        jobs.cancel(job)
+        self.message_user(request, "Cancelling: the files already imported stay imported.")
+        return redirect("admin:archive_ingestjob_change", job_id)
+
+    def retry_view(self, request, job_id):
+        if request.method != "POST":
+            return redirect("admin:archive_ingestjob_change", job_id)
+        job = self._job(request, job_id, change=True)
+        count = jobs.retry_failed(job)
+        self.message_user(
+            request, f"{count:,} files queued again." if count else "Nothing to retry."
+        )
+        return redirect("admin:archive_ingestjob_change", job_id)
+
+    def delete_model(self, request, obj):
+        jobs.delete_files(obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for job in queryset:
+            jobs.delete_files(job)
+        super().delete_queryset(request, queryset)

@@ -76,6 +76,10 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# Files an upload job imports, then records, at a time (the unit redone after a crash), and how
+# long a running job's heartbeat may be silent before its worker counts as dead (archive/jobs.py).
+ARCHIVE_JOB_CHUNK_FILES = int(os.environ.get("ARCHIVE_JOB_CHUNK_FILES") or 50)
+ARCHIVE_JOB_STALLED_SECONDS = float(os.environ.get("ARCHIVE_JOB_STALLED_SECONDS") or 60)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -120,6 +120,17 @@ def upload(client, *files, **data):
     return client.post(reverse("admin:archive_document_upload"), payload)
 
 
+def upload_and_import(client, *files, **data):
+    """Upload, as an editor does (the answer is the job's page at once), let a worker import
+    it, and return the job's page."""
+    from django.core.management import call_command
+
+    response = upload(client, *files, **data)
+    assert response.status_code == 302, response.content[:500]
+    call_command("worker", batch=True, reload=False, startup_delay=False, verbosity=0)
+    return client.get(response["Location"])
+
+
 def test_upload_page_is_staff_only(client, transactional_db):
     url = reverse("admin:archive_document_upload")
     assert "/admin/login/" in client.get(url)["Location"]
@@ -165,7 +176,7 @@ def test_upload_files_and_a_zip_shows_results_with_links(staff_client):
     )
     page = staff_client.get(reverse("admin:archive_document_upload"))
     assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.content.decode()
-    response = upload(
+    response = upload_and_import(
         staff_client,
         ("story.txt", b"Harbour story\n\nPilot Maria Santos guided the ship. Santos said so."),
         ("bulk.jsonl", jsonl.encode()),
@@ -176,7 +187,8 @@ def test_upload_files_and_a_zip_shows_results_with_links(staff_client):
     assert response.status_code == 200
     html = response.content.decode()
     # Zip members count as files: story, bulk, bundle/inside, bundle/../evil, photo.
-    assert "5 files: 3 created, 0 updated, 0 duplicate, 3 failed." in html
+    assert "5 of 5 files</strong>:" in html
+    assert "3 created, 0 updated, 0 duplicates, 3 failed" in html
     for document in Document.objects.all():
         change_url = reverse("admin:archive_document_change", args=[document.pk])
         assert f'href="{change_url}"' in html
@@ -187,11 +199,11 @@ def test_upload_files_and_a_zip_shows_results_with_links(staff_client):
     assert "Unsafe path" in html and "Not valid JSON" in html and "Unknown file type" in html
     assert search.search(search.SearchRequest(q="story")).total == 2
     # The same upload again adds nothing.
-    again = upload(
+    again = upload_and_import(
         staff_client,
         ("story.txt", b"Harbour story\n\nPilot Maria Santos guided the ship. Santos said so."),
     )
-    assert "1 files: 0 created, 0 updated, 1 duplicate, 0 failed." in again.content.decode()
+    assert "0 created, 0 updated, 1 duplicate, 0 failed" in again.content.decode()
     assert Document.objects.count() == 3
 
 

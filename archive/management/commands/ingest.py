@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from archive import ingest
+from archive import ingest, jobs
 from archive.ingest.sources import from_paths, list_files
 from archive.models import Document
 from archive.progress import Progress
@@ -60,12 +60,35 @@ class Command(BaseCommand):
             "input or more, else 1; starting a process costs about a second).",
         )
         parser.add_argument(
+            "--background",
+            action="store_true",
+            help="Queue the import as a background job and return at once; a worker "
+            "(`manage.py worker`, started by `make run`) imports it. The files are read where "
+            "they are: keep them until the job is done. Its page: /admin/archive/ingestjob/.",
+        )
+        parser.add_argument(
             "--no-persons",
             action="store_true",
             help="Skip automatic person extraction (persons given in JSON are still linked).",
         )
 
-    def handle(self, *args, paths, publication, dry_run, no_persons, workers, **options):
+    def handle(
+        self, *args, paths, publication, dry_run, no_persons, workers, background, **options
+    ):
+        if background:
+            if dry_run:
+                raise CommandError("--background and --dry-run do not go together.")
+            missing = [str(p) for p in paths if not p.exists()]
+            if missing:
+                raise CommandError(f"Not found: {', '.join(missing)}")
+            job = jobs.queue_paths(
+                paths, publication=publication or "", extract_persons=not no_persons
+            )
+            self.stdout.write(
+                f"Queued as upload job {job.pk}; a worker imports it (`manage.py worker`). "
+                f"Progress: /admin/archive/ingestjob/{job.pk}/change/"
+            )
+            return
         # Progress is by bytes of the input on disk (a zip counts its size), so the bar moves
         # within one large JSONL export as well as across many small files.
         found = list_files(paths)
