@@ -52,18 +52,22 @@ BATCH_SIZE = 500
 
 
 def indexed_story(document: Document) -> int | None:
-    """The story the index is told of: only one with copies (a document alone in its story is
-    its own story, as one not clustered yet), so the engines fold and count by story only
-    where there is something to fold. ``story_shared`` is annotated by
+    """The story the index is told of (None: not clustered yet): every story, so a search for
+    the copies of one (``story=``) finds a document alone in its story too."""
+    return document.story_id
+
+
+def indexed_story_shared(document: Document) -> bool:
+    """Whether the document's story has other copies. ``story_shared`` is annotated by
     :func:`documents_for_index` and set by ``copies.assign``; otherwise it is asked."""
     if document.story_id is None:
-        return None
+        return False
     shared = getattr(document, "story_shared", None)
     if shared is None:
         shared = (
             Document.objects.filter(story_id=document.story_id).exclude(pk=document.pk).exists()
         )
-    return document.story_id if shared else None
+    return bool(shared)
 
 
 def to_indexed(document: Document) -> search.IndexedDocument:
@@ -80,6 +84,7 @@ def to_indexed(document: Document) -> search.IndexedDocument:
         organisations=tuple(o.name for o in document.organisations.all()),
         places=tuple(place.name for place in document.places.all()),
         story=indexed_story(document),
+        story_shared=indexed_story_shared(document),
     )
 
 
@@ -111,6 +116,7 @@ def indexed_from_memory(
         organisations=names(organisations),
         places=names(places),
         story=story,
+        story_shared=indexed_story_shared(document) if story is not None else False,
     )
 
 

@@ -120,6 +120,19 @@ def test_the_story_filter_lists_every_copy(archive):
     assert (folded.total, folded.documents) == (1, 3)
 
 
+def test_the_story_filter_finds_a_story_of_one(archive, client):
+    """Every result carries its story's id, a story of one too: asking for its copies finds it."""
+    story = _story(archive["analysis"])
+    for copies in ("fold", "all"):
+        response = search.search(search.SearchRequest(story=story, copies=copies))
+        assert [hit.id for hit in response.hits] == [archive["analysis"].pk], copies
+        assert response.hits[0].story == story
+    api = client.get("/api/search", {"story": story}).json()
+    assert [r["id"] for r in api["results"]] == [archive["analysis"].pk]
+    assert api["results"][0]["story"]["id"] == story
+    assert api["results"][0]["story"]["copies"] == 1
+
+
 def _counts(response, facet):
     return {v.value: v.count for v in response.facets[facet].values}
 

@@ -452,8 +452,8 @@ def _sizes(story_ids: Iterable[int]) -> dict[int, int]:
 def _reindex_flipped(
     before: Mapping[int, int], after: Mapping[int, int], exclude: set[int] = frozenset()
 ) -> None:
-    """The index names a document's story only while it has copies
-    (``indexing.indexed_story``): rewrite the other members of stories that gained their
+    """The index tells whether a document's story has copies
+    (``indexing.indexed_story_shared``): rewrite the other members of stories that gained their
     first copy or lost their last."""
     flipped = [
         s for s in set(before) | set(after) if (before.get(s, 0) > 1) != (after.get(s, 0) > 1)
@@ -510,6 +510,11 @@ def document_saved(document: Document) -> None:
     )
     if stored != text_key(document):
         assign([document])
+        # Outside a transaction the save's own index task ran before this signal (on_commit
+        # runs at once there), without the story: index the document again with it.
+        from archive import indexing
+
+        indexing.schedule([document.pk])
 
 
 def _saved(sender, instance: Document, update_fields=None, **kwargs) -> None:
@@ -634,8 +639,8 @@ def recluster(progress: Callable[[int, int], None] | None = None) -> ReclusterSu
     """Cluster every document again from the stored signatures (computing the missing ones),
     keeping the pinned documents where editors put them. Story ids are kept where a story keeps
     its earliest printing. Documents whose story changed are listed in ``moved``; those whose
-    index entry changes (it names a story only when the story has copies) are rewritten
-    through the outbox."""
+    index entry changes (its story, or whether the story has copies) are rewritten through the
+    outbox."""
     from django.db import transaction
 
     summary = ReclusterSummary()
@@ -689,9 +694,8 @@ def recluster(progress: Callable[[int, int], None] | None = None) -> ReclusterSu
         if now != was:
             moved[now].append(member.id)
             summary.moved.append(member.id)
-        indexed_before = was if was is not None and before_sizes[was] > 1 else None
-        indexed_after = now if after_sizes[now] > 1 else None
-        if indexed_before != indexed_after:
+        shared_before = was is not None and before_sizes[was] > 1
+        if was != now or shared_before != (after_sizes[now] > 1):
             reindex.append(member.id)
     from archive import indexing
 

@@ -118,7 +118,11 @@ class IndexedDocument:
     source_url: str = ""
     organisations: tuple[str, ...] = field(default_factory=tuple)
     places: tuple[str, ...] = field(default_factory=tuple)
+    # The story the document belongs to (archive/ingest/copies.py; None: not clustered yet),
+    # and whether that story has other copies: the cluster engine folds and counts by story
+    # only where there is something to fold (the embedded one counts the story's documents).
     story: int | None = None
+    story_shared: bool = field(default=False, compare=False)
 
 
 def to_fields(doc: IndexedDocument) -> dict[str, object]:

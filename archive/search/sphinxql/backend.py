@@ -607,7 +607,8 @@ class SphinxQLBackend:
                 str(day // 100),
                 "1" if doc.date_inferred and day else "0",
                 *(f"({_ids(columns[a])})" for a in VALUE_ATTRIBUTES.values()),
-                str(int(doc.story)) if doc.story and doc.story > 0 else "0",
+                # story: only a story with copies (what the pair counts list); story_key: any.
+                str(int(doc.story)) if doc.story and doc.story_shared else "0",
                 str(story_key(doc)),
             ]
             rows_by_shard.setdefault(doc.id % len(self.topology.shards), []).append(
@@ -693,12 +694,13 @@ class SphinxQLBackend:
 
 
 _HIT_COLUMNS = (
-    "title_text, body_text, source_url, publication, day, date_inferred, story, "
+    "title_text, body_text, source_url, publication, day, date_inferred, story_key, "
     + ", ".join(VALUE_ATTRIBUTES.values())
 )
 _HIT_WIDTH = 7 + len(VALUE_ATTRIBUTES)  # the columns _document reads
-# A document's story key, the attribute results fold by and stories are counted by: its story's
-# id, or for a document in no story (its own story), STORY_KEY_ALONE + its id. Story ids are
+# A document's story key, the attribute results fold by, stories are counted by and the story=
+# filter reads: its story's id (with copies or alone), or for a document in no story (not
+# clustered yet), STORY_KEY_ALONE + its id. Story ids are
 # database keys, far below 2^62, so the two never meet; 2^62 + id stays a positive bigint.
 STORY_KEY_ALONE = 2**62
 
@@ -731,7 +733,7 @@ def _mva(value: object) -> list[int]:
 
 
 def _document(doc_id: int, row: Sequence, names: dict[int, tuple[str, str]]) -> IndexedDocument:
-    title, body, source_url, publication, day, inferred, story, *mvas = row
+    title, body, source_url, publication, day, inferred, key, *mvas = row
     day = int(day or 0)
     # In name order, as the index is given them (an MVA comes back in numeric order).
     value_names = {
@@ -746,7 +748,7 @@ def _document(doc_id: int, row: Sequence, names: dict[int, tuple[str, str]]) -> 
         date_inferred=bool(int(inferred or 0)),
         publication=names[int(publication)][1] if int(publication or 0) in names else None,
         source_url=source_url or "",
-        story=int(story) if int(story or 0) > 0 else None,
+        story=int(key) if 0 < int(key or 0) < STORY_KEY_ALONE else None,
         **value_names,
     )
 
@@ -929,7 +931,7 @@ class _Plan:
         story = self.request.story
         if story is None:
             return None
-        return f"story = {int(story)}" if 0 < int(story) < STORY_KEY_ALONE else "id = 0"
+        return f"story_key = {int(story)}" if 0 < int(story) < STORY_KEY_ALONE else "id = 0"
 
     def where_all(self, match: str | None = None) -> str:
         return self._where(

@@ -136,9 +136,10 @@ def _check_name(name: str) -> None:
 # - title_len, body_len (and facts_len): not declared, made by index_field_lengths = 1: how
 #   many terms each field holds, for BM25's length normalisation against the whole archive's
 #   average (the engine's own bm25f uses each shard's average: see backend.ranker).
-# - story: the story the document is a copy of (0 = none); story_key: what results fold by and
-#   stories are counted by, the story id or, for a document in no story, 2^62 + its id (a story
-#   of its own; backend.story_key). An index created without them is recreated by a rebuild.
+# - story: the story the document is a copy of, when that story has copies (0 = none);
+#   story_key: what results fold by, stories are counted by and story= filters on: the story id
+#   (copies or not) or, for a document in no story, 2^62 + its id (a story of its own;
+#   backend.story_key). An index created without them is recreated by a rebuild.
 ARTICLE_SCHEMA = RtSchema(
     fields=("title", "body", "facts"),
     attributes=(

@@ -124,9 +124,12 @@ class FacetTables:
     # True where the date was inferred from the text rather than stated by the source (None:
     # no document's is; an index built before the flag was indexed cannot tell).
     inferred: np.ndarray | None = None
-    # The story of each document (archive/ingest/copies.py); a document in none is a story of
-    # its own, numbered -1 - its document number.
+    # What results fold by (archive/ingest/copies.py): the story of each document whose story
+    # has copies; a document alone in its story (or in none) is a story of its own, numbered
+    # -1 - its document number.
     story: np.ndarray | None = None
+    # The story each document belongs to, copies or not (0: not clustered): the story= filter.
+    story_id: np.ndarray | None = None
 
     def years(self) -> np.ndarray:
         return self.day_key // 10000
@@ -196,6 +199,15 @@ def _segment_columns(segreader) -> _SegmentColumns:
     return cached
 
 
+def _fold_keys(story: np.ndarray, live: np.ndarray) -> np.ndarray:
+    """What results fold by: the story of a document whose story has another live document
+    in the index, else a key of its own (-1 - its number), so only copies fold and count once."""
+    clustered = live & (story > 0)
+    ids, counts = np.unique(story[clustered], return_counts=True)
+    shared = clustered & np.isin(story, ids[counts > 1])
+    return np.where(shared, story, -1 - np.arange(len(story), dtype=np.int64))
+
+
 def tables_for(searcher, cache_key: str) -> FacetTables:
     """The facet tables of the searcher's index generation, built at most once per generation."""
     reader = searcher.reader()
@@ -262,7 +274,8 @@ def tables_for(searcher, cache_key: str) -> FacetTables:
         day_key=day_key,
         segment_ids=frozenset(segment_ids),
         inferred=inferred,
-        story=np.where(story > 0, story, -1 - np.arange(size, dtype=np.int64)),
+        story=_fold_keys(story, live),
+        story_id=story,
     )
 
     with _cache_lock:

@@ -182,7 +182,7 @@ def _matched(searcher, parsed: ParsedQuery, request: SearchRequest) -> _Matched:
     base, scores = _match(searcher, parsed, tables)
     date_range = _date_range_mask(dated, request)
     if request.story is not None:  # every copy of one story
-        story_mask = tables.story == request.story
+        story_mask = tables.story_id == request.story
         date_range = story_mask if date_range is None else date_range & story_mask
     chosen = {facet.name: counting.chosen_mask(facet.chosen(request), dated) for facet in FACETS}
     filters = [date_range, *chosen.values()]
