@@ -28,7 +28,6 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
-import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -433,14 +432,16 @@ def delete_files(job: IngestJob) -> None:
     shutil.rmtree(jobs_dir() / str(job.pk), ignore_errors=True)
 
 
-def time_left(job: IngestJob) -> timedelta | None:
-    """Estimated from the pace so far (files per second since the job started)."""
+def time_left(job: IngestJob) -> str:
+    """ "about 12 minutes left", from the pace so far (files per second since the job started);
+    "" before there is a pace to go by."""
     if not job.active or not job.started or not job.files_done or not job.files_total:
-        return None
+        return ""
     elapsed = (timezone.now() - job.started).total_seconds()
-    rate = job.files_done / max(elapsed, 1e-6)
-    return timedelta(seconds=round((job.files_total - job.files_done) / rate))
-
-
-def new_worker_id() -> str:
-    return f"worker-{uuid.uuid4().hex[:8]}"
+    seconds = (job.files_total - job.files_done) * elapsed / job.files_done
+    if seconds < 60:
+        return "less than a minute left"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"about {minutes} minute{'s' if minutes != 1 else ''} left"
+    return f"about {seconds / 3600:.1f} hours left"
