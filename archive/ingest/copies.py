@@ -60,9 +60,9 @@ MAX_DAYS_APART = 3
 # Query parameters that track a reader, not an article (dropped from the page's address).
 _TRACKING = re.compile(r"^(utm_.*|fbclid|gclid|ocid|cmpid|smid|ref|rss|taid|mc_.*|share)$", re.I)
 
-# Stored with each signature: a signature made otherwise (other sizes, another shingle hash:
-# "h2") is outdated, and `cluster_copies` (run by `init_archive`) computes it again.
-PARAMETERS = f"w{SHINGLE_WORDS}p{NUM_PERM}b{BANDS}r{ROWS}h2"
+# Stored with each signature: a signature made with other sizes is outdated, and
+# `cluster_copies` (run by `init_archive`) computes it again.
+PARAMETERS = f"w{SHINGLE_WORDS}p{NUM_PERM}b{BANDS}r{ROWS}"
 BATCH = 500
 
 _WORD = re.compile(r"\w+")
@@ -122,34 +122,19 @@ class Signature:
         return keys
 
 
-def shingle_hashes(text: str) -> np.ndarray:
-    """The text's distinct shingles as stable 32-bit hashes (the same in every process).
-
-    Each word is hashed once (CRC-32), and each run of ``SHINGLE_WORDS`` word hashes is mixed
-    into one shingle hash with array arithmetic (a multiply-add chain, then MurmurHash3's
-    64-bit finaliser): a third of the work of hashing every shingle's joined text."""
+def shingle_hashes(text: str) -> list[int]:
+    """The text's distinct shingles as stable 32-bit hashes (the same in every process)."""
     words = _WORD.findall(text.casefold())
     if not words:
-        return np.zeros(0, dtype=np.uint32)
-    crc = zlib.crc32
-    hashes = np.fromiter(map(crc, map(str.encode, words)), dtype=np.uint64, count=len(words))
-    width = min(SHINGLE_WORDS, len(words))
-    runs = len(words) - width + 1
-    mixed = hashes[:runs].copy()
-    for offset in range(1, width):
-        mixed = mixed * _MIX + hashes[offset : offset + runs]
-    mixed ^= mixed >> np.uint64(33)
-    mixed *= _FMIX1
-    mixed ^= mixed >> np.uint64(33)
-    mixed *= _FMIX2
-    mixed ^= mixed >> np.uint64(33)
-    return np.unique((mixed >> np.uint64(32)).astype(np.uint32))
-
-
-# Odd 64-bit constants: the golden ratio's, and MurmurHash3's finaliser's (fmix64).
-_MIX = np.uint64(0x9E3779B97F4A7C15)
-_FMIX1 = np.uint64(0xFF51AFD7ED558CCD)
-_FMIX2 = np.uint64(0xC4CEB9FE1A85EC53)
+        return []
+    if len(words) < SHINGLE_WORDS:
+        return [zlib.crc32(" ".join(words).encode("utf-8"))]
+    return list(
+        {
+            zlib.crc32(" ".join(words[i : i + SHINGLE_WORDS]).encode("utf-8"))
+            for i in range(len(words) - SHINGLE_WORDS + 1)
+        }
+    )
 
 
 def signature(text: str, url: str = "") -> Signature:
