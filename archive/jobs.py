@@ -328,6 +328,7 @@ def _run_chunk(job: IngestJob, pairs: list[tuple[IngestJobFile, SourceFile]]) ->
         publication=job.publication or None,
         extract_persons=job.extract_persons,
         on_file=progress,
+        resolve=False,  # once, at the job's end (_resolve_pending), as a single import does
     )
     results = _attribute(chunk, report.items)
     _own_earlier_saves(chunk, results)
@@ -348,6 +349,16 @@ def _run_chunk(job: IngestJob, pairs: list[tuple[IngestJobFile, SourceFile]]) ->
         IngestJobFile.objects.bulk_update(
             chunk, ["status", "results", *(f"{c}_count" for c in COUNTERS)]
         )
+        if report.pending_documents or report.pending_names:
+            pending = IngestJob.objects.get(pk=job.pk).pending_resolution or {}
+            IngestJob.objects.filter(pk=job.pk).update(
+                pending_resolution={
+                    "documents": sorted(
+                        set(pending.get("documents", ())) | report.pending_documents
+                    ),
+                    "names": sorted(set(pending.get("names", ())) | report.pending_names),
+                }
+            )
         _refresh_counts(job.pk)
     close_old_connections()
 
@@ -415,7 +426,21 @@ def _refresh_counts(job_id: int) -> dict[str, int]:
     return counts
 
 
+def _resolve_pending(job: IngestJob) -> None:
+    """The archive-level resolution pass that ends an import, once for the whole job: names in
+    early chunks are weighed with the evidence of the whole upload, as in `manage.py ingest`."""
+    pending = IngestJob.objects.get(pk=job.pk).pending_resolution or {}
+    if not (pending.get("documents") or pending.get("names")):
+        return
+    IngestJob.objects.filter(pk=job.pk).update(
+        message="Resolving names against the whole archive…", heartbeat=timezone.now()
+    )
+    ingest.resolve_pending(pending.get("documents", ()), pending.get("names", ()))
+    IngestJob.objects.filter(pk=job.pk).update(pending_resolution={})
+
+
 def _finish(job: IngestJob, status: str) -> None:
+    _resolve_pending(job)
     if status == IngestJob.Status.CANCELLED:
         job.files.filter(status=IngestJobFile.Status.PENDING).update(
             status=IngestJobFile.Status.CANCELLED

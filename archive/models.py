@@ -612,6 +612,9 @@ class IngestJob(models.Model):
     duplicate_count = models.PositiveIntegerField("duplicates", default=0)
     failed_count = models.PositiveIntegerField("failed", default=0)
     message = models.TextField(blank=True)
+    # What the resolution pass at the job's end must look at again, gathered chunk by chunk
+    # (recorded with each chunk's files, so a resumed job still knows): {"documents", "names"}.
+    pending_resolution = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created", "-id"]

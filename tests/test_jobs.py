@@ -228,6 +228,45 @@ def test_requeue_stalled_picks_up_a_job_whose_heartbeat_stopped(editor, settings
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_job_in_chunks_ends_resolved_against_the_whole_upload(editor, settings):
+    """Names are resolved once at the job's end, with the evidence of every chunk: a surname in
+    the first file joins the full name that only a later file gives, and a whole-archive pass
+    afterwards changes nothing."""
+    from archive.ingest import resolution
+
+    settings.ARCHIVE_JOB_CHUNK_FILES = 1
+    texts = [
+        "Budget row deepens\n\nThe row over the budget deepened on Monday. Critics said "
+        "Blair had misjudged the mood. Blair said the plan was fair.",
+        "Prime minister defends plan\n\nTony Blair defended the budget plan in the Commons on "
+        "Tuesday. Tony Blair said the critics were wrong.",
+        "Opposition responds\n\nMichael Howard said Tony Blair had broken his promises. "
+        "Tony Blair rejected the charge.",
+    ]
+    bundle = io.BytesIO()
+    with zipfile.ZipFile(bundle, "w") as archive:
+        for number, text in enumerate(texts):
+            archive.writestr(f"{number}.txt", text)
+    response = editor.post(
+        reverse("admin:archive_document_upload"),
+        {"files": [_uploaded("news.zip", bundle.getvalue())], "extract_persons": "on"},
+    )
+    assert response.status_code == 302
+    run_worker()
+    job = IngestJob.objects.get()
+    assert (job.status, job.created_count, job.pending_resolution) == ("done", 3, {})
+    first = Document.objects.get(title="Budget row deepens")
+    assert [p.name for p in first.persons.all()] == ["Tony Blair"]
+    assert resolution.resolve_archive().changed == 0
+
+
+def _uploaded(name: str, data: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_ingest_background_queues_the_paths(tmp_path, capsys):
     folder = tmp_path / "in"
     folder.mkdir()

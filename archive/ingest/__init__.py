@@ -8,7 +8,7 @@
 - ``pipeline``: the batches and transactions that tie them together.
 """
 
-from archive.ingest.pipeline import IngestReport, ingest
+from archive.ingest.pipeline import IngestReport, ingest, resolve_pending
 from archive.ingest.sources import SourceFile, from_paths, from_stream
 from archive.ingest.store import ItemResult, Outcome
 
@@ -20,4 +20,5 @@ __all__ = [
     "from_paths",
     "from_stream",
     "ingest",
+    "resolve_pending",
 ]

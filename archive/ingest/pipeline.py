@@ -81,6 +81,10 @@ class IngestReport:
     dry_run: bool = False
     resolution: resolution.ResolutionReport | None = None
     index_deferred: bool = False  # the index was written in one pass at the end
+    # With ingest(resolve=False): what the pass at the end would have looked at again, for the
+    # caller to resolve once after several imports (:func:`resolve_pending`).
+    pending_documents: set[int] = field(default_factory=set)
+    pending_names: set[str] = field(default_factory=set)
     # Bytes of the input read so far (on disk: a zip member counts its compressed size), for a
     # progress bar over the total size of the input.
     bytes_read: int = 0
@@ -122,8 +126,14 @@ def ingest(
     workers: int = 1,
     keep_items: bool = True,
     index_progress: Callable[[int], None] | None = None,
+    resolve: bool = True,
 ) -> IngestReport:
     """Read every source and save its documents; never raises for bad input.
+
+    ``resolve=False`` leaves out the archive-level resolution pass that ends an import: the
+    report says what it would have looked at (``pending_documents``, ``pending_names``), and
+    the caller runs :func:`resolve_pending` once after several imports (a background job,
+    which imports its files in chunks).
 
     ``keep_items=False`` keeps every count but only the failed items, so the report on an import
     of millions of records stays small (``manage.py ingest`` prints counts and failures; the
@@ -178,7 +188,11 @@ def ingest(
                 _save_batch(batch, report, archive, publication, dry_run, seen, build)
         counts = report.counts
         created = counts[Outcome.CREATED] or counts[Outcome.UPDATED]
-        if extract_persons and not dry_run and created:
+        if extract_persons and not dry_run and created and not resolve:
+            # A background job imports in chunks and resolves once at its end.
+            report.pending_documents = set(archive.documents)
+            report.pending_names = archive.affected_names()
+        elif extract_persons and not dry_run and created:
             # Documents read early were resolved with less evidence than the archive has now.
             # Only the documents this import can have changed: its own, and those that mention
             # a name whose resolution it changed (a whole-archive pass is `manage.py
@@ -198,6 +212,13 @@ def ingest(
     if on_file is not None:
         on_file(report)
     return report
+
+
+def resolve_pending(documents: Iterable[int], names: Iterable[str]) -> resolution.ResolutionReport:
+    """The pass that ends an import, for imports run with ``resolve=False``: their documents,
+    and those that mention a name whose resolution they changed."""
+    affected = set(documents) | resolution.documents_mentioning(set(names))
+    return resolution.resolve_archive(document_ids=affected)
 
 
 # An import switches to one index pass at its end after this many documents (see ingest()).
