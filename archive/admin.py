@@ -9,13 +9,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from archive import ingest, jobs, stories
+from archive import ingest, jobs, presentation, stories
 from archive.ingest import resolution
 from archive.models import (
     Document,
     EntityDecision,
     IngestJob,
-    IngestJobFile,
     Organisation,
     OrganisationAlias,
     Person,
@@ -292,7 +291,8 @@ class MultipleFileField(forms.FileField):
 
 class UploadForm(forms.Form):
     files = MultipleFileField(
-        help_text="One or many files: .txt, .html/.htm, .pdf, .json, .jsonl, or a .zip of them.",
+        help_text="One or many files: .txt, .html/.htm, .pdf (scans too), .png/.jpg/.tif page "
+        "images (read by OCR), .json, .jsonl, or a .zip of them.",
     )
     publication = forms.CharField(
         required=False,
@@ -356,16 +356,52 @@ class StoryAdmin(admin.ModelAdmin):
         )
 
 
+class OcrConfidenceFilter(admin.SimpleListFilter):
+    """Scans to check: documents read by OCR, under a mean word confidence (DocumentAdmin lists
+    them least confident first)."""
+
+    title = "OCR confidence"
+    parameter_name = "ocr"
+
+    def lookups(self, request, model_admin):
+        return [("80", "Below 80"), ("90", "Below 90"), ("all", "All OCRed")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("80", "90"):
+            return queryset.filter(ocr_confidence__lt=float(self.value()))
+        if self.value() == "all":
+            return queryset.filter(ocr_confidence__isnull=False)
+        return queryset
+
+
 @admin.register(Document)
 class DocumentAdmin(admin.ModelAdmin):
-    list_display = ["title", "publication_name", "published", "date_inferred", "updated"]
+    list_display = [
+        "title",
+        "publication_name",
+        "published",
+        "date_inferred",
+        "ocr_confidence",
+        "updated",
+    ]
     actions = ["split_story"]
-    list_filter = ["date_inferred", ("publication", admin.RelatedOnlyFieldListFilter), "published"]
+    list_filter = [
+        "date_inferred",
+        OcrConfidenceFilter,
+        ("publication", admin.RelatedOnlyFieldListFilter),
+        "published",
+    ]
     search_fields = ["title", "external_id", "persons__name", "publication__name"]
     date_hierarchy = "published"
     autocomplete_fields = ["publication", "persons", "organisations", "places"]
     raw_id_fields = ["story"]
-    readonly_fields = ["created", "updated", "view_on_site_link"]
+    readonly_fields = [
+        "created",
+        "updated",
+        "view_on_site_link",
+        "original_file_link",
+        "ocr_confidence",
+    ]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_select_related = ["publication"]
     fieldsets = [
@@ -387,6 +423,21 @@ class DocumentAdmin(admin.ModelAdmin):
         ("Story", {"fields": ["story", "story_pinned"]}),
         ("Record", {"fields": ["created", "updated", "view_on_site_link"]}),
     ]
+    # Shown for a scan (a document with an original file or an OCR confidence) only.
+    scan_fieldset = ("Scan", {"fields": ["original_file_link", "ocr_confidence"]})
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None and (obj.original_file or obj.ocr_confidence is not None):
+            fieldsets.insert(1, self.scan_fieldset)
+        return fieldsets
+
+    def get_ordering(self, request):
+        """Filtered by OCR confidence (and not sorted by a column), the least confident first:
+        the list to check."""
+        if request.GET.get(OcrConfidenceFilter.parameter_name) and "o" not in request.GET:
+            return ["ocr_confidence", "pk"]
+        return super().get_ordering(request)
 
     @admin.action(description="Split selected documents into a new story", permissions=["change"])
     def split_story(self, request, queryset):
@@ -400,9 +451,13 @@ class DocumentAdmin(admin.ModelAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        """An editor who moves a document to another story pins it there."""
+        """An editor who moves a document to another story pins it there. An editor who
+        corrects an OCRed text has checked it: its OCR confidence is cleared, so it leaves the
+        list of scans to check (its original file stays, and its page says it was checked)."""
         if "story" in form.changed_data:
             obj.story_pinned = True
+        if change and "body" in form.changed_data and obj.ocr_confidence is not None:
+            obj.ocr_confidence = None
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
@@ -464,6 +519,19 @@ class DocumentAdmin(admin.ModelAdmin):
         if not obj.pk:
             return "-"
         return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.get_absolute_url())
+
+    @admin.display(description="original file")
+    def original_file_link(self, obj: Document) -> str:
+        original = presentation.original_scan(obj) if obj.pk else None
+        if original is None:
+            return "missing" if obj.original_file else "-"
+        return format_html(
+            '<a href="{}">{} ({}, {})</a>',
+            original.url,
+            original.filename,
+            original.kind,
+            original.size,
+        )
 
 
 @admin.register(IngestJob)

@@ -9,7 +9,10 @@ import datetime as dt
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
+
+from django.urls import reverse
 
 from archive.params import FILTER_PARAMS, to_params, with_pairs
 from archive.search import (
@@ -25,6 +28,7 @@ from archive.search import (
 from archive.search import SearchResponse as Response
 
 if TYPE_CHECKING:
+    from archive.models import Document
     from archive.search import Hit
     from archive.stories import StoryFacts
 
@@ -193,6 +197,77 @@ def mention_groups(
             )
         )
     return groups
+
+
+@dataclass(frozen=True)
+class OriginalScan:
+    """The file a scanned document's text was read from, as its page links to it and as the
+    original's view serves it."""
+
+    url: str
+    kind: str  # "PNG", "JPEG", "TIFF", "PDF"
+    size: str  # "1.2 MB"
+    content_type: str
+    inline: bool  # shown in the browser (a plain raster image), else downloaded
+    filename: str
+
+
+# Types the original's view serves, by extension: (kind, content type, inline). Anything else is
+# an application/octet-stream download; only PNG and JPEG, which browsers only ever draw, are
+# shown inline (a PDF can carry script, a TIFF is not drawn by most browsers anyway).
+ORIGINAL_TYPES: dict[str, tuple[str, str, bool]] = {
+    ".png": ("PNG", "image/png", True),
+    ".jpg": ("JPEG", "image/jpeg", True),
+    ".jpeg": ("JPEG", "image/jpeg", True),
+    ".tif": ("TIFF", "image/tiff", False),
+    ".tiff": ("TIFF", "image/tiff", False),
+    ".pdf": ("PDF", "application/pdf", False),
+}
+
+
+def file_size(count: int) -> str:
+    """Bytes for people, in decimal units as file managers show them ("1.2 MB", "230 KB")."""
+    if count >= 1_000_000:
+        return f"{count / 1e6:.1f} MB"
+    if count >= 1_000:
+        return f"{count / 1e3:.0f} KB"
+    return f"{count} bytes"
+
+
+def original_scan(document: Document) -> OriginalScan | None:
+    """The document's original file, or None when it has none or the file is missing."""
+    if not document.original_file:
+        return None
+    name = PurePosixPath(document.original_file.name)
+    kind, content_type, inline = ORIGINAL_TYPES.get(
+        name.suffix.lower(),
+        (name.suffix.lstrip(".").upper() or "file", "application/octet-stream", False),
+    )
+    try:
+        size = document.original_file.size
+    except OSError:
+        return None
+    return OriginalScan(
+        url=reverse("archive:document-original", args=[document.pk]),
+        kind=kind,
+        size=file_size(size),
+        content_type=content_type,
+        inline=inline,
+        filename=name.name,
+    )
+
+
+def ocr_note(document: Document) -> str:
+    """What the document page says about a text read by OCR ("" for any other text)."""
+    if document.ocr_confidence is not None:
+        return (
+            f"Read from the scan by OCR, with {document.ocr_confidence:.0f} % mean word "
+            "confidence: words may be misread."
+        )
+    if document.original_file:
+        # An editor who corrects an OCRed text clears its confidence (admin.py).
+        return "Read from the scan by OCR, then checked by an editor."
+    return ""
 
 
 def facet_search_params(req: SearchRequest) -> list[tuple[str, str]]:

@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.search_page, name="search"),
     path("documents/<int:pk>/", views.document_detail, name="document-short"),
     path("documents/<int:pk>/<slug:slug>/", views.document_detail, name="document"),
+    # The file a scan's text was read from: by document, never by path (see the view).
+    path("documents/<int:pk>/original", views.document_original, name="document-original"),
     path("api/search", views.api_search, name="api-search"),
     path("facets/<str:name>", views.facet_values, name="facet-values"),
     # One page per person, organisation and place (one view, one template); by-name links

@@ -7,7 +7,14 @@ import re
 from dataclasses import replace
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    QueryDict,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -223,6 +230,8 @@ def document_detail(request: HttpRequest, pk: int, slug: str | None = None) -> H
         "permalink": permalink,
         "citation": exports.citation(document, permalink, timezone.localdate()),
         "copies": copies,
+        "original": presentation.original_scan(document),
+        "ocr_note": presentation.ocr_note(document),
         # Other articles: the copies of this one are listed apart.
         "similar": [
             hit
@@ -231,6 +240,33 @@ def document_detail(request: HttpRequest, pk: int, slug: str | None = None) -> H
         ][:5],
     }
     return render(request, "archive/document.html", context)
+
+
+@require_GET
+def document_original(request: HttpRequest, pk: int) -> FileResponse:
+    """The file a scanned document's text was read from, as it was uploaded.
+
+    Media files are not served as a folder (whitenoise serves only static files, and the upload
+    folder also holds files still waiting to be imported): only a document's own original, found
+    by the document's id, with a content type from a fixed list, ``nosniff``, a sandboxing CSP,
+    and as a download unless it is a PNG or JPEG image."""
+    document = get_object_or_404(Document.objects.only("pk", "original_file"), pk=pk)
+    original = presentation.original_scan(document)
+    if original is None:
+        raise Http404("This document has no original file.")
+    try:
+        handle = document.original_file.open("rb")
+    except OSError:
+        raise Http404("The original file is missing.") from None
+    response = FileResponse(
+        handle,
+        content_type=original.content_type,
+        as_attachment=not original.inline,
+        filename=original.filename,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    return response
 
 
 def split_paragraphs(text: str) -> list[str]:

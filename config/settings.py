@@ -80,6 +80,13 @@ TASKS = {
 # long a running job's heartbeat may be silent before its worker counts as dead (archive/jobs.py).
 ARCHIVE_JOB_CHUNK_FILES = int(os.environ.get("ARCHIVE_JOB_CHUNK_FILES") or 50)
 ARCHIVE_JOB_STALLED_SECONDS = float(os.environ.get("ARCHIVE_JOB_STALLED_SECONDS") or 60)
+# Scans (archive/ingest/ocr.py): Tesseract's languages ("eng+deu"; each needs its Debian pack,
+# tesseract-ocr-deu), the most pages of one scan, the time limit a page, the memory limit of
+# each OCR process.
+ARCHIVE_OCR_LANGUAGES = os.environ.get("ARCHIVE_OCR_LANGUAGES") or "eng"
+ARCHIVE_OCR_MAX_PAGES = int(os.environ.get("ARCHIVE_OCR_MAX_PAGES") or 100)
+ARCHIVE_OCR_PAGE_SECONDS = float(os.environ.get("ARCHIVE_OCR_PAGE_SECONDS") or 120)
+ARCHIVE_OCR_MAX_MEMORY_MB = int(os.environ.get("ARCHIVE_OCR_MAX_MEMORY_MB") or 2048)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

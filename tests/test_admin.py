@@ -181,7 +181,7 @@ def test_upload_files_and_a_zip_shows_results_with_links(staff_client):
         ("story.txt", b"Harbour story\n\nPilot Maria Santos guided the ship. Santos said so."),
         ("bulk.jsonl", jsonl.encode()),
         ("bundle.zip", bundle.getvalue()),
-        ("photo.png", b"\x89PNG\r\n\x1a\n\0\0"),
+        ("photo.gif", b"GIF89a\0\0"),
         publication="Upload Gazette",
     )
     assert response.status_code == 200

@@ -21,7 +21,7 @@ from archive import ingest, search
 from archive.ingest import readers
 from archive.ingest.sources import from_paths
 from archive.models import Document
-from tests.test_admin import staff_client, upload  # noqa: F401  (a fixture and a helper)
+from tests.test_admin import staff_client, upload_and_import  # noqa: F401  (fixture, helper)
 
 LIMIT = 20_000  # ARCHIVE_INGEST_MAX_FILE_BYTES in these tests
 
@@ -165,17 +165,18 @@ def test_a_large_jsonl_upload_in_the_admin_is_streamed(staff_client, settings): 
     settings.ARCHIVE_INGEST_MAX_FILE_BYTES = LIMIT
     content = jsonl([record(i) for i in range(120)]).encode()
     assert len(content) > 1.5 * LIMIT
-    response = upload(staff_client, ("export.jsonl", content))
-    assert response.status_code == 200
-    assert "1 files: 120 created, 0 updated, 0 duplicate, 0 failed." in response.content.decode()
+    response = upload_and_import(staff_client, ("export.jsonl", content))
+    html = " ".join(response.content.decode().split())
+    assert "1 of 1 files</strong>: 120 created, 0 updated, 0 duplicates, 0 failed" in html
     assert search.search(search.SearchRequest(q="harbour")).total == 120
     # The same inside an uploaded zip: the member is streamed after the listing is done.
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("more.jsonl", jsonl([record(i) for i in range(120, 240)]))
     assert archive.getinfo("more.jsonl").file_size > LIMIT
-    response = upload(staff_client, ("bundle.zip", buffer.getvalue()))
-    assert "1 files: 120 created, 0 updated, 0 duplicate, 0 failed." in response.content.decode()
+    response = upload_and_import(staff_client, ("bundle.zip", buffer.getvalue()))
+    html = " ".join(response.content.decode().split())
+    assert "1 of 1 files</strong>: 120 created, 0 updated, 0 duplicates, 0 failed" in html
     assert search.search(search.SearchRequest(q="harbour")).total == 240
 
 

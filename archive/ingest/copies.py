@@ -513,11 +513,12 @@ def document_saved(document: Document) -> None:
     )
     if stored != text_key(document):
         assign([document])
-        # Outside a transaction the save's own index task ran before this signal (on_commit
-        # runs at once there), without the story: index the document again with it.
-        from archive import indexing
+        if not connection.in_atomic_block:
+            # Outside a transaction the save's own index task ran before this signal
+            # (on_commit runs at once there), without the story: index it again with it.
+            from archive import indexing
 
-        indexing.schedule([document.pk])
+            indexing.schedule([document.pk])
 
 
 def _saved(sender, instance: Document, update_fields=None, **kwargs) -> None:

@@ -165,11 +165,13 @@ def ingest(
         # Left however the import ends, so the process never stays in deferred mode.
         with contextlib.ExitStack() as defer:
             try:
+                scans = 0  # in the batch
                 for draft, mentions in pairs:
                     batch.append((draft, mentions if draft.persons is None else None))
-                    if len(batch) >= batch_size:
+                    scans += draft.original is not None
+                    if len(batch) >= batch_size or scans >= SCAN_BATCH_SIZE:
                         _save_batch(batch, report, archive, publication, dry_run, seen, build)
-                        batch = []
+                        batch, scans = [], 0
                         if not report.index_deferred and _large(report, stored_before, dry_run):
                             defer.enter_context(indexing.deferred())
                             report.index_deferred = True
@@ -212,6 +214,11 @@ def ingest(
     if on_file is not None:
         on_file(report)
     return report
+
+
+# A batch is saved once it holds this many scans: each took seconds of OCR, so saving them
+# sooner costs little, shows them in search sooner and loses less work to an interrupted import.
+SCAN_BATCH_SIZE = 16
 
 
 def resolve_pending(documents: Iterable[int], names: Iterable[str]) -> resolution.ResolutionReport:

@@ -16,8 +16,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
-from archive.ingest import dates, text
-from archive.ingest.drafts import Draft, ReadError
+from archive.ingest import dates, ocr, text
+from archive.ingest.drafts import Draft, Original, ReadError
 
 MAX_TITLE_CHARS = 500
 MAX_NAME_CHARS = 200
@@ -116,13 +116,32 @@ def read_pdf(name: str, data: bytes) -> Result:
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise ReadError(f"The PDF could not be read ({exc}).") from exc
     raw = "\n\n".join(pages)
-    if not raw.strip():
-        raise ReadError("The PDF has no text layer (a scan?); run OCR on it first.")
-    draft = from_plain_text(name, raw)
+    if raw.strip():
+        draft = from_plain_text(name, raw)
+    else:  # no text layer: a scan, read by OCR
+        draft = scanned(name, data, ocr.ocr_pdf(data, len(reader.pages)))
     meta_title = (reader.metadata or {}).get("/Title") if reader.metadata else None
     if isinstance(meta_title, str) and len(meta_title.split()) >= 3:
         draft.title = _title(meta_title)
     return [draft]
+
+
+def scanned(name: str, data: bytes, result: ocr.OcrText) -> Draft:
+    """The draft of a scan: its OCR text, read as the text of a ``.txt`` file is (title from
+    the first line, dates as stated or inferred), with the OCR's mean confidence and the file
+    itself, which the document keeps."""
+    try:
+        draft = from_plain_text(name, result.text)
+    except ReadError as exc:
+        raise ReadError(f"OCR found no article text in the scan ({exc})") from exc
+    draft.ocr_confidence = round(result.mean_confidence, 1)
+    draft.original = Original(name, data)
+    return draft
+
+
+def read_image(name: str, data: bytes) -> Result:
+    """A page image (PNG, JPEG, TIFF with one page or many), read by OCR."""
+    return [scanned(name, data, ocr.ocr_image(data, name))]
 
 
 # --- The bulk format ------------------------------------------------------------------------
@@ -541,6 +560,11 @@ READERS: dict[str, Callable[[str, bytes], Result]] = {
     ".html": read_html,
     ".htm": read_html,
     ".pdf": read_pdf,
+    ".png": read_image,
+    ".jpg": read_image,
+    ".jpeg": read_image,
+    ".tif": read_image,
+    ".tiff": read_image,
     ".json": read_json,
     ".jsonl": read_jsonl,
 }

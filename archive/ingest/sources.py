@@ -1,10 +1,11 @@
 """Where files come from: paths on disk (files, folders walked recursively) and zip archives,
 read defensively. Every problem becomes a per-file error; nothing here raises for bad input.
 
-A single-document file (text, HTML, PDF) is read whole, up to ARCHIVE_INGEST_MAX_FILE_BYTES. A bulk
-file (JSONL, JSON) is a stream of records and is not read here: its ``SourceFile`` can be opened
-as a stream and the reader applies the limit to each record, so an export of any size imports
-with flat memory. A zip is held to ARCHIVE_INGEST_MAX_ZIP_BYTES (what it expands to), its members
+A single-document file (text, HTML, PDF, a page image) is read whole, up to
+ARCHIVE_INGEST_MAX_FILE_BYTES. A bulk file (JSONL, JSON) is a stream of records and is not read
+here: its ``SourceFile`` can be opened as a stream and the reader applies the limit to each
+record, so an export of any size imports with flat memory. A zip is held to
+ARCHIVE_INGEST_MAX_ZIP_BYTES (what it expands to), its members
 to the per-file (or per-record) limit."""
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ from django.conf import settings
 from archive.ingest.readers import STREAM_READERS
 
 # Formats a reader exists for (see readers.py); anything else is reported, not guessed at.
-KNOWN_EXTENSIONS = frozenset({".txt", ".html", ".htm", ".pdf", ".json", ".jsonl", ".zip"})
+KNOWN_EXTENSIONS = frozenset(
+    {".txt", ".html", ".htm", ".pdf", ".json", ".jsonl", ".zip"}
+    | {".png", ".jpg", ".jpeg", ".tif", ".tiff"}  # scans, read by OCR (ocr.py)
+)
 # Bulk formats, read record by record from a stream (readers.read_records).
 STREAMED_EXTENSIONS = frozenset(STREAM_READERS)
 # What reading a stream from disk or from a zip can raise when the file or zip is damaged.

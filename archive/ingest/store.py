@@ -8,11 +8,13 @@ URL with changed content is an update.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.core.files import File
 
 from archive import indexing
 from archive.ingest import copies
@@ -166,6 +168,28 @@ def find_existing(draft: Draft) -> tuple[Document | None, str]:
     return (found, "same text") if found else (None, "")
 
 
+def keep_original(document: Document, draft: Draft) -> str | None:
+    """Give a scan's document its OCR confidence and its original file, written to the media
+    storage (``originals/YYYY/MM/<name>``) under a name of its own; returns that name, so the
+    caller can remove the file if the document is not saved after all. Call before the save."""
+    if draft.ocr_confidence is not None:
+        document.ocr_confidence = draft.ocr_confidence
+    if draft.original is None:
+        return None
+    with draft.original.open() as handle:
+        document.original_file.save(draft.original.name, File(handle), save=False)
+    return document.original_file.name
+
+
+def drop_originals(names: list[str | None]) -> None:
+    """Remove stored originals whose documents were not saved (the save failed)."""
+    storage = Document._meta.get_field("original_file").storage
+    for name in names:
+        if name:
+            with contextlib.suppress(OSError):
+                storage.delete(name)
+
+
 def save_draft(
     draft: Draft,
     persons: list[str],
@@ -206,14 +230,19 @@ def save_draft(
     )
     document.entities_extracted = mentions is not None
     document.full_clean(exclude=["persons", "organisations", "places"], validate_unique=False)
-    document.save()
+    stored = keep_original(document, draft)
     ids = known_ids or {}
     new = existing is None
-    link_entities(document, "person", persons, ids.get("person"), new)
-    link_entities(document, "organisation", list(organisations), ids.get("organisation"), new)
-    link_entities(document, "place", list(places), ids.get("place"), new)
-    if mentions is not None or existing is not None:
-        store_mentions(document, mentions or [], new)
+    try:
+        document.save()
+        link_entities(document, "person", persons, ids.get("person"), new)
+        link_entities(document, "organisation", list(organisations), ids.get("organisation"), new)
+        link_entities(document, "place", list(places), ids.get("place"), new)
+        if mentions is not None or existing is not None:
+            store_mentions(document, mentions or [], new)
+    except BaseException:  # the caller's savepoint rolls back: no document keeps the file
+        drop_originals([stored])
+        raise
     if saved is not None and existing is None:
         # Only a new document: one the index pass may hold already is updated by its task.
         story = indexing.indexed_story(document)  # the save's signal found its copies
@@ -289,6 +318,7 @@ def create_new_in_bulk(
             source_url=draft.source_url,
             content_hash=text,
             entities_extracted=extracted is not None,
+            ocr_confidence=draft.ocr_confidence,
         )
         try:
             document.full_clean(
@@ -307,35 +337,40 @@ def create_new_in_bulk(
     for _, _, publication, _, document in fresh:
         document.publication_id = publications.get(normalise_name(publication or ""))
         document.title, document.body = without_nul(document.title), without_nul(document.body)
-    Document.objects.bulk_create([f[-1] for f in fresh], batch_size=500)
-    copies.assign([f[-1] for f in fresh])  # bulk_create sends no signals
-    kinds = {
-        "person": [(document, names) for _, names, _, _, document in fresh],
-        "organisation": [(f[-1], f[3][0]) for f in fresh if f[3] is not None],
-        "place": [(f[-1], f[3][1]) for f in fresh if f[3] is not None],
-    }
-    for kind, linked in kinds.items():
-        model = ENTITY_MODELS[kind]
-        ids = _named(model, {normalise_name(n) for _, names in linked for n in names})
+    stored = [keep_original(document, draft) for draft, *_, document in fresh if draft.original]
+    try:
+        Document.objects.bulk_create([f[-1] for f in fresh], batch_size=500)
+        copies.assign([f[-1] for f in fresh])  # bulk_create sends no signals
+        kinds = {
+            "person": [(document, names) for _, names, _, _, document in fresh],
+            "organisation": [(f[-1], f[3][0]) for f in fresh if f[3] is not None],
+            "place": [(f[-1], f[3][1]) for f in fresh if f[3] is not None],
+        }
+        for kind, linked in kinds.items():
+            model = ENTITY_MODELS[kind]
+            ids = _named(model, {normalise_name(n) for _, names in linked for n in names})
+            indexing.insert_rows(
+                getattr(Document, model._meta.get_field("documents").remote_field.name).through,
+                ("document", model._meta.model_name),
+                [
+                    (document.pk, ids[name])
+                    for document, names in linked
+                    for name in dict.fromkeys(normalise_name(n) for n in names if n.strip())
+                ],
+            )
         indexing.insert_rows(
-            getattr(Document, model._meta.get_field("documents").remote_field.name).through,
-            ("document", model._meta.model_name),
+            Mention,
+            ("document", "name", "label", "count", "titled"),
             [
-                (document.pk, ids[name])
-                for document, names in linked
-                for name in dict.fromkeys(normalise_name(n) for n in names if n.strip())
+                (document.pk, m.name[:200], m.label, m.count, bool(m.titled))
+                for *_, extracted, document in fresh
+                if extracted is not None
+                for m in extracted[2]
             ],
         )
-    indexing.insert_rows(
-        Mention,
-        ("document", "name", "label", "count", "titled"),
-        [
-            (document.pk, m.name[:200], m.label, m.count, bool(m.titled))
-            for *_, extracted, document in fresh
-            if extracted is not None
-            for m in extracted[2]
-        ],
-    )
+    except BaseException:  # the caller's transaction rolls back: no document keeps them
+        drop_originals(stored)
+        raise
     indexing.schedule(f[-1].pk for f in fresh)
     if saved is not None:  # the documents as the index will read them
         saved.extend(

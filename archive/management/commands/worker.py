@@ -39,8 +39,10 @@ class Command(DatabaseWorkerCommand):
             finally:
                 connection.close()
 
-        watcher = threading.Thread(target=watch, name="stalled-job-watch", daemon=True)
-        watcher.start()
+        if options.get("batch"):  # run what is queued, then stop: one look is enough
+            jobs.requeue_stalled()
+        else:
+            threading.Thread(target=watch, name="stalled-job-watch", daemon=True).start()
         try:
             super().handle(*args, **options)
         finally:
