@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
@@ -242,7 +242,7 @@ def document_detail(request: HttpRequest, pk: int, slug: str | None = None) -> H
     return render(request, "archive/document.html", context)
 
 
-@require_GET
+@require_safe
 def document_original(request: HttpRequest, pk: int) -> FileResponse:
     """The file a scanned document's text was read from, as it was uploaded.
 

@@ -403,8 +403,9 @@ def _is_noise(words: Sequence[Word]) -> bool:
 def build_text(words: Iterable[Word]) -> tuple[str, list[Word]]:
     """The text of a scan's words: one paragraph per Tesseract paragraph (separated by blank
     lines, which is how the archive's texts mark paragraphs), each line of a paragraph joined to
-    the next with hyphenation at line ends undone. A paragraph that runs on over a page break
-    (no sentence end before it, a lowercase word after it) is joined. Paragraphs of specks are
+    the next with hyphenation at line ends undone. A paragraph that runs on (no sentence end
+    before the break, a lowercase word after it: Tesseract split it, or a page break did) is
+    joined. Paragraphs of specks are
     left out. Returns the text and the words kept (for the mean confidence)."""
     groups: dict[tuple[int, int, int], list[Word]] = {}
     for word in words:
@@ -418,12 +419,7 @@ def build_text(words: Iterable[Word]) -> tuple[str, list[Word]]:
         for word in group:
             lines.setdefault(word.line, []).append(word.text)
         text = _paragraph(list(lines.values()), vocabulary)
-        if (
-            paragraphs
-            and paragraphs[-1][0] != page
-            and not paragraphs[-1][1].endswith(_SENTENCE_END)
-            and text[:1].islower()
-        ):
+        if paragraphs and not paragraphs[-1][1].endswith(_SENTENCE_END) and text[:1].islower():
             paragraphs[-1] = (page, _paragraph([[paragraphs[-1][1]], [text]], vocabulary))
         else:
             paragraphs.append((page, text))
