@@ -36,8 +36,9 @@ def progress_note(report: ingest.IngestReport, elapsed: float) -> str:
 class Command(BaseCommand):
     help = (
         "Import documents from files, folders (recursively) and zips: .txt, .html/.htm, .pdf, "
-        "page images (.png, .jpg, .tif: read by OCR, as PDFs without text), .json and .jsonl (the archive's bulk format, see README). Re-importing the same input "
-        "creates nothing new. Exits with status 1 if any file or record failed."
+        "page images (.png, .jpg, .tif: read by OCR, as PDFs without text), .json and .jsonl "
+        "(the archive's bulk format, see README). Re-importing the same input creates nothing "
+        "new. Exits with status 1 if any file or record failed."
     )
 
     def add_arguments(self, parser):
