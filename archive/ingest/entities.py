@@ -5,7 +5,12 @@ A mention is what one document says about one name: the model's label (PERSON, O
 and the labels that say "not an entity we facet": PRODUCT, WORK_OF_ART, EVENT, FAC, LAW, NORP),
 how often, and whether a title came with it ("Mr Blair"). Persons go through the per-document
 rules of :mod:`archive.ingest.persons` (cleaning, widening, joining "Gupta" to "Madhukar Gupta");
-organisations and places are cleaned of articles and possessives. Which mentions become facet
+organisations and places are cleaned of articles and possessives. The text's own structure
+adds evidence: every name of a line-up ("Yann Delaigue (Castres), ...") is a person and every
+bracket a club; a full name tagged as an organisation whose surname the text gives a title ("Ms
+Sturgeon") is a person; a lone word the text also writes in lowercase, or only after a figure
+("1900 GMT"), or only inside a role ("Finance Minister"), is stored with the label ``COMMON`` or
+``ROLE``, as evidence for the archive rather than as an organisation. Which mentions become facet
 values is decided with the whole archive's evidence in :mod:`archive.ingest.resolution`.
 
 The model runs in ``workers`` processes, each of which also turns its documents into mentions,
@@ -35,6 +40,16 @@ OTHER_LABELS = frozenset({"PRODUCT", "WORK_OF_ART", "EVENT", "FAC", "LAW", "NORP
 # persons. Lowercase and numeric ones ("last week", "2004") are not kept.
 DATE_LABELS = frozenset({"DATE", "TIME"})
 KEPT_LABELS = ORGANISATION_LABELS | PLACE_LABELS | OTHER_LABELS | DATE_LABELS
+# A lone word tagged as an organisation or place that its text also writes in lowercase ("State"
+# beside "the state") or only after a figure ("1900 GMT"), or a full name the text uses in the
+# plural ("the young Billy Elliots"): not a value, but stored as evidence that the text uses the
+# name as a common word or a thing (resolution counts it as "not an entity" for the name).
+COMMON = "COMMON"
+# A lone word tagged as an organisation that its text writes only as part of a role ("Finance
+# Minister", "Education Secretary", "Secretary of State"): a value only where the archive mostly
+# gives the word an entity's kind (resolution counts it as "not an entity" for the word).
+ROLE = "ROLE"
+_ROLE_WORDS = frozenset("minister ministers secretary secretaries spokesman spokeswoman".split())
 # Documents handed to a worker at a time; spaCy batches within them.
 CHUNK = 64
 
@@ -99,28 +114,71 @@ def _usable(name: str) -> bool:
 def document_mentions(doc, title: str | None = None) -> list[NameMention]:
     """Every name one spaCy ``Doc`` mentions, with its label and count."""
     found, not_person_words, titled = persons.mentions(doc)
-    result = [
-        NameMention(name, PERSON, count, name in titled)
+    players, teams, team_label = line_ups(doc)
+    if players:
+        # The model tags some players of a line-up as organisations: their words say nothing
+        # against them being persons.
+        found = found + players
+        not_person_words = not_person_words - {w.casefold() for p in players for w in p.split()}
+    people = {
+        name: [count, name in titled]
         for name, count in persons.document_persons(found, not_person_words, doc.text, title)
-    ]
-    person_names = {m.name for m in result}
+    }
+    person_names = set(people)
     # Words the text also uses in lowercase are common words ("State", "Home", "Education").
     lowercase = {t.text for t in doc if t.is_alpha and t.text.islower()}
     counts: dict[tuple[str, str], int] = {}
+    units, roles = _units(doc), _roles(doc)
     for ent in doc.ents:
         if ent.label_ not in KEPT_LABELS:
             continue
         name = clean_entity(ent.text)
         if not _usable(name) or name in person_names:
             continue
+        if name in teams:
+            continue  # counted below, with the line-up's label
         if ent.label_ in DATE_LABELS and not (name[0].isupper() and name.isalpha()):
             continue
+        if name in roles:
+            counts[(name, ROLE)] = counts.get((name, ROLE), 0) + 1
+            continue
+        if name in units:
+            counts[(name, COMMON)] = counts.get((name, COMMON), 0) + 1
+            continue
         if " " not in name and name.lower() in lowercase and not name.isupper():
+            if ent.label_ in ORGANISATION_LABELS | PLACE_LABELS:
+                counts[(name, COMMON)] = counts.get((name, COMMON), 0) + 1
             continue
         if _part_of_a_person(name, person_names):
             continue  # "Robson" tagged ORG beside "Bobby Robson": the person, named again
         key = (name, ent.label_)
         counts[key] = counts.get(key, 0) + 1
+    for team, count in teams.items():
+        counts[(team, team_label)] = count
+    # "Nicola Sturgeon" tagged ORG, then "Ms Sturgeon": the text itself says she is a person.
+    for name, label in list(counts):
+        words = name.split()
+        if (
+            label in ORGANISATION_LABELS | PLACE_LABELS
+            and 2 <= len(words) <= 3
+            and all(_name_word(w) for w in words)
+            and (words[-1] in titled or words[0].casefold().rstrip(".") in _PERSONAL_TITLES)
+        ):
+            count = counts.pop((name, label))
+            lone = people.pop(words[-1], [0, True])
+            # "Mr Bussereau" tagged ORG: the title goes; the surname joins the one full name of
+            # the text that ends with it ("Dominique Bussereau").
+            person = persons.clean_mention(name)
+            fuller = [p for p in people if " " not in person and p.split()[-1] == person]
+            entry = people.setdefault(fuller[0] if len(fuller) == 1 else person, [0, True])
+            entry[0] += count + lone[0]
+            entry[1] = True
+    result = [NameMention(name, PERSON, count, bool(t)) for name, (count, t) in people.items()]
+    # A full name the text uses as a thing ("the young Billy Elliots") is evidence against it
+    # being a person, here and in the archive.
+    cleaned = {persons.clean_mention(m) for m in found}
+    for name in sorted(persons.used_in_the_plural(cleaned - person_names, doc.text)):
+        counts[(name, COMMON)] = counts.get((name, COMMON), 0) + 1
     place = dateline_place(doc.text)
     if place:
         # The dateline's capitals ("MUMBAI") are the place, whatever label the model gave them.
@@ -129,6 +187,89 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
         counts[(place, "GPE")] = 1
     result += [NameMention(name, label, count) for (name, label), count in counts.items()]
     return result
+
+
+def _units(doc) -> set[str]:
+    """Acronyms the model tags as organisations that the text writes only after a figure: units
+    ("1900 GMT", "40 MB")."""
+    after_figure: dict[str, bool] = {}
+    for ent in doc.ents:
+        name = ent.text
+        if ent.label_ in ORGANISATION_LABELS and name.isupper() and name.isalpha():
+            figure = ent.start > 0 and doc[ent.start - 1].text[:1].isdigit()
+            after_figure[name] = after_figure.get(name, True) and figure
+    return {name for name, always in after_figure.items() if always}
+
+
+def _roles(doc) -> set[str]:
+    """Lone words the model tags as organisations that the text writes only inside a role:
+    before "Minister", "Secretary", "spokesman", or after "Secretary of"."""
+    in_role: dict[str, bool] = {}
+    for ent in doc.ents:
+        if ent.label_ not in ORGANISATION_LABELS or len(ent) != 1 or not ent.text.isalpha():
+            continue
+        after = doc[ent.end].lower_ if ent.end < len(doc) else ""
+        before = [t.lower_ for t in doc[max(ent.start - 3, 0) : ent.start]]
+        if before[-1:] == ["the"]:
+            before = before[:-1]
+        role = after in _ROLE_WORDS or (
+            before[-1:] == ["of"] and before[-2:-1] and before[-2] in _ROLE_WORDS
+        )
+        in_role[ent.text] = in_role.get(ent.text, True) and bool(role)
+    return {name for name, always in in_role.items() if always}
+
+
+# Titles only a person has: "Mr Bussereau" tagged ORG is a person.
+_PERSONAL_TITLES = frozenset("mr mrs ms miss dr sir dame lord lady".split())
+
+
+def _name_word(word: str) -> bool:
+    return word[:1].isupper() and not word.isupper() and word.replace("-", "").isalpha()
+
+
+# One item of a line-up: "Fabien Pelous (Stade Toulousain, capt)", "Sebastien Bruno (Sale/ENG)".
+_LINE_UP_ITEM = re.compile(
+    r"(?:^|(?<=[,;:]\s))([A-Z][^\s(),;:]*(?: [A-Z][^\s(),;:]*){1,3}) \(([A-Z][^()\d]{1,40})\)"
+)
+# A line is a line-up when it is mostly such items, at least this many.
+LINE_UP_MIN = 4
+
+
+def line_ups(doc) -> tuple[list[str], dict[str, int], str]:
+    """The players and teams of the text's line-ups: lines that are lists of "Name (Team)"
+    items ("Yann Delaigue (Castres), Frederic Michalak (Stade Toulousain), ..."), where the model
+    tags at least half the names as persons. Every name of such a list is a person, and every
+    bracket the same kind of thing: the teams (organisations), or, when the model tags most of
+    them as places, the countries ("Roger Federer (Switzerland)"). Returns (players, team ->
+    count, the teams' label)."""
+    players: list[str] = []
+    teams: dict[str, int] = {}
+    votes = {"place": 0, "names": 0}
+    position = 0
+    for line in doc.text.split("\n"):
+        start, position = position, position + len(line) + 1
+        items = list(_LINE_UP_ITEM.finditer(line))
+        if len(items) < LINE_UP_MIN or sum(len(m.group(0)) for m in items) < 0.6 * len(line):
+            continue
+        tagged = [_labels(doc, start + m.start(1), start + m.end(1)) for m in items]
+        if sum("PERSON" in t for t in tagged) * 2 < len(items):
+            continue
+        for item in items:
+            players.append(item.group(1))
+            team = clean_entity(item.group(2).split(",")[0].split("/")[0])
+            if not team:
+                continue
+            teams[team] = teams.get(team, 0) + 1
+            labels = _labels(doc, start + item.start(2), start + item.end(2))
+            votes["place"] += bool(labels & PLACE_LABELS)
+            votes["names"] += 1
+    label = "GPE" if votes["place"] * 2 > votes["names"] else "ORG"
+    return players, teams, label
+
+
+def _labels(doc, start: int, end: int) -> set[str]:
+    span = doc.char_span(start, end, alignment_mode="expand")
+    return {t.ent_type_ for t in span if t.ent_type_} if span is not None else set()
 
 
 def _part_of_a_person(name: str, person_names: set[str]) -> bool:

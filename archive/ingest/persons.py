@@ -7,7 +7,8 @@ Raw NER is not good enough for a facet: it returns "Zardari's", "Mr Blair", "Gup
 1. clean each mention: possessives, honorifics and titles go ("President Asif Ali Zardari's" ->
    "Asif Ali Zardari");
 2. drop mentions that are not people: words the model tags as organisations or places elsewhere in
-   the same text, digits, all-caps acronyms, lowercase words, hyphenated organisation names;
+   the same text, digits, all-caps acronyms, lowercase words, hyphenated organisation names,
+   full names the text also uses in the plural ("the young Billy Elliots": a part, not a person);
 3. a short mention joins the one fuller name in the same text that contains it ("Gupta" ->
    "Madhukar Gupta", "Parvez Kayani" -> "Ashfaq Parvez Kayani");
 4. names the archive already knows, as a person or an alias, take that person's name ("Babur" ->
@@ -71,7 +72,9 @@ PARTICLES = frozenset(
 )
 # Titles that are also common surnames ("John Major", "Stephen King"): stripped before a name,
 # never after one.
-SURNAME_TITLES = frozenset("king major bishop prince pope judge chancellor master chief".split())
+SURNAME_TITLES = frozenset(
+    "king major bishop prince pope judge chancellor master chief sergeant".split()
+)
 NOT_PERSON_LABELS = frozenset(
     {"ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE"}
 )
@@ -360,6 +363,8 @@ def document_persons(
             counts[name] = counts.get(name, 0) + 1
     words_in_text = set(_WORDS.findall(text))
     names = [n for n in counts if not _other_kind(n, not_person_words, words_in_text)]
+    plural = used_in_the_plural(names, text)
+    names = [n for n in names if n not in plural]
     text = text.strip()
     if title is None:
         title, _, rest = text.partition("\n")
@@ -379,6 +384,20 @@ def document_persons(
             continue  # joins the fuller name; with several ("Smith"), it cannot tell which
         resolved[name] = counts[name]
     return list(resolved.items())
+
+
+def used_in_the_plural(names: Iterable[str], text: str) -> set[str]:
+    """Full names the text also uses in the plural, and the plurals: "the young Billy Elliots"
+    are parts or roles, not a person."""
+    return {
+        n
+        for n in names
+        if " " in n
+        and (
+            re.search(rf"\b{re.escape(n)}s\b", text)
+            or (n.endswith("s") and re.search(rf"\b{re.escape(n[:-1])}\b", text))
+        )
+    }
 
 
 def resolve(

@@ -7,7 +7,14 @@ stored as :class:`~archive.models.Mention` rows) are weighed against the whole a
 
 - **kind**: a name takes the kind the archive mostly gives it, counted in documents (PERSON,
   ORG, GPE/LOC, or another label such as PRODUCT or WORK_OF_ART, which means "none of these");
-  with no other evidence, the document's own label stands;
+  with no other evidence, the document's own label stands; a lone word its document writes as a
+  common word ("state" beside "State", a unit after a figure: ``COMMON``) or only inside a role
+  ("Finance Minister", "Secretary of State": ``ROLE``) counts as "none of these" for the word,
+  so "State" is no value in the documents that only write "Secretary of State";
+- **parties**: a group the model tags NORP ("Tory", "Conservatives") is an organisation when the
+  archive names "X Party" ("Tory Party", "Conservative Party") as one;
+- **persons named again**: an organisation or place value that is the last word(s) of a person
+  value of the same document ("Pullman" beside "Philip Pullman") is that person, not a value;
 - **joins**: a surname-only or partial person mention joins the one full name the archive links
   it with ("Blair" -> "Tony Blair", "George Bush" -> "George W Bush") when that name has at
   least ``JOIN_SHARE`` of the documents of every full name it could be; otherwise it stays
@@ -30,6 +37,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from archive.ingest.entities import (
+    COMMON,
     ORGANISATION_LABELS,
     PERSON,
     PLACE_LABELS,
@@ -130,6 +138,11 @@ class Evidence:
     first_names: Counter = field(default_factory=Counter)
     # folded last word -> how many different organisation names of two or more words end so.
     organisation_tails: Counter = field(default_factory=Counter)
+    # folded first word -> how many different place names of two or more words begin with it.
+    place_heads: Counter = field(default_factory=Counter)
+    # folded "x" -> documents in which "X Party" is an organisation: "Tory", "Conservatives"
+    # (NORP to the model) name that party.
+    parties: Counter = field(default_factory=Counter)
 
     def add(self, mentions: Iterable[NameMention], sign: int = 1) -> None:
         """Count one document's mentions in (``sign`` -1: take them out again)."""
@@ -141,8 +154,10 @@ class Evidence:
                 persons_seen.add(" ".join(mention.name.split()))
         for name, kind in kinds_seen:
             counts = self.labels[name]
-            if kind == "organisation" and " " in name and _flips(counts[kind], sign):
-                self.organisation_tails[name.split()[-1]] += sign
+            if " " in name and _flips(counts[kind], sign):
+                self._count_shape(name, kind, sign)
+            if kind == "organisation" and name.endswith(" party"):
+                self.parties[name.removesuffix(" party")] += sign
             counts[kind] += sign
         for name in persons_seen:
             counts = self.full_names[fold(name.split()[-1])]
@@ -166,8 +181,10 @@ class Evidence:
         for name, label, documents in rows.iterator():
             folded = fold(name)
             kind = label_kind(label)
-            if kind == "organisation" and " " in folded and not evidence.labels[folded][kind]:
-                evidence.organisation_tails[folded.split()[-1]] += 1
+            if " " in folded and not evidence.labels[folded][kind]:
+                evidence._count_shape(folded, kind, 1)
+            if kind == "organisation" and folded.endswith(" party"):
+                evidence.parties[folded.removesuffix(" party")] += documents
             evidence.labels[folded][kind] += documents
         persons = (
             Mention.objects.filter(label=PERSON, name__contains=" ")
@@ -183,6 +200,20 @@ class Evidence:
             counts[name] += documents
         return evidence
 
+    def _count_shape(self, folded: str, kind: str, sign: int) -> None:
+        if kind == "organisation":
+            self.organisation_tails[folded.split()[-1]] += sign
+        elif kind == "place":
+            self.place_heads[folded.split()[0]] += sign
+
+    def party_of(self, mention: NameMention) -> bool:
+        """Whether a group the model tags NORP ("Tory", "Conservatives") is a party the archive
+        names as an organisation ("Tory Party", "Conservative Party")."""
+        if mention.label != "NORP":
+            return False
+        folded = fold(mention.name)
+        return bool(self.parties[folded] or self.parties[folded.removesuffix("s")])
+
     def shaped_like_a_person(self, name: str) -> bool:
         """Two or three capitalised words, the first a first name of the archive's people and
         the last no organisation's last word ("Nicola Sturgeon", not "Stan Lee Media"), and
@@ -195,6 +226,8 @@ class Evidence:
         return (
             sum(counts.values()) <= SHAPE_EVIDENCE_MAX
             and self.first_names[fold(words[0])] >= FIRST_NAME_MIN
+            # "New Mexico": a word that begins more places than persons is no first name.
+            and self.place_heads[fold(words[0])] < self.first_names[fold(words[0])]
             and self.organisation_tails[fold(words[-1])] < 2
         )
 
@@ -287,9 +320,13 @@ def resolve_document(
     """One document's facet values from its mentions (the rules of the module docstring)."""
     values: dict[tuple[str, str], float] = {}
     for mention in mentions:
+        if mention.label == COMMON:
+            continue  # evidence only: the text writes the word as a common word
         folded = fold(mention.name)
         kind = decisions.reviewed_kind.get(folded) or evidence.kind_of(mention)
         confidence = evidence.share(mention.name, kind)
+        if kind == OTHER and folded not in decisions.reviewed_kind and evidence.party_of(mention):
+            kind, confidence = "organisation", 0.5
         if (
             folded not in decisions.reviewed_kind
             and kind in ("organisation", "place")
@@ -310,7 +347,20 @@ def resolve_document(
             continue
         key = (kind, name)
         values[key] = max(values.get(key, 0.0), confidence)
-    return [Value(kind, name, round(conf, 3)) for (kind, name), conf in values.items()]
+    # "Pullman" tagged ORG beside "Philip Pullman" read as a person: the person, named again.
+    tails = {
+        tuple(fold(name).split()[-n:])
+        for kind, name in values
+        if kind == "person"
+        for n in range(1, len(name.split()))
+    }
+    return [
+        Value(kind, name, round(conf, 3))
+        for (kind, name), conf in values.items()
+        if kind == "person"
+        or tuple(fold(name).split()) not in tails
+        or fold(name) in decisions.reviewed_kind
+    ]
 
 
 def _person_name(
