@@ -10,6 +10,8 @@ class ArchiveConfig(AppConfig):
         from archive import indexing
         from archive.ingest import copies
 
-        indexing.connect_signals()
-        # Finds each saved document's copies (its story) in the same transaction.
+        # Finds each saved document's copies (its story) in the same transaction; connected
+        # first, so that outside a transaction (where the index is written at once) the index
+        # already reads the document's story.
         copies.connect_signals()
+        indexing.connect_signals()

@@ -30,8 +30,9 @@ def years(seeds, make_document):
         dt.date(2008, 11, 26),
     ]
     for i, published in enumerate(dates):
-        make_document(title=f"Story {i}", body="Karachi news", published=published)
-    make_document(title="Undated story", body="Karachi news")
+        # Bodies of their own: one text twice within days would be one story printed twice.
+        make_document(title=f"Story {i}", body=f"Karachi news {i}", published=published)
+    make_document(title="Undated story", body="Karachi news undated")
 
 
 def run(**params) -> search.SearchResponse:

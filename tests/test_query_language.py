@@ -28,7 +28,8 @@ def dated(make_document):
         ("Harbour 2011", dt.date(2011, 3, 3)),
         ("Harbour undated", None),
     ]:
-        make_document(title=title, body="The harbour was busy.", published=day)
+        # A text of its own each: one text twice (undated) would be one story.
+        make_document(title=title, body=f"The harbour was busy: {title}.", published=day)
 
 
 @pytest.mark.parametrize(

@@ -513,12 +513,6 @@ def document_saved(document: Document) -> None:
     )
     if stored != text_key(document):
         assign([document])
-        if not connection.in_atomic_block:
-            # Outside a transaction the save's own index task ran before this signal
-            # (on_commit runs at once there), without the story: index it again with it.
-            from archive import indexing
-
-            indexing.schedule([document.pk])
 
 
 def _saved(sender, instance: Document, update_fields=None, **kwargs) -> None:
