@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from django.urls import reverse
 
+from archive.ingest.readers import file_size
 from archive.params import FILTER_PARAMS, to_params, with_pairs
 from archive.search import (
     FACETS,
@@ -223,15 +224,6 @@ ORIGINAL_TYPES: dict[str, tuple[str, str, bool]] = {
     ".tiff": ("TIFF", "image/tiff", False),
     ".pdf": ("PDF", "application/pdf", False),
 }
-
-
-def file_size(count: int) -> str:
-    """Bytes for people, in decimal units as file managers show them ("1.2 MB", "230 KB")."""
-    if count >= 1_000_000:
-        return f"{count / 1e6:.1f} MB"
-    if count >= 1_000:
-        return f"{count / 1e3:.0f} KB"
-    return f"{count} bytes"
 
 
 def original_scan(document: Document) -> OriginalScan | None:

@@ -221,7 +221,8 @@ CHUNK_BYTES = 1 << 16
 LIMIT_SETTING = "setting ARCHIVE_INGEST_MAX_FILE_BYTES"
 
 
-def _size(count: int) -> str:
+def file_size(count: int) -> str:
+    """Bytes for people, in decimal units as file managers show them ("1.2 MB", "230 KB")."""
     if count >= 1_000_000:
         return f"{count / 1e6:,.1f} MB"
     if count >= 1_000:
@@ -231,7 +232,7 @@ def _size(count: int) -> str:
 
 def _over_limit(what: str, size: int, limit: int, source: str) -> ReadError:
     return ReadError(
-        f"{what} is {_size(size)}, over the limit of {_size(limit)} for one record "
+        f"{what} is {file_size(size)}, over the limit of {file_size(limit)} for one record "
         f"({LIMIT_SETTING}); skipped, the other records are read.",
         source,
     )
