@@ -35,7 +35,7 @@ from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import F, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django_tasks import task
 
@@ -77,24 +77,29 @@ def queue_uploads(
 ) -> IngestJob:
     """Store uploaded files (Django ``UploadedFile``) in a new job and queue it. Fast: the files
     are only copied to the job's directory; nothing is read or parsed here."""
-    job = IngestJob.objects.create(
-        created_by=user if getattr(user, "is_authenticated", False) else None,
-        publication=publication or "",
-        extract_persons=extract_persons,
-    )
-    directory = jobs_dir() / str(job.pk)
-    directory.mkdir(parents=True, exist_ok=True)
-    stored = []
-    for number, upload in enumerate(uploads):
-        name = PurePosixPath(upload.name.replace("\\", "/")).name or f"upload-{number}"
-        target = directory / f"{number:04d}-{name}"
-        with target.open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
-        stored.append({"name": name, "path": str(target), "size": target.stat().st_size})
-    job.uploads = stored
-    job.save(update_fields=["uploads"])
-    _enqueue(job)
+    with transaction.atomic():  # a job whose files could not all be stored is not kept
+        job = IngestJob.objects.create(
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+            publication=publication or "",
+            extract_persons=extract_persons,
+        )
+        directory = jobs_dir() / str(job.pk)
+        directory.mkdir(parents=True, exist_ok=True)
+        stored = []
+        try:
+            for number, upload in enumerate(uploads):
+                name = PurePosixPath(upload.name.replace("\\", "/")).name or f"upload-{number}"
+                target = directory / f"{number:04d}-{name}"
+                with target.open("wb") as out:
+                    for chunk in upload.chunks():
+                        out.write(chunk)
+                stored.append({"name": name, "path": str(target), "size": target.stat().st_size})
+        except BaseException:
+            delete_files(job)
+            raise
+        job.uploads = stored
+        job.save(update_fields=["uploads"])
+        _enqueue(job)
     return job
 
 
@@ -308,12 +313,10 @@ def _run_chunk(job: IngestJob, pairs: list[tuple[IngestJobFile, SourceFile]]) ->
     """Import one chunk of files, then record each file's result (one transaction)."""
     chunk = [row for row, _ in pairs]
     now = timezone.now()
-    IngestJobFile.objects.filter(pk__in=[f.pk for f in chunk], first_attempt__isnull=True).update(
-        first_attempt=now
-    )
-    IngestJobFile.objects.filter(pk__in=[f.pk for f in chunk]).update(attempts=F("attempts") + 1)
-    for row in chunk:
-        row.refresh_from_db(fields=["first_attempt", "attempts"])
+    for row in chunk:  # the rows were read just before: their attempts are up to date
+        row.first_attempt = row.first_attempt or now
+        row.attempts += 1
+    IngestJobFile.objects.bulk_update(chunk, ["first_attempt", "attempts"])
     base = _refresh_counts(job.pk)
 
     def progress(report) -> None:
