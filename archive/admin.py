@@ -598,7 +598,7 @@ class IngestJobAdmin(admin.ModelAdmin):
             {
                 **self.admin_site.each_context(request),
                 **self._context(request, job),
-                "title": str(job),
+                "title": f"Upload {job.pk}",  # the status lives in the polled section
                 "opts": self.model._meta,
             },
         )

@@ -448,10 +448,11 @@ def _finish(job: IngestJob, status: str) -> None:
         job.files.filter(status=IngestJobFile.Status.PENDING).update(
             status=IngestJobFile.Status.CANCELLED
         )
-    counts = _refresh_counts(job.pk)
-    summary = ", ".join(f"{counts[c]:,} {c}" for c in COUNTERS)
+    _refresh_counts(job.pk)
+    # The page shows the counts; the message says only what they do not.
+    message = "Cancelled by an editor." if status == IngestJob.Status.CANCELLED else ""
     IngestJob.objects.filter(pk=job.pk).update(
-        status=status, finished=timezone.now(), message=summary + "."
+        status=status, finished=timezone.now(), message=message
     )
 
 
