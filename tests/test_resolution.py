@@ -237,3 +237,86 @@ def test_a_dateline_in_capitals_is_the_place_not_an_organisation():
     found = entities.document_mentions(persons.nlp()(text), "Police chief speaks")
     assert ("Mumbai", "GPE") in {(m.name, m.label) for m in found}
     assert not [m for m in found if m.name == "MUMBAI"]
+
+
+def test_the_spelling_of_a_value_is_the_archives_not_the_first_documents():
+    """Two spellings of one name: the one written in more documents is the value, whichever
+    order the documents came in (ties go the same way in every order)."""
+    spellings = [
+        [NameMention("ClearView Economics", "ORG")],
+        [NameMention("Clearview Economics", "ORG")],
+        [NameMention("Clearview Economics", "ORG")],
+    ]
+    for order in (spellings, spellings[::-1]):
+        assert values([NameMention("ClearView Economics", "ORG")], archive_of(*order)) == [
+            ("organisation", "Clearview Economics")
+        ]
+    tie = [spellings[0], spellings[1]]
+    assert values(tie[0], archive_of(*tie)) == values(tie[0], archive_of(*tie[::-1]))
+    # An editor's spelling wins over the archive's.
+    decisions = Decisions(canonical={("organisation", "clearview economics"): "ClearView"})
+    assert values(spellings[1], archive_of(*spellings), decisions) == [
+        ("organisation", "ClearView")
+    ]
+
+
+SPELLED = [
+    ("s1", "Bank report\n\nAnalysts at ClearView Economics in London said rates would rise."),
+    ("s2", "Rates\n\nEconomists at Clearview Economics in London expect rates to rise."),
+    ("s3", "Markets\n\nAnalysts at Clearview Economics in London saw markets fall on Monday."),
+]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unreviewed_entity_takes_the_archives_spelling_once_more_documents_write_it():
+    ingest.ingest([_jsonl(SPELLED[:1])])
+    assert Organisation.objects.filter(name="ClearView Economics").exists()
+    ingest.ingest([_jsonl(SPELLED[1:])])
+    names = {o.name for d in Document.objects.all() for o in d.organisations.all()}
+    assert "Clearview Economics" in names and "ClearView Economics" not in names
+
+
+def _values_by_document() -> dict[str, dict[str, list[str]]]:
+    return {
+        d.external_id: {
+            "person": sorted(p.name for p in d.persons.all()),
+            "organisation": sorted(o.name for o in d.organisations.all()),
+            "place": sorted(p.name for p in d.places.all()),
+        }
+        for d in Document.objects.all()
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_what_a_document_gets_does_not_depend_on_where_batches_end():
+    """One import, a batch per document or all in one batch, and a job's way (chunks with one
+    resolution pass and one name book): the same values. A name the model read as a person in
+    an early batch is not written into later documents as a known person."""
+    stories = [
+        *STORIES,
+        ("d", "Club news\n\nThe board of man utd met Tony Blair and Cherie Blair in Paris."),
+        ("e", "Travel\n\nGordon Brown flew from London to Paris. brown said little."),
+        *[(f"s{i}", text) for i, (_, text) in enumerate(SPELLED)],
+    ]
+
+    def reset() -> None:
+        Document.objects.all().delete()
+        for model in (Person, Organisation, Place):
+            model.objects.all().delete()
+
+    ingest.ingest([_jsonl(stories)], batch_size=1000)
+    together = _values_by_document()
+    reset()
+    ingest.ingest([_jsonl(stories)], batch_size=1)
+    assert _values_by_document() == together
+    reset()
+    known = ingest.known_persons()
+    pending_documents, pending_names = set(), set()
+    for start in range(0, len(stories), 2):
+        report = ingest.ingest(
+            [_jsonl(stories[start : start + 2])], resolve=False, known=known, batch_size=1
+        )
+        pending_documents |= report.pending_documents
+        pending_names |= report.pending_names
+    ingest.resolve_pending(pending_documents, pending_names)
+    assert _values_by_document() == together

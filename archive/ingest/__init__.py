@@ -10,7 +10,7 @@
 
 from archive.ingest.pipeline import IngestReport, ingest, resolve_pending
 from archive.ingest.sources import SourceFile, from_paths, from_stream
-from archive.ingest.store import ItemResult, Outcome
+from archive.ingest.store import ItemResult, Outcome, known_persons
 
 __all__ = [
     "IngestReport",
@@ -20,5 +20,6 @@ __all__ = [
     "from_paths",
     "from_stream",
     "ingest",
+    "known_persons",
     "resolve_pending",
 ]

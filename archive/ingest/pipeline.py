@@ -127,6 +127,7 @@ def ingest(
     keep_items: bool = True,
     index_progress: Callable[[int], None] | None = None,
     resolve: bool = True,
+    known: NameBook | None = None,
 ) -> IngestReport:
     """Read every source and save its documents; never raises for bad input.
 
@@ -148,7 +149,7 @@ def ingest(
     batches that are saved as they fill, so memory stays flat however large the input.
     """
     report = IngestReport(dry_run=dry_run, items=ItemList(failures_only=not keep_items))
-    known = known_persons()
+    known = known if known is not None else known_persons()
     seen: set[str] = set()  # dry run: keys of drafts already counted
     drafts = _read(sources, report, on_file)
     archive = _Archive(known, resolution.Evidence.from_db(), resolution.Decisions.from_db())
@@ -258,9 +259,9 @@ class _Archive:
     evidence: resolution.Evidence
     decisions: resolution.Decisions
     # What a pass at the end must look at again: each name this import mentioned, with the kind
-    # the archive gave it when the import first saw it; its lone-word person names; and the
-    # documents it saved.
-    first_seen: dict[str, tuple[entities.NameMention, str]] = field(default_factory=dict)
+    # and the spelling the archive gave it when the import first saw it; its lone-word person
+    # names; and the documents it saved.
+    first_seen: dict[str, tuple[entities.NameMention, str, str]] = field(default_factory=dict)
     lone_persons: set[str] = field(default_factory=set)
     documents: set[int] = field(default_factory=set)
 
@@ -268,7 +269,11 @@ class _Archive:
         for mention in mentions:
             key = resolution.fold(mention.name)
             if key not in self.first_seen:
-                self.first_seen[key] = (mention, self.evidence.kind_of(mention))
+                self.first_seen[key] = (
+                    mention,
+                    self.evidence.kind_of(mention),
+                    self.evidence.spelling(mention.name),
+                )
             if mention.label == entities.PERSON:
                 # A lone word may now join a full name; a new full name may take the lone
                 # mentions of its surname that earlier imports left apart.
@@ -276,11 +281,19 @@ class _Archive:
 
     def affected_names(self) -> set[str]:
         """Names whose documents may resolve differently now: lone-word persons (their full
-        name may have come in since) and names whose majority kind this import changed."""
+        name may have come in since) and names whose majority kind or spelling this import
+        changed."""
         changed = {
             mention.name
-            for mention, kind in self.first_seen.values()
+            for mention, kind, spelling in self.first_seen.values()
             if self.evidence.kind_of(mention) != kind
+            or self.evidence.spelling(mention.name) != spelling
+        }
+        # Every spelling the archive has of them: the documents that wrote "ClearView" too.
+        changed |= {
+            written
+            for name in changed
+            for written in self.evidence.spellings.get(resolution.fold(name), ())
         }
         return changed | self.lone_persons
 
@@ -488,8 +501,6 @@ def _save_batch(
         if build is not None:
             build.add(saved, tasks_before, tasks_after)
     for result in results:
-        for name in result.persons:
-            archive.known.add(name)
         kept = result.document_id is not None and result.outcome != Outcome.DUPLICATE
         if kept and result.source in extracted:
             archive.documents.add(result.document_id)

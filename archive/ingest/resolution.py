@@ -92,19 +92,17 @@ class Decisions:
 
     @classmethod
     def from_db(cls) -> Decisions:
-        from django.db.models import Q
-
         from archive.models import ENTITY_MODELS, EntityDecision
 
         decisions = cls()
         for kind, model in ENTITY_MODELS.items():
-            # An unreviewed lone word ("Wilkinson") is a value an earlier pass made, not a
-            # decision: it must not stop the word joining a full name the archive learnt since.
-            named = model.objects.filter(Q(reviewed=True) | Q(name__contains=" "))
-            for name, reviewed in named.values_list("name", "reviewed").iterator():
+            # An unreviewed name is a value an earlier pass made, not a decision: a lone word
+            # ("Wilkinson") must stay free to join a full name the archive learnt since, and a
+            # spelling ("ClearView" or "Clearview") follows the archive's evidence
+            # (:meth:`Evidence.spelling`), not whichever document happened to come first.
+            for name in model.objects.filter(reviewed=True).values_list("name", flat=True):
                 decisions.canonical[(kind, fold(name))] = name
-                if reviewed:
-                    decisions.reviewed_kind[fold(name)] = kind
+                decisions.reviewed_kind[fold(name)] = kind
             alias_model = model.alias_model()
             owner = alias_model.owner_field
             for alias, name, reviewed in alias_model.objects.values_list(
@@ -143,13 +141,30 @@ class Evidence:
     # folded "x" -> documents in which "X Party" is an organisation: "Tory", "Conservatives"
     # (NORP to the model) name that party.
     parties: Counter = field(default_factory=Counter)
+    # folded name -> documents per spelling as written ("ClearView Economics": 2).
+    spellings: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+
+    def spelling(self, name: str) -> str:
+        """The archive's spelling of a name: the one written in the most documents (ties: not
+        all capitals, then the first in code-point order), so the value's name does not depend
+        on which document came first."""
+        counts = self.spellings.get(fold(name))
+        if not counts:
+            return " ".join(name.split())
+        return max(counts, key=lambda written: (counts[written], not written.isupper(), written))
 
     def add(self, mentions: Iterable[NameMention], sign: int = 1) -> None:
         """Count one document's mentions in (``sign`` -1: take them out again)."""
         kinds_seen: set[tuple[str, str]] = set()
         persons_seen: set[str] = set()
+        written: set[str] = set()
         for mention in mentions:
             kinds_seen.add((fold(mention.name), label_kind(mention.label)))
+            if mention.label != COMMON:
+                written.add(" ".join(mention.name.split()))
+        for name in written:
+            self.spellings[fold(name)][name] += sign
+        for mention in mentions:
             if mention.label == PERSON and " " in mention.name.strip():
                 persons_seen.add(" ".join(mention.name.split()))
         for name, kind in kinds_seen:
@@ -178,6 +193,14 @@ class Evidence:
             .annotate(documents=Count("document", distinct=True))
             .order_by()
         )
+        spelled = (
+            Mention.objects.exclude(label=COMMON)
+            .values_list("name")
+            .annotate(documents=Count("document", distinct=True))
+            .order_by()
+        )
+        for name, documents in spelled.iterator():
+            evidence.spellings[fold(name)][" ".join(name.split())] += documents
         for name, label, documents in rows.iterator():
             folded = fold(name)
             kind = label_kind(label)
@@ -343,6 +366,8 @@ def resolve_document(
                 continue
         elif canonical is not None:
             name = canonical
+        if (kind, fold(name)) not in decisions.canonical:
+            name = evidence.spelling(name)
         if (kind, fold(name)) in decisions.rejected or (kind, folded) in decisions.rejected:
             continue
         key = (kind, name)
