@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
@@ -42,6 +43,9 @@ from django_tasks import task
 from archive import ingest
 from archive.ingest import Outcome, SourceFile
 from archive.models import Document, IngestJob, IngestJobFile
+
+if TYPE_CHECKING:
+    from archive.ingest.persons import NameBook
 
 logger = logging.getLogger(__name__)
 
@@ -160,6 +164,9 @@ def retry_failed(job: IngestJob) -> int:
         IngestJob.objects.filter(pk=job.pk).update(
             status=IngestJob.Status.QUEUED, cancel_requested=False, finished=None, message=""
         )
+        IngestJob.objects.filter(pk=job.pk).update(
+            files_read=job.files.filter(status=IngestJobFile.Status.DONE).count()
+        )
         _enqueue(job)
     return count
 
@@ -199,6 +206,9 @@ def run_job(job_id: int) -> str:
     with _heartbeat(job_id):
         try:
             _list_files(job)
+            # The names the archive knew when the job began, for every chunk: each file gets
+            # what one `manage.py ingest` of the whole upload would give it.
+            known = ingest.known_persons()
             pending = {
                 row.position: row for row in job.files.filter(status=IngestJobFile.Status.PENDING)
             }
@@ -210,12 +220,12 @@ def run_job(job_id: int) -> str:
                 if len(chunk) >= chunk_files():
                     if _cancelled(job):
                         return "cancelled"
-                    _run_chunk(job, chunk)
+                    _run_chunk(job, chunk, known)
                     chunk = []
             if chunk:
                 if _cancelled(job):
                     return "cancelled"
-                _run_chunk(job, chunk)
+                _run_chunk(job, chunk, known)
         except Exception as exc:  # recorded on the job page; the files done stay done
             logger.exception("Ingest job %s failed", job_id)
             IngestJob.objects.filter(pk=job_id).update(
@@ -309,7 +319,9 @@ def _list_files(job: IngestJob) -> None:
     IngestJob.objects.filter(pk=job.pk).update(files_total=total)
 
 
-def _run_chunk(job: IngestJob, pairs: list[tuple[IngestJobFile, SourceFile]]) -> None:
+def _run_chunk(
+    job: IngestJob, pairs: list[tuple[IngestJobFile, SourceFile]], known: NameBook
+) -> None:
     """Import one chunk of files, then record each file's result (one transaction)."""
     chunk = [row for row, _ in pairs]
     now = timezone.now()
@@ -318,11 +330,13 @@ def _run_chunk(job: IngestJob, pairs: list[tuple[IngestJobFile, SourceFile]]) ->
         row.attempts += 1
     IngestJobFile.objects.bulk_update(chunk, ["first_attempt", "attempts"])
     base = _refresh_counts(job.pk)
+    done_before = IngestJob.objects.values_list("files_done", flat=True).get(pk=job.pk)
 
     def progress(report) -> None:
         counts = report.counts
         IngestJob.objects.filter(pk=job.pk).update(
             heartbeat=timezone.now(),
+            files_read=done_before + min(report.files, len(chunk)),
             **{f"{c}_count": base[c] + counts[Outcome(c)] for c in COUNTERS},
         )
 
@@ -332,6 +346,7 @@ def _run_chunk(job: IngestJob, pairs: list[tuple[IngestJobFile, SourceFile]]) ->
         extract_persons=job.extract_persons,
         on_file=progress,
         resolve=False,  # once, at the job's end (_resolve_pending), as a single import does
+        known=known,
     )
     results = _attribute(chunk, report.items)
     _own_earlier_saves(chunk, results)
@@ -423,9 +438,11 @@ def _refresh_counts(job_id: int) -> dict[str, int]:
     )
     sums = done.aggregate(**{c: Sum(f"{c}_count") for c in COUNTERS})
     counts = {c: sums[c] or 0 for c in COUNTERS}
+    files_done = done.count()
     IngestJob.objects.filter(pk=job_id).update(
-        files_done=done.count(), **{f"{c}_count": counts[c] for c in COUNTERS}
+        files_done=files_done, **{f"{c}_count": counts[c] for c in COUNTERS}
     )
+    IngestJob.objects.filter(pk=job_id, files_read__lt=files_done).update(files_read=files_done)
     return counts
 
 
@@ -454,10 +471,17 @@ def _finish(job: IngestJob, status: str) -> None:
     IngestJob.objects.filter(pk=job.pk).update(
         status=status, finished=timezone.now(), message=message
     )
+    if (
+        status == IngestJob.Status.DONE
+        and not job.files.exclude(status=IngestJobFile.Status.DONE).exists()
+    ):
+        delete_files(job)
 
 
 def delete_files(job: IngestJob) -> None:
-    """Remove the job's stored uploads (when the job record is deleted)."""
+    """Remove the job's stored uploads: when every file is done (nothing left to retry; a
+    scan's document keeps its own copy of the original), or when the job record is deleted.
+    A job with failed or cancelled files keeps them, so that they can be retried."""
     shutil.rmtree(jobs_dir() / str(job.pk), ignore_errors=True)
 
 

@@ -607,6 +607,9 @@ class IngestJob(models.Model):
     )
     files_total = models.PositiveIntegerField(default=0)
     files_done = models.PositiveIntegerField(default=0)
+    # Files read so far (OCR, the slow part of a scan, happens while reading): it moves file
+    # by file, while files_done and the counts move when a chunk of files is saved and recorded.
+    files_read = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField("created", default=0)
     updated_count = models.PositiveIntegerField("updated", default=0)
     duplicate_count = models.PositiveIntegerField("duplicates", default=0)

@@ -141,8 +141,8 @@ def test_cancel_stops_between_chunks_and_retry_imports_the_rest(editor, settings
     real_run_chunk = jobs._run_chunk
     calls = []
 
-    def cancel_after_first(job_arg, pairs):
-        real_run_chunk(job_arg, pairs)
+    def cancel_after_first(job_arg, pairs, known):
+        real_run_chunk(job_arg, pairs, known)
         calls.append(len(pairs))
         if len(calls) == 1:  # an editor presses Cancel while the first chunk runs
             editor.post(reverse("admin:archive_ingestjob_cancel", args=[job.pk]))
@@ -351,3 +351,44 @@ SEARCH_COUNT = (
 def test_the_worker_command_is_documented():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     assert "manage.py worker" in readme
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_moves_file_by_file_within_a_chunk(editor, settings):
+    """The job page's "files read" moves as each file is read (a scan's OCR happens then),
+    not only when a chunk of files is saved; the counts move when the chunk is recorded."""
+    settings.ARCHIVE_JOB_CHUNK_FILES = 50
+    upload(editor, "batch.zip", zip_of(4))
+    job = IngestJob.objects.get()
+    seen: list[tuple[int, int]] = []
+
+    def watch(execute, sql, params, many, context):
+        result = execute(sql, params, many)
+        if sql.startswith("UPDATE") and "archive_ingestjob" in sql and '"files_read"' in sql:
+            seen.append(IngestJob.objects.values_list("files_read", "files_done").get(pk=job.pk))
+        return result
+
+    from django.db import connection
+
+    with connection.execute_wrapper(watch):
+        run_worker()
+    read_while_saving = [read for read, done in seen if done == 0 and read]
+    assert read_while_saving[:4] == [1, 2, 3, 4]  # one chunk of four files, file by file
+    job.refresh_from_db()
+    assert (job.files_read, job.files_done, job.created_count) == (4, 4, 4)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stored_uploads_are_removed_once_every_file_is_done_and_kept_for_a_retry(editor):
+    upload(editor, "good.zip", zip_of(2))
+    run_worker()
+    done = IngestJob.objects.get()
+    assert done.status == IngestJob.Status.DONE
+    assert not (jobs.jobs_dir() / str(done.pk)).exists()
+    assert Document.objects.count() == 2  # the documents stay, of course
+
+    upload(editor, "mixed.zip", zip_of(1, broken=1))
+    run_worker()
+    failed = IngestJob.objects.exclude(pk=done.pk).get()
+    assert failed.failed_count == 1
+    assert [p.name for p in (jobs.jobs_dir() / str(failed.pk)).iterdir()] == ["0000-mixed.zip"]
