@@ -187,7 +187,7 @@ def test_upload_files_and_a_zip_shows_results_with_links(staff_client):
     assert response.status_code == 200
     html = response.content.decode()
     # Zip members count as files: story, bulk, bundle/inside, bundle/../evil, photo.
-    assert "5 of 5 files</strong>:" in html
+    assert "5 of 5 files read</strong>:" in html
     assert "3 created, 0 updated, 0 duplicates, 3 failed" in html
     for document in Document.objects.all():
         change_url = reverse("admin:archive_document_change", args=[document.pk])

@@ -167,7 +167,7 @@ def test_a_large_jsonl_upload_in_the_admin_is_streamed(staff_client, settings): 
     assert len(content) > 1.5 * LIMIT
     response = upload_and_import(staff_client, ("export.jsonl", content))
     html = " ".join(response.content.decode().split())
-    assert "1 of 1 files</strong>: 120 created, 0 updated, 0 duplicates, 0 failed" in html
+    assert "1 of 1 files read</strong>: 120 created, 0 updated, 0 duplicates, 0 failed" in html
     assert search.search(search.SearchRequest(q="harbour")).total == 120
     # The same inside an uploaded zip: the member is streamed after the listing is done.
     buffer = io.BytesIO()
@@ -176,7 +176,7 @@ def test_a_large_jsonl_upload_in_the_admin_is_streamed(staff_client, settings): 
     assert archive.getinfo("more.jsonl").file_size > LIMIT
     response = upload_and_import(staff_client, ("bundle.zip", buffer.getvalue()))
     html = " ".join(response.content.decode().split())
-    assert "1 of 1 files</strong>: 120 created, 0 updated, 0 duplicates, 0 failed" in html
+    assert "1 of 1 files read</strong>: 120 created, 0 updated, 0 duplicates, 0 failed" in html
     assert search.search(search.SearchRequest(q="harbour")).total == 240
 
 
