@@ -1,31 +1,42 @@
 """How well scans are read: real article text rendered to page images, imported through the real
-pipeline, the OCR text scored against the original.
+pipeline, the OCR text scored against the original, on a development part and a held-out part.
 
-    python bench/ocr_eval.py                  # the 2 seeds and 20 BBC articles, both variants
-    python bench/ocr_eval.py --bbc 5 --variants clean   # quicker
+    python bench/ocr_eval.py                  # both parts, both variants (about 15 minutes)
+    python bench/ocr_eval.py --parts development --bbc 5 --long 1 --variants clean   # quicker
 
 What it does:
 
-1. Articles: the two seeds (``../shared/seeds/*.txt``) and ``--bbc`` N BBC articles
-   (``../shared/corpora/bbc/bbc/<category>/NNN.txt``) chosen by a fixed rule, an even spread
-   over the corpus in path order: file ``i * total // N`` for i = 0..N-1. The reference text of
-   an article is what importing its ``.txt`` file stores as the body (``readers.from_plain_text``:
-   the headline and the paragraphs, page chrome and a leading ``date`` line removed), so a
-   perfect OCR scores 100 %.
+1. Articles, in two parts chosen once by fixed rules (the development guide: tune only on the
+   development part, report both). BBC articles are the files
+   ``../shared/corpora/bbc/bbc/<category>/NNN.txt`` in path order (2,225 of them).
+   *development* (looked at while building the OCR, tuned on): the two seeds
+   (``../shared/seeds/*.txt``), ``--bbc`` N BBC articles spread evenly over the corpus (file
+   ``i * total // N`` for i = 0..N-1), and the *long* articles at even positions (see below).
+   *held-out* (never tuned on; only reported): N BBC articles halfway between the development
+   picks (file ``i * total // N + total // (2 N)``, file 55, 166, ... for N = 20) and the long
+   articles at odd positions. The long articles, so that each part has PDFs of several pages:
+   the BBC articles whose stored body has at least 900 words (34 of them), picks
+   ``k * count // (2 L)`` for k = 0..2L-1 (``--long`` L per part, default 3), even k for the
+   development part, odd k for the held-out one. An article whose text equals one already chosen
+   (the BBC corpus repeats some stories under other numbers) is replaced by the next file in path
+   order. The reference text of an article is what importing its ``.txt`` file stores as the body
+   (``readers.from_plain_text``: the headline and the paragraphs, page chrome and a leading
+   ``date`` line removed), so a perfect OCR scores 100 %.
 2. Rendering: each article on A4 pages at 300 dpi (2480 x 3508 px), 2 cm margins, the headline
    in bold 16 pt, the paragraphs in 11 pt with a blank half-line between them, words wrapped (no
-   hyphenation), as many pages as it takes; even-numbered articles in Liberation Serif, odd ones
-   in DejaVu Sans (Debian's fonts-liberation and fonts-dejavu-core).
-3. Variants. *clean*: the pages as rendered, saved as PNG (one page) or a multi-page LZW TIFF.
-   *degraded*: each page rotated by 1-2 degrees (sign and size from a seeded random generator),
-   blurred (Gaussian, radius 0.7 px), Gaussian noise added (sigma 25 of 255), then JPEG-encoded
-   at quality 40; saved as that JPEG (one page) or as a PDF of those JPEG pages (several pages;
-   a PDF without a text layer, so it is OCRed too). The images live in a temporary folder only,
-   and are made in a process of their own.
-4. Import: each variant's folder through ``archive.ingest.ingest`` (``manage.py ingest``'s and
-   the background job's pipeline, one process as the job worker runs it, persons extracted) into
-   a fresh archive in a temporary data directory; the documents are deleted between variants
-   (a perfect read of both variants would otherwise be one document and a duplicate).
+   hyphenation), as many pages as it takes; even-numbered articles of a part in Liberation Serif,
+   odd ones in DejaVu Sans (Debian's fonts-liberation and fonts-dejavu-core).
+3. Variants. *clean*: the pages as rendered, saved as PNG (one page), as a PDF of the pages
+   (JPEG quality 95, no text layer) for the long articles at the first and third positions of
+   the part, else as a multi-page LZW TIFF. *degraded*: each page rotated by 1-2 degrees (sign
+   and size from a seeded random generator), blurred (Gaussian, radius 0.7 px), Gaussian noise
+   added (sigma 25 of 255), then JPEG-encoded at quality 40; saved as that JPEG (one page) or as
+   a PDF of those JPEG pages (several pages; a PDF without a text layer, so it is OCRed too).
+   The images live in a temporary folder only, and are made in a process of their own.
+4. Import: each part's variant folder through ``archive.ingest.ingest`` (``manage.py ingest``'s
+   and the background job's pipeline, one process as the job worker runs it, persons extracted)
+   into a fresh archive in a temporary data directory; the documents are deleted after each
+   folder (a perfect read of both variants would otherwise be one document and a duplicate).
 5. Scoring, per document: word accuracy = max(0, 1 - d / n), where n is the number of words of
    the reference and d the word-level Levenshtein distance (insertions, deletions, substitutions,
    each 1) between the reference's words and the OCR body's words. Words are the
@@ -34,11 +45,13 @@ What it does:
    stops, %, dashes) stripped; tokens left empty are dropped. Inner punctuation stays ("aol's",
    "year-earlier", "$1.13bn"). Also: whether the title is the headline (same words).
 
-Reported per variant: documents and pages, the median and mean word accuracy (and the lowest),
-the median OCR seconds per page (wall clock, and the CPU seconds of the OCR processes per page),
-the mean OCR confidence; for the run: the peak RSS of this Python process (``getrusage``; it has
-the spaCy model loaded, as a job worker has) and the peak RSS of each OCR program it ran
-(Tesseract, the PDF renderer), measured with GNU ``time`` around each run. Written to
+Reported per part and variant: documents and pages, the median and mean word accuracy (and the
+lowest), the median and largest OCR seconds per page (wall clock, and the CPU seconds of the OCR
+processes per page), the seconds per page of the PDFs, the mean OCR confidence, and the peak
+memory of the whole worker (this Python process and all its children, their RSS summed, sampled
+every 50 ms). For the run: the peak RSS of this Python process (``getrusage``; it has the spaCy
+model loaded, as a job worker has) and the peak RSS of each OCR program it ran (Tesseract, the
+PDF renderer), measured with GNU ``time`` around each run. Written to
 ``bench/results/ocr-eval-<date>.json`` (no article text in it).
 """
 
@@ -55,6 +68,7 @@ import resource
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import unicodedata
 from concurrent.futures import ProcessPoolExecutor
@@ -83,24 +97,64 @@ FONTS = {
 # --- Articles -------------------------------------------------------------------------------
 
 
-def bbc_sample(count: int) -> list[Path]:
-    files = sorted((SHARED / "corpora/bbc/bbc").glob("*/*.txt"))
-    if count <= 0 or not files:
-        return []
-    return [files[i * len(files) // count] for i in range(count)]
+PARTS = ("development", "held-out")
+LONG_WORDS = 900  # a long article: at least this many words in its stored body
 
 
-def articles(bbc: int) -> list[tuple[str, str]]:
-    """(identifier, reference text) of each article: the body the archive stores for its file."""
+def _body(path: Path) -> str:
     from archive.ingest import readers, text
 
-    chosen = sorted((SHARED / "seeds").glob("*.txt")) + bbc_sample(bbc)
-    out = []
-    for path in chosen:
-        label = str(path.relative_to(SHARED))
-        draft = readers.from_plain_text(path.name, text.decode(path.read_bytes()))
-        out.append((label, draft.body))
-    return out
+    return readers.from_plain_text(path.name, text.decode(path.read_bytes())).body
+
+
+def bbc_files() -> list[Path]:
+    return sorted((SHARED / "corpora/bbc/bbc").glob("*/*.txt"))
+
+
+def selection(bbc: int, long: int) -> tuple[dict[str, list[Path]], set[Path]]:
+    """Each part's article files, by the rules of the module docstring (item 1), and which of
+    them are long articles."""
+    files = bbc_files()
+    total = len(files)
+    bodies: dict[Path, str] = {}
+
+    def body(path: Path) -> str:
+        if path not in bodies:
+            bodies[path] = _body(path)
+        return bodies[path]
+
+    chosen_texts: set[str] = set()
+
+    def take(index: int) -> Path:
+        """File ``index``, or the next one whose text is not chosen yet."""
+        for path in files[index:] + files[:index]:
+            if body(path) not in chosen_texts:
+                chosen_texts.add(body(path))
+                return path
+        raise SystemExit("no article left to choose")
+
+    seeds = sorted((SHARED / "seeds").glob("*.txt"))
+    for seed in seeds:
+        chosen_texts.add(body(seed))
+    development = list(seeds)
+    held_out: list[Path] = []
+    long_ones: set[Path] = set()
+    if bbc > 0 and files:
+        development += [take(i * total // bbc) for i in range(bbc)]
+        held_out += [take(i * total // bbc + total // (2 * bbc)) for i in range(bbc)]
+    if long > 0 and files:
+        pool = [path for path in files if len(body(path).split()) >= LONG_WORDS]
+        picks = [pool[k * len(pool) // (2 * long)] for k in range(2 * long)]
+        for k, path in enumerate(picks):
+            taken = take(files.index(path))
+            (development if k % 2 == 0 else held_out).append(taken)
+            long_ones.add(taken)
+    return {"development": development, "held-out": held_out}, long_ones
+
+
+def articles(paths: list[Path], long: set[Path]) -> list[tuple[str, str, bool]]:
+    """(identifier, reference text, long) of each article: the body the archive stores."""
+    return [(str(path.relative_to(SHARED)), _body(path), path in long) for path in paths]
 
 
 # --- Rendering ------------------------------------------------------------------------------
@@ -166,22 +220,37 @@ def degrade(page, rng: random.Random):
     return out.getvalue(), angle
 
 
-def write_variant(folder: Path, variant: str, chosen: list[tuple[str, str]]) -> dict[str, dict]:
+def write_variant(
+    folder: Path, variant: str, chosen: list[tuple[str, str, bool]]
+) -> dict[str, dict]:
     """The variant's files in ``folder``; returns file name -> article facts."""
     from PIL import Image
 
     folder.mkdir(parents=True, exist_ok=True)
     rng = random.Random(15)
     files: dict[str, dict] = {}
-    for number, (label, body) in enumerate(chosen):
+    long_seen = 0
+    for number, (label, body, long) in enumerate(chosen):
         style = "serif" if number % 2 == 0 else "sans"
         pages = render(body, style)
         stem = f"{number:03d}-" + label.replace("/", "_").removesuffix(".txt")
         angles: list[float] = []
+        as_pdf = long and long_seen % 2 == 0  # the first and third long articles
+        long_seen += long
         if variant == "clean":
             if len(pages) == 1:
                 name = f"{stem}.png"
                 pages[0].save(folder / name, "PNG", dpi=(DPI, DPI))
+            elif as_pdf:
+                name = f"{stem}.pdf"
+                pages[0].save(
+                    folder / name,
+                    "PDF",
+                    save_all=True,
+                    append_images=pages[1:],
+                    resolution=DPI,
+                    quality=95,
+                )
             else:
                 name = f"{stem}.tif"
                 pages[0].save(
@@ -269,6 +338,7 @@ def summary(rows: list[dict]) -> dict:
     accuracy = [r["accuracy"] for r in scored]
     per_page = [r["ocr_seconds"] / r["pages"] for r in scored]
     cpu_per_page = [r["ocr_cpu_seconds"] / r["pages"] for r in scored]
+    pdfs = [r for r in scored if r["file"].endswith(".pdf")]
     return {
         "documents": len(rows),
         "scored": len(scored),
@@ -289,6 +359,22 @@ def summary(rows: list[dict]) -> dict:
         "cpu_seconds_per_page_median": (
             round(statistics.median(cpu_per_page), 2) if cpu_per_page else None
         ),
+        "multi_page": {
+            r["file"]: {
+                "pages": r["pages"],
+                "seconds_per_page": round(r["ocr_seconds"] / r["pages"], 2),
+            }
+            for r in scored
+            if r["pages"] > 1
+        },
+        "pdf_seconds_per_page": (
+            round(sum(r["ocr_seconds"] for r in pdfs) / sum(r["pages"] for r in pdfs), 2)
+            if pdfs
+            else None
+        ),
+        "pdf_seconds_per_page_max": (
+            round(max(r["ocr_seconds"] / r["pages"] for r in pdfs), 2) if pdfs else None
+        ),
         "confidence_mean": (
             round(statistics.fmean(r["confidence"] for r in scored), 1) if scored else None
         ),
@@ -302,9 +388,88 @@ def _count(values) -> dict:
     return counts
 
 
+class TreeMemory:
+    """The peak of the summed RSS of this process and all its descendants (the OCR and rendering
+    programs, and GNU time around them), sampled every ``interval`` seconds from /proc. A child
+    caught between fork and exec (its command line still this process's) is left out: it
+    shares this process's pages, and counting them would count this process twice."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.interval = interval
+        self.peak_kb = 0
+        self.peak_detail: dict[str, int] = {}  # program -> RSS (kB) summed, at the peak
+        self._own_cmdline = self._cmdline(os.getpid())
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @staticmethod
+    def _rss_kb(pid: int) -> tuple[str, int]:
+        name, rss = "?", 0
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                for line in status:
+                    if line.startswith("Name:"):
+                        name = line.split()[1]
+                    elif line.startswith("VmRSS:"):
+                        rss = int(line.split()[1])
+        except OSError:
+            pass
+        return name, rss
+
+    def total_kb(self) -> tuple[int, dict[str, int]]:
+        children: dict[int, list[int]] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+        total, detail, todo = 0, {}, [os.getpid()]
+        while todo:
+            pid = todo.pop()
+            todo.extend(children.get(pid, []))
+            if pid != os.getpid() and self._cmdline(pid) == self._own_cmdline:
+                continue
+            name, rss = self._rss_kb(pid)
+            name = "python (this process)" if pid == os.getpid() else name
+            total += rss
+            detail[name] = detail.get(name, 0) + rss
+        return total, detail
+
+    @staticmethod
+    def _cmdline(pid: int) -> bytes:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                return cmdline.read()
+        except OSError:
+            return b""
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            total, detail = self.total_kb()
+            if total > self.peak_kb:
+                self.peak_kb, self.peak_detail = total, detail
+            self._stop.wait(self.interval)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--bbc", type=int, default=20, help="BBC articles (besides the 2 seeds)")
+    parser.add_argument(
+        "--bbc", type=int, default=20, help="BBC articles in each part's even spread"
+    )
+    parser.add_argument("--long", type=int, default=3, help="long articles in each part")
+    parser.add_argument("--parts", default="development,held-out", help="development, held-out")
     parser.add_argument("--variants", default="clean,degraded", help="clean, degraded or both")
     parser.add_argument("--json", type=Path, help="default: bench/results/ocr-eval-<date>.json")
     parser.add_argument("--verbose", action="store_true", help="one line per document")
@@ -324,7 +489,13 @@ def main() -> None:
     from archive.models import Document
 
     call_command("migrate", verbosity=0)
-    chosen = articles(args.bbc)
+    parts, long_ones = selection(args.bbc, args.long)
+    wanted_parts = [part.strip() for part in args.parts.split(",") if part.strip()]
+    unknown = set(wanted_parts) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown parts: {', '.join(sorted(unknown))}")
+    overlap = set(parts["development"]) & set(parts["held-out"])
+    assert not overlap, overlap  # the rules keep the parts apart
 
     # Each scan's reading (OCR, and rendering for a PDF): wall and child CPU seconds, by name.
     timings: dict[str, dict] = {}
@@ -361,74 +532,112 @@ def main() -> None:
         "command": "python bench/ocr_eval.py " + " ".join(sys.argv[1:]),
         "tesseract": _tesseract_version(),
         "languages": ocr.languages(),
-        "articles": [label for label, _ in chosen],
+        "ocr_workers": ocr.workers(),
         "cpus": os.cpu_count(),
         "load_average_start": [round(x, 2) for x in os.getloadavg()],
-        "variants": {},
+        "parts": {},
     }
-    for variant in [v.strip() for v in args.variants.split(",") if v.strip()]:
-        folder = root / "images" / variant
-        # Rendered in a process of its own, so this one's peak RSS is the import's alone.
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            files = pool.submit(write_variant, folder, variant, chosen).result()
-        started = time.monotonic()
-        report = ingest.ingest(ingest.from_paths([folder]))
-        wall = time.monotonic() - started
-        rows = []
-        for item in report.items:
-            name = Path(item.source).name
-            info = files[name]
-            row = {"file": name, "article": info["article"], "pages": info["pages"]}
-            timing = timings.get(item.source)
-            if item.document_id is None or item.outcome != ingest.Outcome.CREATED:
-                row.update(accuracy=None, message=f"{item.outcome}: {item.message}")
-                rows.append(row)
-                continue
-            document = Document.objects.get(pk=item.document_id)
-            accuracy, distance, count = word_accuracy(info["reference"], document.body)
-            headline = info["reference"].split("\n")[0]
-            row.update(
-                accuracy=round(accuracy, 4),
-                distance=distance,
-                words=count,
-                title_right=words(document.title) == words(headline),
-                confidence=document.ocr_confidence,
-                ocr_seconds=round(timing["seconds"], 2) if timing else float("nan"),
-                ocr_cpu_seconds=round(timing["cpu"], 2) if timing else float("nan"),
-                font=info["font"],
-                angles=info["angles"],
-                original_kept=bool(document.original_file),
-            )
-            rows.append(row)
-            if args.verbose:
-                print(
-                    f"{variant:9} {name:48} pages {info['pages']} acc {accuracy:.4f} "
-                    f"conf {document.ocr_confidence:5.1f} {row['ocr_seconds']:5.2f}s",
-                    flush=True,
-                )
-        results["variants"][variant] = {
-            **summary(rows),
-            "import_seconds": round(wall, 1),
-            "documents_detail": rows,
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    for part in wanted_parts:
+        chosen = articles(parts[part], long_ones)
+        results["parts"][part] = {
+            "articles": [label for label, _, _ in chosen],
+            "long_articles": [label for label, _, long in chosen if long],
+            "variants": {},
         }
-        print(variant, json.dumps(summary(rows)), flush=True)
-        Document.objects.all().delete()
+        for variant in variants:
+            folder = root / "images" / part / variant
+            # Rendered in a process of its own, so this one's peak RSS is the import's alone.
+            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+                files = pool.submit(write_variant, folder, variant, chosen).result()
+            load_before = [round(x, 2) for x in os.getloadavg()]
+            started = time.monotonic()
+            with TreeMemory() as tree:
+                report = ingest.ingest(ingest.from_paths([folder]))
+            wall = time.monotonic() - started
+            rows = []
+            for item in report.items:
+                name = Path(item.source).name
+                info = files[name]
+                row = {"file": name, "article": info["article"], "pages": info["pages"]}
+                timing = timings.get(item.source)
+                if item.document_id is None or item.outcome != ingest.Outcome.CREATED:
+                    row.update(accuracy=None, message=f"{item.outcome}: {item.message}")
+                    rows.append(row)
+                    continue
+                document = Document.objects.get(pk=item.document_id)
+                accuracy, distance, count = word_accuracy(info["reference"], document.body)
+                headline = info["reference"].split("\n")[0]
+                row.update(
+                    accuracy=round(accuracy, 4),
+                    distance=distance,
+                    words=count,
+                    title_right=words(document.title) == words(headline),
+                    confidence=document.ocr_confidence,
+                    ocr_seconds=round(timing["seconds"], 2) if timing else float("nan"),
+                    ocr_cpu_seconds=round(timing["cpu"], 2) if timing else float("nan"),
+                    font=info["font"],
+                    angles=info["angles"],
+                    original_kept=bool(document.original_file),
+                )
+                rows.append(row)
+                if args.verbose:
+                    print(
+                        f"{part:11} {variant:9} {name:48} pages {info['pages']} "
+                        f"acc {accuracy:.4f} conf {document.ocr_confidence:5.1f} "
+                        f"{row['ocr_seconds']:5.2f}s",
+                        flush=True,
+                    )
+            facts = summary(rows)
+            results["parts"][part]["variants"][variant] = {
+                **facts,
+                "import_seconds": round(wall, 1),
+                "worker_peak_rss_mb": rss_mb(tree.peak_kb),
+                "worker_peak_by_program_mb": {
+                    name: rss_mb(kb) for name, kb in sorted(tree.peak_detail.items())
+                },
+                "load_average_before": load_before,
+                "load_average_after": [round(x, 2) for x in os.getloadavg()],
+                "documents_detail": rows,
+            }
+            print(
+                part,
+                variant,
+                json.dumps({**facts, "worker_peak_rss_mb": rss_mb(tree.peak_kb)}),
+                flush=True,
+            )
+            Document.objects.all().delete()
 
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     peaks: dict[str, int] = {}
     if child_log.exists():
         for line in child_log.read_text().splitlines():
-            parts = line.split()
-            if len(parts) == 2 and parts[1].isdigit():
-                peaks[parts[0]] = max(peaks.get(parts[0], 0), int(parts[1]))
+            parts_of_line = line.split()
+            if len(parts_of_line) == 2 and parts_of_line[1].isdigit():
+                program, kb = parts_of_line[0], int(parts_of_line[1])
+                peaks[program] = max(peaks.get(program, 0), kb)
     largest = max(peaks.values(), default=0)
     results["rss_mb"] = {
         "python_peak": rss_mb(own),
         "child_peaks": {program: rss_mb(kb) for program, kb in sorted(peaks.items())},
-        "sum_of_peaks": rss_mb(own + largest),
-        "note": "the Python process has the spaCy model loaded (persons are extracted, as in "
-        "the job worker) and straightens skewed pages (Pillow); Tesseract and the PDF renderer "
-        "run one at a time as its children, measured with GNU time",
+        "sum_of_peaks": rss_mb(own + ocr.workers() * largest),
+        "worker_peak_sampled": rss_mb(
+            max(
+                (
+                    v["worker_peak_rss_mb"]
+                    for p in results["parts"].values()
+                    for v in p["variants"].values()
+                ),
+                default=0,
+            )
+            * 1024
+        ),
+        "note": "python_peak: this process (getrusage), with the spaCy model loaded (persons are "
+        "extracted, as in the job worker), turning and straightening pages (Pillow, numpy); "
+        "child_peaks: each OCR and rendering program (GNU time); sum_of_peaks: the Python peak "
+        "plus ocr_workers times the largest child (the pages of a scan are read that many at a "
+        "time); worker_peak_sampled: the largest sum of the RSS of this process and all its "
+        "children at one moment (sampled every 50 ms)",
     }
     results["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     out = args.json or REPO / "bench/results" / f"ocr-eval-{results['date']}.json"

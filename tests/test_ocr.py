@@ -8,12 +8,17 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import textwrap
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
-from PIL import Image, ImageDraw, ImageFont
+from PIL import ExifTags, Image, ImageDraw, ImageFont
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ContentStream, DictionaryObject, NameObject
 
 from archive import ingest, search
 from archive.ingest import ocr, readers
@@ -343,3 +348,197 @@ def test_only_a_documents_own_original_is_served(client, make_document):
     assert client.get(reverse("archive:document-original", args=[document.pk])).status_code == 404
     assert client.get("/documents/999999/original").status_code == 404
     assert "Original scan" not in client.get(document.get_absolute_url()).content.decode()
+
+
+# --- Skew, orientation, mixed PDFs, pages in parallel -------------------------------------------
+
+LATER = [
+    "Harbour Trust Buys Old Ferry",
+    "The harbour trust has bought the old Carrowmore ferry, which last sailed in 1998, and plans "
+    "to moor it by the museum as a floating exhibition of the town's fishing history.",
+]
+CLOSING = [
+    "Council Approves Sea Wall Repairs",
+    "The county council approved repairs to the sea wall along the promenade on Thursday, after "
+    "winter storms washed away part of the footpath near the lifeboat station.",
+]
+
+
+def _flat(value: str) -> str:
+    """The text on one line, apostrophes straight (the archive's text curls them)."""
+    return " ".join(value.replace("\u2019", "'").split())
+
+
+def text_layer_pdf(paragraphs: list[str]) -> bytes:
+    """A one-page A4 PDF whose text is a real text layer (Helvetica), no image."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(595, 842)
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+        }
+    )
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})}
+    )
+    operators = ["BT", "/F1 11 Tf", "14 TL", "56 780 Td"]
+    for paragraph in paragraphs:
+        for line in textwrap.wrap(paragraph, 90):
+            escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+            operators.append(f"({escaped}) Tj T*")
+        operators.append("T*")
+    operators.append("ET")
+    content = ContentStream(None, None)
+    content.set_data("\n".join(operators).encode("latin-1"))
+    page.replace_contents(content)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def merged_pdf(*parts: bytes) -> bytes:
+    writer = PdfWriter()
+    for part in parts:
+        for page in PdfReader(io.BytesIO(part)).pages:
+            writer.add_page(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_the_skew_of_a_page_is_found_before_any_ocr():
+    page = render_page(ARTICLE, height=1800)
+    assert abs(ocr.estimate_skew(page)) < 0.1
+    for degrees in (1.7, -2.4, 0.6, -3.0):
+        turned = page.rotate(degrees, resample=Image.Resampling.BICUBIC, fillcolor=255)
+        # Turning the page back by the estimate levels it.
+        assert ocr.estimate_skew(turned) == pytest.approx(-degrees, abs=0.3)
+    assert ocr.estimate_skew(Image.new("L", (2480, 3508), 255)) == 0.0  # a blank page
+
+
+@needs_tesseract
+def test_a_skewed_page_is_straightened_and_read_once(monkeypatch):
+    calls = []
+    real = ocr._tesseract
+    monkeypatch.setattr(ocr, "_tesseract", lambda *args: calls.append(args) or real(*args))
+    page = render_page(ARTICLE, height=1800).rotate(
+        2.2, resample=Image.Resampling.BICUBIC, fillcolor=255
+    )
+    result = ocr.ocr_image(encoded(page, "PNG"), "skewed.png")
+    assert len(calls) == 1  # one reading, of the straightened page
+    for paragraph in ARTICLE:
+        assert _flat(paragraph) in _flat(result.text)
+
+
+@needs_tesseract
+@needs_renderer
+def test_a_mixed_pdf_reads_text_pages_and_ocrs_scanned_ones_in_page_order(
+    transactional_db, media, tmp_path
+):
+    scan = encoded(render_page(LATER), "PDF", resolution=300)
+    data = merged_pdf(text_layer_pdf(ARTICLE), scan, text_layer_pdf(CLOSING))
+    assert len(PdfReader(io.BytesIO(data)).pages) == 3
+
+    [draft] = readers.read("mixed.pdf", ".pdf", data)
+
+    body = _flat(draft.body)
+    expected = [_flat(p) for p in (*ARTICLE, *LATER, *CLOSING)]
+    for paragraph in expected:
+        assert paragraph in body
+    positions = [body.index(paragraph) for paragraph in expected]
+    assert positions == sorted(positions)  # page 1's text, then the scan's, then page 3's
+    assert draft.title == HEADLINE
+    # The confidence is the OCRed words' only, and the file is kept to check them against.
+    assert 80 <= draft.ocr_confidence <= 100
+    assert draft.original is not None and draft.original.size == len(data)
+
+    # Through the pipeline: one document with all three pages' text.
+    path = tmp_path / "mixed.pdf"
+    path.write_bytes(data)
+    [item] = run(path).items
+    assert item.outcome == ingest.Outcome.CREATED, item.message
+    assert search.search(search.SearchRequest(q="ferry museum")).total == 1
+
+
+def test_a_pdf_with_a_text_layer_on_every_page_is_not_ocred():
+    data = merged_pdf(text_layer_pdf(ARTICLE), text_layer_pdf(LATER))
+    [draft] = readers.read("typed.pdf", ".pdf", data)
+    assert _flat(LATER[1]) in _flat(draft.body)
+    assert draft.ocr_confidence is None and draft.original is None
+
+
+@needs_tesseract
+def test_an_exif_rotated_jpeg_is_turned_upright_before_ocr():
+    upright = render_page(ARTICLE, height=1800)
+    # As a phone stores a page photographed sideways: the pixels turned, the tag saying how to
+    # show them (6: turn clockwise by 90 degrees).
+    sideways = upright.transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    data = encoded(sideways, "JPEG", quality=85, exif=exif.tobytes())
+    assert Image.open(io.BytesIO(data)).size == (1800, 2480)
+
+    [draft] = readers.read("photo.jpg", ".jpg", data)
+
+    assert draft.title == HEADLINE
+    assert _flat(ARTICLE[2]) in _flat(draft.body)
+    assert draft.ocr_confidence > 80
+
+
+def test_the_workers_setting_is_bounded_by_the_cores(settings):
+    cores = os.cpu_count() or 1
+    settings.ARCHIVE_OCR_WORKERS = 64
+    assert ocr.workers() == cores
+    settings.ARCHIVE_OCR_WORKERS = 0
+    assert ocr.workers() == 1
+    settings.ARCHIVE_OCR_WORKERS = "two"
+    with pytest.raises(ReadError, match="ARCHIVE_OCR_WORKERS must be a whole number"):
+        ocr.workers()
+
+
+@needs_tesseract
+@needs_renderer
+@pytest.mark.parametrize("kind", ["TIFF", "PDF"])
+def test_pages_read_in_parallel_keep_their_order(settings, monkeypatch, kind):
+    settings.ARCHIVE_OCR_WORKERS = 2
+    running, most = 0, 0
+    lock = threading.Lock()
+    real = ocr._tesseract
+
+    def counted(*args):  # the real Tesseract, counting how many run at once
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            return real(*args)
+        finally:
+            time.sleep(0.05)
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(ocr, "_tesseract", counted)
+    # The first page is the longest, so a later page is done first.
+    pages = [
+        render_page(ARTICLE, height=1800),
+        render_page(LATER[1:], height=600),
+        render_page(CLOSING[1:], height=600).rotate(
+            -1.5, resample=Image.Resampling.BICUBIC, fillcolor=255
+        ),
+    ]
+    out = io.BytesIO()
+    pages[0].save(out, kind, save_all=True, append_images=pages[1:], resolution=300, dpi=(300, 300))
+    data = out.getvalue()
+
+    result = ocr.ocr_image(data, "scan.tif") if kind == "TIFF" else ocr.ocr_pdf(data, 3)
+
+    text = _flat(result.text)
+    expected = [_flat(ARTICLE[1]), _flat(LATER[1]), _flat(CLOSING[1])]
+    for paragraph in expected:
+        assert paragraph in text
+    assert [text.index(p) for p in expected] == sorted(text.index(p) for p in expected)
+    assert result.pages == 3
+    if (os.cpu_count() or 1) >= 2:
+        assert most == 2

@@ -100,7 +100,45 @@ def read_html(name: str, data: bytes) -> Result:
     return [draft]
 
 
+# A page with an image and fewer letters and digits than this in its text layer is a scan (a page
+# number or a scanner's stamp is not its text): in a PDF whose other pages have text, it is OCRed.
+SCANNED_PAGE_CHARS = 50
+
+
+def _has_image(resources: object, depth: int = 0) -> bool:
+    """Whether a page's (or a form's) resources draw an image, in forms up to three deep."""
+    from pypdf.generic import DictionaryObject
+
+    resources = resources.get_object() if resources is not None else None
+    if not isinstance(resources, DictionaryObject) or depth > 3:
+        return False
+    xobjects = resources.get("/XObject")
+    xobjects = xobjects.get_object() if xobjects is not None else None
+    if not isinstance(xobjects, DictionaryObject):
+        return False
+    for reference in xobjects.values():
+        xobject = reference.get_object()
+        if not isinstance(xobject, DictionaryObject):
+            continue
+        subtype = xobject.get("/Subtype")
+        if subtype == "/Image":
+            return True
+        if subtype == "/Form" and _has_image(xobject.get("/Resources"), depth + 1):
+            return True
+    return False
+
+
+def _is_scanned(page: object, page_text: str) -> bool:
+    return sum(ch.isalnum() for ch in page_text) < SCANNED_PAGE_CHARS and _has_image(
+        page.get("/Resources")
+    )
+
+
 def read_pdf(name: str, data: bytes) -> Result:
+    """A PDF: the text layer of its pages, in order. A PDF without any text is a scan, every
+    page OCRed; in one with text on some pages, the pages with an image and (almost) no text
+    are OCRed and their text put in their place. A document with OCRed text keeps the file and
+    the OCR's mean word confidence (over the OCRed words only)."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -111,15 +149,32 @@ def read_pdf(name: str, data: bytes) -> Result:
         if reader.is_encrypted:
             raise ReadError("The PDF is encrypted; save an unprotected copy and upload that.")
         pages = [page.extract_text() or "" for page in reader.pages]
+        if any(page.strip() for page in pages):
+            scans = [
+                number
+                for number, (page, page_text) in enumerate(zip(reader.pages, pages, strict=True), 1)
+                if _is_scanned(page, page_text)
+            ]
+        else:
+            scans = []
     except ReadError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise ReadError(f"The PDF could not be read ({exc}).") from exc
     raw = "\n\n".join(pages)
-    if raw.strip():
-        draft = from_plain_text(name, raw)
-    else:  # no text layer: a scan, read by OCR
+    if not raw.strip():  # no text layer: a scan, read by OCR
         draft = scanned(name, data, ocr.ocr_pdf(data, len(reader.pages)))
+    elif scans:  # text on some pages, scans on others: each page read its way, in order
+        result = ocr.ocr_pdf(data, len(reader.pages), only=scans)
+        ocred = dict(result.page_texts)
+        draft = from_plain_text(
+            name, "\n\n".join(ocred.get(number, page) for number, page in enumerate(pages, 1))
+        )
+        if result.words:
+            draft.ocr_confidence = round(result.mean_confidence, 1)
+            draft.original = Original(name, data)
+    else:
+        draft = from_plain_text(name, raw)
     meta_title = (reader.metadata or {}).get("/Title") if reader.metadata else None
     if isinstance(meta_title, str) and len(meta_title.split()) >= 3:
         draft.title = _title(meta_title)
