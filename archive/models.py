@@ -519,6 +519,21 @@ class Mention(models.Model):
         return f"{self.name} ({self.label}) in document {self.document_id}"
 
 
+class WordCase(models.Model):
+    """How the archive writes one word: in how many documents in lowercase ("pop", "making")
+    and in how many capitalised within a sentence ("Pop", "Making"). A capitalised word that the
+    archive mostly writes in lowercase is a common word, not a name: "Pop Idol" is a show, and
+    "Making Michael Howard" is Michael Howard (``archive/ingest/wordcase.py``). Counted for the
+    documents whose names were extracted, as they are saved."""
+
+    word = models.CharField(max_length=64, primary_key=True)  # casefolded
+    lowercase = models.PositiveIntegerField(default=0)
+    capitalised = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.word}: {self.lowercase} lowercase, {self.capitalised} capitalised"
+
+
 class CopySignature(models.Model):
     """A document's MinHash signature over its word shingles, kept so that re-clustering and a
     rebuild never recompute it (``archive/ingest/copies.py``). ``text_hash`` is the

@@ -13,7 +13,15 @@ from archive import ingest
 from archive.ingest import resolution
 from archive.ingest.entities import NameMention, clean_entity, dateline_place
 from archive.ingest.resolution import Decisions, Evidence, resolve_document
-from archive.models import Document, EntityDecision, Organisation, Person, Place, merge_entities
+from archive.models import (
+    Document,
+    EntityDecision,
+    Organisation,
+    Person,
+    Place,
+    WordCase,
+    merge_entities,
+)
 
 
 def person(name, count=1, titled=False):
@@ -301,7 +309,7 @@ def test_what_a_document_gets_does_not_depend_on_where_batches_end():
 
     def reset() -> None:
         Document.objects.all().delete()
-        for model in (Person, Organisation, Place):
+        for model in (Person, Organisation, Place, WordCase):
             model.objects.all().delete()
 
     ingest.ingest([_jsonl(stories)], batch_size=1000)

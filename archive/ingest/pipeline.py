@@ -42,6 +42,8 @@ from archive.models import Document, content_hash
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 256
+# Outcomes whose document now holds the draft's text.
+WRITTEN = frozenset({Outcome.CREATED, Outcome.UPDATED})
 
 
 class ItemList(list):
@@ -295,6 +297,8 @@ class _Archive:
             for name in changed
             for written in self.evidence.spellings.get(resolution.fold(name), ())
         }
+        # Names that begin with a word the import made common, or no longer common.
+        changed |= resolution.names_beginning_with(self.evidence.words.flipped())
         return changed | self.lone_persons
 
     def values(self, draft: Draft, mentions, dry_run: bool) -> dict[str, list[str]]:
@@ -313,17 +317,22 @@ class _Archive:
         if not dry_run:
             self.note(mentions)
             self.evidence.add(mentions)
+        self.evidence.words.load(resolution.name_words(mentions))
         values = resolution.resolve_document(mentions, self.evidence, self.decisions)
         return {kind: [v.name for v in values if v.kind == kind] for kind in resolution.KINDS}
 
 
 def _extraction_text(draft: Draft) -> str:
+    return extraction_text_of(draft.title, draft.body)
+
+
+def extraction_text_of(title: str, body: str) -> str:
     """The text names are extracted from: the headline and the body (a bulk record's body does
     not repeat its headline). A headline in capitals is left out: the model reads nonsense into
     it ("COCOA BUFFER STOCK COMPROMISE GAINING"), and its names recur in the body."""
-    if draft.body.startswith(draft.title) or draft.title.isupper():
-        return draft.body
-    return f"{draft.title}\n\n{draft.body}"
+    if body.startswith(title) or title.isupper():
+        return body
+    return f"{title}\n\n{body}"
 
 
 # A bulk file reports progress (``on_file``) every this many records, not only at its end.
@@ -468,8 +477,15 @@ def _save_batch(
                     names[kind].update(values[kind])
             created: dict[str, set[int]] = {}
             known_ids = entity_ids(names, created)
-            resolved = _save_extracted_in_bulk(resolved, placed, order, default_publication, saved)
-            for draft, mentions, values in resolved:
+            one_by_one = _save_extracted_in_bulk(
+                resolved, placed, order, default_publication, saved
+            )
+            left = {id(draft) for draft, _, _ in one_by_one}
+            # The texts of the documents saved with extracted names: the archive's word case.
+            texts = [
+                _extraction_text(d) for d, m, _ in resolved if m is not None and id(d) not in left
+            ]
+            for draft, mentions, values in one_by_one:
                 publication = draft.publication or default_publication
                 one: list | None = [] if saved is not None else None
                 try:
@@ -491,6 +507,9 @@ def _save_batch(
                     placed.append((order[id(draft)], result))
                     if one:
                         saved.extend(one)
+                    if mentions is not None and result.outcome in WRITTEN:
+                        texts.append(_extraction_text(draft))
+            archive.evidence.words.add(texts)
             remove_unlinked(created)
             tasks_after = build.task_mark() if build is not None else 0
         results = [result for _, result in sorted(placed, key=lambda p: p[0])]

@@ -15,6 +15,10 @@ stored as :class:`~archive.models.Mention` rows) are weighed against the whole a
   archive names "X Party" ("Tory Party", "Conservative Party") as one;
 - **persons named again**: an organisation or place value that is the last word(s) of a person
   value of the same document ("Pullman" beside "Philip Pullman") is that person, not a value;
+- **common words**: a capitalised word that the archive mostly writes in lowercase
+  (:mod:`archive.ingest.wordcase`) does not begin a person's name: "Making Michael Howard" is
+  Michael Howard, and "Pop Idol" or "Wonder Woman" is no person (unless the word begins many of
+  the archive's person names: "Will Young");
 - **joins**: a surname-only or partial person mention joins the one full name the archive links
   it with ("Blair" -> "Tony Blair", "George Bush" -> "George W Bush") when that name has at
   least ``JOIN_SHARE`` of the documents of every full name it could be; otherwise it stays
@@ -43,6 +47,7 @@ from archive.ingest.entities import (
     PLACE_LABELS,
     NameMention,
 )
+from archive.ingest.wordcase import WordCaseBook
 
 KINDS = ("person", "organisation", "place")
 OTHER = "other"
@@ -143,6 +148,18 @@ class Evidence:
     parties: Counter = field(default_factory=Counter)
     # folded name -> documents per spelling as written ("ClearView Economics": 2).
     spellings: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    # How the archive writes words: in lowercase, or capitalised within a sentence.
+    words: WordCaseBook = field(default_factory=WordCaseBook)
+
+    def common_word(self, word: str) -> bool:
+        """Whether a capitalised word of a name is a common word the archive mostly writes in
+        lowercase ("Making", "Pop"), and not a first name of the archive's people ("Will")."""
+        return (
+            word[:1].isupper()
+            and not word.isupper()
+            and self.first_names[fold(word)] < FIRST_NAME_MIN
+            and self.words.common(word)
+        )
 
     def spelling(self, name: str) -> str:
         """The archive's spelling of a name: the one written in the most documents (ties: not
@@ -187,7 +204,7 @@ class Evidence:
 
         from archive.models import Mention
 
-        evidence = cls()
+        evidence = cls(words=WordCaseBook(database=True))
         rows = (
             Mention.objects.values_list("name", "label")
             .annotate(documents=Count("document", distinct=True))
@@ -201,14 +218,20 @@ class Evidence:
         )
         for name, documents in spelled.iterator():
             evidence.spellings[fold(name)][" ".join(name.split())] += documents
+        leading: set[str] = set()  # the first words of person names (see below)
         for name, label, documents in rows.iterator():
             folded = fold(name)
             kind = label_kind(label)
+            if label == PERSON and name[:1].isupper():
+                leading.add(folded.split()[0])
             if " " in folded and not evidence.labels[folded][kind]:
                 evidence._count_shape(folded, kind, 1)
             if kind == "organisation" and folded.endswith(" party"):
                 evidence.parties[folded.removesuffix(" party")] += documents
             evidence.labels[folded][kind] += documents
+        # Read now, so that an import that makes one of them common (or no longer common) knows
+        # which stored names to resolve again (``WordCaseBook.flipped``).
+        evidence.words.load(leading)
         persons = (
             Mention.objects.filter(label=PERSON, name__contains=" ")
             .values_list("name")
@@ -282,6 +305,8 @@ class Evidence:
             and len(full.split()) > len(words)
             and _words_in_order(words, full.split())
             and not apart(name, full)
+            # "Given James Bond" (a sentence's first word run into the name) is no fuller name.
+            and not self.common_word(full.split()[0])
         }
         total = sum(candidates.values())
         if not total:
@@ -289,6 +314,40 @@ class Evidence:
         best = max(candidates, key=lambda full: (candidates[full], full))
         share = candidates[best] / total
         return (best, share) if share >= JOIN_SHARE else ("", share)
+
+
+def name_words(mentions: Iterable[NameMention]) -> set[str]:
+    """The words of these mentions whose case resolution may ask about (each word of a person
+    name but the last), to read their counts in one go."""
+    return {
+        word
+        for mention in mentions
+        if mention.label == PERSON
+        for word in (mention.name.split()[:-1] or mention.name.split())
+        if word[:1].isupper()
+    }
+
+
+def names_beginning_with(words: Iterable[str]) -> set[str]:
+    """The stored person names that begin with one of these (casefolded) words, and the last
+    words of those names: when a word becomes common or stops being common, these are the
+    mentions whose resolution may change ("Speaker Sylvia" and the lone "Sylvia" it could
+    join)."""
+    from django.db.models import Q
+
+    from archive.models import Mention
+
+    found: set[str] = set()
+    for word in sorted(words):
+        spelled = {word, word.capitalize(), word.upper()}
+        query = Q()
+        for form in spelled:
+            query |= Q(name=form) | Q(name__startswith=f"{form} ")
+        names = Mention.objects.filter(query, label=PERSON).values_list("name", flat=True)
+        for name in names.distinct()[:10_000]:
+            found.add(name)
+            found.add(name.split()[-1])
+    return found
 
 
 def joinable_lone_name(name: str, evidence: Evidence, decisions: Decisions) -> str:
@@ -361,6 +420,9 @@ def resolve_document(
         name = mention.name
         canonical = decisions.canonical.get((kind, folded))
         if canonical is None and kind == "person":
+            mention = _without_common_words(mention, evidence)
+            if mention is None:
+                continue
             name, confidence = _person_name(mention, evidence, decisions, confidence)
             if not name:
                 continue
@@ -386,6 +448,25 @@ def resolve_document(
         or tuple(fold(name).split()) not in tails
         or fold(name) in decisions.reviewed_kind
     ]
+
+
+def _without_common_words(mention: NameMention, evidence: Evidence) -> NameMention | None:
+    """The person mention without the common words it begins with ("Making Michael Howard" ->
+    "Michael Howard"); None when nothing of a name is left ("Pop Idol", "Nasty"). A titled lone
+    word stays ("Mr Young"): the title says it is a name."""
+    words = mention.name.split()
+    if len(words) == 1:
+        if mention.titled or not evidence.common_word(words[0]):
+            return mention
+        return None
+    start = 0
+    while start < len(words) and evidence.common_word(words[start]):
+        start += 1
+    if start == 0:
+        return mention
+    if len(words) - start < 2:
+        return None  # "Veterans Simon", "Wonder Woman": not a full name
+    return NameMention(" ".join(words[start:]), mention.label, mention.count, mention.titled)
 
 
 def _person_name(
@@ -474,6 +555,7 @@ def resolve_archive(
             document_id__in=chunk
         ).values_list("document_id", "name", "label", "count", "titled"):
             found[document_id].append(NameMention(name, label, count, titled))
+        evidence.words.load(name_words(m for ms in found.values() for m in ms))
         current: dict[tuple[int, str], set[str]] = defaultdict(set)
         for kind, relation in relations.items():
             through = getattr(Document, relation).through

@@ -1,0 +1,141 @@
+"""Common words are not names: how the archive writes a word (in lowercase, or capitalised
+within a sentence) decides whether a capitalised word of a person name is a name at all
+("Pop Idol", "Making Michael Howard"), counted as documents are saved and recounted on demand."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+
+from archive import ingest
+from archive.ingest import wordcase
+from archive.ingest.entities import NameMention
+from archive.ingest.resolution import Decisions, Evidence, resolve_document
+from archive.ingest.wordcase import WordCaseBook, words_of
+from archive.models import Document, WordCase
+
+
+def person(name, count=1, titled=False):
+    return NameMention(name, "PERSON", count, titled)
+
+
+def persons(mentions, evidence):
+    return sorted(
+        v.name for v in resolve_document(mentions, evidence, Decisions()) if v.kind == "person"
+    )
+
+
+def test_words_of_a_text_lowercase_and_capitalised_within_a_sentence():
+    lowercase, capitalised = words_of(
+        "Pop Idol Winner Signs Record Deal\n"
+        "Making the deal, the pop star said making the show was fun. She met Will Young and the BBC.\n"
+        '"Pop music," she said. The winner: Making a record.'
+    )
+    assert {"pop", "making", "the", "deal", "star", "show", "winner"} <= lowercase
+    # Within a sentence only: not a sentence's first word, not a title-case headline, not an
+    # acronym, not a word after a colon or an opening quote.
+    assert capitalised == {"will", "young"}
+
+
+def archive_writing(**counts: tuple[int, int]) -> Evidence:
+    evidence = Evidence()
+    for word, (lower, capital) in counts.items():
+        evidence.words.load([word])
+        evidence.words._counts[word] = [lower, capital]
+    return evidence
+
+
+def test_a_common_word_is_no_persons_first_word():
+    evidence = archive_writing(
+        making=(300, 3), pop=(35, 13), idol=(2, 10), wonder=(20, 9), woman=(48, 7), brown=(3, 116)
+    )
+    assert persons([person("Making Michael Howard")], evidence) == ["Michael Howard"]
+    assert persons([person("Pop Idol", 3)], evidence) == []
+    assert persons([person("Wonder Woman", 2)], evidence) == []
+    assert persons([person("Gordon Brown")], evidence) == ["Gordon Brown"]
+    # A lone common word is no person, unless a title says so ("Mr Young").
+    evidence = archive_writing(nasty=(5, 3), young=(125, 20))
+    assert persons([person("Nasty", 3)], evidence) == []
+    assert persons([person("Young", 2, titled=True)], evidence) == ["Young"]
+
+
+def test_a_common_word_that_begins_many_persons_names_is_a_first_name():
+    evidence = archive_writing(will=(2000, 20), young=(125, 20))
+    for name in ("Will Young", "Will Smith", "Will Greenwood"):
+        evidence.add([person(name)])
+    assert persons([person("Will Young")], evidence) == ["Will Young"]
+
+
+def test_a_name_with_a_common_first_word_is_no_fuller_name_to_join():
+    evidence = archive_writing(given=(288, 2))
+    evidence.add([person("Given James Bond")])
+    evidence.add([person("James Bond")])
+    assert persons([person("James Bond")], evidence) == ["James Bond"]
+    assert persons([person("Given James Bond")], evidence) == ["James Bond"]
+
+
+@pytest.mark.django_db
+def test_the_book_adds_counts_to_the_table_and_reads_them_back():
+    book = WordCaseBook(database=True)
+    book.add(["The pop star sang. Then Pop Idol ended.", "pop goes the weasel, said Pop Larkin."])
+    assert WordCase.objects.get(word="pop").lowercase == 2
+    assert WordCase.objects.get(word="larkin").capitalised == 1
+    fresh = WordCaseBook(database=True)
+    assert fresh.counts("Pop") == (2, 2)  # within a sentence in both: "Then Pop", "said Pop"
+    assert fresh.counts("unseen") == (0, 0)
+    book.add(["More pop."])
+    assert book.counts("pop") == (3, 2) and WordCase.objects.get(word="pop").lowercase == 3
+
+
+def _jsonl(stories):
+    lines = [
+        json.dumps({"title": t.split("\n")[0], "body": t, "external_id": k}) for k, t in stories
+    ]
+    return ingest.SourceFile("stories.jsonl", ("\n".join(lines) + "\n").encode())
+
+
+STORIES = [
+    (f"p{i}", f"Charts {i}\n\nThe pop charts changed this week, and pop fans in Leeds were glad.")
+    for i in range(4)
+]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_counts_the_words_of_saved_documents_and_a_recount_agrees():
+    ingest.ingest([_jsonl(STORIES)])
+    assert WordCase.objects.get(word="pop").lowercase == 4
+    assert WordCase.objects.get(word="leeds").capitalised == 4
+    # The same texts again are duplicates: nothing new is counted.
+    report = ingest.ingest([_jsonl(STORIES)])
+    assert report.counts[ingest.Outcome.DUPLICATE] == 4
+    counted = dict(WordCase.objects.values_list("word", "lowercase"))
+    assert counted["pop"] == 4
+    # Deleting a document leaves its counts; a recount counts again from what is stored.
+    Document.objects.filter(external_id="p0").delete()
+    out = io.StringIO()
+    call_command("resolve_entities", "--recount-words", stdout=out, stderr=io.StringIO())
+    assert "Words counted in 3 documents" in out.getvalue()
+    assert WordCase.objects.get(word="pop").lowercase == 3
+    assert wordcase.recount() == 3
+
+
+def test_the_book_knows_which_words_its_additions_made_common():
+    book = WordCaseBook()
+    book.load(["pop", "leeds"])
+    assert not book.common("pop") and book.flipped() == set()
+    book.add(["the pop charts", "pop fans", "a pop song in Leeds"])
+    assert book.common("pop") and book.flipped() == {"pop"}
+
+
+@pytest.mark.django_db
+def test_names_beginning_with_a_word_and_the_lone_names_they_could_take(make_document):
+    from archive.ingest.resolution import names_beginning_with
+    from archive.models import Mention
+
+    document = make_document()
+    for name in ("Speaker Sylvia", "Sylvia", "Speakers Corner", "Jo Speaker"):
+        Mention.objects.create(document=document, name=name, label="PERSON")
+    assert names_beginning_with({"speaker"}) == {"Speaker Sylvia", "Sylvia"}
