@@ -185,8 +185,12 @@ def scanned(name: str, data: bytes, result: ocr.OcrText) -> Draft:
     """The draft of a scan: its OCR text, read as the text of a ``.txt`` file is (title from
     the first line, dates as stated or inferred), with the OCR's mean confidence and the file
     itself, which the document keeps."""
+    lines = result.text.split("\n")
+    # A speck or a mark read as a letter ("x" for a close button's "×") is no headline.
+    while lines and sum(ch.isalnum() for ch in lines[0]) < 2:
+        lines.pop(0)
     try:
-        draft = from_plain_text(name, result.text)
+        draft = from_plain_text(name, "\n".join(lines))
     except ReadError as exc:
         raise ReadError(f"OCR found no article text in the scan ({exc})") from exc
     draft.ocr_confidence = round(result.mean_confidence, 1)
