@@ -545,7 +545,7 @@ def test_pages_read_in_parallel_keep_their_order(settings, monkeypatch, kind):
 
 
 def test_a_speck_read_as_a_letter_is_not_the_headline():
-    """A close button's "×" on a printed web page, or a speck, read as "x" above the headline."""
+    """A close button (U+00D7) on a printed web page, or a speck, read as "x" above the headline."""
     result = ocr.OcrText("x\n\n" + "\n\n".join(ARTICLE), 95.0, 1, 1.0, 40)
     draft = readers.scanned("clipping.png", b"...", result)
     assert draft.title == HEADLINE

@@ -31,7 +31,8 @@ def persons(mentions, evidence):
 def test_words_of_a_text_lowercase_and_capitalised_within_a_sentence():
     lowercase, capitalised = words_of(
         "Pop Idol Winner Signs Record Deal\n"
-        "Making the deal, the pop star said making the show was fun. She met Will Young and the BBC.\n"
+        "Making the deal, the pop star said making the show was fun. "
+        "She met Will Young and the BBC.\n"
         '"Pop music," she said. The winner: Making a record.'
     )
     assert {"pop", "making", "the", "deal", "star", "show", "winner"} <= lowercase

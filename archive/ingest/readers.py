@@ -186,7 +186,7 @@ def scanned(name: str, data: bytes, result: ocr.OcrText) -> Draft:
     the first line, dates as stated or inferred), with the OCR's mean confidence and the file
     itself, which the document keeps."""
     lines = result.text.split("\n")
-    # A speck or a mark read as a letter ("x" for a close button's "×") is no headline.
+    # A speck or a mark read as a letter ("x" for a close button, U+00D7) is no headline.
     while lines and sum(ch.isalnum() for ch in lines[0]) < 2:
         lines.pop(0)
     try:
