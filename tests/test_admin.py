@@ -331,3 +331,10 @@ def test_deleting_an_alias_splits_it_off_for_good(staff_client, seeds):
     assert EntityDecision.objects.filter(
         kind="person", name=alias.name, decision=EntityDecision.APART, other=babar.name
     ).exists()
+
+
+def test_admin_pages_name_the_sites_icon(staff_client, seeds):
+    """Otherwise a browser asks for /favicon.ico on every admin page, and logs a 404."""
+    page = staff_client.get("/admin/").content.decode()
+    assert 'rel="icon"' in page and "archive/favicon.svg" in page
+    assert "News archive administration" in page
