@@ -328,3 +328,26 @@ def test_what_a_document_gets_does_not_depend_on_where_batches_end():
         pending_names |= report.pending_names
     ingest.resolve_pending(pending_documents, pending_names)
     assert _values_by_document() == together
+
+
+def test_a_name_its_document_titles_or_lines_up_is_a_person_whatever_the_archive_says():
+    """ "Mr Delaigue", or "Yann Delaigue (Castres)" in a line-up: the document's own words
+    outweigh the model's labels for the name elsewhere."""
+    evidence = archive_of(*[[NameMention("Yann Delaigue", "ORG")] for _ in range(4)])
+    assert values([person("Yann Delaigue")], evidence) == [("organisation", "Yann Delaigue")]
+    assert values([person("Yann Delaigue", titled=True)], evidence) == [("person", "Yann Delaigue")]
+
+
+def test_the_players_of_a_line_up_are_titled_persons():
+    from archive.ingest import entities, persons
+
+    text = (
+        "France name their side\n\n"
+        "France coach Bernard Laporte named his team for Dublin on Monday.\n\n"
+        "Dimitri Yachvili (Biarritz), Pierre Mignoni (Clermont), Yann Delaigue (Castres), "
+        "Frederic Michalak (Stade Toulousain), Damien Traille (Biarritz), Julien Laharrague "
+        "(Brive)"
+    )
+    found = {m.name: m for m in entities.document_mentions(persons.nlp()(text), None)}
+    for name in ("Yann Delaigue", "Damien Traille", "Julien Laharrague"):
+        assert found[name].label == "PERSON" and found[name].titled, found.get(name)

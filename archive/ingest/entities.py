@@ -120,6 +120,9 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
         # against them being persons.
         found = found + players
         not_person_words = not_person_words - {w.casefold() for p in players for w in p.split()}
+        # The line-up says they are persons as a title would ("titled": the archive's other
+        # labels for the name do not overrule it).
+        titled = set(titled) | {persons.clean_mention(p) for p in players} | set(players)
     people = {
         name: [count, name in titled]
         for name, count in persons.document_persons(found, not_person_words, doc.text, title)

@@ -281,6 +281,8 @@ class Evidence:
         """The kind the archive mostly gives this name; the document's own label on a tie or
         with too little evidence."""
         own = label_kind(mention.label)
+        if own == "person" and mention.titled:
+            return own  # the document itself says so: "Mr Pelous", a player in a line-up
         counts = self.labels.get(fold(mention.name))
         if not counts or sum(counts.values()) < MIN_EVIDENCE:
             return own
