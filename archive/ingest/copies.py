@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import re
 import zlib
 from collections import Counter, defaultdict
@@ -403,23 +404,17 @@ def assign(documents: Sequence[Document]) -> list[int]:
     first_printed = _first_printed({m.story_id for m in outside.values() if m.story_id})
     pinned = {doc.pk for doc in documents if doc.story_pinned and doc.story_id is not None}
     previous = {doc.pk: doc.story_id for doc in documents}
-    placeholder = -1  # a new story, numbered below zero until it is created
-    for member in sorted(batch.values(), key=_order):
-        if member.id not in pinned:
-            candidates = {c.id: c for key in keys_of[member.id] for c in by_key[key]}
-            best = closest_copy(member, list(candidates.values()), first_printed=first_printed)
-            member.story_id = best.story_id if best is not None else None
-        if member.story_id is None:
-            # A story of its own: keep the one it had if nobody else is in it.
-            had = previous[member.id]
-            alone = had is not None and not (
-                Document.objects.filter(story_id=had).exclude(pk=member.id).exists()
-            )
-            member.story_id = had if alone else placeholder
-            placeholder -= 1
-        _note_printing(first_printed, member)
-        for key in keys_of[member.id]:  # later documents of the batch may be its copies
-            by_key[key].append(member)
+    placeholders = itertools.count(-1, -1)  # new stories, numbered below zero until created
+
+    def own_story(member: _Member) -> int:
+        """A story of its own: the one it had if nobody else is in it."""
+        had = previous[member.id]
+        alone = had is not None and not (
+            Document.objects.filter(story_id=had).exclude(pk=member.id).exists()
+        )
+        return had if alone else next(placeholders)
+
+    place_each(batch.values(), by_key, first_printed, pinned, own_story)
 
     new = sorted({m.story_id for m in batch.values() if m.story_id < 0}, reverse=True)
     created = Story.objects.bulk_create([Story() for _ in new], batch_size=BATCH)
@@ -614,18 +609,31 @@ def cluster(
             for key in member.signature.band_keys():
                 by_key[key].append(member)
             _note_printing(first_printed, member)
-    placeholder = -1
+    placeholders = itertools.count(-1, -1)
+    free = [member for member in members if member.id not in pinned]
+    place_each(free, by_key, first_printed, set(), lambda _: next(placeholders), rule, progress)
+
+
+def place_each(
+    members: Iterable[_Member],
+    by_key: dict[int, list[_Member]],
+    first_printed: dict[int, dt.date | None],
+    pinned: set[int],
+    own_story: Callable[[_Member], int],
+    rule: Rule = RULE,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """The one loop that places documents in stories, for an import's batch (:func:`assign`)
+    and for a whole archive (:func:`cluster`). Earliest printing first, each member that is not
+    pinned joins the story of its closest copy among the candidates that share a band key with
+    it (``by_key``: the archive's, and the members placed before it), or ``own_story(member)``;
+    then it is a candidate for the members after it."""
     for n, member in enumerate(sorted(members, key=_order), 1):
-        if member.id in pinned:
-            continue
         keys = member.signature.band_keys()
-        candidates = {c.id: c for key in keys for c in by_key[key]}
-        best = closest_copy(member, list(candidates.values()), rule, first_printed)
-        if best is not None:
-            member.story_id = best.story_id
-        else:
-            member.story_id = placeholder
-            placeholder -= 1
+        if member.id not in pinned:
+            candidates = {c.id: c for key in keys for c in by_key[key]}
+            best = closest_copy(member, list(candidates.values()), rule, first_printed)
+            member.story_id = best.story_id if best is not None else own_story(member)
         _note_printing(first_printed, member)
         for key in keys:
             by_key[key].append(member)
