@@ -109,6 +109,25 @@ class NewsTextAnalyzer(Analyzer):
 
 TEXT_ANALYZER = NewsTextAnalyzer()
 
+# WORD without its capturing group, for findall (the same matches).
+_WORD_MATCHES = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)
+
+
+def terms(value: str) -> list[str]:
+    """The index terms of a text, as plain strings: what ``TEXT_ANALYZER(value)`` yields as
+    token texts, with stop words removed, in about half the time (no Token objects, no
+    generator). A cluster backend indexes these terms itself (``archive/search/sphinxql``)."""
+    stops = STOP_WORDS
+    cached = _stems
+    out = []
+    for word in _WORD_MATCHES.findall(value):
+        text = word.lower()
+        if len(text) < MIN_WORD_CHARS or text in stops:
+            continue
+        text = cached.get(text) or english_stem(text)
+        out.append(text if text.isascii() else text.translate(accent_map))
+    return out
+
 
 def describe(analyzer: object) -> str:
     """A short name for an analyzer, for messages: class, version, stemmer."""

@@ -31,6 +31,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,8 +39,8 @@ from pathlib import Path
 from django.conf import settings
 from whoosh import query as wq
 
-from archive.search import highlight, spelling
-from archive.search.analyzer import ANALYZER_VERSION, TEXT_ANALYZER
+from archive.search import analyzer, highlight, spelling
+from archive.search.analyzer import ANALYZER_VERSION
 from archive.search.facets import (
     FACET_LIMIT,
     FACETS,
@@ -182,7 +183,7 @@ def _index(slot: str) -> str:
 
 
 def _analysed(text: str) -> list[str]:
-    return [token.text for token in TEXT_ANALYZER(text)]
+    return analyzer.terms(text)
 
 
 def _quote(value: str) -> str:
@@ -530,14 +531,25 @@ class SphinxQLBackend:
         count = 0
         batch: list[IndexedDocument] = []
         delta: Counter = Counter()
-        for doc in docs:
-            batch.append(doc)
-            if len(batch) >= WRITE_BATCH * len(self.topology.shards):
-                count += self._write(slot, batch, delta)
-                batch = []
-                if progress is not None:
-                    progress(count)
-        count += self._write(slot, batch, delta)
+        # Pipelined: while the replicas take one batch (a thread each, waiting on its searchd),
+        # this thread analyses the next; searchd and Python share the cores instead of taking
+        # turns. The threads live as long as the rebuild, and so do their connections.
+        replicas = {replica for shard in self.topology.shards for replica in shard}
+        with ThreadPoolExecutor(len(replicas), thread_name_prefix="sphinx-write") as pool:
+            sending: list = []
+            for doc in docs:
+                batch.append(doc)
+                if len(batch) >= WRITE_BATCH * len(self.topology.shards):
+                    sending = self._write_pipelined(slot, batch, delta, pool, sending)
+                    count += len(batch)
+                    batch = []
+                    if progress is not None:
+                        progress(count)
+            if batch:
+                sending = self._write_pipelined(slot, batch, delta, pool, sending)
+                count += len(batch)
+            for future in sending:
+                future.result()
         if progress is not None and batch:
             progress(count)
         with self.dictionary.transaction() as connection:
@@ -575,6 +587,35 @@ class SphinxQLBackend:
         their facet values to the dictionary."""
         if not docs:
             return 0
+        statements, values = self._statements(slot, docs, delta)
+        self._send(statements)
+        with self.dictionary.transaction() as connection:
+            self.dictionary.add_values(connection, slot, values)
+        return len(docs)
+
+    def _write_pipelined(self, slot, docs, delta, pool: ThreadPoolExecutor, sending: list) -> list:
+        """As :meth:`_write`, with each replica's REPLACEs run by a thread of ``pool`` once the
+        previous batch's (the futures ``sending``) are done; returns this batch's futures."""
+        statements, values = self._statements(slot, docs, delta)
+        with self.dictionary.transaction() as connection:
+            self.dictionary.add_values(connection, slot, values)
+        for future in sending:
+            future.result()  # batches in order; an error stops the rebuild here
+        return [
+            pool.submit(self._send, [(replica, s) for r, s in statements if r == replica])
+            for replica in dict.fromkeys(replica for replica, _ in statements)
+        ]
+
+    def _send(self, statements: Sequence[tuple[tuple[str, int], str]]) -> None:
+        """Run each (replica, statement) pair, in order."""
+        for replica, statement in statements:
+            self._run(replica, [statement])
+
+    def _statements(
+        self, slot: str, docs: Sequence[IndexedDocument], delta: Counter
+    ) -> tuple[list[tuple[tuple[str, int], str]], list[tuple[int, str, str]]]:
+        """The REPLACE statements of ``docs`` (replica, statement), and their facet values;
+        their terms are added to ``delta``."""
         rows_by_shard: dict[int, list[str]] = {}
         values: list[tuple[int, str, str]] = []
         for doc in docs:
@@ -615,19 +656,17 @@ class SphinxQLBackend:
                 "(" + ", ".join(row) + ")"
             )
         columns_sql = ", ".join(("id", *cluster_module.ARTICLE_SCHEMA.columns))
-        for shard, rows in rows_by_shard.items():
-            for replica in self.topology.shards[shard]:
-                for start in range(0, len(rows), WRITE_BATCH):
-                    self._run(
-                        replica,
-                        [
-                            f"REPLACE INTO {_index(slot)} ({columns_sql}) VALUES "
-                            + ", ".join(rows[start : start + WRITE_BATCH])
-                        ],
-                    )
-        with self.dictionary.transaction() as connection:
-            self.dictionary.add_values(connection, slot, values)
-        return len(docs)
+        statements = [
+            (
+                replica,
+                f"REPLACE INTO {_index(slot)} ({columns_sql}) VALUES "
+                + ", ".join(rows[start : start + WRITE_BATCH]),
+            )
+            for shard, rows in rows_by_shard.items()
+            for replica in self.topology.shards[shard]
+            for start in range(0, len(rows), WRITE_BATCH)
+        ]
+        return statements, values
 
     def _write_idf(self, slot: str) -> None:
         """The whole archive's document counts as every shard's global IDF file.
