@@ -140,3 +140,15 @@ def test_names_beginning_with_a_word_and_the_lone_names_they_could_take(make_doc
     for name in ("Speaker Sylvia", "Sylvia", "Speakers Corner", "Jo Speaker"):
         Mention.objects.create(document=document, name=name, label="PERSON")
     assert names_beginning_with({"speaker"}) == {"Speaker Sylvia", "Sylvia"}
+
+
+def test_a_word_before_a_better_known_full_name_is_not_of_the_name():
+    evidence = archive_writing()
+    for _ in range(5):
+        evidence.add([person("Alan Milburn")])
+    evidence.add([person("Blairite Alan Milburn")])
+    evidence.add([person("Asif Ali Zardari")])
+    assert persons([person("Blairite Alan Milburn")], evidence) == ["Alan Milburn"]
+    assert persons([person("Milburn")], evidence) == ["Alan Milburn"]  # no fuller "Blairite ..."
+    # "Ali Zardari" is no better known than "Asif Ali Zardari": the name stays whole.
+    assert persons([person("Asif Ali Zardari")], evidence) == ["Asif Ali Zardari"]

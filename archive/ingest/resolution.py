@@ -161,6 +161,33 @@ class Evidence:
             and self.words.common(word)
         )
 
+    def not_of_the_name(self, words: list[str]) -> int:
+        """How many of a person name's first words are not part of the name: common words
+        ("Making Michael Howard", "Pop Idol"), and a word before a full name that the archive
+        knows better without it ("Blairite Alan Milburn", "Gilbert Andy Roddick"), unless the
+        word is itself a first name of the archive's people."""
+        start = 0
+        while start < len(words):
+            word = words[start]
+            rest = words[start + 1 :]
+            if self.common_word(word) or (
+                len(rest) >= 2
+                and word[:1].isupper()
+                and self.first_names[fold(word)] < FIRST_NAME_MIN
+                and self._better_known(" ".join(rest), " ".join(words[start:]))
+            ):
+                start += 1
+            else:
+                break
+        return start
+
+    def _better_known(self, shorter: str, longer: str) -> bool:
+        """Whether the archive names ``shorter`` as a person in more documents than ``longer``
+        (both full names ending in the same word)."""
+        counts = self.full_names.get(fold(shorter.split()[-1]), Counter())
+        spelled = {fold(name): n for name, n in counts.items()}
+        return spelled.get(fold(shorter), 0) > spelled.get(fold(longer), 0)
+
     def spelling(self, name: str) -> str:
         """The archive's spelling of a name: the one written in the most documents (ties: not
         all capitals, then the first in code-point order), so the value's name does not depend
@@ -308,7 +335,7 @@ class Evidence:
             and _words_in_order(words, full.split())
             and not apart(name, full)
             # "Given James Bond" (a sentence's first word run into the name) is no fuller name.
-            and not self.common_word(full.split()[0])
+            and not self.not_of_the_name(full.split())
         }
         total = sum(candidates.values())
         if not total:
@@ -453,17 +480,16 @@ def resolve_document(
 
 
 def _without_common_words(mention: NameMention, evidence: Evidence) -> NameMention | None:
-    """The person mention without the common words it begins with ("Making Michael Howard" ->
-    "Michael Howard"); None when nothing of a name is left ("Pop Idol", "Nasty"). A titled lone
-    word stays ("Mr Young"): the title says it is a name."""
+    """The person mention without the words it begins with that are not of the name
+    (:meth:`Evidence.not_of_the_name`: "Making Michael Howard" -> "Michael Howard", "Blairite
+    Alan Milburn" -> "Alan Milburn"); None when nothing of a name is left ("Pop Idol",
+    "Nasty"). A titled lone word stays ("Mr Young"): the title says it is a name."""
     words = mention.name.split()
     if len(words) == 1:
         if mention.titled or not evidence.common_word(words[0]):
             return mention
         return None
-    start = 0
-    while start < len(words) and evidence.common_word(words[start]):
-        start += 1
+    start = evidence.not_of_the_name(words)
     if start == 0:
         return mention
     if len(words) - start < 2:
