@@ -351,3 +351,13 @@ def test_the_players_of_a_line_up_are_titled_persons():
     found = {m.name: m for m in entities.document_mentions(persons.nlp()(text), None)}
     for name in ("Yann Delaigue", "Damien Traille", "Julien Laharrague"):
         assert found[name].label == "PERSON" and found[name].titled, found.get(name)
+
+
+def test_a_well_known_full_name_does_not_join_a_one_off_span_around_it():
+    """ "Howard Tony Blair" (a list run together, once) is not Tony Blair's fuller name."""
+    evidence = archive_of(
+        *[[person("Tony Blair")] for _ in range(20)],
+        [person("Howard Tony Blair")],
+        *[[person(f"Howard {surname}")] for surname in ("Flight", "Dean", "Stern")],
+    )
+    assert values([person("Tony Blair")], evidence) == [("person", "Tony Blair")]

@@ -327,10 +327,15 @@ class Evidence:
         """The full person name that a surname-only or partial ``name`` stands for, and the
         share of the candidates' documents it holds; ("", 0) when no candidate dominates."""
         words = name.split()
+        names = self.full_names.get(fold(words[-1]), Counter())
+        # A full name ("Tony Blair", 137 documents) joins a fuller one only as well known as
+        # itself ("George W Bush"), not a one-off span around it ("Howard Tony Blair").
+        own = max((n for full, n in names.items() if fold(full) == fold(name)), default=0)
         candidates = {
             full: documents
-            for full, documents in self.full_names.get(fold(words[-1]), Counter()).items()
+            for full, documents in names.items()
             if documents > 0
+            and (len(words) == 1 or documents >= own)
             and len(full.split()) > len(words)
             and _words_in_order(words, full.split())
             and not apart(name, full)
