@@ -50,10 +50,11 @@ def fold(text: str) -> str:
 
 
 def _partial_of(short: str, long: str) -> bool:
-    """Whether a gold value is a partial form ("Blair") of a found name ("Tony Blair")."""
-    from archive.ingest.persons import _contained_in
-
-    return _contained_in(short, long)
+    """Whether a gold value that the article gives only as a surname ("Blair") is the last word
+    of a found name ("Tony Blair"): the archive joined the surname to the full name. A found
+    name with other words around a gold full name ("Howard Tony Blair", "Making Michael
+    Howard") is not that name."""
+    return " " not in short.strip() and long.split()[-1].casefold() == short.strip().casefold()
 
 
 def score_document(predicted, gold, aliases=None, uncertain=()) -> tuple[int, int, int, list, list]:
