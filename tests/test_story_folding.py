@@ -197,3 +197,55 @@ def test_the_page_lets_researchers_choose_what_facets_count(client, archive):
     assert "Counts are documents" in html and "count stories" in html
     html = client.get("/", {"q": "siege", "copies": "all"}).content.decode()
     assert "Counts are documents" in html and "counts=stories" in html
+
+
+def test_on_the_cluster_a_story_lies_on_one_shard_and_a_moved_copy_leaves_its_old_one(
+    archive, search_backend
+):
+    """The cluster counts stories on each shard and adds the counts up: exact only while every
+    copy of a story lies on one shard, and a document lies on one shard only."""
+    if search_backend != "sphinxql":
+        pytest.skip("about the cluster's shards")
+    from archive.search import backends
+    from archive.search.sphinxql.cluster import connect
+
+    backend = backends.current()
+    index = f"articles_{backend.dictionary.active_slot()}"
+
+    def placement() -> dict[int, set[int]]:
+        """Document id -> the shards that hold it (every replica of a shard agreeing)."""
+        where: dict[int, set[int]] = {}
+        for number, replicas in enumerate(backend.topology.shards):
+            held = []
+            for replica in replicas:
+                connection = connect(replica)
+                try:
+                    with connection.cursor() as cursor:
+                        cursor.execute(f"SELECT id FROM {index} LIMIT 1000")
+                        held.append({int(row[0]) for row in cursor.fetchall()})
+                finally:
+                    connection.close()
+            assert all(ids == held[0] for ids in held)  # a mirror holds what its shard holds
+            for doc_id in held[0]:
+                where.setdefault(doc_id, set()).add(number)
+        return where
+
+    def check() -> None:
+        where = placement()
+        assert set(where) == {d.pk for d in archive.values()}
+        assert all(len(shards) == 1 for shards in where.values())
+        by_story: dict[int, set[int]] = {}
+        for document in Document.objects.all():
+            by_story.setdefault(document.story_id, set()).update(where[document.pk])
+        assert all(len(shards) == 1 for shards in by_story.values())
+
+    check()
+    wire, reprint = archive["wire"], archive["reprint"]
+    assert _story(wire) == _story(reprint)
+    reprint.body = article(9, topic="siege")  # no longer a copy: a story of its own
+    reprint.save()
+    assert _story(reprint) != _story(wire)
+    check()
+    stories = search.search(search.SearchRequest("siege"))
+    assert _counts(stories, "person") == {"Ajmal Kasab": 3}
+    assert stories.total == 4 and stories.total_documents == 5

@@ -3,16 +3,21 @@ speaks the same subset).
 
 Layout (``cluster.py``): N shards, each a ``searchd`` with real-time indexes, and a head whose
 distributed index of the same name fans a query out to every shard (or a shard's mirror) and
-merges the answers. Documents are written to the shard ``id % N`` (and its mirror): the head
-takes no INSERT; an update is a REPLACE of the whole document.
+merges the answers. Documents are written to the shard of their story (``story_key % N``,
+and its mirror), so that every copy of a story lies on one shard: the head takes no INSERT; an
+update is a REPLACE of the whole document, and removes it from the other shards (its story may
+have changed).
 
 How a search runs (the same steps as the embedded engine, ``whoosh/engine.py``):
 1. the query is parsed by the shared parser (``query.py``) and translated (``matching.py``);
-2. one multi-statement batch goes to the head: the page of hits (``WEIGHT()`` or date order),
-   ``SHOW META`` (the total, and warnings from agents that did not answer), one ``GROUP BY``
-   per facet over the hits with the *other* facets' choices (FACET on a distributed index
-   fails next to ``WEIGHT()`` in 2.2.11, and each facet needs its own filters anyway), and the
-   count of inferred dates;
+2. one multi-statement batch goes to the head: the page of hits (``WEIGHT()`` or date order;
+   folded, the first documents, folded here into stories), ``SHOW META`` (the total, and
+   warnings from agents that did not answer), one ``GROUP BY`` per facet counted by document
+   (FACET on a distributed index fails next to ``WEIGHT()`` in 2.2.11, and each facet needs its
+   own filters anyway), and the count of inferred dates. Beside it, in parallel, one batch on
+   every shard counts stories (``COUNT(DISTINCT story_key)``, the story total and per facet
+   value): the head neither sums nor merges distinct counts, but a story lies on one shard, so
+   the shards' counts add up exactly;
 3. the hits' stored text is highlighted here, escaped before ``<mark>``, as the embedded engine
    does (``highlight.py``), from the terms the query matches;
 4. a shard that did not answer is reported as :class:`~archive.search.types.Coverage` (the page
@@ -233,6 +238,7 @@ class SphinxQLBackend:
         self._configured: tuple[tuple, Topology, Dictionary] | None = None
         self._connections = _Connections()
         self._thread_lock = threading.Lock()
+        self._shard_pool: ThreadPoolExecutor | None = None
 
     # --- plumbing --------------------------------------------------------------------------
 
@@ -286,6 +292,46 @@ class SphinxQLBackend:
                 self._connections.drop(address)
                 raise IndexUnavailable(f"The search cluster failed ({exc}).") from exc
         raise AssertionError("unreachable")
+
+    def _start_shards(
+        self, statements: Sequence[str]
+    ) -> Callable[[], tuple[list[list[list[tuple]]], Coverage]]:
+        """Start one batch on a live replica of every shard, the shards in parallel (while the
+        caller asks the head); the function returned waits for each answering shard's results
+        and says which shards answered. For what the head cannot merge: distinct counts of
+        stories (COUNT(DISTINCT) is neither summed nor merged across agents in 2.2.11), exact
+        on each shard because a story's copies share one (:meth:`_shard_of`), so the shards'
+        counts add up."""
+        shards = self.topology.shards
+        if not statements:
+            return lambda: ([], Coverage(len(shards), len(shards)))
+
+        def answer(replicas: Sequence[tuple[str, int]]) -> list[list[tuple]] | None:
+            for replica in replicas:  # a mirror answers for its shard
+                try:
+                    return self._run(replica, statements)
+                except _QueryError:
+                    raise
+                except IndexUnavailable:
+                    continue
+            return None
+
+        with self._thread_lock:
+            if self._shard_pool is None:
+                self._shard_pool = ThreadPoolExecutor(8, thread_name_prefix="sphinx-shard")
+            futures = [self._shard_pool.submit(answer, replicas) for replicas in shards]
+
+        def collect() -> tuple[list[list[list[tuple]]], Coverage]:
+            answers = [future.result() for future in futures]
+            missing = tuple(f"shard{n}" for n, results in enumerate(answers) if results is None)
+            if len(missing) == len(shards):
+                raise IndexUnavailable(
+                    "No shard of the search cluster answered. Start it with `make cluster`."
+                )
+            coverage = Coverage(len(shards) - len(missing), len(shards), missing)
+            return [results for results in answers if results is not None], coverage
+
+        return collect
 
     def _slot(self) -> str:
         slot = self.dictionary.active_slot()
@@ -512,9 +558,12 @@ class SphinxQLBackend:
             delta.subtract(set(title_terms) | set(body_terms))
             delta.subtract({DOCS: 1, TITLE_TERMS: len(title_terms), BODY_TERMS: len(body_terms)})
         self._write(slot, docs, delta)
-        for shard, ids in self._by_shard(delete_ids).items():
-            for replica in self.topology.shards[shard]:
-                self._run(replica, [f"DELETE FROM {_index(slot)} WHERE id IN ({_ids(ids)})"])
+        # A document whose story changed moves to its new story's shard: it leaves the others.
+        # (Written first, then removed: never a moment without it.)
+        for shard in range(len(self.topology.shards)):
+            elsewhere = [doc.id for doc in docs if self._shard_of(doc) != shard]
+            self._delete(slot, elsewhere, [shard])
+        self._delete(slot, delete_ids, range(len(self.topology.shards)))
         with self.dictionary.transaction() as connection:
             self.dictionary.add_terms(connection, slot, delta)
         self._write_idf(slot)
@@ -560,11 +609,18 @@ class SphinxQLBackend:
             self.dictionary.put(connection, "active_slot", slot)
         return count
 
-    def _by_shard(self, ids: Iterable[int]) -> dict[int, list[int]]:
-        shards: dict[int, list[int]] = {}
-        for doc_id in ids:
-            shards.setdefault(int(doc_id) % len(self.topology.shards), []).append(int(doc_id))
-        return shards
+    def _shard_of(self, doc: IndexedDocument) -> int:
+        """The shard that holds ``doc``: by its story key, so that every copy of a story lies on
+        one shard. Each shard's distinct count of stories is then exact, and the shards' counts
+        add up (:meth:`_run_shards`); routed by id, a story's copies would be split."""
+        return story_key(doc) % len(self.topology.shards)
+
+    def _delete(self, slot: str, ids: Sequence[int], shards: Iterable[int]) -> None:
+        for shard in shards:
+            for replica in self.topology.shards[shard]:
+                for start in range(0, len(ids), 1000):
+                    chunk = ids[start : start + 1000]
+                    self._run(replica, [f"DELETE FROM {_index(slot)} WHERE id IN ({_ids(chunk)})"])
 
     def _stored_texts(self, slot: str, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
         found: dict[int, tuple[str, str]] = {}
@@ -652,9 +708,7 @@ class SphinxQLBackend:
                 str(int(doc.story)) if doc.story and doc.story_shared else "0",
                 str(story_key(doc)),
             ]
-            rows_by_shard.setdefault(doc.id % len(self.topology.shards), []).append(
-                "(" + ", ".join(row) + ")"
-            )
+            rows_by_shard.setdefault(self._shard_of(doc), []).append("(" + ", ".join(row) + ")")
         columns_sql = ", ".join(("id", *cluster_module.ARTICLE_SCHEMA.columns))
         statements = [
             (
@@ -1021,59 +1075,30 @@ class _Plan:
             f"{self._options(groups, ranked=False)}"
         )
 
-    def story_bound(self) -> int:
-        """max_matches that keeps every story (or (value, story) pair) of a match on every
-        shard: each shard returns at most max_matches groups or rows, and both the head's
-        merged groups and its total_found are exact only when no shard cut its list. The
-        slot's document count bounds them all."""
-        return max(MAX_MATCHES_FLOOR, self.documents + 1)
-
-    def pairs_statement(self, where: str) -> str:
-        """The copies of a story (story > 0) among ``where``'s documents, with every facet's
-        attribute: :meth:`counted` turns them into distinct (value, story) pairs. Listed rather
-        than grouped: an MVA cannot be half of a multi-attribute GROUP BY in 2.2.11 ("MVA values
-        can't be used in multiple group-by"), and one list serves every facet counted over the
-        same documents (all of them, unless a facet has a selection)."""
-        bound = self.story_bound()
+    def stories_statement(self, facet: Facet, where: str) -> str:
+        """Stories per value of the facet, for every shard (:meth:`SphinxQLBackend._run_shards`):
+        a story's copies share a shard, so each shard's distinct count is exact and the shards'
+        counts add up. (COUNT(DISTINCT) through the head is neither summed nor merged in
+        2.2.11: see docs/sphinxql-notes.md.)"""
+        groups = self._group_limit(facet)
         return (
-            f"SELECT story_key, date_inferred, {', '.join(_PAIR_COLUMNS)} FROM {self.index}"
-            f"{_and(where, 'story > 0')} LIMIT 0, {bound}{self._options(bound, ranked=False)}"
+            f"SELECT GROUPBY() AS value, COUNT(DISTINCT story_key) AS n FROM {self.index}"
+            f"{self._counted_where(facet, where)} "
+            f"GROUP BY {_facet_attribute(facet)} ORDER BY n DESC LIMIT 0, {groups}"
+            f"{self._options(groups, ranked=False)}"
         )
 
-    def count_statements(self, facet: Facet, where: str) -> list[str]:
-        """What counts one facet over ``where``; :meth:`counted` reads their results. By
-        document: one GROUP BY. By story (COUNT(DISTINCT) is neither summed nor merged across a
-        distributed index's agents in 2.2.11: see docs/sphinxql-notes.md): the documents in no
-        story are each a story of their own, so a GROUP BY counts them exactly; the copies are
-        listed (:meth:`pairs_statement`) and counted here."""
-        if not self.request.counts_stories:
-            return [self.group_statement(facet, where), "SHOW META"]
-        return [
-            self.group_statement(facet, _and(where, "story = 0")),
-            "SHOW META",
-            self.pairs_statement(where),
-        ]
+    def story_total_statement(self, where: str) -> str:
+        """How many stories ``where`` matches, for every shard."""
+        return f"SELECT COUNT(DISTINCT story_key) AS n FROM {self.index}{where} OPTION ranker=none"
 
-    def counted(
-        self, facet: Facet, groups: Sequence[tuple], copies: Sequence[tuple] | None = None
-    ) -> dict[int, int]:
-        """Count per value: ``groups`` from :meth:`group_statement`, plus, counting stories,
-        the distinct stories of ``copies`` (rows of :meth:`pairs_statement`) per value."""
-        counts = {int(v): int(n) for v, n in groups}
-        if copies is None:
-            return counts
-        attribute = _facet_attribute(facet)
-        column = 2 + _PAIR_COLUMNS.index(attribute)
-        multi = attribute in VALUE_ATTRIBUTES.values()
-        stated = facet.counts_by in ("years", "months") and self.request.stated_dates
-        pairs: set[tuple[int, int]] = set()
-        for row in copies:
-            if stated and int(row[1] or 0):
-                continue  # an inferred date is neither a date nor undated here
-            values = _mva(row[column]) if multi else [int(row[column] or 0)]
-            pairs.update((value, int(row[0])) for value in values)
-        for value, n in Counter(value for value, _ in pairs).items():
-            counts[value] = counts.get(value, 0) + n
+    def counted(self, groups: Sequence[Sequence[tuple]]) -> dict[int, int]:
+        """Count per value, summed over ``groups``: the head's documents per value (one result
+        of :meth:`group_statement`), or each shard's stories (:meth:`stories_statement`)."""
+        counts: dict[int, int] = {}
+        for rows in groups:
+            for value, n in rows:
+                counts[int(value)] = counts.get(int(value), 0) + int(n)
         return counts
 
     def _group_limit(self, facet: Facet) -> int:
@@ -1085,10 +1110,30 @@ class _Plan:
         known = self.value_counts.get(facet.fieldname, 0)
         return min(MAX_GROUPS, max(MAX_MATCHES_FLOOR, known + 1))
 
+    def _nothing_to_count(self, facet: Facet) -> bool:
+        """A facet of values that no document of the index has (an archive without places):
+        every count is 0, so no pass over the matches is made for it."""
+        return (
+            facet.counts_by == "values"
+            and facet.missing_value is None
+            and not self.value_counts.get(facet.fieldname, 0)
+        )
+
     def run_groups(self, facet: Facet, where: str) -> tuple[dict[int, int], Coverage | None]:
-        results = self.backend._run(self.backend.topology.head, self.count_statements(facet, where))
-        copies = results[2] if self.request.counts_stories else None
-        return self.counted(facet, results[0], copies), _coverage(results[1], self.backend)
+        """One facet's counts over ``where``: documents through the head, stories on the
+        shards."""
+        backend = self.backend
+        if self.request.counts_stories:
+            results, coverage = backend._start_shards([self.stories_statement(facet, where)])()
+            return self.counted([r[0] for r in results]), coverage
+        statements = [self.group_statement(facet, where), "SHOW META"]
+        results = backend._run(backend.topology.head, statements)
+        return self.counted([results[0]]), _coverage(results[1], backend)
+
+    def stories(self, where: str) -> tuple[int, Coverage]:
+        """How many stories ``where`` matches: the sum of the shards' counts."""
+        results, coverage = self.backend._start_shards([self.story_total_statement(where)])()
+        return _shard_sum(results, 0), coverage
 
     # -- results --
 
@@ -1120,57 +1165,57 @@ class _Plan:
         request, backend = self.request, self.backend
         sort = request.effective_sort(self.parsed.is_browse)
         start = (request.page - 1) * request.page_size
-        statements = [
-            self.page_statement(self.where_all(), sort, start, request.page_size),
-            "SHOW META",
-        ]
-        if request.folded:  # the documents behind the stories
-            statements += [self.documents_statement(self.where_all()), "SHOW META"]
+        where = self.where_all()
+        statements = [self.page_statement(where, sort, start, request.page_size), "SHOW META"]
+        # Stories are counted on the shards (see stories_statement), beside the head's batch.
+        on_shards = [self.story_total_statement(where)] if request.folded else []
         facets_run = [f for f in FACETS if request.with_facets and f.applies(request)]
         facet_at = []
-        copies_at: dict[str, int] = {}  # one list of copies per distinct WHERE
         for facet in facets_run:
-            facet_at.append(len(statements))
-            statements += self.count_statements(facet, self.where_for(facet))[:2]
-        if request.counts_stories:
-            for facet in facets_run:
-                where = self.where_for(facet)
-                if where not in copies_at:
-                    copies_at[where] = len(statements)
-                    statements.append(self.pairs_statement(where))
+            if self._nothing_to_count(facet):
+                facet_at.append(None)
+            elif request.counts_stories:
+                facet_at.append(len(on_shards))
+                on_shards.append(self.stories_statement(facet, self.where_for(facet)))
+            else:
+                facet_at.append(len(statements))
+                statements += [self.group_statement(facet, self.where_for(facet)), "SHOW META"]
         inferred_at = len(statements)
         statements += [
             f"SELECT COUNT(*) AS n FROM {self.index}"
-            f"{_and(self.where_all(), 'date_inferred = 1')} OPTION ranker=none",
+            f"{_and(where, 'date_inferred = 1')} OPTION ranker=none",
             "SHOW META",
         ]
         try:
+            collect = backend._start_shards(on_shards)
             results = backend._run(backend.topology.head, statements)
             if self._mirror_missed(results):
                 # The head still tried a dead replica of a mirrored shard (it learns within a
                 # second, see docs/sphinxql-notes.md): ask once more, the other replica answers.
                 results = backend._run(backend.topology.head, statements)
+            shard_results, shard_coverage = collect()
+            rows, meta = results[0], results[1]
+            if request.folded:
+                rows = self.fold(rows, where, sort, start, request.page_size)
         except _QueryError as exc:
             self.notices.append(
                 "This query could not be run by the search engine "
                 f"({_short(str(exc))}); rephrase it."
             )
             return self._empty(sort)
-        rows, meta = results[0], results[1]
-        # Folded: total_found of the GROUP BY counts the stories (exact: see story_bound).
-        total = int(dict(meta).get("total_found", 0))
-        coverages = [_coverage(meta, backend)]
-        documents = total
+        documents = total = int(dict(meta).get("total_found", 0))
+        coverages = [_coverage(meta, backend), shard_coverage]
         if request.folded:
-            documents = int(dict(results[3]).get("total_found", 0))
-            coverages.append(_coverage(results[3], backend))
+            total = _shard_sum(shard_results, 0)
         facets: dict[str, FacetResult] = {}
         for facet, at in zip(facets_run, facet_at, strict=True):
-            copies = None
-            if request.counts_stories:
-                copies = results[copies_at[self.where_for(facet)]]
-            groups = self.counted(facet, results[at], copies)
-            coverages.append(_coverage(results[at + 1], backend))
+            if at is None:
+                groups = {}
+            elif request.counts_stories:
+                groups = self.counted([answer[at] for answer in shard_results])
+            else:
+                groups = self.counted([results[at]])
+                coverages.append(_coverage(results[at + 1], backend))
             facets[facet.name] = self._facet_result(facet, groups)
         inferred_rows = results[inferred_at]
         inferred = int(inferred_rows[0][0]) if inferred_rows else 0
@@ -1223,22 +1268,58 @@ class _Plan:
             total_documents=documents if request.folded else None,
         )
 
-    def page_statement(self, where: str, sort: str, start: int, count: int) -> str:
-        """A page of hits in ``sort`` order; folded, one per story: GROUP BY story_key keeps
-        each story's first document in the same order (WITHIN GROUP ORDER BY), and the groups
-        are ordered by those representatives. The head merges a story whose copies lie on
-        several shards, keeping the best copy."""
+    def page_statement(
+        self, where: str, sort: str, start: int, count: int, window: int | None = None
+    ) -> str:
+        """A page of hits in ``sort`` order. Folded, the first documents in that order, enough
+        for :meth:`fold` to keep the page's stories (each story's first document), light: no
+        text, which :meth:`fold` reads for the page's documents only."""
         extra, order = self._order(sort)
         weight = "WEIGHT() AS w, " if sort == "relevance" else ""
-        group = ""
-        bound = start + count
+        columns = _HIT_COLUMNS
         if self.request.folded:
-            group = f" GROUP BY story_key WITHIN GROUP ORDER BY {order.removeprefix('ORDER BY ')}"
-            bound = max(bound, self.story_bound())
+            columns = "story_key"
+            start, count = 0, window or _fold_window(start, count)
+        options = self._options(start + count, ranked=sort == "relevance")
         return (
-            f"SELECT id, {weight}{_HIT_COLUMNS}{extra} FROM {self.index}{where}{group} "
-            f"{order} LIMIT {start}, {count}{self._options(bound, ranked=sort == 'relevance')}"
+            f"SELECT id, {weight}{columns}{extra} FROM {self.index}{where} "
+            f"{order} LIMIT {start}, {count}{options}"
         )
+
+    def fold(self, rows: list, where: str, sort: str, start: int, count: int) -> list:
+        """One row per story, as the embedded engine folds: each story shown by its first
+        document in ``sort`` order, the stories in the order of those documents. ``rows`` are
+        :meth:`page_statement`'s; when their stories do not reach the page's end and more
+        documents match, a wider window is asked for. Then the page's hit columns."""
+        head = self.backend.topology.head
+        window = _fold_window(start, count)
+        key_at = 2 if sort == "relevance" else 1
+        while True:
+            firsts: dict[int, tuple] = {}
+            for row in rows:
+                firsts.setdefault(int(row[key_at]), row)
+            if len(firsts) >= start + count or len(rows) < window:
+                break
+            window *= 4
+            statement = self.page_statement(where, sort, start, count, window)
+            rows = self.backend._run(head, [statement])[0]
+        page = list(firsts.values())[start : start + count]
+        if not page:
+            return []
+        found = self.backend._run(
+            head,
+            [
+                f"SELECT id, {_HIT_COLUMNS} FROM {self.index} "
+                f"WHERE id IN ({_ids(row[0] for row in page)}) LIMIT {len(page)}"
+            ],
+        )[0]
+        columns = {int(row[0]): tuple(row[1:]) for row in found}
+        weight = key_at - 1
+        return [
+            (row[0], *row[1 : 1 + weight], *columns[int(row[0])])
+            for row in page
+            if int(row[0]) in columns
+        ]
 
     def documents_statement(self, where: str) -> str:
         """How many documents match (SHOW META's total_found after it)."""
@@ -1259,15 +1340,11 @@ class _Plan:
         counting = [self.documents_statement(widened_where), "SHOW META"]
         if sort != "relevance":
             results = run(
-                head,
-                [
-                    self.page_statement(widened_where, sort, start, stop - start),
-                    "SHOW META",
-                    *counting,
-                ],
+                head, [self.page_statement(widened_where, sort, start, stop - start), *counting]
             )
-            stories = int(dict(results[1]).get("total_found", 0))
-            return list(results[0]), stories, int(dict(results[3]).get("total_found", 0))
+            rows = self.fold(results[0], widened_where, sort, start, stop - start)
+            stories, _ = self.stories(widened_where)
+            return rows, stories, int(dict(results[2]).get("total_found", 0))
         # Fewer than ANY_WORDS_BELOW documents have all the words: all their stories at once.
         first = run(
             head,
@@ -1278,7 +1355,7 @@ class _Plan:
                 *counting,
             ],
         )
-        leading = list(first[0])
+        leading = self.fold(first[0], self.where_all(), sort, 0, ANY_WORDS_BELOW)
         documents = int(dict(first[3]).get("total_found", 0))
         exclude = ""
         if first[1]:
@@ -1288,16 +1365,13 @@ class _Plan:
             )
         rest_start = max(0, start - len(leading))
         rest_count = max(1, stop - max(start, len(leading)))
-        rest = run(
-            head,
-            [
-                self.page_statement(widened_where + exclude, sort, rest_start, rest_count),
-                "SHOW META",
-            ],
-        )
-        stories = len(leading) + int(dict(rest[1]).get("total_found", 0))
+        rest_where = widened_where + exclude
+        rest = run(head, [self.page_statement(rest_where, sort, rest_start, rest_count)])
+        rest_rows = self.fold(rest[0], rest_where, sort, rest_start, rest_count)
+        rest_stories, _ = self.stories(rest_where)
+        stories = len(leading) + rest_stories
         page = leading[start:stop] if start < len(leading) else []
-        page += list(rest[0])[: request.page_size - len(page)] if stop > len(leading) else []
+        page += rest_rows[: request.page_size - len(page)] if stop > len(leading) else []
         return page, stories, documents
 
     def _mirror_missed(self, results: list[list[tuple]]) -> bool:
@@ -1381,10 +1455,6 @@ class _Plan:
         )
 
 
-# The facet attributes a story count reads from each copy (pairs_statement).
-_PAIR_COLUMNS = ("publication", "year", "month", *VALUE_ATTRIBUTES.values())
-
-
 def _facet_attribute(facet: Facet) -> str:
     """The attribute a facet counts."""
     if facet.counts_by == "years":
@@ -1393,6 +1463,17 @@ def _facet_attribute(facet: Facet) -> str:
         return "month"
     fieldname = facet.fieldname
     return PUBLICATION if fieldname == PUBLICATION else VALUE_ATTRIBUTES[fieldname]
+
+
+def _fold_window(start: int, count: int) -> int:
+    """How many documents to read for a folded page: twice its end (copies take places), and
+    more when that is not enough (:meth:`_Plan.fold`)."""
+    return 2 * (start + count) + 20
+
+
+def _shard_sum(shard_results: Sequence[list[list[tuple]]], at: int) -> int:
+    """The sum over the shards of a one-number result (an empty result is 0)."""
+    return sum(int(results[at][0][0]) for results in shard_results if results[at])
 
 
 def _and(where: str, condition: str) -> str:

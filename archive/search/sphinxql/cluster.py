@@ -13,8 +13,9 @@ SphinxQL) with a configuration file of its own, written here, under one cluster 
 Each shard serves the RT indexes ``layout.indexes`` (default: two slots, ``articles_a`` and
 ``articles_b``, so that a rebuild can fill the idle slot while the other answers, then switch).
 The head serves a distributed index of the same name over every shard's RT index. Documents are
-written to the shards (the head accepts no INSERT); the writer routes a document by id
-(:meth:`Cluster.shard_for`) and writes it to every replica of that shard (the primary and, for
+written to the shards (the head accepts no INSERT); the writer routes a document by its story
+key (:meth:`Cluster.shard_for`; every copy of a story on one shard, see the backend) and writes
+it to every replica of that shard (the primary and, for
 shard 0, the mirror: a mirror is not replicated by the engine).
 
 Everything listens on 127.0.0.1 only: port ``base_port + 2*slot`` speaks SphinxQL (MySQL
@@ -340,11 +341,12 @@ class Cluster:
         for the shard goes to each of them."""
         return [p for p in self.processes if p.shard == shard]
 
-    def shard_for(self, document_id: int) -> int:
-        """The shard that holds a document: ``id % shards``, stable while the shard count is."""
-        if document_id <= 0:
-            raise ValueError("Sphinx document ids are positive")
-        return document_id % self.layout.shards
+    def shard_for(self, key: int) -> int:
+        """The shard for a routing key (the backend routes a document by its story key):
+        ``key % shards``, stable while the shard count is."""
+        if key <= 0:
+            raise ValueError("Sphinx routing keys are positive")
+        return key % self.layout.shards
 
     def idf_path(self, index: str) -> Path:
         """The global IDF file every shard's ``index`` reads (write it with
