@@ -17,6 +17,10 @@ while one editor thread saves documents through the ORM (what the admin does: th
 updated on commit) about once a second (``--edit-interval``). Needs ``--data-dir`` (or
 ``DATABASE_URL``) to reach the same database; ``--no-editor`` leaves it out.
 
+The search engine is the site's own setting: ``ARCHIVE_SEARCH_BACKEND=sphinxql`` (with the
+cluster started, e.g. ``python -m archive.search.sphinxql.cluster start --data-dir D``) loads
+the cluster backend; the report names the engine.
+
 Reports requests/s, p50/p95/max per kind and every error (any status other than 200, any
 connection failure): there must be none. Markdown and JSON go to ``--out``.
 """
@@ -266,7 +270,8 @@ def markdown(report: dict) -> str:
     lines = [
         f"# Load test, {report['date']}",
         "",
-        f"{c['clients']} clients for {c['duration_s']} s against {c['server']} "
+        f"{c['clients']} clients for {c['duration_s']} s against {c['server']}, search engine "
+        f"{c.get('engine', 'whoosh')} "
         f"({c['documents']:,} documents in the archive; editor: "
         f"{'on' if c['editor'] else 'off'}; machine: {c['cpus']} CPUs).",
         "",
@@ -351,6 +356,7 @@ def main() -> int:
     report = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "config": {
+            "engine": os.environ.get("ARCHIVE_SEARCH_BACKEND") or "whoosh",
             "clients": args.clients,
             "duration_s": args.duration,
             "server": base if args.url else f"gunicorn gthread {args.workers}x{args.threads}",
@@ -361,7 +367,7 @@ def main() -> int:
         "summary": summary(tally, elapsed),
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = f"load-{documents or 'n'}"
+    stem = f"load-{documents or 'n'}-{report['config']['engine']}"
     (args.out / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n")
     text = markdown(report)
     (args.out / f"{stem}.md").write_text(text)

@@ -100,6 +100,19 @@ def test_the_facet_own_filter_is_ignored_unless_within_selection(crowd):
     assert values(together) == [("Benazir Bhutto", 1), ("José Martí", 1)]
 
 
+def test_a_chosen_value_beyond_the_limit_is_listed_with_its_count(crowd):
+    """The engine names and sorts only what a facet shows: the top counts, ties at the cut
+    included (60 persons with one document each, listed by name), and the chosen values."""
+    last = crowd[-1]
+    response = search.search(SearchRequest(persons=(last,)))
+    listed = values(response.facets["person"])
+    assert (last, 1) in listed
+    everyone = search.search(SearchRequest())
+    top = values(everyone.facets["person"])
+    assert top[:2] == [("Benazir Bhutto", 4), ("Asif Ali Zardari", 3)]
+    assert top[2:] == [(name, 1) for name in sorted([*crowd, "José Martí"])][: len(top) - 2]
+
+
 def test_selected_values_that_match_are_kept(crowd):
     chosen = SearchRequest(q="lahore", persons=("Asif Ali Zardari",))
     result = search.facet_values(chosen, "person", "zard")

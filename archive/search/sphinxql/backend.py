@@ -31,6 +31,7 @@ to it in one write: no moment of an empty or half-built index.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import math
 import re
 import threading
@@ -946,7 +947,7 @@ class _Plan:
         self.notices: list[str] = list(parsed.notices)
         self.names = backend.dictionary.names(slot)
         self.ranker = backend._ranker(slot)
-        self.value_counts = Counter(field for field, _ in self.names.values())
+        self.value_counts = backend.dictionary.value_counts(slot)
         self.documents = backend.dictionary.document_frequency(slot, (DOCS,)).get(DOCS, 0)
         self.match = self._match(parsed.query) if not parsed.is_browse else None
         self.chosen = {facet.name: self._chosen(facet.chosen(request)) for facet in FACETS}
@@ -1141,24 +1142,21 @@ class _Plan:
         self, facet, groups: dict[int, int], contains: str = "", limit: int = FACET_LIMIT
     ) -> FacetResult:
         needle = fold(contains)
-        pairs = []
-        missing = 0
-        for value_number, count in groups.items():
-            if value_number == 0:
-                missing = count  # documents without a publication
-                continue
-            entry = self.names.get(value_number)
-            if entry is None:
-                continue
-            name = entry[1]
-            if needle and needle not in fold(name):
-                continue
-            pairs.append((name, count))
-        pairs.sort(key=lambda pair: (-pair[1], pair[0]))
+        names = self.names
+        missing = groups.get(0, 0) if facet.missing_value is not None else 0  # no publication
         chosen = set(facet.selected(self.request))
+        named = [(v, n) for v, n in groups.items() if v and v in names]
+        if not needle and len(named) > limit + 1:
+            # Only what can be shown is named and sorted: the top counts (ties included) and
+            # the chosen values. An archive has tens of thousands of values.
+            floor = heapq.nlargest(limit + 1, (n for _, n in named))[-1]
+            chosen_ids = {value_id(facet.fieldname, name) for name in chosen}
+            named = [(v, n) for v, n in named if n >= floor or v in chosen_ids]
+        pairs = [(names[v][1], n) for v, n in named]
+        if needle:
+            pairs = [pair for pair in pairs if needle in fold(pair[0])]
+        pairs.sort(key=lambda pair: (-pair[1], pair[0]))
         shown = pairs[: limit + 1] + [p for p in pairs[limit + 1 :] if p[0] in chosen]
-        if facet.missing_value is None:
-            missing = 0
         return facet.result(ValueCounts(shown, missing), self.request, contains, limit)
 
     def run(self) -> SearchResponse:

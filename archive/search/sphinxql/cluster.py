@@ -215,8 +215,9 @@ class Layout:
     indexes: tuple[str, ...] = ("articles_a", "articles_b")
     schema: RtSchema = ARTICLE_SCHEMA
     # The head's patience with an agent, in milliseconds: a shard that is down (connection
-    # refused) costs nothing; one that hangs costs at most connect + query timeout.
-    agent_connect_timeout_ms: int = 300
+    # refused) costs nothing; one that hangs costs at most connect + query timeout. Not less than
+    # a second: on a saturated machine a live shard can take hundreds of ms to accept.
+    agent_connect_timeout_ms: int = 1000
     agent_query_timeout_ms: int = 3000
     # How the head picks between shard 0 and its mirror: nodeads avoids a mirror that failed to
     # connect recently, and spreads queries over the live ones.
@@ -382,7 +383,11 @@ class Cluster:
                 "preopen_indexes = 0",
                 "read_timeout = 5",
                 "client_timeout = 300",
-                "max_children = 64",
+                # Under load (50 clients on two cores) the default backlog of 5 overflowed: the
+                # head's connects to its agents were dropped and timed out, and searches failed
+                # with "no shard answered" (bench/load.py, 2026-12-04).
+                "listen_backlog = 256",
+                "max_children = 256",
                 "max_batch_queries = 32",
                 "max_packet_size = 32M",
                 "expansion_limit = 1000",

@@ -40,6 +40,7 @@ class Dictionary:
         self.path = Path(path)
         self._local = threading.local()
         self._names: dict[tuple[str, int], tuple[str, dict[int, tuple[str, str]]]] = {}
+        self._value_counts: dict[str, tuple[dict, Counter]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -175,9 +176,22 @@ class Dictionary:
             "SELECT id, field, value FROM facet_values WHERE slot = ?", (slot,)
         )
         names = {row[0]: (row[1], row[2]) for row in rows}
+        counts = Counter(field for field, _ in names.values())
         with self._lock:
             self._names[(slot, 0)] = (version, names)
+            self._value_counts[slot] = (names, counts)
         return names
+
+    def value_counts(self, slot: str) -> Counter:
+        """How many values each field has in ``slot`` (with :meth:`names`' cache)."""
+        names = self.names(slot)
+        cached = self._value_counts.get(slot)
+        if cached is not None and cached[0] is names:
+            return cached[1]
+        counts = Counter(field for field, _ in names.values())
+        with self._lock:
+            self._value_counts[slot] = (names, counts)
+        return counts
 
 
 def _signed(value: int) -> int:
