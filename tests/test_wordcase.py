@@ -152,3 +152,24 @@ def test_a_word_before_a_better_known_full_name_is_not_of_the_name():
     assert persons([person("Milburn")], evidence) == ["Alan Milburn"]  # no fuller "Blairite ..."
     # "Ali Zardari" is no better known than "Asif Ali Zardari": the name stays whole.
     assert persons([person("Asif Ali Zardari")], evidence) == ["Asif Ali Zardari"]
+
+
+def test_a_nationality_before_a_full_name_is_not_of_the_name():
+    """A word (or two) that the archive's documents tag, on its own, as a group of people (NORP)
+    more often than as a person: "Kenyan Alice Timbilil" is Alice Timbilil. Not a first name of
+    the archive's people, and never leaving less than a full name."""
+    evidence = archive_writing()
+    for _ in range(2):
+        evidence.add([NameMention("Kenyan", "NORP", 1, False)])
+        evidence.add([NameMention("New Zealander", "NORP", 1, False)])
+    assert persons([person("Kenyan Alice Timbilil")], evidence) == ["Alice Timbilil"]
+    assert persons([person("New Zealander Peter Jackson")], evidence) == ["Peter Jackson"]
+    assert persons([person("Kenyan Timbilil")], evidence) == ["Kenyan Timbilil"]  # no full name
+    # Seen once as a group: too little evidence.
+    evidence.add([NameMention("Welsh", "NORP", 1, False)])
+    assert persons([person("Welsh Tom Jones")], evidence) == ["Welsh Tom Jones"]
+    # A first name of the archive's people stays, whatever the model calls it alone.
+    for surname in ("Slater", "Bale", "Dior"):
+        evidence.add([person(f"Christian {surname}")])
+        evidence.add([NameMention("Christian", "NORP", 1, False)])
+    assert persons([person("Christian Ronaldo Lima")], evidence) == ["Christian Ronaldo Lima"]

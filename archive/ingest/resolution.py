@@ -166,7 +166,7 @@ class Evidence:
         ("Making Michael Howard", "Pop Idol"), and a word before a full name that the archive
         knows better without it ("Blairite Alan Milburn", "Gilbert Andy Roddick"), unless the
         word is itself a first name of the archive's people."""
-        start = 0
+        start = self._group_before(words)
         while start < len(words):
             word = words[start]
             rest = words[start + 1 :]
@@ -180,6 +180,21 @@ class Evidence:
             else:
                 break
         return start
+
+    def _group_before(self, words: list[str]) -> int:
+        """How many first words (one or two) name a group of people rather than anyone: a
+        nationality the model tags NORP on its own, across the archive, more often than a
+        person ("Kenyan Alice Timbilil", "New Zealander Peter Jackson"). Only before a full name
+        (two words left), and never a first name of the archive's people ("Christian")."""
+        if self.first_names[fold(words[0])] >= FIRST_NAME_MIN:
+            return 0
+        for length in (2, 1):
+            if len(words) - length < 2:
+                continue
+            counts = self.labels.get(fold(" ".join(words[:length])))
+            if counts and counts[OTHER] >= MIN_EVIDENCE and counts[OTHER] > counts["person"]:
+                return length
+        return 0
 
     def _better_known(self, shorter: str, longer: str) -> bool:
         """Whether the archive names ``shorter`` as a person in more documents than ``longer``
