@@ -338,11 +338,18 @@ def save_to_searchable(base: str) -> float:
 # --- The cluster backend --------------------------------------------------------------------------
 
 
-def run_cluster(queries: list[BenchQuery], repeat: int, env: dict[str, str], loaded: int) -> dict:
+def run_cluster(
+    queries: list[BenchQuery],
+    repeat: int,
+    env: dict[str, str],
+    loaded: int,
+    rebuild_check: bool = True,
+) -> dict:
     """Steps 2-4 through a local SphinxQL cluster started for this run, then stopped."""
     from django.conf import settings
 
     from archive.search.sphinxql.cluster import Cluster, free_base_port
+    from bench.alternatives import disk_bytes
 
     cluster = Cluster(Path(env["ARCHIVE_DATA_DIR"]) / "cluster", base_port=free_base_port())
     cluster.start()
@@ -363,7 +370,8 @@ def run_cluster(queries: list[BenchQuery], repeat: int, env: dict[str, str], loa
                 "cluster_index_peak_rss_mb": index["peak_rss_mb"],
             },
             "ours": run_ours(queries, repeat),
-            "http": run_http(queries, repeat, cluster_env, rebuild_check=True),
+            "http": run_http(queries, repeat, cluster_env, rebuild_check=rebuild_check),
+            "index_mb": round(disk_bytes(cluster.directory) / 1e6, 1),
             "searchd_rss_mb": {
                 p.name: rss_mb(cluster.pid(p))["VmRSS"] for p in cluster.processes if cluster.pid(p)
             },
@@ -409,9 +417,12 @@ def side_by_side(report: dict) -> str:
         "| searchd RSS | "
         + ", ".join(f"{k} {v:,.0f} MB" for k, v in cluster["searchd_rss_mb"].items())
         + " |",
-        f"| searching while `rebuild_index` runs | {during.get('queries')} queries, "
-        f"{during.get('failed')} failed, {during.get('wrong_total')} with a wrong total |",
     ]
+    if during:
+        lines.append(
+            f"| searching while `rebuild_index` runs | {during.get('queries')} queries, "
+            f"{during.get('failed')} failed, {during.get('wrong_total')} with a wrong total |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -452,7 +463,7 @@ def markdown(report: dict) -> str:
         f"# Search benchmark: {report['documents']:,} documents",
         "",
         f"`{report['command']}` on {report['machine']}, {report['date']}. "
-        f"Corpus: `{report['corpus']}`.",
+        f"Corpus: `{report['corpus']}`. Engine: {report.get('engine', 'embedded (Whoosh)')}.",
         "",
         "Full search response (hits + person/publication/year facets + 10 snippets), ms. "
         "p50/p95 over warm runs; the first (cold) run apart. Ratios are the alternative's p50 "
@@ -497,6 +508,12 @@ def markdown(report: dict) -> str:
         f"(private {report['http']['server_rss_mb']['RssAnon']:,.0f} MB, mapped index files "
         f"{report['http']['server_rss_mb']['RssFile']:,.0f} MB) |",
     ]
+    if "sphinxql" in report and report.get("engine", "").startswith("cluster"):
+        lines.append(
+            "| searchd RSS | "
+            + ", ".join(f"{k} {v:,.0f} MB" for k, v in report["sphinxql"]["searchd_rss_mb"].items())
+            + " |"
+        )
     during = report["http"]["during_rebuild"]
     if during:
         lines.append(
@@ -600,10 +617,21 @@ def main() -> None:
         report["ours"] = run_ours(queries, args.repeat)
         report["http"] = run_http(queries, args.repeat, env, not args.no_rebuild_check)
     if args.backend in ("sphinxql", "both"):
-        report["sphinxql"] = run_cluster(queries, args.repeat, env, loaded)
-        if args.backend == "sphinxql":
-            report["ours"], report["http"] = report["sphinxql"]["ours"], report["sphinxql"]["http"]
-            report["build"].update(report["sphinxql"]["build"])
+        report["sphinxql"] = run_cluster(
+            queries, args.repeat, env, loaded, rebuild_check=not args.no_rebuild_check
+        )
+        if args.backend == "sphinxql":  # the report's one engine is the cluster
+            cluster = report["sphinxql"]
+            report["ours"], report["http"] = cluster["ours"], cluster["http"]
+            report["build"].update(
+                index_seconds=cluster["build"]["cluster_index_seconds"],
+                index_docs_per_s=cluster["build"]["cluster_index_docs_per_s"],
+                index_peak_rss_mb=cluster["build"]["cluster_index_peak_rss_mb"],
+                index_mb=cluster["index_mb"],
+            )
+    report["engine"] = {"whoosh": "embedded (Whoosh)", "sphinxql": "cluster (SphinxQL)"}.get(
+        args.backend, "embedded (Whoosh), then the cluster"
+    )
     if not args.no_alternatives:
         names = set(args.alternatives.split(",")) if args.alternatives else None
         report["alternatives"] = run_alternatives(
@@ -616,7 +644,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"{loaded}-{dt.date.today().isoformat()}"
     (args.out / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n", "utf-8")
-    text = markdown(report) + (side_by_side(report) if "sphinxql" in report else "")
+    text = markdown(report) + (side_by_side(report) if args.backend == "both" else "")
     (args.out / f"{stem}.md").write_text(text, "utf-8")
     (args.out / f"latest-{loaded}.md").write_text(text, "utf-8")
     print(text)
