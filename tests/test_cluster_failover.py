@@ -78,3 +78,32 @@ def test_every_shard_down_is_the_missing_index_503(search_backend, sphinx_cluste
         for name in stopped:
             sphinx_cluster.start_process(name)
     assert search.search(SearchRequest(q="pakistan")).total == 2
+
+
+def test_a_shard_that_hangs_is_left_out_after_the_timeout(
+    search_backend, sphinx_cluster, make_document
+):
+    """A shard that accepts connections but never answers (stopped, not killed): the search
+    still answers, flagged partial (after the head's agent timeout, 3 s; the shard is asked
+    directly with the same timeout, once); once it runs again, whole answers come back."""
+    import os
+    import signal
+
+    _corpus(make_document)
+    assert search.search(SearchRequest(q="harbour")).total == 8
+    pid = sphinx_cluster.pid("shard1")
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        response = search.search(SearchRequest(q="harbour"))
+        assert any(PARTIAL in notice for notice in response.notices)
+        assert response.total < 8
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    deadline = time.monotonic() + 10
+    while True:
+        response = search.search(SearchRequest(q="harbour"))
+        if response.total == 8 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert response.total == 8
+    assert not any(PARTIAL in notice for notice in response.notices)

@@ -91,6 +91,9 @@ PUBLICATION = "publication"
 ANY_WORDS_BELOW = 10  # as the embedded engine (whoosh/engine.py)
 SUGGEST_BELOW = 3
 WRITE_BATCH = 200
+# How long a search waits for a shard it asks directly (story counts): the head's
+# agent_query_timeout (cluster.Layout), so that a shard that hangs costs no more than through it.
+SHARD_TIMEOUT = 3.0
 WRITE_LOCK_TIMEOUT = 60.0
 # Rows a GROUP BY may return: every value of a facet, so counts are exact after the head
 # merges the shards' groups (each shard returns at most this many groups).
@@ -215,13 +218,13 @@ class _Connections:
     def __init__(self) -> None:
         self._local = threading.local()
 
-    def get(self, address: tuple[str, int]):
+    def get(self, address: tuple[str, int], timeout: float = 10.0):
         pool = getattr(self._local, "pool", None)
         if pool is None:
             pool = self._local.pool = {}
         connection = pool.get(address)
         if connection is None:
-            connection = pool[address] = cluster_module.connect(address, timeout=10.0)
+            connection = pool[address] = cluster_module.connect(address, timeout=timeout)
         return connection
 
     def drop(self, address: tuple[str, int]) -> None:
@@ -261,13 +264,17 @@ class SphinxQLBackend:
     def dictionary(self) -> Dictionary:
         return self._configuration()[1]
 
-    def _run(self, address: tuple[str, int], statements: Sequence[str]) -> list[list[tuple]]:
-        """Run statements as one batch; every result set, in order."""
+    def _run(
+        self, address: tuple[str, int], statements: Sequence[str], timeout: float = 10.0
+    ) -> list[list[tuple]]:
+        """Run statements as one batch; every result set, in order. A lost connection is tried
+        again once (the server closed it: a restart), one that timed out is not."""
         import pymysql
 
-        for attempt in (1, 2):
+        attempts = 2
+        for attempt in range(1, attempts + 1):
             try:
-                connection = self._connections.get(address)
+                connection = self._connections.get(address, timeout)
                 with connection.cursor() as cursor:
                     cursor.execute(";\n".join(statements))
                     results = [list(cursor.fetchall())]
@@ -276,7 +283,7 @@ class SphinxQLBackend:
                 return results
             except pymysql.err.OperationalError as exc:
                 self._connections.drop(address)
-                if attempt == 2 or not _is_connection_error(exc):
+                if attempt == attempts or not _is_connection_error(exc) or _timed_out(exc):
                     raise IndexUnavailable(
                         f"The search cluster did not answer at {address[0]}:{address[1]} ({exc}). "
                         "Start it with `make cluster`, or check ARCHIVE_SPHINX_HEAD."
@@ -310,7 +317,9 @@ class SphinxQLBackend:
         def answer(replicas: Sequence[tuple[str, int]]) -> list[list[tuple]] | None:
             for replica in replicas:  # a mirror answers for its shard
                 try:
-                    return self._run(replica, statements)
+                    # As patient as the head is with an agent: a shard that hangs is left out
+                    # after SHARD_TIMEOUT.
+                    return self._run(replica, statements, timeout=SHARD_TIMEOUT)
                 except _QueryError:
                     raise
                 except IndexUnavailable:
@@ -814,6 +823,10 @@ def _ids(values: Iterable[int]) -> str:
 def _is_connection_error(exc: Exception) -> bool:
     code = exc.args[0] if exc.args else 0
     return code in (2003, 2006, 2013, 2055) or "Lost connection" in str(exc)
+
+
+def _timed_out(exc: Exception) -> bool:
+    return "timed out" in str(exc)
 
 
 class _QueryError(IndexUnavailable):
