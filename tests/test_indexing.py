@@ -264,3 +264,35 @@ def test_a_damaged_index_is_not_replaced_by_a_save(make_document, index_dir):
         search.search(search.SearchRequest())
     call_command("check_index", "--repair", stdout=io.StringIO(), stderr=io.StringIO())
     assert titles() == ["After"]
+
+
+def test_the_rebuild_reads_each_document_as_a_save_writes_it(make_entity_document):
+    """``documents_for_index`` (plain rows, a few queries a batch) gives for every document
+    exactly what ``to_indexed`` gives from its model instance: names in name order, the
+    publication, the date, the story and whether it has copies."""
+    from archive import indexing
+    from tests.stories_data import article, cut_last
+
+    text = article(4, topic="harbour")
+    make_entity_document(
+        title="Wire",
+        body=text,
+        publication="Reuters",
+        published=dt.date(2008, 11, 27),
+        persons=("Zed Person", "Anna Person"),
+        organisations=("United Nations",),
+        places=("Mumbai", "Karachi"),
+    )
+    make_entity_document(title="Reprint", body=cut_last(text), publication="Dawn")
+    make_entity_document(title="Alone", body=article(5, topic="harbour"), date_inferred=True)
+    read = list(indexing.documents_for_index())
+    expected = [indexing.to_indexed(d) for d in Document.objects.order_by("pk")]
+    assert read == expected
+    assert [d.story_shared for d in read] == [d.story_shared for d in expected] == [
+        True,
+        True,
+        False,
+    ]
+    assert read[0].persons == ("Anna Person", "Zed Person")
+    assert read[0].places == ("Karachi", "Mumbai")
+    assert len(list(indexing.documents_for_index(Document.objects.filter(title="Alone")))) == 1
