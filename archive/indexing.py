@@ -135,7 +135,7 @@ def documents_for_index(queryset=None) -> Iterator[search.IndexedDocument]:
 
 
 def _indexed_rows(ids: list[int]) -> Iterator[search.IndexedDocument]:
-    rows = (
+    rows = list(
         Document.objects.filter(pk__in=ids)
         .order_by("pk")
         .values_list(
@@ -165,7 +165,6 @@ def _indexed_rows(ids: list[int]) -> Iterator[search.IndexedDocument]:
         for doc_id, name in linked:
             by_document.setdefault(doc_id, []).append(name)
         names[relation] = by_document
-    rows = list(rows)
     stories = {row[7] for row in rows if row[7] is not None}
     shared = set(
         Document.objects.filter(story_id__in=stories)

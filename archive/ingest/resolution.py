@@ -162,10 +162,11 @@ class Evidence:
         )
 
     def not_of_the_name(self, words: list[str]) -> int:
-        """How many of a person name's first words are not part of the name: common words
-        ("Making Michael Howard", "Pop Idol"), and a word before a full name that the archive
-        knows better without it ("Blairite Alan Milburn", "Gilbert Andy Roddick"), unless the
-        word is itself a first name of the archive's people."""
+        """How many of a person name's first words are not part of the name: a nationality
+        (:meth:`_group_before`), common words ("Making Michael Howard", "Pop Idol"), and a word
+        before a full name that the archive knows better without it ("Blairite Alan Milburn",
+        "Gilbert Andy Roddick"), unless the word is itself a first name of the archive's
+        people."""
         start = self._group_before(words)
         while start < len(words):
             word = words[start]

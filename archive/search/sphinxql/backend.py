@@ -622,7 +622,7 @@ class SphinxQLBackend:
     def _shard_of(self, doc: IndexedDocument) -> int:
         """The shard that holds ``doc``: by its story key, so that every copy of a story lies on
         one shard. Each shard's distinct count of stories is then exact, and the shards' counts
-        add up (:meth:`_run_shards`); routed by id, a story's copies would be split."""
+        add up (:meth:`_start_shards`); routed by id, a story's copies would be split."""
         return story_key(doc) % len(self.topology.shards)
 
     def _delete(self, slot: str, ids: Sequence[int], shards: Iterable[int]) -> None:
@@ -714,7 +714,9 @@ class SphinxQLBackend:
                 str(day // 100),
                 "1" if doc.date_inferred and day else "0",
                 *(f"({_ids(columns[a])})" for a in VALUE_ATTRIBUTES.values()),
-                # story: only a story with copies (what the pair counts list); story_key: any.
+                # story: a story with copies, else 0 (no search reads it since stories are
+                # counted by story_key on the shards; kept so that existing indexes need no
+                # rebuild); story_key: any.
                 str(int(doc.story)) if doc.story and doc.story_shared else "0",
                 str(story_key(doc)),
             ]
@@ -1090,7 +1092,7 @@ class _Plan:
         )
 
     def stories_statement(self, facet: Facet, where: str) -> str:
-        """Stories per value of the facet, for every shard (:meth:`SphinxQLBackend._run_shards`):
+        """Stories per value of the facet, for every shard (:meth:`SphinxQLBackend._start_shards`):
         a story's copies share a shard, so each shard's distinct count is exact and the shards'
         counts add up. (COUNT(DISTINCT) through the head is neither summed nor merged in
         2.2.11: see docs/sphinxql-notes.md.)"""

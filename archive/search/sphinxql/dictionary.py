@@ -176,14 +176,13 @@ class Dictionary:
             "SELECT id, field, value FROM facet_values WHERE slot = ?", (slot,)
         )
         names = {row[0]: (row[1], row[2]) for row in rows}
-        counts = Counter(field for field, _ in names.values())
         with self._lock:
             self._names[(slot, 0)] = (version, names)
-            self._value_counts[slot] = (names, counts)
         return names
 
     def value_counts(self, slot: str) -> Counter:
-        """How many values each field has in ``slot`` (with :meth:`names`' cache)."""
+        """How many values each field has in ``slot``: counted once per version of
+        :meth:`names` (a search asks on every request)."""
         names = self.names(slot)
         cached = self._value_counts.get(slot)
         if cached is not None and cached[0] is names:
