@@ -32,13 +32,14 @@ def test_words_of_a_text_lowercase_and_capitalised_within_a_sentence():
     lowercase, capitalised = words_of(
         "Pop Idol Winner Signs Record Deal\n"
         "Making the deal, the pop star said making the show was fun. "
-        "She met Will Young and the BBC.\n"
+        "She met Will Young and the BBC, said the treasurer, Treasurer Peter Costello.\n"
         '"Pop music," she said. The winner: Making a record.'
     )
-    assert {"pop", "making", "the", "deal", "star", "show", "winner"} <= lowercase
+    assert {"pop", "making", "the", "deal", "star", "show", "winner", "treasurer"} <= lowercase
     # Within a sentence only: not a sentence's first word, not a title-case headline, not an
-    # acronym, not a word after a colon or an opening quote.
-    assert capitalised == {"will", "young"}
+    # acronym, not a word after a colon or an opening quote; and not a word followed by another
+    # capitalised word ("Will", "Treasurer", "Peter"): that capital is a name's or a title's.
+    assert capitalised == {"young", "costello"}
 
 
 def archive_writing(**counts: tuple[int, int]) -> Evidence:
@@ -70,6 +71,32 @@ def test_a_common_word_that_begins_many_persons_names_is_a_first_name():
     assert persons([person("Will Young")], evidence) == ["Will Young"]
 
 
+def test_a_position_run_into_several_names_is_no_first_name():
+    # A line-up writes "wing Cedric Heymans", "Wing Christophe Dominici": three full names
+    # begin with "Wing", but a longer name's first word may be run into it, so only two-word
+    # names (or a middle initial) make a word a first name.
+    evidence = archive_writing(wing=(31, 1), treasurer=(4, 0))
+    for name in ("Wing Cedric Heymans", "Wing Christophe Dominici", "Wing Jimmy Marlu"):
+        evidence.add([person(name)])
+    assert evidence.first_names["wing"] == 0
+    assert persons([person("Wing Cedric Heymans")], evidence) == ["Cedric Heymans"]
+    assert persons([person("Treasurer Peter Costello")], evidence) == ["Peter Costello"]
+    evidence.add([person("George W Bush")])
+    assert evidence.first_names["george"] == 1
+
+
+def test_an_acronym_that_ends_many_names_is_a_post_nominal():
+    evidence = Evidence()
+    for name in ("Guy Mansfield QC", "Andrew Nicol QC", "Ian MacDonald QC"):
+        evidence.add([person(name)])
+    mentions = [person("Philippe Sands QC"), NameMention("QC", "GPE", 1, False)]
+    values = resolve_document(mentions, evidence, Decisions())
+    assert [(v.kind, v.name) for v in values] == [("person", "Philippe Sands")]
+    # One name ending in capitals is no evidence: "Kim Jong IL" keeps its last word.
+    evidence.add([person("Kim Jong IL")])
+    assert persons([person("Kim Jong IL")], evidence) == ["Kim Jong IL"]
+
+
 def test_a_name_with_a_common_first_word_is_no_fuller_name_to_join():
     evidence = archive_writing(given=(288, 2))
     evidence.add([person("Given James Bond")])
@@ -81,14 +108,15 @@ def test_a_name_with_a_common_first_word_is_no_fuller_name_to_join():
 @pytest.mark.django_db
 def test_the_book_adds_counts_to_the_table_and_reads_them_back():
     book = WordCaseBook(database=True)
-    book.add(["The pop star sang. Then Pop Idol ended.", "pop goes the weasel, said Pop Larkin."])
+    book.add(["The pop star sang. Then Pop ended.", "pop goes the weasel, said Pop Larkin."])
     assert WordCase.objects.get(word="pop").lowercase == 2
     assert WordCase.objects.get(word="larkin").capitalised == 1
     fresh = WordCaseBook(database=True)
-    assert fresh.counts("Pop") == (2, 2)  # within a sentence in both: "Then Pop", "said Pop"
+    # Within a sentence on its own in one ("Then Pop"); "said Pop Larkin" begins a name.
+    assert fresh.counts("Pop") == (2, 1)
     assert fresh.counts("unseen") == (0, 0)
     book.add(["More pop."])
-    assert book.counts("pop") == (3, 2) and WordCase.objects.get(word="pop").lowercase == 3
+    assert book.counts("pop") == (3, 1) and WordCase.objects.get(word="pop").lowercase == 3
 
 
 def _jsonl(stories):

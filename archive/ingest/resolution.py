@@ -18,7 +18,10 @@ stored as :class:`~archive.models.Mention` rows) are weighed against the whole a
 - **common words**: a capitalised word that the archive mostly writes in lowercase
   (:mod:`archive.ingest.wordcase`) does not begin a person's name: "Making Michael Howard" is
   Michael Howard, and "Pop Idol" or "Wonder Woman" is no person (unless the word begins many of
-  the archive's person names: "Will Young");
+  the archive's two-word person names: "Will Young"; a longer name may have a position or an
+  office run into it, "Wing Cedric Heymans", "Treasurer Peter Costello");
+- **post-nominals**: an acronym that ends many different full person names ("QC") is not part
+  of a name, nor a value of its own;
 - **joins**: a surname-only or partial person mention joins the one full name the archive links
   it with ("Blair" -> "Tony Blair", "George Bush" -> "George W Bush") when that name has at
   least ``JOIN_SHARE`` of the documents of every full name it could be; otherwise it stays
@@ -182,6 +185,21 @@ class Evidence:
                 break
         return start
 
+    def post_nominal(self, words: list[str]) -> bool:
+        """Whether a full name's last word is a post-nominal ("Philippe Sands QC", "... MP"):
+        an acronym that ends many different full names in the archive, as no surname does in
+        capitals, after a full name of its own (two words before it)."""
+        return len(words) >= 3 and self.post_nominal_word(words[-1])
+
+    def post_nominal_word(self, word: str) -> bool:
+        """An acronym that ends at least ``FIRST_NAME_MIN`` different full person names ("QC")."""
+        return (
+            len(word) >= 2
+            and word.isupper()
+            and word.isalpha()
+            and len(self.full_names.get(fold(word), ())) >= FIRST_NAME_MIN
+        )
+
     def _group_before(self, words: list[str]) -> int:
         """How many first words (one or two) name a group of people rather than anyone: a
         nationality the model tags NORP on its own, across the archive, more often than a
@@ -236,7 +254,7 @@ class Evidence:
             counts[kind] += sign
         for name in persons_seen:
             counts = self.full_names[fold(name.split()[-1])]
-            if _flips(counts[name], sign):
+            if _flips(counts[name], sign) and _first_name_evidence(name):
                 self.first_names[fold(name.split()[0])] += sign
             counts[name] += sign
 
@@ -284,7 +302,7 @@ class Evidence:
         for name, documents in persons.iterator():
             name = " ".join(name.split())
             counts = evidence.full_names[fold(name.split()[-1])]
-            if not counts[name]:
+            if not counts[name] and _first_name_evidence(name):
                 evidence.first_names[fold(name.split()[0])] += 1
             counts[name] += documents
         return evidence
@@ -364,6 +382,15 @@ class Evidence:
         best = max(candidates, key=lambda full: (candidates[full], full))
         share = candidates[best] / total
         return (best, share) if share >= JOIN_SHARE else ("", share)
+
+
+def _first_name_evidence(name: str) -> bool:
+    """Whether a full person name says that its first word is a first name: two words ("Will
+    Young"), or a middle initial between ("George W Bush"). A longer name may begin with a word
+    run into it ("Wing Cedric Heymans", "Treasurer Peter Costello"): counting those would make
+    a player's position or an office a first name of the archive's people."""
+    words = name.split()
+    return len(words) == 2 or (len(words) == 3 and len(words[1].rstrip(".")) == 1)
 
 
 def name_words(mentions: Iterable[NameMention]) -> set[str]:
@@ -491,12 +518,13 @@ def resolve_document(
         if kind == "person"
         for n in range(1, len(name.split()))
     }
+    # "QC" tagged as a place after "Philippe Sands QC": a post-nominal, no value of its own.
     return [
         Value(kind, name, round(conf, 3))
         for (kind, name), conf in values.items()
         if kind == "person"
-        or tuple(fold(name).split()) not in tails
         or fold(name) in decisions.reviewed_kind
+        or (tuple(fold(name).split()) not in tails and not evidence.post_nominal_word(name))
     ]
 
 
@@ -510,6 +538,9 @@ def _without_common_words(mention: NameMention, evidence: Evidence) -> NameMenti
         if mention.titled or not evidence.common_word(words[0]):
             return mention
         return None
+    if evidence.post_nominal(words):
+        words = words[:-1]
+        mention = NameMention(" ".join(words), mention.label, mention.count, mention.titled)
     start = evidence.not_of_the_name(words)
     if start == 0:
         return mention

@@ -35,8 +35,10 @@ COMMON_MIN_DOCUMENTS = 3
 
 def words_of(text: str) -> tuple[set[str], set[str]]:
     """The words (casefolded) that ``text`` writes in lowercase, and those it capitalises within
-    a sentence. A line with more capitalised words than lowercase ones (a headline in title
-    case, a list of names) counts only its lowercase words."""
+    a sentence on their own or as the last word of a name (a word capitalised before another
+    capitalised word begins a name or a title: that capital says nothing of the word). A line
+    with more capitalised words than lowercase ones (a headline in title case, a list of names)
+    counts only its lowercase words."""
     lowercase: set[str] = set()
     capitalised: set[str] = set()
     for line in text.split("\n"):
@@ -47,17 +49,33 @@ def words_of(text: str) -> tuple[set[str], set[str]]:
             continue  # title case (its capitals say nothing of the words), or no capitals
         opens = True  # at the line's start, a word begins a sentence
         end = 0
-        for match in _WORD.finditer(line):
+        matches = list(_WORD.finditer(line))
+        for position, match in enumerate(matches):
             gap = line[end : match.start()].rstrip()
             if gap:
                 opens = gap[-1] in _OPENERS
             word = match.group()
-            if not opens and word[:1].isupper() and not word.isupper():
+            if not opens and _capitalised(word) and not _runs_into_a_name(line, matches, position):
                 capitalised.add(word.casefold())
             opens, end = False, match.end()
     return {w for w in lowercase if len(w) <= MAX_WORD}, {
         w for w in capitalised if len(w) <= MAX_WORD
     }
+
+
+def _capitalised(word: str) -> bool:
+    return word[:1].isupper() and not word.isupper()
+
+
+def _runs_into_a_name(line: str, matches: list, position: int) -> bool:
+    """Whether the word is followed, across spaces only, by another capitalised word: then its
+    capital is the first word's of a name or a title ("Treasurer Peter Costello", "wing Cedric
+    Heymans" in a line-up, "Will Young"), which says nothing of the word on its own."""
+    if position + 1 >= len(matches):
+        return False
+    following = matches[position + 1]
+    between = line[matches[position].end() : following.start()]
+    return (not between or between.isspace()) and _capitalised(following.group())
 
 
 class WordCaseBook:
