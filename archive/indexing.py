@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
@@ -227,6 +228,7 @@ def schedule(document_ids: Iterable[int]) -> None:
     created = connection.ops.adapt_datetimefield_value(timezone.now())
     insert_rows(IndexTask, ("document_id", "created"), [(i, created) for i in ids])
     _local.dirty = True
+    _local.waiting = getattr(_local, "waiting", 0) + len(ids)
     # One callback per call (a savepoint that rolls back discards its own callbacks); the first
     # to run applies everything pending and the rest return at once.
     transaction.on_commit(_after_commit)
@@ -265,9 +267,50 @@ def deferred() -> Iterator[None]:
         _local.deferred = previous
 
 
+# Inside coalesced(): the outbox is applied once it holds this many documents' tasks, or this
+# many seconds after it was last applied, and when the block ends.
+COALESCE_TASKS = 2000
+COALESCE_SECONDS = 30.0
+
+
+@contextmanager
+def coalesced(tasks: int | None = None, seconds: float | None = None) -> Iterator[None]:
+    """Changes committed inside reach the index in larger steps: when ``tasks`` documents wait,
+    when ``seconds`` have passed since the last step (by default ``COALESCE_TASKS`` and
+    ``COALESCE_SECONDS``), and when the block ends. An import of thousands of documents into an
+    archive larger than itself (so not one rebuild, see :func:`deferred`) would otherwise write,
+    commit and merge a small index segment after each batch of 256: most of the time its main
+    process spent outside the model. As with :func:`deferred`, nothing waits anywhere but in
+    the committed outbox."""
+    previous = getattr(_local, "coalesce", None)
+    _local.coalesce = (tasks or COALESCE_TASKS, seconds or COALESCE_SECONDS)
+    _local.waiting, _local.applied_at = 0, time.monotonic()
+    completed = False
+    try:
+        yield
+        completed = True
+    finally:
+        _local.coalesce = previous
+        # A block left by an exception (an interrupted import) leaves its tasks to the next
+        # writer, as a process that dies does.
+        if completed and previous is None and _local.waiting:
+            _local.waiting = 0
+            _local.dirty = True
+            if connection.in_atomic_block:
+                transaction.on_commit(_after_commit)
+            else:
+                _after_commit()
+
+
 def _after_commit() -> None:
     if not getattr(_local, "dirty", False) or getattr(_local, "deferred", False):
         return
+    coalesce = getattr(_local, "coalesce", None)
+    if coalesce is not None:
+        tasks, seconds = coalesce
+        if _local.waiting < tasks and time.monotonic() - _local.applied_at < seconds:
+            return  # applied later: the block's end, or a later commit past a threshold
+        _local.waiting, _local.applied_at = 0, time.monotonic()
     _local.dirty = False
     try:
         apply_pending(wait=APPLY_WAIT)

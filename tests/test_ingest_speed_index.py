@@ -178,3 +178,26 @@ def test_the_stream_keeps_its_order_when_some_items_need_no_model(monkeypatch):
             assert found == [entities.NameMention(f"text {context}", entities.PERSON)]
     assert sum(calls) == 7
     assert list(entities.extract_stream([(None, None, "a")] * 5, workers=2)) == [("a", None)] * 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_into_a_larger_archive_writes_the_index_in_larger_steps(monkeypatch):
+    """Not one rebuild (the archive holds more than the import adds), and not one index commit
+    per batch: the outbox is applied once it holds COALESCE_TASKS documents' tasks, and at the
+    end; every document is then in the index."""
+    ingest.ingest([jsonl(records(30, start=500))], batch_size=10)
+    monkeypatch.setattr(indexing, "COALESCE_TASKS", 12)
+    steps: list[int] = []
+    update = search.update_documents
+
+    def counted(docs, *args, **kwargs):
+        steps.append(len(docs))
+        return update(docs, *args, **kwargs)
+
+    monkeypatch.setattr(search, "update_documents", counted)
+    report = ingest.ingest([jsonl(records(25))], batch_size=5)
+    assert report.counts[ingest.Outcome.CREATED] == 25 and not report.index_deferred
+    # Five batches of five: applied after the third (15 tasks waiting), then at the end (10).
+    assert steps == [15, 10]
+    assert_index_matches_database()
+    assert search.search(search.SearchRequest(q="harbour")).total == 55

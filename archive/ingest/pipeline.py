@@ -161,59 +161,63 @@ def ingest(
         pairs = entities.extract_stream(items, workers=workers)
     else:
         pairs = ((d, None) for d in drafts)
-    batch: list[tuple[Draft, list[entities.NameMention] | None]] = []
-    stored_before = Document.objects.count()
-    build: indexing.StreamedRebuild | None = None  # the one index pass of a large import
-    try:
-        # Left however the import ends, so the process never stays in deferred mode.
-        with contextlib.ExitStack() as defer:
-            try:
-                scans = 0  # in the batch
-                for draft, mentions in pairs:
-                    batch.append((draft, mentions if draft.persons is None else None))
-                    scans += draft.original is not None
-                    if len(batch) >= batch_size or scans >= SCAN_BATCH_SIZE:
-                        _save_batch(batch, report, archive, publication, dry_run, seen, build)
-                        batch, scans = [], 0
-                        if not report.index_deferred and _large(report, stored_before, dry_run):
-                            defer.enter_context(indexing.deferred())
-                            report.index_deferred = True
-                            build = _start_build(index_progress)
-            except Exception as exc:  # the model failed: keep what is saved, report the rest
-                logger.exception("Person extraction failed")
-                report.items.extend(
-                    ItemResult(d.source, Outcome.FAILED, f"Person extraction failed: {exc}")
-                    for d, _ in batch
-                )
-                report.items.append(
-                    ItemResult("(remaining files)", Outcome.FAILED, f"Import stopped: {exc}")
-                )
-                batch = []
-            if batch:
-                _save_batch(batch, report, archive, publication, dry_run, seen, build)
-        counts = report.counts
-        created = counts[Outcome.CREATED] or counts[Outcome.UPDATED]
-        if extract_persons and not dry_run and created and not resolve:
-            # A background job imports in chunks and resolves once at its end.
-            report.pending_documents = set(archive.documents)
-            report.pending_names = archive.affected_names()
-        elif extract_persons and not dry_run and created:
-            # Documents read early were resolved with less evidence than the archive has now.
-            # Only the documents this import can have changed: its own, and those that mention
-            # a name whose resolution it changed (a whole-archive pass is `manage.py
-            # resolve_entities`). Its changes reach the index after the import's pass.
-            affected = archive.documents | resolution.documents_mentioning(archive.affected_names())
-            with indexing.deferred() if report.index_deferred else contextlib.nullcontext():
-                report.resolution = resolution.resolve_archive(document_ids=affected)
-        if build is not None:
-            build.finish()
-            build = None
-        elif report.index_deferred:
-            indexing.rebuild(progress=index_progress)
-    except BaseException:
-        if build is not None:  # the old index keeps serving; the outbox keeps every task
-            build.abandon()  # (also after a finish that failed: it is safe to repeat)
-        raise
+    # The index takes the import's changes in larger steps than its batches (one rebuild
+    # instead, for a large import: see below).
+    with indexing.coalesced():
+        batch: list[tuple[Draft, list[entities.NameMention] | None]] = []
+        stored_before = Document.objects.count()
+        build: indexing.StreamedRebuild | None = None  # the one index pass of a large import
+        try:
+            # Left however the import ends, so the process never stays in deferred mode.
+            with contextlib.ExitStack() as defer:
+                try:
+                    scans = 0  # in the batch
+                    for draft, mentions in pairs:
+                        batch.append((draft, mentions if draft.persons is None else None))
+                        scans += draft.original is not None
+                        if len(batch) >= batch_size or scans >= SCAN_BATCH_SIZE:
+                            _save_batch(batch, report, archive, publication, dry_run, seen, build)
+                            batch, scans = [], 0
+                            if not report.index_deferred and _large(report, stored_before, dry_run):
+                                defer.enter_context(indexing.deferred())
+                                report.index_deferred = True
+                                build = _start_build(index_progress)
+                except Exception as exc:  # the model failed: keep what is saved, report the rest
+                    logger.exception("Person extraction failed")
+                    report.items.extend(
+                        ItemResult(d.source, Outcome.FAILED, f"Person extraction failed: {exc}")
+                        for d, _ in batch
+                    )
+                    report.items.append(
+                        ItemResult("(remaining files)", Outcome.FAILED, f"Import stopped: {exc}")
+                    )
+                    batch = []
+                if batch:
+                    _save_batch(batch, report, archive, publication, dry_run, seen, build)
+            counts = report.counts
+            created = counts[Outcome.CREATED] or counts[Outcome.UPDATED]
+            if extract_persons and not dry_run and created and not resolve:
+                # A background job imports in chunks and resolves once at its end.
+                report.pending_documents = set(archive.documents)
+                report.pending_names = archive.affected_names()
+            elif extract_persons and not dry_run and created:
+                # Documents read early were resolved with less evidence than the archive has now.
+                # Only the documents this import can have changed: its own, and those that mention
+                # a name whose resolution it changed (a whole-archive pass is `manage.py
+                # resolve_entities`). Its changes reach the index after the import's pass.
+                mentioning = resolution.documents_mentioning(archive.affected_names())
+                affected = archive.documents | mentioning
+                with indexing.deferred() if report.index_deferred else contextlib.nullcontext():
+                    report.resolution = resolution.resolve_archive(document_ids=affected)
+            if build is not None:
+                build.finish()
+                build = None
+            elif report.index_deferred:
+                indexing.rebuild(progress=index_progress)
+        except BaseException:
+            if build is not None:  # the old index keeps serving; the outbox keeps every task
+                build.abandon()  # (also after a finish that failed: it is safe to repeat)
+            raise
     if on_file is not None:
         on_file(report)
     return report
