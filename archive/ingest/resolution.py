@@ -19,7 +19,9 @@ stored as :class:`~archive.models.Mention` rows) are weighed against the whole a
   (:mod:`archive.ingest.wordcase`) does not begin a person's name: "Making Michael Howard" is
   Michael Howard, and "Pop Idol" or "Wonder Woman" is no person (unless the word begins many of
   the archive's two-word person names: "Will Young"; a longer name may have a position or an
-  office run into it, "Wing Cedric Heymans", "Treasurer Peter Costello");
+  office run into it, "Wing Cedric Heymans", "Treasurer Peter Costello"; and names whose last
+  word the archive mostly tags alone as no name do not count: "Record March", "Pay April" in
+  dividend notices);
 - **post-nominals**: an acronym that ends many different full person names ("QC") is not part
   of a name, nor a value of its own;
 - **joins**: a surname-only or partial person mention joins the one full name the archive links
@@ -153,6 +155,9 @@ class Evidence:
     spellings: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     # How the archive writes words: in lowercase, or capitalised within a sentence.
     words: WordCaseBook = field(default_factory=WordCaseBook)
+    # folded first word -> folded last word -> how many of the names counted in ``first_names``
+    # join the two ("will" -> "young": 1).
+    first_and_last: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
 
     def common_word(self, word: str) -> bool:
         """Whether a capitalised word of a name is a common word the archive mostly writes in
@@ -160,9 +165,28 @@ class Evidence:
         return (
             word[:1].isupper()
             and not word.isupper()
-            and self.first_names[fold(word)] < FIRST_NAME_MIN
             and self.words.common(word)
+            and not self._common_first_name(word)
         )
+
+    def _common_first_name(self, word: str) -> bool:
+        """Whether a common word is also a first name: it begins ``FIRST_NAME_MIN`` full names,
+        most of which end in a word that the archive, on its own, does not mostly tag as no
+        name. "Record" and "Pay" begin "Record March", "Pay April", "Record Aug" in hundreds of
+        dividend notices, but "March" and "April" alone are dates to the archive."""
+        if self.first_names[fold(word)] < FIRST_NAME_MIN:
+            return False
+        lasts = [last for last, n in self.first_and_last.get(fold(word), {}).items() if n > 0]
+        no_names = sum(1 for last in lasts if self._no_name_alone(last))
+        return no_names * 2 < len(lasts)
+
+    def _no_name_alone(self, folded: str) -> bool:
+        """Whether the archive tags this word, on its own, mostly as no name at all (a date, a
+        number, a group), in at least ``MIN_EVIDENCE`` documents."""
+        counts = self.labels.get(folded)
+        if not counts or counts[OTHER] < MIN_EVIDENCE:
+            return False
+        return counts[OTHER] > counts["person"] + counts["organisation"] + counts["place"]
 
     def not_of_the_name(self, words: list[str]) -> int:
         """How many of a person name's first words are not part of the name: a nationality
@@ -255,7 +279,9 @@ class Evidence:
         for name in persons_seen:
             counts = self.full_names[fold(name.split()[-1])]
             if _flips(counts[name], sign) and _first_name_evidence(name):
-                self.first_names[fold(name.split()[0])] += sign
+                first, last = fold(name.split()[0]), fold(name.split()[-1])
+                self.first_names[first] += sign
+                self.first_and_last[first][last] += sign
             counts[name] += sign
 
     @classmethod
@@ -303,7 +329,9 @@ class Evidence:
             name = " ".join(name.split())
             counts = evidence.full_names[fold(name.split()[-1])]
             if not counts[name] and _first_name_evidence(name):
-                evidence.first_names[fold(name.split()[0])] += 1
+                first, last = fold(name.split()[0]), fold(name.split()[-1])
+                evidence.first_names[first] += 1
+                evidence.first_and_last[first][last] += 1
             counts[name] += documents
         return evidence
 

@@ -38,9 +38,12 @@ def words_of(text: str) -> tuple[set[str], set[str]]:
     a sentence on their own or as the last word of a name (a word capitalised before another
     capitalised word begins a name or a title: that capital says nothing of the word). A line
     with more capitalised words than lowercase ones (a headline in title case, a list of names)
-    counts only its lowercase words."""
+    counts only its lowercase words. A text that capitalises no word within a sentence at all
+    (wire copy sent in lowercase: "energy minister arturo hernandez grisanti told reuters")
+    writes names in lowercase too, and counts nothing."""
     lowercase: set[str] = set()
     capitalised: set[str] = set()
+    any_capital = False  # within a sentence, anywhere in the text
     for line in text.split("\n"):
         found = _WORD.findall(line)
         lower = [word for word in found if word.islower()]
@@ -55,9 +58,13 @@ def words_of(text: str) -> tuple[set[str], set[str]]:
             if gap:
                 opens = gap[-1] in _OPENERS
             word = match.group()
-            if not opens and _capitalised(word) and not _runs_into_a_name(line, matches, position):
-                capitalised.add(word.casefold())
+            if not opens and _capitalised(word):
+                any_capital = True
+                if not _runs_into_a_name(line, matches, position):
+                    capitalised.add(word.casefold())
             opens, end = False, match.end()
+    if not any_capital:
+        return set(), set()
     return {w for w in lowercase if len(w) <= MAX_WORD}, {
         w for w in capitalised if len(w) <= MAX_WORD
     }
