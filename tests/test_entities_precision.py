@@ -196,3 +196,24 @@ def test_a_lone_word_tagged_as_an_organisation_beside_the_person_it_ends_is_that
 def test_a_title_that_is_also_a_surname_stays_at_the_end_of_a_name():
     assert persons.clean_mention("John Sergeant") == "John Sergeant"
     assert persons.clean_mention("Sergeant John Smith") == "John Smith"
+
+
+def test_generic_organisation_words_and_lone_letters_are_no_values(monkeypatch):
+    from archive.ingest import resolution
+
+    monkeypatch.setattr(resolution, "GENERIC_TAIL", 3)
+    evidence = Evidence()
+    for company in ("Ford Motor Co", "Texaco Co", "Bell Co"):
+        evidence.add([NameMention(company, "ORG", 1, False)])
+        evidence.add([NameMention(company.replace(" Co", " Inc"), "ORG", 1, False)])
+    found = values(
+        [
+            NameMention("Co Inc", "ORG", 1, False),
+            NameMention("Co", "ORG", 1, False),
+            NameMention("P", "ORG", 1, False),
+            NameMention("Texaco Co", "ORG", 1, False),
+            NameMention("Treasury", "ORG", 1, False),
+        ],
+        evidence,
+    )
+    assert found == [("organisation", "Texaco Co"), ("organisation", "Treasury")]

@@ -22,6 +22,9 @@ stored as :class:`~archive.models.Mention` rows) are weighed against the whole a
   office run into it, "Wing Cedric Heymans", "Treasurer Peter Costello"; and names whose last
   word the archive mostly tags alone as no name do not count: "Record March", "Pay April" in
   dividend notices);
+- **generic names**: an organisation named only by words that each end ``GENERIC_TAIL``
+  different organisation names ("Co Inc", "Commission") names none in particular, and a lone
+  letter ("P" of "S&P") is no organisation or place;
 - **post-nominals**: an acronym that ends many different full person names ("QC") is not part
   of a name, nor a value of its own;
 - **joins**: a surname-only or partial person mention joins the one full name the archive links
@@ -67,6 +70,8 @@ WEAK_JOIN_SHARE = 0.9
 WEAK_JOIN_MIN = 3
 # A word that begins this many different full person names in the archive is a first name.
 FIRST_NAME_MIN = 3
+# A word that ends this many different organisation names is generic ("Inc", "Bank").
+GENERIC_TAIL = 50
 # A name with at most this many documents of evidence may be re-read as a person by its shape.
 SHAPE_EVIDENCE_MAX = 3
 
@@ -208,6 +213,12 @@ class Evidence:
             else:
                 break
         return start
+
+    def generic_organisation(self, name: str) -> bool:
+        """Whether every word of an organisation name ends at least ``GENERIC_TAIL`` different
+        organisation names in the archive: "Co Inc", "Co Ltd", "Commission" name a kind of
+        organisation (a company's suffix, a body), none in particular."""
+        return all(self.organisation_tails[word] >= GENERIC_TAIL for word in fold(name).split())
 
     def post_nominal(self, words: list[str]) -> bool:
         """Whether a full name's last word is a post-nominal ("Philippe Sands QC", "... MP"):
@@ -546,13 +557,19 @@ def resolve_document(
         if kind == "person"
         for n in range(1, len(name.split()))
     }
-    # "QC" tagged as a place after "Philippe Sands QC": a post-nominal, no value of its own.
+    # "QC" tagged as a place after "Philippe Sands QC": a post-nominal, no value of its own;
+    # nor is a lone letter ("P" of "S&P") or an organisation named only by generic words.
     return [
         Value(kind, name, round(conf, 3))
         for (kind, name), conf in values.items()
         if kind == "person"
         or fold(name) in decisions.reviewed_kind
-        or (tuple(fold(name).split()) not in tails and not evidence.post_nominal_word(name))
+        or (
+            tuple(fold(name).split()) not in tails
+            and not evidence.post_nominal_word(name)
+            and len(name.strip(". ")) > 1
+            and not (kind == "organisation" and evidence.generic_organisation(name))
+        )
     ]
 
 
