@@ -249,3 +249,26 @@ def test_on_the_cluster_a_story_lies_on_one_shard_and_a_moved_copy_leaves_its_ol
     stories = search.search(search.SearchRequest("siege"))
     assert _counts(stories, "person") == {"Ajmal Kasab": 3}
     assert stories.total == 4 and stories.total_documents == 5
+
+
+def test_documents_with_inferred_dates_are_counted_folded_or_not(archive, make_document):
+    """The page says how many matching documents have an inferred date: documents, whether the
+    results are folded into stories or not (the cluster counts them with the stories)."""
+    make_document(
+        title="Siege anniversary",
+        body=article(4, topic="siege"),
+        published=D3,
+        date_inferred=True,
+    )
+    make_document(
+        title="Siege inquiry",
+        body=article(5, topic="siege"),
+        published=D2,
+        date_inferred=True,
+    )
+    folded = search.search(search.SearchRequest(q="siege"))
+    every = search.search(search.SearchRequest(q="siege", copies="all"))
+    assert folded.inferred_dates == every.inferred_dates == 2
+    assert folded.total == every.total - 2  # the three printings of the wire story are one
+    one = search.search(search.SearchRequest(q="siege", publications=("Dawn",)))
+    assert one.inferred_dates == 0

@@ -1105,8 +1105,12 @@ class _Plan:
         )
 
     def story_total_statement(self, where: str) -> str:
-        """How many stories ``where`` matches, for every shard."""
-        return f"SELECT COUNT(DISTINCT story_key) AS n FROM {self.index}{where} OPTION ranker=none"
+        """How many stories ``where`` matches, and how many of its documents have an inferred
+        date, for every shard (one pass for both)."""
+        return (
+            f"SELECT COUNT(DISTINCT story_key) AS n, SUM(date_inferred) AS inferred "
+            f"FROM {self.index}{where} OPTION ranker=none"
+        )
 
     def counted(self, groups: Sequence[Sequence[tuple]]) -> dict[int, int]:
         """Count per value, summed over ``groups``: the head's documents per value (one result
@@ -1194,11 +1198,12 @@ class _Plan:
                 facet_at.append(len(statements))
                 statements += [self.group_statement(facet, self.where_for(facet)), "SHOW META"]
         inferred_at = len(statements)
-        statements += [
-            f"SELECT COUNT(*) AS n FROM {self.index}"
-            f"{_and(where, 'date_inferred = 1')} OPTION ranker=none",
-            "SHOW META",
-        ]
+        if not request.folded:  # folded, the shards count them with the stories
+            statements += [
+                f"SELECT COUNT(*) AS n FROM {self.index}"
+                f"{_and(where, 'date_inferred = 1')} OPTION ranker=none",
+                "SHOW META",
+            ]
         try:
             collect = backend._start_shards(on_shards)
             results = backend._run(backend.topology.head, statements)
@@ -1230,8 +1235,11 @@ class _Plan:
                 groups = self.counted([results[at]])
                 coverages.append(_coverage(results[at + 1], backend))
             facets[facet.name] = self._facet_result(facet, groups)
-        inferred_rows = results[inferred_at]
-        inferred = int(inferred_rows[0][0]) if inferred_rows else 0
+        if request.folded:
+            inferred = sum(int(r[0][0][1] or 0) for r in shard_results if r[0])
+        else:
+            inferred_rows = results[inferred_at]
+            inferred = int(inferred_rows[0][0]) if inferred_rows else 0
 
         widened = None
         # As the embedded engine: widened when few *documents* have all the words.
