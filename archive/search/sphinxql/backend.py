@@ -17,7 +17,8 @@ How a search runs (the same steps as the embedded engine, ``whoosh/engine.py``):
    own filters anyway), and the count of inferred dates. Beside it, in parallel, one batch on
    every shard counts stories (``COUNT(DISTINCT story_key)``, the story total and per facet
    value): the head neither sums nor merges distinct counts, but a story lies on one shard, so
-   the shards' counts add up exactly;
+   the shards' counts add up exactly. Folded (stories counted), the facets and the inferred
+   dates are counted only there (the story total's pass also sums ``date_inferred``);
 3. the hits' stored text is highlighted here, escaped before ``<mark>``, as the embedded engine
    does (``highlight.py``), from the terms the query matches;
 4. a shard that did not answer is reported as :class:`~archive.search.types.Coverage` (the page
