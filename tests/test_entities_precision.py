@@ -217,3 +217,22 @@ def test_generic_organisation_words_and_lone_letters_are_no_values(monkeypatch):
         evidence,
     )
     assert found == [("organisation", "Texaco Co"), ("organisation", "Treasury")]
+
+
+def test_a_person_name_that_begins_a_firms_name_is_the_firm(monkeypatch):
+    """A stockbroker, "James Capel and Co": "James Capel" in the news is the firm."""
+    from archive.ingest import resolution
+
+    monkeypatch.setattr(resolution, "GENERIC_TAIL", 3)
+    evidence = Evidence()
+    for firm in ("James Capel and Co", "Hoare Govett Co", "Bell Co", "Texaco Co"):
+        evidence.add([NameMention(firm, "ORG", 1, False)])
+    evidence.add([NameMention("Nelson Mandela Foundation", "ORG", 1, False)])
+    found = values(
+        [
+            NameMention("James Capel", "PERSON", 2, False),
+            NameMention("Nelson Mandela", "PERSON", 2, False),
+        ],
+        evidence,
+    )
+    assert found == [("organisation", "James Capel"), ("person", "Nelson Mandela")]

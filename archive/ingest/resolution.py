@@ -22,6 +22,8 @@ stored as :class:`~archive.models.Mention` rows) are weighed against the whole a
   office run into it, "Wing Cedric Heymans", "Treasurer Peter Costello"; and names whose last
   word the archive mostly tags alone as no name do not count: "Record March", "Pay April" in
   dividend notices);
+- **firms named after people**: a two-word person name that begins an organisation's name
+  ending in a generic word ("James Capel and Co", "Walt Disney Co") is that organisation;
 - **generic names**: an organisation named only by words that each end ``GENERIC_TAIL``
   different organisation names ("Co Inc", "Commission") names none in particular, and a lone
   letter ("P" of "S&P") is no organisation or place;
@@ -163,6 +165,9 @@ class Evidence:
     # folded first word -> folded last word -> how many of the names counted in ``first_names``
     # join the two ("will" -> "young": 1).
     first_and_last: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    # folded first two words of organisation names of three or more words -> their last words
+    # ("james capel" -> "co": "James Capel and Co").
+    firm_heads: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
 
     def common_word(self, word: str) -> bool:
         """Whether a capitalised word of a name is a common word the archive mostly writes in
@@ -213,6 +218,18 @@ class Evidence:
             else:
                 break
         return start
+
+    def firm(self, name: str) -> bool:
+        """Whether a two-word person name is a firm's: the archive names an organisation that
+        begins with it and ends in a generic word ("James Capel and Co", "Samuel Montagu and Co
+        Ltd", "Walt Disney Co"). In the news, such a name is the firm far more often than the
+        person it was named after."""
+        folded = fold(name)
+        if len(folded.split()) != 2:
+            return False
+        lasts = self.firm_heads.get(folded, {})
+        tails = self.organisation_tails
+        return any(n > 0 and tails[last] >= GENERIC_TAIL for last, n in lasts.items())
 
     def generic_organisation(self, name: str) -> bool:
         """Whether every word of an organisation name ends at least ``GENERIC_TAIL`` different
@@ -348,7 +365,10 @@ class Evidence:
 
     def _count_shape(self, folded: str, kind: str, sign: int) -> None:
         if kind == "organisation":
-            self.organisation_tails[folded.split()[-1]] += sign
+            words = folded.split()
+            self.organisation_tails[words[-1]] += sign
+            if len(words) >= 3:
+                self.firm_heads[" ".join(words[:2])][words[-1]] += sign
         elif kind == "place":
             self.place_heads[folded.split()[0]] += sign
 
@@ -544,6 +564,8 @@ def resolve_document(
                 continue
         elif canonical is not None:
             name = canonical
+        if kind == "person" and canonical is None and evidence.firm(name):
+            kind, confidence = "organisation", 0.5  # "James Capel": the firm
         if (kind, fold(name)) not in decisions.canonical:
             name = evidence.spelling(name)
         if (kind, fold(name)) in decisions.rejected or (kind, folded) in decisions.rejected:
