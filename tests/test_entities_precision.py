@@ -236,3 +236,18 @@ def test_a_person_name_that_begins_a_firms_name_is_the_firm(monkeypatch):
         evidence,
     )
     assert found == [("organisation", "James Capel"), ("person", "Nelson Mandela")]
+
+
+def test_pieces_of_a_datelines_capitals_are_not_names():
+    # The model reads "ST" of "ST. LOUIS" as a place and "ILL" of "OAK BROOK, ILL." as an
+    # organisation; the dateline gives its place, and a name in the dateline in lowercase stays.
+    assert mentions_of("ST. LOUIS, Oct. 20 - Shr 32 cts vs 40 cts\n\nNet 882,000 vs 1,000.") >= {
+        ("St. Louis", "GPE")
+    }
+    found = mentions_of("OAK BROOK, ILL., Oct 20 - Shr 61 cts vs 55 cts\n\nNet 726,000.")
+    assert {("Oak Brook", "GPE"), ("Ill.", "GPE")} <= found
+    assert not {n for n, _ in found} & {"ILL", "ST"}
+    found = mentions_of("HILLSIDE, N.J., March 3 - The company said it would buy a rival.")
+    assert {("Hillside", "GPE"), ("N.J.", "GPE")} <= found
+    found = mentions_of("SURFERS PARADISE, Australia, March 3 - Talks began in Canberra today.")
+    assert {("Surfers Paradise", "GPE"), ("Australia", "GPE")} <= found

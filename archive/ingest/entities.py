@@ -92,13 +92,43 @@ def clean_entity(text: str) -> str:
 def dateline_place(text: str) -> str:
     """The place of a wire dateline at the start of a story ("NEW YORK, March 3 -" -> "New
     York"), which the model misses in capitals; "" without one."""
+    places = dateline_places(text)
+    return places[0] if places else ""
+
+
+# The state or province after a dateline's city, abbreviated: "OAK BROOK, ILL., Oct 20 -".
+_DATELINE_REGION = re.compile(r",\s*([A-Z][A-Z.]{0,6}\.)(?:,|\s)")
+
+
+def dateline_places(text: str) -> list[str]:
+    """The places of a wire dateline: its city, and the abbreviated state or province after it
+    ("OAK BROOK, ILL., Oct 20 -" -> "Oak Brook", "Ill."; "NEWARK, N.J." -> "Newark", "N.J."),
+    written as the wire writes them in its text."""
     for line in text.split("\n")[:3]:
-        if not line.strip():
+        match = _DATELINE_PLACE.match(line)
+        if not match or len(line) <= len(match.group(1)) + 20:
             continue
+        places = [" ".join(w.capitalize() if len(w) > 2 else w for w in match.group(1).split())]
+        region = _DATELINE_REGION.match(line, match.end(1))
+        if region:
+            abbreviation = region.group(1)
+            inner = "." in abbreviation[:-1]  # "N.J." stays; "ILL." is written "Ill."
+            places.append(abbreviation if inner else abbreviation.capitalize())
+        return places
+    return []
+
+
+def _dateline_end(text: str) -> int:
+    """Where a wire dateline at the start of a story ends (its dash: "OAK BROOK, ILL., Oct 20
+    -"), or 0 without one."""
+    offset = 0
+    for line in text.split("\n")[:3]:
         match = _DATELINE_PLACE.match(line)
         if match and len(line) > len(match.group(1)) + 20:
-            return " ".join(w.capitalize() if len(w) > 2 else w for w in match.group(1).split())
-    return ""
+            dash = re.search(r"\s[-\u2013\u2014]\s", line)
+            return offset + (dash.start() if dash and dash.start() < 80 else match.end())
+        offset += len(line) + 1
+    return 0
 
 
 def _usable(name: str) -> bool:
@@ -132,8 +162,13 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
     lowercase = {t.text for t in doc if t.is_alpha and t.text.islower()}
     counts: dict[tuple[str, str], int] = {}
     units, roles = _units(doc), _roles(doc)
+    dateline_end = _dateline_end(doc.text)
     for ent in doc.ents:
         if ent.label_ not in KEPT_LABELS:
+            continue
+        if ent.start_char < dateline_end and ent.text.rstrip(".").isupper():
+            # Pieces of the dateline's capitals: "ST" of "ST. LOUIS", "ILL" of "OAK BROOK,
+            # ILL." (the dateline's place is added below).
             continue
         name = clean_entity(ent.text)
         if not _usable(name) or name in person_names:
@@ -182,12 +217,11 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
     cleaned = {persons.clean_mention(m) for m in found}
     for name in sorted(persons.used_in_the_plural(cleaned - person_names, doc.text)):
         counts[(name, COMMON)] = counts.get((name, COMMON), 0) + 1
-    place = dateline_place(doc.text)
-    if place:
+    for place in dateline_places(doc.text):
         # The dateline's capitals ("MUMBAI") are the place, whatever label the model gave them.
         for key in [k for k in counts if k[0].casefold() == place.casefold()]:
             counts.pop(key)
-        counts[(place, "GPE")] = 1
+        counts[(place, "GPE")] = counts.get((place, "GPE"), 0) + 1
     result += [NameMention(name, label, count) for (name, label), count in counts.items()]
     return result
 
