@@ -92,7 +92,7 @@ def clean_entity(text: str) -> str:
 def dateline_place(text: str) -> str:
     """The place of a wire dateline at the start of a story ("NEW YORK, March 3 -" -> "New
     York"), which the model misses in capitals; "" without one."""
-    places = dateline_places(text)
+    places, _ = _dateline(text)
     return places[0] if places else ""
 
 
@@ -100,35 +100,26 @@ def dateline_place(text: str) -> str:
 _DATELINE_REGION = re.compile(r",\s*([A-Z][A-Z.]{0,6}\.)(?:,|\s)")
 
 
-def dateline_places(text: str) -> list[str]:
-    """The places of a wire dateline: its city, and the abbreviated state or province after it
-    ("OAK BROOK, ILL., Oct 20 -" -> "Oak Brook", "Ill."; "NEWARK, N.J." -> "Newark", "N.J."),
-    written as the wire writes them in its text."""
-    for line in text.split("\n")[:3]:
-        match = _DATELINE_PLACE.match(line)
-        if not match or len(line) <= len(match.group(1)) + 20:
-            continue
-        places = [" ".join(w.capitalize() if len(w) > 2 else w for w in match.group(1).split())]
-        region = _DATELINE_REGION.match(line, match.end(1))
-        if region:
-            abbreviation = region.group(1)
-            inner = "." in abbreviation[:-1]  # "N.J." stays; "ILL." is written "Ill."
-            places.append(abbreviation if inner else abbreviation.capitalize())
-        return places
-    return []
-
-
-def _dateline_end(text: str) -> int:
-    """Where a wire dateline at the start of a story ends (its dash: "OAK BROOK, ILL., Oct 20
-    -"), or 0 without one."""
+def _dateline(text: str) -> tuple[list[str], int]:
+    """A wire dateline at the start of a story (in its first three lines): its places, and
+    where it ends in the text (its dash); ([], 0) without one. The places are its city and the
+    abbreviated state or province after it, as the wire writes them in its text ("OAK BROOK,
+    ILL., Oct 20 -" -> "Oak Brook", "Ill."; "NEWARK, N.J." -> "Newark", "N.J.")."""
     offset = 0
     for line in text.split("\n")[:3]:
         match = _DATELINE_PLACE.match(line)
         if match and len(line) > len(match.group(1)) + 20:
+            places = [" ".join(w.capitalize() if len(w) > 2 else w for w in match.group(1).split())]
+            region = _DATELINE_REGION.match(line, match.end(1))
+            if region:
+                abbreviation = region.group(1)
+                inner = "." in abbreviation[:-1]  # "N.J." stays; "ILL." is written "Ill."
+                places.append(abbreviation if inner else abbreviation.capitalize())
             dash = re.search(r"\s[-\u2013\u2014]\s", line)
-            return offset + (dash.start() if dash and dash.start() < 80 else match.end())
+            end = dash.start() if dash and dash.start() < 80 else match.end()
+            return places, offset + end
         offset += len(line) + 1
-    return 0
+    return [], 0
 
 
 def _usable(name: str) -> bool:
@@ -162,7 +153,7 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
     lowercase = {t.text for t in doc if t.is_alpha and t.text.islower()}
     counts: dict[tuple[str, str], int] = {}
     units, roles = _units(doc), _roles(doc)
-    dateline_end = _dateline_end(doc.text)
+    dateline, dateline_end = _dateline(doc.text)
     for ent in doc.ents:
         if ent.label_ not in KEPT_LABELS:
             continue
@@ -217,7 +208,7 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
     cleaned = {persons.clean_mention(m) for m in found}
     for name in sorted(persons.used_in_the_plural(cleaned - person_names, doc.text)):
         counts[(name, COMMON)] = counts.get((name, COMMON), 0) + 1
-    for place in dateline_places(doc.text):
+    for place in dateline:
         # The dateline's capitals ("MUMBAI") are the place, whatever label the model gave them.
         for key in [k for k in counts if k[0].casefold() == place.casefold()]:
             counts.pop(key)

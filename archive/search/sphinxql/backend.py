@@ -1237,7 +1237,7 @@ class _Plan:
                 coverages.append(_coverage(results[at + 1], backend))
             facets[facet.name] = self._facet_result(facet, groups)
         if request.folded:
-            inferred = sum(int(r[0][0][1] or 0) for r in shard_results if r[0])
+            inferred = _shard_sum(shard_results, 0, column=1)
         else:
             inferred_rows = results[inferred_at]
             inferred = int(inferred_rows[0][0]) if inferred_rows else 0
@@ -1493,9 +1493,10 @@ def _fold_window(start: int, count: int) -> int:
     return 2 * (start + count) + 20
 
 
-def _shard_sum(shard_results: Sequence[list[list[tuple]]], at: int) -> int:
-    """The sum over the shards of a one-number result (an empty result is 0)."""
-    return sum(int(results[at][0][0]) for results in shard_results if results[at])
+def _shard_sum(shard_results: Sequence[list[list[tuple]]], at: int, column: int = 0) -> int:
+    """The sum over the shards of one number of a one-row result (an empty result, or NULL, is
+    0)."""
+    return sum(int(results[at][0][column] or 0) for results in shard_results if results[at])
 
 
 def _and(where: str, condition: str) -> str:
