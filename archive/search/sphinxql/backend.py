@@ -1056,8 +1056,13 @@ class _Plan:
 
     def _options(self, max_matches: int, ranked: bool = True) -> str:
         """``ranked``: the statement orders by WEIGHT(); otherwise no weight is computed at all
-        (counts, groups and date orders: ranking every match was most of their time)."""
-        matches = max(MAX_MATCHES_FLOOR, max_matches)
+        (counts, groups and date orders: ranking every match was most of their time).
+
+        ``max_matches``: the rows the statement may need, exactly (a page: its end; a GROUP BY:
+        every group, see _group_limit). Each shard keeps that many best matches while it scans
+        them; the engine's default, 1,000, for a page of 40 made a common word's page a third
+        slower on each shard (29.7 against 19.3 ms for `said` at 100,000 documents)."""
+        matches = max(1, max_matches)
         if not ranked:
             return f" OPTION max_matches={matches}, ranker=none"
         return (
