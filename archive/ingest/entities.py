@@ -52,6 +52,9 @@ ROLE = "ROLE"
 _ROLE_WORDS = frozenset("minister ministers secretary secretaries spokesman spokeswoman".split())
 # Documents handed to a worker at a time; spaCy batches within them.
 CHUNK = 64
+# Chunks per worker the model may run ahead of the import (extract_stream): enough to keep the
+# workers busy while the import writes an index step or resolves names, a few seconds each.
+IN_FLIGHT = 8
 
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 # Lowercase words that belong inside organisation and place names ("Bank of England").
@@ -323,8 +326,9 @@ def extract_stream(
     An item whose text is None needs no model (a record that gives its persons): it comes out
     with None, in its place, and an input of only such items never loads the model or starts a
     process. With ``workers`` > 1 the model runs in that many forked processes (it is loaded
-    once, before forking, and shared); at most two chunks per worker are in flight, so memory
-    stays flat however long the input.
+    once, before forking, and shared); at most IN_FLIGHT chunks per worker are in flight (the
+    model runs ahead while the import saves or indexes), so memory stays flat however long the
+    input.
     """
     pool: ProcessPoolExecutor | None = None
     # Chunks in input order: a future for the texts of each, or None when none needed the model.
@@ -343,7 +347,7 @@ def extract_stream(
                     pool = ProcessPoolExecutor(workers, mp_context=context)
                 pending.append((batch, pool.submit(_mentions_of, texts)))
             while pending and (
-                pending[0][1] is None or pending[0][1].done() or len(pending) >= 2 * workers
+                pending[0][1] is None or pending[0][1].done() or len(pending) >= IN_FLIGHT * workers
             ):
                 yield from _collect(*pending.popleft())
         while pending:
