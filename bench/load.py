@@ -90,8 +90,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def server_env(data_dir: Path) -> dict[str, str]:
-    env = dict(os.environ)
+def server_env(data_dir: Path, base: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ if base is None else base)
     env.update(
         DJANGO_ENV="production",
         DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
@@ -103,9 +103,12 @@ def server_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def start_server(data_dir: Path, workers: int, threads: int) -> tuple[subprocess.Popen, str]:
-    """collectstatic, then gunicorn exactly as `make serve` runs it; waits until it answers."""
-    env = server_env(data_dir)
+def start_server(
+    data_dir: Path, workers: int, threads: int, base_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """collectstatic, then gunicorn exactly as `make serve` runs it; waits until it answers.
+    ``base_env``: the environment to start from (default: this process's)."""
+    env = server_env(data_dir, base_env)
     manage = [sys.executable, str(REPO / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput"], env=env, check=True, cwd=REPO)
     subprocess.run(

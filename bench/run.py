@@ -241,17 +241,42 @@ def rss_mb(pid: int) -> dict[str, float]:
     return values
 
 
-def run_http(
-    queries: list[BenchQuery], repeat: int, env: dict[str, str], rebuild_check: bool = True
-) -> dict:
+def start_web(env: dict[str, str], server: str) -> tuple[subprocess.Popen, str, int]:
+    """The site on a free port: (process, base URL, pid of the process that answers).
+
+    ``gunicorn``: as `make serve` runs it (production settings, gthread; one worker process
+    with 4 threads), what users reach. ``runserver``: Django's development server, which starts
+    a thread per request, so every request opens its own connections to the search engine
+    (the figures of the runs before 2026-12-05 07:00 UTC)."""
+    if server == "gunicorn":
+        from bench.load import start_server
+
+        process, base = start_server(Path(env["ARCHIVE_DATA_DIR"]), 1, 4, base_env=env)
+        return process, base, _children(process.pid)[0]
     port = free_port()
-    server = subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, str(REPO / "manage.py"), "runserver", f"127.0.0.1:{port}", "--noreload"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{port}"
+    return process, f"http://127.0.0.1:{port}", process.pid
+
+
+def _children(pid: int) -> list[int]:
+    """A process's children (gunicorn's master and its worker)."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] or [pid]
+
+
+def run_http(
+    queries: list[BenchQuery],
+    repeat: int,
+    env: dict[str, str],
+    rebuild_check: bool = True,
+    server_kind: str = "gunicorn",
+) -> dict:
+    server, base, worker = start_web(env, server_kind)
     try:
         for _ in range(200):
             try:
@@ -273,7 +298,8 @@ def run_http(
         return {
             "queries": results,
             "save_to_searchable_ms": save_to_searchable(base),
-            "server_rss_mb": rss_mb(server.pid),
+            "server": server_kind,
+            "server_rss_mb": rss_mb(worker),
             "during_rebuild": serve_during_rebuild(base, env) if rebuild_check else None,
         }
     finally:
@@ -344,6 +370,7 @@ def run_cluster(
     env: dict[str, str],
     loaded: int,
     rebuild_check: bool = True,
+    server_kind: str = "gunicorn",
 ) -> dict:
     """Steps 2-4 through a local SphinxQL cluster started for this run, then stopped."""
     from django.conf import settings
@@ -370,7 +397,7 @@ def run_cluster(
                 "cluster_index_peak_rss_mb": index["peak_rss_mb"],
             },
             "ours": run_ours(queries, repeat),
-            "http": run_http(queries, repeat, cluster_env, rebuild_check=rebuild_check),
+            "http": run_http(queries, repeat, cluster_env, rebuild_check, server_kind),
             "index_mb": round(disk_bytes(cluster.directory) / 1e6, 1),
             "searchd_rss_mb": {
                 p.name: rss_mb(cluster.pid(p))["VmRSS"] for p in cluster.processes if cluster.pid(p)
@@ -454,6 +481,14 @@ def run_alternatives(
 # --- Report ---------------------------------------------------------------------------------
 
 
+def _server_name(kind: str) -> str:
+    if kind == "gunicorn":
+        return (
+            "gunicorn as `make serve` runs it (production settings, gthread, 1 worker x 4 threads)"
+        )
+    return "Django's development server (`runserver`: a thread and new connections per request)"
+
+
 def markdown(report: dict) -> str:
     ours = report["ours"]
     http = report["http"]["queries"]
@@ -467,7 +502,9 @@ def markdown(report: dict) -> str:
         "",
         "Full search response (hits + person/publication/year facets + 10 snippets), ms. "
         "p50/p95 over warm runs; the first (cold) run apart. Ratios are the alternative's p50 "
-        "divided by ours (higher = we are faster).",
+        "divided by ours (higher = we are faster). HTTP: through "
+        + _server_name(report["http"].get("server", "runserver"))
+        + ".",
         "",
         "| query | ours p50 | ours p95 | cold | HTTP p50 | HTTP p95 | hits | "
         + " | ".join(f"{n} p50 (x)" for n in names)
@@ -562,6 +599,12 @@ def main() -> None:
         default="whoosh",
         help="which search engine(s) to measure (both: side by side in one run)",
     )
+    parser.add_argument(
+        "--server",
+        choices=("gunicorn", "runserver"),
+        default="gunicorn",
+        help="the web server the HTTP figures go through (gunicorn: as `make serve` runs it)",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     parser.add_argument("--workdir", type=Path, help="keep the archive here (default: temporary)")
     args = parser.parse_args()
@@ -615,10 +658,10 @@ def main() -> None:
     }
     if args.backend in ("whoosh", "both"):
         report["ours"] = run_ours(queries, args.repeat)
-        report["http"] = run_http(queries, args.repeat, env, not args.no_rebuild_check)
+        report["http"] = run_http(queries, args.repeat, env, not args.no_rebuild_check, args.server)
     if args.backend in ("sphinxql", "both"):
         report["sphinxql"] = run_cluster(
-            queries, args.repeat, env, loaded, rebuild_check=not args.no_rebuild_check
+            queries, args.repeat, env, loaded, not args.no_rebuild_check, args.server
         )
         if args.backend == "sphinxql":  # the report's one engine is the cluster
             cluster = report["sphinxql"]

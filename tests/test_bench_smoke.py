@@ -70,4 +70,5 @@ def test_benchmark_smoke_run(tmp_path):
     assert report["ours"]["browse"]["total"] == 1000
     assert report["ours"]["common word"]["total"] > 300
     assert report["http"]["save_to_searchable_ms"] > 0
+    assert report["http"]["server"] == "gunicorn"  # as `make serve` runs it
     assert (out / "latest-1000.md").read_text().startswith("# Search benchmark: 1,000 documents")
