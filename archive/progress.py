@@ -12,7 +12,7 @@ from typing import TextIO
 
 
 class Progress:
-    """``unit="bytes"``: the count and total are bytes, shown in MB (the bar then follows the
+    """``unit="bytes"``: the count and total are bytes, shown in KB or MB (the bar then follows the
     input read, whatever the files hold; the caller's note says what was done with it)."""
 
     def __init__(
@@ -42,8 +42,14 @@ class Progress:
             self.last_draw = now
             self._draw(now)
 
+    def _scale(self) -> tuple[float, str]:
+        """Bytes in KB while the input is under a megabyte (a few files: "5.6/5.6 KB", not
+        "0.0/0.0 MB"), else in MB."""
+        reference = self.total or self.count
+        return (1e3, " KB") if reference < 1e6 else (1e6, " MB")
+
     def _amount(self, value: float) -> str:
-        return f"{value / 1e6:,.1f}" if self.unit == "bytes" else f"{value:,.0f}"
+        return f"{value / self._scale()[0]:,.1f}" if self.unit == "bytes" else f"{value:,.0f}"
 
     def _rate(self, per_second: float) -> str:
         if self.unit != "bytes":
@@ -55,7 +61,7 @@ class Progress:
     def _line(self, now: float) -> str:
         elapsed = max(now - self.started, 1e-9)
         rate = self._rate(self.count / elapsed)
-        unit = " MB" if self.unit == "bytes" else ""
+        unit = self._scale()[1] if self.unit == "bytes" else ""
         if self.total:
             share = min(self.count / self.total, 1.0)
             filled = int(share * 30)

@@ -21,6 +21,7 @@ from archive import ingest, search
 from archive.ingest import readers
 from archive.ingest.sources import from_paths
 from archive.models import Document
+from archive.progress import Progress
 from tests.test_admin import staff_client, upload_and_import  # noqa: F401  (fixture, helper)
 
 LIMIT = 20_000  # ARCHIVE_INGEST_MAX_FILE_BYTES in these tests
@@ -235,10 +236,23 @@ def test_the_command_shows_records_by_outcome_on_a_terminal(transactional_db, tm
     with pytest.raises(CommandError, match="1 files or records failed"):
         call_command("ingest", str(path), "--no-persons", stdout=io.StringIO(), stderr=err)
     final = err.getvalue().split("\r\033[K")[-1].splitlines()[0]
-    size = path.stat().st_size / 1e6
-    assert final.startswith(f"Ingesting {'█' * 30} {size:.1f}/{size:.1f} MB (100%)"), final
+    size = path.stat().st_size
+    assert size < 1e6  # a small export: its bytes in KB
+    assert final.startswith(f"Ingesting {'█' * 30} {size / 1e3:.1f}/{size / 1e3:.1f} KB (100%)")
     assert "121 documents (120 created, 1 failed), " in final
     assert final.endswith(" documents/s")
+
+
+def test_progress_in_bytes_says_kb_under_a_megabyte_and_mb_above():
+    lines = []
+    for total, done in ((5_600, 5_600), (24_600_000, 12_300_000)):
+        out = io.StringIO()
+        progress = Progress("Ingesting", total, stream=out, unit="bytes")
+        progress.update(done)
+        progress.finish()
+        lines.append(out.getvalue())
+    assert " 5.6/5.6 KB (100%) " in lines[0]
+    assert " 12.3/24.6 MB ( 50%) " in lines[1]
 
 
 def test_the_final_progress_line_is_printed_once_in_a_log(transactional_db, tmp_path):
