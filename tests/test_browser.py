@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import ARTIFACTS, BROWSER_ARGS, CHROMIUM, require_chromium
+from tests.browser import ARTIFACTS, chromium, require_chromium
 
 require_chromium()
 
@@ -14,10 +14,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def page(live_server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
         errors: list[str] = []
@@ -25,7 +22,6 @@ def page(live_server):
         yield page
         assert errors == [], f"JavaScript errors: {errors}"
         context.close()
-        browser.close()
 
 
 def test_type_search_click_person_and_go_back(page, live_server, seeds):
@@ -119,10 +115,9 @@ def test_follow_a_result_to_the_marked_full_text(page, live_server, seeds):
 
 
 def test_the_page_works_without_javascript(live_server, seeds):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+    with chromium() as browser:
         context = browser.new_context(java_script_enabled=False)
         page = context.new_page()
         page.goto(live_server.url + "/")
@@ -138,4 +133,3 @@ def test_the_page_works_without_javascript(live_server, seeds):
         expect(page).to_have_url(live_server.url + "/?q=Babur&person=Asif+Ali+Zardari")
         expect(page.locator(".hit__title")).to_have_count(1)
         context.close()
-        browser.close()

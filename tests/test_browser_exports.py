@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from tests.browser import BROWSER_ARGS, CHROMIUM, require_chromium
+from tests.browser import chromium, require_chromium
 
 require_chromium()
 
@@ -17,10 +17,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def page(live_server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+    with chromium() as browser:
         context = browser.new_context(
             viewport={"width": 1280, "height": 900}, accept_downloads=True
         )
@@ -30,7 +27,6 @@ def page(live_server):
         yield page
         assert errors == [], f"JavaScript errors: {errors}"
         context.close()
-        browser.close()
 
 
 def test_csv_export_link_downloads_the_results(page, live_server, seeds, tmp_path):

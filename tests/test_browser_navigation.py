@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.browser import ARTIFACTS, BROWSER_ARGS, CHROMIUM, require_chromium
+from tests.browser import ARTIFACTS, chromium, require_chromium
 
 require_chromium()
 
@@ -18,12 +18,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
