@@ -247,7 +247,7 @@ def start_web(env: dict[str, str], server: str) -> tuple[subprocess.Popen, str, 
     ``gunicorn``: as `make serve` runs it (production settings, gthread; one worker process
     with 4 threads), what users reach. ``runserver``: Django's development server, which starts
     a thread per request, so every request opens its own connections to the search engine
-    (the figures of the runs before 2026-12-05 07:00 UTC)."""
+    (the figures of the runs before 2026-12-05 06:40 UTC)."""
     if server == "gunicorn":
         from bench.load import start_server
 

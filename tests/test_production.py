@@ -298,15 +298,14 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 @pytest.mark.browser
 def test_search_works_with_htmx_under_the_policy_in_a_browser(gunicorn_server):
-    from tests.browser import BROWSER_ARGS, CHROMIUM
+    from tests.browser import CHROMIUM, chromium
 
     if not (Path(CHROMIUM).exists()):
         pytest.skip(f"Chromium not found at {CHROMIUM}")
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+    with chromium() as browser:
         # The server believes it is behind an HTTPS proxy; the browser plays that proxy.
         context = browser.new_context(
             viewport={"width": 1280, "height": 900},
@@ -342,7 +341,6 @@ def test_search_works_with_htmx_under_the_policy_in_a_browser(gunicorn_server):
         expect(page.locator("#id_username")).to_be_visible()
         violations += page.evaluate("window.__csp")
         context.close()
-        browser.close()
 
     assert violations == [], f"CSP violations: {violations}"
     blocked = [text for text in console if "Content Security Policy" in text]
