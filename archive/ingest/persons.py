@@ -93,17 +93,55 @@ def _stop_words() -> frozenset[str]:
     return frozenset(STOP_WORDS)
 
 
+# The pipeline component that ends every entity at a paragraph break (see nlp()).
+PARAGRAPH_BOUNDED = "entities_within_paragraphs"
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
 @functools.cache
 def nlp():
-    """The spaCy pipeline, loaded on first use (about 0.2 s) and kept for the process."""
-    import spacy
+    """The spaCy pipeline, loaded on first use (about 0.2 s) and kept for the process.
 
-    return spacy.load(MODEL, exclude=EXCLUDED_COMPONENTS)
+    After the model's NER, every entity is cut at a paragraph break: the model runs names on
+    across blank lines ("Howard\n\nTony Blair", "Lahore\n\nLAHORE" where a headline ends and a
+    dateline begins, "Smith\n\nUS Federal Reserve"), in 157 of 4,225 BBC and Reuters texts."""
+    import spacy
+    from spacy.language import Language
+
+    if not Language.has_factory(PARAGRAPH_BOUNDED):
+        Language.component(PARAGRAPH_BOUNDED, func=_entities_within_paragraphs)
+    pipeline = spacy.load(MODEL, exclude=EXCLUDED_COMPONENTS)
+    pipeline.add_pipe(PARAGRAPH_BOUNDED, after="ner")
+    return pipeline
+
+
+def _entities_within_paragraphs(doc):
+    """Split each entity that spans a blank line into its pieces, each with the entity's label;
+    whitespace at a piece's edges goes."""
+    if not any(_PARAGRAPH_BREAK.search(ent.text) for ent in doc.ents):
+        return doc
+    from spacy.tokens import Span
+
+    spans = []
+    for ent in doc.ents:
+        piece: list[int] = []
+        for token in [*ent, None]:
+            if token is None or (token.is_space and _PARAGRAPH_BREAK.search(token.text)):
+                kept = [i for i in piece if not doc[i].is_space]
+                if kept:
+                    spans.append(Span(doc, kept[0], kept[-1] + 1, label=ent.label_))
+                piece = []
+            else:
+                piece.append(token.i)
+    doc.ents = spans
+    return doc
 
 
 def raw_entities(texts: Sequence[str], batch_size: int = BATCH_SIZE) -> list[list[tuple[str, str]]]:
-    """(text, label) of every entity spaCy finds, per text: the unresolved baseline."""
-    docs = nlp().pipe((t[:MAX_CHARS] for t in texts), batch_size=batch_size)
+    """(text, label) of every entity spaCy finds, per text, as the model gives them: the
+    unresolved baseline."""
+    with nlp().select_pipes(disable=PARAGRAPH_BOUNDED):
+        docs = list(nlp().pipe((t[:MAX_CHARS] for t in texts), batch_size=batch_size))
     return [[(ent.text, ent.label_) for ent in doc.ents] for doc in docs]
 
 
