@@ -13,7 +13,7 @@ from django.core.management import call_command
 from archive import ingest
 from archive.ingest import wordcase
 from archive.ingest.entities import NameMention
-from archive.ingest.resolution import Decisions, Evidence, resolve_document
+from archive.ingest.resolution import Decisions, Evidence, name_words, resolve_document
 from archive.ingest.wordcase import WordCaseBook, words_of
 from archive.models import Document, WordCase
 
@@ -105,6 +105,33 @@ def test_an_acronym_that_ends_many_names_is_a_post_nominal():
     # One name ending in capitals is no evidence: "Kim Jong IL" keeps its last word.
     evidence.add([person("Kim Jong IL")])
     assert persons([person("Kim Jong IL")], evidence) == ["Kim Jong IL"]
+
+
+def test_common_words_after_an_abbreviation_are_not_of_an_organisation_or_place():
+    # Reuters 1987 capitalises every word after "U.S." ("the U.S. Raids on the rigs"), and the
+    # model runs the name on into them; the archive writes those words in lowercase.
+    evidence = archive_writing(raids=(40, 1), warships=(1, 0), louis=(0, 9))
+    for _ in range(3):
+        evidence.add([NameMention("U.S.", "GPE", 1, False)])
+    values = resolve_document(
+        [
+            NameMention("U.S. Raids", "ORG", 1, False),
+            NameMention("U.S. Warships", "ORG", 1, False),  # too little evidence of "warships"
+            NameMention("St. Louis", "GPE", 1, False),
+            NameMention("Dart Group Corp.", "ORG", 1, False),
+        ],
+        evidence,
+        Decisions(),
+    )
+    assert sorted((v.kind, v.name) for v in values) == [
+        ("organisation", "Dart Group Corp."),
+        ("organisation", "U.S. Warships"),
+        ("place", "St. Louis"),
+        ("place", "U.S."),
+    ]
+    # The words an import reads the counts of, before it resolves such names.
+    assert name_words([NameMention("U.S. Raids", "ORG", 1, False)]) == {"Raids"}
+    assert name_words([NameMention("Bank of England", "ORG", 1, False)]) == set()
 
 
 def test_a_common_word_before_dates_is_no_first_name():

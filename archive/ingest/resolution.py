@@ -27,6 +27,8 @@ stored as :class:`~archive.models.Mention` rows) are weighed against the whole a
 - **generic names**: an organisation named only by words that each end ``GENERIC_TAIL``
   different organisation names ("Co Inc", "Commission") names none in particular, and a lone
   letter ("P" of "S&P") is no organisation or place;
+- **abbreviations**: the common words after an abbreviation's full stop are not of an
+  organisation or place name: "U.S. Raids" (Reuters capitalises after "U.S.") is "U.S.";
 - **post-nominals**: an acronym that ends many different full person names ("QC") is not part
   of a name, nor a value of its own;
 - **joins**: a surname-only or partial person mention joins the one full name the archive links
@@ -218,6 +220,18 @@ class Evidence:
             else:
                 break
         return start
+
+    def without_common_tail(self, name: str) -> str:
+        """An organisation or place name without the common words after an abbreviation's full
+        stop: "U.S. Raids" -> "U.S.". Reuters' 1987 wire capitalises every word after "U.S."
+        ("the U.S. Attacks on two of its Gulf oil platforms"), and the model runs the name on
+        into it; the archive writes "raids" and "attacks" in lowercase. "St. Louis" and "Dart
+        Group Corp." keep their words."""
+        words = name.split()
+        for i in range(1, len(words)):
+            if words[i - 1].endswith(".") and all(self.common_word(w) for w in words[i:]):
+                return " ".join(words[:i])
+        return name
 
     def firm(self, name: str) -> bool:
         """Whether a two-word person name is a firm's: the archive names an organisation that
@@ -454,14 +468,17 @@ def _first_name_evidence(name: str) -> bool:
 
 def name_words(mentions: Iterable[NameMention]) -> set[str]:
     """The words of these mentions whose case resolution may ask about (each word of a person
-    name but the last), to read their counts in one go."""
-    return {
-        word
-        for mention in mentions
-        if mention.label == PERSON
-        for word in (mention.name.split()[:-1] or mention.name.split())
-        if word[:1].isupper()
-    }
+    name but the last; each word after an abbreviation in other names), to read their counts in
+    one go."""
+    words: set[str] = set()
+    for mention in mentions:
+        split = mention.name.split()
+        if mention.label == PERSON:
+            words.update(w for w in (split[:-1] or split) if w[:1].isupper())
+        elif mention.label != COMMON:
+            after = next((i for i, w in enumerate(split[:-1], 1) if w.endswith(".")), 0)
+            words.update(w for w in split[after:] if after and w[:1].isupper())
+    return words
 
 
 def names_beginning_with(words: Iterable[str]) -> set[str]:
@@ -540,6 +557,10 @@ def resolve_document(
     for mention in mentions:
         if mention.label == COMMON:
             continue  # evidence only: the text writes the word as a common word
+        if mention.label != PERSON and fold(mention.name) not in decisions.reviewed_kind:
+            trimmed = evidence.without_common_tail(mention.name)
+            if trimmed != mention.name:
+                mention = NameMention(trimmed, mention.label, mention.count, mention.titled)
         folded = fold(mention.name)
         kind = decisions.reviewed_kind.get(folded) or evidence.kind_of(mention)
         confidence = evidence.share(mention.name, kind)
