@@ -167,7 +167,8 @@ def test_import_resolves_across_the_archive_and_stores_mentions():
     assert {p.name for p in lone.places.all()} >= {"London", "Britain"}
     assert lone.entities_extracted and lone.mentions.exists()
     assert not Person.objects.filter(name="Blair").exists()
-    assert 0 < Person.objects.get(name="Tony Blair").confidence <= 1
+    # Written by the closing pass (the default is 1): smoothed, never quite 1.
+    assert 0 < Person.objects.get(name="Tony Blair").confidence < 1
 
 
 @pytest.mark.django_db(transaction=True)

@@ -78,6 +78,8 @@ FIRST_NAME_MIN = 3
 GENERIC_TAIL = 50
 # A name with at most this many documents of evidence may be re-read as a person by its shape.
 SHAPE_EVIDENCE_MAX = 3
+# Above this many words, the names beginning with them are found in one pass over the names.
+NAME_SCAN_WORDS = 20
 
 
 def label_kind(label: str) -> str:
@@ -491,7 +493,19 @@ def names_beginning_with(words: Iterable[str]) -> set[str]:
     from archive.models import Mention
 
     found: set[str] = set()
-    for word in sorted(words):
+    words = sorted({w.casefold() for w in words})
+    if len(words) > NAME_SCAN_WORDS:
+        # One pass over the person names: a LIKE per word reads the whole table every time
+        # (no index serves it), and a fresh import flips hundreds of words.
+        names = Mention.objects.filter(label=PERSON).values_list("name", flat=True).distinct()
+        wanted = set(words)
+        for name in names.iterator(chunk_size=5000):
+            split = name.split()
+            if split and split[0].casefold() in wanted:
+                found.add(name)
+                found.add(split[-1])
+        return found
+    for word in words:
         spelled = {word, word.capitalize(), word.upper()}
         query = Q()
         for form in spelled:
@@ -758,7 +772,7 @@ def resolve_archive(
                 if value != entity.confidence:
                     entity.confidence = value
                     updates.append(entity)
-            model.objects.bulk_update(updates, ["confidence"], batch_size=500)
+            _set_confidences(model, updates)
             gone = [name for k, name in dropped if k == kind]
             for start in range(0, len(gone), 500):
                 unused = model.objects.filter(
@@ -767,6 +781,23 @@ def resolve_archive(
                 report.removed += unused.count()
                 unused.delete()
     return report
+
+
+def _set_confidences(model, entities: list) -> None:
+    """Write the entities' new confidences in one ``executemany``: ``bulk_update`` builds a
+    CASE expression per 500 rows, which took 2 s of a 4,000-document import's closing pass. A
+    confidence is not indexed, so no signal is needed."""
+    from django.db import connection
+
+    if not entities:
+        return
+    quote = connection.ops.quote_name
+    sql = (
+        f"UPDATE {quote(model._meta.db_table)} SET {quote('confidence')} = %s "
+        f"WHERE {quote(model._meta.pk.column)} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(entity.confidence, entity.pk) for entity in entities])
 
 
 def _unreviewed(model, names: list[str]) -> Iterable:
