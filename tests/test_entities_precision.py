@@ -129,6 +129,38 @@ def test_every_name_of_a_line_up_is_a_person_and_every_bracket_a_club():
     assert not {name for name, label in found if label != "PERSON" and "Pelous" in name}
 
 
+def test_a_line_ups_clubs_are_clubs_however_the_archive_names_their_towns():
+    clubs = {
+        m.name: m
+        for m in entities.document_mentions(persons.nlp()(LINE_UP), "Squad named")
+        if m.label == "ORG"
+    }
+    assert clubs["Castres"].titled and clubs["Biarritz"].titled
+    # The archive names the town a place in many documents; the brackets say "club" here.
+    evidence = archive_of(*[[NameMention("Castres", "GPE")] for _ in range(5)])
+    assert values([clubs["Castres"]], evidence) == [("organisation", "Castres")]
+    assert values([NameMention("Castres", "ORG")], evidence) == [("place", "Castres")]
+
+
+def test_a_place_the_world_knows_is_a_place_where_the_archive_has_little_else_to_say():
+    from archive.ingest import gazetteer
+
+    assert gazetteer.known_place("Nagano") and gazetteer.known_place("mauritius")
+    assert not gazetteer.known_place("Soham")  # a town of 10,000: not from a gazetteer
+    assert not gazetteer.known_place("Windows")
+    evidence = archive_of([NameMention("Nagano", "ORG")])
+    assert values([NameMention("Nagano", "ORG")], evidence) == [("place", "Nagano")]
+    assert values([NameMention("Porto Alegre", "PERSON")], evidence) == [("place", "Porto Alegre")]
+    # Where the archive often names it an organisation (the club), its evidence stands.
+    evidence = archive_of(*[[NameMention("Liverpool", "ORG")] for _ in range(5)])
+    assert values([NameMention("Liverpool", "ORG")], evidence) == [("organisation", "Liverpool")]
+    # A title says person, whatever city shares the name ("Mr Santa Ana").
+    assert values([NameMention("Santa Ana", "PERSON", 1, True)], evidence) == [
+        ("person", "Santa Ana")
+    ]
+    assert values([NameMention("Santa Ana", "PERSON")], evidence) == [("place", "Santa Ana")]
+
+
 def test_a_list_of_players_and_countries_keeps_the_countries_as_places():
     players, teams, label = entities.line_ups(
         persons.nlp()(

@@ -216,7 +216,12 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
         for key in [k for k in counts if k[0].casefold() == place.casefold()]:
             counts.pop(key)
         counts[(place, "GPE")] = counts.get((place, "GPE"), 0) + 1
-    result += [NameMention(name, label, count) for (name, label), count in counts.items()]
+    # A line-up's brackets say what their names are, as a title would: clubs ("Perpignan"), or
+    # countries ("Roger Federer (Switzerland)").
+    result += [
+        NameMention(name, label, count, name in teams and label == team_label)
+        for (name, label), count in counts.items()
+    ]
     return result
 
 

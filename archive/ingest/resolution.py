@@ -27,6 +27,10 @@ stored as :class:`~archive.models.Mention` rows) are weighed against the whole a
 - **generic names**: an organisation named only by words that each end ``GENERIC_TAIL``
   different organisation names ("Co Inc", "Commission") names none in particular, and a lone
   letter ("P" of "S&P") is no organisation or place;
+- **places the world knows**: a name with thin evidence as an organisation ("Nagano",
+  "Mauritius"), or of two or more words as a person ("Porto Alegre"), that GeoNames knows as a
+  country, a US state or a city of 50,000 people (:mod:`archive.ingest.gazetteer`) is a place;
+  a line-up's club keeps its label ("Perpignan"), as its players do;
 - **abbreviations**: the common words after an abbreviation's full stop are not of an
   organisation or place name: "U.S. Raids" (Reuters capitalises after "U.S.") is "U.S.";
 - **post-nominals**: an acronym that ends many different full person names ("QC") is not part
@@ -52,6 +56,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from archive.ingest import gazetteer
 from archive.ingest.entities import (
     COMMON,
     ORGANISATION_LABELS,
@@ -405,6 +410,8 @@ class Evidence:
         if not 2 <= len(words) <= 3 or not all(_name_word(w) for w in words):
             return False
         counts = self.labels.get(fold(name), Counter())
+        if gazetteer.known_place(name):
+            return False  # "Santa Monica": a place the world knows
         return (
             sum(counts.values()) <= SHAPE_EVIDENCE_MAX
             and self.first_names[fold(words[0])] >= FIRST_NAME_MIN
@@ -413,12 +420,34 @@ class Evidence:
             and self.organisation_tails[fold(words[-1])] < 2
         )
 
+    def known_place(self, mention: NameMention, kind: str) -> bool:
+        """Whether a name the archive has thin evidence of as an organisation (or, of two or
+        more words, as a person) is a place the world knows (:mod:`archive.ingest.gazetteer`):
+        the small model tags "Nagano" and "Mauritius" organisations, "Porto Alegre" a person.
+        Where the archive often calls a city's name an organisation ("Liverpool", the club),
+        its own evidence stands."""
+        name = mention.name
+        counts = self.labels.get(fold(name), Counter())
+        if mention.titled:
+            return False  # a line-up's club ("Perpignan"), "Mr Lincoln"
+        if kind == "organisation":
+            return counts["organisation"] <= SHAPE_EVIDENCE_MAX and gazetteer.known_place(name)
+        if kind == "person":
+            return (
+                " " in name.strip()
+                and counts["person"] <= SHAPE_EVIDENCE_MAX
+                and gazetteer.known_place(name, gazetteer.MIN_PERSON_CITY_POPULATION)
+            )
+        return False
+
     def kind_of(self, mention: NameMention) -> str:
         """The kind the archive mostly gives this name; the document's own label on a tie or
         with too little evidence."""
         own = label_kind(mention.label)
-        if own == "person" and mention.titled:
-            return own  # the document itself says so: "Mr Pelous", a player in a line-up
+        if mention.titled:
+            # The document itself says so: "Mr Pelous", a player in a line-up, and a club in its
+            # brackets ("Castres", "Newcastle") however often the archive names the town.
+            return own
         counts = self.labels.get(fold(mention.name))
         if not counts or sum(counts.values()) < MIN_EVIDENCE:
             return own
@@ -580,7 +609,9 @@ def resolve_document(
         confidence = evidence.share(mention.name, kind)
         if kind == OTHER and folded not in decisions.reviewed_kind and evidence.party_of(mention):
             kind, confidence = "organisation", 0.5
-        if (
+        if folded not in decisions.reviewed_kind and evidence.known_place(mention, kind):
+            kind, confidence = "place", 0.5
+        elif (
             folded not in decisions.reviewed_kind
             and kind in ("organisation", "place")
             and evidence.shaped_like_a_person(mention.name)
