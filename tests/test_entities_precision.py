@@ -140,6 +140,9 @@ def test_a_line_ups_clubs_are_clubs_however_the_archive_names_their_towns():
     evidence = archive_of(*[[NameMention("Castres", "GPE")] for _ in range(5)])
     assert values([clubs["Castres"]], evidence) == [("organisation", "Castres")]
     assert values([NameMention("Castres", "ORG")], evidence) == [("place", "Castres")]
+    # What the brackets say holds for the whole document, where the model also said "person".
+    mentions = [clubs["Castres"], NameMention("Castres", "PERSON")]
+    assert values(mentions, evidence) == [("organisation", "Castres")]
 
 
 def test_a_place_the_world_knows_is_a_place_where_the_archive_has_little_else_to_say():

@@ -597,9 +597,16 @@ def resolve_document(
 ) -> list[Value]:
     """One document's facet values from its mentions (the rules of the module docstring)."""
     values: dict[tuple[str, str], float] = {}
+    mentions = list(mentions)
+    # A name its document gives a title or a line-up's brackets is what they say everywhere in
+    # that document: "Perpignan" of "(Perpignan)" is the club where the model also called it
+    # a person.
+    said = {fold(m.name) for m in mentions if m.titled}
     for mention in mentions:
         if mention.label == COMMON:
             continue  # evidence only: the text writes the word as a common word
+        if not mention.titled and fold(mention.name) in said:
+            continue
         if mention.label != PERSON and fold(mention.name) not in decisions.reviewed_kind:
             trimmed = evidence.without_common_tail(mention.name)
             if trimmed != mention.name:
