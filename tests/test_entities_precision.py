@@ -164,6 +164,21 @@ def test_a_place_the_world_knows_is_a_place_where_the_archive_has_little_else_to
     assert values([NameMention("Santa Ana", "PERSON")], evidence) == [("place", "Santa Ana")]
 
 
+def test_a_one_word_place_no_gazetteer_knows_needs_the_archives_evidence():
+    one = archive_of([NameMention("Sizzla", "GPE")])
+    # In a small archive every name has little evidence ("Britain", which GeoNames calls the
+    # United Kingdom): kept.
+    assert values([NameMention("Sizzla", "GPE")], one) == [("place", "Sizzla")]
+    one.documents = 1000
+    assert values([NameMention("Sizzla", "GPE")], one) == []
+    # Known to GeoNames, or a place in the archive's documents often enough, or of two words.
+    assert values([NameMention("Nagano", "GPE")], one) == [("place", "Nagano")]
+    often = archive_of(*[[NameMention("Humberside", "GPE")] for _ in range(3)])
+    often.documents = 1000
+    assert values([NameMention("Humberside", "GPE")], often) == [("place", "Humberside")]
+    assert values([NameMention("Sea Isle", "GPE")], one) == [("place", "Sea Isle")]
+
+
 def test_a_list_of_players_and_countries_keeps_the_countries_as_places():
     players, teams, label = entities.line_ups(
         persons.nlp()(

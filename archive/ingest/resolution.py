@@ -30,7 +30,9 @@ stored as :class:`~archive.models.Mention` rows) are weighed against the whole a
 - **places the world knows**: a name with thin evidence as an organisation ("Nagano",
   "Mauritius"), or of two or more words as a person ("Porto Alegre"), that GeoNames knows as a
   country, a US state or a city of 50,000 people (:mod:`archive.ingest.gazetteer`) is a place;
-  a line-up's club keeps its label ("Perpignan"), as its players do;
+  a line-up's club keeps its label ("Perpignan"), as its players do; and a one-word place
+  that no gazetteer knows and the archive tags a place in at most two documents is the
+  model's guess at a word it has not seen ("Sizzla", "Intifada"), no value;
 - **abbreviations**: the common words after an abbreviation's full stop are not of an
   organisation or place name: "U.S. Raids" (Reuters capitalises after "U.S.") is "U.S.";
 - **post-nominals**: an acronym that ends many different full person names ("QC") is not part
@@ -83,6 +85,10 @@ FIRST_NAME_MIN = 3
 GENERIC_TAIL = 50
 # A name with at most this many documents of evidence may be re-read as a person by its shape.
 SHAPE_EVIDENCE_MAX = 3
+# A one-word place no gazetteer knows is no value with at most this many documents as a place,
+# in an archive of at least this many documents with extracted names.
+UNKNOWN_PLACE_EVIDENCE = 2
+UNKNOWN_PLACE_ARCHIVE = 1000
 # Above this many words, the names beginning with them are found in one pass over the names.
 NAME_SCAN_WORDS = 20
 
@@ -177,6 +183,8 @@ class Evidence:
     # folded first two words of organisation names of three or more words -> their last words
     # ("james capel" -> "co": "James Capel and Co").
     firm_heads: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    # Documents whose mentions are counted here.
+    documents: int = 0
 
     def common_word(self, word: str) -> bool:
         """Whether a capitalised word of a name is a common word the archive mostly writes in
@@ -306,6 +314,7 @@ class Evidence:
 
     def add(self, mentions: Iterable[NameMention], sign: int = 1) -> None:
         """Count one document's mentions in (``sign`` -1: take them out again)."""
+        self.documents += sign
         kinds_seen: set[tuple[str, str]] = set()
         persons_seen: set[str] = set()
         written: set[str] = set()
@@ -338,9 +347,10 @@ class Evidence:
         """The evidence of every stored mention: two grouped queries, no texts read."""
         from django.db.models import Count
 
-        from archive.models import Mention
+        from archive.models import Document, Mention
 
         evidence = cls(words=WordCaseBook(database=True))
+        evidence.documents = Document.objects.filter(entities_extracted=True).count()
         rows = (
             Mention.objects.values_list("name", "label")
             .annotate(documents=Count("document", distinct=True))
@@ -439,6 +449,19 @@ class Evidence:
                 and gazetteer.known_place(name, gazetteer.MIN_PERSON_CITY_POPULATION)
             )
         return False
+
+    def unknown_place(self, name: str) -> bool:
+        """A one-word place that no gazetteer knows and the archive tags a place in at most
+        ``UNKNOWN_PLACE_EVIDENCE`` documents: the small model's guess at a word it has not seen
+        ("Sizzla", "Greensleeves", "Intifada"). Only in an archive of ``UNKNOWN_PLACE_ARCHIVE``
+        documents with extracted names: in a small one, "Britain" (which GeoNames lists as the
+        United Kingdom) has little evidence too."""
+        if self.documents < UNKNOWN_PLACE_ARCHIVE:
+            return False  # in a small archive every name has little evidence
+        if " " in name.strip() or gazetteer.known_place(name, 1):
+            return False
+        counts = self.labels.get(fold(name), Counter())
+        return counts["place"] <= UNKNOWN_PLACE_EVIDENCE
 
     def kind_of(self, mention: NameMention) -> str:
         """The kind the archive mostly gives this name; the document's own label on a tie or
@@ -664,6 +687,7 @@ def resolve_document(
             and not evidence.post_nominal_word(name)
             and len(name.strip(". ")) > 1
             and not (kind == "organisation" and evidence.generic_organisation(name))
+            and not (kind == "place" and evidence.unknown_place(name))
         )
     ]
 
