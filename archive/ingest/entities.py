@@ -147,17 +147,18 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
         # The line-up says they are persons as a title would ("titled": the archive's other
         # labels for the name do not overrule it).
         titled = set(titled) | {persons.clean_mention(p) for p in players} | set(players)
+    text = persons.text_of(doc)
     people = {
         name: [count, name in titled]
-        for name, count in persons.document_persons(found, not_person_words, doc.text, title)
+        for name, count in persons.document_persons(found, not_person_words, text, title)
     }
     person_names = set(people)
     # Words the text also uses in lowercase are common words ("State", "Home", "Education").
-    lowercase = {t.text for t in doc if t.is_alpha and t.text.islower()}
+    lowercase = persons.token_facts(doc)[0]
     counts: dict[tuple[str, str], int] = {}
     units, roles = _units(doc), _roles(doc)
-    dateline, dateline_end = _dateline(doc.text)
-    for ent in doc.ents:
+    dateline, dateline_end = _dateline(text)
+    for ent in persons.ents_of(doc):
         if ent.label_ not in KEPT_LABELS:
             continue
         if ent.start_char < dateline_end and ent.text.rstrip(".").isupper():
@@ -209,7 +210,7 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
     # A full name the text uses as a thing ("the young Billy Elliots") is evidence against it
     # being a person, here and in the archive.
     cleaned = {persons.clean_mention(m) for m in found}
-    for name in sorted(persons.used_in_the_plural(cleaned - person_names, doc.text)):
+    for name in sorted(persons.used_in_the_plural(cleaned - person_names, text)):
         counts[(name, COMMON)] = counts.get((name, COMMON), 0) + 1
     for place in dateline:
         # The dateline's capitals ("MUMBAI") are the place, whatever label the model gave them.
@@ -229,7 +230,7 @@ def _units(doc) -> set[str]:
     """Acronyms the model tags as organisations that the text writes only after a figure: units
     ("1900 GMT", "40 MB")."""
     after_figure: dict[str, bool] = {}
-    for ent in doc.ents:
+    for ent in persons.ents_of(doc):
         name = ent.text
         if ent.label_ in ORGANISATION_LABELS and name.isupper() and name.isalpha():
             figure = ent.start > 0 and doc[ent.start - 1].text[:1].isdigit()
@@ -241,7 +242,7 @@ def _roles(doc) -> set[str]:
     """Lone words the model tags as organisations that the text writes only inside a role:
     before "Minister", "Secretary", "spokesman", or after "Secretary of"."""
     in_role: dict[str, bool] = {}
-    for ent in doc.ents:
+    for ent in persons.ents_of(doc):
         if ent.label_ not in ORGANISATION_LABELS or len(ent) != 1 or not ent.text.isalpha():
             continue
         after = doc[ent.end].lower_ if ent.end < len(doc) else ""
@@ -282,7 +283,7 @@ def line_ups(doc) -> tuple[list[str], dict[str, int], str]:
     teams: dict[str, int] = {}
     votes = {"place": 0, "names": 0}
     position = 0
-    for line in doc.text.split("\n"):
+    for line in persons.text_of(doc).split("\n"):
         start, position = position, position + len(line) + 1
         items = list(_LINE_UP_ITEM.finditer(line))
         if len(items) < LINE_UP_MIN or sum(len(m.group(0)) for m in items) < 0.6 * len(line):
