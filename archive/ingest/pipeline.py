@@ -474,6 +474,11 @@ def _save_batch(
         with atomic_with_index():
             tasks_before = build.task_mark() if build is not None else 0
             rest = _save_given_in_bulk(batch, placed, order, archive, default_publication, saved)
+            # The word counts resolution asks about, read for the whole batch in a few queries
+            # (per document, they were a query each).
+            archive.evidence.words.load(
+                resolution.name_words(m for _, mentions in rest if mentions for m in mentions)
+            )
             resolved = [(d, m, archive.values(d, m, dry_run=False)) for d, m in rest]
             names: dict[str, set[str]] = {kind: set() for kind in resolution.KINDS}
             for _, _, values in resolved:
