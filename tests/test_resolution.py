@@ -158,6 +158,26 @@ def _jsonl(stories):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_resolution_pass_relinks_documents_and_the_index_follows():
+    from archive import search
+    from archive.models import EntityDecision, Place
+
+    ingest.ingest([_jsonl(STORIES)])
+    request = search.SearchRequest()
+
+    def places() -> dict[str, int]:
+        return {v.value: v.count for v in search.search(request).facets["place"].values}
+
+    assert "London" in places()
+    EntityDecision.objects.create(kind="place", name="London", decision=EntityDecision.NOT)
+    report = resolution.resolve_archive()
+    assert report.changed == 1 and report.removed == 1
+    assert not Place.objects.filter(name="London").exists()
+    assert {p.name for p in Document.objects.get(external_id="c").places.all()} == {"Britain"}
+    assert "London" not in places() and places()["Britain"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_import_resolves_across_the_archive_and_stores_mentions():
     report = ingest.ingest([_jsonl(STORIES)])
     assert report.counts[ingest.Outcome.CREATED] == 3

@@ -768,7 +768,7 @@ def resolve_archive(
     remove the unused ones. No text is read: only the stored mentions."""
     from django.db import transaction
 
-    from archive.ingest.store import link_entities
+    from archive.ingest.store import relink_entities
     from archive.models import ENTITY_MODELS, Document, Mention
 
     evidence = evidence or Evidence.from_db()
@@ -809,6 +809,7 @@ def resolve_archive(
             ):
                 current[(document_id, kind)].add(name)
         with transaction.atomic():
+            changes: dict[str, list[tuple[int, list[str]]]] = {kind: [] for kind in KINDS}
             for document_id in chunk:
                 values = resolve_document(found.get(document_id, []), evidence, decisions)
                 changed = False
@@ -816,12 +817,13 @@ def resolve_archive(
                     names = [v.name for v in values if v.kind == kind]
                     before = current.get((document_id, kind), set())
                     if set(names) != before:
-                        link_entities(Document(pk=document_id), kind, names)
+                        changes[kind].append((document_id, names))
                         dropped.update((kind, name) for name in before - set(names))
                         changed = True
                 for value in values:
                     confidence[(value.kind, value.name)].append(value.confidence)
                 report.changed += changed
+            relink_entities(changes)
         report.documents += len(chunk)
         if progress is not None:
             progress(report.documents, len(ids))
