@@ -307,3 +307,19 @@ def test_pieces_of_a_datelines_capitals_are_not_names():
     assert {("Hillside", "GPE"), ("N.J.", "GPE")} <= found
     found = mentions_of("SURFERS PARADISE, Australia, March 3 - Talks began in Canberra today.")
     assert {("Surfers Paradise", "GPE"), ("Australia", "GPE")} <= found
+
+
+def test_a_place_that_gains_enough_evidence_is_resolved_again_where_it_was_dropped():
+    # An import that brings "Sizzla" a third document makes it a value: the end-of-import pass
+    # must look again at the earlier documents that mention it (the rule dropped it there).
+    from archive.ingest.persons import NameBook
+    from archive.ingest.pipeline import _Archive
+
+    evidence = archive_of([NameMention("Sizzla", "GPE")], [NameMention("Sizzla", "GPE")])
+    evidence.documents = 1000
+    archive = _Archive(NameBook(), evidence, Decisions())
+    third = [NameMention("Sizzla", "GPE")]
+    archive.note(third)
+    assert "Sizzla" not in archive.affected_names()
+    evidence.add(third)
+    assert "Sizzla" in archive.affected_names()

@@ -129,6 +129,17 @@ def test_common_words_after_an_abbreviation_are_not_of_an_organisation_or_place(
         ("place", "St. Louis"),
         ("place", "U.S."),
     ]
+    # A name the archive knows well keeps its words ("U.S. Steel"), and so does one whose
+    # shortened form the archive has too little evidence of ("Dr. Pepper").
+    evidence = archive_writing(steel=(30, 2), pepper=(12, 1))
+    for _ in range(5):
+        evidence.add([NameMention("U.S. Steel", "ORG", 1, False)])
+        evidence.add([NameMention("U.S.", "GPE", 1, False)])
+    mentions = [NameMention("U.S. Steel", "ORG", 1, False), NameMention("Dr. Pepper", "ORG")]
+    assert sorted(v.name for v in resolve_document(mentions, evidence, Decisions())) == [
+        "Dr. Pepper",
+        "U.S. Steel",
+    ]
     # The words an import reads the counts of, before it resolves such names.
     assert name_words([NameMention("U.S. Raids", "ORG", 1, False)]) == {"Raids"}
     assert name_words([NameMention("Bank of England", "ORG", 1, False)]) == set()
@@ -221,7 +232,8 @@ def test_names_beginning_with_a_word_and_the_lone_names_they_could_take(make_doc
     for name in ("Speaker Sylvia", "Sylvia", "Speakers Corner", "Jo Speaker"):
         Mention.objects.create(document=document, name=name, label="PERSON")
     assert names_beginning_with({"speaker"}) == {"Speaker Sylvia", "Sylvia"}
-    # Many words (a fresh import flips hundreds): one pass over the names, the same answer.
+    # Many words (a fresh import flips hundreds): one pass over the names, the same names here
+    # (it may find more elsewhere: it compares first words in any case, with no cap).
     many = {"speaker"} | {f"word{i}" for i in range(NAME_SCAN_WORDS + 1)}
     assert names_beginning_with(many) == {"Speaker Sylvia", "Sylvia"}
     Mention.objects.create(document=document, name="WORD3 Smith", label="PERSON")

@@ -154,7 +154,7 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
     }
     person_names = set(people)
     # Words the text also uses in lowercase are common words ("State", "Home", "Education").
-    lowercase = persons.token_facts(doc)[0]
+    lowercase = persons.token_facts(doc).lowercase
     counts: dict[tuple[str, str], int] = {}
     units, roles = _units(doc), _roles(doc)
     dateline, dateline_end = _dateline(text)
@@ -321,7 +321,11 @@ def _part_of_a_person(name: str, person_names: set[str]) -> bool:
 
 def _mentions_of(texts: Sequence[tuple[str, str | None]]) -> list[list[NameMention]]:
     docs = persons.nlp().pipe((text[: persons.MAX_CHARS] for text, _ in texts), batch_size=32)
-    return [document_mentions(doc, title) for doc, (_, title) in zip(docs, texts, strict=True)]
+    found = []
+    for doc, (_, title) in zip(docs, texts, strict=True):
+        found.append(document_mentions(doc, title))
+        persons.forget(doc)
+    return found
 
 
 def extract_stream(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 T = TypeVar("T")
 
@@ -209,6 +209,12 @@ def looks_like_a_name(name: str, not_person_words: set[str] = frozenset()) -> bo
     return True
 
 
+# What is read from a spaCy Doc is built once and kept in its ``user_data`` (text_of, ents_of,
+# token_facts): spaCy rebuilds ``doc.text`` and ``doc.ents`` from every token on each access.
+# Nothing may set ``doc.ents`` after these are read (the pipeline's own component runs before);
+# ``forget`` drops them when the document is done, as the cached spans refer to their doc.
+
+
 def text_of(doc) -> str:
     """The doc's text, built once: ``doc.text`` joins every token's text again on each access."""
     cached = doc.user_data.get(_TEXT)
@@ -226,7 +232,13 @@ def ents_of(doc) -> tuple:
     return cached
 
 
-def token_facts(doc) -> tuple[set[str], dict[str, int], set[str]]:
+class TokenFacts(NamedTuple):
+    lowercase: set[str]  # the words the text writes in lowercase
+    capitalised: dict[str, int]  # how often it writes each capitalised word
+    modifiers: set[str]  # capitalised words used as a modifier after an article ("the Bofra virus")
+
+
+def token_facts(doc) -> TokenFacts:
     """In one walk over the tokens (each one a new Python object): the words the text writes in
     lowercase, how often it writes each capitalised word, and the capitalised words it uses as a
     modifier after an article ("the Bofra virus", "a Surrey police station")."""
@@ -249,8 +261,14 @@ def token_facts(doc) -> tuple[set[str], dict[str, int], set[str]]:
             and texts[i - 1].lower() in ("the", "a", "an")
             and texts[i + 1][:1].islower()
         }
-        cached = doc.user_data[_FACTS] = (lowercase, capitalised, modifiers)
+        cached = doc.user_data[_FACTS] = TokenFacts(lowercase, capitalised, modifiers)
     return cached
+
+
+def forget(doc) -> None:
+    """Drop what :func:`text_of`, :func:`ents_of` and :func:`token_facts` kept on the doc."""
+    for key in (_TEXT, _ENTS, _FACTS):
+        doc.user_data.pop(key, None)
 
 
 _TEXT = ("archive", "text")

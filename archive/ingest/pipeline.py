@@ -265,9 +265,10 @@ class _Archive:
     evidence: resolution.Evidence
     decisions: resolution.Decisions
     # What a pass at the end must look at again: each name this import mentioned, with the kind
-    # and the spelling the archive gave it when the import first saw it; its lone-word person
-    # names; and the documents it saved.
-    first_seen: dict[str, tuple[entities.NameMention, str, str]] = field(default_factory=dict)
+    # and the spelling the archive gave it when the import first saw it, and whether it was then
+    # a place no gazetteer knows with too little evidence; its lone-word person names; and the
+    # documents it saved.
+    first_seen: dict[str, tuple[entities.NameMention, str, str, bool]] = field(default_factory=dict)
     lone_persons: set[str] = field(default_factory=set)
     documents: set[int] = field(default_factory=set)
 
@@ -275,10 +276,12 @@ class _Archive:
         for mention in mentions:
             key = resolution.fold(mention.name)
             if key not in self.first_seen:
+                kind = self.evidence.kind_of(mention)
                 self.first_seen[key] = (
                     mention,
-                    self.evidence.kind_of(mention),
+                    kind,
                     self.evidence.spelling(mention.name),
+                    kind == "place" and self.evidence.unknown_place(mention.name),
                 )
             if mention.label == entities.PERSON:
                 # A lone word may now join a full name; a new full name may take the lone
@@ -288,12 +291,14 @@ class _Archive:
     def affected_names(self) -> set[str]:
         """Names whose documents may resolve differently now: lone-word persons (their full
         name may have come in since) and names whose majority kind or spelling this import
-        changed."""
+        changed, or that it made a place with enough evidence, or too little ("Sizzla" in a
+        third document)."""
         changed = {
             mention.name
-            for mention, kind, spelling in self.first_seen.values()
+            for mention, kind, spelling, unknown in self.first_seen.values()
             if self.evidence.kind_of(mention) != kind
             or self.evidence.spelling(mention.name) != spelling
+            or (kind == "place" and self.evidence.unknown_place(mention.name) != unknown)
         }
         # Every spelling the archive has of them: the documents that wrote "ClearView" too.
         changed |= {
@@ -532,6 +537,8 @@ def _save_batch(
         kept = result.document_id is not None and result.outcome != Outcome.DUPLICATE
         if kept and result.source in extracted:
             archive.documents.add(result.document_id)
+            # The archive's size, as the rules that need a large archive count it.
+            archive.evidence.documents += result.outcome == Outcome.CREATED
     report.items.extend(results)
 
 

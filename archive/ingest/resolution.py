@@ -28,13 +28,16 @@ stored as :class:`~archive.models.Mention` rows) are weighed against the whole a
   different organisation names ("Co Inc", "Commission") names none in particular, and a lone
   letter ("P" of "S&P") is no organisation or place;
 - **places the world knows**: a name with thin evidence as an organisation ("Nagano",
-  "Mauritius"), or of two or more words as a person ("Porto Alegre"), that GeoNames knows as a
-  country, a US state or a city of 50,000 people (:mod:`archive.ingest.gazetteer`) is a place;
-  a line-up's club keeps its label ("Perpignan"), as its players do; and a one-word place
+  "Mauritius") that GeoNames knows as a country, a US state or a city of 50,000 people, or an
+  untitled person name of two or more words that is a city of 100,000 ("Porto Alegre")
+  (:mod:`archive.ingest.gazetteer`), is a place; a name its document titles or lists in a
+  line-up's brackets keeps that kind in the whole document ("Perpignan" the club, as its
+  players); and a one-word place
   that no gazetteer knows and the archive tags a place in at most two documents is the
   model's guess at a word it has not seen ("Sizzla", "Intifada"), no value;
 - **abbreviations**: the common words after an abbreviation's full stop are not of an
-  organisation or place name: "U.S. Raids" (Reuters capitalises after "U.S.") is "U.S.";
+  organisation or place name the archive has little evidence of: "U.S. Raids" (Reuters
+  capitalises after "U.S.") is "U.S.", but "U.S. Steel" stays;
 - **post-nominals**: an acronym that ends many different full person names ("QC") is not part
   of a name, nor a value of its own;
 - **joins**: a surname-only or partial person mention joins the one full name the archive links
@@ -183,7 +186,8 @@ class Evidence:
     # folded first two words of organisation names of three or more words -> their last words
     # ("james capel" -> "co": "James Capel and Co").
     firm_heads: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
-    # Documents whose mentions are counted here.
+    # Documents with extracted names in the archive (from the database, then as an import
+    # creates them): the rules that need a large archive ask it.
     documents: int = 0
 
     def common_word(self, word: str) -> bool:
@@ -240,12 +244,20 @@ class Evidence:
         """An organisation or place name without the common words after an abbreviation's full
         stop: "U.S. Raids" -> "U.S.". Reuters' 1987 wire capitalises every word after "U.S."
         ("the U.S. Attacks on two of its Gulf oil platforms"), and the model runs the name on
-        into it; the archive writes "raids" and "attacks" in lowercase. "St. Louis" and "Dart
+        into it; the archive writes "raids" and "attacks" in lowercase. Only a name the archive
+        has thin evidence of (``SHAPE_EVIDENCE_MAX`` documents: "U.S. Steel" and "Dr. Pepper"
+        stay) and whose shortened form has evidence of its own (``MIN_EVIDENCE`` documents), so
+        that the shortened name's kind is the archive's ("U.S.": a place). "St. Louis" and "Dart
         Group Corp." keep their words."""
         words = name.split()
+        if sum(self.labels.get(fold(name), Counter()).values()) > SHAPE_EVIDENCE_MAX:
+            return name
         for i in range(1, len(words)):
             if words[i - 1].endswith(".") and all(self.common_word(w) for w in words[i:]):
-                return " ".join(words[:i])
+                shorter = " ".join(words[:i])
+                if sum(self.labels.get(fold(shorter), Counter()).values()) >= MIN_EVIDENCE:
+                    return shorter
+                return name
         return name
 
     def firm(self, name: str) -> bool:
@@ -313,8 +325,8 @@ class Evidence:
         return max(counts, key=lambda written: (counts[written], not written.isupper(), written))
 
     def add(self, mentions: Iterable[NameMention], sign: int = 1) -> None:
-        """Count one document's mentions in (``sign`` -1: take them out again)."""
-        self.documents += sign
+        """Count one document's mentions in (``sign`` -1: take them out again). ``documents``
+        is counted by the caller, which knows whether the document is new."""
         kinds_seen: set[tuple[str, str]] = set()
         persons_seen: set[str] = set()
         written: set[str] = set()
@@ -847,7 +859,7 @@ def resolve_archive(
     return report
 
 
-def _set_confidences(model, entities: list) -> None:
+def _set_confidences(model: type, entities: list) -> None:
     """Write the entities' new confidences in one ``executemany``: ``bulk_update`` builds a
     CASE expression per 500 rows, which took 2 s of a 4,000-document import's closing pass. A
     confidence is not indexed, so no signal is needed."""
@@ -856,8 +868,9 @@ def _set_confidences(model, entities: list) -> None:
     if not entities:
         return
     quote = connection.ops.quote_name
+    column = model._meta.get_field("confidence").column
     sql = (
-        f"UPDATE {quote(model._meta.db_table)} SET {quote('confidence')} = %s "
+        f"UPDATE {quote(model._meta.db_table)} SET {quote(column)} = %s "
         f"WHERE {quote(model._meta.pk.column)} = %s"
     )
     with connection.cursor() as cursor:

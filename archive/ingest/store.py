@@ -96,7 +96,7 @@ def link_entities(
     already owes the index a task).
     """
     model = ENTITY_MODELS[kind]
-    names = list(dict.fromkeys(normalise_name(n) for n in names if n.strip()))
+    names = [n for n in dict.fromkeys(normalise_name(n) for n in names) if n]
     found = dict(known_ids or {})
     missing = [name for name in names if name not in found]
     if missing:
@@ -117,8 +117,9 @@ def relink_entities(changes: dict[str, list[tuple[int, list[str]]]]) -> None:
     """Set many documents' entities at once: kind -> (document pk, its names). A resolution pass
     changes hundreds of documents' values; setting each through the relation's manager took a
     dozen statements a document. Links are deleted and inserted per kind in a few statements,
-    the entities missing are created in bulk, and the documents' index tasks are scheduled, as
-    the relation's signal would have."""
+    the entities missing are created in bulk (without a slug: their page address comes from the
+    by-name route, as for an import's), and the documents' index tasks are scheduled, as the
+    relation's signal would have."""
     touched: set[int] = set()
     for kind, documents in changes.items():
         if not documents:
@@ -135,7 +136,8 @@ def relink_entities(changes: dict[str, list[tuple[int, list[str]]]]) -> None:
             [
                 (pk, ids[name])
                 for pk, names in documents
-                for name in dict.fromkeys(normalise_name(n) for n in names if n.strip())
+                for name in dict.fromkeys(normalise_name(n) for n in names)
+                if name
             ],
         )
         touched.update(pks)
@@ -384,7 +386,8 @@ def create_new_in_bulk(
                 [
                     (document.pk, ids[name])
                     for document, names in linked
-                    for name in dict.fromkeys(normalise_name(n) for n in names if n.strip())
+                    for name in dict.fromkeys(normalise_name(n) for n in names)
+                    if name
                 ],
             )
         indexing.insert_rows(
