@@ -124,24 +124,36 @@ def relink_entities(changes: dict[str, list[tuple[int, list[str]]]]) -> None:
     for kind, documents in changes.items():
         if not documents:
             continue
-        model = ENTITY_MODELS[kind]
-        through = getattr(Document, model._meta.get_field("documents").remote_field.name).through
-        ids = entity_ids({kind: {n for _, names in documents for n in names}})[kind]
         pks = [pk for pk, _ in documents]
+        through = _links(kind)
         for start in range(0, len(pks), 500):
             through.objects.filter(document_id__in=pks[start : start + 500]).delete()
-        indexing.insert_rows(
-            through,
-            ("document", model._meta.model_name),
-            [
-                (pk, ids[name])
-                for pk, names in documents
-                for name in dict.fromkeys(normalise_name(n) for n in names)
-                if name
-            ],
-        )
+        _insert_links(kind, documents)
         touched.update(pks)
     indexing.schedule(sorted(touched))
+
+
+def _links(kind: str):
+    """The table that links documents to the entities of one kind."""
+    model = ENTITY_MODELS[kind]
+    return getattr(Document, model._meta.get_field("documents").remote_field.name).through
+
+
+def _insert_links(kind: str, linked: list[tuple[int, list[str]]]) -> None:
+    """Link each document (pk) to its names of one kind, creating the entities missing in bulk,
+    in one ``executemany``: for documents that have no links of that kind yet."""
+    model = ENTITY_MODELS[kind]
+    ids = _named(model, {normalise_name(n) for _, names in linked for n in names})
+    indexing.insert_rows(
+        _links(kind),
+        ("document", model._meta.model_name),
+        [
+            (pk, ids[name])
+            for pk, names in linked
+            for name in dict.fromkeys(normalise_name(n) for n in names)
+            if name
+        ],
+    )
 
 
 def entity_ids(
@@ -378,18 +390,7 @@ def create_new_in_bulk(
             "place": [(f[-1], f[3][1]) for f in fresh if f[3] is not None],
         }
         for kind, linked in kinds.items():
-            model = ENTITY_MODELS[kind]
-            ids = _named(model, {normalise_name(n) for _, names in linked for n in names})
-            indexing.insert_rows(
-                getattr(Document, model._meta.get_field("documents").remote_field.name).through,
-                ("document", model._meta.model_name),
-                [
-                    (document.pk, ids[name])
-                    for document, names in linked
-                    for name in dict.fromkeys(normalise_name(n) for n in names)
-                    if name
-                ],
-            )
+            _insert_links(kind, [(document.pk, names) for document, names in linked])
         indexing.insert_rows(
             Mention,
             ("document", "name", "label", "count", "titled"),
