@@ -92,8 +92,6 @@ SHAPE_EVIDENCE_MAX = 3
 # in an archive of at least this many documents with extracted names.
 UNKNOWN_PLACE_EVIDENCE = 2
 UNKNOWN_PLACE_ARCHIVE = 1000
-# Above this many words, the names beginning with them are found in one pass over the names.
-NAME_SCAN_WORDS = 20
 
 
 def label_kind(label: str) -> str:
@@ -551,33 +549,20 @@ def names_beginning_with(words: Iterable[str]) -> set[str]:
     """The stored person names that begin with one of these (casefolded) words, and the last
     words of those names: when a word becomes common or stops being common, these are the
     mentions whose resolution may change ("Speaker Sylvia" and the lone "Sylvia" it could
-    join)."""
-    from django.db.models import Q
-
+    join). One pass over the distinct person names: a LIKE per word read the whole mentions
+    table every time (no index serves it), and a fresh import flips hundreds of words."""
     from archive.models import Mention
 
+    wanted = {w.casefold() for w in words}
     found: set[str] = set()
-    words = sorted({w.casefold() for w in words})
-    if len(words) > NAME_SCAN_WORDS:
-        # One pass over the person names: a LIKE per word reads the whole table every time
-        # (no index serves it), and a fresh import flips hundreds of words.
-        names = Mention.objects.filter(label=PERSON).values_list("name", flat=True).distinct()
-        wanted = set(words)
-        for name in names.iterator(chunk_size=5000):
-            split = name.split()
-            if split and split[0].casefold() in wanted:
-                found.add(name)
-                found.add(split[-1])
+    if not wanted:
         return found
-    for word in words:
-        spelled = {word, word.capitalize(), word.upper()}
-        query = Q()
-        for form in spelled:
-            query |= Q(name=form) | Q(name__startswith=f"{form} ")
-        names = Mention.objects.filter(query, label=PERSON).values_list("name", flat=True)
-        for name in names.distinct()[:10_000]:
+    names = Mention.objects.filter(label=PERSON).values_list("name", flat=True).distinct()
+    for name in names.iterator(chunk_size=5000):
+        split = name.split()
+        if split and split[0].casefold() in wanted:
             found.add(name)
-            found.add(name.split()[-1])
+            found.add(split[-1])
     return found
 
 
