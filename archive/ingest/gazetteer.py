@@ -24,9 +24,11 @@ MIN_CITY_POPULATION = 50_000
 MIN_PERSON_CITY_POPULATION = 100_000
 
 
-def fold(name: str) -> str:
-    """Casefolded, single spaces: how names are compared here and in resolution."""
-    return " ".join(name.casefold().split())
+def _key(name: str) -> str:
+    """How a place name is looked up: casefolded, single spaces, without accents ("São Paulo"
+    and "Sao Paulo" are one place)."""
+    folded = " ".join(name.casefold().split())
+    return "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
 
 
 def _populations() -> dict[str, int]:
@@ -52,24 +54,24 @@ def _load() -> tuple[dict[str, int], frozenset[str]]:
     cities = cache.get_cities()
     populations: dict[str, int] = {}
     for city in cities.values():
-        name = _plain(fold(city["name"]))
+        name = _key(city["name"])
         populations[name] = max(populations.get(name, 0), int(city["population"] or 0))
     for country in cache.get_countries().values():
-        populations[_plain(fold(country["name"]))] = 10**10
+        populations[_key(country["name"])] = 10**10
     for state in cache.get_us_states().values():
-        populations[_plain(fold(state["name"]))] = 10**10
+        populations[_key(state["name"])] = 10**10
     names = set(populations)
     for city in cities.values():
         for other in city.get("alternatenames") or ():
             if other.isascii() and other[:1].isupper():
-                names.add(fold(other))
+                names.add(_key(other))
     del cities
     for county in cache.get_us_counties():
-        names.add(fold(county["name"]).removesuffix(" county"))
+        names.add(_key(county["name"]).removesuffix(" county"))
     for continent in cache.get_continents().values():
-        names.add(fold(continent["name"]))
+        names.add(_key(continent["name"]))
     names.update(_regions())
-    return populations, frozenset(_plain(name) for name in names)
+    return populations, frozenset(names)
 
 
 def _regions() -> set[str]:
@@ -82,28 +84,23 @@ def _regions() -> set[str]:
     for subdivision in pycountry.subdivisions:
         for part in re.split(r"\s*[\[\]]\s*", subdivision.name):
             if part:
-                names.add(fold(part))
+                names.add(_key(part))
     for country in [*pycountry.countries, *pycountry.historic_countries]:
         for field in ("name", "common_name", "official_name"):
             if value := getattr(country, field, None):
                 # "Burma, Socialist Republic of the Union of": "Burma" too.
-                names.update({fold(value), fold(value.split(",")[0])})
+                names.update({_key(value), _key(value.split(",")[0])})
     return names
-
-
-def _plain(folded: str) -> str:
-    """Without accents: "brasília" -> "brasilia"."""
-    return "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
 
 
 def known_place(name: str, min_population: int = MIN_CITY_POPULATION) -> bool:
     """Whether ``name`` is a country, a US state, or a city of at least ``min_population``,
     with or without its accents ("Sao Paulo", "Zurich")."""
-    return _populations().get(_plain(fold(name)), 0) >= min_population
+    return _populations().get(_key(name), 0) >= min_population
 
 
 def any_place(name: str) -> bool:
     """Whether ``name`` is any place of this module's data, under any of its names: a city of
     15,000 people or more, a country (old ones too), a US state or county, a continent, or an
     ISO 3166-2 region."""
-    return _plain(fold(name)) in _all_names()
+    return _key(name) in _all_names()
