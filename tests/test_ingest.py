@@ -200,6 +200,28 @@ def test_jsonl_records_with_and_without_persons(transactional_db, tmp_path):
     assert {p.name for p in extracted.persons.all()} == {"Helmut Kohl", "Francois Mitterrand"}
 
 
+def test_character_references_a_scrape_left_are_the_characters(transactional_db, tmp_path):
+    """Scraped text often keeps HTML's "&#233;": the reader sees "José" and search finds it; a
+    bare ampersand, or a reference to no character, stays as written."""
+    run(
+        write(
+            tmp_path,
+            "barroso.txt",
+            "&#163;8m for Forest duo\n\nEC President Jos&#233; Manuel Barroso wrote to R&amp;D "
+            "staff at AT&T about the caf&eacute; (&#0; stays).",
+        )
+    )
+    record = {"title": "Caf&#233; society", "body": "Bryn F&#244;n sang &lt;live&gt;."}
+    run(write(tmp_path, "export.jsonl", json.dumps(record)))
+    text_file = Document.objects.get(title="£8m for Forest duo")
+    assert "José Manuel Barroso" in text_file.body and "R&D staff at AT&T" in text_file.body
+    assert "café (&#0; stays)" in text_file.body
+    from_record = Document.objects.get(title="Café society")
+    assert from_record.body == "Bryn Fôn sang <live>."
+    response = search.search(search.SearchRequest(q="José"))
+    assert [hit.title for hit in response.hits] == ["£8m for Forest duo"]
+
+
 def test_json_list_and_publication_option(transactional_db, tmp_path):
     path = write(tmp_path, "list.json", json.dumps([{"title": "One", "body": "First body."}]))
     run(path, publication="Evening Star")

@@ -55,7 +55,7 @@ def from_plain_text(source: str, raw: str) -> Draft:
 
 
 def read_txt(name: str, data: bytes) -> Result:
-    return [from_plain_text(name, text.decode(data))]
+    return [from_plain_text(name, text.decode_references(text.decode(data)))]
 
 
 def read_html(name: str, data: bytes) -> Result:
@@ -218,7 +218,11 @@ def record_to_draft(source: str, record: object) -> Draft:
         raise ReadError("“title” must be a non-empty string.", source)
     if not isinstance(body, str) or not body.strip():
         raise ReadError("“body” must be a non-empty string.", source)
-    draft = Draft(source=source, title=_title(title), body=text.normalise_text(body))
+    draft = Draft(
+        source=source,
+        title=_title(text.decode_references(title)),
+        body=text.normalise_text(text.decode_references(body)),
+    )
     published = record.get("published")
     if published not in (None, ""):
         try:

@@ -3,6 +3,7 @@ news site brings along (share buttons, gallery links, lone symbols)."""
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
@@ -63,6 +64,26 @@ def looks_binary(data: bytes) -> bool:
         return True
     controls = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 12, 13))
     return controls > len(head) * 0.05
+
+
+# "&#233;", "&#xE9;", "&eacute;": a character reference, with its semicolon (a bare "&para" in
+# "Smith&parachute" is text, though HTML5 would read it as "¶").
+_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def decode_references(text: str) -> str:
+    """Plain text with the HTML character references a scrape left in it written as the
+    characters they stand for: "Jos&#233; Manuel Barroso" is José Manuel Barroso, to the reader,
+    to search and to the name extractor. A reference to no character, or to a control
+    character (a line break included), stays as written."""
+
+    def character(match: re.Match[str]) -> str:
+        decoded = html.unescape(match.group())
+        if not decoded or decoded == "\ufffd" or unicodedata.category(decoded[0]) == "Cc":
+            return match.group()
+        return decoded
+
+    return _REFERENCE.sub(character, text) if "&" in text else text
 
 
 def normalise_text(text: str) -> str:
