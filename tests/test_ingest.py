@@ -208,7 +208,8 @@ def test_character_references_a_scrape_left_are_the_characters(transactional_db,
             tmp_path,
             "barroso.txt",
             "&#163;8m for Forest duo\n\nEC President Jos&#233; Manuel Barroso wrote to R&amp;D "
-            "staff at AT&T about the caf&eacute; (&#0; stays).",
+            "staff at AT&T about the caf&eacute; (&#0; stays). Mr Blair&#191;s aide asked "
+            "&#191;Qu&#233;?",
         )
     )
     record = {"title": "Caf&#233; society", "body": "Bryn F&#244;n sang &lt;live&gt;."}
@@ -216,6 +217,7 @@ def test_character_references_a_scrape_left_are_the_characters(transactional_db,
     text_file = Document.objects.get(title="£8m for Forest duo")
     assert "José Manuel Barroso" in text_file.body and "R&D staff at AT&T" in text_file.body
     assert "café (&#0; stays)" in text_file.body
+    assert "Mr Blair's aide asked ¿Qué?" in text_file.body
     from_record = Document.objects.get(title="Café society")
     assert from_record.body == "Bryn Fôn sang <live>."
     response = search.search(search.SearchRequest(q="José"))

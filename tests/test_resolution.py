@@ -77,6 +77,18 @@ def test_an_ambiguous_surname_stays_apart_and_two_people_are_never_merged():
     assert values([person("Jane Smith")], evidence) == [("person", "Jane Smith")]
 
 
+def test_spellings_with_and_without_accents_are_one_value():
+    """ "José Manuel Barroso" and "Jose Manuel Barroso" are one person, under the spelling the
+    archive uses most; a surname written either way joins him."""
+    evidence = archive_of(
+        *[[person("Jose Manuel Barroso")] for _ in range(3)],
+        *[[person("José Manuel Barroso")] for _ in range(2)],
+    )
+    assert values([person("José Manuel Barroso")], evidence) == [("person", "Jose Manuel Barroso")]
+    assert values([person("Barroso", 2)], evidence) == [("person", "Jose Manuel Barroso")]
+    assert values([person("Barróso", 2)], evidence) == [("person", "Jose Manuel Barroso")]
+
+
 def test_a_partial_name_joins_the_fuller_one():
     evidence = archive_of(*[[person("George W Bush")] for _ in range(9)], [person("George Bush")])
     assert values([person("George Bush")], evidence) == [("person", "George W Bush")]

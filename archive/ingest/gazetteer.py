@@ -15,20 +15,14 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
+
+from archive.ingest.text import fold_name
 
 # A city counts as a known place from this many people: small towns share their names with
 # clubs, firms and people more often than big ones.
 MIN_CITY_POPULATION = 50_000
 # A name of two or more words the model tagged as a person is read as a city from this many.
 MIN_PERSON_CITY_POPULATION = 100_000
-
-
-def _key(name: str) -> str:
-    """How a place name is looked up: casefolded, single spaces, without accents ("São Paulo"
-    and "Sao Paulo" are one place)."""
-    folded = " ".join(name.casefold().split())
-    return "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
 
 
 def _populations() -> dict[str, int]:
@@ -54,22 +48,22 @@ def _load() -> tuple[dict[str, int], frozenset[str]]:
     cities = cache.get_cities()
     populations: dict[str, int] = {}
     for city in cities.values():
-        name = _key(city["name"])
+        name = fold_name(city["name"])
         populations[name] = max(populations.get(name, 0), int(city["population"] or 0))
     for country in cache.get_countries().values():
-        populations[_key(country["name"])] = 10**10
+        populations[fold_name(country["name"])] = 10**10
     for state in cache.get_us_states().values():
-        populations[_key(state["name"])] = 10**10
+        populations[fold_name(state["name"])] = 10**10
     names = set(populations)
     for city in cities.values():
         for other in city.get("alternatenames") or ():
             if other.isascii() and other[:1].isupper():
-                names.add(_key(other))
+                names.add(fold_name(other))
     del cities
     for county in cache.get_us_counties():
-        names.add(_key(county["name"]).removesuffix(" county"))
+        names.add(fold_name(county["name"]).removesuffix(" county"))
     for continent in cache.get_continents().values():
-        names.add(_key(continent["name"]))
+        names.add(fold_name(continent["name"]))
     names.update(_regions())
     return populations, frozenset(names)
 
@@ -84,23 +78,23 @@ def _regions() -> set[str]:
     for subdivision in pycountry.subdivisions:
         for part in re.split(r"\s*[\[\]]\s*", subdivision.name):
             if part:
-                names.add(_key(part))
+                names.add(fold_name(part))
     for country in [*pycountry.countries, *pycountry.historic_countries]:
         for field in ("name", "common_name", "official_name"):
             if value := getattr(country, field, None):
                 # "Burma, Socialist Republic of the Union of": "Burma" too.
-                names.update({_key(value), _key(value.split(",")[0])})
+                names.update({fold_name(value), fold_name(value.split(",")[0])})
     return names
 
 
 def known_place(name: str, min_population: int = MIN_CITY_POPULATION) -> bool:
     """Whether ``name`` is a country, a US state, or a city of at least ``min_population``,
     with or without its accents ("Sao Paulo", "Zurich")."""
-    return _populations().get(_key(name), 0) >= min_population
+    return _populations().get(fold_name(name), 0) >= min_population
 
 
 def any_place(name: str) -> bool:
     """Whether ``name`` is any place of this module's data, under any of its names: a city of
     15,000 people or more, a country (old ones too), a US state or county, a continent, or an
     ISO 3166-2 region."""
-    return _key(name) in _all_names()
+    return fold_name(name) in _all_names()

@@ -69,6 +69,7 @@ from archive.ingest.entities import (
     PLACE_LABELS,
     NameMention,
 )
+from archive.ingest.text import fold_name
 from archive.ingest.wordcase import WordCaseBook
 
 KINDS = ("person", "organisation", "place")
@@ -106,7 +107,9 @@ def label_kind(label: str) -> str:
 
 
 def fold(name: str) -> str:
-    return " ".join(name.casefold().split())
+    """The key under which the archive's evidence and the editors' decisions know a name: case,
+    spacing and accents ignored, so the spellings of one name are one value."""
+    return fold_name(name)
 
 
 @dataclass
@@ -513,12 +516,16 @@ class Evidence:
             # "Given James Bond" (a sentence's first word run into the name) is no fuller name.
             and not self.not_of_the_name(full.split())
         }
-        total = sum(candidates.values())
+        # One candidate per name, whichever way its documents spell it ("José", "Jose").
+        per_name: Counter = Counter()
+        for full, documents in candidates.items():
+            per_name[fold(full)] += documents
+        total = sum(per_name.values())
         if not total:
             return "", 0.0
-        best = max(candidates, key=lambda full: (candidates[full], full))
-        share = candidates[best] / total
-        return (best, share) if share >= JOIN_SHARE else ("", share)
+        best = max(per_name, key=lambda key: (per_name[key], key))
+        share = per_name[best] / total
+        return (self.spelling(best), share) if share >= JOIN_SHARE else ("", share)
 
 
 def _first_name_evidence(name: str) -> bool:
@@ -596,10 +603,10 @@ def _name_word(word: str) -> bool:
 
 def _words_in_order(short: list[str], long: list[str]) -> bool:
     position = 0
-    folded = [w.casefold() for w in long]
+    folded = [fold(w) for w in long]
     for word in short:
         try:
-            position = folded.index(word.casefold(), position) + 1
+            position = folded.index(fold(word), position) + 1
         except ValueError:
             return False
     return True

@@ -81,7 +81,15 @@ def decode_references(text: str) -> str:
         decoded = html.unescape(match.group())
         if not decoded or decoded == "\ufffd" or unicodedata.category(decoded[0]) == "Cc":
             return match.group()
+        if decoded == "¿" and _between_letters(match):
+            # "Mr Blair&#191;s government": a typographic apostrophe that a conversion to
+            # Latin-1 turned into "¿", which never stands inside a word.
+            return "'"
         return decoded
+
+    def _between_letters(match: re.Match[str]) -> bool:
+        start, end = match.span()
+        return match.string[start - 1 : start].isalpha() and match.string[end : end + 1].isalpha()
 
     return _REFERENCE.sub(character, text) if "&" in text else text
 
@@ -120,6 +128,15 @@ def drop_chrome(text: str) -> str:
     """The text without chrome lines (blank-line structure kept)."""
     kept = [line for line in text.split("\n") if not line or not is_chrome(line)]
     return normalise_text("\n".join(kept))
+
+
+def fold_name(name: str) -> str:
+    """How names are compared: casefolded, single spaces, without accents ("José Manuel
+    Barroso" and "Jose Manuel Barroso" are one name; "São Paulo" and "Sao Paulo" one place)."""
+    folded = " ".join(name.casefold().split())
+    if folded.isascii():
+        return folded
+    return "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
 
 
 def first_line(text: str) -> str:
