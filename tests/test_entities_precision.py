@@ -90,6 +90,23 @@ def test_a_unit_after_a_number_is_not_an_organisation():
 # --- Persons -----------------------------------------------------------------------------------
 
 
+def test_the_row_labels_of_a_results_table_are_no_names():
+    """The wire's results tables: the model reads "Avg" (and "Revs", "Shr") as people and
+    firms. A one-word name that begins a line going on with figures is a row's label; the same
+    word in a sentence, and a person at the start of a line, stay."""
+    text = (
+        "Cyclops Corp reports results\n\nCHICAGO, Feb 26 - Oper shr loss two cts vs profit seven"
+        " cts\n\nRevs 291.8 mln vs 151.1 mln\n\nAvg shrs 51.7 mln vs 43.4 mln\n\nMadonna sang at"
+        " the meeting, where chairman Avg Hartley said revenue rose."
+    )
+    doc = persons.nlp()(text)
+    rows = [e.text for e in doc.ents if persons.labels_a_table_row(doc, e)]
+    assert rows == ["Avg"]  # the model's one name among the rows, found
+    found = mentions_of(text)
+    assert ("Avg", "PERSON") not in found
+    assert ("Madonna", "PERSON") in found and ("Avg Hartley", "PERSON") in found
+
+
 def test_a_full_name_the_model_tags_as_an_organisation_is_a_person_the_text_titles():
     found = mentions_of(
         "Economy dispute\n\nNicola Sturgeon, the SNP's deputy leader, said the figures showed "

@@ -165,6 +165,8 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
             # Pieces of the dateline's capitals: "ST" of "ST. LOUIS", "ILL" of "OAK BROOK,
             # ILL." (the dateline's place is added below).
             continue
+        if persons.labels_a_table_row(doc, ent):
+            continue  # "Shr 20 cts vs 18 cts": a row of a results table
         name = clean_entity(ent.text)
         if not _usable(name) or name in person_names:
             continue
