@@ -32,9 +32,13 @@ def normalise_name(value: str) -> str:
 
 
 def content_hash(text: str) -> str:
-    """A fingerprint of a text that ignores case, Unicode form and whitespace, so the same article
-    saved twice (a re-import, a copy with different line breaks) is recognised as a duplicate."""
-    normalised = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    """A fingerprint of a text that ignores case, Unicode form, whitespace and how a character is
+    written (the character, or the HTML reference a scrape left: "&#233;"), so the same article
+    saved twice (a re-import, a copy with different line breaks, a file stored before the import
+    read its references) is recognised as a duplicate."""
+    from archive.ingest.text import decode_references  # archive.ingest imports these models
+
+    normalised = " ".join(unicodedata.normalize("NFKC", decode_references(text)).casefold().split())
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 

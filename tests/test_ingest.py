@@ -224,6 +224,32 @@ def test_character_references_a_scrape_left_are_the_characters(transactional_db,
     assert [hit.title for hit in response.hits] == ["£8m for Forest duo"]
 
 
+def test_a_file_stored_with_its_references_is_the_same_document_when_imported_again(
+    transactional_db, tmp_path
+):
+    """An archive imported before references were read keeps "Jos&#233;" in its text; the
+    upgrade's migration fingerprints it again, so the same file is a duplicate, not a new
+    document."""
+    import hashlib
+    import importlib
+    import unicodedata
+
+    from django.apps import apps
+
+    raw = "Barroso writes\n\nEC President Jos&#233; Manuel Barroso wrote to the parliament."
+    old = Document.objects.create(title="Barroso writes", body=raw)
+    # The fingerprint as it was computed before: no references read.
+    before = hashlib.sha256(
+        " ".join(unicodedata.normalize("NFKC", raw).casefold().split()).encode()
+    ).hexdigest()
+    Document.objects.filter(pk=old.pk).update(content_hash=before)
+    migration = importlib.import_module("archive.migrations.0012_content_hash_references")
+    migration.fingerprint_again(apps, None)
+    report = run(write(tmp_path, "barroso.txt", raw))
+    assert [item.outcome for item in report.items] == [ingest.Outcome.DUPLICATE]
+    assert Document.objects.count() == 1
+
+
 def test_json_list_and_publication_option(transactional_db, tmp_path):
     path = write(tmp_path, "list.json", json.dumps([{"title": "One", "body": "First body."}]))
     run(path, publication="Evening Star")

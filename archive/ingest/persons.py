@@ -383,7 +383,7 @@ def labels_a_table_row(doc, ent) -> bool:
     """Whether a one-word entity begins a line that goes on with figures: the label of a
     table's row, not a name. The model reads the row labels of the wire's results tables
     ("Revs 291.8 mln vs 151.1 mln", "Avg shrs 51.7 mln", "Shr 20 cts") as people and firms:
-    "Revs" and "Avg" were among the 15 most mentioned "persons" of the BBC + Reuters archive."""
+    "Revs" and "Avg" were among the 50 most mentioned "persons" of the BBC + Reuters archive."""
     if len(ent) != 1:
         return False
     if ent.start > 0 and not (doc[ent.start - 1].is_space and "\n" in doc[ent.start - 1].text):
