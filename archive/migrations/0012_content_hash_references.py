@@ -10,12 +10,16 @@ from archive.models import content_hash
 def fingerprint_again(apps, schema_editor):
     Document = apps.get_model("archive", "Document")
     changed = []
-    for document in Document.objects.filter(body__contains="&").only("pk", "body", "content_hash"):
+    with_ampersand = Document.objects.filter(body__contains="&").only("pk", "body", "content_hash")
+    for document in with_ampersand.iterator(chunk_size=2000):
         digest = content_hash(document.body)
         if digest != document.content_hash:
             document.content_hash = digest
             changed.append(document)
-    Document.objects.bulk_update(changed, ["content_hash"], batch_size=500)
+        if len(changed) >= 500:
+            Document.objects.bulk_update(changed, ["content_hash"])
+            changed = []
+    Document.objects.bulk_update(changed, ["content_hash"])
 
 
 class Migration(migrations.Migration):
