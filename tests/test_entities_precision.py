@@ -256,6 +256,19 @@ def test_a_word_that_begins_more_places_than_persons_is_no_first_name():
     assert values([NameMention("New Mexico", "GPE")], evidence) == [("place", "New Mexico")]
 
 
+def test_an_initial_and_a_surname_is_a_person_however_often_the_model_says_otherwise(db):
+    """A rugby team sheet's "S Parisse" (an organisation in 7 documents to the model, "Parisse"
+    alone a place in 2) is a person; "S Korea" is not, as the archive tags "Korea" on its own
+    a place in 6."""
+    evidence = archive_of(
+        *[[NameMention("S Parisse", "ORG")] for _ in range(5)],
+        *[[NameMention("S Parisse", "ORG"), NameMention("Parisse", "GPE")] for _ in range(2)],
+        *[[NameMention("Korea", "GPE")] for _ in range(6)],
+    )
+    assert values([NameMention("S Parisse", "ORG")], evidence) == [("person", "S Parisse")]
+    assert values([NameMention("S Korea", "GPE")], evidence) == [("place", "S Korea")]
+
+
 def test_a_lone_word_tagged_as_an_organisation_beside_the_person_it_ends_is_that_person():
     evidence = archive_of(
         *[[NameMention(f"Philip {w}", "PERSON")] for w in ("Roth", "Glass", "Lee")]

@@ -57,6 +57,7 @@ entities were extracted (``manage.py resolve_entities``).
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -89,6 +90,9 @@ FIRST_NAME_MIN = 3
 GENERIC_TAIL = 50
 # A name with at most this many documents of evidence may be re-read as a person by its shape.
 SHAPE_EVIDENCE_MAX = 3
+# A word the archive tags on its own as no person in this many documents is no surname after an
+# initial: "S Korea", "S Asia" are places.
+INITIAL_SURNAME_EVIDENCE = 5
 # A one-word place no gazetteer knows is no value with at most this many documents as a place,
 # in an archive of at least this many documents with extracted names.
 UNKNOWN_PLACE_EVIDENCE = 2
@@ -428,8 +432,11 @@ class Evidence:
         """Two or three capitalised words, the first a first name of the archive's people and
         the last no organisation's last word ("Nicola Sturgeon", not "Stan Lee Media"), and
         little evidence of the name itself: the small model often tags a person it has not
-        seen as an organisation or a place."""
+        seen as an organisation or a place. Or an initial and a surname
+        (:meth:`_initial_and_surname`)."""
         words = name.split()
+        if self._initial_and_surname(words):
+            return True
         if not 2 <= len(words) <= 3 or not all(_name_word(w) for w in words):
             return False
         counts = self.labels.get(fold(name), Counter())
@@ -442,6 +449,20 @@ class Evidence:
             and self.place_heads[fold(words[0])] < self.first_names[fold(words[0])]
             and self.organisation_tails[fold(words[-1])] < 2
         )
+
+    def _initial_and_surname(self, words: list[str]) -> bool:
+        """An initial and a surname ("S Parisse", "K Maggs": the model tags the players of a
+        rugby team sheet as organisations and places), however often: no firm or place is named
+        so, unless the second word is a common word ("X Factor", "G Services") or a word the
+        archive, on its own, mostly tags as no person ("S Korea", "S Asia", "S Korean")."""
+        if len(words) != 2 or not _INITIAL.fullmatch(words[0]):
+            return False
+        surname = words[1]
+        if len(surname) < 3 or not _name_word(surname) or self.common_word(surname):
+            return False
+        alone = self.labels.get(fold(surname), Counter())
+        others = alone["organisation"] + alone["place"] + alone[OTHER]
+        return not (others >= INITIAL_SURNAME_EVIDENCE and others > alone["person"])
 
     def known_place(self, mention: NameMention, kind: str) -> bool:
         """Whether a name the archive has thin evidence of as an organisation (or, of two or
@@ -591,6 +612,9 @@ def _documents(evidence: Evidence, full: str) -> int:
 def _flips(count: int, sign: int) -> bool:
     """Whether adding ``sign`` makes ``count`` go from 0 to 1 or from 1 to 0."""
     return (count == 0 and sign > 0) or (count == 1 and sign < 0)
+
+
+_INITIAL = re.compile(r"[A-Z]\.?")
 
 
 def _name_word(word: str) -> bool:
