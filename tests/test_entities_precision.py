@@ -194,12 +194,27 @@ def test_a_one_word_place_no_gazetteer_knows_needs_the_archives_evidence():
     assert values([NameMention("Sizzla", "GPE")], one) == [("place", "Sizzla")]
     one.documents = 1000
     assert values([NameMention("Sizzla", "GPE")], one) == []
-    # Known to GeoNames, or a place in the archive's documents often enough, or of two words.
+    # Known to GeoNames, or a place in the archive's documents often enough.
     assert values([NameMention("Nagano", "GPE")], one) == [("place", "Nagano")]
     often = archive_of(*[[NameMention("Humberside", "GPE")] for _ in range(3)])
     often.documents = 1000
     assert values([NameMention("Humberside", "GPE")], often) == [("place", "Humberside")]
-    assert values([NameMention("Sea Isle", "GPE")], one) == [("place", "Sea Isle")]
+
+
+def test_a_place_of_two_words_no_gazetteer_knows_needs_the_archives_evidence():
+    """ "Thabo Mbeki", a place to the model in three documents: no word of it is a place, and no
+    other place name of the archive begins or ends like it. A word that is a place ("Sea" of
+    "Sea Isle"), or that begins another place name ("Oak" of "Oak Park"), keeps it."""
+    archive = archive_of(
+        *[[NameMention("Thabo Mbeki", "GPE")] for _ in range(3)],
+        [NameMention("Oak Park", "GPE")],
+        [NameMention("Oak Brook", "GPE")],
+    )
+    assert values([NameMention("Thabo Mbeki", "GPE")], archive) == [("place", "Thabo Mbeki")]
+    archive.documents = 1000  # only in a large archive (see the test above)
+    assert values([NameMention("Thabo Mbeki", "GPE")], archive) == []
+    assert values([NameMention("Sea Isle", "GPE")], archive) == [("place", "Sea Isle")]
+    assert values([NameMention("Oak Brook", "GPE")], archive) == [("place", "Oak Brook")]
 
 
 def test_a_list_of_players_and_countries_keeps_the_countries_as_places():

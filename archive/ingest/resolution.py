@@ -178,6 +178,8 @@ class Evidence:
     organisation_tails: Counter = field(default_factory=Counter)
     # folded first word -> how many different place names of two or more words begin with it.
     place_heads: Counter = field(default_factory=Counter)
+    # folded last word -> how many different place names of two or more words end with it.
+    place_tails: Counter = field(default_factory=Counter)
     # folded "x" -> documents in which "X Party" is an organisation: "Tory", "Conservatives"
     # (NORP to the model) name that party.
     parties: Counter = field(default_factory=Counter)
@@ -418,7 +420,9 @@ class Evidence:
             if len(words) >= 3:
                 self.firm_heads[" ".join(words[:2])][words[-1]] += sign
         elif kind == "place":
-            self.place_heads[folded.split()[0]] += sign
+            words = folded.split()
+            self.place_heads[words[0]] += sign
+            self.place_tails[words[-1]] += sign
 
     def party_of(self, mention: NameMention) -> bool:
         """Whether a group the model tags NORP ("Tory", "Conservatives") is a party the archive
@@ -485,17 +489,34 @@ class Evidence:
         return False
 
     def unknown_place(self, name: str) -> bool:
-        """A one-word place that no gazetteer knows and the archive tags a place in at most
-        ``UNKNOWN_PLACE_EVIDENCE`` documents: the small model's guess at a word it has not seen
-        ("Sizzla", "Greensleeves", "Intifada"). Only in an archive of ``UNKNOWN_PLACE_ARCHIVE``
+        """A place that no gazetteer knows and the archive has little evidence of: the small
+        model's guess at a name it has not seen. Only in an archive of ``UNKNOWN_PLACE_ARCHIVE``
         documents with extracted names: in a small one, "Britain" (which GeoNames lists as the
-        United Kingdom) has little evidence too."""
+        United Kingdom) has little evidence too.
+
+        - One word that the archive tags a place in at most ``UNKNOWN_PLACE_EVIDENCE`` documents
+          ("Sizzla", "Greensleeves", "Intifada").
+        - Two or three name words, none of them a place any gazetteer knows, in at most
+          ``SHAPE_EVIDENCE_MAX`` documents, that begin and end no other place name of the archive,
+          the last not a common word ("Thabo Mbeki", "Pepito Elhorga", "Battlestar Galactica";
+          "Sichuan Province" and "Llyn Peninsula" end in a common word and stay)."""
         if self.documents < UNKNOWN_PLACE_ARCHIVE:
             return False  # in a small archive every name has little evidence
-        if " " in name.strip() or gazetteer.any_place(name):
+        if gazetteer.any_place(name):
             return False
         counts = self.labels.get(fold(name), Counter())
-        return counts["place"] <= UNKNOWN_PLACE_EVIDENCE
+        words = name.split()
+        if len(words) == 1:
+            return counts["place"] <= UNKNOWN_PLACE_EVIDENCE
+        return (
+            len(words) <= 3
+            and all(_name_word(w) for w in words)
+            and sum(counts.values()) <= SHAPE_EVIDENCE_MAX
+            and self.place_heads[fold(words[0])] <= 1
+            and self.place_tails[fold(words[-1])] <= 1
+            and not self.common_word(words[-1])
+            and not any(gazetteer.any_place(w) for w in words)
+        )
 
     def kind_of(self, mention: NameMention) -> str:
         """The kind the archive mostly gives this name; the document's own label on a tie or
