@@ -200,7 +200,7 @@ class EntityAdmin(admin.ModelAdmin):
                 EntityDecision.objects.get_or_create(
                     kind=entity.kind, name=name, decision=EntityDecision.APART, other=entity.name
                 )
-            ids = resolution.documents_mentioning(deleted)
+            ids = resolution.documents_mentioning(deleted, any_spelling=True)
             transaction.on_commit(lambda: resolution.resolve_archive(document_ids=ids))
 
     def get_queryset(self, request):
@@ -264,11 +264,11 @@ class EntityDecisionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        ids = resolution.documents_mentioning([obj.name])
+        ids = resolution.documents_mentioning([obj.name], any_spelling=True)
         transaction.on_commit(lambda: resolution.resolve_archive(document_ids=ids))
 
     def delete_model(self, request, obj):
-        ids = resolution.documents_mentioning([obj.name])
+        ids = resolution.documents_mentioning([obj.name], any_spelling=True)
         super().delete_model(request, obj)
         transaction.on_commit(lambda: resolution.resolve_archive(document_ids=ids))
 

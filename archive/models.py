@@ -38,7 +38,12 @@ def content_hash(text: str) -> str:
     read its references) is recognised as a duplicate."""
     from archive.ingest.text import decode_references  # archive.ingest imports these models
 
-    normalised = " ".join(unicodedata.normalize("NFKC", decode_references(text)).casefold().split())
+    for _ in range(3):  # "&amp;#233;" stored once decoded ("&#233;") is "é" too
+        decoded = decode_references(text)
+        if decoded == text:
+            break
+        text = decoded
+    normalised = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 

@@ -15,8 +15,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from archive import ingest, search
+from archive.ingest import copies
 from archive.ingest.sources import from_paths
-from archive.models import Document, Person, PersonAlias
+from archive.models import CopySignature, Document, Person, PersonAlias
 from tests.conftest import SEED_FIXTURE, SHARED
 
 SEED_TEXT = """×
@@ -209,7 +210,7 @@ def test_character_references_a_scrape_left_are_the_characters(transactional_db,
             "barroso.txt",
             "&#163;8m for Forest duo\n\nEC President Jos&#233; Manuel Barroso wrote to R&amp;D "
             "staff at AT&T about the caf&eacute; (&#0; stays). Mr Blair&#191;s aide asked "
-            "&#191;Qu&#233;?",
+            "&#191;Qu&#233;? An inter&shy;national &notit; row.",
         )
     )
     record = {"title": "Caf&#233; society", "body": "Bryn F&#244;n sang &lt;live&gt;."}
@@ -217,7 +218,7 @@ def test_character_references_a_scrape_left_are_the_characters(transactional_db,
     text_file = Document.objects.get(title="£8m for Forest duo")
     assert "José Manuel Barroso" in text_file.body and "R&D staff at AT&T" in text_file.body
     assert "café (&#0; stays)" in text_file.body
-    assert "Mr Blair's aide asked ¿Qué?" in text_file.body
+    assert "Mr Blair's aide asked ¿Qué? An international &notit; row." in text_file.body
     from_record = Document.objects.get(title="Café society")
     assert from_record.body == "Bryn Fôn sang <live>."
     response = search.search(search.SearchRequest(q="José"))
@@ -243,8 +244,15 @@ def test_a_file_stored_with_its_references_is_the_same_document_when_imported_ag
         " ".join(unicodedata.normalize("NFKC", raw).casefold().split()).encode()
     ).hexdigest()
     Document.objects.filter(pk=old.pk).update(content_hash=before)
+    old.refresh_from_db()
+    copies.store_signatures([old])  # its copy signature, as computed from that fingerprint
+    assert CopySignature.objects.get(document=old).text_hash.startswith(before + ":")
     migration = importlib.import_module("archive.migrations.0012_content_hash_references")
     migration.fingerprint_again(apps, None)
+    old.refresh_from_db()
+    assert old.content_hash != before
+    # The signature follows: still current, so no re-clustering of the archive.
+    assert CopySignature.objects.get(document=old).text_hash == copies.text_key(old)
     report = run(write(tmp_path, "barroso.txt", raw))
     assert [item.outcome for item in report.items] == [ingest.Outcome.DUPLICATE]
     assert Document.objects.count() == 1

@@ -89,6 +89,27 @@ def test_spellings_with_and_without_accents_are_one_value():
     assert values([person("Barróso", 2)], evidence) == [("person", "Jose Manuel Barroso")]
 
 
+def test_an_editors_decision_reaches_every_spelling_of_the_name(db):
+    """Decisions are kept by the folded name, so a decision about "Jose Manuel Barroso"
+    re-resolves the documents that write "José Manuel Barroso" too."""
+    from archive.models import Mention
+
+    documents = [
+        Document.objects.create(title=f"Story {i}", body=f"Text {i} about the commission.")
+        for i in range(3)
+    ]
+    for document, name in zip(
+        documents, ["José Manuel Barroso", "Jose Manuel Barroso", "Josep Borrell"], strict=True
+    ):
+        Mention.objects.create(document=document, name=name, label="PERSON", count=1)
+    names = ["Jose Manuel Barroso"]
+    assert resolution.documents_mentioning(names) == {documents[1].pk}
+    assert resolution.documents_mentioning(names, any_spelling=True) == {
+        documents[0].pk,
+        documents[1].pk,
+    }
+
+
 def test_a_partial_name_joins_the_fuller_one():
     evidence = archive_of(*[[person("George W Bush")] for _ in range(9)], [person("George Bush")])
     assert values([person("George Bush")], evidence) == [("person", "George W Bush")]

@@ -142,7 +142,9 @@ def test_common_words_after_an_abbreviation_are_not_of_an_organisation_or_place(
     ]
     # The words an import reads the counts of, before it resolves such names.
     assert name_words([NameMention("U.S. Raids", "ORG", 1, False)]) == {"Raids"}
-    assert name_words([NameMention("Bank of England", "ORG", 1, False)]) == set()
+    # and the last word of a name of two or three words (places no gazetteer knows, initials).
+    assert name_words([NameMention("Bank of England", "ORG", 1, False)]) == {"England"}
+    assert name_words([NameMention("Bank of England Nominees Ltd", "ORG")]) == set()
 
 
 def test_a_common_word_before_dates_is_no_first_name():

@@ -380,20 +380,31 @@ def _is_title(word: str) -> bool:
 
 
 def labels_a_table_row(doc, ent) -> bool:
-    """Whether a one-word entity begins a line that goes on with figures: the label of a
-    table's row, not a name. The model reads the row labels of the wire's results tables
-    ("Revs 291.8 mln vs 151.1 mln", "Avg shrs 51.7 mln", "Shr 20 cts") as people and firms:
-    "Revs" and "Avg" were among the 50 most mentioned "persons" of the BBC + Reuters archive."""
+    """Whether a one-word entity labels a row of a table: it begins a line that goes on with
+    a figure (right after it, or after one lowercase word) and then has no capitalised word.
+    The model reads the row labels of the wire's results tables ("Revs 291.8 mln vs 151.1
+    mln", "Avg shrs 51.7 mln vs 43.4 mln", "Shr 20 cts vs 18 cts") as people and firms: "Revs"
+    and "Avg" were among the 50 most mentioned "persons" of the BBC + Reuters archive. A
+    sentence ("Madonna, 46, sang", "Blair's 10-point plan") or a score line ("Italy 17-28
+    Ireland") is no such row."""
     if len(ent) != 1:
         return False
     if ent.start > 0 and not (doc[ent.start - 1].is_space and "\n" in doc[ent.start - 1].text):
         return False
-    for token in doc[ent.end : ent.end + 2]:
-        if token.is_space:
-            return False
-        if token.like_num or any(ch.isdigit() for ch in token.text):
-            return True
-    return False
+    line = []
+    for token in doc[ent.end :]:
+        if token.is_space and "\n" in token.text:
+            break
+        line.append(token)
+    if line and line[0].is_alpha and line[0].text.islower():
+        line = line[1:]  # "Avg shrs 51.7 mln"
+    if not line or not _figure(line[0]):
+        return False
+    return not any(token.is_alpha and token.text[:1].isupper() for token in line)
+
+
+def _figure(token) -> bool:
+    return token.like_num or any(ch.isdigit() for ch in token.text)
 
 
 _CAPITALISED_RUN = re.compile(

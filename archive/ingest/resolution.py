@@ -456,13 +456,22 @@ class Evidence:
 
     def _initial_and_surname(self, words: list[str]) -> bool:
         """An initial and a surname ("S Parisse", "K Maggs": the model tags the players of a
-        rugby team sheet as organisations and places), however often: no firm or place is named
-        so, unless the second word is a common word ("X Factor", "G Services") or a word the
-        archive, on its own, mostly tags as no person ("S Korea", "S Asia", "S Korean")."""
-        if len(words) != 2 or not _INITIAL.fullmatch(words[0]):
+        rugby team sheet as organisations and places), however often the model says otherwise.
+        Not when the second word is a common word ("X Factor", "G Services"), a place the
+        world knows that no person of the archive is named after ("N Ireland", "S Korea", "W
+        Germany"), or a word the archive on its own mostly tags as no person ("S Asia", "S
+        Korean"); not when the archive names a firm that begins so ("K Mart Corp", "J Sainsbury
+        Plc"); and not after "A" or "I", which are words."""
+        if len(words) != 2 or not _INITIAL.fullmatch(words[0]) or words[0] in ("A", "I"):
             return False
         surname = words[1]
         if len(surname) < 3 or not _name_word(surname) or self.common_word(surname):
+            return False
+        if any(n > 0 for n in self.firm_heads.get(fold(" ".join(words)), Counter()).values()):
+            return False
+        if gazetteer.any_place(surname) and not any(
+            n > 0 for n in self.full_names.get(fold(surname), Counter()).values()
+        ):
             return False
         alone = self.labels.get(fold(surname), Counter())
         others = alone["organisation"] + alone["place"] + alone[OTHER]
@@ -581,8 +590,9 @@ def _first_name_evidence(name: str) -> bool:
 
 def name_words(mentions: Iterable[NameMention]) -> set[str]:
     """The words of these mentions whose case resolution may ask about (each word of a person
-    name but the last; each word after an abbreviation in other names), to read their counts in
-    one go."""
+    name but the last; each word after an abbreviation in other names; the last word of other
+    names of two or three words, for places no gazetteer knows and initials with a surname),
+    to read their counts in one go."""
     words: set[str] = set()
     for mention in mentions:
         split = mention.name.split()
@@ -591,6 +601,8 @@ def name_words(mentions: Iterable[NameMention]) -> set[str]:
         elif mention.label != COMMON:
             after = next((i for i, w in enumerate(split[:-1], 1) if w.endswith(".")), 0)
             words.update(w for w in split[after:] if after and w[:1].isupper())
+            if 2 <= len(split) <= 3 and split[-1][:1].isupper():
+                words.add(split[-1])
     return words
 
 
@@ -627,7 +639,10 @@ def joinable_lone_name(name: str, evidence: Evidence, decisions: Decisions) -> s
 
 
 def _documents(evidence: Evidence, full: str) -> int:
-    return evidence.full_names.get(fold(full.split()[-1]), Counter()).get(full, 0)
+    """Documents that name this full person name, however they spell it ("José", "Jose")."""
+    names = evidence.full_names.get(fold(full.split()[-1]), Counter())
+    key = fold(full)
+    return sum(n for written, n in names.items() if n > 0 and fold(written) == key)
 
 
 def _flips(count: int, sign: int) -> bool:
@@ -922,12 +937,22 @@ def _unreviewed(model, names: list[str]) -> Iterable:
         )
 
 
-def documents_mentioning(names: Iterable[str]) -> set[int]:
+def documents_mentioning(names: Iterable[str], any_spelling: bool = False) -> set[int]:
     """Documents with a stored mention of any of these names (as spelled, and capitalised):
-    the ones a decision about the names, or new evidence of them, can change."""
+    the ones a decision about the names, or new evidence of them, can change.
+
+    ``any_spelling``: also every stored spelling that folds alike ("José Barroso" for "Jose
+    Barroso"), as an editor's decision is kept by the folded name; one pass over the distinct
+    stored names. An import's names come with their spellings already (``Evidence.spellings``)."""
     from archive.models import Mention
 
-    spellings = sorted({form for name in names for form in (name, name.title())})
+    names = set(names)
+    forms = {form for name in names for form in (name, name.title())}
+    if any_spelling and names:
+        wanted = {fold(name) for name in names}
+        stored = Mention.objects.values_list("name", flat=True).distinct()
+        forms |= {name for name in stored.iterator(chunk_size=5000) if fold(name) in wanted}
+    spellings = sorted(forms)
     found: set[int] = set()
     for start in range(0, len(spellings), 500):
         found.update(

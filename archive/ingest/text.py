@@ -3,9 +3,11 @@ news site brings along (share buttons, gallery links, lone symbols)."""
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
+from html.entities import html5
 
 from archive.ingest.drafts import ReadError
 
@@ -75,12 +77,20 @@ def decode_references(text: str) -> str:
     """Plain text with the HTML character references a scrape left in it written as the
     characters they stand for: "Jos&#233; Manuel Barroso" is José Manuel Barroso, to the reader,
     to search and to the name extractor. A reference to no character, or to a control
-    character (a line break included), stays as written."""
+    character (a line break included), stays as written; an invisible one (a soft hyphen) goes."""
 
     def character(match: re.Match[str]) -> str:
-        decoded = html.unescape(match.group())
-        if not decoded or decoded == "\ufffd" or unicodedata.category(decoded[0]) == "Cc":
-            return match.group()
+        reference = match.group()
+        # A named reference by its whole name only: html.unescape reads "&notit;" as "¬it;".
+        numeric = reference[1] == "#"
+        decoded = html.unescape(reference) if numeric else html5.get(reference[1:], "")
+        if not decoded or decoded == "\ufffd":
+            return reference
+        category = unicodedata.category(decoded[0])
+        if category in ("Cc", "Zl", "Zp"):
+            return reference
+        if category == "Cf":
+            return ""  # a soft hyphen, a zero-width space: no character of the text
         if decoded == "¿" and _between_letters(match):
             # "Mr Blair&#191;s government": a typographic apostrophe that a conversion to
             # Latin-1 turned into "¿", which never stands inside a word.
@@ -130,13 +140,16 @@ def drop_chrome(text: str) -> str:
     return normalise_text("\n".join(kept))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def fold_name(name: str) -> str:
     """How names are compared: casefolded, single spaces, without accents ("José Manuel
-    Barroso" and "Jose Manuel Barroso" are one name; "São Paulo" and "Sao Paulo" one place)."""
-    folded = " ".join(name.casefold().split())
-    if folded.isascii():
-        return folded
-    return "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
+    Barroso" and "Jose Manuel Barroso" are one name; "São Paulo" and "Sao Paulo" one place).
+    Folding a folded name changes nothing. Cached: resolution folds the same names many times."""
+    if name.isascii():
+        return " ".join(name.casefold().split())
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
 
 
 def first_line(text: str) -> str:
