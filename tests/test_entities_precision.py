@@ -309,6 +309,21 @@ def test_an_initial_and_a_surname_is_a_person_however_often_the_model_says_other
     assert values([NameMention("G Jenkins", "ORG")], jenkins) == [("person", "G Jenkins")]
 
 
+def test_a_full_name_the_archive_titles_as_a_person_is_a_person_where_the_model_says_firm():
+    """ "Fabien Pelous" is an organisation to the model in 5 documents, a person given a title
+    or a line-up's place in 3: a person everywhere. Once titled is not enough."""
+    evidence = archive_of(
+        *[[NameMention("Fabien Pelous", "ORG")] for _ in range(5)],
+        *[[NameMention("Fabien Pelous", "PERSON", 1, True)] for _ in range(3)],
+        *[[NameMention("Abbey National", "ORG")] for _ in range(5)],
+        [NameMention("Abbey National", "PERSON", 1, True)],
+    )
+    assert values([NameMention("Fabien Pelous", "ORG")], evidence) == [("person", "Fabien Pelous")]
+    assert values([NameMention("Abbey National", "ORG")], evidence) == [
+        ("organisation", "Abbey National")
+    ]
+
+
 def test_a_lone_word_tagged_as_an_organisation_beside_the_person_it_ends_is_that_person():
     evidence = archive_of(
         *[[NameMention(f"Philip {w}", "PERSON")] for w in ("Roth", "Glass", "Lee")]

@@ -180,6 +180,9 @@ class Evidence:
     place_heads: Counter = field(default_factory=Counter)
     # folded last word -> how many different place names of two or more words end with it.
     place_tails: Counter = field(default_factory=Counter)
+    # folded full name (two words or more) -> documents that give it a person's title or a
+    # line-up's place ("Mr Fabien Pelous", "Fabien Pelous (Stade Toulousain)").
+    titled_persons: Counter = field(default_factory=Counter)
     # folded "x" -> documents in which "X Party" is an organisation: "Tory", "Conservatives"
     # (NORP to the model) name that party.
     parties: Counter = field(default_factory=Counter)
@@ -343,9 +346,14 @@ class Evidence:
                 written.add(" ".join(mention.name.split()))
         for name in written:
             self.spellings[fold(name)][name] += sign
+        titled_seen: set[str] = set()
         for mention in mentions:
             if mention.label == PERSON and " " in mention.name.strip():
                 persons_seen.add(" ".join(mention.name.split()))
+                if mention.titled:
+                    titled_seen.add(fold(mention.name))
+        for name in titled_seen:
+            self.titled_persons[name] += sign
         for name, kind in kinds_seen:
             counts = self.labels[name]
             if " " in name and _flips(counts[kind], sign):
@@ -403,6 +411,14 @@ class Evidence:
             .annotate(documents=Count("document", distinct=True))
             .order_by()
         )
+        titled = (
+            Mention.objects.filter(label=PERSON, titled=True, name__contains=" ")
+            .values_list("name")
+            .annotate(documents=Count("document", distinct=True))
+            .order_by()
+        )
+        for name, documents in titled.iterator():
+            evidence.titled_persons[fold(name)] += documents
         for name, documents in persons.iterator():
             name = " ".join(name.split())
             counts = evidence.full_names[fold(name.split()[-1])]
@@ -535,6 +551,11 @@ class Evidence:
             # The document itself says so: "Mr Pelous", a player in a line-up, and a club in its
             # brackets ("Castres", "Newcastle") however often the archive names the town.
             return own
+        if own != "person" and self.titled_persons[fold(mention.name)] >= MIN_EVIDENCE:
+            # Documents that give the full name a title or a line-up's place say it is a
+            # person where the model called it a firm ("Fabien Pelous": an organisation in 5
+            # documents, a titled person in 3): no organisation or place is titled so.
+            return "person"
         counts = self.labels.get(fold(mention.name))
         if not counts or sum(counts.values()) < MIN_EVIDENCE:
             return own
