@@ -391,16 +391,19 @@ def labels_a_table_row(doc, ent) -> bool:
         return False
     if ent.start > 0 and not (doc[ent.start - 1].is_space and "\n" in doc[ent.start - 1].text):
         return False
-    line = []
-    for token in doc[ent.end :]:
-        if token.is_space and "\n" in token.text:
-            break
-        line.append(token)
-    if line and line[0].is_alpha and line[0].text.islower():
-        line = line[1:]  # "Avg shrs 51.7 mln"
-    if not line or not _figure(line[0]):
+    # The figure first, so that a sentence ("Blair said ...") ends the test at its first word,
+    # not at the end of its paragraph.
+    position = ent.end
+    if position < len(doc) and doc[position].is_alpha and doc[position].text.islower():
+        position += 1  # "Avg shrs 51.7 mln"
+    if position >= len(doc) or not _figure(doc[position]):
         return False
-    return not any(token.is_alpha and token.text[:1].isupper() for token in line)
+    for token in doc[position + 1 :]:
+        if token.is_space and "\n" in token.text:
+            return True
+        if token.is_alpha and token.text[:1].isupper():
+            return False
+    return True
 
 
 def _figure(token) -> bool:
