@@ -524,7 +524,8 @@ class Evidence:
         - Two or three name words, none of them a place any gazetteer knows, in at most
           ``SHAPE_EVIDENCE_MAX`` documents, that begin and end no other place name of the archive,
           the last not a common word ("Thabo Mbeki", "Pepito Elhorga", "Battlestar Galactica";
-          "Sichuan Province" and "Llyn Peninsula" end in a common word and stay)."""
+          "Sichuan Province" ends in a common word and stays; "Llyn Peninsula", whose last word
+          the archive writes in lowercase only twice, goes too)."""
         if self.documents < UNKNOWN_PLACE_ARCHIVE:
             return False  # in a small archive every name has little evidence
         if gazetteer.any_place(name):
