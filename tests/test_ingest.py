@@ -517,3 +517,26 @@ def test_records_with_different_external_ids_are_different_documents(transaction
     again = {"title": "Three", "body": "Other copy.", "url": "https://example.org/x"}
     report = run(write(tmp_path, "b.jsonl", json.dumps(again)))
     assert [i.outcome for i in report.items] == [ingest.Outcome.UPDATED]
+
+
+def test_an_import_does_not_record_its_sql_while_debug_is_on(transactional_db, tmp_path, settings):
+    """Django records every statement under DEBUG (the development default); an import's
+    hundreds of thousands are not kept, but recording resumes after it, and a test that counts
+    queries on purpose still counts them."""
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    settings.DEBUG = True
+    records = [{"title": f"Record {n}", "body": f"Text {n}.", "persons": []} for n in range(3)]
+    path = write(tmp_path, "export.jsonl", "\n".join(json.dumps(r) for r in records))
+    reset_queries()
+    report = run(path)
+    assert report.counts[ingest.Outcome.CREATED] == 3
+    # Only the transactions' ends are recorded (Django notes them apart from the cursor).
+    assert {query["sql"] for query in connection.queries} <= {"COMMIT"}
+    reset_queries()
+    assert Document.objects.count() == 3
+    assert len(connection.queries) == 1  # recording is back
+    with CaptureQueriesContext(connection) as captured:
+        run(path)
+    assert len(captured) > 0
