@@ -408,3 +408,29 @@ def test_a_place_that_gains_enough_evidence_is_resolved_again_where_it_was_dropp
     assert "Sizzla" not in archive.affected_names()
     evidence.add(third)
     assert "Sizzla" in archive.affected_names()
+
+
+def test_a_person_to_the_model_named_as_the_archive_names_firms_is_an_organisation():
+    """ "Airgas Inc" and "Shady Records", persons to the model in one document each: the
+    archive ends 50 organisation names in "Inc", and "Records", a plural it writes in lowercase
+    (as "record"), ends another. People named so keep their first names, and a name the model
+    calls a person in more documents stays one."""
+    firms = [f"{a}{b}tex Inc" for a in "BCDFGHKLMN" for b in "aeiou"]
+    evidence = archive_of(
+        *[[NameMention(firm, "ORG")] for firm in firms],
+        [NameMention("Blackground Records", "ORG")],
+        [NameMention("Tech Jobs", "ORG")],
+        *[[person(f"Steve {surname}")] for surname in ("Martin", "Redgrave", "Jobs")],
+        *[[person("Harbert Corp")] for _ in range(4)],
+    )
+    evidence.words.load(["records", "record", "jobs", "job"])
+    evidence.words.add(["Old records and a new record at Acme, jobs and a job."] * 3)
+    assert values([person("Airgas Inc")], evidence) == [("organisation", "Airgas Inc")]
+    assert values([person("Shady Records")], evidence) == [("organisation", "Shady Records")]
+    assert values([person("Shady Jobs")], evidence) == [("organisation", "Shady Jobs")]
+    assert values([person("Steve Jobs")], evidence) == [("person", "Steve Jobs")]
+    assert values([person("Harbert Corp")], evidence) == [("person", "Harbert Corp")]
+    # A plural no organisation ends ("Issam Fares"), and a plural the archive does not write
+    # in lowercase, are surnames like any other.
+    assert values([person("Issam Fares")], evidence) == [("person", "Issam Fares")]
+    assert values([person("Shady Hughes")], evidence) == [("person", "Shady Hughes")]

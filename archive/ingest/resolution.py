@@ -470,6 +470,41 @@ class Evidence:
             and self.organisation_tails[fold(words[-1])] < 2
         )
 
+    def named_like_a_firm(self, name: str) -> bool:
+        """A person to the model, named as the archive names firms: the mirror image of
+        :meth:`shaped_like_a_person`. The small model tags "Airgas Inc", "Harbert Corp" and
+        "Shady Records" persons in a sentence it misreads. Two words or more, the first a name
+        word that begins no ``FIRST_NAME_MIN`` full names of the archive's people, the name seen
+        in at most ``SHAPE_EVIDENCE_MAX`` documents, and the last word either a company's or
+        body's generic word (it ends ``GENERIC_TAIL`` different organisation names: "Inc",
+        "Corp", "Group") or the plural of a common word that ends another organisation name
+        ("Records", "Productions"). People with such surnames keep them by their first names
+        ("Steve Jobs", "David Laws", "Barry Bonds"); an acronym first ("DJ Rob Da Bank") is no
+        firm's."""
+        words = name.split()
+        if len(words) < 2 or not _name_word(words[0]):
+            return False
+        if self.first_names[fold(words[0])] >= FIRST_NAME_MIN:
+            return False
+        if sum(self.labels.get(fold(name), Counter()).values()) > SHAPE_EVIDENCE_MAX:
+            return False
+        last = words[-1]
+        tails = self.organisation_tails[fold(last)]
+        if tails >= GENERIC_TAIL:
+            return True
+        return tails >= 1 and self._plural_of_a_common_word(last)
+
+    def _plural_of_a_common_word(self, word: str) -> bool:
+        """ "Records", "Tests": the archive writes the word and its singular in lowercase."""
+        return (
+            len(word) >= 4
+            and word.endswith("s")
+            and not word.endswith("ss")
+            and _name_word(word)
+            and self.words.common(word)
+            and self.words.common(word[:-1])
+        )
+
     def _initial_and_surname(self, words: list[str]) -> bool:
         """An initial and a surname ("S Parisse", "K Maggs": the model tags the players of a
         rugby team sheet as organisations and places), however often the model says otherwise.
@@ -612,14 +647,16 @@ def _first_name_evidence(name: str) -> bool:
 
 def name_words(mentions: Iterable[NameMention]) -> set[str]:
     """The words of these mentions whose case resolution may ask about (each word of a person
-    name but the last; each word after an abbreviation in other names; the last word of other
-    names of two or three words, for places no gazetteer knows and initials with a surname),
-    to read their counts in one go."""
+    name but the last, and a last word in the plural with its singular; each word after an
+    abbreviation in other names; the last word of other names of two or three words, for
+    places no gazetteer knows and initials with a surname), to read their counts in one go."""
     words: set[str] = set()
     for mention in mentions:
         split = mention.name.split()
         if mention.label == PERSON:
             words.update(w for w in (split[:-1] or split) if w[:1].isupper())
+            if len(split) >= 2 and split[-1].endswith("s") and split[-1][:1].isupper():
+                words.update((split[-1], split[-1][:-1]))  # a plural: named like a firm?
         elif mention.label != COMMON:
             after = next((i for i, w in enumerate(split[:-1], 1) if w.endswith(".")), 0)
             words.update(w for w in split[after:] if after and w[:1].isupper())
@@ -733,6 +770,13 @@ def resolve_document(
             and evidence.shaped_like_a_person(mention.name)
         ):
             kind, confidence = "person", 0.5
+        elif (
+            folded not in decisions.reviewed_kind
+            and kind == "person"
+            and not mention.titled
+            and evidence.named_like_a_firm(mention.name)
+        ):
+            kind, confidence = "organisation", 0.5
         if kind == OTHER:
             continue
         name = mention.name
