@@ -521,10 +521,13 @@ def test_records_with_different_external_ids_are_different_documents(transaction
 
 def test_an_import_does_not_record_its_sql_while_debug_is_on(transactional_db, tmp_path, settings):
     """Django records every statement under DEBUG (the development default); an import's
-    hundreds of thousands are not kept, but recording resumes after it, and a test that counts
-    queries on purpose still counts them."""
+    hundreds of thousands are not kept, but recording resumes after it, an import inside an
+    import leaves it off until the outer one ends, and a test that counts queries on purpose
+    still counts them, even when it starts counting inside the import."""
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
+
+    from archive.ingest.pipeline import sql_not_recorded
 
     settings.DEBUG = True
     records = [{"title": f"Record {n}", "body": f"Text {n}.", "persons": []} for n in range(3)]
@@ -533,10 +536,18 @@ def test_an_import_does_not_record_its_sql_while_debug_is_on(transactional_db, t
     report = run(path)
     assert report.counts[ingest.Outcome.CREATED] == 3
     # Only the transactions' ends are recorded (Django notes them apart from the cursor).
-    assert {query["sql"] for query in connection.queries} <= {"COMMIT"}
+    assert {query["sql"] for query in connection.queries} <= {"BEGIN", "COMMIT", "ROLLBACK"}
     reset_queries()
     assert Document.objects.count() == 3
     assert len(connection.queries) == 1  # recording is back
+    with sql_not_recorded():
+        with sql_not_recorded():
+            Document.objects.count()
+        Document.objects.count()
+        with CaptureQueriesContext(connection) as inside:
+            Document.objects.count()
+    assert [q["sql"] for q in inside.captured_queries if "SELECT" in q["sql"]]
+    assert len(connection.queries) == 2  # the one counted on purpose, and the first count
     with CaptureQueriesContext(connection) as captured:
         run(path)
-    assert len(captured) > 0
+    assert any("SELECT" in q["sql"] for q in captured.captured_queries)

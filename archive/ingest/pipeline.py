@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 
 from archive import indexing, search
 from archive.indexing import atomic_with_index
@@ -261,18 +261,26 @@ def sql_not_recorded() -> Iterator[None]:
     hundreds of thousands of statements that nobody reads. `manage.py ingest derived-30k.jsonl`
     (30,000 records with their persons, 2026-12-05): DEBUG on 65.2 s and 425 MB peak, off 62.1 s
     and 277 MB; DEBUG on with this 64.3 s and 278 MB (the memory is the sure gain, the time is
-    within run-to-run noise). Off for this thread's connection while the block runs; left on
-    where something counts queries on purpose (``force_debug_cursor``: assertNumQueries)."""
-    from django.db import connection
-
-    if connection.force_debug_cursor or "make_debug_cursor" in vars(connection):
-        yield
+    within run-to-run noise). Off for this thread's connection while the block runs, except
+    while something counts queries on purpose (``force_debug_cursor``: assertNumQueries,
+    CaptureQueriesContext), checked at every cursor. Transactions' BEGIN and COMMIT are still
+    recorded (Django notes them apart from cursors)."""
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    if "make_debug_cursor" in vars(wrapper):
+        yield  # already off (a nested import), or replaced by someone else: leave it be
         return
-    connection.make_debug_cursor = connection.make_cursor  # what _prepare_cursor calls
+    recording = type(wrapper).make_debug_cursor
+
+    def cursor_unless_counted(cursor):
+        if wrapper.force_debug_cursor:
+            return recording(wrapper, cursor)
+        return wrapper.make_cursor(cursor)
+
+    wrapper.make_debug_cursor = cursor_unless_counted  # what _prepare_cursor calls
     try:
         yield
     finally:
-        del connection.make_debug_cursor
+        del wrapper.make_debug_cursor
 
 
 # A batch is saved once it holds this many scans: each took seconds of OCR, so saving them
