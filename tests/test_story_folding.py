@@ -9,6 +9,8 @@ import pytest
 
 from archive import search
 from archive.models import Document
+from archive.search.schema import IndexedDocument
+from archive.search.types import SearchRequest
 from tests.stories_data import article, cut_last, with_dateline
 
 pytestmark = pytest.mark.usefixtures("search_backend")
@@ -272,3 +274,26 @@ def test_documents_with_inferred_dates_are_counted_folded_or_not(archive, make_d
     assert folded.total == every.total - 2  # the three printings of the wire story are one
     one = search.search(search.SearchRequest(q="siege", publications=("Dawn",)))
     assert one.inferred_dates == 0
+
+
+def test_on_the_cluster_a_story_counts_once_while_its_first_copy_waits_for_its_rewrite(
+    archive, search_backend
+):
+    """A story's second copy can reach the cluster before its first copy's own rewrite (which
+    says the story now has copies) comes from the outbox: the story still counts once."""
+    if search_backend != "sphinxql":
+        pytest.skip("about the cluster's shards")
+    from archive.search import backends
+
+    backend = backends.current()
+    story = 987_654
+    text = "Zanzibarite ore found near the harbour, the survey said."
+    first = IndexedDocument(id=900_001, title="Ore find", body=text, story=story)
+    second = IndexedDocument(
+        id=900_002, title="Ore find", body=text, story=story, story_shared=True
+    )
+    backend.update_documents([first])  # alone in its story when written
+    backend.update_documents([second])  # its copy; the first's rewrite has not come yet
+    found = backend.search(SearchRequest("zanzibarite"))
+    assert (found.total, found.total_documents) == (1, 2)
+    backend.update_documents([], delete_ids=[first.id, second.id])

@@ -14,11 +14,13 @@ How a search runs (the same steps as the embedded engine, ``whoosh/engine.py``):
    folded, the first documents, folded here into stories), ``SHOW META`` (the total, and
    warnings from agents that did not answer), one ``GROUP BY`` per facet counted by document
    (FACET on a distributed index fails next to ``WEIGHT()`` in 2.2.11, and each facet needs its
-   own filters anyway), and the count of inferred dates. Beside it, in parallel, one batch on
-   every shard counts stories (``COUNT(DISTINCT story_key)``, the story total and per facet
-   value): the head neither sums nor merges distinct counts, but a story lies on one shard, so
-   the shards' counts add up exactly. Folded (stories counted), the facets and the inferred
-   dates are counted only there (the story total's pass also sums ``date_inferred``);
+   own filters anyway), and the count of inferred dates. Beside it, in parallel, every shard
+   counts stories (:class:`_StoryCounts`: the story total and per facet value, documents in no
+   story with copies by ``COUNT(*)``, copies by ``COUNT(DISTINCT story_key)``, in two shared
+   passes per WHERE): the head neither sums nor merges distinct counts, but a story lies on one
+   shard, so the shards' counts add up exactly. Folded (stories counted), the facets and the
+   inferred dates are counted only there (the story total's group also sums
+   ``date_inferred``);
 3. the hits' stored text is highlighted here, escaped before ``<mark>``, as the embedded engine
    does (``highlight.py``), from the terms the query matches;
 4. a shard that did not answer is reported as :class:`~archive.search.types.Coverage` (the page
@@ -92,8 +94,9 @@ PUBLICATION = "publication"
 ANY_WORDS_BELOW = 10  # as the embedded engine (whoosh/engine.py)
 SUGGEST_BELOW = 3
 WRITE_BATCH = 200
-# How long a search waits for a shard it asks directly (story counts): the head's
-# agent_query_timeout (cluster.Layout), so that a shard that hangs costs no more than through it.
+# How long a search waits for a shard it asks directly (story counts), per batch: the head's
+# agent_query_timeout (cluster.Layout), so that a shard that hangs costs no more than through it
+# (a replica that timed out is not asked again in that search).
 SHARD_TIMEOUT = 3.0
 WRITE_LOCK_TIMEOUT = 60.0
 # Rows a GROUP BY may return: every value of a facet, so counts are exact after the head
@@ -575,6 +578,7 @@ class SphinxQLBackend:
             delta.subtract(set(title_terms) | set(body_terms))
             delta.subtract({DOCS: 1, TITLE_TERMS: len(title_terms), BODY_TERMS: len(body_terms)})
         self._write(slot, docs, delta)
+        self._mark_shared(slot, docs)
         # A document whose story changed moves to its new story's shard: it leaves the others.
         # (Written first, then removed: never a moment without it.)
         for shard in range(len(self.topology.shards)):
@@ -625,6 +629,27 @@ class SphinxQLBackend:
             self.dictionary.put(connection, "analyzer_version", str(ANALYZER_VERSION))
             self.dictionary.put(connection, "active_slot", slot)
         return count
+
+    def _mark_shared(self, slot: str, docs: Sequence[IndexedDocument]) -> None:
+        """Mark the stored copies of the stories these documents share (``story`` = the story
+        id) as they are written. The story counts take a document with ``story = 0`` for a story
+        of its own (:class:`_StoryCounts`); the other copy of a story that just gained its second
+        is rewritten by its own outbox task (``copies._reindex_flipped``), which may come in a
+        later batch: until then the story would count twice. An UPDATE of the shard's rows with
+        that story key closes the gap, in the same moment as the new copy's REPLACE (story ids
+        are the keys of shared stories, and a story's copies share a shard)."""
+        shared = sorted({int(doc.story) for doc in docs if doc.story and doc.story_shared})
+        if not shared:
+            return
+        by_shard: dict[int, list[str]] = {}
+        for story in shared:
+            by_shard.setdefault(story % len(self.topology.shards), []).append(
+                f"UPDATE {_index(slot)} SET story = {story} WHERE story_key = {story} AND story = 0"
+            )
+        for shard, statements in by_shard.items():
+            for replica in self.topology.shards[shard]:
+                for statement in statements:  # searchd takes no UPDATE in a batch
+                    self._run(replica, [statement])
 
     def _shard_of(self, doc: IndexedDocument) -> int:
         """The shard that holds ``doc``: by its story key, so that every copy of a story lies on
@@ -721,9 +746,8 @@ class SphinxQLBackend:
                 str(day // 100),
                 "1" if doc.date_inferred and day else "0",
                 *(f"({_ids(columns[a])})" for a in VALUE_ATTRIBUTES.values()),
-                # story: a story with copies, else 0 (no search reads it since stories are
-                # counted by story_key on the shards; kept so that existing indexes need no
-                # rebuild); story_key: any.
+                # story: a story with copies, else 0 (the story counts take a document with 0
+                # for a story of its own: _StoryCounts, _mark_shared); story_key: any.
                 str(int(doc.story)) if doc.story and doc.story_shared else "0",
                 str(story_key(doc)),
             ]
@@ -1105,7 +1129,7 @@ class _Plan:
 
     def counted(self, groups: Sequence[Sequence[tuple]]) -> dict[int, int]:
         """Count per value, summed over ``groups``: the head's documents per value (one result
-        of :meth:`group_statement`), or each shard's stories (:meth:`stories_statement`)."""
+        of :meth:`group_statement`)."""
         counts: dict[int, int] = {}
         for rows in groups:
             for value, n in rows:
@@ -1455,6 +1479,15 @@ class _Plan:
         return head + list(tail)[: request.page_size - len(head)], total + rest_total
 
     def _widened_facets(self, facets_run: list[Facet]) -> dict[str, FacetResult]:
+        if self.request.counts_stories:  # every facet in one go: shared passes
+            counts = _StoryCounts(self)
+            for facet in facets_run:
+                counts.add(facet, self.where_for(facet, self._any_match))
+            counted = counts.start()()
+            return {
+                facet.name: self._facet_result(facet, counted.facets.get(facet.name, {}))
+                for facet in facets_run
+            }
         facets = {}
         for facet in facets_run:
             groups, _ = self.run_groups(facet, self.where_for(facet, self._any_match))
@@ -1500,15 +1533,21 @@ class _StoryCounts:
     counted on every shard (a story's copies share one, so the shards' counts add up) in as
     few passes over the matches as Sphinx 2.2.11 allows.
 
-    A document in no story (``story = 0``) is a story of its own, so those are counted as
-    documents (``COUNT(*)``, cheap); only the copies (``story > 0``, about a tenth of an
-    archive) need ``COUNT(DISTINCT story_key)``, which costs per match. No story is on both
-    sides, so the two counts add up. Each side of each WHERE is one batch of GROUP BYs that
-    differ only in the attribute grouped, which searchd runs as one pass over the matches (its
-    ``RunSubset``: same query, filters and select items, sorters of one width): the total is a
-    GROUP BY over a constant, and the 32-bit year and month are grouped through 64-bit aliases.
-    At 100,000 documents, `said` on one shard (persons, publications, years and the total):
-    about 52 ms against 67 for one COUNT(DISTINCT) statement each (docs/sphinxql-notes.md)."""
+    A document in no story with copies (``story = 0``: its story key is its own) is a story
+    of its own, so those are counted as documents (``COUNT(*)``, cheap); only the copies
+    (``story > 0``, about an eighth of the derived 100k archive) need ``COUNT(DISTINCT
+    story_key)``, which costs per match. No story is on both sides (the copies of a story that
+    gains its second are marked as it is written: :meth:`SphinxQLBackend._mark_shared`), so
+    the two counts add up. Each side of each WHERE is one batch of GROUP BYs that differ only
+    in the attribute grouped and ``max_matches``, which searchd runs as one pass over the
+    matches (its ``RunSubset``: same query, filters and select items, sorters of one width):
+    the total is a GROUP BY over a constant, and the 32-bit year and month are grouped through
+    64-bit aliases. Each statement keeps its own ``max_matches`` (a shared one, the largest,
+    cost 55 against 34 ms at 50,000). At 100,000 documents, `said` on one shard (persons,
+    publications, years and the total): about 52 ms against 67 for one COUNT(DISTINCT)
+    statement each (docs/sphinxql-notes.md). The batches go one after another, each with the
+    shard timeout: a replica that stops answering costs one timeout, then its mirror is
+    asked."""
 
     def __init__(self, plan: _Plan) -> None:
         self.plan = plan
@@ -1532,7 +1571,6 @@ class _StoryCounts:
         it counts one thing, :func:`_sides`)."""
         batches = []
         for where, groups in self.wheres.items():
-            limit = max(limit for _, _, limit in groups)
             columns = {column for _, column, _ in groups}
             aliases = "".join(
                 f", {expression}"
@@ -1547,7 +1585,7 @@ class _StoryCounts:
                         f"{_and(where, condition) if condition else where} "
                         f"GROUP BY {column} ORDER BY n DESC LIMIT 0, {limit}"
                         f"{self.plan._options(limit, ranked=False)}"
-                        for _, column, _ in groups
+                        for _, column, limit in groups
                     ]
                 )
         return batches
