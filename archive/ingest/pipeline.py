@@ -117,6 +117,36 @@ class IngestReport:
         return f"{self.files:,} files: " + ", ".join(parts) + "."
 
 
+@contextlib.contextmanager
+def sql_not_recorded() -> Iterator[None]:
+    """While DEBUG is on (the development default), Django records every SQL statement: its
+    text, its time and, on SQLite, its parameters quoted by one more query each. An import sends
+    hundreds of thousands of statements that nobody reads. `manage.py ingest derived-30k.jsonl`
+    (30,000 records with their persons, 2026-12-05): DEBUG on 65.2 s and 425 MB peak, off 62.1 s
+    and 277 MB; DEBUG on with this 64.3 s and 278 MB (the memory is the sure gain, the time is
+    within run-to-run noise). Off for this thread's connection while the block runs, except
+    while something counts queries on purpose (``force_debug_cursor``: assertNumQueries,
+    CaptureQueriesContext), checked at every cursor. Transactions' BEGIN and COMMIT are still
+    recorded (Django notes them apart from cursors)."""
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    if "make_debug_cursor" in vars(wrapper):
+        yield  # already off (a nested import), or replaced by someone else: leave it be
+        return
+    recording = type(wrapper).make_debug_cursor
+
+    def cursor_unless_counted(cursor):
+        if wrapper.force_debug_cursor:
+            return recording(wrapper, cursor)
+        return wrapper.make_cursor(cursor)
+
+    wrapper.make_debug_cursor = cursor_unless_counted  # what _prepare_cursor calls
+    try:
+        yield
+    finally:
+        del wrapper.make_debug_cursor
+
+
+@sql_not_recorded()  # a context manager as a decorator: entered anew at every call
 def ingest(
     sources: Iterable[SourceFile],
     *,
@@ -150,37 +180,6 @@ def ingest(
     Files are read lazily and flow through person extraction (in ``workers`` processes) into
     batches that are saved as they fill, so memory stays flat however large the input.
     """
-    with sql_not_recorded():
-        return _ingest(
-            sources,
-            publication=publication,
-            dry_run=dry_run,
-            extract_persons=extract_persons,
-            on_file=on_file,
-            batch_size=batch_size,
-            workers=workers,
-            keep_items=keep_items,
-            index_progress=index_progress,
-            resolve=resolve,
-            known=known,
-        )
-
-
-def _ingest(
-    sources: Iterable[SourceFile],
-    *,
-    publication: str | None = None,
-    dry_run: bool = False,
-    extract_persons: bool = True,
-    on_file: Callable[[IngestReport], None] | None = None,
-    batch_size: int = BATCH_SIZE,
-    workers: int = 1,
-    keep_items: bool = True,
-    index_progress: Callable[[int], None] | None = None,
-    resolve: bool = True,
-    known: NameBook | None = None,
-) -> IngestReport:
-    """:func:`ingest`, with the SQL it sends not recorded."""
     report = IngestReport(dry_run=dry_run, items=ItemList(failures_only=not keep_items))
     known = known if known is not None else known_persons()
     seen: set[str] = set()  # dry run: keys of drafts already counted
@@ -252,35 +251,6 @@ def _ingest(
     if on_file is not None:
         on_file(report)
     return report
-
-
-@contextlib.contextmanager
-def sql_not_recorded() -> Iterator[None]:
-    """While DEBUG is on (the development default), Django records every SQL statement: its
-    text, its time and, on SQLite, its parameters quoted by one more query each. An import sends
-    hundreds of thousands of statements that nobody reads. `manage.py ingest derived-30k.jsonl`
-    (30,000 records with their persons, 2026-12-05): DEBUG on 65.2 s and 425 MB peak, off 62.1 s
-    and 277 MB; DEBUG on with this 64.3 s and 278 MB (the memory is the sure gain, the time is
-    within run-to-run noise). Off for this thread's connection while the block runs, except
-    while something counts queries on purpose (``force_debug_cursor``: assertNumQueries,
-    CaptureQueriesContext), checked at every cursor. Transactions' BEGIN and COMMIT are still
-    recorded (Django notes them apart from cursors)."""
-    wrapper = connections[DEFAULT_DB_ALIAS]
-    if "make_debug_cursor" in vars(wrapper):
-        yield  # already off (a nested import), or replaced by someone else: leave it be
-        return
-    recording = type(wrapper).make_debug_cursor
-
-    def cursor_unless_counted(cursor):
-        if wrapper.force_debug_cursor:
-            return recording(wrapper, cursor)
-        return wrapper.make_cursor(cursor)
-
-    wrapper.make_debug_cursor = cursor_unless_counted  # what _prepare_cursor calls
-    try:
-        yield
-    finally:
-        del wrapper.make_debug_cursor
 
 
 # A batch is saved once it holds this many scans: each took seconds of OCR, so saving them
