@@ -647,16 +647,16 @@ def _first_name_evidence(name: str) -> bool:
 
 def name_words(mentions: Iterable[NameMention]) -> set[str]:
     """The words of these mentions whose case resolution may ask about (each word of a person
-    name but the last, and a last word in the plural with its singular; each word after an
-    abbreviation in other names; the last word of other names of two or three words, for
-    places no gazetteer knows and initials with a surname), to read their counts in one go."""
+    name but the last; each word after an abbreviation in other names; the last word of other
+    names of two or three words, for places no gazetteer knows and initials with a surname), to
+    read their counts in one go. A word asked about that is not among them is read on its own
+    (``WordCaseBook.counts``): the plural last word of a name shaped like a firm's is asked
+    about so rarely that reading every plural surname ahead would cost more."""
     words: set[str] = set()
     for mention in mentions:
         split = mention.name.split()
         if mention.label == PERSON:
             words.update(w for w in (split[:-1] or split) if w[:1].isupper())
-            if len(split) >= 2 and split[-1].endswith("s") and split[-1][:1].isupper():
-                words.update((split[-1], split[-1][:-1]))  # a plural: named like a firm?
         elif mention.label != COMMON:
             after = next((i for i, w in enumerate(split[:-1], 1) if w.endswith(".")), 0)
             words.update(w for w in split[after:] if after and w[:1].isupper())
