@@ -520,6 +520,9 @@ class Mention(models.Model):
     count = models.PositiveIntegerField(default=1)
     # The name came with a title ("Mr Blair", "President Bush"): a person even when single.
     titled = models.BooleanField(default=False)
+    # The text writes the name where a place stands at least once ("in Lahore"); None: not
+    # looked at (a person's name, or extracted before this was recorded).
+    located = models.BooleanField(null=True, default=None)
 
     class Meta:
         indexes = [models.Index(fields=["document", "label"])]

@@ -379,6 +379,94 @@ def test_a_person_name_that_begins_a_firms_name_is_the_firm(monkeypatch):
     assert found == [("organisation", "James Capel"), ("person", "Nelson Mandela")]
 
 
+# --- Where a place stands ---------------------------------------------------------------------
+
+
+def test_each_mention_says_whether_its_text_writes_the_name_where_a_place_stands():
+    def located(text):
+        doc = persons.nlp()(text)
+        found = entities.document_mentions(doc, text.split("\n")[0])
+        return {m.name: m.located for m in found if m.label in entities.PLACE_LABELS}
+
+    # After "in" or "across" (a compass word between), or in a wire's dateline: a place's place.
+    found = located(
+        "Floods\n\nHeavy rain fell in Lahore on Tuesday. Crops failed across northern Kenya."
+    )
+    assert found == {"Lahore": True, "Kenya": True}
+    assert located("OMAHA, Neb., March 3 - Valmont Industries Inc said it sold its unit.") == {
+        "Omaha": True,
+        "Neb.": True,
+    }
+    # The model tags a film a place; nothing in the text puts it (or Paris, here) where a place
+    # stands.
+    found = located(
+        "Film wins awards\n\nSideways won five awards on Sunday. The director of Sideways said "
+        "Sideways was a small film. Paris gave it a prize."
+    )
+    assert found == {"Sideways": False, "Paris": False}
+
+
+def _placed(name, located, label="GPE", titled=False):
+    return [NameMention(name, label, 1, titled, located)]
+
+
+def test_a_name_the_archive_tags_a_place_but_never_writes_where_places_stand_is_no_place():
+    film = [_placed("Sideways", False) for _ in range(4)]
+    # Documents that tag "Hewitt" a place and never put it where one stands; two call him a
+    # person.
+    player = [_placed("Hewitt", False) for _ in range(5)] + [[person("Hewitt", 1, True)]] * 2
+    # The same prose about a city the world knows ("Newcastle beat Chelsea") says nothing
+    # against it; one document in four that puts a name where places stand keeps it a place.
+    city = [_placed("Newcastle", False) for _ in range(4)]
+    river = [_placed("Yangtze", False) for _ in range(3)] + [_placed("Yangtze", True)]
+    evidence = archive_of(*film, *player, *city, *river)
+    assert values(_placed("Sideways", False), evidence) == []
+    # (A lone surname stays a person's value when its document names it twice.)
+    hewitt = [NameMention("Hewitt", "GPE", 2, False, False)]
+    assert values(hewitt, evidence) == [("person", "Hewitt")]
+    assert values(_placed("Newcastle", False), evidence) == [("place", "Newcastle")]
+    assert values(_placed("Yangtze", False), evidence) == [("place", "Yangtze")]
+    # A line-up's brackets say it is a club or a country, whatever the prose says.
+    assert values(_placed("Sideways", False, titled=True), evidence) == [("place", "Sideways")]
+    # Three documents are too few to say anything.
+    few = archive_of(*film[:3])
+    assert values(_placed("Sideways", False), few) == [("place", "Sideways")]
+    # Mentions extracted before this was recorded (None) are no evidence either way.
+    old = archive_of(*[_placed("Sideways", None) for _ in range(6)])
+    assert values(_placed("Sideways", None), old) == [("place", "Sideways")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_where_places_stand_is_stored_with_the_mentions_and_read_back_as_evidence(make_document):
+    from archive.ingest.store import store_mentions
+
+    for i in range(4):
+        document = make_document(title=f"Story {i}", body=f"Text {i}.")
+        store_mentions(
+            document,
+            [
+                NameMention("Sideways", "GPE", 2, False, False),
+                NameMention("Lahore", "GPE", 1, False, i == 0),
+                NameMention("Sideways", "WORK_OF_ART", 1, False, False),
+                person("Alan Payne"),
+            ],
+            new=True,
+        )
+    evidence = Evidence.from_db()
+    assert evidence.place_context["sideways"] == {"seen": 4, "located": 0}
+    assert evidence.place_context["lahore"] == {"seen": 4, "located": 1}
+    assert evidence.placed_like_no_place("Sideways")
+    assert not evidence.placed_like_no_place("Lahore")
+    # The same counts as an import keeps them in memory, document by document.
+    again = archive_of(
+        *[
+            [NameMention("Sideways", "GPE", 2, False, False), _placed("Lahore", i == 0)[0]]
+            for i in range(4)
+        ]
+    )
+    assert again.place_context == evidence.place_context
+
+
 def test_pieces_of_a_datelines_capitals_are_not_names():
     # The model reads "ST" of "ST. LOUIS" as a place and "ILL" of "OAK BROOK, ILL." as an
     # organisation; the dateline gives its place, and a name in the dateline in lowercase stays.

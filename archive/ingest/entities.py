@@ -66,12 +66,31 @@ _POSSESSIVE = re.compile(r"(?:['\u2019]s|['\u2019])$")
 MAX_NAME = 120
 
 
+# Words after which a name stands where a place does ("in Lahore", "across northern Kenya",
+# "on the Yangtze", "Omaha, Neb." after a place and a comma; a wire's dateline is one too).
+# "At", "from" and "to" are left out: firms, clubs and events stand there as often ("at
+# Gazprom", "an offer from BT", "lost to Newcastle").
+_LOCATIVE = frozenset(
+    "in on near across outside throughout within into inside around towards toward".split()
+)
+# Words that may stand between them and the place: "in the Caribbean", "in north-west England".
+_PLACE_QUALIFIERS = frozenset(
+    """the north south east west northern southern eastern western central north-east
+    north-west south-east south-west downtown rural mainland""".split()
+)
+
+
 @dataclass(frozen=True)
 class NameMention:
     name: str
     label: str
     count: int = 1
     titled: bool = False
+    # Whether the document writes the name where a place stands at least once ("in Lahore"):
+    # the archive's evidence that a name the model tags as a place is one ("Sideways", a film,
+    # and "Manchester City", a club, never stand there). None: not looked at (a person's name,
+    # or a mention extracted before this was recorded).
+    located: bool | None = None
 
 
 def clean_entity(text: str) -> str:
@@ -156,6 +175,7 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
     # Words the text also uses in lowercase are common words ("State", "Home", "Education").
     lowercase = persons.token_facts(doc).lowercase
     counts: dict[tuple[str, str], int] = {}
+    located: set[tuple[str, str]] = set()
     units, roles = _units(doc), _roles(doc)
     dateline, dateline_end = _dateline(text)
     for ent in persons.ents_of(doc):
@@ -188,6 +208,8 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
             continue  # "Robson" tagged ORG beside "Bobby Robson": the person, named again
         key = (name, ent.label_)
         counts[key] = counts.get(key, 0) + 1
+        if ent.start_char < dateline_end or _where_a_place_stands(doc, ent):
+            located.add(key)  # "OMAHA, Neb., March 3 -": the dateline says where
     for team, count in teams.items():
         counts[(team, team_label)] = count
     # "Nicola Sturgeon" tagged ORG, then "Ms Sturgeon": the text itself says she is a person.
@@ -219,13 +241,36 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
         for key in [k for k in counts if k[0].casefold() == place.casefold()]:
             counts.pop(key)
         counts[(place, "GPE")] = counts.get((place, "GPE"), 0) + 1
+        located.add((place, "GPE"))
     # A line-up's brackets say what their names are, as a title would: clubs ("Perpignan"), or
     # countries ("Roger Federer (Switzerland)").
     result += [
-        NameMention(name, label, count, name in teams and label == team_label)
+        NameMention(
+            name,
+            label,
+            count,
+            name in teams and label == team_label,
+            # A line-up's brackets are no prose: nothing to say where the name stands.
+            None if label in (COMMON, ROLE) or name in teams else (name, label) in located,
+        )
         for (name, label), count in counts.items()
     ]
     return result
+
+
+def _where_a_place_stands(doc, ent) -> bool:
+    """Whether the entity stands where a place does: after a locative preposition, perhaps with
+    "the" or a compass word between ("in the Caribbean", "across northern Kenya"), or after a
+    place and a comma ("Omaha, Neb.")."""
+    i = ent.start - 1
+    for _ in range(2):
+        if i >= 0 and doc[i].lower_ in _PLACE_QUALIFIERS:
+            i -= 1
+    if i < 0:
+        return False
+    if doc[i].lower_ in _LOCATIVE:
+        return True
+    return doc[i].text == "," and i > 0 and doc[i - 1].ent_type_ in PLACE_LABELS
 
 
 def _units(doc) -> set[str]:

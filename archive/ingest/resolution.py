@@ -35,6 +35,12 @@ stored as :class:`~archive.models.Mention` rows) are weighed against the whole a
   players); and a one-word place
   that no gazetteer knows and the archive tags a place in at most two documents is the
   model's guess at a word it has not seen ("Sizzla", "Intifada"), no value;
+- **where a place stands**: a name no gazetteer knows that the model tags a place in at least
+  ``PLACE_CONTEXT_MIN`` documents, fewer than ``PLACE_CONTEXT_SHARE`` of which write it where
+  a place stands ("in ...", "across northern ...", "Omaha, Neb."), is no place: a film
+  ("Sideways"), an awards night ("Grammys"), a club ("Manchester City"), a firm ("Gazprom");
+  it takes the other kind the archive gives it in two documents ("BT", an organisation), or
+  none;
 - **abbreviations**: the common words after an abbreviation's full stop are not of an
   organisation or place name the archive has little evidence of: "U.S. Raids" (Reuters
   capitalises after "U.S.") is "U.S.", but "U.S. Steel" stays;
@@ -97,6 +103,11 @@ INITIAL_SURNAME_EVIDENCE = 5
 # in an archive of at least this many documents with extracted names.
 UNKNOWN_PLACE_EVIDENCE = 2
 UNKNOWN_PLACE_ARCHIVE = 1000
+# A name no gazetteer knows that the model tags a place in at least this many documents, fewer
+# than this share of which write it where a place stands ("in ...", "across ..."), is no place:
+# "Sideways" (a film) and "Manchester City" (a club) in 16 documents each, never after "in".
+PLACE_CONTEXT_MIN = 4
+PLACE_CONTEXT_SHARE = 0.1
 
 
 def label_kind(label: str) -> str:
@@ -196,6 +207,10 @@ class Evidence:
     # folded first two words of organisation names of three or more words -> their last words
     # ("james capel" -> "co": "James Capel and Co").
     firm_heads: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    # folded name -> of the documents that tag it a place and say where it stands (mentions
+    # extracted since that is recorded): "seen" all of them, "located" those that write it
+    # where a place stands ("in Lahore"; ``entities.NameMention.located``).
+    place_context: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     # Documents with extracted names in the archive (from the database, then as an import
     # creates them): the rules that need a large archive ask it.
     documents: int = 0
@@ -340,8 +355,12 @@ class Evidence:
         kinds_seen: set[tuple[str, str]] = set()
         persons_seen: set[str] = set()
         written: set[str] = set()
+        placed: dict[str, bool] = {}
         for mention in mentions:
             kinds_seen.add((fold(mention.name), label_kind(mention.label)))
+            if mention.label in PLACE_LABELS and mention.located is not None:
+                folded = fold(mention.name)
+                placed[folded] = placed.get(folded, False) or mention.located
             if mention.label != COMMON:
                 written.add(" ".join(mention.name.split()))
         for name in written:
@@ -354,6 +373,9 @@ class Evidence:
                     titled_seen.add(fold(mention.name))
         for name in titled_seen:
             self.titled_persons[name] += sign
+        for name, located in placed.items():
+            self.place_context[name]["seen"] += sign
+            self.place_context[name]["located"] += sign * located
         for name, kind in kinds_seen:
             counts = self.labels[name]
             if " " in name and _flips(counts[kind], sign):
@@ -372,7 +394,7 @@ class Evidence:
     @classmethod
     def from_db(cls) -> Evidence:
         """The evidence of every stored mention: two grouped queries, no texts read."""
-        from django.db.models import Count
+        from django.db.models import Count, Q
 
         from archive.models import Document, Mention
 
@@ -419,6 +441,18 @@ class Evidence:
         )
         for name, documents in titled.iterator():
             evidence.titled_persons[fold(name)] += documents
+        placed = (
+            Mention.objects.filter(label__in=PLACE_LABELS, located__isnull=False)
+            .values_list("name")
+            .annotate(
+                seen=Count("document", distinct=True),
+                located=Count("document", distinct=True, filter=Q(located=True)),
+            )
+            .order_by()
+        )
+        for name, seen, located in placed.iterator():
+            evidence.place_context[fold(name)]["seen"] += seen
+            evidence.place_context[fold(name)]["located"] += located
         for name, documents in persons.iterator():
             name = " ".join(name.split())
             counts = evidence.full_names[fold(name.split()[-1])]
@@ -600,6 +634,31 @@ class Evidence:
             return own
         return max(counts, key=lambda k: (counts[k], k == own))
 
+    def placed_like_no_place(self, name: str) -> bool:
+        """Whether a name the model tags as a place is written as no place is: in at least
+        ``PLACE_CONTEXT_MIN`` documents that tag it a place, fewer than ``PLACE_CONTEXT_SHARE``
+        of them put it where a place stands ("in Lahore", "across northern Kenya", "Omaha,
+        Neb."), and no gazetteer knows it. The small model tags films, shows, awards, clubs,
+        firms and software as places ("Sideways", "Grammys", "Manchester City", "Gizmondo"),
+        often in every document that names them, so their labels alone cannot tell; the
+        archive's prose does: "stars in Sideways" is rare beside "Sideways won". A place the
+        world knows keeps its kind: a wire's dateline, or "Newcastle" beat Chelsea, says
+        nothing against the city."""
+        context = self.place_context.get(fold(name))
+        if not context or context["seen"] < PLACE_CONTEXT_MIN:
+            return False
+        if context["located"] >= PLACE_CONTEXT_SHARE * context["seen"]:
+            return False
+        return not gazetteer.any_place(name)
+
+    def kind_besides_place(self, name: str) -> str:
+        """For a name :meth:`placed_like_no_place`: the other kind the archive gives it in at
+        least ``MIN_EVIDENCE`` documents ("Hewitt", the player; "BT"), or no kind
+        ("Grammys")."""
+        counts = self.labels.get(fold(name), Counter())
+        others = {k: counts[k] for k in ("person", "organisation") if counts[k] >= MIN_EVIDENCE}
+        return max(others, key=lambda k: (others[k], k)) if others else OTHER
+
     def share(self, name: str, kind: str) -> float:
         """How consistently the archive gives ``name`` this kind, smoothed (1 of 1 is 0.67)."""
         counts = self.labels.get(fold(name), Counter())
@@ -777,6 +836,14 @@ def resolve_document(
             and evidence.named_like_a_firm(mention.name)
         ):
             kind, confidence = "organisation", 0.5
+        elif (
+            folded not in decisions.reviewed_kind
+            and kind == "place"
+            and not mention.titled
+            and evidence.placed_like_no_place(mention.name)
+        ):
+            kind = evidence.kind_besides_place(mention.name)
+            confidence = evidence.share(mention.name, kind)
         if kind == OTHER:
             continue
         name = mention.name

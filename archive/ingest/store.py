@@ -190,8 +190,11 @@ def store_mentions(document: Document, mentions: list[NameMention], new: bool = 
         document.mentions.all().delete()
     indexing.insert_rows(
         Mention,
-        ("document", "name", "label", "count", "titled"),
-        [(document.pk, m.name[:200], m.label, m.count, bool(m.titled)) for m in mentions],
+        ("document", "name", "label", "count", "titled", "located"),
+        [
+            (document.pk, m.name[:200], m.label, m.count, bool(m.titled), m.located)
+            for m in mentions
+        ],
     )
 
 
@@ -393,9 +396,9 @@ def create_new_in_bulk(
             _insert_links(kind, [(document.pk, names) for document, names in linked])
         indexing.insert_rows(
             Mention,
-            ("document", "name", "label", "count", "titled"),
+            ("document", "name", "label", "count", "titled", "located"),
             [
-                (document.pk, m.name[:200], m.label, m.count, bool(m.titled))
+                (document.pk, m.name[:200], m.label, m.count, bool(m.titled), m.located)
                 for *_, extracted, document in fresh
                 if extracted is not None
                 for m in extracted[2]
