@@ -59,8 +59,18 @@ def _partial_of(short: str, long: str) -> bool:
     """Whether a gold value that the article gives only as a surname ("Blair") is the last word
     of a found name ("Tony Blair"): the archive joined the surname to the full name. A found
     name with other words around a gold full name ("Howard Tony Blair", "Making Michael
-    Howard") is not that name."""
-    return " " not in short.strip() and fold(long.split()[-1]) == fold(short)
+    Howard") is not that name. Likewise a gold initial and surname from a team sheet ("C
+    Hodgson") is the found full name with that initial and surname ("Charlie Hodgson")."""
+    if " " not in short.strip():
+        return fold(long.split()[-1]) == fold(short)
+    initial, *rest = short.split()
+    words = long.split()
+    return (
+        len(initial.rstrip(".")) == 1
+        and len(words) == len(rest) + 1
+        and fold(words[0])[:1] == fold(initial)[:1]
+        and [fold(w) for w in words[1:]] == [fold(w) for w in rest]
+    )
 
 
 def score_document(predicted, gold, aliases=None, uncertain=()) -> tuple[int, int, int, list, list]:

@@ -415,16 +415,21 @@ def test_a_name_the_archive_tags_a_place_but_never_writes_where_places_stand_is_
     # Documents that tag "Hewitt" a place and never put it where one stands; two call him a
     # person.
     player = [_placed("Hewitt", False) for _ in range(5)] + [[person("Hewitt", 1, True)]] * 2
-    # The same prose about a city the world knows ("Newcastle beat Chelsea") says nothing
-    # against it; one document in four that puts a name where places stand keeps it a place.
-    city = [_placed("Newcastle", False) for _ in range(4)]
+    # A city whose archive never puts it where places stand is its club there ("Newcastle beat
+    # Chelsea"), an organisation in the two documents that say so; a document that puts it
+    # where a place stands ("in Newcastle") keeps the city. A country named so is its team, and
+    # a place (the gold's conventions); one document in four that places a name keeps it one.
+    city = [_placed("Newcastle", False) for _ in range(4)] + [_placed("Newcastle", True, "ORG")] * 2
+    country = [_placed("Croatia", False) for _ in range(4)]
     river = [_placed("Yangtze", False) for _ in range(3)] + [_placed("Yangtze", True)]
-    evidence = archive_of(*film, *player, *city, *river)
+    evidence = archive_of(*film, *player, *city, *country, *river)
     assert values(_placed("Sideways", False), evidence) == []
     # (A lone surname stays a person's value when its document names it twice.)
     hewitt = [NameMention("Hewitt", "GPE", 2, False, False)]
     assert values(hewitt, evidence) == [("person", "Hewitt")]
-    assert values(_placed("Newcastle", False), evidence) == [("place", "Newcastle")]
+    assert values(_placed("Newcastle", False), evidence) == [("organisation", "Newcastle")]
+    assert values(_placed("Newcastle", True), evidence) == [("place", "Newcastle")]
+    assert values(_placed("Croatia", False), evidence) == [("place", "Croatia")]
     assert values(_placed("Yangtze", False), evidence) == [("place", "Yangtze")]
     # A line-up's brackets say it is a club or a country, whatever the prose says.
     assert values(_placed("Sideways", False, titled=True), evidence) == [("place", "Sideways")]

@@ -415,3 +415,40 @@ def test_a_well_known_full_name_does_not_join_a_one_off_span_around_it():
         *[[person(f"Howard {surname}")] for surname in ("Flight", "Dean", "Stern")],
     )
     assert values([person("Tony Blair")], evidence) == [("person", "Tony Blair")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_initial_and_a_surname_joins_the_full_name_whose_company_it_keeps(make_document):
+    """A team sheet's "C Hodgson" is Charlie Hodgson, whom the archive names beside the same
+    players; "R Kelly", the singer beside Kanye West, is not Ruth Kelly, the minister, though
+    she is the archive's only R-Kelly; and an initial is a first name, never a middle one."""
+    from archive.ingest.store import store_mentions
+
+    stored = [
+        [person("Charlie Hodgson"), person("Jason Robinson"), person("Mark Cueto")],
+        [person("Charlie Hodgson"), person("Jason Robinson"), person("Josh Lewsey")],
+        [person("Ruth Kelly"), person("Tony Blair"), person("Kanye West")],
+        [person("Ruth Kelly"), person("Gordon Brown")],
+        [person("Hugh Morgan Williams"), person("Jason Robinson"), person("Mark Cueto")],
+    ]
+    for i, mentions in enumerate(stored):
+        store_mentions(make_document(title=f"Story {i}", body=f"Text {i}."), mentions, new=True)
+    evidence = Evidence.from_db()
+    sheet = [
+        NameMention("C Hodgson", "ORG"),
+        NameMention("J Robinson", "GPE"),
+        NameMention("M Cueto", "ORG"),
+        NameMention("M Williams", "ORG"),
+    ]
+    found = values(sheet, evidence)
+    assert ("person", "Charlie Hodgson") in found
+    assert ("person", "Jason Robinson") in found
+    assert ("person", "M Williams") in found  # not Hugh Morgan Williams
+    assert values([person("R Kelly"), person("Kanye West")], evidence) == [
+        ("person", "Kanye West"),
+        ("person", "R Kelly"),
+    ]
+    # In the company of the ministers, the initial is hers.
+    assert ("person", "Ruth Kelly") in values(
+        [person("R Kelly"), person("Tony Blair"), person("Gordon Brown")], evidence
+    )

@@ -25,6 +25,10 @@ MIN_CITY_POPULATION = 50_000
 MIN_PERSON_CITY_POPULATION = 100_000
 
 
+# The population a country or a US state counts as: larger than any city's.
+_COUNTRY_OR_STATE = 10**10
+
+
 def _populations() -> dict[str, int]:
     """Folded place name -> the population of the largest place of that name (countries and US
     states count as larger than any city)."""
@@ -51,9 +55,9 @@ def _load() -> tuple[dict[str, int], frozenset[str]]:
         name = fold_name(city["name"])
         populations[name] = max(populations.get(name, 0), int(city["population"] or 0))
     for country in cache.get_countries().values():
-        populations[fold_name(country["name"])] = 10**10
+        populations[fold_name(country["name"])] = _COUNTRY_OR_STATE
     for state in cache.get_us_states().values():
-        populations[fold_name(state["name"])] = 10**10
+        populations[fold_name(state["name"])] = _COUNTRY_OR_STATE
     names = set(populations)
     for city in cities.values():
         for other in city.get("alternatenames") or ():
@@ -91,6 +95,11 @@ def known_place(name: str, min_population: int = MIN_CITY_POPULATION) -> bool:
     """Whether ``name`` is a country, a US state, or a city of at least ``min_population``,
     with or without its accents ("Sao Paulo", "Zurich")."""
     return _populations().get(fold_name(name), 0) >= min_population
+
+
+def country_or_state(name: str) -> bool:
+    """Whether ``name`` is a country or a US state (GeoNames' names)."""
+    return _populations().get(fold_name(name), 0) >= _COUNTRY_OR_STATE
 
 
 def any_place(name: str) -> bool:

@@ -35,12 +35,12 @@ stored as :class:`~archive.models.Mention` rows) are weighed against the whole a
   players); and a one-word place
   that no gazetteer knows and the archive tags a place in at most two documents is the
   model's guess at a word it has not seen ("Sizzla", "Intifada"), no value;
-- **where a place stands**: a name no gazetteer knows that the model tags a place in at least
-  ``PLACE_CONTEXT_MIN`` documents, fewer than ``PLACE_CONTEXT_SHARE`` of which write it where
-  a place stands ("in ...", "across northern ...", "Omaha, Neb."), is no place: a film
-  ("Sideways"), an awards night ("Grammys"), a club ("Manchester City"), a firm ("Gazprom");
-  it takes the other kind the archive gives it in two documents ("BT", an organisation), or
-  none;
+- **where a place stands**: a name (not a country or a US state) that the model tags a place
+  in at least ``PLACE_CONTEXT_MIN`` documents, fewer than ``PLACE_CONTEXT_SHARE`` of which
+  write it where a place stands ("in ...", "across northern ...", "Omaha, Neb.", a dateline),
+  is no place, except in a document that puts it there: a film ("Sideways"), an awards night
+  ("Grammys"), a club ("Manchester City", "Southampton"), a firm ("Gazprom", "Delta"); it
+  takes the other kind the archive gives it in two documents ("BT", an organisation), or none;
 - **abbreviations**: the common words after an abbreviation's full stop are not of an
   organisation or place name the archive has little evidence of: "U.S. Raids" (Reuters
   capitalises after "U.S.") is "U.S.", but "U.S. Steel" stays;
@@ -63,6 +63,7 @@ entities were extracted (``manage.py resolve_entities``).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -74,6 +75,7 @@ from archive.ingest.entities import (
     ORGANISATION_LABELS,
     PERSON,
     PLACE_LABELS,
+    ROLE,
     NameMention,
 )
 from archive.ingest.text import fold_name
@@ -90,6 +92,9 @@ LONE_WORD_FACTOR = 0.6
 # A surname mentioned once without a title joins a full name only this clearly.
 WEAK_JOIN_SHARE = 0.9
 WEAK_JOIN_MIN = 3
+# An initial and a surname joins a full name only when its document names this many others
+# (by surname) that the full name's documents also name: the company a person keeps.
+INITIAL_COMPANY = 2
 # A word that begins this many different full person names in the archive is a first name.
 FIRST_NAME_MIN = 3
 # A word that ends this many different organisation names is generic ("Inc", "Bank").
@@ -214,6 +219,9 @@ class Evidence:
     # Documents with extracted names in the archive (from the database, then as an import
     # creates them): the rules that need a large archive ask it.
     documents: int = 0
+    # folded full person name -> the surnames its documents also mention, read from the
+    # database when an initial asks (:meth:`company_of`).
+    _company: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def common_word(self, word: str) -> bool:
         """Whether a capitalised word of a name is a common word the archive mostly writes in
@@ -638,18 +646,20 @@ class Evidence:
         """Whether a name the model tags as a place is written as no place is: in at least
         ``PLACE_CONTEXT_MIN`` documents that tag it a place, fewer than ``PLACE_CONTEXT_SHARE``
         of them put it where a place stands ("in Lahore", "across northern Kenya", "Omaha,
-        Neb."), and no gazetteer knows it. The small model tags films, shows, awards, clubs,
-        firms and software as places ("Sideways", "Grammys", "Manchester City", "Gizmondo"),
-        often in every document that names them, so their labels alone cannot tell; the
-        archive's prose does: "stars in Sideways" is rare beside "Sideways won". A place the
-        world knows keeps its kind: a wire's dateline, or "Newcastle" beat Chelsea, says
-        nothing against the city."""
+        Neb.", a dateline). The small model tags films, shows, awards, clubs, firms and software
+        as places ("Sideways", "Grammys", "Manchester City", "Gizmondo"), often in every
+        document that names them, so their labels alone cannot tell; the archive's prose does:
+        "stars in Sideways" is rare beside "Sideways won". So does a city's name that the
+        archive uses for its club or a firm ("Southampton" beat Chelsea, "Delta" the airline).
+        A country or a US state keeps its kind: named for its team or its government ("Croatia
+        beat Sweden", "Georgia said"), it is still the place (``bench/gold/CONVENTIONS.md``).
+        The caller keeps the place where its own document puts it where places stand."""
         context = self.place_context.get(fold(name))
         if not context or context["seen"] < PLACE_CONTEXT_MIN:
             return False
         if context["located"] >= PLACE_CONTEXT_SHARE * context["seen"]:
             return False
-        return not gazetteer.any_place(name)
+        return not gazetteer.country_or_state(name)
 
     def kind_besides_place(self, name: str) -> str:
         """For a name :meth:`placed_like_no_place`: the other kind the archive gives it in at
@@ -658,6 +668,27 @@ class Evidence:
         counts = self.labels.get(fold(name), Counter())
         others = {k: counts[k] for k in ("person", "organisation") if counts[k] >= MIN_EVIDENCE}
         return max(others, key=lambda k: (others[k], k)) if others else OTHER
+
+    def company_of(self, full: str) -> frozenset[str]:
+        """The last words (folded) of the persons that the documents naming ``full`` also name,
+        as stored: the company a person keeps in the archive. Read once per name per
+        :class:`Evidence` (only initials ask, and few names have them)."""
+        key = fold(full)
+        if key not in self._company:
+            from archive.models import Mention
+
+            spellings = list(self.spellings.get(key, ())) or [full]
+            documents = Mention.objects.filter(name__in=spellings).values("document")
+            names = (
+                Mention.objects.filter(document__in=documents)
+                .exclude(label__in=(COMMON, ROLE))
+                .values_list("name", flat=True)
+                .distinct()
+            )
+            self._company[key] = frozenset(
+                surnames(n for n in names if _person_shaped(n)) - {fold(full.split()[-1])}
+            )
+        return self._company[key]
 
     def share(self, name: str, kind: str) -> float:
         """How consistently the archive gives ``name`` this kind, smoothed (1 of 1 is 0.67)."""
@@ -677,7 +708,7 @@ class Evidence:
             for full, documents in names.items()
             if documents > 0
             and (len(words) == 1 or documents >= own)
-            and len(full.split()) > len(words)
+            and (len(full.split()) > len(words) or _spelled_out(words, full.split()))
             and _words_in_order(words, full.split())
             and not apart(name, full)
             # "Given James Bond" (a sentence's first word run into the name) is no fuller name.
@@ -779,10 +810,47 @@ def _name_word(word: str) -> bool:
     )
 
 
+def surnames(names: Iterable[str]) -> set[str]:
+    """The folded last words of these names."""
+    return {fold(name.split()[-1]) for name in names if name.split()}
+
+
+def _person_shaped(name: str) -> bool:
+    """A name of two or three words that all begin with a capital ("Charlie Hodgson", "C
+    Hodgson"): the persons of a text, whatever label the model gave a team sheet's players."""
+    words = name.split()
+    return 2 <= len(words) <= 3 and all(w[:1].isupper() for w in words)
+
+
+def _spelled_out(short: list[str], long: list[str]) -> bool:
+    """Whether ``long`` is ``short`` with its initials written out: as many words, ``short``
+    with an initial and ``long`` with none ("C Hodgson", "Charlie Hodgson")."""
+    return (
+        len(long) == len(short)
+        and any(_is_initial(w) for w in short)
+        and not any(_is_initial(w) for w in long)
+    )
+
+
+def _is_initial(word: str) -> bool:
+    return bool(_INITIAL.fullmatch(word)) and word not in ("A", "I")
+
+
 def _words_in_order(short: list[str], long: list[str]) -> bool:
+    """Whether every word of ``short`` is a word of ``long``, in order; an initial ("C" or "C.")
+    stands for the next word of ``long`` if that begins with its letter, so a team sheet's "C
+    Hodgson" is in "Charlie Hodgson" (and, with the join's rules, joins him where he is the one
+    such name)."""
     position = 0
     folded = [fold(w) for w in long]
     for word in short:
+        if _is_initial(word):
+            # The initial of the next word, not of one further on: "M Williams" is not "Hugh
+            # Morgan Williams".
+            if position >= len(folded) - 1 or folded[position][:1] != fold(word[0]):
+                return False  # (an initial is never the surname)
+            position += 1
+            continue
         try:
             position = folded.index(fold(word), position) + 1
         except ValueError:
@@ -807,6 +875,9 @@ def resolve_document(
     # that document: "Perpignan" of "(Perpignan)" is the club where the model also called it
     # a person.
     said = {fold(m.name) for m in mentions if m.titled}
+    # The persons the document names, by surname: an initial joins a full name only in the
+    # company that full name keeps (_person_name).
+    company = surnames(m.name for m in mentions if _person_shaped(m.name))
     for mention in mentions:
         if mention.label == COMMON:
             continue  # evidence only: the text writes the word as a common word
@@ -815,7 +886,7 @@ def resolve_document(
         if mention.label != PERSON and fold(mention.name) not in decisions.reviewed_kind:
             trimmed = evidence.without_common_tail(mention.name)
             if trimmed != mention.name:
-                mention = NameMention(trimmed, mention.label, mention.count, mention.titled)
+                mention = dataclasses.replace(mention, name=trimmed)
         folded = fold(mention.name)
         kind = decisions.reviewed_kind.get(folded) or evidence.kind_of(mention)
         confidence = evidence.share(mention.name, kind)
@@ -840,6 +911,7 @@ def resolve_document(
             folded not in decisions.reviewed_kind
             and kind == "place"
             and not mention.titled
+            and not mention.located  # this document puts it where a place stands
             and evidence.placed_like_no_place(mention.name)
         ):
             kind = evidence.kind_besides_place(mention.name)
@@ -852,7 +924,7 @@ def resolve_document(
             mention = _without_common_words(mention, evidence)
             if mention is None:
                 continue
-            name, confidence = _person_name(mention, evidence, decisions, confidence)
+            name, confidence = _person_name(mention, evidence, decisions, confidence, company)
             if not name:
                 continue
         elif canonical is not None:
@@ -901,19 +973,24 @@ def _without_common_words(mention: NameMention, evidence: Evidence) -> NameMenti
         return None
     if evidence.post_nominal(words):
         words = words[:-1]
-        mention = NameMention(" ".join(words), mention.label, mention.count, mention.titled)
+        mention = dataclasses.replace(mention, name=" ".join(words))
     start = evidence.not_of_the_name(words)
     if start == 0:
         return mention
     if len(words) - start < 2:
         return None  # "Veterans Simon", "Wonder Woman": not a full name
-    return NameMention(" ".join(words[start:]), mention.label, mention.count, mention.titled)
+    return dataclasses.replace(mention, name=" ".join(words[start:]))
 
 
 def _person_name(
-    mention: NameMention, evidence: Evidence, decisions: Decisions, confidence: float
+    mention: NameMention,
+    evidence: Evidence,
+    decisions: Decisions,
+    confidence: float,
+    company: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[str, float]:
-    """A person mention's value: itself, the full name it joins, or "" (not a value)."""
+    """A person mention's value: itself, the full name it joins, or "" (not a value).
+    ``company``: the surnames of the persons its document names."""
 
     def apart(name: str, full: str) -> bool:
         return ("person", fold(name), fold(full)) in decisions.apart
@@ -927,6 +1004,17 @@ def _person_name(
     full, share = evidence.full_name_for(mention.name, apart)
     if full and weak and (share < WEAK_JOIN_SHARE or _documents(evidence, full) < WEAK_JOIN_MIN):
         full = ""  # one untitled mention: joined only to a name the archive knows well
+    words = mention.name.split()
+    if (
+        full
+        and _is_initial(words[0])
+        and len((company - {fold(words[-1])}) & evidence.company_of(full)) < INITIAL_COMPANY
+    ):
+        # An initial ("C Hodgson" of a team sheet) joins the one full name it could be only
+        # where the document names others that name's documents also name: "R Kelly", the
+        # singer beside Kanye West, is not Ruth Kelly, nor "J Ross (Essex)", a referee,
+        # Jonathan Ross.
+        full = ""
     if full:
         canonical = decisions.canonical.get(("person", fold(full)), full)
         return canonical, confidence * share
@@ -992,10 +1080,10 @@ def resolve_archive(
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         found: dict[int, list[NameMention]] = defaultdict(list)
-        for document_id, name, label, count, titled in Mention.objects.filter(
+        for document_id, name, label, count, titled, located in Mention.objects.filter(
             document_id__in=chunk
-        ).values_list("document_id", "name", "label", "count", "titled"):
-            found[document_id].append(NameMention(name, label, count, titled))
+        ).values_list("document_id", "name", "label", "count", "titled", "located"):
+            found[document_id].append(NameMention(name, label, count, titled, located))
         evidence.words.load(name_words(m for ms in found.values() for m in ms))
         current: dict[tuple[int, str], set[str]] = defaultdict(set)
         for kind, relation in relations.items():
