@@ -521,7 +521,8 @@ class Mention(models.Model):
     # The name came with a title ("Mr Blair", "President Bush"): a person even when single.
     titled = models.BooleanField(default=False)
     # The text writes the name where a place stands at least once ("in Lahore"); None: not
-    # looked at (a person's name, or extracted before this was recorded).
+    # looked at (a person's name, a common word or role, a line-up's club, or extracted before
+    # this was recorded).
     located = models.BooleanField(null=True, default=None)
 
     class Meta:

@@ -397,6 +397,20 @@ def test_each_mention_says_whether_its_text_writes_the_name_where_a_place_stands
         "Omaha": True,
         "Neb.": True,
     }
+    # A headline above a dateline is not of the dateline; a list of clubs after a comma is not
+    # "Omaha, Neb."; a compass word with a hyphen may stand between ("south-east Asia").
+    doc = persons.nlp()(
+        "Newcastle beat Southampton\n\nLONDON, March 3 - Newcastle beat Southampton 2-1 on "
+        "Saturday, the club said."
+    )
+    found = entities.document_mentions(doc, "Newcastle beat Southampton")
+    assert {m.name: m.located for m in found if m.label == "GPE"} == {
+        "London": True,
+        "Newcastle": False,
+        "Southampton": False,
+    }
+    found = located("Floods\n\nFloods spread in south-east Asia. Southampton, Newcastle won.")
+    assert found == {"Asia": True, "Southampton": False, "Newcastle": False}
     # The model tags a film a place; nothing in the text puts it (or Paris, here) where a place
     # stands.
     found = located(
@@ -421,8 +435,9 @@ def test_a_name_the_archive_tags_a_place_but_never_writes_where_places_stand_is_
     # a place (the gold's conventions); one document in four that places a name keeps it one.
     city = [_placed("Newcastle", False) for _ in range(4)] + [_placed("Newcastle", True, "ORG")] * 2
     country = [_placed("Croatia", False) for _ in range(4)]
+    capital = [_placed("Tehran", False) for _ in range(4)]  # "Tehran said": its government
     river = [_placed("Yangtze", False) for _ in range(3)] + [_placed("Yangtze", True)]
-    evidence = archive_of(*film, *player, *city, *country, *river)
+    evidence = archive_of(*film, *player, *city, *country, *capital, *river)
     assert values(_placed("Sideways", False), evidence) == []
     # (A lone surname stays a person's value when its document names it twice.)
     hewitt = [NameMention("Hewitt", "GPE", 2, False, False)]
@@ -430,15 +445,38 @@ def test_a_name_the_archive_tags_a_place_but_never_writes_where_places_stand_is_
     assert values(_placed("Newcastle", False), evidence) == [("organisation", "Newcastle")]
     assert values(_placed("Newcastle", True), evidence) == [("place", "Newcastle")]
     assert values(_placed("Croatia", False), evidence) == [("place", "Croatia")]
+    assert values(_placed("Tehran", False), evidence) == [("place", "Tehran")]
     assert values(_placed("Yangtze", False), evidence) == [("place", "Yangtze")]
     # A line-up's brackets say it is a club or a country, whatever the prose says.
     assert values(_placed("Sideways", False, titled=True), evidence) == [("place", "Sideways")]
     # Three documents are too few to say anything.
     few = archive_of(*film[:3])
     assert values(_placed("Sideways", False), few) == [("place", "Sideways")]
-    # Mentions extracted before this was recorded (None) are no evidence either way.
+    # Mentions extracted before this was recorded (None) are no evidence either way; where the
+    # archive has evidence, such a mention follows it.
     old = archive_of(*[_placed("Sideways", None) for _ in range(6)])
     assert values(_placed("Sideways", None), old) == [("place", "Sideways")]
+    assert values(_placed("Sideways", None), evidence) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_that_makes_a_name_unplaced_resolves_its_earlier_documents_again():
+    """Three documents tag "Sideways" a place and never place it: too few to say, a place. The
+    fourth, in a later import, tips the archive's evidence: the earlier three lose it too."""
+    from archive.models import Place
+
+    stories = [
+        (
+            f"film-{i}",
+            f"Film news {i}\n\nSideways won {i + 2} awards on Sunday. The director of "
+            "Sideways said the film was small.",
+        )
+        for i in range(4)
+    ]
+    ingest.ingest([_jsonl(stories[:3])])
+    assert Document.objects.filter(places__name="Sideways").count() == 3
+    ingest.ingest([_jsonl(stories[3:])])
+    assert not Place.objects.filter(name="Sideways", documents__isnull=False).exists()
 
 
 @pytest.mark.django_db(transaction=True)

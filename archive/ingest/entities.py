@@ -73,10 +73,11 @@ MAX_NAME = 120
 _LOCATIVE = frozenset(
     "in on near across outside throughout within into inside around towards toward".split()
 )
-# Words that may stand between them and the place: "in the Caribbean", "in north-west England".
+# Words that may stand between them and the place: "in the Caribbean", "in north-west England"
+# (which spaCy reads as "north", "-", "west").
 _PLACE_QUALIFIERS = frozenset(
-    """the north south east west northern southern eastern western central north-east
-    north-west south-east south-west downtown rural mainland""".split()
+    """the north south east west northern southern eastern western central downtown rural
+    mainland""".split()
 )
 
 
@@ -89,7 +90,8 @@ class NameMention:
     # Whether the document writes the name where a place stands at least once ("in Lahore"):
     # the archive's evidence that a name the model tags as a place is one ("Sideways", a film,
     # and "Manchester City", a club, never stand there). None: not looked at (a person's name,
-    # or a mention extracted before this was recorded).
+    # a text's common word or role, a line-up's club, or a mention extracted before this was
+    # recorded).
     located: bool | None = None
 
 
@@ -122,9 +124,10 @@ def dateline_place(text: str) -> str:
 _DATELINE_REGION = re.compile(r",\s*([A-Z][A-Z.]{0,6}\.)(?:,|\s)")
 
 
-def _dateline(text: str) -> tuple[list[str], int]:
+def _dateline(text: str) -> tuple[list[str], range]:
     """A wire dateline at the start of a story (in its first three lines): its places, and
-    where it ends in the text (its dash); ([], 0) without one. The places are its city and the
+    where it stands in the text, from its line's start to its dash; ([], range(0)) without one
+    (a headline above it is not of it). The places are its city and the
     abbreviated state or province after it, as the wire writes them in its text ("OAK BROOK,
     ILL., Oct 20 -" -> "Oak Brook", "Ill."; "NEWARK, N.J." -> "Newark", "N.J.")."""
     offset = 0
@@ -139,9 +142,9 @@ def _dateline(text: str) -> tuple[list[str], int]:
                 places.append(abbreviation if inner else abbreviation.capitalize())
             dash = re.search(r"\s[-\u2013\u2014]\s", line)
             end = dash.start() if dash and dash.start() < 80 else match.end()
-            return places, offset + end
+            return places, range(offset, offset + end)
         offset += len(line) + 1
-    return [], 0
+    return [], range(0)
 
 
 def _usable(name: str) -> bool:
@@ -177,11 +180,11 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
     counts: dict[tuple[str, str], int] = {}
     located: set[tuple[str, str]] = set()
     units, roles = _units(doc), _roles(doc)
-    dateline, dateline_end = _dateline(text)
+    dateline, dateline_span = _dateline(text)
     for ent in persons.ents_of(doc):
         if ent.label_ not in KEPT_LABELS:
             continue
-        if ent.start_char < dateline_end and ent.text.rstrip(".").isupper():
+        if ent.start_char in dateline_span and ent.text.rstrip(".").isupper():
             # Pieces of the dateline's capitals: "ST" of "ST. LOUIS", "ILL" of "OAK BROOK,
             # ILL." (the dateline's place is added below).
             continue
@@ -208,7 +211,7 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
             continue  # "Robson" tagged ORG beside "Bobby Robson": the person, named again
         key = (name, ent.label_)
         counts[key] = counts.get(key, 0) + 1
-        if ent.start_char < dateline_end or _where_a_place_stands(doc, ent):
+        if ent.start_char in dateline_span or _where_a_place_stands(doc, ent):
             located.add(key)  # "OMAHA, Neb., March 3 -": the dateline says where
     for team, count in teams.items():
         counts[(team, team_label)] = count
@@ -260,17 +263,26 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
 
 def _where_a_place_stands(doc, ent) -> bool:
     """Whether the entity stands where a place does: after a locative preposition, perhaps with
-    "the" or a compass word between ("in the Caribbean", "across northern Kenya"), or after a
-    place and a comma ("Omaha, Neb.")."""
+    "the" or a compass word between ("in the Caribbean", "across northern Kenya", "in
+    south-east Asia"), or, abbreviated, after a place and a comma ("Omaha, Neb."; a list of
+    clubs, "Southampton, Newcastle", is not)."""
     i = ent.start - 1
-    for _ in range(2):
-        if i >= 0 and doc[i].lower_ in _PLACE_QUALIFIERS:
-            i -= 1
+    for _ in range(4):
+        qualifier = i >= 0 and doc[i].lower_ in _PLACE_QUALIFIERS
+        hyphen = i > 0 and doc[i].text == "-" and doc[i - 1].lower_ in _PLACE_QUALIFIERS
+        if not (qualifier or hyphen):
+            break
+        i -= 1
     if i < 0:
         return False
     if doc[i].lower_ in _LOCATIVE:
         return True
-    return doc[i].text == "," and i > 0 and doc[i - 1].ent_type_ in PLACE_LABELS
+    return (
+        ent.text.endswith(".")
+        and doc[i].text == ","
+        and i > 0
+        and doc[i - 1].ent_type_ in PLACE_LABELS
+    )
 
 
 def _units(doc) -> set[str]:

