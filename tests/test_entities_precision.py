@@ -442,6 +442,11 @@ def test_a_name_the_archive_tags_a_place_but_never_writes_where_places_stand_is_
     # (A lone surname stays a person's value when its document names it twice.)
     hewitt = [NameMention("Hewitt", "GPE", 2, False, False)]
     assert values(hewitt, evidence) == [("person", "Hewitt")]
+    # A town's name the archive never places is its club, never a lone person: "Charlton" goes
+    # where two documents call it a person and one an organisation.
+    club = [_placed("Charlton", False) for _ in range(5)] + [[person("Charlton", 2)]] * 2
+    charlton = [NameMention("Charlton", "GPE", 2, False, False)]
+    assert values(charlton, archive_of(*club)) == []
     assert values(_placed("Newcastle", False), evidence) == [("organisation", "Newcastle")]
     assert values(_placed("Newcastle", True), evidence) == [("place", "Newcastle")]
     assert values(_placed("Croatia", False), evidence) == [("place", "Croatia")]

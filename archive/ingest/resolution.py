@@ -667,9 +667,11 @@ class Evidence:
     def kind_besides_place(self, name: str) -> str:
         """For a name :meth:`placed_like_no_place`: the other kind the archive gives it in at
         least ``MIN_EVIDENCE`` documents ("Hewitt", the player; "BT"), or no kind
-        ("Grammys")."""
+        ("Grammys"). A town's name that is not the town is its club or a firm, not a person
+        ("Charlton", two documents a person, is the club where the model says place)."""
         counts = self.labels.get(fold(name), Counter())
-        others = {k: counts[k] for k in ("person", "organisation") if counts[k] >= MIN_EVIDENCE}
+        kinds = ("organisation",) if gazetteer.any_place(name) else ("person", "organisation")
+        others = {k: counts[k] for k in kinds if counts[k] >= MIN_EVIDENCE}
         return max(others, key=lambda k: (others[k], k)) if others else OTHER
 
     def company_of(self, full: str) -> frozenset[str]:
