@@ -715,7 +715,9 @@ class Evidence:
             full: documents
             for full, documents in names.items()
             if documents > 0
-            and (len(words) == 1 or documents >= own)
+            # (A name that only writes out an initial is no span around it: "Ben Kay" for a
+            # team sheet's "B Kay", however often the sheets print him so.)
+            and (len(words) == 1 or documents >= own or _spelled_out(words, full.split()))
             and (len(full.split()) > len(words) or _spelled_out(words, full.split()))
             and _words_in_order(words, full.split())
             and not apart(name, full)
