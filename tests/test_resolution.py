@@ -455,6 +455,8 @@ def test_an_initial_and_a_surname_joins_the_full_name_whose_company_it_keeps(mak
     ]
     # An initial as written in the full name stays one: "W Bush" is in "George W Bush".
     assert resolution._words_in_order(["W", "Bush"], ["George", "W", "Bush"])
+    assert resolution._words_in_order(["W.", "Bush"], ["George", "W", "Bush"])
+    assert resolution._words_in_order(["C.", "Hodgson"], ["Charlie", "Hodgson"])
     assert not resolution._words_in_order(["M", "Williams"], ["Hugh", "Morgan", "Williams"])
     # In the company of the ministers, the initial is hers.
     assert ("person", "Ruth Kelly") in values(

