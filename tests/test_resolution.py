@@ -462,3 +462,38 @@ def test_an_initial_and_a_surname_joins_the_full_name_whose_company_it_keeps(mak
     assert ("person", "Ruth Kelly") in values(
         [person("R Kelly"), person("Tony Blair"), person("Gordon Brown")], evidence
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_name_in_a_later_import_takes_the_initial_an_earlier_one_left(make_document):
+    """A team sheet's "C Hodgson" stays apart while the archive knows no Charlie Hodgson; the
+    import that brings him resolves the sheet's document again (the initial, dotted or not, is
+    among the names it looks at again), and the sheet names him in full."""
+    from archive.ingest import pipeline
+    from archive.ingest.store import store_mentions
+
+    sheet = make_document(title="Team sheet", body="C Hodgson, J Robinson, M Cueto.")
+    store_mentions(
+        sheet,
+        [NameMention("C Hodgson", "ORG"), person("J Robinson"), person("M Cueto")],
+        new=True,
+    )
+    sheet.entities_extracted = True
+    sheet.save()
+    resolution.resolve_archive()
+    assert "C Hodgson" in {p.name for p in sheet.persons.all()}
+
+    later = []
+    for i in range(2):
+        document = make_document(title=f"Report {i}", body=f"Charlie Hodgson kicked {i}.")
+        reported = [person("Charlie Hodgson"), person("Jason Robinson"), person("Mark Cueto")]
+        store_mentions(document, reported, new=True)
+        document.entities_extracted = True
+        document.save()
+        later.append((document, reported))
+    archive = pipeline._Archive(None, Evidence.from_db(), Decisions.from_db())
+    for _, reported in later:
+        archive.note(reported)
+    assert {"C Hodgson", "C. Hodgson"} <= archive.affected_names()
+    pipeline.resolve_pending({d.pk for d, _ in later}, archive.affected_names())
+    assert "Charlie Hodgson" in {p.name for p in sheet.persons.all()}
