@@ -127,9 +127,9 @@ _DATELINE_REGION = re.compile(r",\s*([A-Z][A-Z.]{0,6}\.)(?:,|\s)")
 def _dateline(text: str) -> tuple[list[str], range]:
     """A wire dateline at the start of a story (in its first three lines): its places, and
     where it stands in the text, from its line's start to its dash; ([], range(0)) without one
-    (a headline above it is not of it). The places are its city and the
-    abbreviated state or province after it, as the wire writes them in its text ("OAK BROOK,
-    ILL., Oct 20 -" -> "Oak Brook", "Ill."; "NEWARK, N.J." -> "Newark", "N.J.")."""
+    (a headline above it is not of it). The places are its city and the abbreviated state or
+    province after it, as the wire writes them in its text ("OAK BROOK, ILL., Oct 20 -" -> "Oak
+    Brook", "Ill."; "NEWARK, N.J." -> "Newark", "N.J.")."""
     offset = 0
     for line in text.split("\n")[:3]:
         match = _DATELINE_PLACE.match(line)

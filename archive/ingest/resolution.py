@@ -35,13 +35,14 @@ stored as :class:`~archive.models.Mention` rows) are weighed against the whole a
   players); and a one-word place
   that no gazetteer knows and the archive tags a place in at most two documents is the
   model's guess at a word it has not seen ("Sizzla", "Intifada"), no value;
-- **where a place stands**: a name (not a country, a US state or a nation's capital) that the
-  model tags a place in at least ``PLACE_CONTEXT_MIN`` documents, fewer than ``PLACE_CONTEXT_SHARE``
-  of which write it where a place stands ("in ...", "across northern ...", "Omaha, Neb.", a
-  dateline), is no place, except in a document that puts it there: a film ("Sideways"), an
-  awards night ("Grammys"), a club ("Manchester City", "Southampton"), a firm ("Gazprom",
-  "Delta"); it takes the other kind the archive gives it in two documents ("BT", an
-  organisation), or none;
+- **where a place stands**: a name that the model tags a place in at least
+  ``PLACE_CONTEXT_MIN`` documents, fewer than ``PLACE_CONTEXT_SHARE`` of which write it where
+  a place stands ("in ...", "across northern ...", "Omaha, Neb.", a dateline), is no place,
+  except in a document that puts it there: a film ("Sideways"), an awards night ("Grammys"), a
+  club ("Manchester City", "Southampton"), a firm ("Gazprom", "Delta"); it takes the other
+  kind the archive gives it in two documents ("BT", an organisation), or none. Countries and
+  US states keep their kind, and so do nations' capitals ("Tehran said") that the archive does
+  not also name as organisations ("Madrid");
 - **abbreviations**: the common words after an abbreviation's full stop are not of an
   organisation or place name the archive has little evidence of: "U.S. Raids" (Reuters
   capitalises after "U.S.") is "U.S.", but "U.S. Steel" stays;
@@ -557,7 +558,7 @@ class Evidence:
         Germany"), or a word the archive on its own mostly tags as no person ("S Asia", "S
         Korean"); not when the archive names a firm that begins so ("K Mart Corp", "J Sainsbury
         Plc"); and not after "A" or "I", which are words."""
-        if len(words) != 2 or not _INITIAL.fullmatch(words[0]) or words[0] in ("A", "I"):
+        if len(words) != 2 or not _is_initial(words[0]):
             return False
         surname = words[1]
         if len(surname) < 3 or not _name_word(surname) or self.common_word(surname):
@@ -718,10 +719,12 @@ class Evidence:
             full: documents
             for full, documents in names.items()
             if documents > 0
-            # (A name that only writes out an initial is no span around it: "Ben Kay" for a
-            # team sheet's "B Kay", however often the sheets print him so.)
-            and (len(words) == 1 or documents >= own or _spelled_out(words, full.split()))
-            and (len(full.split()) > len(words) or _spelled_out(words, full.split()))
+            and (
+                (len(full.split()) > len(words) and (len(words) == 1 or documents >= own))
+                # A name that only writes out an initial is no span around it: "Ben Kay" for a
+                # team sheet's "B Kay", however often the sheets print him so.
+                or _spelled_out(words, full.split())
+            )
             and _words_in_order(words, full.split())
             # "Given James Bond" (a sentence's first word run into the name) is no fuller name.
             and not self.not_of_the_name(full.split())
