@@ -293,3 +293,17 @@ def test_the_rebuild_reads_each_document_as_a_save_writes_it(make_entity_documen
     assert read[0].persons == ("Anna Person", "Zed Person")
     assert read[0].places == ("Karachi", "Mumbai")
     assert len(list(indexing.documents_for_index(Document.objects.filter(title="Alone")))) == 1
+
+
+def test_the_build_sorts_in_a_quarter_of_memory_unless_told(monkeypatch):
+    """A build's postings are sorted in memory up to a limit per process: a quarter of the
+    machine's (or container's) memory shared by the processes, bounded, or the setting."""
+    from archive.search import index
+
+    total = index._memory_bytes()
+    assert total is not None and total > 0
+    for procs in (1, 2, 4):
+        expected = min(4096, max(128, total // 4 // procs // 2**20))
+        assert index.build_memory_mb(procs) == expected
+    monkeypatch.setattr(index, "BUILD_MB", "300")
+    assert index.build_memory_mb(2) == 300

@@ -55,6 +55,9 @@ logger = logging.getLogger(__name__)
 WRITE_LOCK_TIMEOUT = 60.0
 # Processes for a full rebuild (never more than the machine's cores).
 MAX_BUILD_PROCS = int(os.environ.get("ARCHIVE_INDEX_BUILD_PROCS", "2"))
+# Memory for sorting postings, per build process (MB; unset: a quarter of the machine's memory
+# shared by the processes, 128 to 4,096 MB each; see build_memory_mb).
+BUILD_MB = os.environ.get("ARCHIVE_INDEX_BUILD_MB", "")
 
 
 def index_root() -> Path:
@@ -182,9 +185,9 @@ def rebuild_index(
         # Analysis (tokenising, stemming) is most of the cost and pure Python: spread it over
         # processes, each writing its own segment (memory stays bounded by limitmb each).
         _die_with_parent()
-        writer = _writer(ix, procs=procs, limitmb=128, multisegment=True)
+        writer = _writer(ix, procs=procs, limitmb=build_memory_mb(procs), multisegment=True)
     else:
-        writer = _writer(ix, limitmb=256)
+        writer = _writer(ix, limitmb=build_memory_mb(1))
     count = 0
     known = frozenset(ix.schema.names())
     try:
@@ -202,6 +205,40 @@ def rebuild_index(
     _swap_to(final)
     remove_leftovers()
     return count
+
+
+def build_memory_mb(procs: int) -> int:
+    """How much memory each build process may fill with postings before it sorts them on disk.
+
+    Whoosh keeps a segment's postings in memory up to this limit and sorts them there; past it,
+    it writes sorted runs to temporary files and merges them at the end, which is 35-45 % of a
+    rebuild's CPU in a profile of 30,000 documents (pickling every posting out and back in). A
+    build that fits skips all of that: 30,000 documents rebuilt in 32 s instead of 42 s. So the
+    build may use a quarter of the machine's memory, shared by its processes (at least 128 MB
+    each, at most 4,096), unless ``ARCHIVE_INDEX_BUILD_MB`` sets the amount per process.
+    """
+    if BUILD_MB:
+        return max(16, int(BUILD_MB))
+    total = _memory_bytes()
+    if total is None:
+        return 128
+    return int(min(4096, max(128, total // 4 // max(1, procs) // 2**20)))
+
+
+def _memory_bytes() -> int | None:
+    """The machine's memory, or the container's limit when that is lower (cgroup v2 or v1)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+    for limit_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            limit = Path(limit_file).read_text().strip()
+        except OSError:
+            continue
+        if limit.isdigit():
+            total = min(total, int(limit))
+    return total
 
 
 _PR_SET_PDEATHSIG = 1
