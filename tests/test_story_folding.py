@@ -297,3 +297,44 @@ def test_on_the_cluster_a_story_counts_once_while_its_first_copy_waits_for_its_r
     found = backend.search(SearchRequest("zanzibarite"))
     assert (found.total, found.total_documents) == (1, 2)
     backend.update_documents([], delete_ids=[first.id, second.id])
+
+
+def test_on_the_cluster_facets_from_shard_lists_cut_short_equal_full_counts(
+    archive, make_document, search_backend, monkeypatch
+):
+    """In a search each shard returns only its largest counts of a value facet (SHARD_TOP):
+    the values shown and their counts must be what full counts give, whether the cut lists
+    prove it or the facet is counted again in full."""
+    if search_backend != "sphinxql":
+        pytest.skip("about the cluster's shards")
+    from archive.search.sphinxql import backend as cluster
+
+    names = [f"Harbour Master {chr(65 + k // 26)}{chr(65 + k % 26)}" for k in range(60)]
+    bodies = [article(500 + d, topic="harbour") for d in range(60)]
+    for d, body in enumerate(bodies):  # the k-th name is in documents k..59: 60 - k stories
+        make_document(title=f"Harbour {d}", body=body, persons=tuple(names[: d + 1]))
+    make_document(title="Harbour reprint", body=bodies[0], persons=names[:1])  # a copy
+    recounts = []
+    run_groups = cluster._Plan.run_groups
+
+    def counted_again(plan, *args, **kwargs):
+        recounts.append(1)
+        return run_groups(plan, *args, **kwargs)
+
+    monkeypatch.setattr(cluster._Plan, "run_groups", counted_again)
+
+    def persons() -> list[tuple[str, int]]:
+        found = search.search(SearchRequest(q="harbour"))
+        assert found.total == 60  # the reprint folds into its story
+        return [(value.value, value.count) for value in found.facets["person"].values]
+
+    monkeypatch.setattr(cluster, "SHARD_TOP", 10**6)
+    full = persons()
+    assert full[:2] == [(names[0], 60), (names[1], 59)] and len(full) >= 50
+    assert not recounts
+    monkeypatch.setattr(cluster, "SHARD_TOP", 57)  # the lists prove the top values
+    assert persons() == full
+    assert not recounts, "the cut lists should have been enough"
+    monkeypatch.setattr(cluster, "SHARD_TOP", 3)  # they cannot: counted again
+    assert persons() == full
+    assert recounts

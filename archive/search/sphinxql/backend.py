@@ -42,7 +42,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -103,6 +103,13 @@ WRITE_LOCK_TIMEOUT = 60.0
 # merges the shards' groups (each shard returns at most this many groups).
 MAX_GROUPS = 1_000_000
 MAX_MATCHES_FLOOR = 1000
+# In a search's story counts, each shard returns at most this many of a value facet's groups
+# (most first), not every group: a facet shows its top FACET_LIMIT + 1 and the chosen values,
+# and a broad query's thousands of groups cost more to send and parse than to count (`said` at
+# 100,000: 9,000 rows a search). The counts shown stay exact: _Plan._certain proves from the
+# shards' lists that no value left out could reach the values shown, or the facet is counted
+# again in full. Not for a facet that counts documents without a value (publication).
+SHARD_TOP = 250
 # BM25F over the headline and the text, weighed 1.5 : 1 as in the embedded engine
 # (schema.DEFAULT_SEARCH_FIELDS), with the whole archive's IDF (global_idf; see _write_idf), so
 # that no rank depends on how documents fall on shards. b = 0: no length normalisation, because
@@ -1174,6 +1181,32 @@ class _Plan:
         counted = counts.start()()
         return counted.total, counted.coverage
 
+    def _certain(
+        self, facet: Facet, groups: dict[int, int], slack: dict[int, int], unseen: int
+    ) -> bool:
+        """Whether counts from shard lists cut at SHARD_TOP show what full counts would: the
+        chosen values and the no-value count are exact, and so is every value whose count
+        could reach the floor of what is shown (the FACET_LIMIT + 1st exact count; ties at
+        the floor are shown in name order, so no value with a doubtful count may reach it)."""
+
+        def exact(value: int) -> bool:
+            return value not in slack if value in groups else unseen == 0
+
+        if facet.missing_value is not None and not exact(0):
+            return False
+        if not all(exact(value_id(facet.fieldname, name)) for name in facet.selected(self.request)):
+            return False
+        names = self.names
+        ranked = sorted(
+            (n for v, n in groups.items() if v and v in names and v not in slack), reverse=True
+        )
+        if len(ranked) <= FACET_LIMIT:
+            return False
+        floor = ranked[FACET_LIMIT]
+        if unseen >= floor:
+            return False
+        return all(groups[v] + more < floor for v, more in slack.items() if v and v in names)
+
     # -- results --
 
     def value_result(
@@ -1214,7 +1247,10 @@ class _Plan:
                 facet_at.append(None)
             elif request.counts_stories:
                 facet_at.append(-1)
-                on_shards.add(facet, self.where_for(facet))
+                # Cut lists cannot tell a facet's documents without a value (a publication's
+                # "none") from the values left out: such a facet is counted in full.
+                top = facet.counts_by == "values" and facet.missing_value is None
+                on_shards.add(facet, self.where_for(facet), top=top)
             else:
                 facet_at.append(len(statements))
                 statements += [self.group_statement(facet, self.where_for(facet)), "SHOW META"]
@@ -1232,17 +1268,21 @@ class _Plan:
                 # The head still tried a dead replica of a mirrored shard (it learns within a
                 # second, see docs/sphinxql-notes.md): ask once more, the other replica answers.
                 results = backend._run(backend.topology.head, statements)
-            counted = collect()
             rows, meta = results[0], results[1]
             if request.folded:
                 rows = self.fold(rows, where, sort, start, request.page_size)
+            documents = total = int(dict(meta).get("total_found", 0))
+            # The page's hits are highlighted while the shards still count (a broad query's
+            # counts take longest), unless the hits may yet be widened below.
+            may_widen = self.parsed.any_words is not None and documents < ANY_WORDS_BELOW
+            hits = None if may_widen else self._hits(rows, sort)
+            counted = collect()
         except _QueryError as exc:
             self.notices.append(
                 "This query could not be run by the search engine "
                 f"({_short(str(exc))}); rephrase it."
             )
             return self._empty(sort)
-        documents = total = int(dict(meta).get("total_found", 0))
         coverages = [_coverage(meta, backend), counted.coverage]
         if request.folded:
             total = counted.total
@@ -1252,6 +1292,11 @@ class _Plan:
                 groups = {}
             elif at < 0:
                 groups = counted.facets.get(facet.name, {})
+                if facet.name in counted.bounds and not self._certain(
+                    facet, groups, *counted.bounds[facet.name]
+                ):
+                    groups, recount = self.run_groups(facet, self.where_for(facet))
+                    coverages.append(recount)
             else:
                 groups = self.counted([results[at]])
                 coverages.append(_coverage(results[at + 1], backend))
@@ -1275,26 +1320,14 @@ class _Plan:
                 rows, total, documents = widened_rows, widened_total, widened_documents
                 # Facets and counts follow the widened hits, as in the embedded engine.
                 facets = self._widened_facets(facets_run)
+                hits = None
 
         suggestion = None
         if not self.parsed.is_browse and documents < SUGGEST_BELOW:
             suggestion = self._suggestion(documents)
 
-        terms = _highlight_terms(self.parsed, backend.dictionary, self.slot) if rows else {}
-        hits = []
-        offset = 2 if sort == "relevance" else 1
-        for row in rows:
-            score = float(row[1]) if sort == "relevance" else None
-            hits.append(
-                _hit(
-                    row[0],
-                    score,
-                    row[offset : offset + _HIT_WIDTH],
-                    self.names,
-                    terms,
-                    request.with_snippets,
-                )
-            )
+        if hits is None:
+            hits = self._hits(rows, sort)
         return SearchResponse(
             request=request,
             query_text=self.parsed.text,
@@ -1309,6 +1342,22 @@ class _Plan:
             coverage=_worst(coverages),
             total_documents=documents if request.folded else None,
         )
+
+    def _hits(self, rows: list, sort: str) -> list[Hit]:
+        """The page's rows as hits, headline and snippets marked."""
+        terms = _highlight_terms(self.parsed, self.backend.dictionary, self.slot) if rows else {}
+        offset = 2 if sort == "relevance" else 1
+        return [
+            _hit(
+                row[0],
+                float(row[1]) if sort == "relevance" else None,
+                row[offset : offset + _HIT_WIDTH],
+                self.names,
+                terms,
+                self.request.with_snippets,
+            )
+            for row in rows
+        ]
 
     def page_statement(
         self, where: str, sort: str, start: int, count: int, window: int | None = None
@@ -1526,6 +1575,10 @@ class _Counted:
     total: int
     inferred: int
     coverage: Coverage
+    # Facets some shard listed only in part (SHARD_TOP): for each, how much more than its
+    # count each listed value may have (the lists it is missing from could hold it up to their
+    # last count; absent: exact), and how much a value no list holds may have.
+    bounds: dict[str, tuple[dict[int, int], int]] = field(default_factory=dict)
 
 
 class _StoryCounts:
@@ -1551,27 +1604,31 @@ class _StoryCounts:
 
     def __init__(self, plan: _Plan) -> None:
         self.plan = plan
-        # WHERE -> [(key, attribute grouped, groups wanted)], in the order added.
-        self.wheres: dict[str, list[tuple[str | None, str, int]]] = {}
+        # WHERE -> [(key, attribute grouped, groups returned, groups counted)], in the order
+        # added. Every group is counted (max_matches: searchd's counts are approximate when
+        # groups are dropped during the pass), the rows returned may be fewer.
+        self.wheres: dict[str, list[tuple[str | None, str, int, int]]] = {}
 
-    def add(self, facet: Facet, where: str) -> None:
-        """Count the stories of each of the facet's values among ``where``'s matches."""
+    def add(self, facet: Facet, where: str, top: bool = False) -> None:
+        """Count the stories of each of the facet's values among ``where``'s matches; with
+        ``top``, only each shard's SHARD_TOP largest counts (see :attr:`_Counted.bounds`)."""
         attribute = _facet_attribute(facet)
         column = _GROUP_ALIASES[attribute][0] if attribute in _GROUP_ALIASES else attribute
         counted_where = self.plan._counted_where(facet, where)
         limit = self.plan._group_limit(facet)
-        self.wheres.setdefault(counted_where, []).append((facet.name, column, limit))
+        returned = min(limit, SHARD_TOP) if top else limit
+        self.wheres.setdefault(counted_where, []).append((facet.name, column, returned, limit))
 
     def add_total(self, where: str) -> None:
         """Count the stories ``where`` matches, and its documents with an inferred date."""
-        self.wheres.setdefault(where, []).append((None, _TOTAL_COLUMN, 1))
+        self.wheres.setdefault(where, []).append((None, _TOTAL_COLUMN, 1, 1))
 
     def batches(self) -> list[list[str]]:
         """Two batches for every WHERE: the documents in no story, then the copies (one when
         it counts one thing, :func:`_sides`)."""
         batches = []
         for where, groups in self.wheres.items():
-            columns = {column for _, column, _ in groups}
+            columns = {column for _, column, _, _ in groups}
             aliases = "".join(
                 f", {expression}"
                 for alias, expression in _GROUP_ALIASES.values()
@@ -1583,9 +1640,9 @@ class _StoryCounts:
                         f"SELECT GROUPBY() AS value, {count} AS n, SUM(date_inferred) AS inferred"
                         f"{aliases} FROM {self.plan.index}"
                         f"{_and(where, condition) if condition else where} "
-                        f"GROUP BY {column} ORDER BY n DESC LIMIT 0, {limit}"
-                        f"{self.plan._options(limit, ranked=False)}"
-                        for _, column, limit in groups
+                        f"GROUP BY {column} ORDER BY n DESC LIMIT 0, {returned}"
+                        f"{self.plan._options(counted, ranked=False)}"
+                        for _, column, returned, counted in groups
                     ]
                 )
         return batches
@@ -1598,12 +1655,14 @@ class _StoryCounts:
         def counted() -> _Counted:
             shard_results, coverage = collect()
             facets: dict[str, dict[int, int]] = {}
+            # key -> [(values listed, the last count)] of each list cut at its limit
+            cut: dict[str, list[tuple[set[int], int]]] = {}
             total = inferred = 0
             for results in shard_results:
                 at = 0
                 for groups in self.wheres.values():
                     for _side in _sides(groups):
-                        for key, _, _ in groups:
+                        for key, _, returned, _ in groups:
                             rows = results[at]
                             at += 1
                             if key is None:
@@ -1613,7 +1672,18 @@ class _StoryCounts:
                             values = facets.setdefault(key, {})
                             for row in rows:
                                 values[int(row[0])] = values.get(int(row[0]), 0) + int(row[1])
-            return _Counted(facets, total, inferred, coverage)
+                            if rows and len(rows) >= returned:
+                                listed = {int(row[0]) for row in rows}
+                                cut.setdefault(key, []).append((listed, int(rows[-1][1])))
+            bounds = {}
+            for key, lists in cut.items():
+                slack: dict[int, int] = {}
+                for value in facets[key]:
+                    more = sum(last for listed, last in lists if value not in listed)
+                    if more:
+                        slack[value] = more
+                bounds[key] = (slack, sum(last for _, last in lists))
+            return _Counted(facets, total, inferred, coverage, bounds)
 
         return counted
 
