@@ -1640,7 +1640,8 @@ class _StoryCounts:
                         f"SELECT GROUPBY() AS value, {count} AS n, SUM(date_inferred) AS inferred"
                         f"{aliases} FROM {self.plan.index}"
                         f"{_and(where, condition) if condition else where} "
-                        f"GROUP BY {column} ORDER BY n DESC LIMIT 0, {returned}"
+                        f"GROUP BY {column} ORDER BY n DESC "
+                        f"LIMIT 0, {_returned(condition, returned, counted)}"
                         f"{self.plan._options(counted, ranked=False)}"
                         for _, column, returned, counted in groups
                     ]
@@ -1661,8 +1662,9 @@ class _StoryCounts:
             for results in shard_results:
                 at = 0
                 for groups in self.wheres.values():
-                    for _side in _sides(groups):
-                        for key, _, returned, _ in groups:
+                    for condition, _count in _sides(groups):
+                        for key, _, returned, counted_groups in groups:
+                            returned = _returned(condition, returned, counted_groups)
                             rows = results[at]
                             at += 1
                             if key is None:
@@ -1686,6 +1688,13 @@ class _StoryCounts:
             return _Counted(facets, total, inferred, coverage, bounds)
 
         return counted
+
+
+def _returned(condition: str | None, returned: int, counted: int) -> int:
+    """Groups a side of the story counts returns: the copies' side (``story > 0``, about an
+    eighth of the documents, small counts that cut lists would leave uncertain for values
+    shown) returns every group; the other side may be cut (SHARD_TOP)."""
+    return returned if condition == "story = 0" else counted
 
 
 def _sides(groups: Sequence) -> list[tuple[str | None, str]]:
