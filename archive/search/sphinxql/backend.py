@@ -1634,14 +1634,14 @@ class _StoryCounts:
                 for alias, expression in _GROUP_ALIASES.values()
                 if alias in columns
             )
-            for condition, count in _sides(groups):
+            for condition, count, may_cut in _sides(groups):
                 batches.append(
                     [
                         f"SELECT GROUPBY() AS value, {count} AS n, SUM(date_inferred) AS inferred"
                         f"{aliases} FROM {self.plan.index}"
                         f"{_and(where, condition) if condition else where} "
                         f"GROUP BY {column} ORDER BY n DESC "
-                        f"LIMIT 0, {_returned(condition, returned, counted)}"
+                        f"LIMIT 0, {returned if may_cut else counted}"
                         f"{self.plan._options(counted, ranked=False)}"
                         for _, column, returned, counted in groups
                     ]
@@ -1662,9 +1662,9 @@ class _StoryCounts:
             for results in shard_results:
                 at = 0
                 for groups in self.wheres.values():
-                    for condition, _count in _sides(groups):
+                    for _condition, _count, may_cut in _sides(groups):
                         for key, _, returned, counted_groups in groups:
-                            returned = _returned(condition, returned, counted_groups)
+                            returned = returned if may_cut else counted_groups
                             rows = results[at]
                             at += 1
                             if key is None:
@@ -1690,20 +1690,16 @@ class _StoryCounts:
         return counted
 
 
-def _returned(condition: str | None, returned: int, counted: int) -> int:
-    """Groups a side of the story counts returns: the copies' side (``story > 0``, about an
-    eighth of the documents, small counts that cut lists would leave uncertain for values
-    shown) returns every group; the other side may be cut (SHARD_TOP)."""
-    return returned if condition == "story = 0" else counted
-
-
-def _sides(groups: Sequence) -> list[tuple[str | None, str]]:
-    """(condition, count) of each batch of a WHERE's story counts (:class:`_StoryCounts`): the
-    documents in no story, then the copies. One group alone has no pass to share, and one
-    ``COUNT(DISTINCT story_key)`` over every match costs a little less than two passes."""
+def _sides(groups: Sequence) -> list[tuple[str | None, str, bool]]:
+    """(condition, count, may be cut) of each batch of a WHERE's story counts
+    (:class:`_StoryCounts`): the documents in no story, then the copies. One group alone has no
+    pass to share, and one ``COUNT(DISTINCT story_key)`` over every match costs a little less
+    than two passes. Only the first side's lists may be cut to SHARD_TOP: the copies' side
+    (about an eighth of the documents) has small counts, which cut lists would leave uncertain
+    for the values shown, so it returns every group."""
     if len(groups) == 1:
-        return [(None, "COUNT(DISTINCT story_key)")]
-    return [("story = 0", "COUNT(*)"), ("story > 0", "COUNT(DISTINCT story_key)")]
+        return [(None, "COUNT(DISTINCT story_key)", False)]
+    return [("story = 0", "COUNT(*)", True), ("story > 0", "COUNT(DISTINCT story_key)", False)]
 
 
 def _facet_attribute(facet: Facet) -> str:
