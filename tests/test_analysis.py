@@ -90,3 +90,22 @@ def test_terms_are_the_analyzers_token_texts():
     samples += ["".join(generator.choice(alphabet) for _ in range(300)) for _ in range(200)]
     for text in samples:
         assert terms(text) == [token.text for token in TEXT_ANALYZER(text)], text
+
+
+def test_term_spans_are_the_query_mode_tokens_highlighting_used():
+    """Snippets and marked text read (start, end, term) from ``term_spans`` instead of Token
+    objects: the same words, offsets and terms as the analyzer in query mode with stop words kept
+    (unstemmed), and words past the character limit left out."""
+    from archive.search.analyzer import term_spans
+
+    alphabet = string.ascii_letters + string.digits + " .,;:'-éüßøΩж"
+    generator = random.Random(11)
+    samples = ["The U.S. attacks on Café Zürich: it's the naïve one, planned & stopped. a I"]
+    samples += ["".join(generator.choice(alphabet) for _ in range(300)) for _ in range(200)]
+    for text in samples:
+        expected = [
+            (t.startchar, t.endchar, t.text)
+            for t in TEXT_ANALYZER(text, chars=True, mode="query", removestops=False)
+        ]
+        assert list(term_spans(text)) == expected, text
+        assert list(term_spans(text, char_limit=100)) == [s for s in expected if s[1] <= 100]

@@ -129,6 +129,24 @@ def terms(value: str) -> list[str]:
     return out
 
 
+def term_spans(value: str, char_limit: int | None = None) -> Iterator[tuple[int, int, str]]:
+    """(start, end, term) of every word of a text, stop words kept but not stemmed: what
+    ``TEXT_ANALYZER(value, chars=True, mode="query", removestops=False)`` yields, without a Token
+    and a generator step per word. Highlighting runs it over the text of every hit shown, so
+    it is a large part of a search's own time. Words ending past ``char_limit`` are left out.
+    """
+    stops = STOP_WORDS
+    cached = _stems
+    for match in _WORD_MATCHES.finditer(value):
+        start, end = match.span()
+        if char_limit is not None and end > char_limit:
+            return
+        term = match.group().lower()
+        if len(term) >= MIN_WORD_CHARS and term not in stops:
+            term = cached.get(term) or english_stem(term)
+        yield start, end, term if term.isascii() else term.translate(accent_map)
+
+
 def describe(analyzer: object) -> str:
     """A short name for an analyzer, for messages: class, version, stemmer."""
     stem = getattr(analyzer, "stemfn", None)

@@ -6,19 +6,24 @@ the strings returned here are safe HTML whatever the document contains.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 
 from django.utils.html import escape
 from whoosh import highlight
 
-from archive.search.schema import TEXT_ANALYZER, IndexedDocument
+from archive.search.analyzer import term_spans
+from archive.search.schema import IndexedDocument
 from archive.search.types import Hit
 
 START_MARK = "<mark>"
 STOP_MARK = "</mark>"
 ELLIPSIS = "…"
 SNIPPET_CHARS = 220
+SNIPPET_CONTEXT = 70  # characters of context kept before the first and after the last match
 SNIPPETS_PER_HIT = 3
+# Words past this character are not looked at for snippets (as Whoosh's fragmenters).
+SNIPPET_CHAR_LIMIT = 2**15
 
 
 class MarkFormatter(highlight.Formatter):
@@ -39,9 +44,67 @@ class MarkFormatter(highlight.Formatter):
         return f"{START_MARK}{word}{STOP_MARK}"
 
 
-def _matched_tokens(text: str, terms: frozenset[str]):
-    tokens = TEXT_ANALYZER(text, chars=True, mode="query", removestops=False)
-    return highlight.set_matched_filter(tokens, terms)
+class _Match:
+    """A matched word: where it is in the text and the index term it matched."""
+
+    __slots__ = ("endchar", "startchar", "text")
+
+    def __init__(self, startchar: int, endchar: int, text: str) -> None:
+        self.startchar, self.endchar, self.text = startchar, endchar, text
+
+
+class _Fragment:
+    """A stretch of text with the matches inside it (what the formatter needs)."""
+
+    __slots__ = ("endchar", "matches", "startchar", "text")
+
+    def __init__(self, text: str, matches: list[_Match], startchar: int, endchar: int) -> None:
+        self.text, self.matches = text, matches
+        self.startchar, self.endchar = startchar, endchar
+
+    @property
+    def score(self) -> int:
+        """Whoosh's BasicFragmentScorer: matches, times 100 per distinct term matched."""
+        return len(self.matches) * (len({m.text for m in self.matches}) * 100 or 1)
+
+
+def _context_fragments(text: str, terms: frozenset[str]) -> list[_Fragment]:
+    """Fragments of at most SNIPPET_CHARS around matched words, with SNIPPET_CONTEXT characters
+    of context each side: the rule of Whoosh's ContextFragmenter, over plain tuples."""
+    maxchars, surround = SNIPPET_CHARS, SNIPPET_CONTEXT
+    fragments: list[_Fragment] = []
+    first = None  # start of the current fragment
+    befores: deque[int] = deque()  # starts of the words just before a fragment
+    countdown = -1  # characters left before the fragment ends; < 0 outside a fragment
+    matches: list[_Match] = []
+    length = 0
+    end = 0
+    for start, end, term in term_spans(text, SNIPPET_CHAR_LIMIT):
+        matched = term in terms
+        if countdown < 0 and not matched:
+            befores.append(start)
+            while befores and end - befores[0] > surround:
+                befores.popleft()
+        elif length + end - start > maxchars:
+            countdown = 0
+        elif matched:
+            countdown = surround
+            if first is None:
+                if befores:
+                    first = befores[0]
+                else:
+                    first = start
+                    countdown += surround
+            matches.append(_Match(start, end, term))
+        if countdown >= 0:
+            length += end - start
+            countdown -= end - start
+            if countdown <= 0:
+                fragments.append(_Fragment(text, matches, first, end))
+                matches, befores, first, length = [], deque(), None, 0
+    if matches:
+        fragments.append(_Fragment(text, matches, first, end))
+    return fragments
 
 
 def snippets(text: str, terms: Iterable[str], top: int = SNIPPETS_PER_HIT) -> list[str]:
@@ -51,9 +114,7 @@ def snippets(text: str, terms: Iterable[str], top: int = SNIPPETS_PER_HIT) -> li
     """
     termset = frozenset(terms)
     if termset:
-        fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=70)
-        fragments = fragmenter.fragment_tokens(text, _matched_tokens(text, termset))
-        fragments = _best_fragments(fragments, top)
+        fragments = _best_fragments(_context_fragments(text, termset), top)
         if fragments:
             formatter = MarkFormatter()
             return [
@@ -65,13 +126,12 @@ def snippets(text: str, terms: Iterable[str], top: int = SNIPPETS_PER_HIT) -> li
     return [lead(text)] if text.strip() else []
 
 
-def _best_fragments(fragments, top: int) -> list:
+def _best_fragments(fragments: list[_Fragment], top: int) -> list[_Fragment]:
     """The ``top`` best-scoring fragments, in text order.
 
     (Whoosh's ``top_fragments`` breaks score ties by object id, so its pick varies between runs.)
     """
-    scorer = highlight.BasicFragmentScorer()
-    scored = [(scorer(f), f) for f in fragments]
+    scored = [(f.score, f) for f in fragments]
     scored = [(score, f) for score, f in scored if score >= 1]
     scored.sort(key=lambda pair: (-pair[0], pair[1].startchar))
     return sorted((f for _, f in scored[:top]), key=lambda f: f.startchar)
@@ -106,14 +166,8 @@ def mark_all(text: str, terms: Iterable[str], formatter: MarkFormatter | None = 
     if not termset:
         return escape(text)
     formatter = formatter or MarkFormatter()
-    fragment = highlight.mkfrag(text, list(_matched_only(text, termset)), 0, len(text))
-    return formatter.format_fragment(fragment)
-
-
-def _matched_only(text: str, terms: frozenset[str]):
-    for token in _matched_tokens(text, terms):
-        if token.matched:
-            yield token.copy()
+    matches = [_Match(start, end, term) for start, end, term in term_spans(text) if term in termset]
+    return formatter.format_fragment(_Fragment(text, matches, 0, len(text)))
 
 
 def marked_hit(
