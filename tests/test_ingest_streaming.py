@@ -268,3 +268,19 @@ def test_the_final_progress_line_is_printed_once_in_a_log(transactional_db, tmp_
     assert "(100%)" in progress[0] and "63 documents (63 created)" in progress[0]
     assert "\r" not in err.getvalue() and "\033" not in err.getvalue()
     assert re.search(r"4 files: 63 created, .* documents/s\.", out.getvalue())
+
+
+def test_a_single_document_file_is_read_whole_and_held_to_the_limit(small_limit):
+    """A text file is read in one read of its own size, not of the limit; a stream that turns
+    out longer than its stated size is still read to the limit and refused past it."""
+    from archive.ingest.sources import from_stream
+
+    text = b"Harbour report: ferries resume. " * 100
+    [whole] = from_stream("a.txt", io.BytesIO(text), size=len(text))
+    assert whole.data == text and whole.error is None
+    [grown] = from_stream("b.txt", io.BytesIO(text), size=10)
+    assert grown.data == text  # more than it said, under the limit: all of it
+    [over] = from_stream("c.txt", io.BytesIO(b"x" * (LIMIT + 5)), size=10)
+    assert over.error and "limit" in over.error and not over.data
+    [unknown] = from_stream("d.txt", io.BytesIO(text))
+    assert unknown.data == text

@@ -129,7 +129,7 @@ def from_file(path: Path, label_root: Path | None = None) -> Iterator[SourceFile
             yield SourceFile(name, error=_too_big(size), disk_bytes=size)
             return
         with path.open("rb") as handle:
-            yield from from_stream(name, handle, disk_bytes=size, reopen=opener)
+            yield from from_stream(name, handle, size, disk_bytes=size, reopen=opener)
     except OSError as exc:
         message = f"The file cannot be read: {exc.strerror or exc}."
         yield SourceFile(name, error=message, disk_bytes=size)
@@ -174,11 +174,23 @@ def from_stream(
     if size is not None and size > max_file_bytes():
         yield SourceFile(name, error=_too_big(size), disk_bytes=disk)
         return
-    data = stream.read(max_file_bytes() + 1)
+    data = _read_up_to(stream, max_file_bytes() + 1, size)
     if len(data) > max_file_bytes():
         yield SourceFile(name, error=_too_big(len(data)), disk_bytes=disk)
         return
     yield SourceFile(name, data, size=len(data), disk_bytes=disk or len(data))
+
+
+def _read_up_to(stream: BinaryIO, limit: int, expected: int | None) -> bytes:
+    """At most ``limit`` bytes of ``stream``. With the size expected, one read of that size
+    (and one more byte, to see a file that grew): a single ``read(limit)`` allocates the whole
+    limit (21 MB) for every file, which cost an import of 2,225 small files over a second."""
+    if expected is None or expected + 1 >= limit:
+        return stream.read(limit)
+    data = stream.read(expected + 1)
+    if len(data) > expected:  # larger than it said: read on, to the limit
+        data += stream.read(limit - len(data))
+    return data
 
 
 @contextmanager
