@@ -8,7 +8,7 @@ PORT ?= 8000
 WORKERS ?= 2
 THREADS ?= 8
 
-.PHONY: run serve test install install-dev lint format lock clean cluster cluster-stop
+.PHONY: run serve test install install-dev lint format lock clean cluster cluster-stop cluster-client
 
 $(BIN)/python: requirements-pip.lock
 	$(PYTHON) -m venv $(VENV)
@@ -87,6 +87,20 @@ cluster: $(VENV)/.installed
 
 cluster-stop: $(VENV)/.installed
 	$(BIN)/python -m archive.search.sphinxql.cluster stop
+
+## make cluster-client: the cluster backend's C client (mysqlclient), which reads searchd's rows
+## about eight times faster than pymysql (archive/search/sphinxql/client.py). It has no Linux
+## wheel: Debian's libmariadb-dev, pkg-config and gcc are installed first if missing.
+cluster-client: $(VENV)/.installed-cluster-client
+
+$(VENV)/.installed-cluster-client: requirements-cluster-client.lock | $(VENV)/.installed
+	@if ! pkg-config --exists libmariadb 2>/dev/null || ! command -v gcc >/dev/null 2>&1; then \
+	  SUDO=""; if [ "$$(id -u)" -ne 0 ]; then SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libmariadb-dev pkg-config gcc >/dev/null; \
+	fi
+	$(PIP_INSTALL) --quiet --require-hashes -r requirements-cluster-client.lock
+	@touch $@
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

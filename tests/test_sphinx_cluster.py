@@ -92,7 +92,10 @@ def search(cluster: Cluster, match: str) -> tuple[list[int], dict[str, str], int
                 (match,),
             )
             ids = [row[0] for row in cursor.fetchall()]
-            warnings = connection._result.warning_count
+            # The first statement's warnings: the C client asks the connection, pymysql keeps
+            # them on its result.
+            count = getattr(connection, "warning_count", None)
+            warnings = count() if callable(count) else connection._result.warning_count
             cursor.nextset()
             meta = dict(cursor.fetchall())
         return ids, meta, warnings

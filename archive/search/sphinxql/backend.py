@@ -38,6 +38,7 @@ import heapq
 import math
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -64,6 +65,7 @@ from archive.search.facets import (
 from archive.search.locking import file_lock
 from archive.search.query import ParsedQuery, parse_query
 from archive.search.schema import MULTI_VALUE_FIELDS, IndexedDocument, clean_value, document_digest
+from archive.search.sphinxql import client
 from archive.search.sphinxql import cluster as cluster_module
 from archive.search.sphinxql.dictionary import SLOTS, Dictionary
 from archive.search.sphinxql.matching import (
@@ -224,7 +226,7 @@ def _names(doc: IndexedDocument, fieldname: str) -> list[str]:
 
 
 class _Connections:
-    """One pymysql connection per thread and address, reopened after an error."""
+    """One connection per thread and address (``client.py``), reopened after an error."""
 
     def __init__(self) -> None:
         self._local = threading.local()
@@ -280,10 +282,9 @@ class SphinxQLBackend:
     ) -> list[list[tuple]]:
         """Run statements as one batch; every result set, in order. A lost connection is tried
         again once (the server closed it: a restart), one that timed out is not."""
-        import pymysql
-
         attempts = 2
         for attempt in range(1, attempts + 1):
+            started = time.monotonic()
             try:
                 connection = self._connections.get(address, timeout)
                 with connection.cursor() as cursor:
@@ -292,14 +293,16 @@ class SphinxQLBackend:
                     while cursor.nextset():
                         results.append(list(cursor.fetchall()))
                 return results
-            except pymysql.err.OperationalError as exc:
+            except client.operational_errors() as exc:
                 self._connections.drop(address)
-                if attempt == attempts or not _is_connection_error(exc) or _timed_out(exc):
+                # The C client reports a timeout as a lost connection: the time spent tells.
+                timed_out = _timed_out(exc) or time.monotonic() - started >= timeout
+                if attempt == attempts or not client.is_connection_error(exc) or timed_out:
                     raise IndexUnavailable(
                         f"The search cluster did not answer at {address[0]}:{address[1]} ({exc}). "
                         "Start it with `make cluster`, or check ARCHIVE_SPHINX_HEAD."
                     ) from exc
-            except pymysql.err.ProgrammingError as exc:
+            except client.programming_errors() as exc:
                 if _AGENTS_DOWN.search(str(exc)) and "remote query error" not in str(exc):
                     # Every agent of the head failed to connect: no shard answers.
                     raise IndexUnavailable(
@@ -307,7 +310,7 @@ class SphinxQLBackend:
                         f"({_short(str(exc))}). Start it with `make cluster`."
                     ) from exc
                 raise _QueryError(str(exc)) from exc
-            except pymysql.err.Error as exc:
+            except client.errors() as exc:
                 self._connections.drop(address)
                 raise IndexUnavailable(f"The search cluster failed ({exc}).") from exc
         raise AssertionError("unreachable")
@@ -858,11 +861,6 @@ _AGENTS_DOWN = re.compile(r"agent [^:]+:\d+: connect\(\) (failed|timed out)")
 
 def _ids(values: Iterable[int]) -> str:
     return ", ".join(str(int(v)) for v in values)
-
-
-def _is_connection_error(exc: Exception) -> bool:
-    code = exc.args[0] if exc.args else 0
-    return code in (2003, 2006, 2013, 2055) or "Lost connection" in str(exc)
 
 
 def _timed_out(exc: Exception) -> bool:

@@ -19,7 +19,7 @@ it to every replica of that shard (the primary and, for
 shard 0, the mirror: a mirror is not replicated by the engine).
 
 Everything listens on 127.0.0.1 only: port ``base_port + 2*slot`` speaks SphinxQL (MySQL
-protocol; connect with pymysql), ``base_port + 2*slot + 1`` the binary API the head uses to talk
+protocol; ``client.py`` connects), ``base_port + 2*slot + 1`` the binary API the head uses to talk
 to its agents. Slot 0 is the head, slots 1..N the shards, then the mirror. With the default base
 port 9406: head 9406, shard0 9408, shard1 9410, shard0-mirror 9412 (SphinxQL). Not 9306/9312,
 the engines' own defaults, so that a system Sphinx or Manticore on the same machine is left alone.
@@ -625,26 +625,14 @@ def searchd_available(searchd: str = SEARCHD) -> bool:
 
 
 def connect(address: tuple[str, int], *, timeout: float = 5.0, **kwargs):
-    """A pymysql connection to a searchd: autocommit on (with autocommit off, Sphinx holds RT
-    writes in a transaction until COMMIT), multi-statement batches allowed (the search, SHOW META
-    and FACET queries go as one batch), UTF-8."""
-    import pymysql
-    from pymysql.constants import CLIENT
+    """A connection to a searchd (``client.py``: the C client when installed, else pymysql):
+    autocommit on (with autocommit off, Sphinx holds RT writes in a transaction until COMMIT),
+    multi-statement batches allowed (the search, SHOW META and FACET queries go as one batch),
+    UTF-8."""
+    from archive.search.sphinxql import client
 
     host, port = address
-    options = {
-        "host": host,
-        "port": port,
-        "user": "",
-        "autocommit": True,
-        "charset": "utf8",
-        "connect_timeout": timeout,
-        "read_timeout": timeout,
-        "write_timeout": timeout,
-        "client_flag": CLIENT.MULTI_STATEMENTS,
-    }
-    options.update(kwargs)
-    return pymysql.connect(**options)
+    return client.connect(host, port, timeout, **kwargs)
 
 
 def answers(address: tuple[str, int], timeout: float = 1.0) -> bool:
