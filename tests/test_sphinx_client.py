@@ -38,12 +38,21 @@ def _pymysql_only(monkeypatch) -> Iterator[None]:
         current()._connections = type(current()._connections)()
 
 
-def test_the_c_client_is_used_where_it_is_installed():
+def test_the_c_client_is_used_where_it_is_installed(monkeypatch):
     if os.environ.get("ARCHIVE_REQUIRE_CLUSTER_CLIENT") == "1":
         assert C_CLIENT_INSTALLED, "mysqlclient is not installed (make cluster-client)"
     if not C_CLIENT_INSTALLED:
         pytest.skip("mysqlclient is not installed (make cluster-client): pymysql only")
-    assert client.name() == "mysqlclient"
+    monkeypatch.delenv("ARCHIVE_SPHINX_CLIENT", raising=False)
+    client._mysqldb.cache_clear()
+    try:
+        assert client.name() == "mysqlclient"
+        monkeypatch.setenv("ARCHIVE_SPHINX_CLIENT", "pymysql")
+        client._mysqldb.cache_clear()
+        assert client.name() == "pymysql"
+    finally:
+        monkeypatch.undo()
+        client._mysqldb.cache_clear()
 
 
 @pytest.mark.parametrize("search_backend", ["sphinxql"], indirect=True)

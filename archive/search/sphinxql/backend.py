@@ -295,8 +295,7 @@ class SphinxQLBackend:
                 return results
             except client.operational_errors() as exc:
                 self._connections.drop(address)
-                # The C client reports a timeout as a lost connection: the time spent tells.
-                timed_out = _timed_out(exc) or time.monotonic() - started >= timeout
+                timed_out = client.timed_out(exc, time.monotonic() - started, timeout)
                 if attempt == attempts or not client.is_connection_error(exc) or timed_out:
                     raise IndexUnavailable(
                         f"The search cluster did not answer at {address[0]}:{address[1]} ({exc}). "
@@ -861,10 +860,6 @@ _AGENTS_DOWN = re.compile(r"agent [^:]+:\d+: connect\(\) (failed|timed out)")
 
 def _ids(values: Iterable[int]) -> str:
     return ", ".join(str(int(v)) for v in values)
-
-
-def _timed_out(exc: Exception) -> bool:
-    return "timed out" in str(exc)
 
 
 class _QueryError(IndexUnavailable):

@@ -52,37 +52,26 @@ def connect(host: str, port: int, timeout: float, **options: Any):
     if mysqldb is not None:
         from MySQLdb.constants import CLIENT
 
-        seconds = max(1, math.ceil(timeout))
-        settings = {
-            "host": host,
-            "port": port,
-            "user": "",
-            "passwd": "",
-            "autocommit": True,
-            "charset": "utf8",
-            "connect_timeout": seconds,
-            "read_timeout": seconds,
-            "write_timeout": seconds,
-            "client_flag": CLIENT.MULTI_STATEMENTS,
-        }
-        settings.update(options)
-        return mysqldb.connect(**settings)
-    import pymysql
-    from pymysql.constants import CLIENT
+        module, seconds, password = mysqldb, max(1, math.ceil(timeout)), {"passwd": ""}
+    else:
+        import pymysql
+        from pymysql.constants import CLIENT
 
+        module, seconds, password = pymysql, timeout, {}
     settings = {
         "host": host,
         "port": port,
         "user": "",
+        **password,
         "autocommit": True,
         "charset": "utf8",
-        "connect_timeout": timeout,
-        "read_timeout": timeout,
-        "write_timeout": timeout,
+        "connect_timeout": seconds,
+        "read_timeout": seconds,
+        "write_timeout": seconds,
         "client_flag": CLIENT.MULTI_STATEMENTS,
     }
     settings.update(options)
-    return pymysql.connect(**settings)
+    return module.connect(**settings)
 
 
 def _classes(attribute: str) -> tuple[type[BaseException], ...]:
@@ -114,3 +103,9 @@ def is_connection_error(exc: BaseException) -> bool:
     """Whether an OperationalError says the connection failed or was lost."""
     code = exc.args[0] if exc.args else 0
     return code in CONNECTION_ERROR_CODES or "Lost connection" in str(exc)
+
+
+def timed_out(exc: BaseException, seconds_spent: float, timeout: float) -> bool:
+    """Whether an OperationalError was a timeout: pymysql says "timed out"; the C client reports
+    a read timeout as a lost connection (2013) after exactly the timeout, so the time tells."""
+    return "timed out" in str(exc) or seconds_spent >= timeout
