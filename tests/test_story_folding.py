@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from archive import search
-from archive.models import Document, Publication
+from archive.models import Document
 from archive.search.schema import IndexedDocument
 from archive.search.types import SearchRequest
 from tests.stories_data import article, cut_last, with_dateline
@@ -338,61 +338,3 @@ def test_on_the_cluster_facets_from_shard_lists_cut_short_equal_full_counts(
     monkeypatch.setattr(cluster, "SHARD_TOP", 3)  # they cannot: counted again
     assert persons() == full
     assert recounts
-
-
-def test_on_the_cluster_publications_are_cut_short_only_while_every_document_has_one(
-    archive, make_document, search_backend, monkeypatch
-):
-    """A publication facet's shard lists may be cut (SHARD_TOP) only while the archive has no
-    document without a publication: a cut list cannot tell an "Unknown publication" count from
-    the values it left out. Written, replaced and deleted documents keep that knowledge true."""
-    if search_backend != "sphinxql":
-        pytest.skip("about the cluster's shards")
-    from archive.search.sphinxql import backend as cluster
-
-    papers = [f"Harbour Gazette {k:02d}" for k in range(20)]
-    for d in range(60):
-        make_document(
-            title=f"Harbour {d}",
-            body=article(700 + d, topic="harbour"),
-            publication=papers[d % 20 if d < 40 else d % 7],
-        )
-    recounts, cut = [], []
-    run_groups, add = cluster._Plan.run_groups, cluster._StoryCounts.add
-
-    def counted_again(plan, *args, **kwargs):
-        recounts.append(1)
-        return run_groups(plan, *args, **kwargs)
-
-    def added(counts, facet, where, top=False):
-        cut.append((facet.name, top))
-        return add(counts, facet, where, top)
-
-    monkeypatch.setattr(cluster._Plan, "run_groups", counted_again)
-    monkeypatch.setattr(cluster._StoryCounts, "add", added)
-
-    def publications() -> list[tuple[str, int]]:
-        cut.clear()
-        found = search.search(SearchRequest(q="harbour"))
-        return [(value.value, value.count) for value in found.facets["publication"].values]
-
-    full = publications()
-    assert full[0] == (papers[0], 5) and len(full) == 20
-    assert ("publication", True) in cut  # every document has a publication: lists may be cut
-    monkeypatch.setattr(cluster, "SHARD_TOP", 2)
-    assert publications() == full
-    assert recounts  # lists of 2 prove nothing: counted again, in full
-
-    unknown = make_document(title="Harbour notes", body=article(999, topic="harbour"))
-    with_unknown = publications()
-    assert ("", 1) in with_unknown  # "Unknown publication"
-    assert ("publication", False) in cut and ("publication", True) not in cut
-
-    unknown.publication = Publication.objects.get_or_create(name=papers[19])[0]
-    unknown.save()  # replaced: now it has one
-    assert ("", 1) not in publications() and ("publication", True) in cut
-    unknown.publication = None
-    unknown.save()  # and again without
-    assert publications() == with_unknown and ("publication", False) in cut
-    unknown.delete()
-    assert publications() == full and ("publication", True) in cut

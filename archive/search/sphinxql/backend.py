@@ -142,11 +142,6 @@ IDF_TOTAL = 2**31  # the document total a global IDF file states (see _write_idf
 # Kept with the term counts (no term starts with a control character): documents, and terms in
 # all titles and all bodies, for the average field lengths BM25 normalises by.
 DOCS, TITLE_TERMS, BODY_TERMS = "\x00docs", "\x00title", "\x00body"
-# Documents with a publication: when every document has one, no search has an "unknown
-# publication" count, and the publication facet's shard lists may be cut (_Plan._without_value).
-# Counted up, not the documents without one, so that a dictionary from before this count
-# (or any miscount down) reads as "some documents may have none": the full lists, as before.
-PUBLISHED = "\x00published"
 
 
 @dataclass(frozen=True)
@@ -587,11 +582,10 @@ class SphinxQLBackend:
         touched = [doc.id for doc in docs] + delete_ids
         old = self._stored_texts(slot, touched)
         delta: Counter = Counter()
-        for title, body, publication in old.values():
+        for title, body in old.values():
             title_terms, body_terms = _analysed(title), _analysed(body)
             delta.subtract(set(title_terms) | set(body_terms))
             delta.subtract({DOCS: 1, TITLE_TERMS: len(title_terms), BODY_TERMS: len(body_terms)})
-            delta.subtract({PUBLISHED: 1 if publication else 0})
         self._write(slot, docs, delta)
         self._mark_shared(slot, docs)
         # A document whose story changed moves to its new story's shard: it leaves the others.
@@ -679,9 +673,8 @@ class SphinxQLBackend:
                     chunk = ids[start : start + 1000]
                     self._run(replica, [f"DELETE FROM {_index(slot)} WHERE id IN ({_ids(chunk)})"])
 
-    def _stored_texts(self, slot: str, ids: Sequence[int]) -> dict[int, tuple[str, str, int]]:
-        """What the dictionary counted for these stored documents: (title, body, publication)."""
-        found: dict[int, tuple[str, str, int]] = {}
+    def _stored_texts(self, slot: str, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        found: dict[int, tuple[str, str]] = {}
         for start in range(0, len(ids), 1000):
             chunk = ids[start : start + 1000]
             if not chunk:
@@ -689,11 +682,11 @@ class SphinxQLBackend:
             rows = self._run(
                 self.topology.head,
                 [
-                    f"SELECT id, title_text, body_text, publication FROM {_index(slot)} "
+                    f"SELECT id, title_text, body_text FROM {_index(slot)} "
                     f"WHERE id IN ({_ids(chunk)}) LIMIT {len(chunk)}"
                 ],
             )[0]
-            found.update({row[0]: (row[1], row[2], int(row[3])) for row in rows})
+            found.update({row[0]: (row[1], row[2]) for row in rows})
         return found
 
     def _write(self, slot: str, docs: Sequence[IndexedDocument], delta: Counter) -> int:
@@ -745,7 +738,6 @@ class SphinxQLBackend:
                 values += [(value_id(fieldname, n), fieldname, n) for n in names]
                 if fieldname == PUBLICATION:
                     columns["publication"] = ids[0] if ids else 0
-                    delta[PUBLISHED] += 1 if ids else 0
                 else:
                     columns[VALUE_ATTRIBUTES[fieldname]] = ids
             day = _day_key(doc.published)
@@ -1002,9 +994,7 @@ class _Plan:
         self.names = backend.dictionary.names(slot)
         self.ranker = backend._ranker(slot)
         self.value_counts = backend.dictionary.value_counts(slot)
-        counts = backend.dictionary.document_frequency(slot, (DOCS, PUBLISHED))
-        self.documents = counts.get(DOCS, 0)
-        self.published = counts.get(PUBLISHED, 0)
+        self.documents = backend.dictionary.document_frequency(slot, (DOCS,)).get(DOCS, 0)
         self.match = self._match(parsed.query) if not parsed.is_browse else None
         self.chosen = {facet.name: self._chosen(facet.chosen(request)) for facet in FACETS}
 
@@ -1155,14 +1145,6 @@ class _Plan:
         known = self.value_counts.get(facet.fieldname, 0)
         return min(MAX_GROUPS, max(MAX_MATCHES_FLOOR, known + 1))
 
-    def _without_value(self, facet: Facet) -> int | None:
-        """How many documents of the archive have no value of the facet, when the dictionary
-        knows (publication, whose "unknown publication" is a value of the facet): at least
-        the true number, never less (see PUBLISHED)."""
-        if facet.fieldname != PUBLICATION:
-            return None
-        return max(0, self.documents - self.published)
-
     def _nothing_to_count(self, facet: Facet) -> bool:
         """A facet of values that no document of the index has (an archive without places):
         every count is 0, so no pass over the matches is made for it."""
@@ -1203,7 +1185,7 @@ class _Plan:
         def exact(value: int) -> bool:
             return value not in slack if value in groups else unseen == 0
 
-        if facet.missing_value is not None and self._without_value(facet) and not exact(0):
+        if facet.missing_value is not None and not exact(0):
             return False
         if not all(exact(value_id(facet.fieldname, name)) for name in facet.selected(self.request)):
             return False
@@ -1259,11 +1241,8 @@ class _Plan:
             elif request.counts_stories:
                 facet_at.append(-1)
                 # Cut lists cannot tell a facet's documents without a value (a publication's
-                # "none") from the values left out: such a facet is counted in full, unless
-                # the archive has no such document.
-                top = facet.counts_by == "values" and (
-                    facet.missing_value is None or self._without_value(facet) == 0
-                )
+                # "none") from the values left out: such a facet is counted in full.
+                top = facet.counts_by == "values" and facet.missing_value is None
                 on_shards.add(facet, self.where_for(facet), top=top)
             else:
                 facet_at.append(len(statements))
