@@ -573,3 +573,88 @@ def test_a_person_to_the_model_named_as_the_archive_names_firms_is_an_organisati
     # in lowercase, are surnames like any other.
     assert values([person("Issam Fares")], evidence) == [("person", "Issam Fares")]
     assert values([person("Shady Hughes")], evidence) == [("person", "Shady Hughes")]
+
+
+def _event_archive(extra_organisations=()):
+    """Three names the model tags as events and two as organisations end in "Championships";
+    "Bank" ends organisation names only."""
+    events = ["World Championships", "European Championships", "Dubai Tennis Championships"]
+    organisations = [
+        "European Indoor Championships",
+        "Scottish Championships",
+        "Bank of Scotland",
+        "Royal Bank",
+        *extra_organisations,
+    ]
+    return archive_of(
+        *[[NameMention(name, "EVENT")] for name in events],
+        *[[NameMention(name, "ORG")] for name in organisations],
+    )
+
+
+def test_an_organisation_to_the_model_named_as_the_archive_names_events_is_no_value():
+    evidence = _event_archive()
+    indoor = [NameMention("European Indoor Championships", "ORG")]
+    assert values(indoor, evidence) == []
+    # An organisation whose last word names no events keeps its kind, and so does a lone word.
+    assert values([NameMention("Royal Bank", "ORG")], evidence) == [("organisation", "Royal Bank")]
+    assert values([NameMention("Championships", "ORG")], evidence) == [
+        ("organisation", "Championships")
+    ]
+    # An editor's word stands: a name reviewed as an organisation stays one.
+    decisions = Decisions(reviewed_kind={"european indoor championships": "organisation"})
+    assert [(v.kind, v.name) for v in resolve_document(indoor, evidence, decisions)] == [
+        ("organisation", "European Indoor Championships")
+    ]
+
+
+def test_a_last_word_that_ends_far_more_organisations_than_events_names_organisations():
+    # Three events, seven organisations ("... Championships Ltd" would not count: another last
+    # word): more than twice as many organisations, so "Championships" no longer names events.
+    evidence = _event_archive(
+        extra_organisations=[
+            f"{town} Championships" for town in ("Leeds", "York", "Hull", "Bath", "Ely")
+        ]
+    )
+    assert values([NameMention("European Indoor Championships", "ORG")], evidence) == [
+        ("organisation", "European Indoor Championships")
+    ]
+    # Two events are not enough evidence.
+    evidence = archive_of(
+        [NameMention("World Championships", "EVENT")],
+        [NameMention("European Championships", "EVENT")],
+    )
+    assert values([NameMention("Scottish Championships", "ORG")], evidence) == [
+        ("organisation", "Scottish Championships")
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_event_evidence_read_from_the_database_is_what_an_import_keeps(make_document):
+    from archive.ingest.store import store_mentions
+
+    names = ["World Championships", "European Championships", "Dubai Tennis Championships"]
+    for i, name in enumerate(names):
+        document = make_document(title=f"Story {i}", body=f"Text {i}.")
+        mentions = [NameMention(name, "EVENT"), NameMention("World Championships", "EVENT")]
+        store_mentions(document, list({m.name: m for m in mentions}.values()), new=True)
+    evidence = Evidence.from_db()
+    assert evidence.event_tails["championships"] == 3
+    assert evidence.event_names["world championships"] == 3
+    again = archive_of(
+        *[
+            list(
+                {
+                    m.name: m
+                    for m in [NameMention(n, "EVENT"), NameMention("World Championships", "EVENT")]
+                }.values()
+            )
+            for n in names
+        ]
+    )
+    assert again.event_tails == evidence.event_tails
+    assert again.event_names == evidence.event_names
+    # A document taken out again takes its evidence with it.
+    again.add([NameMention("Dubai Tennis Championships", "EVENT")], sign=-1)
+    assert again.event_tails["championships"] == 2
+    assert again.named_like_an_event("Scottish Championships") is False
