@@ -629,6 +629,11 @@ def test_a_last_word_that_ends_far_more_organisations_than_events_names_organisa
     ]
 
 
+def _events(*names):
+    """One document's EVENT mentions, each name once."""
+    return [NameMention(name, "EVENT") for name in dict.fromkeys(names)]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_event_evidence_read_from_the_database_is_what_an_import_keeps(make_document):
     from archive.ingest.store import store_mentions
@@ -636,22 +641,11 @@ def test_the_event_evidence_read_from_the_database_is_what_an_import_keeps(make_
     names = ["World Championships", "European Championships", "Dubai Tennis Championships"]
     for i, name in enumerate(names):
         document = make_document(title=f"Story {i}", body=f"Text {i}.")
-        mentions = [NameMention(name, "EVENT"), NameMention("World Championships", "EVENT")]
-        store_mentions(document, list({m.name: m for m in mentions}.values()), new=True)
+        store_mentions(document, _events(name, "World Championships"), new=True)
     evidence = Evidence.from_db()
     assert evidence.event_tails["championships"] == 3
     assert evidence.event_names["world championships"] == 3
-    again = archive_of(
-        *[
-            list(
-                {
-                    m.name: m
-                    for m in [NameMention(n, "EVENT"), NameMention("World Championships", "EVENT")]
-                }.values()
-            )
-            for n in names
-        ]
-    )
+    again = archive_of(*[_events(name, "World Championships") for name in names])
     assert again.event_tails == evidence.event_tails
     assert again.event_names == evidence.event_names
     # A document taken out again takes its evidence with it.

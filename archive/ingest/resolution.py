@@ -1013,8 +1013,10 @@ def resolve_document(
             tuple(fold(name).split()) not in tails
             and not evidence.post_nominal_word(name)
             and len(name.strip(". ")) > 1
-            and not (kind == "organisation" and evidence.generic_organisation(name))
-            and not (kind == "organisation" and evidence.named_like_an_event(name))
+            and not (
+                kind == "organisation"
+                and (evidence.generic_organisation(name) or evidence.named_like_an_event(name))
+            )
             and not (kind == "place" and evidence.unknown_place(name))
         )
     ]
