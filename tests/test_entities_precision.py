@@ -652,3 +652,112 @@ def test_the_event_evidence_read_from_the_database_is_what_an_import_keeps(make_
     again.add([NameMention("Dubai Tennis Championships", "EVENT")], sign=-1)
     assert again.event_tails["championships"] == 2
     assert again.named_like_an_event("Scottish Championships") is False
+
+
+# --- Works' titles -------------------------------------------------------------------------------
+
+
+def test_each_document_says_which_names_it_writes_as_a_works_title():
+    def works(text):
+        doc = persons.nlp()(text)
+        found = entities.document_mentions(doc, text.split("\n")[0])
+        return {m.name for m in found if m.label == entities.WORK}
+
+    text = (
+        "Leigh film wins\n\nMike Leigh's film Vera Drake won three awards. Prince sold 1.9 million "
+        "copies of his latest album Musicology. The next Bond movie Casino Royale starts filming "
+        "in Prague, and Martin Scorsese said the film The Aviator was his best."
+    )
+    found = works(text)
+    # As the model spans them ("The Aviator" may keep its article): each written after its noun.
+    assert {"Vera Drake", "Musicology", "Casino Royale"} <= found
+    assert found <= {"Vera Drake", "Musicology", "Casino Royale", "Aviator", "The Aviator"}
+    # Names the text does not write after such a noun are no works, and neither is a name after
+    # a noun left out because sport and politics use it ("a single Labour MP", "play Chelsea").
+    assert (
+        works(
+            "Vote\n\nNot a single Labour MP voted against it. Arsenal will play Chelsea on Sunday, "
+            "and Microsoft said its profits rose."
+        )
+        == set()
+    )
+    # A headline that ends with such a noun is no sentence that goes on into the text.
+    assert (
+        works("Kevin Spacey movie\n\nHollywood stars Kevin Spacey and Kate Bosworth came.") == set()
+    )
+
+
+def _works_archive():
+    """Two of five documents about a film say it is one (the model tags it an organisation in
+    all five); one of twelve about a firm writes its name after "book"."""
+    film = [
+        [NameMention("Vera Drake", "ORG"), *([NameMention("Vera Drake", "WORK")] if i < 2 else [])]
+        for i in range(5)
+    ]
+    firm = [
+        [NameMention("Amazon", "ORG"), *([NameMention("Amazon", "WORK")] if i < 1 else [])]
+        for i in range(12)
+    ]
+    return archive_of(*film, *firm)
+
+
+def test_a_name_the_archive_writes_as_a_works_title_is_no_value():
+    evidence = _works_archive()
+    assert evidence.works["vera drake"] == 2
+    # In a document that does not say it is a film, too: the archive says so.
+    assert values([NameMention("Vera Drake", "ORG")], evidence) == []
+    assert values([NameMention("Vera Drake", "PERSON")], evidence) == []
+    # One document of twelve is not enough evidence, but where it stands, the document's own
+    # word stands: "the book Amazon" is a work there, not the firm.
+    assert values([NameMention("Amazon", "ORG")], evidence) == [("organisation", "Amazon")]
+    said_here = [NameMention("Amazon", "ORG"), NameMention("Amazon", "WORK")]
+    assert values(said_here, evidence) == []
+    # Unless the model read a person there: "a film Clint Eastwood directed".
+    directed = [NameMention("Clint Eastwood", "PERSON"), NameMention("Clint Eastwood", "WORK")]
+    assert values(directed, evidence) == [("person", "Clint Eastwood")]
+    # An editor's word stands: a name reviewed as an organisation stays one.
+    decisions = Decisions(reviewed_kind={"vera drake": "organisation"})
+    assert [
+        (v.kind, v.name)
+        for v in resolve_document([NameMention("Vera Drake", "ORG")], evidence, decisions)
+    ] == [("organisation", "Vera Drake")]
+    # A document taken out again takes its evidence with it: one document left is too little.
+    evidence.add([NameMention("Vera Drake", "ORG"), NameMention("Vera Drake", "WORK")], sign=-1)
+    assert values([NameMention("Vera Drake", "ORG")], evidence) == [("organisation", "Vera Drake")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_works_evidence_read_from_the_database_is_what_an_import_keeps(make_document):
+    from archive.ingest.store import store_mentions
+
+    documents = [
+        [NameMention("Vera Drake", "ORG"), NameMention("Vera Drake", "WORK")],
+        [NameMention("Vera Drake", "ORG"), NameMention("Vera Drake", "WORK")],
+        [NameMention("Vera Drake", "PERSON")],
+    ]
+    for i, mentions in enumerate(documents):
+        document = make_document(title=f"Story {i}", body=f"Text {i}.")
+        store_mentions(document, mentions, new=True)
+    evidence = Evidence.from_db()
+    assert evidence.works == archive_of(*documents).works == {"vera drake": 2}
+    assert evidence.named_as_a_work("Vera Drake")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_drops_a_film_the_model_tags_as_an_entity():
+    stories = [
+        (
+            f"film-{i}",
+            f"Awards night {i}\n\nMike Leigh's film Vera Drake won the prize on Sunday. Vera "
+            f"Drake beat {rival} to it, and the director of Vera Drake thanked the cast.",
+        )
+        for i, rival in enumerate(["Sideways", "Ray", "Kinsey"])
+    ]
+    # A story that does not say what Vera Drake is: the archive does.
+    stories.append(("later", "Cinema\n\nVera Drake opens in Paris on Friday, Mike Leigh said."))
+    ingest.ingest([_jsonl(stories)])
+    assert Document.objects.count() == 4
+    for document in Document.objects.all():
+        assert "Vera Drake" not in document.organisations.values_list("name", flat=True)
+        assert "Vera Drake" not in document.persons.values_list("name", flat=True)
+        assert "Vera Drake" not in document.places.values_list("name", flat=True)

@@ -10,8 +10,10 @@ adds evidence: every name of a line-up ("Yann Delaigue (Castres), ...") is a per
 bracket a club; a full name tagged as an organisation whose surname the text gives a title ("Ms
 Sturgeon") is a person; a lone word the text also writes in lowercase, or only after a figure
 ("1900 GMT"), or only inside a role ("Finance Minister"), is stored with the label ``COMMON`` or
-``ROLE``, as evidence for the archive rather than as an organisation. Which mentions become facet
-values is decided with the whole archive's evidence in :mod:`archive.ingest.resolution`.
+``ROLE``, as evidence for the archive rather than as an organisation; a name the text writes as a
+work's title ("the film Vera Drake", "his latest album Musicology") is stored once more with the
+label ``WORK``. Which mentions become facet values is decided with the whole archive's evidence
+in :mod:`archive.ingest.resolution`.
 
 The model runs in ``workers`` processes, each of which also turns its documents into mentions,
 so only small tuples cross between processes (a spaCy ``Doc`` is expensive to send back).
@@ -50,6 +52,20 @@ COMMON = "COMMON"
 # gives the word an entity's kind (resolution counts it as "not an entity" for the word).
 ROLE = "ROLE"
 _ROLE_WORDS = frozenset("minister ministers secretary secretaries spokesman spokeswoman".split())
+# A name its text writes right after a noun for a work ("the film Vera Drake", "Bond movie Casino
+# Royale", "the musical Bollywood Dreams"): stored again with this label, as evidence that the
+# name is a work's title here (the model tags films, albums and books as organisations, places
+# and persons). Not a value in that document unless the model called it a person; the archive
+# counts it as "not an entity" and as a work's title for the name (resolution).
+WORK = "WORK"
+# The nouns, in lowercase: "single", "game", "show", "series" and "play" are left out, since
+# sport and politics write them before names that are no works ("a single Labour MP", "the
+# Test series", "play Chelsea"). Spaces only, within a line: a headline may end with such a noun
+# and its text begin with a name ("... Kevin Spacey movie" / "Hollywood stars ...").
+_WORK_NOUN = re.compile(
+    r"\b(?:film|films|movie|movies|album|albums|song|songs|novel|novels|book|books|musical"
+    r"|sitcom|drama|comedy|documentary|biopic|opera|thriller) +(?:[Tt]he +)?[\"'\u2018\u201c]?"
+)
 # Documents handed to a worker at a time; spaCy batches within them.
 CHUNK = 64
 # Chunks per worker the model may run ahead of the import (extract_stream): enough to keep the
@@ -239,6 +255,8 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
     cleaned = {persons.clean_mention(m) for m in found}
     for name in sorted(persons.used_in_the_plural(cleaned - person_names, text)):
         counts[(name, COMMON)] = counts.get((name, COMMON), 0) + 1
+    works = _written_as_works(text, {name for name, label in counts if label not in (COMMON, ROLE)})
+    works |= _written_as_works(text, set(people))
     for place in dateline:
         # The dateline's capitals ("MUMBAI") are the place, whatever label the model gave them.
         for key in [k for k in counts if k[0].casefold() == place.casefold()]:
@@ -258,7 +276,22 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
         )
         for (name, label), count in counts.items()
     ]
+    result += [NameMention(name, WORK) for name in sorted(works)]
     return result
+
+
+def _written_as_works(text: str, names: set[str]) -> set[str]:
+    """The names the text writes right after a noun for a work (:data:`WORK`), with or without
+    "the" or an opening quote between: "the film The Aviator" names "Aviator"."""
+    found: set[str] = set()
+    if not names:
+        return found
+    for match in _WORK_NOUN.finditer(text):
+        after = text[match.end() : match.end() + MAX_NAME + 1]
+        for name in names - found:
+            if after.startswith(name) and not after[len(name) : len(name) + 1].isalnum():
+                found.add(name)
+    return found
 
 
 def _where_a_place_stands(doc, ent) -> bool:

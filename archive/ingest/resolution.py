@@ -78,6 +78,7 @@ from archive.ingest.entities import (
     PERSON,
     PLACE_LABELS,
     ROLE,
+    WORK,
     NameMention,
 )
 from archive.ingest.text import fold_name
@@ -120,6 +121,10 @@ PLACE_CONTEXT_SHARE = 0.1
 # A word that ends this many different names the model tags as events, and at least half as many
 # as it tags as organisations, names events: "Championships", "Cup", "Marathon", "Show".
 EVENT_TAIL_MIN = 3
+# A name that its documents write as a work's title ("the film Vera Drake") in at least this many
+# documents, and in at least this share of the documents that name it, is a work's title.
+WORK_MIN = 2
+WORK_SHARE = 0.2
 
 
 def label_kind(label: str) -> str:
@@ -207,6 +212,8 @@ class Evidence:
     # "other" labels); folded last word -> how many different such names end with it.
     event_names: Counter = field(default_factory=Counter)
     event_tails: Counter = field(default_factory=Counter)
+    # folded name -> documents that write it as a work's title ("the film Vera Drake": ``WORK``).
+    works: Counter = field(default_factory=Counter)
     # folded full name (two words or more) -> documents that give it a person's title or a
     # line-up's place ("Mr Fabien Pelous", "Fabien Pelous (Stade Toulousain)").
     titled_persons: Counter = field(default_factory=Counter)
@@ -373,6 +380,7 @@ class Evidence:
         is counted by the caller, which knows whether the document is new."""
         kinds_seen: set[tuple[str, str]] = set()
         events_seen: set[str] = set()
+        works_seen: set[str] = set()
         persons_seen: set[str] = set()
         written: set[str] = set()
         placed: dict[str, bool] = {}
@@ -380,6 +388,8 @@ class Evidence:
             kinds_seen.add((fold(mention.name), label_kind(mention.label)))
             if mention.label == EVENT:
                 events_seen.add(fold(mention.name))
+            if mention.label == WORK:
+                works_seen.add(fold(mention.name))
             if mention.label in PLACE_LABELS and mention.located is not None:
                 folded = fold(mention.name)
                 placed[folded] = placed.get(folded, False) or mention.located
@@ -400,6 +410,8 @@ class Evidence:
             self.place_context[name]["located"] += sign * located
         for name in events_seen:
             self._count_event(name, 1, sign)
+        for name in works_seen:
+            self.works[name] += sign
         for name, kind in kinds_seen:
             counts = self.labels[name]
             if " " in name and _flips(counts[kind], sign):
@@ -447,6 +459,8 @@ class Evidence:
                 evidence._count_shape(folded, kind, 1)
             if label == EVENT:
                 evidence._count_event(folded, documents, 1)
+            if label == WORK:
+                evidence.works[folded] += documents
             if kind == "organisation" and folded.endswith(" party"):
                 evidence.parties[folded.removesuffix(" party")] += documents
             evidence.labels[folded][kind] += documents
@@ -521,6 +535,22 @@ class Evidence:
             return False
         events = self.event_tails[words[-1]]
         return events >= EVENT_TAIL_MIN and 2 * events >= self.organisation_tails[words[-1]]
+
+    def named_as_a_work(self, name: str) -> bool:
+        """A work's title to the archive: its documents write the name right after a noun for a
+        work ("the film Vera Drake", "the song Jailhouse Rock") in at least ``WORK_MIN`` of
+        them and ``WORK_SHARE`` of those that name it. The small model tags films, albums and
+        books as organisations, places and persons alike ("Vera Drake" an organisation in 11
+        documents, "Jailhouse Rock" a person in 3), and most documents about a film name it
+        without saying it is one; those that do say so for all of them. A work is none of the
+        facets' kinds (``bench/gold/CONVENTIONS.md``)."""
+        folded = fold(name)
+        works = self.works[folded]
+        if works < WORK_MIN:
+            return False
+        # Each document that writes it as a work also names it with the model's label.
+        labelled = sum(self.labels.get(folded, Counter()).values()) - works
+        return works >= WORK_SHARE * labelled
 
     def party_of(self, mention: NameMention) -> bool:
         """Whether a group the model tags NORP ("Tory", "Conservatives") is a party the archive
@@ -934,10 +964,19 @@ def resolve_document(
     # The persons the document names, by surname: an initial joins a full name only in the
     # company that full name keeps (_person_name).
     company = surnames(m.name for m in mentions if _of_a_person(m.name, m.label))
+    # Names the document writes as a work's title ("the film Vera Drake").
+    works = {fold(m.name) for m in mentions if m.label == WORK}
     for mention in mentions:
-        if mention.label == COMMON:
-            continue  # evidence only: the text writes the word as a common word
+        if mention.label in (COMMON, WORK):
+            continue  # evidence only: the text writes the word as a common word or a work
         if not mention.titled and fold(mention.name) in said:
+            continue
+        if fold(mention.name) not in decisions.reviewed_kind and (
+            # The document says it is a work, unless the model read a person there: "a film
+            # Clint Eastwood directed" says nothing against Clint Eastwood.
+            (fold(mention.name) in works and mention.label != PERSON)
+            or evidence.named_as_a_work(mention.name)
+        ):
             continue
         if mention.label != PERSON and fold(mention.name) not in decisions.reviewed_kind:
             trimmed = evidence.without_common_tail(mention.name)
