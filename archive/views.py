@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 from django.conf import settings
@@ -17,14 +16,13 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
-from archive import api, exports, presentation, search, stories
-from archive.answers import answering_errors, as_json, error_status
+from archive import api, pages, presentation, search, stories
+from archive.answers import answering_errors, as_json
 from archive.models import ENTITY_MODELS, Document
 from archive.params import clean_text, request_from, search_request, with_pairs
 
@@ -132,10 +130,6 @@ def facet_values(request: HttpRequest, name: str) -> HttpResponse:
     return _facet_values_page(request, context)
 
 
-ENTITY_LATEST = 10
-ENTITY_COMENTIONS = 15  # of each kind
-
-
 @require_GET
 def entity_by_name(request: HttpRequest, kind: str) -> HttpResponse:
     """``/persons/?name=…`` (``/organisations/``, ``/places/``): the page of a name as the index
@@ -151,44 +145,16 @@ def entity_by_name(request: HttpRequest, kind: str) -> HttpResponse:
 
 @require_GET
 def entity_page(request: HttpRequest, kind: str, slug: str) -> HttpResponse:
-    """A person, organisation or place: how many documents mention it, when (stated dates only),
-    what with, and the latest of them (those with inferred dates after the stated ones)."""
+    """A person, organisation or place (:func:`pages.entity_context`)."""
     entity = get_object_or_404(ENTITY_MODELS[kind].objects.prefetch_related("aliases"), slug=slug)
-    # Links from this page open the search page filtered by the entity (default order).
-    links_from = search.SearchRequest(filters={kind: (entity.name,)})
-    context: dict[str, object] = {"entity": entity, "aliases": list(entity.aliases.all())}
-    status = 200
-    try:
-        response = search.search(
-            replace(
-                links_from,
-                sort="newest",
-                page_size=ENTITY_LATEST,
-                with_snippets=False,
-                stated_dates=True,
-            )
-        )
-        own = search.facet_values(
-            links_from, kind, limit=ENTITY_COMENTIONS + 1, within_selection=True
-        )
-    except search.IndexUnavailable as exc:
-        context["error"], status = str(exc), error_status(exc)
-    else:
-        context.update(
-            response=response,
-            search_url=with_pairs(links_from),
-            histogram=presentation.histogram(response, links_from),
-            comention_groups=presentation.comention_groups(
-                links_from, response, own, ENTITY_COMENTIONS
-            ),
-            publications=presentation.facet_panel_for(links_from, response.facets["publication"]),
-        )
+    context, status = pages.entity_context(entity, kind)
     return render(request, "archive/entity.html", context, status=status)
 
 
 @require_GET
 def document_detail(request: HttpRequest, pk: int, slug: str | None = None) -> HttpResponse:
-    """A document's full text; with ``?q=`` the query's words are marked and numbered."""
+    """A document's full text; with ``?q=`` the query's words are marked and numbered
+    (:func:`pages.document_context`)."""
     document = get_object_or_404(
         Document.objects.select_related("publication").prefetch_related(
             "persons", "organisations", "places"
@@ -200,45 +166,8 @@ def document_detail(request: HttpRequest, pk: int, slug: str | None = None) -> H
         if request.GET:
             url += "?" + request.GET.urlencode()
         return redirect(url)
-
-    q = request.GET.get("q", "")
-    terms: dict[str, frozenset[str]] = {}
-    if q.strip():
-        try:
-            terms = search.query_terms(q)
-        except search.IndexUnavailable:
-            terms = {}  # the text is still worth showing, just without marks
-    hits = search.MarkFormatter(numbered=True)
     permalink = request.build_absolute_uri(reverse("archive:document-short", args=[document.pk]))
-    paragraphs = split_paragraphs(document.body)
-    if paragraphs and paragraphs[0] == " ".join(document.title.split()):
-        paragraphs = paragraphs[1:]  # the headline is shown once, as the title
-    title_html = search.mark_all(document.title, terms.get("title", ()))
-    copies = stories.document_copies(document)
-    context = {
-        "document": document,
-        "q": q,
-        "title_html": title_html,
-        "title_has_hits": "<mark>" in title_html,
-        "paragraphs": [search.mark_all(p, terms.get("body", ()), hits) for p in paragraphs],
-        "hit_count": hits.count,
-        "persons": list(document.persons.all()),
-        "mention_groups": presentation.mention_groups(
-            lambda listed_as: [entity.name for entity in getattr(document, listed_as).all()]
-        ),
-        # The short permalink (/documents/<pk>/) survives title edits; the citation uses it.
-        "permalink": permalink,
-        "citation": exports.citation(document, permalink, timezone.localdate()),
-        "copies": copies,
-        "original": presentation.original_scan(document),
-        "ocr_note": presentation.ocr_note(document),
-        # Other articles: the copies of this one are listed apart.
-        "similar": [
-            hit
-            for hit in search.more_like_this(document.pk, limit=5 + len(copies.others))
-            if hit.story is None or hit.story != document.story_id
-        ][:5],
-    }
+    context = pages.document_context(document, request.GET.get("q", ""), permalink)
     return render(request, "archive/document.html", context)
 
 
@@ -267,12 +196,6 @@ def document_original(request: HttpRequest, pk: int) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
     return response
-
-
-def split_paragraphs(text: str) -> list[str]:
-    """Paragraphs are separated by blank lines; text without any has one per line."""
-    blocks = re.split(r"\n\s*\n", text) if re.search(r"\n\s*\n", text) else text.splitlines()
-    return [p for p in (" ".join(block.split()) for block in blocks) if p]
 
 
 @require_GET

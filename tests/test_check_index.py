@@ -46,6 +46,9 @@ def test_missing_extra_and_stale_documents_are_reported_and_repaired(seeds, make
     search.update_documents([search.IndexedDocument(id=999_999, title="Ghost", body="Gone.")])
     report = check_fails()
     assert "Database: 4 documents. Index: 4." in report
+    # Which engine answered: the embedded index or the cluster, and where.
+    assert f"Engine: {search.describe_backend()}." in report
+    assert ("embedded Whoosh index" in report) != ("SphinxQL cluster" in report)
     assert f"Missing from the index: 1 ({missing.pk})" in report
     assert "Extra in the index: 1 (999999)" in report
     assert f"Stale in the index: 1 ({kept.pk})" in report

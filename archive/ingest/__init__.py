@@ -2,8 +2,14 @@
 
 - ``sources``: files, folders and zips, read defensively;
 - ``readers``: one reader per format (txt, html, pdf, json, jsonl) -> drafts;
-- ``text`` and ``dates``: decoding, page chrome, titles, stated and inferred dates;
-- ``persons``: where person names are extracted (spaCy) and resolved;
+- ``ocr``: scans and image-only PDFs read with Tesseract;
+- ``text``, ``dates`` and ``drafts``: decoding, page chrome, titles, stated and inferred dates;
+- ``entities``: where names are extracted (one spaCy pass per document: persons,
+  organisations, places, and the evidence against them), with ``persons`` (the model, loaded
+  once, and the per-document person rules);
+- ``resolution``: where the whole archive's evidence decides which mentions become facet
+  values, of which kind and under which name (with ``wordcase`` and ``gazetteer``);
+- ``copies``: where a document joins a story (its copies across the archive);
 - ``store``: duplicates, updates, saving;
 - ``pipeline``: the batches and transactions that tie them together.
 """

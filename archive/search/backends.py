@@ -29,7 +29,7 @@ BACKENDS = {
 
 class SearchBackend(Protocol):
     """What an engine must do for the site. Every method raises
-    :class:`~archive.search.index.IndexUnavailable` when the engine cannot answer (no index,
+    :class:`~archive.search.types.IndexUnavailable` when the engine cannot answer (no index,
     a damaged one, no reachable server): views answer 503."""
 
     name: str

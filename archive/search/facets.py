@@ -152,7 +152,8 @@ class ValueFacet(Facet):
 
     @property
     def fieldname(self) -> str:
-        """The index field (a multi-valued one in ``schema.py``)."""
+        """The index field (``schema.py``: multi-valued for persons, organisations and places,
+        one value for the publication)."""
         return self.name
 
     @property
@@ -380,7 +381,7 @@ def _limited(
 
 # The registration list: every facet the site counts, shows and filters by, in the page's order
 # (value facets first, under the date chart). A new facet kind is one class above, added here
-# (with its index field in ``schema.MULTI_VALUE_FIELDS``).
+# (with its index field in ``schema.py``: a multi-valued kind in ``MULTI_VALUE_FIELDS``).
 FACETS: tuple[Facet, ...] = (
     PersonFacet(),
     OrganisationFacet(),

@@ -42,6 +42,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Repaired: the index matches the database."))
 
     def _report(self, drift: indexing.Drift) -> None:
+        self.stdout.write(f"Engine: {search.describe_backend()}.")
         self.stdout.write(f"Database: {drift.database:,} documents. Index: {drift.indexed:,}.")
         if drift.unavailable:
             self.stdout.write(f"Index unavailable: {drift.unavailable}")

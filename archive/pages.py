@@ -1,0 +1,100 @@
+"""What the document and entity pages show: their context, built from the search layer's public
+API and the database. The views in :mod:`archive.views` only find the object and answer."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from django.db.models import Model
+from django.utils import timezone
+
+from archive import exports, presentation, search, stories
+from archive.answers import error_status
+from archive.models import Document
+from archive.params import with_pairs
+
+ENTITY_LATEST = 10
+ENTITY_COMENTIONS = 15  # of each kind
+
+
+def entity_context(entity: Model, kind: str) -> tuple[dict[str, object], int]:
+    """A person's, organisation's or place's page and its status: how many documents mention
+    it, when (stated dates only), what with, and the latest of them (those with inferred dates
+    after the stated ones); 503 with a message when the index cannot answer."""
+    # Links from this page open the search page filtered by the entity (default order).
+    links_from = search.SearchRequest(filters={kind: (entity.name,)})
+    context: dict[str, object] = {"entity": entity, "aliases": list(entity.aliases.all())}
+    try:
+        response = search.search(
+            replace(
+                links_from,
+                sort="newest",
+                page_size=ENTITY_LATEST,
+                with_snippets=False,
+                stated_dates=True,
+            )
+        )
+        own = search.facet_values(
+            links_from, kind, limit=ENTITY_COMENTIONS + 1, within_selection=True
+        )
+    except search.IndexUnavailable as exc:
+        context["error"] = str(exc)
+        return context, error_status(exc)
+    context.update(
+        response=response,
+        search_url=with_pairs(links_from),
+        histogram=presentation.histogram(response, links_from),
+        comention_groups=presentation.comention_groups(
+            links_from, response, own, ENTITY_COMENTIONS
+        ),
+        publications=presentation.facet_panel_for(links_from, response.facets["publication"]),
+    )
+    return context, 200
+
+
+def document_context(document: Document, q: str, permalink: str) -> dict[str, object]:
+    """A document's page: its full text, with ``q``'s words marked and numbered, its
+    entities, citation, copies and similar articles. ``permalink``: the short address
+    (/documents/<pk>/, which survives title edits) as an absolute URL, for the citation."""
+    terms: dict[str, frozenset[str]] = {}
+    if q.strip():
+        try:
+            terms = search.query_terms(q)
+        except search.IndexUnavailable:
+            terms = {}  # the text is still worth showing, just without marks
+    marker = search.MarkFormatter(numbered=True)
+    paragraphs = split_paragraphs(document.body)
+    if paragraphs and paragraphs[0] == " ".join(document.title.split()):
+        paragraphs = paragraphs[1:]  # the headline is shown once, as the title
+    title_html = search.mark_all(document.title, terms.get("title", ()))
+    copies = stories.document_copies(document)
+    return {
+        "document": document,
+        "q": q,
+        "title_html": title_html,
+        "title_has_hits": "<mark>" in title_html,
+        "paragraphs": [search.mark_all(p, terms.get("body", ()), marker) for p in paragraphs],
+        "hit_count": marker.count,
+        "persons": list(document.persons.all()),
+        "mention_groups": presentation.mention_groups(
+            lambda listed_as: [entity.name for entity in getattr(document, listed_as).all()]
+        ),
+        "permalink": permalink,
+        "citation": exports.citation(document, permalink, timezone.localdate()),
+        "copies": copies,
+        "original": presentation.original_scan(document),
+        "ocr_note": presentation.ocr_note(document),
+        # Other articles: the copies of this one are listed apart.
+        "similar": [
+            hit
+            for hit in search.more_like_this(document.pk, limit=5 + len(copies.others))
+            if hit.story is None or hit.story != document.story_id
+        ][:5],
+    }
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Paragraphs are separated by blank lines; text without any has one per line."""
+    blocks = re.split(r"\n\s*\n", text) if re.search(r"\n\s*\n", text) else text.splitlines()
+    return [p for p in (" ".join(block.split()) for block in blocks) if p]
