@@ -681,7 +681,10 @@ def test_each_document_says_which_names_it_writes_as_a_works_title():
         )
         == set()
     )
-    # A headline that ends with such a noun is no sentence that goes on into the text.
+    # A title that goes on names no shorter name ("Miami Vice" is no work called "Miami"); a
+    # headline that ends with such a noun is no sentence that goes on into the text.
+    text = "Remake\n\nFarrell plays Crockett in the police drama Miami Vice."
+    assert entities._written_as_works(text, {"Miami", "Miami Vice", "Crockett"}) == {"Miami Vice"}
     assert (
         works("Kevin Spacey movie\n\nHollywood stars Kevin Spacey and Kate Bosworth came.") == set()
     )

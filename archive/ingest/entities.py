@@ -66,6 +66,8 @@ _WORK_NOUN = re.compile(
     r"\b(?:film|films|movie|movies|album|albums|song|songs|novel|novels|book|books|musical"
     r"|sitcom|drama|comedy|documentary|biopic|opera|thriller) +(?:[Tt]he +)?[\"'\u2018\u201c]?"
 )
+# After a name: a letter or digit of a longer word, or a capitalised word of a longer title.
+_TITLE_GOES_ON = re.compile(r"\w| +[A-Z0-9]")
 # Documents handed to a worker at a time; spaCy batches within them.
 CHUNK = 64
 # Chunks per worker the model may run ahead of the import (extract_stream): enough to keep the
@@ -282,14 +284,15 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
 
 def _written_as_works(text: str, names: set[str]) -> set[str]:
     """The names the text writes right after a noun for a work (:data:`WORK`), with or without
-    "the" or an opening quote between: "the film The Aviator" names "Aviator"."""
+    "the" or an opening quote between: "the film The Aviator" names "Aviator". A name the title
+    goes on after is not it: "the drama Miami Vice" says nothing of Miami."""
     found: set[str] = set()
     if not names:
         return found
     for match in _WORK_NOUN.finditer(text):
-        after = text[match.end() : match.end() + MAX_NAME + 1]
+        after = text[match.end() : match.end() + MAX_NAME + 2]
         for name in names - found:
-            if after.startswith(name) and not after[len(name) : len(name) + 1].isalnum():
+            if after.startswith(name) and not _TITLE_GOES_ON.match(after, len(name)):
                 found.add(name)
     return found
 

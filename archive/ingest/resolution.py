@@ -43,6 +43,10 @@ stored as :class:`~archive.models.Mention` rows) are weighed against the whole a
   kind the archive gives it in two documents ("BT", an organisation), or none. Countries and
   US states keep their kind, and so do nations' capitals ("Tehran said") that the archive does
   not also name as organisations ("Madrid");
+- **works' titles**: a name its document writes right after a noun for a work ("the film Vera
+  Drake", "his latest album Musicology": ``WORK`` evidence) is no value there unless the model
+  read a person, and a name the archive writes so in ``WORK_MIN`` documents and ``WORK_SHARE``
+  of those that name it is no value anywhere;
 - **abbreviations**: the common words after an abbreviation's full stop are not of an
   organisation or place name the archive has little evidence of: "U.S. Raids" (Reuters
   capitalises after "U.S.") is "U.S.", but "U.S. Steel" stays;
