@@ -278,8 +278,13 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class MultipleFileField(forms.FileField):
+    """Several files at once. An empty file passes the form: the import reports it as that
+    file's failure ("The file is empty.") while the rest comes in, as ``manage.py ingest``
+    does, instead of refusing the whole upload without saying which file."""
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("allow_empty_file", True)
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):

@@ -182,13 +182,15 @@ def test_upload_files_and_a_zip_shows_results_with_links(staff_client):
         ("bulk.jsonl", jsonl.encode()),
         ("bundle.zip", bundle.getvalue()),
         ("photo.gif", b"GIF89a\0\0"),
+        ("empty.txt", b""),
         publication="Upload Gazette",
     )
     assert response.status_code == 200
     html = response.content.decode()
-    # Zip members count as files: story, bulk, bundle/inside, bundle/../evil, photo.
-    assert "5 of 5 files read</strong>:" in html
-    assert "3 created, 0 updated, 0 duplicates, 3 failed" in html
+    # Zip members count as files: story, bulk, bundle/inside, bundle/../evil, photo, empty.
+    assert "6 of 6 files read</strong>:" in html
+    assert "3 created, 0 updated, 0 duplicates, 4 failed" in html
+    assert "The file is empty." in html  # that file's failure; the rest came in
     for document in Document.objects.all():
         change_url = reverse("admin:archive_document_change", args=[document.pk])
         assert f'href="{change_url}"' in html

@@ -73,6 +73,39 @@ def test_typo_tolerance_and_prefixes(make_document):
     assert titles("hot*") == {"Hotel siege"}
 
 
+def test_typo_tolerance_stops_at_two_edits_and_says_so(make_document):
+    make_document(title="Hotel siege", body="Gunmen held the hotel.")
+    make_document(title="Station", body="Trains were stopped.")
+    # Five edits would turn "hotel" into any word of five letters ("held", "were"...).
+    response = search.search(SearchRequest(q="hotel~5"))
+    assert {hit.title for hit in response.hits} == {"Hotel siege"}
+    assert response.notices == (
+        "Typo tolerance goes up to 2 edits: hotel~5 was searched as hotel~2.",
+    )
+    assert search.search(SearchRequest(q="hotel~2")).notices == ()
+
+
+def test_a_wildcard_that_spells_out_an_ending_that_finds_nothing_says_why(
+    make_document, search_backend
+):
+    make_document(title="Threat", body="Terrorism was discussed.")
+    response = search.search(SearchRequest(q="terr?rism"))
+    if search_backend == "whoosh":
+        # The index keeps "terror": a pattern for the whole word misses it, and says why.
+        assert response.total == 0
+        assert any("cut to their stems" in notice for notice in response.notices)
+    else:
+        # The cluster searches the part before an inner wildcard as a prefix, and says so.
+        assert response.total == 1
+        assert any("not supported by this search engine" in n for n in response.notices)
+    assert titles("terr*") == {"Threat"}
+    # A pattern that finds something needs no explanation.
+    for q in ("terr?r", "terror*"):
+        found = search.search(SearchRequest(q=q))
+        assert found.total == 1
+        assert not any("stems" in notice for notice in found.notices)
+
+
 def test_proximity(make_document):
     make_document(title="Near", body="Zardari made an offer of peace.")
     make_document(

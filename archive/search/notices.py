@@ -4,7 +4,13 @@ widened to some of its words, a cluster that answered from only some of its shar
 
 from __future__ import annotations
 
+import re
+
 from archive.search.types import SearchResponse
+
+# A wildcard before a word's last letter ("terr?rism", "*ism"), outside quotes: the index keeps
+# words cut to their stems ("terrorism" as "terror"), so such a pattern may match none of them.
+_INNER_WILDCARD = re.compile(r'(?:^|[\s(:])[^\s"():]*[*?]\w')
 
 
 def _documents(count: int) -> str:
@@ -23,6 +29,12 @@ def notices_for(response: SearchResponse) -> tuple[str, ...]:
             f"{_documents(total)} {'has' if total == 1 else 'have'} all the words; "
             f"{_documents(rest).lower()} with some of them "
             f"{'follows' if rest == 1 else 'follow'}."
+        )
+    if response.total == 0 and _INNER_WILDCARD.search(re.sub(r'"[^"]*"', " ", response.query_text)):
+        notices.append(
+            "Wildcards match words as the index keeps them, cut to their stems (“terrorism” as "
+            "“terror”), so a pattern that spells out a word's ending may miss it: try the "
+            "beginning of the word and a * (terr*)."
         )
     if response.coverage is not None and response.coverage.partial:
         coverage = response.coverage

@@ -148,6 +148,30 @@ def _resolve_dates(parsed: query.Query, notices: list[str]) -> query.Query:
     return parsed.accept(visit)
 
 
+# Typo tolerance goes up to this many edits, as in Elasticsearch's fuzzy queries: "mumbai~5"
+# would match every word of six letters or fewer, and take long to expand.
+MAX_EDITS = 2
+
+
+def _cap_edits(parsed: query.Query, notices: list[str]) -> query.Query:
+    """Fuzzy words of more than ``MAX_EDITS`` edits read as ``MAX_EDITS``, with a notice."""
+
+    def visit(node: query.Query) -> query.Query:
+        if isinstance(node, query.FuzzyTerm) and node.maxdist > MAX_EDITS:
+            notice = (
+                f"Typo tolerance goes up to {MAX_EDITS} edits: {node.text}~{node.maxdist} was "
+                f"searched as {node.text}~{MAX_EDITS}."
+            )
+            if notice not in notices:  # once, not once per field searched
+                notices.append(notice)
+            return query.FuzzyTerm(
+                node.fieldname, node.text, node.boost, MAX_EDITS, node.prefixlength
+            )
+        return node
+
+    return parsed.accept(visit)
+
+
 def _cut(text: str, max_chars: int) -> str:
     """Cut at the last space before ``max_chars`` so no word is split."""
     head = text[:max_chars]
@@ -189,8 +213,9 @@ def parse_query(raw: str, max_chars: int = 1000) -> ParsedQuery:
 
     parsed: query.Query | None
     try:
-        parsed = _resolve_dates(
-            _parser().parse(_web_operators(_QUESTION_MARK.sub("", text))), notices
+        parsed = _cap_edits(
+            _resolve_dates(_parser().parse(_web_operators(_QUESTION_MARK.sub("", text))), notices),
+            notices,
         )
     except Exception:
         parsed = None
