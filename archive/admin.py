@@ -125,7 +125,7 @@ class EntityAdmin(admin.ModelAdmin):
                 self.message_user(
                     request,
                     f"Merged {', '.join(e.name for e in others)} into {keep.name}; "
-                    f"{relinked} documents re-linked.",
+                    f"{relinked} document{'' if relinked == 1 else 's'} re-linked.",
                     messages.SUCCESS,
                 )
                 return None

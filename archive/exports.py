@@ -186,7 +186,7 @@ def _attachment(response: HttpResponse, name: str) -> HttpResponse:
 @answering_errors(as_text)
 def export_csv(request: HttpRequest) -> HttpResponse:
     """``GET /export.csv?<search parameters>``: the result set as a spreadsheet-safe CSV file."""
-    result = search.search(export_request(request_from(request)))
+    result = search.search(export_request(request_from(request, ignoring=PAGE_PARAMS)))
     urls = DocumentUrls(request)
     facts = stories.facts_for_hits(result.hits)
     records = [hit_record(urls, hit, facts) for hit in result.hits]
@@ -203,7 +203,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 @answering_errors(as_text)
 def export_json(request: HttpRequest) -> HttpResponse:
     """``GET /export.json?<search parameters>``: the result set, with what was searched."""
-    result = search.search(export_request(request_from(request)))
+    result = search.search(export_request(request_from(request, ignoring=PAGE_PARAMS)))
     limit = result.page_size
     truncated = result.total > limit
     urls = DocumentUrls(request)

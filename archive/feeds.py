@@ -25,7 +25,7 @@ from django.views.decorators.http import require_safe
 
 from archive import search
 from archive.answers import answering_errors, as_text
-from archive.exports import export_params, export_request
+from archive.exports import PAGE_PARAMS, export_params, export_request
 from archive.models import Document
 from archive.params import request_from
 
@@ -102,7 +102,7 @@ class SearchFeed(Feed):
     _terms: frozenset[str] = frozenset()
 
     def get_object(self, request: HttpRequest, *args, **kwargs) -> FeedSearch:
-        wanted = request_from(request)
+        wanted = request_from(request, ignoring=PAGE_PARAMS)
         # A one-hit search first: it checks the index and cleans the query, cheaply.
         response = search.search(export_request(replace(wanted, sort="newest"), limit=1))
         if _is_whole_archive(wanted, response.query_text):

@@ -135,10 +135,16 @@ def search_request(params: QueryDict) -> SearchRequest:
     )
 
 
-def request_from(request: HttpRequest) -> SearchRequest:
+def request_from(request: HttpRequest, ignoring: tuple[str, ...] = ()) -> SearchRequest:
     """The one way a view turns an HTTP request into a search: the page, its htmx partial, the
-    facet lists, the API, the exports and the feed all call this. Raises InvalidParameter."""
-    return canonical_filters(search_request(request.GET))
+    facet lists, the API, the exports and the feed all call this. Raises InvalidParameter.
+    ``ignoring``: parameters that do not apply to this view (an export's page), left unread."""
+    params = request.GET
+    if ignoring:
+        params = params.copy()
+        for name in ignoring:
+            params.pop(name, None)
+    return canonical_filters(search_request(params))
 
 
 def canonical_filters(parsed: SearchRequest) -> SearchRequest:

@@ -371,6 +371,7 @@ class Bar:
     end: str
     x: int  # left edge, in chart units
     height: float  # in chart units, 0 to CHART_HEIGHT
+    stories: bool = False  # the count is of stories (copies of one article once), not documents
 
     @property
     def y(self) -> float:
@@ -378,10 +379,12 @@ class Bar:
 
     @property
     def description(self) -> str:
-        """What its tooltip and its aria-label say: "2008: 12 documents"."""
+        """What its tooltip and its aria-label say: "2008: 12 documents" ("12 stories" when
+        copies of one article count once)."""
+        one, many = ("story", "stories") if self.stories else ("document", "documents")
         if not self.count:
-            return f"{self.name}: no documents"
-        return f"{self.name}: {self.count:,} document{'s' if self.count != 1 else ''}"
+            return f"{self.name}: no {many}"
+        return f"{self.name}: {self.count:,} {one if self.count == 1 else many}"
 
 
 @dataclass(frozen=True)
@@ -536,6 +539,14 @@ def histogram(response: Response, req: SearchRequest | None = None) -> Histogram
     years = response.facets.get("year")
     if years is None:
         return None
+    histogram = _histogram(response, req, years)
+    # As the result count says: stories, when copies of one article among the results count once.
+    if response.request.counts_stories and response.documents != response.total:
+        histogram = replace(histogram, bars=[replace(b, stories=True) for b in histogram.bars])
+    return histogram
+
+
+def _histogram(response: Response, req: SearchRequest, years: FacetResult) -> Histogram:
     undated = next((v for v in years.values if v.value == UNDATED), None)
     undated_link = (
         FacetLink(

@@ -86,7 +86,7 @@ def test_histogram_drill_down_and_two_click_ranges(page, live_server, dated):
     expect(bar(page, "April 2008: 1 document")).to_be_visible()
     expect(page.locator("a.histogram__bar")).to_have_count(3)
     expect(page.locator("#result-count")).to_contain_text("3 documents")
-    expect(page.locator("#live-status")).to_have_text("3 documents in the archive")
+    expect(page.locator("#live-status")).to_have_text("3 documents match the filters")
 
     # Two months clicked in turn, after "Select a range", become the date range.
     page.get_by_role("button", name="Select a range").click()
@@ -104,7 +104,7 @@ def test_histogram_drill_down_and_two_click_ranges(page, live_server, dated):
     expect(page.locator("#result-count")).to_contain_text("2 documents")
     expect(page.locator(".chip", has_text="2008-01-01")).to_be_visible()
     expect(page.locator('input[type="date"][name="date_to"]')).to_have_value("2008-04-30")
-    expect(page.locator("#live-status")).to_have_text("2 documents in the archive")
+    expect(page.locator("#live-status")).to_have_text("2 documents match the filters")
 
     # Back to all years with a fresh page: a range of years.
     page.goto(live_server.url + "/?q=karachi")

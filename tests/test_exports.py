@@ -97,6 +97,10 @@ def test_exports_honour_the_search_pages_filters_and_sort(client, seeds, make_do
     data = json.loads(client.get("/export.json", {"publication": "Dawn", "page": "2"}).content)
     assert data["parameters"] == {"publication": ["Dawn"]}
     assert [r["publication"] for r in data["results"]] == ["Dawn"]
+    # Ignored, so not even a bad page is an error (a link copied from page "abc" still exports).
+    assert len(titles(q="pakistan", page="abc", page_size="1000")) == 3
+    assert client.get("/export.json", {"q": "pakistan", "page": "999999"}).status_code == 200
+    assert client.get("/feeds/search", {"q": "pakistan", "page": "abc"}).status_code == 200
 
 
 def test_limit_truncates_and_says_so(client, seeds, make_document, settings):
@@ -172,7 +176,7 @@ def test_download_filename_names_the_query_and_the_day(client, seeds):
         ({"sort": "best"}, "“sort” must be one of"),
         ({"date_from": "2025-02-30"}, "“date_from” must be a date"),
         ({"year": "twenty"}, "“year” must be a year"),
-        ({"page": "0"}, "“page” must be a whole number"),
+        ({"month": "2008-13"}, "“month” must be written YYYY-MM"),
     ],
 )
 def test_bad_parameters_are_400_with_a_plain_message(client, seeds, path, params, message):

@@ -192,6 +192,23 @@ def test_the_page_says_both_counts_and_links_every_copy(client, archive):
     assert "Copies of" in copies  # the filter's chip
 
 
+def test_the_date_chart_and_the_entity_page_say_stories_where_they_count_stories(client, archive):
+    # The 2008 bar counts 2 stories (the wire and its reprint are one) of 3 documents.
+    html = client.get("/", {"q": "siege"}).content.decode()
+    assert 'aria-label="2008: 2 stories"' in html
+    every = client.get("/", {"q": "siege", "copies": "all"}).content.decode()
+    assert 'aria-label="2008: 3 documents"' in every
+    # Kasab's page: 4 documents, 2 stories.
+    person = Document.objects.get(pk=archive["wire"].pk).persons.get()
+    page = client.get(f"/persons/{person.slug}/").content.decode()
+    assert "<strong>4</strong> documents</a> (2 stories" in page
+    # Filtered without a query: what matches the filters, not the archive.
+    assert (
+        "1 document matches the filters"
+        in client.get("/", {"publication": "Reuters"}).content.decode()
+    )
+
+
 def test_the_page_lets_researchers_choose_what_facets_count(client, archive):
     html = client.get("/", {"q": "siege"}).content.decode()
     assert "Counts are stories" in html and "counts=documents" in html

@@ -60,7 +60,7 @@ def test_facet_links_toggle_one_value_and_keep_the_rest(client, seeds):
 
 def test_clicking_a_person_narrows_the_results(client, seeds):
     html = client.get("/", {"person": "Asif Ali Zardari"}).content.decode()
-    assert "1 document in the archive" in html
+    assert "1 document matches the filters" in html
     assert "Farhatullah Babar admits" in html
     assert "Inside Story!" not in html
 
