@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from urllib.parse import urlencode
 
 from django.core.validators import URLValidator
@@ -77,15 +77,20 @@ class Publication(models.Model):
 
 
 class EntityManager(NamedManager):
-    def canonical_names(self, names: tuple[str, ...]) -> tuple[str, ...]:
-        """Each name as the facet shows it: an alias ("Babur") becomes its entity's name."""
+    def alias_targets(self, names: Iterable[str]) -> dict[str, str]:
+        """The names that are aliases (and no entity's own name), each -> its entity's name."""
+        names = set(names)
         known = set(self.filter(name__in=names).values_list("name", flat=True))
         alias_model = self.model.alias_model()
-        aliases = dict(
-            alias_model.objects.filter(name__in=[n for n in names if n not in known]).values_list(
+        return dict(
+            alias_model.objects.filter(name__in=names - known).values_list(
                 "name", f"{alias_model.owner_field}__name"
             )
         )
+
+    def canonical_names(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        """Each name as the facet shows it: an alias ("Babur") becomes its entity's name."""
+        aliases = self.alias_targets(names)
         return tuple(dict.fromkeys(aliases.get(name, name) for name in names))
 
 
@@ -203,6 +208,16 @@ ENTITY_MODELS: dict[str, type[NamedEntity]] = {
     "organisation": Organisation,
     "place": Place,
 }
+
+
+def alias_targets(field: str, names: Iterable[str]) -> dict[str, str]:
+    """For a value field of the index (a facet: ``person``, ``organisation``, ``place``,
+    ``publication``), the names that are aliases of an entity of that kind, each -> the entity's
+    name (a merge or a rename leaves the old name as an alias). What the query language's
+    ``person:"…"`` resolves names with (registered in ``archive/apps.py``), as the filters do
+    (``archive.params.canonical_filters``)."""
+    model = ENTITY_MODELS.get(field)
+    return model.objects.alias_targets(names) if model is not None else {}
 
 
 def _entity_slug(sender, instance: NamedEntity, **kwargs) -> None:

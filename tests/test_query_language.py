@@ -8,6 +8,8 @@ import datetime as dt
 import pytest
 
 from archive import search
+from archive.models import Organisation, Person, Place, merge_persons
+from archive.params import canonical_filters
 from archive.search import SearchRequest
 
 pytestmark = pytest.mark.usefixtures("search_backend")
@@ -63,6 +65,43 @@ def test_person_and_publication_fields_accept_any_case_and_part_of_a_name(make_d
     assert titles("publication:reuters") == {"Gupta speaks"}
     assert titles("NOT publication:reuters") == {"Kumawat speaks"}
     assert titles("person:nobody") == set()
+
+
+def test_a_field_query_takes_an_alias_as_the_filters_do(client, seeds):
+    """The seeds make "Ajmal Kasab" an alias of the person "Azmal Kasab": the query language
+    searches the person, as ``?person=Ajmal+Kasab`` filters by it (case and spacing as there)."""
+    kasab = Person.objects.get(name="Azmal Kasab").documents.get().title
+    everything = {document.title for document in seeds}
+    assert titles('person:"Azmal Kasab"') == {kasab}
+    assert titles('person:"Ajmal Kasab"') == {kasab}
+    assert titles('person:"Ajmal   Kasab" pakistan') == {kasab}
+    assert titles('person:"Ajmal Kasab" OR person:"Madhukar Gupta"') == everything
+    assert titles('NOT person:"Ajmal Kasab"') == everything - {kasab}
+    for name in ("Ajmal Kasab", "ajmal kasab", "Ajmal Kasab Junior", "Nobody Known"):
+        filtered = canonical_filters(SearchRequest(persons=(name,), page_size=100))
+        assert titles(f'person:"{name}"') == {hit.title for hit in search.search(filtered).hits}
+    data = client.get("/api/search", {"q": 'person:"Ajmal Kasab"'}).json()
+    assert [result["title"] for result in data["results"]] == [kasab]
+
+
+def test_organisation_and_place_fields_take_aliases(make_entity_document):
+    make_entity_document(title="Summit", organisations=("European Union",), places=("Mumbai",))
+    make_entity_document(title="Other", organisations=("United Nations",), places=("London",))
+    Organisation.objects.get(name="European Union").aliases.create(name="EU")
+    Place.objects.get(name="Mumbai").aliases.create(name="Bombay")
+    assert titles("organisation:EU") == titles('place:"Bombay"') == {"Summit"}
+    assert titles('organisation:"European Union" place:Mumbai') == {"Summit"}
+    assert titles("NOT place:Bombay") == {"Other"}
+    assert titles("place:Bombay2") == set()
+
+
+def test_after_a_merge_the_old_name_in_a_field_query_finds_the_kept_person(seeds, make_document):
+    make_document(title="Ralph speaks", persons=("Ralph X",))
+    keep = Person.objects.get(name="Azmal Kasab")
+    kept_before = titles('person:"Azmal Kasab"')
+    merge_persons(keep, [Person.objects.get(name="Ralph X")])
+    assert titles('person:"Ralph X"') == kept_before | {"Ralph speaks"}
+    assert titles('person:"Azmal Kasab"') == kept_before | {"Ralph speaks"}
 
 
 def test_typo_tolerance_and_prefixes(make_document):

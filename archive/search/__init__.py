@@ -6,6 +6,8 @@ Views, admin, exports, feeds, ``archive.indexing`` and commands use only these n
 - :func:`search`; :func:`facet_values` (a value facet's values containing a text, counted for a
   search, beyond the top values a search returns); :func:`query_terms` (the words a document
   page marks); :func:`more_like_this`; did-you-mean comes with a response (``suggestion``);
+- :func:`set_name_resolver`: how the query language's ``person:`` (``organisation:``, ``place:``)
+  resolves an alias to its entity's name (the app registers it at startup);
 - writing: :func:`write_lock`, :func:`update_documents`, :func:`rebuild_index`;
 - health and drift: :func:`index_exists`, :func:`create_index_if_missing`,
   :func:`indexed_count`, :func:`outdated_analysis`, :func:`index_digests` with
@@ -46,6 +48,7 @@ from archive.search.facets import (
 )
 from archive.search.highlight import MarkFormatter, mark_all, snippets, without_headline
 from archive.search.notices import notices_for
+from archive.search.query import set_name_resolver
 from archive.search.schema import IndexedDocument, document_digest
 from archive.search.types import (
     COPIES,
@@ -208,6 +211,7 @@ __all__ = [
     "query_terms",
     "rebuild_index",
     "search",
+    "set_name_resolver",
     "snippets",
     "update_documents",
     "warm_up",

@@ -10,6 +10,11 @@ match), ``AND`` / ``OR`` / ``NOT`` and ``-word``, ``"exact phrase"``, proximity 
 ``immigr*``, typo tolerance ``mumbay~`` (``~2`` for two edits), and dates ``date:2008``,
 ``date:2008-11``, ``date:[2008 TO 2010]``, ``date:>2008-11-26``.
 
+A name given to ``person:`` / ``organisation:`` / ``place:`` may be an alias (another spelling,
+a merged or renamed entity's old name): it is searched as its entity's name, as the filters take
+it. This layer knows no database: the app registers how names resolve (:func:`set_name_resolver`,
+in ``archive/apps.py``), and both engines search the tree with the names resolved.
+
 A query of several plain words (no operators) also gets an any-words form, which the engine uses
 when too few documents have all the words: a sentence pasted from an article still finds the
 documents that share most of its words.
@@ -19,12 +24,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from whoosh import fields, qparser, query
 
-from archive.search.schema import DEFAULT_SEARCH_FIELDS, QUERYABLE_FIELDS, SCHEMA
+from archive.search.schema import (
+    DEFAULT_SEARCH_FIELDS,
+    QUERYABLE_FIELDS,
+    SCHEMA,
+    TEXT_FIELDS,
+    clean_value,
+)
 
 # C0/C1 control characters, except tab and newline, which are plain whitespace here.
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -172,6 +184,47 @@ def _cap_edits(parsed: query.Query, notices: list[str]) -> query.Query:
     return parsed.accept(visit)
 
 
+# (field, names) -> the names that are aliases, each -> its entity's name; names it leaves out are
+# searched as written. Fields: the value fields a query may name (person, ..., publication).
+NameResolver = Callable[[str, Iterable[str]], Mapping[str, str]]
+VALUE_QUERY_FIELDS = tuple(name for name in QUERYABLE_FIELDS if name not in TEXT_FIELDS)
+_name_resolver: NameResolver | None = None
+
+
+def set_name_resolver(resolver: NameResolver | None) -> None:
+    """How ``person:"Ajmal Kasab"`` finds the entity "Ajmal Kasab" is an alias of: the app
+    registers it at startup (None: names are searched as written)."""
+    global _name_resolver
+    _name_resolver = resolver
+
+
+def _resolve_names(parsed: query.Query) -> query.Query:
+    """Value-field terms that name an alias, as its entity's name (one look-up per field)."""
+    resolver = _name_resolver
+    if resolver is None:
+        return parsed
+    named: dict[str, set[str]] = {}
+    for leaf in parsed.leaves():
+        if type(leaf) is query.Term and leaf.fieldname in VALUE_QUERY_FIELDS:
+            named.setdefault(leaf.fieldname, set()).add(clean_value(_text(leaf.text)))
+    if not named:
+        return parsed
+    targets = {fieldname: resolver(fieldname, names) for fieldname, names in named.items()}
+
+    def visit(node: query.Query) -> query.Query:
+        if type(node) is query.Term and node.fieldname in targets:
+            name = targets[node.fieldname].get(clean_value(_text(node.text)))
+            if name:
+                return query.Term(node.fieldname, name, boost=node.boost)
+        return node
+
+    return parsed.accept(visit)
+
+
+def _text(text: str | bytes) -> str:
+    return text.decode("utf-8") if isinstance(text, bytes) else str(text)
+
+
 def _cut(text: str, max_chars: int) -> str:
     """Cut at the last space before ``max_chars`` so no word is split."""
     head = text[:max_chars]
@@ -232,6 +285,8 @@ def parse_query(raw: str, max_chars: int = 1000) -> ParsedQuery:
             "single letters and punctuation are not indexed."
         )
         parsed = query.NullQuery
+    else:
+        parsed = _resolve_names(parsed)
     any_words = None
     words = _WORDS.findall(text)
     if len(words) >= ANY_WORDS_MIN_WORDS and not _OPERATORS.search(_QUESTION_MARK.sub("", text)):
