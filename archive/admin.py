@@ -138,7 +138,6 @@ class EntityAdmin(admin.ModelAdmin):
                 **self.admin_site.each_context(request),
                 "title": f"Merge {noun}",
                 "entities": entities,
-                "persons": entities,
                 "suggested": suggested,
                 "opts": self.model._meta,
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
@@ -156,9 +155,22 @@ class EntityAdmin(admin.ModelAdmin):
         description="Not a %(verbose_name)s: remove everywhere, never again", permissions=["change"]
     )
     def not_this_kind(self, request, queryset):
-        """Record the decision for each name and alias, unlink the documents (the index
-        follows), and delete the values; re-imports and resolution passes respect it."""
+        """Ask first (it removes values from documents, as a delete does), then record the
+        decision for each name and alias, unlink the documents (the index follows), and delete
+        the values; re-imports and resolution passes respect it."""
         kind = self.model.kind
+        if request.POST.get("confirm") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/archive/not_this_kind.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": f"Not a {self.model._meta.verbose_name}?",
+                    "entities": list(queryset.order_by("name")),
+                    "opts": self.model._meta,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
         removed = []
         with transaction.atomic():
             for entity in queryset.prefetch_related("aliases"):

@@ -97,6 +97,7 @@ class PageLink:
     number: int | None  # None for a gap ("…")
     url: str = ""
     current: bool = False
+    step: str = ""  # "previous" or "next": the link one page back or on, shown as words
 
 
 def _toggle_url(req: SearchRequest, name: str, value: str, selected: bool) -> str:
@@ -293,18 +294,23 @@ def clear_filters_url(response: Response) -> str:
 
 
 def pagination(response: Response, window: int = 2) -> list[PageLink]:
-    """Links to the first, last and nearby pages, with gaps between."""
+    """Links to the previous page, the first, last and nearby pages (with gaps between), and
+    the next page."""
     if response.pages <= 1:
         return []
     current, last = response.page, response.pages
     numbers = {1, last, *range(max(1, current - window), min(last, current + window) + 1)}
     links: list[PageLink] = []
+    if 1 < current <= last:
+        links.append(PageLink(current - 1, page_url(response, current - 1), step="previous"))
     previous = 0
     for number in sorted(numbers):
         if number - previous > 1:
             links.append(PageLink(None))
         links.append(PageLink(number, page_url(response, number), number == current))
         previous = number
+    if current < last:
+        links.append(PageLink(current + 1, page_url(response, current + 1), step="next"))
     return links
 
 

@@ -280,9 +280,17 @@ def test_not_a_person_removes_the_value_everywhere_and_is_remembered(staff_clien
 
     wrong = Person.objects.create(name="Wright Stuff", confidence=0.4)
     seeds[0].persons.add(wrong)
-    response = staff_client.post(
+    # The action asks first, as a delete does: nothing changes until the editor confirms.
+    asked = staff_client.post(
         reverse("admin:archive_person_changelist"),
         {"action": "not_this_kind", "_selected_action": [wrong.pk]},
+    )
+    assert asked.status_code == 200
+    assert "Wright Stuff (1 document)" in asked.content.decode()
+    assert Person.objects.filter(name="Wright Stuff").exists()
+    response = staff_client.post(
+        reverse("admin:archive_person_changelist"),
+        {"action": "not_this_kind", "_selected_action": [wrong.pk], "confirm": "yes"},
     )
     assert response.status_code == 302
     assert not Person.objects.filter(name="Wright Stuff").exists()
@@ -295,12 +303,12 @@ def test_not_a_person_removes_the_value_everywhere_and_is_remembered(staff_clien
 def test_a_rename_keeps_the_old_name_as_an_alias_and_marks_it_reviewed(staff_client, seeds):
     from archive.models import Place
 
-    place = Place.objects.create(name="Bombay", confidence=0.5)
+    place = Place.objects.create(name="Calcutta", confidence=0.5)
     seeds[0].places.add(place)
     response = staff_client.post(
         reverse("admin:archive_place_change", args=[place.pk]),
         {
-            "name": "Mumbai",
+            "name": "Kolkata",
             "reviewed": "",
             "aliases-TOTAL_FORMS": "0",
             "aliases-INITIAL_FORMS": "0",
@@ -308,8 +316,8 @@ def test_a_rename_keeps_the_old_name_as_an_alias_and_marks_it_reviewed(staff_cli
     )
     assert response.status_code == 302, response.content.decode()[:1500]
     place.refresh_from_db()
-    assert place.name == "Mumbai" and place.reviewed
-    assert [a.name for a in place.aliases.all()] == ["Bombay"]
+    assert place.name == "Kolkata" and place.reviewed
+    assert [a.name for a in place.aliases.all()] == ["Calcutta"]
 
 
 def test_deleting_an_alias_splits_it_off_for_good(staff_client, seeds):

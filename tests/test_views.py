@@ -106,8 +106,13 @@ def test_pagination_links(client, make_document):
     html = client.get("/", {"q": "common"}).content.decode()
     assert "25 results" in html
     assert 'href="/?q=common&amp;page=3"' in html
+    # Previous and next: none before the first page, none after the last.
+    assert 'rel="prev"' not in html
+    assert re.search(r'href="/\?q=common&amp;page=2"[^>]*rel="next"', html)
     page3 = client.get("/", {"q": "common", "page": "3"}).content.decode()
     assert page3.count('class="hit"') == 5
+    assert re.search(r'href="/\?q=common&amp;page=2"[^>]*rel="prev"', page3)
+    assert 'rel="next"' not in page3
     past = client.get("/", {"q": "common", "page": "9"})
     assert past.status_code == 200
     assert "Go to the first page" in past.content.decode()
