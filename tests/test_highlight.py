@@ -148,3 +148,11 @@ def test_a_phrase_mark_is_escaped_inside_and_around(client, make_document):
     html = client.get(document.get_absolute_url(), {"q": '"terror attacks"'}).content.decode()
     assert '&lt;script&gt;<mark id="hit-1">terror &lt;b&gt;attacks</mark>&lt;/b&gt;' in html
     assert "<script>terror" not in html and "<b>attacks" not in html
+
+
+def test_snippets_prefer_a_fragment_with_the_phrase():
+    text = "Mumbai, Mumbai, Mumbai and Mumbai again. " + FILLER + "Then the terror attacks began."
+    terms = search.query_terms('"terror attacks" Mumbai')["body"]
+    [best] = snippets(text, terms, top=1)
+    assert _marks(best) == ["terror attacks"]
+    assert [_marks(s) for s in snippets(text, terms)] == [["Mumbai"] * 4, ["terror attacks"]]

@@ -83,23 +83,25 @@ def _as_terms(terms: QueryTerms | Iterable[str]) -> QueryTerms:
 
 def _marked_words(
     text: str, terms: QueryTerms, char_limit: int | None = None
-) -> Iterator[tuple[int, int, str, int | None]]:
-    """(start, end, term, mark) of every word of ``text`` (see ``term_spans``). ``mark`` is None
-    for a word left unmarked, else the index of the first word of its mark: the words of one
-    exact phrase occurrence share one mark, every other matched word has its own."""
+) -> Iterator[tuple[int, int, str, int | None, bool]]:
+    """(start, end, term, mark, in_phrase) of every word of ``text`` (see ``term_spans``).
+    ``mark`` is None for a word left unmarked, else the index of the first word of its mark:
+    the words of one exact phrase occurrence share one mark, every other matched word has its
+    own. ``in_phrase``: the word is marked as part of a phrase."""
     spans = term_spans(text, char_limit)
     words = terms.words
     if not terms.phrases:
         for index, (start, end, term) in enumerate(spans):
-            yield start, end, term, index if term in words else None
+            yield start, end, term, index if term in words else None, False
         return
     spans = list(spans)
     in_phrases = _phrase_marks(text, spans, terms.phrases)
     for index, (start, end, term) in enumerate(spans):
         mark = in_phrases.get(index)
-        if mark is None and term in words:
-            mark = index
-        yield start, end, term, mark
+        if mark is not None:
+            yield start, end, term, mark, True
+        else:
+            yield start, end, term, index if term in words else None, False
 
 
 def _phrase_marks(
@@ -166,10 +168,18 @@ class _Match:
     """A matched word: where it is in the text, the index term it matched, and its mark (the
     words of one phrase occurrence share one)."""
 
-    __slots__ = ("endchar", "mark", "startchar", "text")
+    __slots__ = ("endchar", "in_phrase", "mark", "startchar", "text")
 
-    def __init__(self, startchar: int, endchar: int, text: str, mark: int | None = None) -> None:
-        self.startchar, self.endchar, self.text, self.mark = startchar, endchar, text, mark
+    def __init__(
+        self,
+        startchar: int,
+        endchar: int,
+        text: str,
+        mark: int | None = None,
+        in_phrase: bool = False,
+    ) -> None:
+        self.startchar, self.endchar, self.text = startchar, endchar, text
+        self.mark, self.in_phrase = mark, in_phrase
 
 
 def _joined(matches: list[_Match]) -> list[_Match]:
@@ -179,7 +189,9 @@ def _joined(matches: list[_Match]) -> list[_Match]:
     for match in matches:
         if joined and joined[-1].mark == match.mark:
             first = joined[-1]
-            joined[-1] = _Match(first.startchar, match.endchar, first.text, first.mark)
+            joined[-1] = _Match(
+                first.startchar, match.endchar, first.text, first.mark, first.in_phrase
+            )
         else:
             joined.append(match)
     return joined
@@ -216,7 +228,7 @@ def _context_fragments(text: str, terms: QueryTerms) -> list[_Fragment]:
     matches: list[_Match] = []
     length = 0
     end = 0
-    for start, end, term, mark in _marked_words(text, terms, SNIPPET_CHAR_LIMIT):
+    for start, end, term, mark, in_phrase in _marked_words(text, terms, SNIPPET_CHAR_LIMIT):
         matched = mark is not None
         if countdown < 0 and not matched:
             befores.append(start)
@@ -232,7 +244,7 @@ def _context_fragments(text: str, terms: QueryTerms) -> list[_Fragment]:
                 else:
                     first = start
                     countdown += surround
-            matches.append(_Match(start, end, term, mark))
+            matches.append(_Match(start, end, term, mark, in_phrase))
         if countdown >= 0:
             length += end - start
             countdown -= end - start
@@ -268,13 +280,20 @@ def snippets(
 
 
 def _best_fragments(fragments: list[_Fragment], top: int) -> list[_Fragment]:
-    """The ``top`` best-scoring fragments, in text order.
+    """The ``top`` best-scoring fragments, in text order; those with a phrase of the query
+    first (as search engines' highlighters prefer them), then by score.
 
     (Whoosh's ``top_fragments`` breaks score ties by object id, so its pick varies between runs.)
     """
     scored = [(f.score, f) for f in fragments]
     scored = [(score, f) for score, f in scored if score >= 1]
-    scored.sort(key=lambda pair: (-pair[0], pair[1].startchar))
+    scored.sort(
+        key=lambda pair: (
+            not any(m.in_phrase for m in pair[1].matches),
+            -pair[0],
+            pair[1].startchar,
+        )
+    )
     return sorted((f for _, f in scored[:top]), key=lambda f: f.startchar)
 
 
@@ -312,7 +331,7 @@ def mark_all(
     formatter = formatter or MarkFormatter()
     matches = [
         _Match(start, end, term, mark)
-        for start, end, term, mark in _marked_words(text, termset)
+        for start, end, term, mark, _ in _marked_words(text, termset)
         if mark is not None
     ]
     return _Fragment(text, matches, 0, len(text)).marked(formatter)
