@@ -49,7 +49,7 @@ class FeedSearch:
     wanted: search.SearchRequest  # as asked for (the candidates are fetched newest first)
     response: search.SearchResponse
     documents: list[Document]
-    terms: frozenset[str]
+    terms: search.QueryTerms
 
 
 def describe(request: search.SearchRequest, query_text: str) -> str:
@@ -99,7 +99,7 @@ class SearchFeed(Feed):
     """The Atom feed of one search; the same parameters as the search page."""
 
     feed_type = Atom1Feed
-    _terms: frozenset[str] = frozenset()
+    _terms: search.QueryTerms = search.QueryTerms()
 
     def get_object(self, request: HttpRequest, *args, **kwargs) -> FeedSearch:
         wanted = request_from(request, ignoring=PAGE_PARAMS)
@@ -114,9 +114,9 @@ class SearchFeed(Feed):
             if response.total > 1:
                 response = search.search(export_request(replace(wanted, sort="newest")))
             documents = newest_added([hit.id for hit in response.hits], FEED_ENTRIES)
-        terms: frozenset[str] = frozenset()
+        terms = search.QueryTerms()
         if response.query_text:
-            terms = search.query_terms(response.query_text).get("body", frozenset())
+            terms = search.query_terms(response.query_text).get("body", terms)
         return FeedSearch(request, wanted, response, documents, terms)
 
     # -- the feed --

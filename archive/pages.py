@@ -60,7 +60,7 @@ def document_context(document: Document, q: str, permalink: str) -> dict[str, ob
     """A document's page: its full text, with ``q``'s words marked and numbered, its
     entities, citation, copies and similar articles. ``permalink``: the short address
     (/documents/<pk>/, which survives title edits) as an absolute URL, for the citation."""
-    terms: dict[str, frozenset[str]] = {}
+    terms: dict[str, search.QueryTerms] = {}
     if q.strip():
         try:
             terms = search.query_terms(q)
@@ -70,14 +70,16 @@ def document_context(document: Document, q: str, permalink: str) -> dict[str, ob
     paragraphs = split_paragraphs(document.body)
     if paragraphs and paragraphs[0] == " ".join(document.title.split()):
         paragraphs = paragraphs[1:]  # the headline is shown once, as the title
-    title_html = search.mark_all(document.title, terms.get("title", ()))
+    title_html = search.mark_all(document.title, terms.get("title", search.QueryTerms()))
     copies = stories.document_copies(document)
     return {
         "document": document,
         "q": q,
         "title_html": title_html,
         "title_has_hits": "<mark>" in title_html,
-        "paragraphs": [search.mark_all(p, terms.get("body", ()), marker) for p in paragraphs],
+        "paragraphs": [
+            search.mark_all(p, terms.get("body", search.QueryTerms()), marker) for p in paragraphs
+        ],
         "hit_count": marker.count,
         "persons": list(document.persons.all()),
         "mention_groups": presentation.mention_groups(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from archive import search
@@ -62,3 +64,95 @@ def test_snippets_pick_the_best_fragments_the_same_way_every_time():
     assert len(picks) == 1
     [chosen] = picks
     assert [s.split("Paragraph ")[1][0] for s in chosen] == ["0", "1", "2"]
+
+
+# --- Phrases: their words are marked only where they stand as the phrase -----------------------
+
+FILLER = "filler " * 40
+PHRASE_BODY = (
+    f"Terror gripped the port for weeks. {FILLER}One attack was foiled at dawn. {FILLER}"
+    f"Police in Mumbai said the terror attacks were planned abroad. {FILLER}"
+    "Terrorism was the word of the year."
+)
+
+
+def _marks(html: str) -> list[str]:
+    return re.findall(r"<mark[^>]*>(.*?)</mark>", html)
+
+
+def test_a_phrase_marks_only_its_consecutive_occurrences(make_document):
+    make_document(title="Terror in the port", body=PHRASE_BODY)
+    [hit] = search.search(SearchRequest(q='"terror attacks"')).hits
+    # The only fragment with the phrase; lone "Terror", "attack" and "Terrorism" are left unmarked.
+    [snippet] = hit.snippets
+    assert "Police in Mumbai said the <mark>terror attacks</mark> were planned abroad." in snippet
+    assert _marks(snippet) == ["terror attacks"]
+    assert hit.title_html == "Terror in the port"
+
+
+def test_a_phrase_is_marked_after_analysis_stop_words_and_stems(make_document):
+    make_document(body="Terrorism, attacks and terror. Then an attack: the attack on Mumbai.")
+    [hit] = search.search(SearchRequest(q='"terror attacks" OR "attacks in Mumbai"')).hits
+    # "Terrorism, attacks" stems to the phrase; "on" is a stop word, as "in" is.
+    assert _marks(hit.snippets[0]) == ["Terrorism, attacks", "attack on Mumbai"]
+
+
+def test_the_document_page_numbers_phrase_occurrences_only(client, make_document):
+    document = make_document(title="Terror in the port", body=PHRASE_BODY)
+    html = client.get(document.get_absolute_url(), {"q": '"terror attacks"'}).content.decode()
+    assert _marks(html) == ["terror attacks"]
+    assert '<mark id="hit-1">terror attacks</mark>' in html
+    assert 'id="hit-2"' not in html
+    assert "1 match for “terror attacks”" in html
+
+
+@pytest.mark.parametrize("q", ['"terror attacks" Mumbai', '"terror attacks" mumb*'])
+def test_a_phrase_and_a_word_mark_the_phrase_and_the_word(client, make_document, q):
+    document = make_document(
+        title="Mumbai attack", body=PHRASE_BODY + " Mumbai mourned. Another attack in Mumbai."
+    )
+    [hit] = search.search(SearchRequest(q=q)).hits
+    assert hit.title_html == "<mark>Mumbai</mark> attack"
+    snippet_marks = _marks("".join(hit.snippets))
+    assert set(snippet_marks) == {"terror attacks", "Mumbai"}
+    html = client.get(document.get_absolute_url(), {"q": q}).content.decode()
+    numbered = re.findall(r'<mark id="hit-\d+">(.*?)</mark>', html)
+    assert numbered == ["Mumbai", "terror attacks", "Mumbai", "Mumbai"]
+    assert "4 matches for" in html
+
+
+def test_a_proximity_phrase_marks_its_words_only_where_they_are_near(make_document):
+    make_document(body="Terror came first. " + "filler " * 10 + "Terror struck Mumbai again.")
+    [hit] = search.search(SearchRequest(q='"terror Mumbai"~3')).hits
+    assert _marks("".join(hit.snippets)) == ["Terror", "Mumbai"]
+    assert (
+        "struck <mark>Mumbai" in hit.snippets[0]
+        and "<mark>Terror</mark> came" not in (hit.snippets[0])
+    )
+
+
+def test_words_after_not_are_not_marked(client, make_document):
+    document = make_document(title="Mumbai attack", body="Mumbai after the attack. Mumbai again.")
+    for q in ("Mumbai -attack", "Mumbai NOT attack", "Mumbai ANDNOT attack"):
+        html = client.get(document.get_absolute_url(), {"q": q}).content.decode()
+        assert _marks(html) == ["Mumbai", "Mumbai", "Mumbai"], q
+        assert search.query_terms(q)["body"] == search.query_terms("Mumbai")["body"], q
+
+
+def test_a_phrase_mark_is_escaped_inside_and_around(client, make_document):
+    body = "Witnesses saw <script>terror <b>attacks</b></script> & fled."
+    document = make_document(title="Report", body=body)
+    [hit] = search.search(SearchRequest(q='"terror attacks"')).hits
+    expected = "&lt;script&gt;<mark>terror &lt;b&gt;attacks</mark>&lt;/b&gt;&lt;/script&gt;"
+    assert expected in hit.snippets[0]
+    html = client.get(document.get_absolute_url(), {"q": '"terror attacks"'}).content.decode()
+    assert '&lt;script&gt;<mark id="hit-1">terror &lt;b&gt;attacks</mark>&lt;/b&gt;' in html
+    assert "<script>terror" not in html and "<b>attacks" not in html
+
+
+def test_snippets_prefer_a_fragment_with_the_phrase():
+    text = "Mumbai, Mumbai, Mumbai and Mumbai again. " + FILLER + "Then the terror attacks began."
+    terms = search.query_terms('"terror attacks" Mumbai')["body"]
+    [best] = snippets(text, terms, top=1)
+    assert _marks(best) == ["terror attacks"]
+    assert [_marks(s) for s in snippets(text, terms)] == [["Mumbai"] * 4, ["terror attacks"]]

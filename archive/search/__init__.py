@@ -4,8 +4,9 @@ Views, admin, exports, feeds, ``archive.indexing`` and commands use only these n
 
 - types (``types.py``): :class:`SearchRequest` in, :class:`SearchResponse` of :class:`Hit` s out;
 - :func:`search`; :func:`facet_values` (a value facet's values containing a text, counted for a
-  search, beyond the top values a search returns); :func:`query_terms` (the words a document
-  page marks); :func:`more_like_this`; did-you-mean comes with a response (``suggestion``);
+  search, beyond the top values a search returns); :func:`query_terms` (what a document page
+  marks, per field: :class:`QueryTerms`, its words and phrases); :func:`more_like_this`;
+  did-you-mean comes with a response (``suggestion``);
 - :func:`set_name_resolver`: how the query language's ``person:`` (``organisation:``, ``place:``)
   resolves an alias to its entity's name (the app registers it at startup);
 - writing: :func:`write_lock`, :func:`update_documents`, :func:`rebuild_index`;
@@ -60,6 +61,7 @@ from archive.search.types import (
     Coverage,
     Hit,
     IndexUnavailable,
+    QueryTerms,
     SearchRequest,
     SearchResponse,
     Suggestion,
@@ -94,8 +96,10 @@ def facet_values(
     return backends.current().facet_values(request, name, contains, max(1, limit), within_selection)
 
 
-def query_terms(text: str) -> dict[str, frozenset[str]]:
-    """The indexed words a query matches, per text field: what a document page highlights."""
+def query_terms(text: str) -> dict[str, QueryTerms]:
+    """What a query marks, per text field (``title``, ``body``): its words, and its phrases,
+    whose words are marked only where they stand together; none under NOT. Pass a field's
+    value to :func:`mark_all` or :func:`snippets`."""
     return backends.current().query_terms(text)
 
 
@@ -193,6 +197,7 @@ __all__ = [
     "IndexUnavailable",
     "IndexedDocument",
     "MarkFormatter",
+    "QueryTerms",
     "SearchRequest",
     "SearchResponse",
     "Suggestion",

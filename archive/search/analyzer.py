@@ -147,6 +147,13 @@ def term_spans(value: str, char_limit: int | None = None) -> Iterator[tuple[int,
         yield start, end, term if term.isascii() else term.translate(accent_map)
 
 
+def is_stop_word(word: str) -> bool:
+    """Whether the analyzer drops a word of the text (too short, or a stop word): it takes no
+    position, so the words either side of it count as consecutive for a phrase."""
+    text = word.lower()
+    return len(text) < MIN_WORD_CHARS or text in STOP_WORDS
+
+
 def describe(analyzer: object) -> str:
     """A short name for an analyzer, for messages: class, version, stemmer."""
     stem = getattr(analyzer, "stemfn", None)

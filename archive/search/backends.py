@@ -18,7 +18,7 @@ from django.conf import settings
 
 from archive.search.facets import FacetResult
 from archive.search.schema import IndexedDocument
-from archive.search.types import Hit, SearchRequest, SearchResponse
+from archive.search.types import Hit, QueryTerms, SearchRequest, SearchResponse
 
 # Setting value -> the module whose ``BACKEND`` is the backend object.
 BACKENDS = {
@@ -44,7 +44,7 @@ class SearchBackend(Protocol):
         limit: int,
         within_selection: bool,
     ) -> FacetResult: ...
-    def query_terms(self, text: str) -> dict[str, frozenset[str]]: ...
+    def query_terms(self, text: str) -> dict[str, QueryTerms]: ...
     def more_like_this(self, document_id: int, limit: int) -> list[Hit]: ...
     def warm_up(self) -> None: ...
 

@@ -2,19 +2,28 @@
 
 Safety rule: every piece of document text is HTML-escaped *before* ``<mark>`` tags are added, so
 the strings returned here are safe HTML whatever the document contains.
+
+What is marked (:class:`~archive.search.types.QueryTerms`, from :func:`terms_to_mark`): a query's
+words wherever they stand, and a quoted phrase only where its words stand together as the index
+sees them (stop words skipped, stems compared), as one mark from its first word to its last; a
+proximity phrase (``"a b"~5``) marks its words where they are near enough. Words under NOT are
+not marked.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from django.utils.html import escape
 from whoosh import highlight
+from whoosh import query as wq
 
-from archive.search.analyzer import term_spans
-from archive.search.schema import IndexedDocument
-from archive.search.types import Hit
+from archive.search.analyzer import is_stop_word, term_spans
+from archive.search.query import positive_leaves
+from archive.search.schema import DEFAULT_SEARCH_FIELDS, IndexedDocument
+from archive.search.types import Hit, Phrase, QueryTerms
 
 START_MARK = "<mark>"
 STOP_MARK = "</mark>"
@@ -44,13 +53,148 @@ class MarkFormatter(highlight.Formatter):
         return f"{START_MARK}{word}{STOP_MARK}"
 
 
+def terms_to_mark(
+    parsed: wq.Query | None, expand: Callable[[wq.Query], Iterable[str]]
+) -> dict[str, QueryTerms]:
+    """What a parsed query marks in each text field, for every engine: its leaves outside NOT;
+    a phrase of two or more words as a phrase, any other leaf as the index terms ``expand``
+    gives it (each engine expands prefixes, wildcards and fuzzy terms over its own terms)."""
+    words: dict[str, set[str]] = {name: set() for name in DEFAULT_SEARCH_FIELDS}
+    phrases: dict[str, set[Phrase]] = {name: set() for name in DEFAULT_SEARCH_FIELDS}
+    for leaf in positive_leaves(parsed) if parsed is not None else ():
+        fieldname = getattr(leaf, "fieldname", None)
+        if fieldname not in words:
+            continue
+        if isinstance(leaf, wq.Phrase):
+            phrase = tuple(str(word) for word in leaf.words)
+            if len(phrase) > 1:
+                phrases[fieldname].add(Phrase(phrase, max(1, int(leaf.slop))))
+            else:
+                words[fieldname].update(phrase)
+        else:
+            words[fieldname].update(expand(leaf))
+    return {name: QueryTerms(frozenset(words[name]), frozenset(phrases[name])) for name in words}
+
+
+def _as_terms(terms: QueryTerms | Iterable[str]) -> QueryTerms:
+    """Plain index terms (a set of words) are words marked wherever they stand."""
+    return terms if isinstance(terms, QueryTerms) else QueryTerms(frozenset(terms))
+
+
+def _marked_words(
+    text: str, terms: QueryTerms, char_limit: int | None = None
+) -> Iterator[tuple[int, int, str, int | None, bool]]:
+    """(start, end, term, mark, in_phrase) of every word of ``text`` (see ``term_spans``).
+    ``mark`` is None for a word left unmarked, else the index of the first word of its mark:
+    the words of one exact phrase occurrence share one mark, every other matched word has its
+    own. ``in_phrase``: the word is marked as part of a phrase."""
+    spans = term_spans(text, char_limit)
+    words = terms.words
+    if not terms.phrases:
+        for index, (start, end, term) in enumerate(spans):
+            yield start, end, term, index if term in words else None, False
+        return
+    spans = list(spans)
+    in_phrases = _phrase_marks(text, spans, terms.phrases)
+    for index, (start, end, term) in enumerate(spans):
+        mark = in_phrases.get(index)
+        if mark is not None:
+            yield start, end, term, mark, True
+        else:
+            yield start, end, term, index if term in words else None, False
+
+
+def _phrase_marks(
+    text: str, spans: list[tuple[int, int, str]], phrases: Iterable[Phrase]
+) -> dict[int, int]:
+    """Word index -> the index of the first word of its mark, for the words that stand as one of
+    ``phrases``. Positions count only the words the index keeps (stop words and one-letter words
+    take none), as the index's positions do, so "attack on Mumbai" is the phrase "attack
+    Mumbai". Overlapping occurrences become one mark."""
+    kept = [i for i, (start, end, _) in enumerate(spans) if not is_stop_word(text[start:end])]
+    terms = [spans[i][2] for i in kept]
+    where: dict[str, list[int]] = {}  # term -> its positions, ascending
+    for position, term in enumerate(terms):
+        where.setdefault(term, []).append(position)
+    runs: list[tuple[int, int]] = []  # (first, last) positions, each run marked as one
+    for phrase in phrases:
+        words = list(phrase.words)
+        if phrase.slop <= 1:
+            n = len(words)
+            runs += [(p, p + n - 1) for p in where.get(words[0], ()) if terms[p : p + n] == words]
+        else:
+            runs += [(p, p) for p in _near_positions(phrase, where)]
+    marks: dict[int, int] = {}
+    mark, last = 0, -1
+    for first, final in sorted(runs):
+        if first > last:
+            mark = kept[first]
+        for position in range(max(first, last + 1), final + 1):
+            marks[kept[position]] = mark
+        last = max(last, final)
+    return marks
+
+
+def _near_positions(phrase: Phrase, where: dict[str, list[int]]) -> set[int]:
+    """The positions of the words of every match of a proximity phrase: its words in order, each
+    1 to ``slop`` positions after the one before (what Whoosh's Phrase with a slop matches)."""
+    slop = phrase.slop
+    # Forwards: where each word can end a match of the words up to it.
+    reached = [where.get(phrase.words[0], [])]
+    for word in phrase.words[1:]:
+        before = reached[-1]
+        reached.append(
+            [
+                p
+                for p in where.get(word, ())
+                if (i := bisect_left(before, p - slop)) < len(before) and before[i] < p
+            ]
+        )
+    # Backwards: of those, the ones the rest of a match follows.
+    chosen = reached[-1]
+    found = set(chosen)
+    for positions in reversed(reached[:-1]):
+        after = chosen
+        chosen = [
+            p
+            for p in positions
+            if (i := bisect_left(after, p + 1)) < len(after) and after[i] <= p + slop
+        ]
+        found.update(chosen)
+    return found
+
+
 class _Match:
-    """A matched word: where it is in the text and the index term it matched."""
+    """A matched word: where it is in the text, the index term it matched, and its mark (the
+    words of one phrase occurrence share one)."""
 
-    __slots__ = ("endchar", "startchar", "text")
+    __slots__ = ("endchar", "in_phrase", "mark", "startchar", "text")
 
-    def __init__(self, startchar: int, endchar: int, text: str) -> None:
+    def __init__(
+        self,
+        startchar: int,
+        endchar: int,
+        text: str,
+        mark: int | None = None,
+        in_phrase: bool = False,
+    ) -> None:
         self.startchar, self.endchar, self.text = startchar, endchar, text
+        self.mark, self.in_phrase = mark, in_phrase
+
+
+def _joined(matches: list[_Match]) -> list[_Match]:
+    """The matches with the words of each mark joined into one, from its first word to its last
+    (the text between them is escaped inside the mark, as any text)."""
+    joined: list[_Match] = []
+    for match in matches:
+        if joined and joined[-1].mark == match.mark:
+            first = joined[-1]
+            joined[-1] = _Match(
+                first.startchar, match.endchar, first.text, first.mark, first.in_phrase
+            )
+        else:
+            joined.append(match)
+    return joined
 
 
 class _Fragment:
@@ -62,13 +206,18 @@ class _Fragment:
         self.text, self.matches = text, matches
         self.startchar, self.endchar = startchar, endchar
 
+    def marked(self, formatter: MarkFormatter) -> str:
+        """The fragment's text, escaped, with its marks."""
+        joined = _Fragment(self.text, _joined(self.matches), self.startchar, self.endchar)
+        return formatter.format_fragment(joined)
+
     @property
     def score(self) -> int:
         """Whoosh's BasicFragmentScorer: matches, times 100 per distinct term matched."""
         return len(self.matches) * (len({m.text for m in self.matches}) * 100 or 1)
 
 
-def _context_fragments(text: str, terms: frozenset[str]) -> list[_Fragment]:
+def _context_fragments(text: str, terms: QueryTerms) -> list[_Fragment]:
     """Fragments of at most SNIPPET_CHARS around matched words, with SNIPPET_CONTEXT characters
     of context each side: the rule of Whoosh's ContextFragmenter, over plain tuples."""
     maxchars, surround = SNIPPET_CHARS, SNIPPET_CONTEXT
@@ -79,8 +228,8 @@ def _context_fragments(text: str, terms: frozenset[str]) -> list[_Fragment]:
     matches: list[_Match] = []
     length = 0
     end = 0
-    for start, end, term in term_spans(text, SNIPPET_CHAR_LIMIT):
-        matched = term in terms
+    for start, end, term, mark, in_phrase in _marked_words(text, terms, SNIPPET_CHAR_LIMIT):
+        matched = mark is not None
         if countdown < 0 and not matched:
             befores.append(start)
             while befores and end - befores[0] > surround:
@@ -95,7 +244,7 @@ def _context_fragments(text: str, terms: frozenset[str]) -> list[_Fragment]:
                 else:
                     first = start
                     countdown += surround
-            matches.append(_Match(start, end, term))
+            matches.append(_Match(start, end, term, mark, in_phrase))
         if countdown >= 0:
             length += end - start
             countdown -= end - start
@@ -107,19 +256,23 @@ def _context_fragments(text: str, terms: frozenset[str]) -> list[_Fragment]:
     return fragments
 
 
-def snippets(text: str, terms: Iterable[str], top: int = SNIPPETS_PER_HIT) -> list[str]:
-    """Up to ``top`` escaped fragments of ``text`` around the matched terms, in text order.
+def snippets(
+    text: str, terms: QueryTerms | Iterable[str], top: int = SNIPPETS_PER_HIT
+) -> list[str]:
+    """Up to ``top`` escaped fragments of ``text`` around the marked words, in text order: a
+    phrase's words count only where they stand as the phrase, so a fragment without it is not
+    picked for them. ``terms``: a field's :class:`QueryTerms`, or plain index terms.
 
-    Falls back to the opening of the text when no term matches (say, a title-only match).
+    Falls back to the opening of the text when nothing is marked (say, a title-only match).
     """
-    termset = frozenset(terms)
+    termset = _as_terms(terms)
     if termset:
         fragments = _best_fragments(_context_fragments(text, termset), top)
         if fragments:
             formatter = MarkFormatter()
             return [
                 (ELLIPSIS if f.startchar > 0 else "")
-                + formatter.format_fragment(f)
+                + f.marked(formatter)
                 + (ELLIPSIS if f.endchar < len(text.rstrip()) else "")
                 for f in fragments
             ]
@@ -127,13 +280,20 @@ def snippets(text: str, terms: Iterable[str], top: int = SNIPPETS_PER_HIT) -> li
 
 
 def _best_fragments(fragments: list[_Fragment], top: int) -> list[_Fragment]:
-    """The ``top`` best-scoring fragments, in text order.
+    """The ``top`` best-scoring fragments, in text order; those with a phrase of the query
+    first (as search engines' highlighters prefer them), then by score.
 
     (Whoosh's ``top_fragments`` breaks score ties by object id, so its pick varies between runs.)
     """
     scored = [(f.score, f) for f in fragments]
     scored = [(score, f) for score, f in scored if score >= 1]
-    scored.sort(key=lambda pair: (-pair[0], pair[1].startchar))
+    scored.sort(
+        key=lambda pair: (
+            not any(m.in_phrase for m in pair[1].matches),
+            -pair[0],
+            pair[1].startchar,
+        )
+    )
     return sorted((f for _, f in scored[:top]), key=lambda f: f.startchar)
 
 
@@ -157,32 +317,39 @@ def lead(text: str, max_chars: int = SNIPPET_CHARS) -> str:
     return escape(head.rstrip(" ,;:")) + ELLIPSIS
 
 
-def mark_all(text: str, terms: Iterable[str], formatter: MarkFormatter | None = None) -> str:
-    """The whole of ``text``, escaped, with every matched term marked.
+def mark_all(
+    text: str, terms: QueryTerms | Iterable[str], formatter: MarkFormatter | None = None
+) -> str:
+    """The whole of ``text``, escaped, with every occurrence of ``terms`` marked (a phrase's as
+    one mark). ``terms``: a field's :class:`QueryTerms`, or plain index terms.
 
     Pass one numbered formatter for several pieces of one page so ids run on (hit-1, hit-2, ...).
     """
-    termset = frozenset(terms)
+    termset = _as_terms(terms)
     if not termset:
         return escape(text)
     formatter = formatter or MarkFormatter()
-    matches = [_Match(start, end, term) for start, end, term in term_spans(text) if term in termset]
-    return formatter.format_fragment(_Fragment(text, matches, 0, len(text)))
+    matches = [
+        _Match(start, end, term, mark)
+        for start, end, term, mark, _ in _marked_words(text, termset)
+        if mark is not None
+    ]
+    return _Fragment(text, matches, 0, len(text)).marked(formatter)
 
 
 def marked_hit(
     doc: IndexedDocument,
     score: float | None,
-    terms: dict[str, frozenset[str]],
+    terms: dict[str, QueryTerms],
     with_snippets: bool = True,
 ) -> Hit:
     """A result as every backend returns it: the headline marked and up to three snippets of
-    the text (without the headline) around ``terms``, all escaped first; plain escaped headline
-    and no snippets when ``with_snippets`` is off (exports, feeds)."""
+    the text (without the headline) around ``terms`` (per field), all escaped first; plain
+    escaped headline and no snippets when ``with_snippets`` is off (exports, feeds)."""
     return Hit(
         id=doc.id,
         title=doc.title,
-        title_html=mark_all(doc.title, terms.get("title", ()))
+        title_html=mark_all(doc.title, terms.get("title", QueryTerms()))
         if with_snippets
         else escape(doc.title),
         published=doc.published,
@@ -191,7 +358,7 @@ def marked_hit(
         persons=doc.persons,
         organisations=doc.organisations,
         places=doc.places,
-        snippets=snippets(without_headline(doc.body, doc.title), terms.get("body", ()))
+        snippets=snippets(without_headline(doc.body, doc.title), terms.get("body", QueryTerms()))
         if with_snippets
         else [],
         score=score,

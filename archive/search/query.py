@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -223,6 +223,20 @@ def _resolve_names(parsed: query.Query) -> query.Query:
 
 def _text(text: str | bytes) -> str:
     return text.decode("utf-8") if isinstance(text, bytes) else str(text)
+
+
+def positive_leaves(node: query.Query) -> Iterator[query.Query]:
+    """The leaves of a query whose words a matching document holds: every leaf except those
+    under NOT (``NOT word``, ``-word``, the second part of ``ANDNOT``). A phrase is one leaf."""
+    if isinstance(node, query.Not):
+        return
+    if isinstance(node, query.AndNot):
+        yield from positive_leaves(node.a)
+    elif node.is_leaf():
+        yield node
+    else:
+        for child in node.children():
+            yield from positive_leaves(child)
 
 
 def _cut(text: str, max_chars: int) -> str:

@@ -13,6 +13,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
+from typing import NamedTuple
 
 from archive.search.facets import VALUE_FACETS, FacetResult
 
@@ -28,6 +29,27 @@ DEFAULT_PAGE_SIZE = 10
 class IndexUnavailable(Exception):
     """The engine cannot answer (no index, a damaged one, no reachable server); the message says
     how to repair it. Views answer 503 with it."""
+
+
+class Phrase(NamedTuple):
+    """A quoted phrase as index terms (stop words removed, stems) and its slop: 1 for an exact
+    phrase, N for ``"..."~N`` (each word 1 to N positions after the one before)."""
+
+    words: tuple[str, ...]
+    slop: int = 1
+
+
+@dataclass(frozen=True)
+class QueryTerms:
+    """What a query marks in one text field: ``words`` wherever they stand (prefixes, wildcards
+    and fuzzy terms expanded), the words of ``phrases`` only where they stand as the phrase.
+    Words under NOT are in neither."""
+
+    words: frozenset[str] = frozenset()
+    phrases: frozenset[Phrase] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.words or self.phrases)
 
 
 @dataclass(frozen=True, init=False)

@@ -83,6 +83,7 @@ from archive.search.types import (
     Coverage,
     Hit,
     IndexUnavailable,
+    QueryTerms,
     SearchRequest,
     SearchResponse,
     Suggestion,
@@ -394,7 +395,7 @@ class SphinxQLBackend:
         groups, _ = plan.run_groups(facet, where)
         return plan.value_result(facet, groups, contains, limit)
 
-    def query_terms(self, text: str) -> dict[str, frozenset[str]]:
+    def query_terms(self, text: str) -> dict[str, QueryTerms]:
         parsed = parse_query(text, settings.ARCHIVE_QUERY_MAX_CHARS)
         slot = self.dictionary.active_slot()
         return _highlight_terms(parsed, self.dictionary, slot)
@@ -898,7 +899,7 @@ def _hit(
     score: float | None,
     row: Sequence,
     names: dict[int, tuple[str, str]],
-    terms: dict[str, frozenset[str]],
+    terms: dict[str, QueryTerms],
     with_snippets: bool,
 ) -> Hit:
     return highlight.marked_hit(_document(doc_id, row, names), score, terms, with_snippets)
@@ -906,32 +907,24 @@ def _hit(
 
 def _highlight_terms(
     parsed: ParsedQuery, dictionary: Dictionary, slot: str
-) -> dict[str, frozenset[str]]:
-    """The indexed words to mark per text field: the query's words, prefixes expanded over the
-    archive's terms (what the engine matched)."""
-    found: dict[str, set[str]] = {"title": set(), "body": set()}
-    if parsed.is_browse:
-        return {name: frozenset() for name in found}
-    for leaf in parsed.query.leaves():
-        fieldname = getattr(leaf, "fieldname", None)
-        if fieldname not in found:
-            continue
+) -> dict[str, QueryTerms]:
+    """What to mark per text field, as the embedded engine does (``highlight.terms_to_mark``):
+    prefixes, wildcards and fuzzy terms expanded over the archive's terms (what the engine
+    matched)."""
+
+    def expand(leaf: wq.Query) -> Iterable[str]:
         if isinstance(leaf, wq.FuzzyTerm):
             if slot:
-                word = str(leaf.text)
-                found[fieldname].update(
-                    dictionary.near(slot, word, leaf.maxdist, leaf.prefixlength)
-                )
+                return dictionary.near(slot, str(leaf.text), leaf.maxdist, leaf.prefixlength)
         elif isinstance(leaf, wq.Prefix | wq.Wildcard):
             head = re.split(r"[*?]", str(leaf.text))[0]
             if head and slot:
-                found[fieldname].update(dictionary.with_prefix(slot, head))
-        elif isinstance(leaf, wq.Phrase):
-            found[fieldname].update(str(w) for w in leaf.words)
+                return dictionary.with_prefix(slot, head)
         elif isinstance(leaf, wq.Term):
-            text = leaf.text.decode() if isinstance(leaf.text, bytes) else str(leaf.text)
-            found[fieldname].add(text)
-    return {name: frozenset(words) for name, words in found.items()}
+            return [leaf.text.decode() if isinstance(leaf.text, bytes) else str(leaf.text)]
+        return ()
+
+    return highlight.terms_to_mark(parsed.query, expand)
 
 
 class DictionaryLexicon:

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from archive.search import index
 from archive.search.facets import FacetResult
 from archive.search.schema import IndexedDocument
-from archive.search.types import Hit, SearchRequest, SearchResponse
+from archive.search.types import Hit, QueryTerms, SearchRequest, SearchResponse
 from archive.search.whoosh import engine, similar
 
 
@@ -36,7 +36,7 @@ class WhooshBackend:
             request, name, contains, limit, within_selection=within_selection
         )
 
-    def query_terms(self, text: str) -> dict[str, frozenset[str]]:
+    def query_terms(self, text: str) -> dict[str, QueryTerms]:
         return engine.query_terms(text)
 
     def more_like_this(self, document_id: int, limit: int) -> list[Hit]:

@@ -26,7 +26,14 @@ from archive.search.facets import FACET_LIMIT, FACETS, FACETS_BY_NAME, FacetResu
 from archive.search.index import IndexUnavailable, borrowed_searcher, index_dir
 from archive.search.query import ParsedQuery, parse_query
 from archive.search.schema import DEFAULT_SEARCH_FIELDS, day_key, from_stored
-from archive.search.types import Hit, SearchRequest, SearchResponse, Suggestion, Widened
+from archive.search.types import (
+    Hit,
+    QueryTerms,
+    SearchRequest,
+    SearchResponse,
+    Suggestion,
+    Widened,
+)
 from archive.search.whoosh import counting
 from archive.search.whoosh.counting import FacetTables, tables_for
 from archive.search.whoosh.scoring import Evaluation, segment_lengths
@@ -129,19 +136,22 @@ def _page_by_relevance(scores: np.ndarray, hits: np.ndarray, start: int, stop: i
     return [(int(docnums[i]), float(hit_scores[i])) for i in order]
 
 
-def _highlight_terms(searcher, parsed: ParsedQuery) -> dict[str, frozenset[str]]:
-    """The indexed words to mark, per text field, prefixes and wildcards expanded.
+def _highlight_terms(searcher, parsed: ParsedQuery) -> dict[str, QueryTerms]:
+    """What to mark, per text field (``highlight.terms_to_mark``): prefixes, wildcards and fuzzy
+    terms expanded over the index's terms.
 
     (Whoosh's own ``Query.existing_terms`` skips leaves after the first field it sees.)
     """
-    found: dict[str, set[str]] = {name: set() for name in DEFAULT_SEARCH_FIELDS}
-    if not parsed.is_browse:
-        reader = searcher.reader()
-        for leaf in parsed.query.leaves():
-            for fieldname, text in leaf.expanded_terms(reader, phrases=True):
-                if fieldname in found:
-                    found[fieldname].add(text.decode("utf-8") if isinstance(text, bytes) else text)
-    return {name: frozenset(words) for name, words in found.items()}
+    reader = searcher.reader()
+
+    def expand(leaf) -> list[str]:
+        return [
+            text.decode("utf-8") if isinstance(text, bytes) else text
+            for fieldname, text in leaf.expanded_terms(reader, phrases=True)
+            if fieldname == leaf.fieldname
+        ]
+
+    return highlight.terms_to_mark(parsed.query, expand)
 
 
 def search(request: SearchRequest) -> SearchResponse:
@@ -300,11 +310,11 @@ def _suggestion(
     return Suggestion(corrected, found) if found > total else None
 
 
-def query_terms(text: str) -> dict[str, frozenset[str]]:
-    """The indexed words a query matches, per text field: what a document page highlights."""
+def query_terms(text: str) -> dict[str, QueryTerms]:
+    """What a query marks, per text field: what a document page highlights."""
     parsed = parse_query(text, settings.ARCHIVE_QUERY_MAX_CHARS)
     if parsed.is_browse:
-        return {name: frozenset() for name in DEFAULT_SEARCH_FIELDS}
+        return highlight.terms_to_mark(None, lambda leaf: ())
     with borrowed_searcher() as searcher:
         return _highlight_terms(searcher, parsed)
 
