@@ -246,3 +246,15 @@ def test_a_quoted_query_is_shown_in_one_pair_of_quotes(client, seeds):
     html = client.get(f"/documents/{document.pk}/", {"q": '"Madhukar Gupta"'}, follow=True)
     assert "““" not in html.content.decode()
     assert "<script>" not in client.get("/", {"q": '"<script>"'}).content.decode()
+
+
+def test_more_names_than_a_result_shows_link_to_the_document_page(client, make_document):
+    names = [f"Person Number{i}" for i in range(8)]
+    document = make_document(title="Crowded", body="Many people met.", persons=tuple(names))
+    html = client.get("/", {"q": "crowded"}).content.decode()
+    link = re.search(r'<a class="tag tag--more" href="([^"]+)"[^>]*>\+2 more</a>', html)
+    assert link is not None
+    assert link.group(1).startswith(f"/documents/{document.pk}/")
+    assert link.group(1).endswith("#persons-heading")
+    page = client.get(link.group(1).split("#")[0]).content.decode()
+    assert 'id="persons-heading"' in page and "Person Number7" in page
