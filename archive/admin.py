@@ -141,6 +141,8 @@ class EntityAdmin(admin.ModelAdmin):
                 "suggested": suggested,
                 "opts": self.model._meta,
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "action": "merge_selected",
+                "submit": "Merge",
             },
         )
 
@@ -169,6 +171,8 @@ class EntityAdmin(admin.ModelAdmin):
                     "entities": list(queryset.order_by("name")),
                     "opts": self.model._meta,
                     "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                    "action": "not_this_kind",
+                    "submit": f"Yes, not a {self.model._meta.verbose_name}",
                 },
             )
         removed = []
