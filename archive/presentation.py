@@ -438,7 +438,8 @@ class Histogram:
     def label(self) -> str:
         """The chart's accessible name."""
         unit = {"month": "month", "year": "year"}.get(self.level, self.level)
-        return f"Documents per {unit}, {self.heading.removesuffix(' by month')}"
+        counted = "Stories" if any(bar.stories for bar in self.bars) else "Documents"
+        return f"{counted} per {unit}, {self.heading.removesuffix(' by month')}"
 
 
 def _heights(counts: list[int]) -> list[float]:
@@ -546,8 +547,11 @@ def histogram(response: Response, req: SearchRequest | None = None) -> Histogram
     if years is None:
         return None
     histogram = _histogram(response, req, years)
-    # As the result count says: stories, when copies of one article among the results count once.
-    if response.request.counts_stories and response.documents != response.total:
+    # Stories when the facets count stories and that differs from documents: copies among the
+    # results (the result count says "3 stories (5 documents)"), or every copy listed with
+    # stories counted (copies=all&counts=stories), when the two cannot be told apart here.
+    request = response.request
+    if request.counts_stories and (not request.folded or response.documents != response.total):
         histogram = replace(histogram, bars=[replace(b, stories=True) for b in histogram.bars])
     return histogram
 

@@ -685,6 +685,13 @@ def test_each_document_says_which_names_it_writes_as_a_works_title():
     # headline that ends with such a noun is no sentence that goes on into the text.
     text = "Remake\n\nFarrell plays Crockett in the police drama Miami Vice."
     assert entities._written_as_works(text, {"Miami", "Miami Vice", "Crockett"}) == {"Miami Vice"}
+    # "Book" and "film" are verbs too; a relative clause after a name says it made the work.
+    written = entities._written_as_works
+    sentence = "Customers can book Ryanair flights online, and book Eurostar tickets."
+    assert written(sentence, {"Ryanair", "Eurostar"}) == set()
+    assert written("They plan to film Harry Potter in Oxford.", {"Harry Potter"}) == set()
+    assert written("It is the album EMI released last year.", {"EMI"}) == set()
+    assert written("Mike Leigh's film Vera Drake won.", {"Vera Drake"}) == {"Vera Drake"}
     assert (
         works("Kevin Spacey movie\n\nHollywood stars Kevin Spacey and Kate Bosworth came.") == set()
     )
@@ -724,6 +731,8 @@ def test_a_name_the_archive_writes_as_a_works_title_is_no_value():
         (v.kind, v.name)
         for v in resolve_document([NameMention("Vera Drake", "ORG")], evidence, decisions)
     ] == [("organisation", "Vera Drake")]
+    # So does a title, here or in the archive: "Mrs Vera Drake" is the person, in this document.
+    assert values([person("Vera Drake", titled=True)], evidence) == [("person", "Vera Drake")]
     # A document taken out again takes its evidence with it: one document left is too little.
     evidence.add([NameMention("Vera Drake", "ORG"), NameMention("Vera Drake", "WORK")], sign=-1)
     assert values([NameMention("Vera Drake", "ORG")], evidence) == [("organisation", "Vera Drake")]
@@ -764,3 +773,26 @@ def test_an_import_drops_a_film_the_model_tags_as_an_entity():
         assert "Vera Drake" not in document.organisations.values_list("name", flat=True)
         assert "Vera Drake" not in document.persons.values_list("name", flat=True)
         assert "Vera Drake" not in document.places.values_list("name", flat=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_that_makes_a_name_a_work_resolves_its_earlier_documents_again():
+    first = [
+        (
+            f"early-{i}",
+            f"Cinema {i}\n\nVera Drake beat Sideways to it, and the director of Vera Drake "
+            f"thanked the cast {i}.",
+        )
+        for i in range(3)
+    ]
+    ingest.ingest([_jsonl(first)])
+    # The model tags the film an organisation; nothing yet says it is a film.
+    assert Document.objects.filter(organisations__name="Vera Drake").count() == 3
+    later = [
+        (f"film-{i}", f"Awards {i}\n\nMike Leigh's film Vera Drake won the prize on Sunday {i}.")
+        for i in range(2)
+    ]
+    ingest.ingest([_jsonl(later)])
+    for document in Document.objects.all():
+        for kind in ("persons", "organisations", "places"):
+            assert "Vera Drake" not in getattr(document, kind).values_list("name", flat=True)

@@ -53,7 +53,13 @@ def test_feed_is_valid_atom_describing_the_search(client, seeds):
     assert entry.findtext(f"{ATOM}published").startswith(document.created.date().isoformat())
     assert entry.findtext(f"{ATOM}updated")
     categories = [c.get("term") for c in entry.findall(f"{ATOM}category")]
-    assert categories == sorted(p.name for p in document.persons.all())
+    # Every listed value: persons, then organisations, then places (the seed names all three).
+    assert categories == [
+        *sorted(p.name for p in document.persons.all()),
+        *sorted(o.name for o in document.organisations.all()),
+        *sorted(p.name for p in document.places.all()),
+    ]
+    assert "Lashkar-e-Taiba" in categories and "Mumbai" in categories
     summary = entry.find(f"{ATOM}summary")
     assert summary.get("type") == "html"
     # The first snippet, with the query's word marked; the article's own date leads.

@@ -156,3 +156,15 @@ def test_snippets_prefer_a_fragment_with_the_phrase():
     [best] = snippets(text, terms, top=1)
     assert _marks(best) == ["terror attacks"]
     assert [_marks(s) for s in snippets(text, terms)] == [["Mumbai"] * 4, ["terror attacks"]]
+
+
+def test_a_phrase_cut_by_a_snippets_end_is_not_half_marked():
+    from archive.search.types import Phrase, QueryTerms
+
+    # 52 words fill the fragment, so it ends between "terror" and "attacks".
+    text = "word " * 52 + "terror attacks."
+    terms = QueryTerms(words=frozenset({"word"}), phrases=frozenset({Phrase(("terror", "attack"))}))
+    found = snippets(text, terms)
+    assert any("terror" in snippet for snippet in found)  # the cut falls inside the phrase
+    # The half the fragment holds is left unmarked: never "terror" alone.
+    assert not any("<mark>terror</mark>" in snippet for snippet in found)

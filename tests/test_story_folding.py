@@ -198,6 +198,9 @@ def test_the_date_chart_and_the_entity_page_say_stories_where_they_count_stories
     assert 'aria-label="2008: 2 stories"' in html
     every = client.get("/", {"q": "siege", "copies": "all"}).content.decode()
     assert 'aria-label="2008: 3 documents"' in every
+    # Every copy listed, stories counted: the bars say so.
+    chosen = client.get("/", {"q": "siege", "copies": "all", "counts": "stories"}).content.decode()
+    assert 'aria-label="2008: 2 stories"' in chosen and "Stories per year" in chosen
     # Kasab's page: 4 documents, 2 stories.
     person = Document.objects.get(pk=archive["wire"].pk).persons.get()
     page = client.get(f"/persons/{person.slug}/").content.decode()

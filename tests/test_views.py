@@ -255,6 +255,6 @@ def test_more_names_than_a_result_shows_link_to_the_document_page(client, make_d
     link = re.search(r'<a class="tag tag--more" href="([^"]+)"[^>]*>\+2 more</a>', html)
     assert link is not None
     assert link.group(1).startswith(f"/documents/{document.pk}/")
-    assert link.group(1).endswith("#persons-heading")
+    assert link.group(1).endswith("?q=crowded#persons-heading")  # the page marks the query
     page = client.get(link.group(1).split("#")[0]).content.decode()
     assert 'id="persons-heading"' in page and "Person Number7" in page

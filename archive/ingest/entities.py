@@ -63,11 +63,19 @@ WORK = "WORK"
 # Test series", "play Chelsea"). Spaces only, within a line: a headline may end with such a noun
 # and its text begin with a name ("... Kevin Spacey movie" / "Hollywood stars ...").
 _WORK_NOUN = re.compile(
-    r"\b(?:film|films|movie|movies|album|albums|song|songs|novel|novels|book|books|musical"
+    r"\b(film|films|movie|movies|album|albums|song|songs|novel|novels|book|books|musical"
     r"|sitcom|drama|comedy|documentary|biopic|opera|thriller) +(?:[Tt]he +)?[\"'\u2018\u201c]?"
 )
-# After a name: a letter or digit of a longer word, or a capitalised word of a longer title.
-_TITLE_GOES_ON = re.compile(r"\w| +[A-Z0-9]")
+# "Book" and "film" are verbs too ("can book Ryanair flights", "to film Harry Potter"): as nouns
+# only after an article, a possessive, a few adjectives, a name ("Bond film") or a year.
+_VERB_TOO = frozenset({"book", "books", "film", "films"})
+_NOUN_BEFORE = re.compile(
+    r"(?:\b(?:the|a|an|his|her|its|their|our|my|your|this|that|whose|new|latest|first|debut|"
+    r"next|last|hit|short|feature)|'s|\u2019s|\b[A-Z][\w-]*|\b\d{4}) +$"
+)
+# After a name: a letter or digit of a longer word, or a capitalised word of a longer title; or a
+# verb of a relative clause ("the album EMI released", "a film Clint Eastwood directed").
+_TITLE_GOES_ON = re.compile(r"\w| +[A-Z0-9]| +(?:has +|had +)?[a-z]+ed\b")
 # Documents handed to a worker at a time; spaCy batches within them.
 CHUNK = 64
 # Chunks per worker the model may run ahead of the import (extract_stream): enough to keep the
@@ -285,11 +293,16 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
 def _written_as_works(text: str, names: set[str]) -> set[str]:
     """The names the text writes right after a noun for a work (:data:`WORK`), with or without
     "the" or an opening quote between: "the film The Aviator" names "Aviator". A name the title
-    goes on after is not it: "the drama Miami Vice" says nothing of Miami."""
+    goes on after is not it ("the drama Miami Vice" says nothing of Miami), nor a name a
+    relative clause follows ("the album EMI released")."""
     found: set[str] = set()
     if not names:
         return found
     for match in _WORK_NOUN.finditer(text):
+        if match.group(1) in _VERB_TOO and not _NOUN_BEFORE.search(
+            text, max(0, match.start() - 24), match.start()
+        ):
+            continue
         after = text[match.end() : match.end() + MAX_NAME + 2]
         for name in names - found:
             if after.startswith(name) and not _TITLE_GOES_ON.match(after, len(name)):

@@ -299,7 +299,7 @@ class _Archive:
     # then (a place no gazetteer knows with too little evidence; a name the archive does not
     # write where places stand); its lone-word person names and the initials of its full ones
     # ("C Hodgson" for "Charlie Hodgson"); and the documents it saved.
-    first_seen: dict[str, tuple[entities.NameMention, str, str, tuple[bool, bool]]] = field(
+    first_seen: dict[str, tuple[entities.NameMention, str, str, tuple[bool, ...]]] = field(
         default_factory=dict
     )
     lone_persons: set[str] = field(default_factory=set)
@@ -314,7 +314,7 @@ class _Archive:
                     mention,
                     kind,
                     self.evidence.spelling(mention.name),
-                    self._place_verdicts(mention, kind),
+                    self._verdicts(mention, kind),
                 )
             if mention.label == entities.PERSON:
                 # A lone word may now join a full name; a new full name may take the lone
@@ -325,12 +325,16 @@ class _Archive:
                     initial = words[0][0]
                     self.lone_persons |= {f"{initial} {words[-1]}", f"{initial}. {words[-1]}"}
 
-    def _place_verdicts(self, mention: entities.NameMention, kind: str) -> tuple[bool, bool]:
+    def _verdicts(self, mention: entities.NameMention, kind: str) -> tuple[bool, ...]:
+        """The archive's verdicts on a name that an import can tip: a place with too little
+        evidence, a place written where no place stands, a work's title."""
+        work = self.evidence.named_as_a_work(mention.name)
         if kind != "place":
-            return False, False
+            return False, False, work
         return (
             self.evidence.unknown_place(mention.name),
             self.evidence.placed_like_no_place(mention.name),
+            work,
         )
 
     def affected_names(self) -> set[str]:
@@ -338,13 +342,13 @@ class _Archive:
         name may have come in since) and names whose majority kind or spelling this import
         changed, or that it made a place with enough evidence, or too little ("Sizzla" in a
         third document), or a name written where places stand, or not ("Sideways" in a
-        fourth)."""
+        fourth), or as a work's title ("the film Vera Drake" in a second)."""
         changed = {
             mention.name
             for mention, kind, spelling, verdicts in self.first_seen.values()
             if self.evidence.kind_of(mention) != kind
             or self.evidence.spelling(mention.name) != spelling
-            or self._place_verdicts(mention, kind) != verdicts
+            or self._verdicts(mention, kind) != verdicts
         }
         # Every spelling the archive has of them: the documents that wrote "ClearView" too.
         changed |= {

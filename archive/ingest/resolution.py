@@ -556,6 +556,12 @@ class Evidence:
         labelled = sum(self.labels.get(folded, Counter()).values()) - works
         return works >= WORK_SHARE * labelled
 
+    def titled(self, mention: NameMention) -> bool:
+        """Whether a title or a line-up says the name is a person's, here or in
+        ``MIN_EVIDENCE`` of the archive's documents ("Mr Keane", "Roy Keane (Manchester Utd)"):
+        no work's title then, whatever the archive's works say."""
+        return mention.titled or self.titled_persons[fold(mention.name)] >= MIN_EVIDENCE
+
     def party_of(self, mention: NameMention) -> bool:
         """Whether a group the model tags NORP ("Tory", "Conservatives") is a party the archive
         names as an organisation ("Tory Party", "Conservative Party")."""
@@ -976,10 +982,10 @@ def resolve_document(
         if not mention.titled and fold(mention.name) in said:
             continue
         if fold(mention.name) not in decisions.reviewed_kind and (
-            # The document says it is a work, unless the model read a person there: "a film
-            # Clint Eastwood directed" says nothing against Clint Eastwood.
+            # The document says it is a work, unless the model read a person there: "a book
+            # Tony Blair wrote" says nothing against Tony Blair.
             (fold(mention.name) in works and mention.label != PERSON)
-            or evidence.named_as_a_work(mention.name)
+            or (evidence.named_as_a_work(mention.name) and not evidence.titled(mention))
         ):
             continue
         if mention.label != PERSON and fold(mention.name) not in decisions.reviewed_kind:

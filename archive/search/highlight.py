@@ -187,7 +187,7 @@ def _joined(matches: list[_Match]) -> list[_Match]:
     (the text between them is escaped inside the mark, as any text)."""
     joined: list[_Match] = []
     for match in matches:
-        if joined and joined[-1].mark == match.mark:
+        if joined and match.mark is not None and joined[-1].mark == match.mark:
             first = joined[-1]
             joined[-1] = _Match(
                 first.startchar, match.endchar, first.text, first.mark, first.in_phrase
@@ -236,6 +236,9 @@ def _context_fragments(text: str, terms: QueryTerms) -> list[_Fragment]:
                 befores.popleft()
         elif length + end - start > maxchars:
             countdown = 0
+            if matched:
+                # A phrase cut by the fragment's end: its first words are no mark without it.
+                matches = [m for m in matches if m.mark != mark]
         elif matched:
             countdown = surround
             if first is None:
@@ -249,7 +252,8 @@ def _context_fragments(text: str, terms: QueryTerms) -> list[_Fragment]:
             length += end - start
             countdown -= end - start
             if countdown <= 0:
-                fragments.append(_Fragment(text, matches, first, end))
+                if matches:
+                    fragments.append(_Fragment(text, matches, first, end))
                 matches, befores, first, length = [], deque(), None, 0
     if matches:
         fragments.append(_Fragment(text, matches, first, end))

@@ -30,7 +30,12 @@ def notices_for(response: SearchResponse) -> tuple[str, ...]:
             f"{_documents(rest).lower()} with some of them "
             f"{'follows' if rest == 1 else 'follow'}."
         )
-    if response.total == 0 and _INNER_WILDCARD.search(re.sub(r'"[^"]*"', " ", response.query_text)):
+    if (
+        response.total == 0
+        and _INNER_WILDCARD.search(re.sub(r'"[^"]*"', " ", response.query_text))
+        # The cluster says what it did with the wildcard itself (searched a prefix).
+        and not any(notice.startswith("Wildcards") for notice in notices)
+    ):
         notices.append(
             "Wildcards match words as the index keeps them, cut to their stems (“terrorism” as "
             "“terror”), so a pattern that spells out a word's ending may miss it: try the "

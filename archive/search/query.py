@@ -170,9 +170,11 @@ def _cap_edits(parsed: query.Query, notices: list[str]) -> query.Query:
 
     def visit(node: query.Query) -> query.Query:
         if isinstance(node, query.FuzzyTerm) and node.maxdist > MAX_EDITS:
+            # The term as the index has it may differ from what was typed ("terror" for
+            # "terrorism"): the notice names the edits only.
             notice = (
-                f"Typo tolerance goes up to {MAX_EDITS} edits: {node.text}~{node.maxdist} was "
-                f"searched as {node.text}~{MAX_EDITS}."
+                f"Typo tolerance goes up to {MAX_EDITS} edits: ~{node.maxdist} was searched as "
+                f"~{MAX_EDITS}."
             )
             if notice not in notices:  # once, not once per field searched
                 notices.append(notice)
@@ -199,7 +201,8 @@ def set_name_resolver(resolver: NameResolver | None) -> None:
 
 
 def _resolve_names(parsed: query.Query) -> query.Query:
-    """Value-field terms that name an alias, as its entity's name (one look-up per field)."""
+    """Value-field terms that name an alias also search its entity's name (one look-up per
+    field)."""
     resolver = _name_resolver
     if resolver is None:
         return parsed
@@ -215,7 +218,9 @@ def _resolve_names(parsed: query.Query) -> query.Query:
         if type(node) is query.Term and node.fieldname in targets:
             name = targets[node.fieldname].get(clean_value(_text(node.text)))
             if name:
-                return query.Term(node.fieldname, name, boost=node.boost)
+                # The entity, and what the words find as written (``person:Gupta`` still finds
+                # every name containing "Gupta" when "Gupta" is also an alias).
+                return query.Or([node, query.Term(node.fieldname, name, boost=node.boost)])
         return node
 
     return parsed.accept(visit)
