@@ -769,10 +769,13 @@ def test_an_import_drops_a_film_the_model_tags_as_an_entity():
     stories.append(("later", "Cinema\n\nVera Drake opens in Paris on Friday, Mike Leigh said."))
     ingest.ingest([_jsonl(stories)])
     assert Document.objects.count() == 4
+    _no_document_has_the_value("Vera Drake")
+
+
+def _no_document_has_the_value(name):
     for document in Document.objects.all():
-        assert "Vera Drake" not in document.organisations.values_list("name", flat=True)
-        assert "Vera Drake" not in document.persons.values_list("name", flat=True)
-        assert "Vera Drake" not in document.places.values_list("name", flat=True)
+        for kind in ("persons", "organisations", "places"):
+            assert name not in getattr(document, kind).values_list("name", flat=True)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -793,6 +796,4 @@ def test_an_import_that_makes_a_name_a_work_resolves_its_earlier_documents_again
         for i in range(2)
     ]
     ingest.ingest([_jsonl(later)])
-    for document in Document.objects.all():
-        for kind in ("persons", "organisations", "places"):
-            assert "Vera Drake" not in getattr(document, kind).values_list("name", flat=True)
+    _no_document_has_the_value("Vera Drake")
