@@ -11,7 +11,7 @@ match), ``AND`` / ``OR`` / ``NOT`` and ``-word``, ``"exact phrase"``, proximity 
 ``date:2008-11``, ``date:[2008 TO 2010]``, ``date:>2008-11-26``.
 
 A name given to ``person:`` / ``organisation:`` / ``place:`` may be an alias (another spelling,
-a merged or renamed entity's old name): it is searched as its entity's name, as the filters take
+a merged or renamed entity's old name): its entity's name is searched too, as the filters take
 it. This layer knows no database: the app registers how names resolve (:func:`set_name_resolver`,
 in ``archive/apps.py``), and both engines search the tree with the names resolved.
 
@@ -209,14 +209,14 @@ def _resolve_names(parsed: query.Query) -> query.Query:
     named: dict[str, set[str]] = {}
     for leaf in parsed.leaves():
         if type(leaf) is query.Term and leaf.fieldname in VALUE_QUERY_FIELDS:
-            named.setdefault(leaf.fieldname, set()).add(clean_value(_text(leaf.text)))
+            named.setdefault(leaf.fieldname, set()).add(clean_value(term_text(leaf.text)))
     if not named:
         return parsed
     targets = {fieldname: resolver(fieldname, names) for fieldname, names in named.items()}
 
     def visit(node: query.Query) -> query.Query:
         if type(node) is query.Term and node.fieldname in targets:
-            name = targets[node.fieldname].get(clean_value(_text(node.text)))
+            name = targets[node.fieldname].get(clean_value(term_text(node.text)))
             if name:
                 # The entity, and what the words find as written (``person:Gupta`` still finds
                 # every name containing "Gupta" when "Gupta" is also an alias).
@@ -226,7 +226,8 @@ def _resolve_names(parsed: query.Query) -> query.Query:
     return parsed.accept(visit)
 
 
-def _text(text: str | bytes) -> str:
+def term_text(text: object) -> str:
+    """A term's text as a string: Whoosh keeps some terms as UTF-8 bytes."""
     return text.decode("utf-8") if isinstance(text, bytes) else str(text)
 
 

@@ -63,7 +63,7 @@ from archive.search.facets import (
     fold,
 )
 from archive.search.locking import file_lock
-from archive.search.query import ParsedQuery, parse_query
+from archive.search.query import ParsedQuery, parse_query, term_text
 from archive.search.schema import MULTI_VALUE_FIELDS, IndexedDocument, clean_value, document_digest
 from archive.search.sphinxql import client
 from archive.search.sphinxql import cluster as cluster_module
@@ -921,7 +921,7 @@ def _highlight_terms(
             if head and slot:
                 return dictionary.with_prefix(slot, head)
         elif isinstance(leaf, wq.Term):
-            return [leaf.text.decode() if isinstance(leaf.text, bytes) else str(leaf.text)]
+            return [term_text(leaf.text)]
         return ()
 
     return highlight.terms_to_mark(parsed.query, expand)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
+from archive.search.query import term_text
 from archive.search.schema import MULTI_VALUE_FIELDS
 
 FACTS = "facts"
@@ -77,7 +78,7 @@ ValueResolver = Callable[[str, str], list[str]]
 
 
 def _word(text: object) -> str:
-    word = text.decode("utf-8") if isinstance(text, bytes) else str(text)
+    word = term_text(text)
     return _UNSAFE.sub("", word)
 
 
@@ -114,7 +115,7 @@ class Translator:
         if isinstance(node, wq.TermRange) and fieldname == "day":
             return self._any(self._day_range(node.start, node.end))
         if isinstance(node, wq.Term) and fieldname in VALUE_FIELDS:
-            text = node.text.decode("utf-8") if isinstance(node.text, bytes) else str(node.text)
+            text = term_text(node.text)
             values = self.resolve_values(fieldname, text)
             return self._any(value_token(fieldname, v) for v in values)
         if isinstance(node, wq.FuzzyTerm):

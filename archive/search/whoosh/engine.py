@@ -24,7 +24,7 @@ from django.conf import settings
 from archive.search import highlight
 from archive.search.facets import FACET_LIMIT, FACETS, FACETS_BY_NAME, FacetResult
 from archive.search.index import IndexUnavailable, borrowed_searcher, index_dir
-from archive.search.query import ParsedQuery, parse_query
+from archive.search.query import ParsedQuery, parse_query, term_text
 from archive.search.schema import DEFAULT_SEARCH_FIELDS, day_key, from_stored
 from archive.search.types import (
     Hit,
@@ -146,7 +146,7 @@ def _highlight_terms(searcher, parsed: ParsedQuery) -> dict[str, QueryTerms]:
 
     def expand(leaf) -> list[str]:
         return [
-            text.decode("utf-8") if isinstance(text, bytes) else text
+            term_text(text)
             for fieldname, text in leaf.expanded_terms(reader, phrases=True)
             if fieldname == leaf.fieldname
         ]

@@ -31,6 +31,8 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
+from archive.search.query import term_text
+
 if TYPE_CHECKING:
     from archive.search.whoosh.counting import FacetTables
 
@@ -308,7 +310,7 @@ class Evaluation:
         """A person (organisation, place, publication): the exact value if there is one, else
         every value containing the query's words, in any case ("gupta" -> "Madhukar Gupta")."""
         column = self.tables.columns[node.fieldname]
-        text = node.text.decode("utf-8") if isinstance(node.text, bytes) else str(node.text)
+        text = term_text(node.text)
         if text in column.ordinal:
             wanted = [text]
         else:
