@@ -311,20 +311,20 @@ def test_the_build_sorts_in_a_quarter_of_memory_unless_told(monkeypatch):
 
 @pytest.mark.whoosh_only
 def test_a_build_that_sorts_on_disk_finds_what_one_in_memory_finds(index_dir, monkeypatch):
-    """Past its memory limit a build writes sorted runs in chunks and merges them; the merged
-    index must hold every posting of every document (counts for many words, phrases)."""
+    """Past its memory limit a build writes its terms to sorted runs and merges them; the
+    merged index must hold every posting of every document (counts for many words, phrases)."""
     import random
 
     from archive.search import index as search_index
 
     runs = []
-    write_run = search_index._PostingPool._write_run
+    write_groups = search_index._PostingPool._write_groups
 
-    def counted(self, f, items):
+    def counted(self, f, groups):
         runs.append(1)
-        return write_run(self, f, items)
+        return write_groups(self, f, groups)
 
-    monkeypatch.setattr(search_index._PostingPool, "_write_run", counted)
+    monkeypatch.setattr(search_index._PostingPool, "_write_groups", counted)
     monkeypatch.setattr(search_index, "MAX_BUILD_PROCS", 1)  # runs written in this process
     monkeypatch.setattr(search_index, "BUILD_MB", "16")
     rng = random.Random(7)
@@ -333,12 +333,13 @@ def test_a_build_that_sorts_on_disk_finds_what_one_in_memory_finds(index_dir, mo
         search.IndexedDocument(
             id=n, title=f"Report {n}", body=" ".join(rng.choice(vocabulary) for _ in range(500))
         )
-        for n in range(1, 401)
+        for n in range(1, 801)
     ]
-    assert search.rebuild_index(iter(docs)) == 400
+    assert search.rebuild_index(iter(docs)) == 800
     assert len(runs) >= 2, "the build never sorted on disk: the test proves nothing"
+    words_of = [set(doc.body.split()) for doc in docs]
     for word in vocabulary:
-        expected = sum(1 for doc in docs if word in doc.body.split())
+        expected = sum(1 for words in words_of if word in words)
         assert search.search(search.SearchRequest(q=word)).total == expected, word
     words = docs[123].body.split()
     phrase = f'"{words[10]} {words[11]} {words[12]}"'
