@@ -92,6 +92,41 @@ def test_terms_are_the_analyzers_token_texts():
         assert terms(text) == [token.text for token in TEXT_ANALYZER(text)], text
 
 
+def test_term_positions_are_the_analyzers_positions():
+    """The index build's path (terms and positions without a Token per word) numbers positions
+    as the analyzer does: stop words take none, the first word kept keeps its place."""
+    samples = [
+        "The U.S. attacks on Café Zürich: the attacks, the attack; a an the of it attacks.",
+        "of the a Mumbai, 26/11 — Ajmal Kasab's trial; Kasab Kasab O'Neill Москва 東京 a b",
+        "",
+        "the of and",
+    ]
+    alphabet = string.ascii_letters + string.digits + " .,;:'-éüßøΩж"
+    generator = random.Random(11)
+    samples += ["".join(generator.choice(alphabet) for _ in range(300)) for _ in range(200)]
+    for text in samples:
+        expected: dict[str, list[int]] = {}
+        for token in TEXT_ANALYZER(text, positions=True):
+            expected.setdefault(token.text, []).append(token.pos)
+        found = TEXT_ANALYZER.term_positions(text)
+        assert found == expected, text
+        assert list(found) == list(expected), text  # terms in order of first use
+
+
+def test_the_text_fields_postings_are_whooshs_own():
+    """The text fields' format writes what Whoosh's positions format writes (term, frequency,
+    weight, encoded positions); any other argument takes Whoosh's own path."""
+    from archive.search.schema import SCHEMA
+
+    text = "The attacks on Café Zürich: the attacks, the attack; of it Attacks Mumbai 26/11."
+    for fieldname in ("title", "body"):
+        field_format = SCHEMA[fieldname].format
+        fast = list(field_format.word_values(text, TEXT_ANALYZER, mode="index"))
+        whoosh_path = list(field_format.word_values(text, TEXT_ANALYZER, mode="index", start_pos=0))
+        assert fast == whoosh_path
+        assert ("attack", 4, 4.0) in [entry[:3] for entry in fast]
+
+
 def test_term_spans_are_the_query_mode_tokens_highlighting_used():
     """Snippets and marked text read (start, end, term) from ``term_spans`` instead of Token
     objects: the same words, offsets and terms as the analyzer in query mode with stop words kept

@@ -106,6 +106,30 @@ class NewsTextAnalyzer(Analyzer):
             token.text = text if text.isascii() else text.translate(accent_map)
             yield token
 
+    def term_positions(self, value: str) -> dict[str, list[int]]:
+        """Each index term of a text and its positions, in order of first use, as
+        ``self(value, positions=True)`` numbers them (the first word kept at its place among
+        all words, the words kept after it one after another), without a ``Token`` and a
+        generator step per word: what an index build asks of every headline and text."""
+        stem = self.stemfn
+        stops = STOP_WORDS
+        found: dict[str, list[int]] = {}
+        position = None
+        for index, word in enumerate(_WORD_MATCHES.findall(value)):
+            text = word.lower()
+            if len(text) < MIN_WORD_CHARS or text in stops:
+                continue
+            text = stem(text)
+            if not text.isascii():
+                text = text.translate(accent_map)
+            position = index if position is None else position + 1
+            positions = found.get(text)
+            if positions is None:
+                found[text] = [position]
+            else:
+                positions.append(position)
+        return found
+
 
 TEXT_ANALYZER = NewsTextAnalyzer()
 
