@@ -4,18 +4,39 @@ API and the database. The views in :mod:`archive.views` only find the object and
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from django.db.models import Model
 from django.utils import timezone
 
 from archive import exports, presentation, search, stories
 from archive.answers import error_status
-from archive.models import Document
+from archive.models import ENTITY_MODELS, Document
 from archive.params import with_pairs
 
 ENTITY_LATEST = 10
 ENTITY_COMENTIONS = 15  # of each kind
+NAMED_QUERY_MAX_WORDS = 6
+# Query language that makes a query more than a name: fields, wildcards, phrases, operators.
+_NOT_JUST_A_NAME = re.compile(r'[:*?()"\[\]{}^~+]|\b(?:AND|OR|NOT)\b|^-|\s-')
+
+
+@dataclass(frozen=True)
+class NamedInQuery:
+    """A person, organisation or place whose name, or one of its other spellings, is the whole
+    query: the search page offers its documents and its page. A search for "Ajmal Kasab" finds
+    the words; the person the archive calls "Azmal Kasab" is mentioned in documents that spell
+    him either way."""
+
+    kind: str
+    name: str
+    written: str  # the other spelling the query matched ("" when it matched the name)
+    filter_url: str  # the search for the documents that mention it, the other filters kept
+    page_url: str
+
+    @property
+    def described(self) -> str:
+        return {"organisation": "an organisation"}.get(self.kind, f"a {self.kind}")
 
 
 def entity_context(entity: Model, kind: str) -> tuple[dict[str, object], int]:
@@ -54,6 +75,39 @@ def entity_context(entity: Model, kind: str) -> tuple[dict[str, object], int]:
         publications=presentation.facet_panel_for(links_from, response.facets["publication"]),
     )
     return context, 200
+
+
+def named_in_query(request: search.SearchRequest) -> list[NamedInQuery]:
+    """The entities a plain query names exactly (any case), of each kind at most one, unless
+    already chosen as a filter (some 4 ms a plain query with 14,000 entities)."""
+    q = " ".join(request.q.split())
+    if not q or len(q.split()) > NAMED_QUERY_MAX_WORDS or _NOT_JUST_A_NAME.search(q):
+        return []
+    found = []
+    for kind, model in ENTITY_MODELS.items():
+        entity, written = model.objects.filter(name__iexact=q).first(), ""
+        if entity is None:
+            alias_model = model.alias_model()
+            alias = (
+                alias_model.objects.filter(name__iexact=q)
+                .select_related(alias_model.owner_field)
+                .first()
+            )
+            entity, written = (alias.owner, alias.name) if alias is not None else (None, "")
+        chosen = request.filters.get(kind, ())
+        if entity is None or entity.name in chosen:
+            continue
+        filters = {**request.filters, kind: (*chosen, entity.name)}
+        found.append(
+            NamedInQuery(
+                kind,
+                entity.name,
+                written,
+                with_pairs(replace(request, q="", page=1, filters=filters)),
+                entity.get_absolute_url(),
+            )
+        )
+    return found
 
 
 def document_context(document: Document, q: str, permalink: str) -> dict[str, object]:

@@ -75,6 +75,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         return redirect(canonical)
     facts = stories.facts_for_hits(response.hits)
     context = {**_search_form(request), **presentation.search_context(response, _count, facts)}
+    context["named"] = pages.named_in_query(response.request)
     return _page_or_partial(request, context)
 
 

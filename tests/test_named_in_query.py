@@ -1,0 +1,50 @@
+"""A query that is a person's, organisation's or place's name (or another spelling of it): the
+search page offers every document that mentions it, and its page."""
+
+from __future__ import annotations
+
+import re
+
+from archive.models import Document
+
+SEARCH = "/"
+
+
+def _named(html: str) -> list[str]:
+    return re.findall(r'<p class="alert alert--notice named">(.*?)</p>', html, re.S)
+
+
+def test_an_alias_offers_the_person_under_either_spelling(client, seeds):
+    """ "ajmal kasab" finds those words; the archive's person is "Azmal Kasab"."""
+    page = client.get(SEARCH, {"q": "ajmal kasab"}).content.decode()
+    [card] = _named(page)
+    assert "<strong>Azmal Kasab</strong> is a person of this archive" in card
+    assert "also written “Ajmal Kasab”" in card
+    link = re.search(r'href="(/\?[^"]*person=Azmal[^"]*)"', card).group(1)
+    assert "q=" not in link
+    assert "hx-get" not in card  # a page load: the search box must lose the query too
+    filtered = client.get("/api/search" + link.replace("&amp;", "&")[1:]).json()
+    mentioning = Document.objects.filter(persons__name="Azmal Kasab").count()
+    assert mentioning > 0 and filtered["total"] == mentioning
+    assert 'href="/persons/azmal-kasab/"' in card or "/persons/?name=Azmal" in card
+
+
+def test_a_name_in_any_case_offers_its_place_and_keeps_the_other_filters(client, seeds):
+    page = client.get(SEARCH, {"q": "  pakistan ", "person": "Azmal Kasab"}).content.decode()
+    [card] = _named(page)
+    assert "<strong>Pakistan</strong> is a place of this archive:" in card
+    assert "also written" not in card
+    assert "place=Pakistan" in card and "person=Azmal+Kasab" in card
+
+
+def test_no_card_for_a_chosen_value_query_language_or_an_unknown_name(client, seeds):
+    assert not _named(client.get(SEARCH, {"q": "Pakistan", "place": "Pakistan"}).content.decode())
+    for q in ('"Azmal Kasab"', "person:Babur", "Pakist*", "Pakistan OR India", "Atlantis", ""):
+        assert not _named(client.get(SEARCH, {"q": q}).content.decode()), q
+
+
+def test_the_card_comes_with_htmx_results_too(client, seeds):
+    page = client.get(SEARCH, {"q": "Babur"}, headers={"HX-Request": "true"}).content.decode()
+    [card] = _named(page)
+    assert "<strong>Farhatullah Babar</strong> is a person of this archive" in card
+    assert "organisation" not in card
