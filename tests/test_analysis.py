@@ -74,6 +74,13 @@ def test_many_threads_can_analyse_at_once():
     assert errors == []
 
 
+def _random_texts(seed: int) -> list[str]:
+    """200 texts of 300 characters: letters, digits, punctuation, accents, other scripts."""
+    alphabet = string.ascii_letters + string.digits + " .,;:'-éüßøΩж"
+    generator = random.Random(seed)
+    return ["".join(generator.choice(alphabet) for _ in range(300)) for _ in range(200)]
+
+
 def test_terms_are_the_analyzers_token_texts():
     """The plain-string path (what a cluster backend indexes) and the analyzer agree, on
     punctuation, numbers, dotted acronyms, stop words, accents and other scripts."""
@@ -85,10 +92,7 @@ def test_terms_are_the_analyzers_token_texts():
         "",
         "   ",
     ]
-    alphabet = string.ascii_letters + string.digits + " .,;:'-éüßøΩж"
-    generator = random.Random(7)
-    samples += ["".join(generator.choice(alphabet) for _ in range(300)) for _ in range(200)]
-    for text in samples:
+    for text in samples + _random_texts(seed=7):
         assert terms(text) == [token.text for token in TEXT_ANALYZER(text)], text
 
 
@@ -101,10 +105,7 @@ def test_term_positions_are_the_analyzers_positions():
         "",
         "the of and",
     ]
-    alphabet = string.ascii_letters + string.digits + " .,;:'-éüßøΩж"
-    generator = random.Random(11)
-    samples += ["".join(generator.choice(alphabet) for _ in range(300)) for _ in range(200)]
-    for text in samples:
+    for text in samples + _random_texts(seed=11):
         expected: dict[str, list[int]] = {}
         for token in TEXT_ANALYZER(text, positions=True):
             expected.setdefault(token.text, []).append(token.pos)
