@@ -17,6 +17,7 @@ from archive.params import with_pairs
 ENTITY_LATEST = 10
 ENTITY_COMENTIONS = 15  # of each kind
 NAMED_QUERY_MAX_WORDS = 6
+NAMED_QUERY_MAX_CHARS = 200  # no longer than a name can be
 # Query language that makes a query more than a name: fields, wildcards, phrases, operators.
 _NOT_JUST_A_NAME = re.compile(r'[:*?()"\[\]{}^~+]|\b(?:AND|OR|NOT)\b|^-|\s-')
 
@@ -31,7 +32,7 @@ class NamedInQuery:
     kind: str
     name: str
     written: str  # the other spelling the query matched ("" when it matched the name)
-    filter_url: str  # the search for the documents that mention it, the other filters kept
+    filter_url: str  # the documents that mention it, the filters of other kinds kept
     page_url: str
 
     @property
@@ -81,7 +82,12 @@ def named_in_query(request: search.SearchRequest) -> list[NamedInQuery]:
     """The entities a plain query names exactly (any case), of each kind at most one, unless
     already chosen as a filter (some 4 ms a plain query with 14,000 entities)."""
     q = " ".join(request.q.split())
-    if not q or len(q.split()) > NAMED_QUERY_MAX_WORDS or _NOT_JUST_A_NAME.search(q):
+    if (
+        not q
+        or len(q) > NAMED_QUERY_MAX_CHARS
+        or len(q.split()) > NAMED_QUERY_MAX_WORDS
+        or _NOT_JUST_A_NAME.search(q)
+    ):
         return []
     found = []
     for kind, model in ENTITY_MODELS.items():
@@ -94,10 +100,10 @@ def named_in_query(request: search.SearchRequest) -> list[NamedInQuery]:
                 .first()
             )
             entity, written = (alias.owner, alias.name) if alias is not None else (None, "")
-        chosen = request.filters.get(kind, ())
-        if entity is None or entity.name in chosen:
+        if entity is None or entity.name in request.filters.get(kind, ()):
             continue
-        filters = {**request.filters, kind: (*chosen, entity.name)}
+        # Its documents alone: other values of its kind would be added with OR.
+        filters = {**request.filters, kind: (entity.name,)}
         found.append(
             NamedInQuery(
                 kind,

@@ -37,9 +37,17 @@ def test_a_name_in_any_case_offers_its_place_and_keeps_the_other_filters(client,
     assert "place=Pakistan" in card and "person=Azmal+Kasab" in card
 
 
+def test_the_link_is_the_entitys_documents_alone(client, seeds):
+    """Values of one facet combine with OR: a person already chosen is replaced, not kept."""
+    page = client.get(SEARCH, {"q": "Babur", "person": "Azmal Kasab"}).content.decode()
+    [card] = _named(page)
+    assert "person=Farhatullah+Babar" in card and "Azmal" not in card
+
+
 def test_no_card_for_a_chosen_value_query_language_or_an_unknown_name(client, seeds):
     assert not _named(client.get(SEARCH, {"q": "Pakistan", "place": "Pakistan"}).content.decode())
-    for q in ('"Azmal Kasab"', "person:Babur", "Pakist*", "Pakistan OR India", "Atlantis", ""):
+    queries = ('"Azmal Kasab"', "person:Babur", "Pakist*", "Pakistan OR India", "Atlantis", "")
+    for q in (*queries, "a" * 60_000, "100%_", "ZÜRICH"):
         assert not _named(client.get(SEARCH, {"q": q}).content.decode()), q
 
 

@@ -130,8 +130,9 @@ class _PostingPool(whoosh_writing.PostingPool):
     come), so a term's postings are already sorted: here each term keeps a flat list of its
     postings, only the terms are sorted, and a run is a file of whole terms (chunks of
     :data:`RUN_POSTINGS` postings, one ``marshal`` call each), merged term by term. Memory stays
-    bounded by ``limitmb`` as before. Installed as ``whoosh.writing.PostingPool``, which
-    Whoosh's writers (and the build's sub-processes, forked) create.
+    bounded by ``limitmb`` (and, in the merge, a chunk per run) as before. Installed as
+    ``whoosh.writing.PostingPool``, which Whoosh's writers (and the build's sub-processes,
+    forked) create.
     """
 
     RUN_POSTINGS = 8192
@@ -200,15 +201,11 @@ class _PostingPool(whoosh_writing.PostingPool):
             self._remove_run(path)
 
     def _merged_groups(self, paths) -> Iterator[tuple[str, bytes, list]]:
-        """The runs' terms in order, each term's postings joined: earlier runs hold earlier
-        documents, and ``heapq.merge`` keeps the runs' order among equal terms."""
+        """The runs' terms in order; a term in several runs comes once from each, oldest run
+        first (``heapq.merge`` keeps the order of its inputs among equal keys), so its
+        documents stay in order and memory holds one chunk per run, never a whole term."""
         runs = [self._read_groups(path) for path in paths]
-        merged = heapq.merge(*runs, key=lambda group: (group[0], group[1]))
-        for key, groups in itertools.groupby(merged, key=lambda group: (group[0], group[1])):
-            postings = []
-            for group in groups:
-                postings += group[2]
-            yield key[0], key[1], postings
+        return heapq.merge(*runs, key=lambda group: (group[0], group[1]))
 
     @staticmethod
     def _postings(groups: Iterable[tuple[str, bytes, list]]) -> Iterator[tuple]:
@@ -227,8 +224,10 @@ class _PostingPool(whoosh_writing.PostingPool):
         return self._postings(self._read_groups(path))
 
     def reduce_to(self, target, k):
+        # The oldest runs first, merged into one that takes their place: runs stay in
+        # document order.
         while len(self.runs) > target:
-            merging = [self.runs.pop() for _ in range(min(k, len(self.runs)))]
+            merging, self.runs = self.runs[:k], self.runs[k:]
             path, f = self._new_run()
             self._write_groups(f, self._merged_groups(merging))
             self.runs.insert(0, path)
