@@ -111,21 +111,13 @@ class NewsTextAnalyzer(Analyzer):
         ``self(value, positions=True)`` numbers them (the first word kept at its place among
         all words, the words kept after it one after another), without a ``Token`` and a
         generator step per word: what an index build asks of every headline and text."""
-        stem = self.stemfn
-        stops = STOP_WORDS
+        words = _WORD_MATCHES.findall(value)
+        first = next((i for i, word in enumerate(words) if not is_stop_word(word)), 0)
         found: dict[str, list[int]] = {}
-        position = None
-        for index, word in enumerate(_WORD_MATCHES.findall(value)):
-            text = word.lower()
-            if len(text) < MIN_WORD_CHARS or text in stops:
-                continue
-            text = stem(text)
-            if not text.isascii():
-                text = text.translate(accent_map)
-            position = index if position is None else position + 1
-            positions = found.get(text)
+        for position, term in enumerate(_index_terms(words, self.stemfn), start=first):
+            positions = found.get(term)
             if positions is None:
-                found[text] = [position]
+                found[term] = [position]
             else:
                 positions.append(position)
         return found
@@ -141,14 +133,20 @@ def terms(value: str) -> list[str]:
     """The index terms of a text, as plain strings: what ``TEXT_ANALYZER(value)`` yields as
     token texts, with stop words removed, in about half the time (no Token objects, no
     generator). A cluster backend indexes these terms itself (``archive/search/sphinxql``)."""
+    return _index_terms(_WORD_MATCHES.findall(value), english_stem)
+
+
+def _index_terms(words: list[str], stem: Callable[[str], str]) -> list[str]:
+    """The terms of these words (as the tokenizer finds them): stop words and one-letter words
+    dropped, the rest lower case, stemmed, accents folded."""
     stops = STOP_WORDS
-    cached = _stems
+    cached = _stems if stem is english_stem else {}
     out = []
-    for word in _WORD_MATCHES.findall(value):
+    for word in words:
         text = word.lower()
         if len(text) < MIN_WORD_CHARS or text in stops:
             continue
-        text = cached.get(text) or english_stem(text)
+        text = cached.get(text) or stem(text)
         out.append(text if text.isascii() else text.translate(accent_map))
     return out
 
