@@ -16,6 +16,12 @@ SEARCH_ERRORS = (InvalidParameter, search.IndexUnavailable)
 
 Respond = Callable[[HttpRequest, str, int], HttpResponse]
 
+# Marks a 400 or 503 answer as the site's own message for the user. htmx swaps such an answer
+# into the page (base.html's responseHandling); in development (DEBUG), django-htmx's debug
+# script would instead replace the whole page with any htmx answer of 400, 403, 404 or 500, and
+# search.js keeps it from doing so for answers with this header.
+MESSAGE_HEADER = "X-Archive-Message"
+
 
 def error_status(exc: Exception) -> int:
     """400 for a bad parameter, 503 for an engine that cannot answer."""
@@ -40,7 +46,9 @@ def answering_errors(respond: Respond) -> Callable:
             try:
                 return view(request, *args, **kwargs)
             except SEARCH_ERRORS as exc:
-                return respond(request, str(exc), error_status(exc))
+                answer = respond(request, str(exc), error_status(exc))
+                answer[MESSAGE_HEADER] = "1"
+                return answer
 
         return wrapped
 

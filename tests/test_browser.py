@@ -88,11 +88,24 @@ def test_type_search_click_person_and_go_back(page, live_server, seeds):
     page.screenshot(path=str(ARTIFACTS / "search-desktop.png"), full_page=True)
 
 
-def test_an_invalid_parameter_shows_its_message_in_place(page, live_server, seeds):
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "development"])
+def test_an_invalid_parameter_shows_its_message_in_place(page, live_server, seeds, settings, debug):
     """htmx does not swap 4xx responses by default; the page configures it to, so a bad parameter
-    gives a readable message instead of a page that silently stops updating."""
+    gives a readable message instead of a page that silently stops updating. In development
+    (DEBUG, as ``make run`` serves), django-htmx's debug script would replace the whole page
+    with the bare message: the site's own messages are kept from it."""
     from playwright.sync_api import expect
 
+    settings.DEBUG = debug
+    page.goto(live_server.url + "/?q=pakistan")
+    assert (page.locator('script[src*="django-htmx"]').count() == 1) is debug
+    # A date range that ends before it begins, from the date inputs.
+    page.locator('input[type="date"][name="date_from"]').fill("2010-01-01")
+    page.locator('input[type="date"][name="date_to"]').fill("2005-01-01")
+    page.locator(".histogram__dates").get_by_role("button", name="Apply").click()
+    expect(page.locator("#search-results .alert--error")).to_contain_text("date")
+    expect(page.locator("header.site-header")).to_be_visible()
+    expect(page.locator("#q")).to_have_value("pakistan")
     page.goto(live_server.url + "/?q=pakistan")
     page.evaluate("htmx.ajax('GET', '/?q=pakistan&page=zero', '#search-results')")
     expect(page.locator("#search-results .alert--error")).to_contain_text("page")

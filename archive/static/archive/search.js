@@ -17,6 +17,18 @@
     });
   });
 
+  // A bad parameter (400) or an engine that cannot answer (503) comes back as the results with
+  // a readable message, which htmx swaps in (base.html's responseHandling). In development,
+  // django-htmx's debug script replaces the whole page with any 400 instead; an answer marked
+  // as the site's own message (archive/answers.py) stops here, in the capture phase, before
+  // that listener, so development shows what production shows.
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    if (xhr && xhr.getResponseHeader("X-Archive-Message")) {
+      event.stopPropagation();
+    }
+  }, true);
+
   // Announce the new result count to screen readers after each update (or, after a search within
   // a facet, how many of its values match).
   document.addEventListener("htmx:afterSettle", function (event) {
