@@ -19,8 +19,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.text import slugify
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from archive import search, stories
 from archive.answers import answering_errors, as_text
@@ -113,8 +114,10 @@ def truncation_notice(total: int, limit: int) -> str:
 
 
 def filename(response: search.SearchResponse, extension: str, today: dt.date) -> str:
-    """``archive-search-<query>-<date>.<ext>``: readable, and safe in any file system."""
-    slug = slugify(response.query_text)[:50].strip("-") or "all"
+    """``archive-search-<query>-<date>.<ext>``: readable, and safe in any file system; a query
+    in another script keeps its letters ("archive-search-日本-…", sent as RFC 6266's
+    ``filename*``), not "all", the name of an export of every document."""
+    slug = slugify(response.query_text, allow_unicode=True)[:50].strip("-") or "all"
     return f"archive-search-{slug}-{today.isoformat()}.{extension}"
 
 
@@ -178,11 +181,11 @@ def csv_text(records: Iterable[dict[str, object]]) -> str:
 
 
 def _attachment(response: HttpResponse, name: str) -> HttpResponse:
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Content-Disposition"] = content_disposition_header(True, name)
     return response
 
 
-@require_GET
+@require_safe
 @answering_errors(as_text)
 def export_csv(request: HttpRequest) -> HttpResponse:
     """``GET /export.csv?<search parameters>``: the result set as a spreadsheet-safe CSV file."""
@@ -199,7 +202,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     return _attachment(response, filename(result, "csv", timezone.localdate()))
 
 
-@require_GET
+@require_safe
 @answering_errors(as_text)
 def export_json(request: HttpRequest) -> HttpResponse:
     """``GET /export.json?<search parameters>``: the result set, with what was searched."""

@@ -12,7 +12,7 @@ from collections.abc import Container, Iterable
 from urllib.parse import urlencode
 
 from django.core.validators import URLValidator
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from django.urls import reverse
@@ -120,6 +120,41 @@ def unique_person_slug(model, name: str, pk: int | None = None) -> str:
         .values_list("slug", flat=True)
     )
     return person_slug(name, taken)
+
+
+def give_slugs(model, pks: Iterable[int] | None = None) -> int:
+    """Page addresses for entities inserted in bulk (an import's new names: ``bulk_create``
+    skips ``save()`` and its signal), so that ``/persons/<slug>/`` works for every entity from
+    the moment it exists, not only after its by-name page was first visited. ``pks``: only
+    these entities (else every entity without one). Returns how many got a slug."""
+    missing = model.objects.filter(slug__isnull=True).order_by("pk")
+    rows = list(
+        missing.filter(pk__in=list(pks)).values_list("pk", "name")
+        if pks is not None
+        else missing.values_list("pk", "name")
+    )
+    given = 0
+    for start in range(0, len(rows), 500):
+        chunk = [(pk, normalise_name(name)) for pk, name in rows[start : start + 500]]
+        bases = {_slug_base(name) for _, name in chunk}
+        taken = set(model.objects.filter(slug__in=bases).values_list("slug", flat=True))
+        for base in sorted(bases & taken):  # "o-brien" taken: its numbered forms too
+            taken.update(
+                model.objects.filter(slug__startswith=base + "-").values_list("slug", flat=True)
+            )
+        updates = []
+        for pk, name in chunk:
+            slug = person_slug(name, taken)
+            taken.add(slug)
+            updates.append(model(pk=pk, slug=slug))
+        try:
+            with transaction.atomic():
+                model.objects.bulk_update(updates, ["slug"])
+        except IntegrityError:  # another writer gave one of these slugs meanwhile: one by one
+            for entity in model.objects.filter(pk__in=[u.pk for u in updates], slug__isnull=True):
+                entity.save(update_fields=["slug"])  # the pre_save signal finds a free slug
+        given += len(updates)
+    return given
 
 
 class EntityKind(models.TextChoices):

@@ -6,12 +6,13 @@ the latest documents count only dates stated by the sources (`SearchRequest(stat
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pytest
 
 from archive import indexing, search
-from archive.models import Organisation, OrganisationAlias, Place
+from archive.models import Document, Organisation, OrganisationAlias, Person, Place
 from archive.search import SearchRequest, schema
 from archive.search import index as search_index
 
@@ -191,6 +192,46 @@ def test_an_entity_inserted_in_bulk_gets_its_slug_from_the_by_name_link(client, 
     assert place.get_absolute_url() == "/places/?name=Bulk+Town"
     assert client.get(place.get_absolute_url())["Location"] == "/places/bulk-town/"
     assert client.get("/places/bulk-town/").status_code == 200
+
+
+def test_an_import_gives_every_new_entity_its_page_address(client, transactional_db, tmp_path):
+    """Names an import creates in bulk have their slug at once: /persons/<slug>/ answers
+    without a visit to the by-name route first. Names that slugify alike get numbered."""
+    from archive import ingest
+    from archive.ingest.sources import from_paths
+
+    export = tmp_path / "export.jsonl"
+    records = [
+        {"title": "One", "body": "Text one.", "persons": ["Gordon Brown", "Sean O'Brien"]},
+        {"title": "Two", "body": "Text two.", "persons": ["Sean OBrien", "Gordon Brown"]},
+    ]
+    export.write_text("".join(json.dumps(r) + "\n" for r in records))
+    ingest.ingest(from_paths([export]))
+    assert not Person.objects.filter(slug__isnull=True).exists()
+    assert client.get("/persons/gordon-brown/").status_code == 200
+    slugs = {Person.objects.get(name=n).slug for n in ("Sean O'Brien", "Sean OBrien")}
+    assert slugs == {"sean-obrien", "sean-obrien-2"}
+    # An archive whose entities an older import left without slugs: the address still answers.
+    Place.objects.bulk_create([Place(name="Old Bulk Town")])
+    assert client.get("/places/old-bulk-town/").status_code == 200
+    assert client.get("/places/no-such-town/").status_code == 404
+
+
+def test_pages_answer_head_requests(client, world):
+    """Link checkers and uptime monitors send HEAD: every page that answers GET answers it."""
+    document = Document.objects.first()
+    for path in (
+        "/",
+        "/?q=union",
+        document.get_absolute_url(),
+        "/api/search?q=union",
+        "/export.csv?q=union",
+        "/organisations/european-union/",
+        "/facets/person",
+    ):
+        response = client.head(path)
+        assert response.status_code == 200, path
+        assert response.content == b"", path
 
 
 def test_facet_values_and_the_document_page_link_to_the_pages(client, world):

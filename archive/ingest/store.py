@@ -29,6 +29,7 @@ from archive.models import (
     PersonAlias,
     Publication,
     content_hash,
+    give_slugs,
     normalise_name,
     without_nul,
 )
@@ -446,8 +447,8 @@ def _existing(model, fieldname: str, values: set[str]) -> Iterator[str]:
 
 
 def _named(model, names: set[str], created: set[int] | None = None) -> dict[str, int]:
-    """name -> pk for these names, creating the missing ones in bulk (persons created so get
-    their page address from the by-name route)."""
+    """name -> pk for these names, creating the missing ones in bulk, each with its page
+    address (:func:`~archive.models.give_slugs`)."""
     names = {n for n in names if n}
     found = dict(
         (name, pk)
@@ -463,6 +464,8 @@ def _named(model, names: set[str], created: set[int] | None = None) -> dict[str,
             chunk = [m.name for m in missing[start : start + 500]]
             made = dict(model.objects.filter(name__in=chunk).values_list("name", "pk"))
             found.update(made)
+            if model in ENTITY_MODELS.values():
+                give_slugs(model, made.values())
             if created is not None:
                 created.update(made.values())
     return found
