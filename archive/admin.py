@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers, widgets
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import Count
@@ -108,6 +109,19 @@ class EntityAdmin(admin.ModelAdmin):
     ordering = ["confidence", "name"]  # least sure first: the top of the list is the review list
     actions = ["merge_selected", "confirm_selected", "not_this_kind"]
 
+    def _one(self) -> str:
+        """ "a person", "an organisation", "a place"."""
+        noun = self.model._meta.verbose_name
+        return ("an " if noun[:1] in "aeiou" else "a ") + noun
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "not_this_kind" in actions:  # the action's name, with its kind and article
+            function, name, _ = actions["not_this_kind"]
+            description = f"Not {self._one()}: remove everywhere, never again"
+            actions["not_this_kind"] = (function, name, description)
+        return actions
+
     @admin.action(description="Merge selected into one", permissions=["change"])
     def merge_selected(self, request, queryset):
         """Ask which name to keep, then merge (aliases carried over, documents re-linked)."""
@@ -154,7 +168,7 @@ class EntityAdmin(admin.ModelAdmin):
         self.message_user(request, f"{count} marked as reviewed.", messages.SUCCESS)
 
     @admin.action(
-        description="Not a %(verbose_name)s: remove everywhere, never again", permissions=["change"]
+        description="Not one of these: remove everywhere, never again", permissions=["change"]
     )
     def not_this_kind(self, request, queryset):
         """Ask first (it removes values from documents, as a delete does), then record the
@@ -167,12 +181,12 @@ class EntityAdmin(admin.ModelAdmin):
                 "admin/archive/not_this_kind.html",
                 {
                     **self.admin_site.each_context(request),
-                    "title": f"Not a {self.model._meta.verbose_name}?",
+                    "title": f"Not {self._one()}?",
                     "entities": list(queryset.order_by("name")),
                     "opts": self.model._meta,
                     "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
                     "action": "not_this_kind",
-                    "submit": f"Yes, not a {self.model._meta.verbose_name}",
+                    "submit": f"Yes, not {self._one()}",
                 },
             )
         removed = []
@@ -186,8 +200,7 @@ class EntityAdmin(admin.ModelAdmin):
                 entity.delete()
         self.message_user(
             request,
-            f"{', '.join(removed)}: not a {self.model._meta.verbose_name}, removed from every "
-            "document.",
+            f"{', '.join(removed)}: not {self._one()}, removed from every document.",
             messages.SUCCESS,
         )
 
@@ -305,9 +318,10 @@ class MultipleFileField(forms.FileField):
 
     def clean(self, data, initial=None):
         single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(item, initial) for item in data]
-        return [single(data, initial)]
+        items = list(data) if isinstance(data, list | tuple) else [data] if data else []
+        if not items and self.required:  # the form has no browser validation (novalidate)
+            raise forms.ValidationError("Choose at least one file to upload.", code="required")
+        return [single(item, initial) for item in items]
 
 
 class UploadForm(forms.Form):
@@ -322,7 +336,9 @@ class UploadForm(forms.Form):
         "“Unknown publication”.",
     )
     extract_persons = forms.BooleanField(
-        required=False, initial=True, label="Find the persons mentioned automatically"
+        required=False,
+        initial=True,
+        label="Find the people, organisations and places mentioned automatically",
     )
 
 
@@ -338,6 +354,17 @@ class StoryDocumentInline(admin.TabularInline):
         return False
 
 
+class _MostCopiesFirst(ChangeList):
+    """The stories list, most copies first unless a column header asks otherwise. (Not the
+    admin's ``ordering``: other admins order their choices of a story by it, without the
+    count.)"""
+
+    def get_ordering(self, request, queryset):
+        if ORDER_VAR in self.params:
+            return super().get_ordering(request, queryset)
+        return ["-num_copies", "-pk"]
+
+
 @admin.register(Story)
 class StoryAdmin(admin.ModelAdmin):
     """Stories with several copies first; editors join two stories here, and split one from
@@ -350,8 +377,10 @@ class StoryAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         # Stories with the most copies first (the changelist's column headers can re-sort).
-        queryset = super().get_queryset(request).annotate(num_copies=Count("documents"))
-        return queryset.order_by("-num_copies", "-id")
+        return super().get_queryset(request).annotate(num_copies=Count("documents"))
+
+    def get_changelist(self, request, **kwargs):
+        return _MostCopiesFirst
 
     @admin.display(description="copies", ordering="num_copies")
     def copy_count(self, obj: Story) -> int:

@@ -144,6 +144,26 @@ def test_upload_page_is_staff_only(client, transactional_db):
     assert client.get(url).status_code == 403
 
 
+def test_an_upload_without_files_asks_for_one(staff_client):
+    from archive.models import IngestJob
+
+    response = staff_client.post(reverse("admin:archive_document_upload"), {"publication": ""})
+    assert response.status_code == 200
+    assert "Choose at least one file to upload." in response.content.decode()
+    assert not IngestJob.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "model, wording", [("person", "Not a person"), ("organisation", "Not an organisation")]
+)
+def test_the_not_this_kind_action_names_its_kind(staff_client, model, wording):
+    from archive.models import ENTITY_MODELS
+
+    ENTITY_MODELS[model].objects.create(name="Somebody Somewhere")  # actions show with rows
+    html = staff_client.get(reverse(f"admin:archive_{model}_changelist")).content.decode()
+    assert f"{wording}: remove everywhere, never again" in html
+
+
 def test_upload_needs_csrf(transactional_db):
     from django.test import Client
 

@@ -229,6 +229,18 @@ def test_admin_split_and_join(admin_client, make_document):
     assert admin_client.get("/admin/archive/story/").status_code == 200
 
 
+def test_the_stories_list_shows_the_most_copies_first(admin_client, make_document):
+    text = article(29)
+    shared = [make_document(body=text, external_id="a"), make_document(body=cut_last(text))]
+    alone = make_document(body=article(30), external_id="later")  # the newest story
+    assert _story(shared[0]) == _story(shared[1]) != _story(alone)
+    changelist = admin_client.get("/admin/archive/story/").context["cl"]
+    assert [s.pk for s in changelist.result_list][:2] == [_story(shared[0]), _story(alone)]
+    # The copies column sorts too (its header's link), fewest first.
+    changelist = admin_client.get("/admin/archive/story/", {"o": "3"}).context["cl"]
+    assert changelist.result_list[0].pk == _story(alone)
+
+
 def test_init_archive_finds_copies_of_an_archive_from_before(make_document, capsys):
     text = article(28)
     a = make_document(body=text, external_id="a")
