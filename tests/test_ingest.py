@@ -268,19 +268,25 @@ def test_a_folder_is_walked_recursively_and_a_zip_is_opened(transactional_db, tm
     write(tmp_path, "in/a.txt", "First\n\nAlpha text.")
     write(tmp_path, "in/deeper/b.txt", "Second\n\nBeta text.")
     write(tmp_path, "in/.hidden.txt", "Hidden\n\nNot read.")
+    write(tmp_path, "in/README.TXT", "Consists of 2225 documents from the BBC news website.")
+    write(tmp_path, "in/authors/e.txt", "Fifth\n\nEpsilon text.")  # a folder of that name is read
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("news/c.txt", "Third\n\nGamma text.")
+        archive.writestr("news/LICENSE", "Licensed for research only.")
         archive.writestr("news/d.jsonl", json.dumps({"title": "Fourth", "body": "Delta."}))
     write(tmp_path, "in/bundle.zip", buffer.getvalue())
     report = run(tmp_path / "in")
-    assert report.counts[ingest.Outcome.CREATED] == 4
+    assert report.counts[ingest.Outcome.CREATED] == 5
     assert set(Document.objects.values_list("title", flat=True)) == {
         "First",
         "Second",
         "Third",
         "Fourth",
+        "Fifth",
     }
+    # Named on its own, a README is read like any file.
+    assert run(tmp_path / "in" / "README.TXT").counts[ingest.Outcome.CREATED] == 1
 
 
 # --- Duplicates and updates -----------------------------------------------------------------
@@ -444,10 +450,10 @@ def test_command_summary_and_exit_status(transactional_db, tmp_path):
     write(tmp_path, "in/a.txt", "Alpha\n\nText.")
     out, err = io.StringIO(), io.StringIO()
     call_command("ingest", str(tmp_path / "in"), stdout=out, stderr=err)
-    assert "1 files: 1 created, 0 updated, 0 duplicate, 0 failed." in out.getvalue()
+    assert "1 file: 1 created, 0 updated, 0 duplicate, 0 failed." in out.getvalue()
     write(tmp_path, "in/b.bin", b"\0\1\2")
     out, err = io.StringIO(), io.StringIO()
-    with pytest.raises(CommandError, match="1 files or records failed"):
+    with pytest.raises(CommandError, match="1 file or record failed"):
         call_command("ingest", str(tmp_path / "in"), stdout=out, stderr=err)
     assert "0 created, 0 updated, 1 duplicate, 1 failed" in out.getvalue()
     assert "FAILED in/b.bin: Unknown file type" in err.getvalue()
@@ -459,7 +465,7 @@ def test_command_dry_run_and_publication(transactional_db, tmp_path):
     write(tmp_path, "in/a.txt", "Alpha\n\nText.")
     out = io.StringIO()
     call_command("ingest", str(tmp_path / "in"), "--dry-run", stdout=out, stderr=io.StringIO())
-    assert "Dry run, nothing saved. 1 files: 1 would be created" in out.getvalue()
+    assert "Dry run, nothing saved. 1 file: 1 would be created" in out.getvalue()
     assert Document.objects.count() == 0
     call_command(
         "ingest",

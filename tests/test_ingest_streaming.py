@@ -225,6 +225,29 @@ def test_progress_follows_records_and_bytes_within_one_file(transactional_db, tm
     assert any(0 < n < 400 for n in done), "no progress in records before the end"
 
 
+def test_progress_counts_bytes_done_not_bytes_read_ahead(transactional_db, tmp_path):
+    """Reading runs ahead of name extraction (many documents in flight), so the bar follows the
+    bytes whose documents reached the saving step: it ends with the import, not the reading."""
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    for i in range(60):
+        write(folder / f"{i:03d}.txt", f"Report {i}\n\nMaria Lopez met officials in Lima, day {i}.")
+    total = sum(path.stat().st_size for path in folder.iterdir())
+    (folder / "broken.txt").write_bytes(b"")  # a failed file (0 bytes) is done at once
+    calls: list[tuple[int, int, int]] = []
+    report = ingest.ingest(
+        from_paths([folder]),
+        batch_size=10,
+        on_file=lambda r: calls.append((r.bytes_read, r.bytes_done, r.records)),
+    )
+    assert outcomes(report) == {"created": 60, "failed": 1}
+    done = [d for _, d, _ in calls]
+    assert done == sorted(done) and done[-1] == total
+    assert all(d <= r for r, d, _ in calls)
+    # While documents were still in extraction, the bytes read were ahead of those done.
+    assert any(d < r for r, d, _ in calls)
+
+
 class Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
@@ -233,7 +256,7 @@ class Terminal(io.StringIO):
 def test_the_command_shows_records_by_outcome_on_a_terminal(transactional_db, tmp_path):
     path = write(tmp_path / "export.jsonl", jsonl([record(i) for i in range(120)]) + "{x\n")
     err = Terminal()
-    with pytest.raises(CommandError, match="1 files or records failed"):
+    with pytest.raises(CommandError, match="1 file or record failed"):
         call_command("ingest", str(path), "--no-persons", stdout=io.StringIO(), stderr=err)
     final = err.getvalue().split("\r\033[K")[-1].splitlines()[0]
     size = path.stat().st_size

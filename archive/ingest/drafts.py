@@ -76,3 +76,7 @@ class Draft:
     # was read from, kept with the document.
     ocr_confidence: float | None = None
     original: Original | None = field(default=None, repr=False, compare=False)
+    # The bytes of the input on disk this draft stands for (a whole file's for its last draft,
+    # a record's share of a bulk file): what the import's progress counts as done once the draft
+    # reaches the saving step (reading runs ahead of name extraction by many documents).
+    disk_bytes: int = field(default=0, repr=False, compare=False)

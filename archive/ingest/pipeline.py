@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -87,9 +88,13 @@ class IngestReport:
     # caller to resolve once after several imports (:func:`resolve_pending`).
     pending_documents: set[int] = field(default_factory=set)
     pending_names: set[str] = field(default_factory=set)
-    # Bytes of the input read so far (on disk: a zip member counts its compressed size), for a
-    # progress bar over the total size of the input.
+    # Bytes of the input read so far (on disk: a zip member counts its compressed size).
     bytes_read: int = 0
+    # Bytes of the input whose documents reached the saving step or failed: what a progress
+    # bar over the input's total size shows as done. Reading runs ahead of name extraction (up
+    # to a thousand documents in flight), so the bytes read would reach the end long before the
+    # import does.
+    bytes_done: int = 0
 
     def __post_init__(self) -> None:
         if not isinstance(self.items, ItemList):
@@ -114,7 +119,8 @@ class IngestReport:
         verb = "would be " if self.dry_run else ""
         parts = [f"{counts[o]:,} {verb}{o.value}" for o in Outcome if o != Outcome.FAILED]
         parts.append(f"{counts[Outcome.FAILED]:,} failed")
-        return f"{self.files:,} files: " + ", ".join(parts) + "."
+        files = f"{self.files:,} file" + ("" if self.files == 1 else "s")
+        return f"{files}: " + ", ".join(parts) + "."
 
 
 @contextlib.contextmanager
@@ -202,8 +208,13 @@ def ingest(
             with contextlib.ExitStack() as defer:
                 try:
                     scans = 0  # in the batch
+                    told = time.monotonic()
                     for draft, mentions in pairs:
                         batch.append((draft, mentions if draft.persons is None else None))
+                        report.bytes_done += draft.disk_bytes
+                        if on_file is not None and time.monotonic() - told >= PROGRESS_SECONDS:
+                            on_file(report)  # progress as documents come, not only as read
+                            told = time.monotonic()
                         scans += draft.original is not None
                         if len(batch) >= batch_size or scans >= SCAN_BATCH_SIZE:
                             _save_batch(batch, report, archive, publication, dry_run, seen, build)
@@ -396,6 +407,8 @@ def extraction_text_of(title: str, body: str) -> str:
 
 # A bulk file reports progress (``on_file``) every this many records, not only at its end.
 PROGRESS_EVERY = 50
+# ``on_file`` also hears at least this often (seconds) while documents come from extraction.
+PROGRESS_SECONDS = 1.0
 
 
 def _read(
@@ -407,6 +420,8 @@ def _read(
 
     ``on_file`` hears after each file, and every ``PROGRESS_EVERY`` records within a bulk file,
     with ``report.bytes_read`` moving as the file is read, so one large export shows progress.
+    Each draft carries the bytes it stands for (``Draft.disk_bytes``), which count as done
+    (``report.bytes_done``) when it reaches the saving step; what fails to read is done at once.
     """
     for source in sources:
         report.files += 1
@@ -424,6 +439,13 @@ def _read(
             except Exception as exc:  # a reader bug must not stop the other files
                 logger.exception("Reading %s failed", source.name)
                 results = [ReadError(f"Unexpected error while reading: {exc}")]
+        drafts = [result for result in results if not isinstance(result, ReadError)]
+        if source.streamed and not source.error:  # its records carried their shares
+            report.bytes_done += bytes_before + source.disk_bytes - report.bytes_read
+        elif drafts:
+            drafts[-1].disk_bytes = source.disk_bytes  # done when its last document is
+        else:
+            report.bytes_done += source.disk_bytes
         for result in results:
             if isinstance(result, ReadError):
                 label = result.source or source.name
@@ -467,12 +489,15 @@ def _read_records(
             results = readers.read_records(source.name, source.extension, stream, max_file_bytes())
             for result in results:
                 records += 1
+                read_before = report.bytes_read
+                report.bytes_read = start + min(int(stream.consumed * scale), source.disk_bytes)
                 if isinstance(result, ReadError):
                     label = result.source or source.name
                     report.items.append(ItemResult(label, Outcome.FAILED, str(result)))
+                    report.bytes_done += report.bytes_read - read_before
                 else:
+                    result.disk_bytes = report.bytes_read - read_before
                     yield result
-                report.bytes_read = start + min(int(stream.consumed * scale), source.disk_bytes)
                 if on_file is not None and records % PROGRESS_EVERY == 0:
                     on_file(report)
     except ReadError as exc:

@@ -82,15 +82,27 @@ def _too_big(size: int) -> str:
     )
 
 
+# What a folder or zip of articles says about itself is no article: a corpus's README (the BBC
+# corpus's README.TXT became a "document" of BBC News, with its curators as persons), its
+# licence. Left out of folder walks and zips, like hidden files; named on its own, it is read.
+_ABOUT_FILES = frozenset({"readme", "license", "licence", "copying", "changelog", "authors"})
+
+
 def _hidden(name: str) -> bool:
     parts = PurePosixPath(name.replace(os.sep, "/")).parts
     return any(part.startswith(".") or part == "__MACOSX" for part in parts)
 
 
+def _left_out(filename: str) -> bool:
+    """A file a folder walk or a zip leaves out: hidden, or a README or licence."""
+    name = PurePosixPath(filename.replace(os.sep, "/")).name
+    return _hidden(filename) or name.split(".")[0].lower() in _ABOUT_FILES
+
+
 def list_files(paths: list[Path]) -> list[tuple[Path, Path | None]]:
     """(file, the folder it was found under) for every file to read, without reading any:
-    folders are walked recursively in name order, hidden files skipped. Missing paths are kept,
-    so reading them reports the error."""
+    folders are walked recursively in name order, hidden files and a folder's README or
+    licence skipped. Missing paths are kept, so reading them reports the error."""
     found: list[tuple[Path, Path | None]] = []
     for path in paths:
         if path.is_dir():
@@ -99,7 +111,7 @@ def list_files(paths: list[Path]) -> list[tuple[Path, Path | None]]:
                 found.extend(
                     (Path(root) / filename, path)
                     for filename in sorted(files)
-                    if not _hidden(filename)
+                    if not _left_out(filename)
                 )
         else:
             found.append((path, None))
@@ -238,7 +250,7 @@ def _from_zip(
         return
 
     def skipped(member: zipfile.ZipInfo) -> bool:
-        return not _unsafe(member.filename) and (member.is_dir() or _hidden(member.filename))
+        return not _unsafe(member.filename) and (member.is_dir() or _left_out(member.filename))
 
     overhead = disk_bytes - sum(m.compress_size for m in members if not skipped(m))
     shares = iter([max(overhead, 0)])

@@ -1,3 +1,4 @@
+import argparse
 import os
 import time
 from pathlib import Path
@@ -22,6 +23,17 @@ def _size_on_disk(path: Path) -> int:
         return 0  # reading it reports the problem
 
 
+def _positive(value: str) -> int:
+    """A count of at least 1, for --workers."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {value!r}")
+    return number
+
+
 def progress_note(report: ingest.IngestReport, elapsed: float) -> str:
     """What the progress line says was done: documents (records) by outcome, and their rate."""
     counts = report.counts
@@ -30,7 +42,7 @@ def progress_note(report: ingest.IngestReport, elapsed: float) -> str:
     outcomes = ", ".join(f"{counts[o]:,} {o.value}" for o in ingest.Outcome if counts[o])
     rate = saved / elapsed if elapsed > 0 else 0.0
     details = f" ({outcomes})" if outcomes else ""
-    return f"{done:,} documents{details}, {rate:,.0f} documents/s"
+    return f"{done:,} document{'' if done == 1 else 's'}{details}, {rate:,.0f} documents/s"
 
 
 class Command(BaseCommand):
@@ -55,7 +67,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--workers",
-            type=int,
+            type=_positive,
             metavar="N",
             help="Processes for person extraction (default: up to 2 for 200 files or 1 MB of "
             "input or more, else 1; starting a process costs about a second).",
@@ -90,8 +102,9 @@ class Command(BaseCommand):
                 f"Progress: /admin/archive/ingestjob/{job.pk}/change/"
             )
             return
-        # Progress is by bytes of the input on disk (a zip counts its size), so the bar moves
-        # within one large JSONL export as well as across many small files.
+        # Progress is by bytes of the input on disk (a zip counts its size) whose documents are
+        # done, so the bar moves within one large JSONL export as well as across many small
+        # files, and reaches its end with the import, not with the reading.
         found = list_files(paths)
         total = sum(_size_on_disk(path) for path, _ in found)
         if workers is None:
@@ -101,7 +114,7 @@ class Command(BaseCommand):
 
         def on_file(report: ingest.IngestReport) -> None:
             elapsed = time.monotonic() - progress.started
-            progress.update(report.bytes_read, note=progress_note(report, elapsed))
+            progress.update(report.bytes_done, note=progress_note(report, elapsed))
 
         indexing_bar: list[Progress] = []
 
@@ -134,4 +147,6 @@ class Command(BaseCommand):
         prefix = "Dry run, nothing saved. " if dry_run else ""
         self.stdout.write(f"{prefix}{report.summary()} {elapsed:,.1f} s, {rate:,.1f} documents/s.")
         if report.failed:
-            raise CommandError(f"{len(report.failed):,} files or records failed (listed above).")
+            failed = len(report.failed)
+            what = "file or record" if failed == 1 else "files or records"
+            raise CommandError(f"{failed:,} {what} failed (listed above).")
