@@ -25,6 +25,9 @@ def test_mentions_are_cleaned_of_possessives_and_titles():
         ("Osama bin Laden", True),
         ("Lashkar-e-Taiba Mumbai", False),
         ("BBC", False),
+        ("MPs", False),  # an acronym's plural: a person on a BBC Gordon Brown profile
+        ("CEOs", False),
+        ("Mrs Thatcher", True),
         ("Room 101", False),
         ("the minister", False),
         ("Downing Street", False),  # Tony Blair's most co-mentioned "person" on the BBC set

@@ -205,6 +205,8 @@ def looks_like_a_name(name: str, not_person_words: set[str] = frozenset()) -> bo
             return False
         if len(word) > 2 and word.isupper():
             return False  # an acronym: "BBC", "ISI", "MSN Messenger"
+        if len(word) > 2 and word[-1] == "s" and word[:-1].isupper():
+            return False  # an acronym's plural, a common noun: "MPs", "CEOs", "DVDs"
         if re.search(r"-[a-z]{1,2}-", word):
             return False  # "Lashkar-e-Taiba", "Jaish-e-Mohammed": organisation names
         if word.casefold() in not_person_words or word.casefold() in NOT_NAME_WORDS:
