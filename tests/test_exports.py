@@ -167,6 +167,11 @@ def test_download_filename_names_the_query_and_the_day(client, seeds):
     long = client.get("/export.csv", {"q": "word " * 40})
     name = re.search(r'filename="([^"]+)"', long["Content-Disposition"]).group(1)
     assert len(name) <= 80 and name.endswith(f"-{today}.csv")
+    # A query in another script keeps its letters (RFC 6266's filename*), not "all".
+    other = client.get("/export.csv", {"q": "日本"})
+    assert other["Content-Disposition"] == (
+        f"attachment; filename*=utf-8''archive-search-%E6%97%A5%E6%9C%AC-{today}.csv"
+    )
 
 
 @pytest.mark.parametrize("path", ["/export.csv", "/export.json"])
