@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import ctypes
 import heapq
-import itertools
 import logging
 import marshal
 import os
@@ -41,6 +40,7 @@ from whoosh.filedb.filetables import FileFormatError
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 
+from archive.search.codec import GroupedCodec, TermGroups
 from archive.search.locking import file_lock
 from archive.search.schema import (
     SCHEMA,
@@ -132,7 +132,8 @@ class _PostingPool(whoosh_writing.PostingPool):
     :data:`RUN_POSTINGS` postings, one ``marshal`` call each), merged term by term. Memory stays
     bounded by ``limitmb`` (and, in the merge, a chunk per run) as before. Installed as
     ``whoosh.writing.PostingPool``, which Whoosh's writers (and the build's sub-processes,
-    forked) create.
+    forked) create. :meth:`items` hands the terms on as a :class:`~archive.search.codec.TermGroups`,
+    which the writers' codec (``GroupedCodec``) writes a term at a time.
     """
 
     RUN_POSTINGS = 8192
@@ -207,21 +208,9 @@ class _PostingPool(whoosh_writing.PostingPool):
         runs = [self._read_groups(path) for path in paths]
         return heapq.merge(*runs, key=lambda group: (group[0], group[1]))
 
-    @staticmethod
-    def _postings(groups: Iterable[tuple[str, bytes, list]]) -> Iterator[tuple]:
-        """Whoosh's postings, term by term; a term whose documents came out of order (a merge of
-        older segments) is sorted, as Whoosh's own pool would have sorted it."""
-        for fieldname, tbytes, postings in groups:
-            docnums = postings[0::3]
-            triples = zip(docnums, postings[1::3], postings[2::3], strict=True)
-            if any(a > b for a, b in itertools.pairwise(docnums)):
-                triples = sorted(triples, key=lambda triple: triple[0])
-            for docnum, weight, vbytes in triples:
-                yield fieldname, tbytes, docnum, weight, vbytes
-
     def _read_run(self, path):
         # What Whoosh's multi-process merge (not used here: builds are multisegment) reads.
-        return self._postings(self._read_groups(path))
+        return iter(TermGroups(self._read_groups(path)))
 
     def reduce_to(self, target, k):
         # The oldest runs first, merged into one that takes their place: runs stay in
@@ -236,12 +225,12 @@ class _PostingPool(whoosh_writing.PostingPool):
         if not self.runs:
             groups = list(self._sorted_groups())
             self._terms = {}
-            return self._postings(groups)
+            return TermGroups(groups)
         self.save()
         if len(self.runs) > maxfiles:
             self.reduce_to(maxfiles, maxfiles)
         runs, self.runs = self.runs, []
-        return self._postings(self._merged_groups(runs))
+        return TermGroups(self._merged_groups(runs))
 
 
 whoosh_writing.PostingPool = _PostingPool
@@ -251,8 +240,15 @@ def _writer(ix, **kwargs):
     # compound=False: Whoosh reads a compound segment file by copying each part (the whole
     # posting file included) into a private BytesIO per searcher, hundreds of MB per worker at
     # 100k documents; separate files are read from the page cache, shared by all workers.
+    # GroupedCodec: the pool's postings are written a term at a time (same bytes as Whoosh's).
     try:
-        return ix.writer(timeout=WRITE_LOCK_TIMEOUT, delay=0.05, compound=False, **kwargs)
+        return ix.writer(
+            timeout=WRITE_LOCK_TIMEOUT,
+            delay=0.05,
+            compound=False,
+            codec=GroupedCodec(),
+            **kwargs,
+        )
     except LockError as exc:
         raise IndexUnavailable(
             f"The search index stayed locked by another writer for {WRITE_LOCK_TIMEOUT:.0f} s."
