@@ -344,3 +344,79 @@ def test_a_build_that_sorts_on_disk_finds_what_one_in_memory_finds(index_dir, mo
     words = docs[123].body.split()
     phrase = f'"{words[10]} {words[11]} {words[12]}"'
     assert 124 in [hit.id for hit in search.search(search.SearchRequest(q=phrase)).hits]
+
+
+def _index_contents(path) -> dict:
+    """Every term's term info (as stored) and postings (docnum, weight, value), per field."""
+    from whoosh import index as whoosh_index
+
+    contents = {}
+    with whoosh_index.open_dir(str(path)).reader() as reader:
+        for segreader, base in reader.leaf_readers():
+            for fieldname, text in segreader.all_terms():
+                matcher = segreader.postings(fieldname, text)
+                postings = []
+                while matcher.is_active():
+                    postings.append((base + matcher.id(), matcher.weight(), matcher.value()))
+                    matcher.next()
+                # Statistics and extent (to_bytes fails on a term info read back from disk).
+                info = vars(segreader.term_info(fieldname, text))
+                contents[fieldname, text] = (info, postings)
+    return contents
+
+
+@pytest.mark.whoosh_only
+@pytest.mark.parametrize("memory_mb", [None, 0.05], ids=["in-memory", "sorted-on-disk"])
+def test_postings_written_a_term_at_a_time_are_whooshs_own(
+    index_dir, settings, monkeypatch, memory_mb
+):
+    """The index's writers take the pool's postings a term at a time (``GroupedCodec``): a
+    build, and an update that merges its segments, write the same term infos, postings and
+    files as Whoosh's own field writer, posting by posting (words in more documents than a
+    block holds, in one, in a title or not; exact fields; a pool that sorts on disk)."""
+    import filecmp
+    import random
+
+    import whoosh.util
+    from whoosh.codec.whoosh3 import W3Codec
+
+    from archive.search import index as search_index
+
+    monkeypatch.setattr(search_index, "MAX_BUILD_PROCS", 1)  # one segment per commit
+    if memory_mb is not None:
+        monkeypatch.setattr(search_index, "build_memory_mb", lambda procs: memory_mb)
+    rng = random.Random(5)
+    common = ["harbour", "ferry", "report", "minister", "karachi"]
+    vocabulary = [f"word{n:03d}x" for n in range(400)]
+    docs = [
+        search.IndexedDocument(
+            id=n,
+            title=" ".join(rng.sample(common, 2)) if n % 7 else "",
+            body=" ".join(rng.choice(common + vocabulary) for _ in range(rng.randint(0, 80))),
+            published=dt.date(2008, 1 + n % 12, 1 + n % 28),
+            publication=f"Paper {n % 3}",
+            persons=tuple(f"Person {k}" for k in range(n % 4)),
+            story=n // 2 or None,
+        )
+        for n in range(1, 361)
+    ]
+    changed = [
+        search.IndexedDocument(id=d.id, title="Changed ferry", body=d.body[::-1]) for d in docs[:9]
+    ]
+    built = []
+    for name, codec in (("whoosh", W3Codec), ("grouped", search_index.GroupedCodec)):
+        settings.ARCHIVE_INDEX_DIR = index_dir.parent / name
+        monkeypatch.setattr(search_index, "GroupedCodec", codec)
+        # Segment names are random: the same ones for both builds, so the files can match.
+        monkeypatch.setattr(whoosh.util, "random", random.Random(11))
+        assert search.rebuild_index(iter(docs)) == len(docs)
+        search.update_documents(changed, delete_ids=[20, 21])  # merges the segments
+        built.append(search_index.index_dir())
+    whoosh_dir, grouped_dir = built
+    expected = _index_contents(whoosh_dir)
+    assert sum(len(postings) > 128 for _, postings in expected.values()) >= 3  # several blocks
+    assert _index_contents(grouped_dir) == expected
+    names = sorted(p.name for p in whoosh_dir.iterdir())
+    assert names == sorted(p.name for p in grouped_dir.iterdir())
+    same, _, _ = filecmp.cmpfiles(whoosh_dir, grouped_dir, names, shallow=False)
+    assert same == names  # byte for byte
