@@ -244,7 +244,8 @@ def test_search_through_the_head_and_a_shard_that_goes_down_and_comes_back(runni
     assert time.monotonic() - started < 2.0
     assert sorted(ids) == [i for i in mumbai if cluster.shard_for(i) == 0]
     assert warnings >= 1
-    assert "agent 127.0.0.1:" in meta["warning"] and "failed" in meta["warning"]
+    # "connect() failed", or "handshake failure" when the dying shard still took the connection.
+    assert "agent 127.0.0.1:" in meta["warning"] and "fail" in meta["warning"]
 
     # Back again: used at once (an agent without mirrors is tried on every query).
     cluster.start_process("shard1")
