@@ -104,7 +104,10 @@ def search_request(params: QueryDict) -> SearchRequest:
 
     date_from, date_to = _date(params, "date_from"), _date(params, "date_to")
     if date_from and date_to and date_from > date_to:
-        raise InvalidParameter("“date_from” must not be later than “date_to”.")
+        raise InvalidParameter(
+            "The start of the date range (“From”, date_from) must not be later than its end "
+            "(“To”, date_to)."
+        )
 
     sort = params.get("sort", "").strip() or None
     if sort is not None and sort not in SORTS:
