@@ -7,12 +7,13 @@ and kept in step by ``archive/indexing.py``.
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections.abc import Container, Iterable
 from urllib.parse import urlencode
 
 from django.core.validators import URLValidator
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, OperationalError, models, transaction
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from django.urls import reverse
@@ -122,39 +123,57 @@ def unique_person_slug(model, name: str, pk: int | None = None) -> str:
     return person_slug(name, taken)
 
 
-def give_slugs(model, pks: Iterable[int] | None = None) -> int:
+def give_slugs(model, pks: Iterable[int]) -> int:
     """Page addresses for entities inserted in bulk (an import's new names: ``bulk_create``
     skips ``save()`` and its signal), so that ``/persons/<slug>/`` works for every entity from
-    the moment it exists, not only after its by-name page was first visited. ``pks``: only
-    these entities (else every entity without one). Returns how many got a slug."""
-    missing = model.objects.filter(slug__isnull=True).order_by("pk")
-    rows = list(
-        missing.filter(pk__in=list(pks)).values_list("pk", "name")
-        if pks is not None
-        else missing.values_list("pk", "name")
-    )
+    the moment it exists, not only after its by-name page was first visited. Only these
+    entities, and only those still without a slug: a slug once given never changes (another
+    writer may have given it meanwhile). Returns how many got one here; a chunk that keeps
+    colliding with other writers is left to the by-name route."""
+    wanted = sorted(set(pks))
     given = 0
-    for start in range(0, len(rows), 500):
-        chunk = [(pk, normalise_name(name)) for pk, name in rows[start : start + 500]]
+    for start in range(0, len(wanted), 500):
+        for _attempt in range(3):
+            try:
+                given += _give_slugs_to(model, wanted[start : start + 500])
+                break
+            except (IntegrityError, OperationalError):  # a slug taken meanwhile: read again
+                continue
+    return given
+
+
+def _give_slugs_to(model, pks: list[int]) -> int:
+    with transaction.atomic():
+        rows = list(
+            model.objects.filter(pk__in=pks, slug__isnull=True)
+            .order_by("pk")
+            .values_list("pk", "name")
+        )
+        chunk = [(pk, normalise_name(name)) for pk, name in rows]
         bases = {_slug_base(name) for _, name in chunk}
         taken = set(model.objects.filter(slug__in=bases).values_list("slug", flat=True))
         for base in sorted(bases & taken):  # "o-brien" taken: its numbered forms too
             taken.update(
                 model.objects.filter(slug__startswith=base + "-").values_list("slug", flat=True)
             )
-        updates = []
+        given = 0
         for pk, name in chunk:
             slug = person_slug(name, taken)
             taken.add(slug)
-            updates.append(model(pk=pk, slug=slug))
-        try:
-            with transaction.atomic():
-                model.objects.bulk_update(updates, ["slug"])
-        except IntegrityError:  # another writer gave one of these slugs meanwhile: one by one
-            for entity in model.objects.filter(pk__in=[u.pk for u in updates], slug__isnull=True):
-                entity.save(update_fields=["slug"])  # the pre_save signal finds a free slug
-        given += len(updates)
-    return given
+            # Only if still without one: never renames an address another writer just gave.
+            given += model.objects.filter(pk=pk, slug__isnull=True).update(slug=slug)
+        return given
+
+
+def slugless_with_slug(model, slug: str) -> list[int]:
+    """The entities without a slug whose name would get this one (an archive that imports left
+    without addresses): what a visit to a missing ``/persons/<slug>/`` gives a slug to."""
+    bases = {slug, re.sub(r"-\d+$", "", slug)}  # "g-20" as it is; "sean-obrien-2" numbered
+    return [
+        pk
+        for pk, name in model.objects.filter(slug__isnull=True).values_list("pk", "name")
+        if _slug_base(normalise_name(name)) in bases
+    ]
 
 
 class EntityKind(models.TextChoices):

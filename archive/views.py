@@ -23,7 +23,7 @@ from django_htmx.http import push_url
 
 from archive import api, pages, presentation, search, stories
 from archive.answers import answering_errors, as_json
-from archive.models import ENTITY_MODELS, Document, give_slugs
+from archive.models import ENTITY_MODELS, Document, give_slugs, slugless_with_slug
 from archive.params import clean_text, request_from, search_request, with_pairs
 
 SEARCH_TEMPLATE = "archive/search.html"
@@ -149,7 +149,8 @@ def entity_page(request: HttpRequest, kind: str, slug: str) -> HttpResponse:
     """A person, organisation or place (:func:`pages.entity_context`)."""
     model = ENTITY_MODELS[kind]
     entity = model.objects.prefetch_related("aliases").filter(slug=slug).first()
-    if entity is None and give_slugs(model):  # an archive whose imports left them without one
+    if entity is None and give_slugs(model, slugless_with_slug(model, slug)):
+        # An archive whose imports left entities without an address: this one gets it now.
         entity = model.objects.prefetch_related("aliases").filter(slug=slug).first()
     if entity is None:
         raise Http404(f"No {model._meta.verbose_name} at this address.")

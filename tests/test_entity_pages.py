@@ -12,7 +12,14 @@ import re
 import pytest
 
 from archive import indexing, search
-from archive.models import Document, Organisation, OrganisationAlias, Person, Place
+from archive.models import (
+    Document,
+    Organisation,
+    OrganisationAlias,
+    Person,
+    Place,
+    give_slugs,
+)
 from archive.search import SearchRequest, schema
 from archive.search import index as search_index
 
@@ -211,10 +218,17 @@ def test_an_import_gives_every_new_entity_its_page_address(client, transactional
     assert client.get("/persons/gordon-brown/").status_code == 200
     slugs = {Person.objects.get(name=n).slug for n in ("Sean O'Brien", "Sean OBrien")}
     assert slugs == {"sean-obrien", "sean-obrien-2"}
-    # An archive whose entities an older import left without slugs: the address still answers.
-    Place.objects.bulk_create([Place(name="Old Bulk Town")])
+    # An archive whose entities an older import left without slugs: the address still answers,
+    # and only the entity asked for is given one.
+    Place.objects.bulk_create([Place(name="Old Bulk Town"), Place(name="G 20"), Place(name="Elm")])
     assert client.get("/places/old-bulk-town/").status_code == 200
+    assert client.get("/places/g-20/").status_code == 200
     assert client.get("/places/no-such-town/").status_code == 404
+    assert Place.objects.get(name="Elm").slug is None
+    # A slug once given never changes, whoever gives it again.
+    town = Place.objects.get(name="Old Bulk Town")
+    assert give_slugs(Place, [town.pk]) == 0
+    assert Place.objects.get(pk=town.pk).slug == "old-bulk-town"
 
 
 def test_pages_answer_head_requests(client, world):

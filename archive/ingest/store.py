@@ -161,8 +161,8 @@ def entity_ids(
     names_by_kind: dict[str, set[str]], created: dict[str, set[int]] | None = None
 ) -> dict[str, dict[str, int]]:
     """name -> pk for every name of a batch, by kind, creating the missing entities in bulk (a
-    few statements per batch instead of several per name; their page address comes from the
-    by-name route). The pks of the entities created go into ``created``, by kind."""
+    few statements per batch instead of several per name, each with its page address). The
+    pks of the entities created go into ``created``, by kind."""
     created = created if created is not None else {}
     return {
         kind: _named(
