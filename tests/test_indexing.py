@@ -346,25 +346,6 @@ def test_a_build_that_sorts_on_disk_finds_what_one_in_memory_finds(index_dir, mo
     assert 124 in [hit.id for hit in search.search(search.SearchRequest(q=phrase)).hits]
 
 
-def _index_contents(path) -> dict:
-    """Every term's term info (as stored) and postings (docnum, weight, value), per field."""
-    from whoosh import index as whoosh_index
-
-    contents = {}
-    with whoosh_index.open_dir(str(path)).reader() as reader:
-        for segreader, base in reader.leaf_readers():
-            for fieldname, text in segreader.all_terms():
-                matcher = segreader.postings(fieldname, text)
-                postings = []
-                while matcher.is_active():
-                    postings.append((base + matcher.id(), matcher.weight(), matcher.value()))
-                    matcher.next()
-                # Statistics and extent (to_bytes fails on a term info read back from disk).
-                info = vars(segreader.term_info(fieldname, text))
-                contents[fieldname, text] = (info, postings)
-    return contents
-
-
 @pytest.mark.whoosh_only
 @pytest.mark.parametrize("memory_mb", [None, 0.05], ids=["in-memory", "sorted-on-disk"])
 def test_postings_written_a_term_at_a_time_are_whooshs_own(
@@ -377,9 +358,7 @@ def test_postings_written_a_term_at_a_time_are_whooshs_own(
     import filecmp
     import random
 
-    import whoosh.util
-    from whoosh.codec.whoosh3 import W3Codec
-
+    from archive.search import codec as grouped
     from archive.search import index as search_index
 
     monkeypatch.setattr(search_index, "MAX_BUILD_PROCS", 1)  # one segment per commit
@@ -404,18 +383,18 @@ def test_postings_written_a_term_at_a_time_are_whooshs_own(
         search.IndexedDocument(id=d.id, title="Changed ferry", body=d.body[::-1]) for d in docs[:9]
     ]
     built = []
-    for name, codec in (("whoosh", W3Codec), ("grouped", search_index.GroupedCodec)):
+    for name, codec in (("whoosh", grouped.PlainCodec), ("grouped", search_index.GroupedCodec)):
         settings.ARCHIVE_INDEX_DIR = index_dir.parent / name
         monkeypatch.setattr(search_index, "GroupedCodec", codec)
         # Segment names are random: the same ones for both builds, so the files can match.
-        monkeypatch.setattr(whoosh.util, "random", random.Random(11))
-        assert search.rebuild_index(iter(docs)) == len(docs)
-        search.update_documents(changed, delete_ids=[20, 21])  # merges the segments
+        with grouped.seeded_segment_names(11):
+            assert search.rebuild_index(iter(docs)) == len(docs)
+            search.update_documents(changed, delete_ids=[20, 21])  # merges the segments
         built.append(search_index.index_dir())
     whoosh_dir, grouped_dir = built
-    expected = _index_contents(whoosh_dir)
+    expected = grouped.index_contents(whoosh_dir)
     assert sum(len(postings) > 128 for _, postings in expected.values()) >= 3  # several blocks
-    assert _index_contents(grouped_dir) == expected
+    assert grouped.index_contents(grouped_dir) == expected
     names = sorted(p.name for p in whoosh_dir.iterdir())
     assert names == sorted(p.name for p in grouped_dir.iterdir())
     same, _, _ = filecmp.cmpfiles(whoosh_dir, grouped_dir, names, shallow=False)

@@ -17,13 +17,18 @@ Whoosh's own ``W3Codec`` (a segment pickles its codec into the index's table of 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import operator
+import random
 import zlib
 from array import array
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from pickle import dumps
 
+import whoosh.util
+from whoosh import index as whoosh_index
 from whoosh.codec.base import OutOfOrderError
 from whoosh.codec.whoosh3 import (
     WHOOSH3_HEADER_MAGIC,
@@ -247,3 +252,39 @@ class GroupedFieldWriter(W3FieldWriter):
         self._tindex.add(
             self._fieldkey + tbytes, terminfo + pack_long(offset) + pack_int(len(data))
         )
+
+
+# --- Checking it against Whoosh's own writer (tests/test_indexing.py) --------------------------
+
+# Whoosh's own codec, whose field writer takes postings one by one: what GroupedCodec must equal.
+PlainCodec = W3Codec
+
+
+@contextlib.contextmanager
+def seeded_segment_names(seed: int) -> Iterator[None]:
+    """Whoosh names segments at random; with the same seed two builds name theirs alike, so
+    their files can be compared byte for byte."""
+    previous = whoosh.util.random
+    whoosh.util.random = random.Random(seed)
+    try:
+        yield
+    finally:
+        whoosh.util.random = previous
+
+
+def index_contents(path: Path) -> dict:
+    """Every term's term info (as stored) and postings (docnum, weight, value), per field, of
+    the index in ``path``."""
+    contents = {}
+    with whoosh_index.open_dir(str(path)).reader() as reader:
+        for segreader, base in reader.leaf_readers():
+            for fieldname, text in segreader.all_terms():
+                matcher = segreader.postings(fieldname, text)
+                postings = []
+                while matcher.is_active():
+                    postings.append((base + matcher.id(), matcher.weight(), matcher.value()))
+                    matcher.next()
+                # Statistics and extent (to_bytes fails on a term info read back from disk).
+                info = vars(segreader.term_info(fieldname, text))
+                contents[fieldname, text] = (info, postings)
+    return contents
