@@ -3,6 +3,8 @@ highlighted results arrive without a page load, click a person facet, then go ba
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.browser import ARTIFACTS, chromium, require_chromium
@@ -106,6 +108,8 @@ def test_an_invalid_parameter_shows_its_message_in_place(page, live_server, seed
     expect(page.locator("#search-results .alert--error")).to_contain_text("date")
     expect(page.locator("header.site-header")).to_be_visible()
     expect(page.locator("#q")).to_have_value("pakistan")
+    # The address bar shows what was typed, without the form's empty fields ("sort=").
+    expect(page).to_have_url(re.compile(r"/\?q=pakistan&date_from=2010-01-01&date_to=2005-01-01$"))
     page.goto(live_server.url + "/?q=pakistan")
     page.evaluate("htmx.ajax('GET', '/?q=pakistan&page=zero', '#search-results')")
     expect(page.locator("#search-results .alert--error")).to_contain_text("page")

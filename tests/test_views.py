@@ -258,3 +258,16 @@ def test_more_names_than_a_result_shows_link_to_the_document_page(client, make_d
     assert link.group(1).endswith("?q=crowded#persons-heading")  # the page marks the query
     page = client.get(link.group(1).split("#")[0]).content.decode()
     assert 'id="persons-heading"' in page and "Person Number7" in page
+
+
+def test_an_htmx_search_that_cannot_be_made_pushes_what_the_user_typed(client, seeds):
+    """A reversed date range answers 400 with its message; the address bar then shows the
+    parameters as typed, without the form's empty fields, so a reload shows the message again
+    (htmx pushes the request's own URL, "sort=" and all, when the answer names none)."""
+    params = {"q": "pakistan", "sort": "", "date_from": "2009-01-01", "date_to": "2008-01-01"}
+    response = client.get("/", params, **HTMX)
+    assert response.status_code == 400
+    assert response["X-Archive-Message"] == "1"
+    assert response["HX-Push-Url"] == "/?q=pakistan&date_from=2009-01-01&date_to=2008-01-01"
+    assert "must not be later" in response.content.decode()
+    assert client.get(response["HX-Push-Url"]).status_code == 400
