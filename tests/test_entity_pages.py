@@ -287,6 +287,8 @@ def test_the_organisation_page(client, world):
     assert 'href="/?organisation=European+Union&amp;year=2008"' in html
     assert 'aria-label="2008: 2 documents"' in html
     assert 'href="/?organisation=European+Union&amp;year=undated"' in html
+    # ... styled as the page's other links, not as a search page's filter.
+    assert 'class="facet__values histogram__undated histogram__undated--link"' in html
 
 
 def test_the_span_and_timeline_ignore_inferred_dates_and_say_so(client, world):
