@@ -336,7 +336,7 @@ def _run_chunk(
         counts = report.counts
         IngestJob.objects.filter(pk=job.pk).update(
             heartbeat=timezone.now(),
-            files_read=done_before + min(report.files, len(chunk)),
+            files_read=done_before + min(report.files + len(report.left_out), len(chunk)),
             **{f"{c}_count": base[c] + counts[Outcome(c)] for c in COUNTERS},
         )
 
@@ -349,6 +349,7 @@ def _run_chunk(
         known=known,
     )
     results = _attribute(chunk, report.items)
+    left_out = {row.pk for row, source in pairs if source.left_out}
     _own_earlier_saves(chunk, results)
     with transaction.atomic():
         for row in chunk:
@@ -361,7 +362,10 @@ def _run_chunk(
                 if row.failed_count and not (row.created_count or row.updated_count)
                 else IngestJobFile.Status.DONE
             )
-            if not items:
+            if not items and row.pk in left_out:
+                message = "A README or licence of the upload, not an article: left out."
+                row.results = [{"source": row.name, "outcome": "left out", "message": message}]
+            elif not items:
                 row.results = [{"source": row.name, "outcome": "failed", "message": "No text."}]
                 row.failed_count, row.status = 1, IngestJobFile.Status.FAILED
         IngestJobFile.objects.bulk_update(

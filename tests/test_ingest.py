@@ -276,7 +276,8 @@ def test_a_folder_is_walked_recursively_and_a_zip_is_opened(transactional_db, tm
         archive.writestr("news/LICENSE", "Licensed for research only.")
         archive.writestr("news/d.jsonl", json.dumps({"title": "Fourth", "body": "Delta."}))
     write(tmp_path, "in/bundle.zip", buffer.getvalue())
-    report = run(tmp_path / "in")
+    seen: list[tuple[int, int]] = []
+    report = run(tmp_path / "in", on_file=lambda r: seen.append((r.bytes_read, r.bytes_done)))
     assert report.counts[ingest.Outcome.CREATED] == 5
     assert set(Document.objects.values_list("title", flat=True)) == {
         "First",
@@ -285,8 +286,38 @@ def test_a_folder_is_walked_recursively_and_a_zip_is_opened(transactional_db, tm
         "Fourth",
         "Fifth",
     }
+    # The README and the licence are named in the report as left out, and their bytes count as
+    # done: the progress bar reaches the input's size.
+    assert report.left_out == ["in/README.TXT", "in/bundle.zip/news/LICENSE"]
+    assert "in/README.TXT, in/bundle.zip/news/LICENSE" in report.left_out_note()
+    total = sum(p.stat().st_size for p in (tmp_path / "in").rglob("*") if p.is_file())
+    hidden = (tmp_path / "in" / ".hidden.txt").stat().st_size
+    assert seen[-1][0] == total - hidden
     # Named on its own, a README is read like any file.
     assert run(tmp_path / "in" / "README.TXT").counts[ingest.Outcome.CREATED] == 1
+
+
+def test_a_zip_of_nothing_but_a_readme_or_folders_says_so(transactional_db, tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("news/README.md", "About this collection.")
+    readme_only = write(tmp_path, "readme.zip", buffer.getvalue())
+    seen: list[int] = []
+    report = run(readme_only, on_file=lambda r: seen.append(r.bytes_done))
+    assert report.left_out == [f"{readme_only}/news/README.md"] and not report.items
+    assert seen[-1] == readme_only.stat().st_size  # the bar ends at 100 %
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("news/", "")
+        archive.writestr("__MACOSX/._a.txt", "resource fork")
+    empty = write(tmp_path, "empty.zip", buffer.getvalue())
+    report = run(empty)
+    assert [(item.outcome, item.message) for item in report.items] == [
+        (
+            ingest.Outcome.FAILED,
+            "The zip holds no files to import (only folders or hidden files).",
+        )
+    ]
 
 
 # --- Duplicates and updates -----------------------------------------------------------------

@@ -108,6 +108,25 @@ def test_upload_answers_at_once_with_the_job_page_and_a_worker_imports_it(editor
 
 
 @pytest.mark.django_db(transaction=True)
+def test_an_uploaded_zips_readme_is_listed_as_left_out_not_failed(editor):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("articles/0000.txt", article(0))
+        archive.writestr("articles/README.txt", "About these articles.")
+    upload(editor, "with-readme.zip", buffer.getvalue())
+    run_worker()
+    job = IngestJob.objects.get()
+    assert job.status == IngestJob.Status.DONE
+    assert (job.files_total, job.files_done, job.created_count, job.failed_count) == (2, 2, 1, 0)
+    readme = IngestJobFile.objects.get(job=job, name="with-readme.zip/articles/README.txt")
+    assert readme.status == IngestJobFile.Status.DONE
+    assert readme.results[0]["outcome"] == "left out"
+    page = editor.get(reverse("admin:archive_ingestjob_change", args=[job.pk])).content.decode()
+    assert '<tr class="result-left-out">' in page and "not an article: left out" in page
+    assert Document.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_progress_partial_is_what_htmx_polls(editor):
     upload(editor, "one.txt", article(1).encode())
     job = IngestJob.objects.get()

@@ -77,6 +77,9 @@ class ItemList(list):
             super().insert(index, item)
 
 
+LEFT_OUT_SHOWN = 10  # left-out files named in a report's summary
+
+
 @dataclass
 class IngestReport:
     items: list[ItemResult] = field(default_factory=ItemList)
@@ -95,6 +98,8 @@ class IngestReport:
     # to a thousand documents in flight), so the bytes read would reach the end long before the
     # import does.
     bytes_done: int = 0
+    # READMEs and licences found beside the articles in a folder or zip, not read (sources.py).
+    left_out: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not isinstance(self.items, ItemList):
@@ -121,6 +126,18 @@ class IngestReport:
         parts.append(f"{counts[Outcome.FAILED]:,} failed")
         files = f"{self.files:,} file" + ("" if self.files == 1 else "s")
         return f"{files}: " + ", ".join(parts) + "."
+
+    def left_out_note(self) -> str:
+        """What was left out, by name: an archivist checks that nothing was missed."""
+        if not self.left_out:
+            return ""
+        shown = ", ".join(self.left_out[:LEFT_OUT_SHOWN])
+        more = len(self.left_out) - LEFT_OUT_SHOWN
+        return (
+            f"Left out as a README or licence, not an article: {shown}"
+            + (f" and {more:,} more" if more > 0 else "")
+            + " (name such a file on its own to import it)."
+        )
 
 
 @contextlib.contextmanager
@@ -424,6 +441,13 @@ def _read(
     (``report.bytes_done``) when it reaches the saving step; what fails to read is done at once.
     """
     for source in sources:
+        if source.left_out:  # a README or licence beside the articles: named, not read
+            report.left_out.append(source.name)
+            report.bytes_read += source.disk_bytes
+            report.bytes_done += source.disk_bytes
+            if on_file is not None:
+                on_file(report)
+            continue
         report.files += 1
         bytes_before = report.bytes_read
         results: list = []

@@ -53,6 +53,8 @@ class SourceFile:
     # Bytes of the input on disk this file accounts for, for progress (a zip's are shared out
     # among its members).
     disk_bytes: int = 0
+    # A README or licence that a folder walk or a zip leaves out: reported as left out, not read.
+    left_out: bool = False
 
     @property
     def extension(self) -> str:
@@ -84,7 +86,7 @@ def _too_big(size: int) -> str:
 
 # What a folder or zip of articles says about itself is no article: a corpus's README (the BBC
 # corpus's README.TXT became a "document" of BBC News, with its curators as persons), its
-# licence. Left out of folder walks and zips, like hidden files; named on its own, it is read.
+# licence. Left out of folder walks and zips, and reported so; named on its own, it is read.
 _ABOUT_FILES = frozenset({"readme", "license", "licence", "copying", "changelog", "authors"})
 
 
@@ -93,16 +95,17 @@ def _hidden(name: str) -> bool:
     return any(part.startswith(".") or part == "__MACOSX" for part in parts)
 
 
-def _left_out(filename: str) -> bool:
-    """A file a folder walk or a zip leaves out: hidden, or a README or licence."""
+def _about_the_collection(filename: str) -> bool:
+    """A README or licence: it describes a folder or zip of articles, and is none."""
     name = PurePosixPath(filename.replace(os.sep, "/")).name
-    return _hidden(filename) or name.split(".")[0].lower() in _ABOUT_FILES
+    return name.split(".")[0].lower() in _ABOUT_FILES
 
 
 def list_files(paths: list[Path]) -> list[tuple[Path, Path | None]]:
-    """(file, the folder it was found under) for every file to read, without reading any:
-    folders are walked recursively in name order, hidden files and a folder's README or
-    licence skipped. Missing paths are kept, so reading them reports the error."""
+    """(file, the folder it was found under) for every file of the input, without reading any:
+    folders are walked recursively in name order, hidden files skipped (a folder's README or
+    licence is listed, and :func:`from_paths` reports it as left out). Missing paths are kept,
+    so reading them reports the error."""
     found: list[tuple[Path, Path | None]] = []
     for path in paths:
         if path.is_dir():
@@ -111,7 +114,7 @@ def list_files(paths: list[Path]) -> list[tuple[Path, Path | None]]:
                 found.extend(
                     (Path(root) / filename, path)
                     for filename in sorted(files)
-                    if not _left_out(filename)
+                    if not _hidden(filename)
                 )
         else:
             found.append((path, None))
@@ -119,12 +122,23 @@ def list_files(paths: list[Path]) -> list[tuple[Path, Path | None]]:
 
 
 def from_paths(paths: list[Path]) -> Iterator[SourceFile]:
-    """Files, and folders walked recursively, read one at a time."""
+    """Files, and folders walked recursively, read one at a time. A folder's README or licence
+    is left out (named on its own, it is read)."""
     for path, root in list_files(paths):
-        if path.exists():
+        if root is not None and _about_the_collection(path.name):
+            name = str(path.relative_to(root.parent))
+            yield SourceFile(name, left_out=True, disk_bytes=_size(path))
+        elif path.exists():
             yield from from_file(path, label_root=root)
         else:
             yield SourceFile(str(path), error="No such file or folder.")
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def from_file(path: Path, label_root: Path | None = None) -> Iterator[SourceFile]:
@@ -250,8 +264,12 @@ def _from_zip(
         return
 
     def skipped(member: zipfile.ZipInfo) -> bool:
-        return not _unsafe(member.filename) and (member.is_dir() or _left_out(member.filename))
+        return not _unsafe(member.filename) and (member.is_dir() or _hidden(member.filename))
 
+    if all(skipped(member) for member in members):
+        message = "The zip holds no files to import (only folders or hidden files)."
+        yield SourceFile(name, error=message, disk_bytes=disk_bytes)
+        return
     overhead = disk_bytes - sum(m.compress_size for m in members if not skipped(m))
     shares = iter([max(overhead, 0)])
 
@@ -269,6 +287,9 @@ def _from_zip(
                 yield SourceFile(label, error=message, disk_bytes=share(member))
                 continue
             if skipped(member):
+                continue
+            if _about_the_collection(inner):
+                yield SourceFile(label, left_out=True, disk_bytes=share(member))
                 continue
             if path.suffix.lower() == ".zip":
                 message = "A zip inside a zip is not opened."
