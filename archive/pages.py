@@ -8,9 +8,11 @@ from dataclasses import dataclass, replace
 
 from django.db.models import Model
 from django.utils import timezone
+from django.utils.text import slugify
 
 from archive import exports, presentation, search, stories
 from archive.answers import error_status
+from archive.ingest.text import fold_name
 from archive.models import ENTITY_MODELS, Document
 from archive.params import with_pairs
 
@@ -18,6 +20,7 @@ ENTITY_LATEST = 10
 ENTITY_COMENTIONS = 15  # of each kind
 NAMED_QUERY_MAX_WORDS = 6
 NAMED_QUERY_MAX_CHARS = 200  # no longer than a name can be
+NAMED_SLUG_CANDIDATES = 20  # names that slugify alike, compared for a query written without accents
 # Query language that makes a query more than a name: fields, wildcards, phrases, operators.
 _NOT_JUST_A_NAME = re.compile(r'[:*?()"\[\]{}^~+]|\b(?:AND|OR|NOT)\b|^-|\s-')
 
@@ -91,7 +94,7 @@ def named_in_query(request: search.SearchRequest) -> list[NamedInQuery]:
         return []
     found = []
     for kind, model in ENTITY_MODELS.items():
-        entity, written = model.objects.filter(name__iexact=q).first(), ""
+        entity, written = _entity_named(model, q), ""
         if entity is None:
             alias_model = model.alias_model()
             alias = (
@@ -114,6 +117,22 @@ def named_in_query(request: search.SearchRequest) -> list[NamedInQuery]:
             )
         )
     return found
+
+
+def _entity_named(model: type[Model], q: str) -> Model | None:
+    """The entity whose name ``q`` is, in any case and with or without its accents: "segolene
+    royal" and "SÉGOLÈNE ROYAL" both name "Ségolène Royal". ``iexact`` first (on SQLite it folds
+    ASCII letters only), then the names whose page address begins as the query's would (the
+    indexed slug column: "segolene-royal", "segolene-royal-2"), compared folded."""
+    entity = model.objects.filter(name__iexact=q).first()
+    base = slugify(q)
+    if entity is not None or not base:
+        return entity
+    wanted = fold_name(q)
+    candidates = model.objects.filter(slug__startswith=base).order_by("slug")
+    return next(
+        (e for e in candidates[:NAMED_SLUG_CANDIDATES] if fold_name(e.name) == wanted), None
+    )
 
 
 def document_context(document: Document, q: str, permalink: str) -> dict[str, object]:

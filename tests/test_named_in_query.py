@@ -56,3 +56,16 @@ def test_the_card_comes_with_htmx_results_too(client, seeds):
     [card] = _named(page)
     assert "<strong>Farhatullah Babar</strong> is a person of this archive" in card
     assert "organisation" not in card
+
+
+def test_a_name_typed_without_its_accents_or_in_capitals_offers_the_person(client, make_document):
+    """SQLite's case-insensitive match folds ASCII letters only, and people rarely type accents:
+    "segolene royal" and "SÉGOLÈNE ROYAL" both name "Ségolène Royal"."""
+    make_document(title="Royal speaks", body="Ségolène Royal spoke.", persons=("Ségolène Royal",))
+    make_document(title="Other", body="Text.", persons=("Segolene Royale",))  # slugifies alike
+    for q in ("segolene royal", "SÉGOLÈNE ROYAL", "Ségolène Royal", "Segolène  ROYAL"):
+        [card] = _named(client.get(SEARCH, {"q": q}).content.decode())
+        assert "<strong>Ségolène Royal</strong> is a person of this archive" in card, q
+    [card] = _named(client.get(SEARCH, {"q": "segolene royale"}).content.decode())
+    assert "<strong>Segolene Royale</strong>" in card
+    assert not _named(client.get(SEARCH, {"q": "segolene roy"}).content.decode())
