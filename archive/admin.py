@@ -364,6 +364,13 @@ class _MostCopiesFirst(ChangeList):
             return super().get_ordering(request, queryset)
         return ["-num_copies", "-pk"]
 
+    def get_ordering_field_columns(self):
+        # The copies column's header shows the order in force (sorted, descending), so that
+        # one click on it gives the fewest copies first, as the admin does for its own orderings.
+        if ORDER_VAR in self.params:
+            return super().get_ordering_field_columns()
+        return {self.list_display.index("copy_count"): "desc"}
+
 
 @admin.register(Story)
 class StoryAdmin(admin.ModelAdmin):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from django.core.management import call_command
@@ -234,8 +235,12 @@ def test_the_stories_list_shows_the_most_copies_first(admin_client, make_documen
     shared = [make_document(body=text, external_id="a"), make_document(body=cut_last(text))]
     alone = make_document(body=article(30), external_id="later")  # the newest story
     assert _story(shared[0]) == _story(shared[1]) != _story(alone)
-    changelist = admin_client.get("/admin/archive/story/").context["cl"]
+    page = admin_client.get("/admin/archive/story/")
+    changelist = page.context["cl"]
     assert [s.pk for s in changelist.result_list][:2] == [_story(shared[0]), _story(alone)]
+    # Its header says so: sorted, descending; one click gives the fewest first.
+    header = re.search(r'<th scope="col" class="([^"]*column-copy_count[^"]*)"', page.text)
+    assert header and "sorted descending" in header.group(1)
     # The copies column sorts too (its header's link), fewest first.
     changelist = admin_client.get("/admin/archive/story/", {"o": "3"}).context["cl"]
     assert changelist.result_list[0].pk == _story(alone)
