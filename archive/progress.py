@@ -83,6 +83,16 @@ class Progress:
         self.stream.flush()
         self.drawn = (self.count, self.note)
 
+    def say(self, sentence: str) -> None:
+        """A line about what the work is doing now ("Finishing the index…"), above the bar on a
+        terminal (the bar is drawn again below it), as a line of its own in a log."""
+        if self.tty:
+            self.stream.write("\r\033[K" + sentence + "\n")
+            self._draw(time.monotonic())
+        else:
+            self.stream.write(sentence + "\n")
+            self.stream.flush()
+
     def finish(self) -> float:
         """Draw the final state (in a log, unless the last line printed already showed it);
         returns the elapsed seconds."""

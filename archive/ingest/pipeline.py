@@ -183,8 +183,13 @@ def ingest(
     index_progress: Callable[[int], None] | None = None,
     resolve: bool = True,
     known: NameBook | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> IngestReport:
     """Read every source and save its documents; never raises for bad input.
+
+    ``on_stage`` hears a sentence as each closing step begins (the resolution pass, finishing
+    the index): after the last document is saved they take seconds to minutes with nothing
+    else to show.
 
     ``resolve=False`` leaves out the archive-level resolution pass that ends an import: the
     report says what it would have looked at (``pending_documents``, ``pending_names``), and
@@ -265,9 +270,13 @@ def ingest(
                 # resolve_entities`). Its changes reach the index after the import's pass.
                 mentioning = resolution.documents_mentioning(archive.affected_names())
                 affected = archive.documents | mentioning
+                if on_stage is not None and affected:
+                    on_stage(f"Resolving names across {_documents(len(affected))}…")
                 with indexing.deferred() if report.index_deferred else contextlib.nullcontext():
                     report.resolution = resolution.resolve_archive(document_ids=affected)
             if build is not None:
+                if on_stage is not None:
+                    on_stage("Finishing the index…")
                 build.finish()
                 build = None
             elif report.index_deferred:
@@ -279,6 +288,10 @@ def ingest(
     if on_file is not None:
         on_file(report)
     return report
+
+
+def _documents(count: int) -> str:
+    return f"{count:,} document" + ("" if count == 1 else "s")
 
 
 # A batch is saved once it holds this many scans: each took seconds of OCR, so saving them

@@ -120,7 +120,7 @@ class Command(BaseCommand):
 
         def on_index(count: int) -> None:
             if not indexing_bar:
-                self.stderr.write("Writing the index in one pass (a large import)…")
+                progress.say("Writing the index in one pass (a large import)…")
                 indexing_bar.append(
                     Progress("Indexing", Document.objects.count(), stream=self.stderr._out)
                 )
@@ -136,6 +136,7 @@ class Command(BaseCommand):
             workers=max(1, workers),
             keep_items=False,
             index_progress=on_index,
+            on_stage=progress.say,
         )
         if indexing_bar:
             indexing_bar[0].finish()
