@@ -209,6 +209,13 @@ def ingest(
     batches that are saved as they fill, so memory stays flat however large the input.
     """
     report = IngestReport(dry_run=dry_run, items=ItemList(failures_only=not keep_items))
+
+    def _stage(sentence: str) -> None:
+        if on_file is not None:
+            on_file(report)  # the progress shown beside the sentence is the documents' last
+        if on_stage is not None:
+            on_stage(sentence)
+
     known = known if known is not None else known_persons()
     seen: set[str] = set()  # dry run: keys of drafts already counted
     drafts = _read(sources, report, on_file)
@@ -270,13 +277,12 @@ def ingest(
                 # resolve_entities`). Its changes reach the index after the import's pass.
                 mentioning = resolution.documents_mentioning(archive.affected_names())
                 affected = archive.documents | mentioning
-                if on_stage is not None and affected:
-                    on_stage(f"Resolving names across {_documents(len(affected))}…")
+                if affected:
+                    _stage(f"Resolving names across {_documents(len(affected))}…")
                 with indexing.deferred() if report.index_deferred else contextlib.nullcontext():
                     report.resolution = resolution.resolve_archive(document_ids=affected)
             if build is not None:
-                if on_stage is not None:
-                    on_stage("Finishing the index…")
+                _stage("Finishing the index…")
                 build.finish()
                 build = None
             elif report.index_deferred:
