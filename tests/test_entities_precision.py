@@ -467,6 +467,32 @@ def test_a_name_the_archive_tags_a_place_but_never_writes_where_places_stand_is_
     assert values(_placed("Sideways", None), evidence) == []
 
 
+def test_a_name_no_gazetteer_knows_that_most_documents_tag_otherwise_is_no_place():
+    """ "Windows" on the BBC archive: a place in 17 documents ("in Windows XP"), a product or
+    firm in 26. A plurality of one kind among three is no evidence that it is a place."""
+    software = (
+        [_placed("Windows", True) for _ in range(4)]
+        + [[NameMention("Windows", "PRODUCT")]] * 3
+        + [[NameMention("Windows", "ORG")]] * 2
+    )
+    # A real place the gazetteers do not list is a place with one voice; a known place keeps
+    # its kind however the archive tags it ("Chelsea", the club).
+    village = [_placed("Lower Brailes", True) for _ in range(3)] + [
+        [NameMention("Lower Brailes", "ORG")]
+    ]
+    club = [_placed("Chelsea", True)] + [[NameMention("Chelsea", "ORG")]] * 3
+    evidence = archive_of(*software, *village, *club)
+    assert values(_placed("Windows", True), evidence) == []
+    assert values(_placed("Lower Brailes", True), evidence) == [("place", "Lower Brailes")]
+    assert values(_placed("Chelsea", True), evidence) == [("place", "Chelsea")]
+    # Three kinds once each: no kind ("New Order", the band, a place, a firm and a person).
+    band = [_placed("New Order", True), [NameMention("New Order", "ORG")], [person("New Order")]]
+    assert values(_placed("New Order", True), archive_of(*band)) == []
+    # ...and where the firm is the majority, the value is the firm's.
+    firm = [_placed("Gizmondo", True)] * 2 + [[NameMention("Gizmondo", "ORG")]] * 3
+    assert values(_placed("Gizmondo", True), archive_of(*firm)) == [("organisation", "Gizmondo")]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_import_that_makes_a_name_unplaced_resolves_its_earlier_documents_again():
     """Three documents tag "Sideways" a place and never place it: too few to say, a place. The

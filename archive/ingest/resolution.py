@@ -747,6 +747,27 @@ class Evidence:
             return self.labels.get(fold(name), Counter())["organisation"] >= MIN_EVIDENCE
         return not gazetteer.country_or_state(name)
 
+    def a_place_to_a_minority(self, name: str) -> bool:
+        """Whether a name that no gazetteer knows is tagged a place in fewer than half of the
+        archive's documents that tag it at all (at least ``MIN_EVIDENCE``): "Windows" is a
+        place in 17 documents of the BBC archive and a product or firm in 26, and a plurality of
+        one kind among three is no evidence that it is a place. Real places the gazetteers miss
+        are tagged places with one voice."""
+        counts = self.labels.get(fold(name), Counter())
+        total = sum(counts.values())
+        return (
+            total >= MIN_EVIDENCE and 2 * counts["place"] < total and not gazetteer.any_place(name)
+        )
+
+    def kind_of_the_majority(self, name: str) -> str:
+        """For a name :meth:`a_place_to_a_minority`: the kind its other documents give it most
+        (person, organisation, or no facet's kind: "Windows", a product); no kind on a tie
+        ("Spirited Away": a place, a person and a work once each)."""
+        counts = self.labels.get(fold(name), Counter())
+        best = max(counts[k] for k in ("person", "organisation", OTHER))
+        winners = [k for k in ("person", "organisation", OTHER) if counts[k] == best]
+        return winners[0] if len(winners) == 1 else OTHER
+
     def kind_besides_place(self, name: str) -> str:
         """For a name :meth:`placed_like_no_place`: the other kind the archive gives it in at
         least ``MIN_EVIDENCE`` documents ("Hewitt", the player; "BT"), or no kind
@@ -1022,6 +1043,14 @@ def resolve_document(
             and evidence.placed_like_no_place(mention.name)
         ):
             kind = evidence.kind_besides_place(mention.name)
+            confidence = evidence.share(mention.name, kind)
+        elif (
+            folded not in decisions.reviewed_kind
+            and kind == "place"
+            and not mention.titled
+            and evidence.a_place_to_a_minority(mention.name)
+        ):
+            kind = evidence.kind_of_the_majority(mention.name)
             confidence = evidence.share(mention.name, kind)
         if kind == OTHER:
             continue
