@@ -473,12 +473,15 @@ class StreamedRebuild:
 
         return connection.vendor == "sqlite"
 
-    def start(self) -> StreamedRebuild:
-        acquired = self._stack.enter_context(search.write_lock(timeout=REBUILD_WAIT))
+    def start(self, wait: float | None = None) -> StreamedRebuild:
+        """Take the write lock (waiting up to ``wait`` seconds, by default ``REBUILD_WAIT``),
+        feed what the database holds, and start the build."""
+        wait = REBUILD_WAIT if wait is None else wait
+        acquired = self._stack.enter_context(search.write_lock(timeout=wait))
         if not acquired:
             self._stack.close()
             raise search.IndexUnavailable(
-                f"Another process held the index's write lock for {REBUILD_WAIT:.0f} s."
+                f"Another process held the index's write lock for {wait:.0f} s."
             )
         try:
             self._last_task = (

@@ -70,6 +70,23 @@ def test_a_large_import_writes_the_index_once_at_the_end(monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_an_import_into_an_empty_archive_writes_its_index_once_from_the_first_batch():
+    """A full first batch into an empty archive: the one index pass starts before it is saved,
+    instead of after DEFER_INDEX_AFTER documents that the index would then take twice."""
+    assert not Document.objects.exists()
+    report = ingest.ingest([jsonl(records(30))], batch_size=10)
+    assert report.index_deferred == indexing.StreamedRebuild.available()
+    assert search.search(search.SearchRequest(q="cranes")).total == 30
+    assert not IndexTask.objects.exists()
+    drift, _ = indexing.check()
+    assert drift.ok, drift
+    # A first batch that is not full (a small import) is indexed as it is saved.
+    Document.objects.all().delete()
+    indexing.apply_pending()
+    assert not ingest.ingest([jsonl(records(5, start=100))], batch_size=10).index_deferred
+
+
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("streamed", [True, False])
 def test_a_deferred_import_that_dies_leaves_its_documents_in_the_outbox(monkeypatch, streamed):
     """Killed before its one index pass is swapped in (written as it saves, or at its end on

@@ -246,6 +246,15 @@ def ingest(
                             told = time.monotonic()
                         scans += draft.original is not None
                         if len(batch) >= batch_size or scans >= SCAN_BATCH_SIZE:
+                            if not report.index_deferred and _fills_an_empty_archive(
+                                report, stored_before, dry_run, len(batch) >= batch_size
+                            ):
+                                search.create_index_if_missing()  # searches answer meanwhile
+                                # Only if the index is free now: else the usual way.
+                                build = _start_build(index_progress, wait=0.0)
+                                if build is not None:
+                                    defer.enter_context(indexing.deferred())
+                                    report.index_deferred = True
                             _save_batch(batch, report, archive, publication, dry_run, seen, build)
                             batch, scans = [], 0
                             if not report.index_deferred and _large(report, stored_before, dry_run):
@@ -316,16 +325,33 @@ def resolve_pending(documents: Iterable[int], names: Iterable[str]) -> resolutio
 DEFER_INDEX_AFTER = 1000
 
 
-def _start_build(progress: Callable[[int], None] | None) -> indexing.StreamedRebuild | None:
+def _start_build(
+    progress: Callable[[int], None] | None, wait: float | None = None
+) -> indexing.StreamedRebuild | None:
     """The index pass of a large import, written while it saves (None: one rebuild from the
-    database at its end, as on databases other than SQLite or when the index is busy)."""
+    database at its end, as on databases other than SQLite or when the index is busy).
+    ``wait``: how long to wait for the index's write lock (default ``REBUILD_WAIT``)."""
     if not indexing.StreamedRebuild.available():
         return None
     try:
-        return indexing.StreamedRebuild(progress=progress).start()
+        return indexing.StreamedRebuild(progress=progress).start(wait)
     except search.IndexUnavailable as exc:
-        logger.warning("The index is busy; it is rebuilt at the end of the import. %s", exc)
+        if wait is None:
+            logger.warning("The index is busy; it is rebuilt at the end of the import. %s", exc)
         return None
+
+
+def _fills_an_empty_archive(
+    report: IngestReport, stored_before: int, dry_run: bool, full_batch: bool
+) -> bool:
+    """Whether the import's first batch is full and the archive held nothing: it will be large
+    against what the archive held (see :func:`_large`), so its one index pass starts now. Begun
+    after ``DEFER_INDEX_AFTER`` documents instead, the pass would index those documents a
+    second time: the first batch's save builds the missing index from the database, and each
+    batch after it updates that index, before the pass reads them all again (5 s of the BBC
+    corpus's 89 s import, 2026-12-06)."""
+    nothing_saved = not (report.counts[Outcome.CREATED] or report.counts[Outcome.UPDATED])
+    return not dry_run and full_batch and stored_before == 0 and nothing_saved
 
 
 def _large(report: IngestReport, stored_before: int, dry_run: bool) -> bool:
