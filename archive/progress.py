@@ -6,8 +6,11 @@ plain line every few seconds and the final state once, so logs stay readable.
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TextIO
 
 
@@ -103,3 +106,28 @@ class Progress:
             self.stream.write("\n")
             self.stream.flush()
         return now - self.started
+
+
+class _AboveTheBar(logging.Handler):
+    def __init__(self, progress: Progress) -> None:
+        super().__init__()
+        self.progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.progress.say(self.format(record))
+        except Exception:  # a log line must never stop the work
+            self.handleError(record)
+
+
+@contextmanager
+def logs_above(progress: Progress, logger_name: str = "archive") -> Iterator[None]:
+    """While ``progress`` is drawn, the site's log lines ("No search index: building it from
+    the database.") go above the bar (:meth:`Progress.say`) instead of onto its line."""
+    logger = logging.getLogger(logger_name)
+    saved = logger.handlers[:]
+    logger.handlers = [_AboveTheBar(progress)]
+    try:
+        yield
+    finally:
+        logger.handlers = saved

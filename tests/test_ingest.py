@@ -494,6 +494,27 @@ def test_command_summary_and_exit_status(transactional_db, tmp_path):
         call_command("ingest", str(tmp_path / "missing"), stdout=out, stderr=err)
 
 
+def test_log_lines_during_an_import_go_above_its_progress_bar():
+    """On a terminal the bar is one line redrawn in place: a log line written by the logging
+    handler would land at its end ("… 5 documents/sNo search index: …")."""
+    import logging
+
+    from archive.progress import Progress, logs_above
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    progress = Progress("Ingesting", 10, stream=terminal)
+    progress.update(5)
+    with logs_above(progress):
+        logging.getLogger("archive.indexing").info("No search index: building it.")
+    # The bar's line is cleared, the log line written, and the bar drawn again below it.
+    assert "\r\x1b[KNo search index: building it.\n\r\x1b[KIngesting" in terminal.getvalue()
+    assert logging.getLogger("archive").handlers  # the site's own handler is back
+
+
 def test_command_dry_run_and_publication(transactional_db, tmp_path):
     write(tmp_path, "in/a.txt", "Alpha\n\nText.")
     out = io.StringIO()

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from archive import ingest, jobs
 from archive.ingest.sources import from_paths, list_files
 from archive.models import Document
-from archive.progress import Progress
+from archive.progress import Progress, logs_above
 
 # Person extraction runs in 2 processes from this much input on (about 200 articles' worth of
 # text, or one bulk file of that size); below it, starting a process costs more than it saves.
@@ -127,17 +127,18 @@ class Command(BaseCommand):
             indexing_bar[0].update(count)
 
         # Only failures are kept item by item: a report on millions of records stays small.
-        report = ingest.ingest(
-            from_paths(paths),
-            publication=publication,
-            dry_run=dry_run,
-            extract_persons=not no_persons,
-            on_file=on_file,
-            workers=max(1, workers),
-            keep_items=False,
-            index_progress=on_index,
-            on_stage=progress.say,
-        )
+        with logs_above(progress):
+            report = ingest.ingest(
+                from_paths(paths),
+                publication=publication,
+                dry_run=dry_run,
+                extract_persons=not no_persons,
+                on_file=on_file,
+                workers=max(1, workers),
+                keep_items=False,
+                index_progress=on_index,
+                on_stage=progress.say,
+            )
         if indexing_bar:
             indexing_bar[0].finish()
         elapsed = progress.finish()
