@@ -122,17 +122,18 @@ def named_in_query(request: search.SearchRequest) -> list[NamedInQuery]:
 def _entity_named(model: type[Model], q: str) -> Model | None:
     """The entity whose name ``q`` is, in any case and with or without its accents: "segolene
     royal" and "SÉGOLÈNE ROYAL" both name "Ségolène Royal". ``iexact`` first (on SQLite it folds
-    ASCII letters only), then the names whose page address begins as the query's would (the
-    indexed slug column: "segolene-royal", "segolene-royal-2"), compared folded."""
+    ASCII letters only), then the names whose page address is the query's (names that slugify
+    alike are numbered: "segolene-royal", "segolene-royal-2"), compared folded. An exact lookup
+    of those addresses, by the slug column's index: this runs for every plain query, and a
+    ``startswith`` is a LIKE that SQLite answers by reading the whole table."""
     entity = model.objects.filter(name__iexact=q).first()
     base = slugify(q)
     if entity is not None or not base:
         return entity
     wanted = fold_name(q)
-    candidates = model.objects.filter(slug__startswith=base).order_by("slug")
-    return next(
-        (e for e in candidates[:NAMED_SLUG_CANDIDATES] if fold_name(e.name) == wanted), None
-    )
+    addresses = [base] + [f"{base}-{n}" for n in range(2, NAMED_SLUG_CANDIDATES + 1)]
+    candidates = model.objects.filter(slug__in=addresses).order_by("pk")
+    return next((e for e in candidates if fold_name(e.name) == wanted), None)
 
 
 def document_context(document: Document, q: str, permalink: str) -> dict[str, object]:
