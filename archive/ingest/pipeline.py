@@ -251,16 +251,11 @@ def ingest(
                             ):
                                 search.create_index_if_missing()  # searches answer meanwhile
                                 # Only if the index is free now: else the usual way.
-                                build = _start_build(index_progress, wait=0.0)
-                                if build is not None:
-                                    defer.enter_context(indexing.deferred())
-                                    report.index_deferred = True
+                                build = _one_index_pass(defer, report, index_progress, wait=0.0)
                             _save_batch(batch, report, archive, publication, dry_run, seen, build)
                             batch, scans = [], 0
                             if not report.index_deferred and _large(report, stored_before, dry_run):
-                                defer.enter_context(indexing.deferred())
-                                report.index_deferred = True
-                                build = _start_build(index_progress)
+                                build = _one_index_pass(defer, report, index_progress)
                 except Exception as exc:  # the model failed: keep what is saved, report the rest
                     logger.exception("Person extraction failed")
                     report.items.extend(
@@ -323,6 +318,22 @@ def resolve_pending(documents: Iterable[int], names: Iterable[str]) -> resolutio
 
 # An import switches to one index pass at its end after this many documents (see ingest()).
 DEFER_INDEX_AFTER = 1000
+
+
+def _one_index_pass(
+    defer: contextlib.ExitStack,
+    report: IngestReport,
+    progress: Callable[[int], None] | None,
+    wait: float | None = None,
+) -> indexing.StreamedRebuild | None:
+    """Stop writing the index batch by batch (``defer`` holds that until the import ends) and
+    return the pass written while the import saves (None: one rebuild at its end). With a
+    ``wait`` and the index busy that long, nothing changes: the batches go on as before."""
+    build = _start_build(progress, wait)
+    if build is not None or wait is None:
+        defer.enter_context(indexing.deferred())
+        report.index_deferred = True
+    return build
 
 
 def _start_build(
