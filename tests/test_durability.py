@@ -62,7 +62,13 @@ def test_kill_9_during_rebuild_keeps_the_old_index_and_the_next_rebuild_succeeds
     # Two build processes, as in production: the forked sub-writers must die with the rebuild.
     rebuild = archive.start("rebuild_index", ARCHIVE_INDEX_BUILD_PROCS="2")
     wait_for(lambda: any(n.endswith(".new") for n in index_siblings(data)), what="a build dir")
-    time.sleep(0.7)
+    # The build processes start with the first full batch of documents, which on a loaded
+    # machine can be seconds after the build directory appears: wait for them, not a fixed time.
+    wait_for(
+        lambda: _children(rebuild.pid) or rebuild.poll() is not None,
+        timeout=30,
+        what="the build processes",
+    )
     assert rebuild.poll() is None, "the rebuild finished before it could be killed"
     children = _children(rebuild.pid)
     assert children, "the rebuild started no build processes"
