@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import zlib
 
+import numpy as np
 import pytest
 from django.core.management import call_command
 
@@ -29,6 +31,43 @@ def test_signatures_and_bands_are_stored(make_document):
     assert CopyBand.objects.filter(document_id=doc.pk).count() == copies.BANDS
     assert doc.story_id is None or _story(doc) is not None
     assert Story.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "Mumbai",
+        "Gunmen attacked",
+        article(3),
+        article(4) + " " + article(4),  # repeated phrases: each distinct shingle counts once
+        "Ségolène Royal, à Paris: «Non». ÉTÉ été Été — 2008 Mumbai 26/11 attacks",
+    ],
+)
+def test_signatures_are_datasketchs_minhash_so_stored_ones_stay_valid(text):
+    """The signature is computed without a MinHash object per text; its values must be the
+    ones datasketch gives for the same shingles, or every stored signature and band key would
+    be wrong for the documents saved after this change."""
+    from datasketch import MinHash
+
+    words = re.findall(r"\w+", text.casefold())
+    shingles = (
+        {" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))} if words else set()
+    )
+    reference = MinHash(
+        num_perm=copies.NUM_PERM, seed=1, scheme="affine32", hashfunc=lambda value: value
+    )
+    reference.update_batch([zlib.crc32(s.encode("utf-8")) for s in shingles])
+    ours = copies.signature(text)
+    assert ours.hashvalues.dtype == np.uint32
+    assert ours.hashvalues.tolist() == reference.hashvalues.tolist()
+    assert ours.shingles == len({zlib.crc32(s.encode("utf-8")) for s in shingles})
+    rows = copies.ROWS
+    values = reference.hashvalues.astype(np.uint32)
+    assert ours.band_keys() == tuple(
+        copies._key(bytes([band]) + values[band * rows : (band + 1) * rows].tobytes())
+        for band in range(copies.BANDS)
+    )
 
 
 def test_a_copy_with_a_new_headline_and_a_cut_last_paragraph_joins_its_story(make_document):

@@ -70,10 +70,6 @@ _WORD = re.compile(r"\w+")
 _PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1).permutations
 
 
-def _identity(value: int) -> int:
-    return value
-
-
 def _key(data: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little", signed=True)
 
@@ -114,9 +110,10 @@ class Signature:
         return self._keys
 
     def _compute_keys(self) -> list[int]:
+        raw = self.hashvalues.tobytes()
+        width = ROWS * self.hashvalues.itemsize
         keys = [
-            _key(bytes([band]) + self.hashvalues[band * ROWS : (band + 1) * ROWS].tobytes())
-            for band in range(BANDS)
+            _key(bytes([band]) + raw[band * width : (band + 1) * width]) for band in range(BANDS)
         ]
         if self.page:
             keys.append(self.page)
@@ -124,28 +121,49 @@ class Signature:
 
 
 def shingle_hashes(text: str) -> list[int]:
-    """The text's distinct shingles as stable 32-bit hashes (the same in every process)."""
+    """The text's distinct shingles as stable 32-bit hashes (the same in every process).
+
+    Each distinct shingle is hashed once: a wire story repeats its phrases, and an import
+    hashes every text it saves, so this is the import's busiest line of copy detection."""
     words = _WORD.findall(text.casefold())
     if not words:
         return []
     if len(words) < SHINGLE_WORDS:
         return [zlib.crc32(" ".join(words).encode("utf-8"))]
-    return list(
-        {
-            zlib.crc32(" ".join(words[i : i + SHINGLE_WORDS]).encode("utf-8"))
-            for i in range(len(words) - SHINGLE_WORDS + 1)
-        }
-    )
+    runs = zip(*(words[i:] for i in range(SHINGLE_WORDS)), strict=False)  # to the last run
+    return list({zlib.crc32(shingle.encode("utf-8")) for shingle in set(map(" ".join, runs))})
+
+
+# The MinHash of ``datasketch`` with its "affine32" scheme, computed here in one NumPy
+# expression per text: building a MinHash object per text cost more than its arithmetic.
+# ``tests/test_copies.py`` checks that the values are datasketch's, so stored signatures stay
+# valid. Each 32-bit shingle hash is mixed by MurmurHash3's finalizer, then permuted by
+# ``a * h + b`` (modulo 2**32) with datasketch's ``a`` and ``b`` for seed 1.
+_A, _B = (np.asarray(values, dtype=np.uint32) for values in _PERMUTATIONS)
+_EMPTY = np.full(NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32)
+
+
+def _mixed(hashes: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer (fmix32), element-wise, wrapping as uint32 does."""
+    hashes = hashes ^ (hashes >> np.uint32(16))
+    hashes = hashes * np.uint32(0x85EBCA6B)
+    hashes = hashes ^ (hashes >> np.uint32(13))
+    hashes = hashes * np.uint32(0xC2B2AE35)
+    return hashes ^ (hashes >> np.uint32(16))
+
+
+def minhash_values(hashes: Sequence[int]) -> np.ndarray:
+    """The NUM_PERM MinHash values (uint32) of a set of 32-bit shingle hashes."""
+    if not hashes:
+        return _EMPTY.copy()
+    mixed = _mixed(np.asarray(hashes, dtype=np.uint32))
+    return (np.multiply.outer(mixed, _A) + _B).min(axis=0)
 
 
 def signature(text: str, url: str = "") -> Signature:
     """The MinHash signature of a text's shingles (and the key of its source page)."""
     hashes = shingle_hashes(text)
-    minhash = MinHash(
-        num_perm=NUM_PERM, permutations=_PERMUTATIONS, scheme="affine32", hashfunc=_identity
-    )
-    minhash.update_batch(hashes)
-    return Signature(minhash.hashvalues.astype(np.uint32), len(hashes), page_key(url))
+    return Signature(minhash_values(hashes), len(hashes), page_key(url))
 
 
 @dataclass(frozen=True)
