@@ -231,6 +231,22 @@ def test_an_import_gives_every_new_entity_its_page_address(client, transactional
     assert Place.objects.get(pk=town.pk).slug == "old-bulk-town"
 
 
+def test_names_that_slugify_alike_get_distinct_numbered_addresses(transactional_db):
+    """More names with one address base than the numbered addresses read by index: each still
+    gets its own address, in a later import as in the first, and an address given before is
+    kept."""
+    marks = "'’.!?#$%&*+,:;=@^`|~()[]{}<>"
+    names = [f"Sean O{mark}Brien" for mark in marks]
+    first = Person.objects.bulk_create([Person(name=n) for n in names[:22]])
+    assert give_slugs(Person, [p.pk for p in first]) == 22
+    later = Person.objects.bulk_create([Person(name=n) for n in names[22:]])
+    assert give_slugs(Person, [p.pk for p in later]) == len(names) - 22
+    slugs = list(Person.objects.filter(name__in=names).values_list("slug", flat=True))
+    assert len(set(slugs)) == len(names) > 20
+    assert set(slugs) == {"sean-obrien"} | {f"sean-obrien-{n}" for n in range(2, len(names) + 1)}
+    assert give_slugs(Person, [p.pk for p in first + later]) == 0
+
+
 def test_pages_answer_head_requests(client, world):
     """Link checkers and uptime monitors send HEAD: every page that answers GET answers it."""
     document = Document.objects.first()
