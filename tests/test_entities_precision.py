@@ -493,6 +493,28 @@ def test_a_name_no_gazetteer_knows_that_most_documents_tag_otherwise_is_no_place
     assert values(_placed("Gizmondo", True), archive_of(*firm)) == [("organisation", "Gizmondo")]
 
 
+def test_a_place_name_ending_in_an_organisations_word_is_that_organisation():
+    """ "Manchester United" and "New Labour", places to the model in 11 and 15 BBC documents:
+    "United" and "Labour" alone are organisations to the archive. "West Bank" ends in a word
+    the archive tags as an organisation about as often as not, and stays a place; so does a
+    name a gazetteer knows, and a line-up's bracketed club is what its document says."""
+    club = [[NameMention("United", "ORG")]] * 5 + [_placed("United", True)]
+    party = [[NameMention("Labour", "ORG")]] * 6
+    bank = [[NameMention("Bank", "ORG")]] * 5 + [[NameMention("Bank", "FAC")]] * 4
+    evidence = archive_of(*club, *party, *bank)
+    assert values(_placed("Manchester United", False), evidence) == [
+        ("organisation", "Manchester United")
+    ]
+    assert values(_placed("New Labour", True), evidence) == [("organisation", "New Labour")]
+    assert values(_placed("West Bank", True), evidence) == [("place", "West Bank")]
+    assert values(_placed("Labour", True), evidence) == [("organisation", "Labour")]
+    # Too little evidence of the word: the document's own label stands.
+    few = archive_of(*party[:4])
+    assert values(_placed("New Labour", True), few) == [("place", "New Labour")]
+    united = archive_of(*club, _placed("United States", True))
+    assert values(_placed("United States", True), united) == [("place", "United States")]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_import_that_makes_a_name_unplaced_resolves_its_earlier_documents_again():
     """Three documents tag "Sideways" a place and never place it: too few to say, a place. The

@@ -43,6 +43,10 @@ stored as :class:`~archive.models.Mention` rows) are weighed against the whole a
   kind the archive gives it in two documents ("BT", an organisation), or none. Countries and
   US states keep their kind, and so do nations' capitals ("Tehran said") that the archive does
   not also name as organisations ("Madrid");
+- **an organisation's word**: a place name of two words or more that no gazetteer knows and
+  that ends in a word the archive mostly tags as an organisation on its own is an
+  organisation: a modifier before a club's or a party's name ("Manchester United", "New
+  Labour", which the model often tags as places) does not make it a place;
 - **works' titles**: a name its document writes right after a noun for a work ("the film Vera
   Drake", "his latest album Musicology": ``WORK`` evidence) is no value there unless the model
   read a person, and a name the archive writes so in ``WORK_MIN`` documents and ``WORK_SHARE``
@@ -125,6 +129,12 @@ PLACE_CONTEXT_SHARE = 0.1
 # A word that ends this many different names the model tags as events, and at least half as many
 # as it tags as organisations, names events: "Championships", "Cup", "Marathon", "Show".
 EVENT_TAIL_MIN = 3
+# A place name that no gazetteer knows, ending in a word that the archive tags on its own as an
+# organisation in at least this many documents and this share of those that tag it at all, names
+# that organisation's kind: "Manchester United" (United: 30 of 35), "New Labour" (Labour: 159 of
+# 165), where "West Bank" (Bank: 12 of 23) and "New York State" stay places.
+ORGANISATION_WORD_MIN = 5
+ORGANISATION_WORD_SHARE = 2 / 3
 # A name that its documents write as a work's title ("the film Vera Drake") in at least this many
 # documents, and in at least this share of the documents that name it, is a work's title.
 WORK_MIN = 2
@@ -759,6 +769,20 @@ class Evidence:
             total >= MIN_EVIDENCE and 2 * counts["place"] < total and not gazetteer.any_place(name)
         )
 
+    def ends_in_an_organisations_word(self, name: str) -> bool:
+        """Whether a name of two words or more that no gazetteer knows ends in a word the
+        archive tags on its own as an organisation in ``ORGANISATION_WORD_MIN`` documents and
+        ``ORGANISATION_WORD_SHARE`` of those that tag it ("Manchester United", "New Labour")."""
+        words = name.split()
+        if len(words) < 2 or gazetteer.any_place(name):
+            return False
+        counts = self.labels.get(fold(words[-1]), Counter())
+        organisation = counts["organisation"]
+        return (
+            organisation >= ORGANISATION_WORD_MIN
+            and organisation >= ORGANISATION_WORD_SHARE * sum(counts.values())
+        )
+
     def kind_of_the_majority(self, name: str) -> str:
         """For a name :meth:`a_place_to_a_minority`: the kind its other documents give it most
         (person, organisation, or no facet's kind: "Windows", a product); no kind on a tie
@@ -1052,6 +1076,13 @@ def resolve_document(
         ):
             kind = evidence.kind_of_the_majority(mention.name)
             confidence = evidence.share(mention.name, kind)
+        elif (
+            folded not in decisions.reviewed_kind
+            and kind == "place"
+            and not mention.titled
+            and evidence.ends_in_an_organisations_word(mention.name)
+        ):
+            kind, confidence = "organisation", 0.5
         if kind == OTHER:
             continue
         name = mention.name
