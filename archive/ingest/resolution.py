@@ -46,7 +46,8 @@ stored as :class:`~archive.models.Mention` rows) are weighed against the whole a
 - **an organisation's word**: a place name of two words or more that no gazetteer knows and
   that ends in a word the archive mostly tags as an organisation on its own is an
   organisation: a modifier before a club's or a party's name ("Manchester United", "New
-  Labour", which the model often tags as places) does not make it a place;
+  Labour", which the model often tags as places) does not make it a place, except in a
+  document that writes it where a place stands (a dateline: "BLUE BELL, Pa., March 2 -");
 - **works' titles**: a name its document writes right after a noun for a work ("the film Vera
   Drake", "his latest album Musicology": ``WORK`` evidence) is no value there unless the model
   read a person, and a name the archive writes so in ``WORK_MIN`` documents and ``WORK_SHARE``
@@ -1080,6 +1081,8 @@ def resolve_document(
             folded not in decisions.reviewed_kind
             and kind == "place"
             and not mention.titled
+            # A document that puts it where a place stands keeps it ("BLUE BELL, Pa., March 2 -").
+            and not mention.located
             and evidence.ends_in_an_organisations_word(mention.name)
         ):
             kind, confidence = "organisation", 0.5
