@@ -518,6 +518,17 @@ def test_a_place_name_ending_in_an_organisations_word_is_that_organisation():
     assert values(_placed("United States", False), united) == [("place", "United States")]
 
 
+def test_a_us_state_abbreviated_as_the_wires_write_it_is_the_states_value():
+    """Reuters writes "SAN JOSE, Calif., March 3 -": the place facet shows "California" once,
+    not "Calif." (100 documents) beside "California" (45)."""
+    mentions = [_placed("Calif.", True)[0], NameMention("California", "GPE")]
+    assert values(mentions, archive_of()) == [("place", "California")]
+    assert values(_placed("N.Y.", True), archive_of()) == [("place", "New York")]
+    assert values(_placed("W. Va.", True), archive_of()) == [("place", "West Virginia")]
+    # Only as a place: an organisation keeps its own name.
+    assert values([NameMention("Ind.", "ORG")], archive_of()) == [("organisation", "Ind.")]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_import_that_makes_a_name_unplaced_resolves_its_earlier_documents_again():
     """Three documents tag "Sideways" a place and never place it: too few to say, a place. The

@@ -141,3 +141,61 @@ def any_place(name: str) -> bool:
     15,000 people or more, a country (old ones too), a US state or county, a continent, or an
     ISO 3166-2 region."""
     return fold_name(name) in _all_names()
+
+
+# The Associated Press's abbreviations of US states, as American wires write them after a city
+# ("OAK BROOK, Ill.", "San Jose, Calif."): a place facet shows the state's name once, not
+# "Calif." beside "California".
+_AP_STATE_ABBREVIATIONS = {
+    "Ala.": "Alabama",
+    "Ariz.": "Arizona",
+    "Ark.": "Arkansas",
+    "Calif.": "California",
+    "Colo.": "Colorado",
+    "Conn.": "Connecticut",
+    "Del.": "Delaware",
+    "D.C.": "District of Columbia",
+    "Fla.": "Florida",
+    "Ga.": "Georgia",
+    "Ill.": "Illinois",
+    "Ind.": "Indiana",
+    "Kan.": "Kansas",
+    "Ky.": "Kentucky",
+    "La.": "Louisiana",
+    "Md.": "Maryland",
+    "Mass.": "Massachusetts",
+    "Mich.": "Michigan",
+    "Minn.": "Minnesota",
+    "Miss.": "Mississippi",
+    "Mo.": "Missouri",
+    "Mont.": "Montana",
+    "Neb.": "Nebraska",
+    "Nev.": "Nevada",
+    "N.H.": "New Hampshire",
+    "N.J.": "New Jersey",
+    "N.M.": "New Mexico",
+    "N.Y.": "New York",
+    "N.C.": "North Carolina",
+    "N.D.": "North Dakota",
+    "Okla.": "Oklahoma",
+    "Ore.": "Oregon",
+    "Pa.": "Pennsylvania",
+    "R.I.": "Rhode Island",
+    "S.C.": "South Carolina",
+    "S.D.": "South Dakota",
+    "Tenn.": "Tennessee",
+    "Tex.": "Texas",
+    "Vt.": "Vermont",
+    "Va.": "Virginia",
+    "Wash.": "Washington",
+    "W.Va.": "West Virginia",
+    "Wis.": "Wisconsin",
+    "Wyo.": "Wyoming",
+}
+_STATE_OF_ABBREVIATION = {k.casefold(): v for k, v in _AP_STATE_ABBREVIATIONS.items()}
+
+
+def state_of_abbreviation(name: str) -> str:
+    """The US state an AP-style abbreviation names ("Calif." -> "California", "N.Y." -> "New
+    York"); "" for any other name."""
+    return _STATE_OF_ABBREVIATION.get(name.strip().casefold().replace(". ", "."), "")

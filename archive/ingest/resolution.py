@@ -48,6 +48,8 @@ stored as :class:`~archive.models.Mention` rows) are weighed against the whole a
   organisation: a modifier before a club's or a party's name ("Manchester United", "New
   Labour", which the model often tags as places) does not make it a place, except in a
   document that writes it where a place stands (a dateline: "BLUE BELL, Pa., March 2 -");
+- **state abbreviations**: a place written as an American wire abbreviates a US state
+  ("Calif.", "N.Y.") is that state's value ("California");
 - **works' titles**: a name its document writes right after a noun for a work ("the film Vera
   Drake", "his latest album Musicology": ``WORK`` evidence) is no value there unless the model
   read a person, and a name the archive writes so in ``WORK_MIN`` documents and ``WORK_SHARE``
@@ -1099,6 +1101,8 @@ def resolve_document(
                 continue
         elif canonical is not None:
             name = canonical
+        if kind == "place" and canonical is None:
+            name = gazetteer.state_of_abbreviation(name) or name  # "Calif." -> "California"
         if kind == "person" and canonical is None and evidence.firm(name):
             kind, confidence = "organisation", 0.5  # "James Capel": the firm
         if (kind, fold(name)) not in decisions.canonical:
