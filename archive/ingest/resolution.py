@@ -1060,34 +1060,8 @@ def resolve_document(
             and evidence.named_like_a_firm(mention.name)
         ):
             kind, confidence = "organisation", 0.5
-        elif (
-            folded not in decisions.reviewed_kind
-            and kind == "place"
-            and not mention.titled
-            # Not where this document puts it where a place stands; a mention extracted before
-            # that was recorded (None) follows the archive, as a mention follows its majority.
-            and not mention.located
-            and evidence.placed_like_no_place(mention.name)
-        ):
-            kind = evidence.kind_besides_place(mention.name)
-            confidence = evidence.share(mention.name, kind)
-        elif (
-            folded not in decisions.reviewed_kind
-            and kind == "place"
-            and not mention.titled
-            and evidence.a_place_to_a_minority(mention.name)
-        ):
-            kind = evidence.kind_of_the_majority(mention.name)
-            confidence = evidence.share(mention.name, kind)
-        elif (
-            folded not in decisions.reviewed_kind
-            and kind == "place"
-            and not mention.titled
-            # A document that puts it where a place stands keeps it ("BLUE BELL, Pa., March 2 -").
-            and not mention.located
-            and evidence.ends_in_an_organisations_word(mention.name)
-        ):
-            kind, confidence = "organisation", 0.5
+        elif folded not in decisions.reviewed_kind and kind == "place" and not mention.titled:
+            kind, confidence = _kind_of_a_place(mention, evidence, confidence)
         if kind == OTHER:
             continue
         name = mention.name
@@ -1136,6 +1110,27 @@ def resolve_document(
             and not (kind == "place" and evidence.unknown_place(name))
         )
     ]
+
+
+def _kind_of_a_place(
+    mention: NameMention, evidence: Evidence, confidence: float
+) -> tuple[str, float]:
+    """The kind and confidence of an untitled mention the archive calls a place, after the
+    rules that say it is no place (the module docstring's *where a place stands*, the minority
+    place and *an organisation's word*); ("place", ``confidence``) when none applies."""
+    name = mention.name
+    # Not where this document puts it where a place stands; a mention extracted before that was
+    # recorded (None) follows the archive, as a mention follows its majority.
+    if not mention.located and evidence.placed_like_no_place(name):
+        kind = evidence.kind_besides_place(name)
+        return kind, evidence.share(name, kind)
+    if evidence.a_place_to_a_minority(name):
+        kind = evidence.kind_of_the_majority(name)
+        return kind, evidence.share(name, kind)
+    # A document that puts it where a place stands keeps it ("BLUE BELL, Pa., March 2 -").
+    if not mention.located and evidence.ends_in_an_organisations_word(name):
+        return "organisation", 0.5
+    return "place", confidence
 
 
 def _without_common_words(mention: NameMention, evidence: Evidence) -> NameMention | None:
