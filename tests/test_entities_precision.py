@@ -523,7 +523,8 @@ def test_a_us_state_abbreviated_as_the_wires_write_it_is_the_states_value():
     not "Calif." (100 documents) beside "California" (45)."""
     mentions = [_placed("Calif.", True)[0], NameMention("California", "GPE")]
     assert values(mentions, archive_of()) == [("place", "California")]
-    assert values(_placed("N.Y.", True), archive_of()) == [("place", "New York")]
+    # The state, not the city the bare name means in the news.
+    assert values(_placed("N.Y.", True), archive_of()) == [("place", "New York State")]
     assert values(_placed("W. Va.", True), archive_of()) == [("place", "West Virginia")]
     # Only as a place: an organisation keeps its own name.
     assert values([NameMention("Ind.", "ORG")], archive_of()) == [("organisation", "Ind.")]

@@ -145,7 +145,8 @@ def any_place(name: str) -> bool:
 
 # The Associated Press's abbreviations of US states, as American wires write them after a city
 # ("OAK BROOK, Ill.", "San Jose, Calif."): a place facet shows the state's name once, not
-# "Calif." beside "California".
+# "Calif." beside "California". Two states are named apart from the city the news means by the
+# bare name: "Rochester, N.Y." is in New York State, "Seattle, Wash." in Washington State.
 _AP_STATE_ABBREVIATIONS = {
     "Ala.": "Alabama",
     "Ariz.": "Arizona",
@@ -174,7 +175,7 @@ _AP_STATE_ABBREVIATIONS = {
     "N.H.": "New Hampshire",
     "N.J.": "New Jersey",
     "N.M.": "New Mexico",
-    "N.Y.": "New York",
+    "N.Y.": "New York State",
     "N.C.": "North Carolina",
     "N.D.": "North Dakota",
     "Okla.": "Oklahoma",
@@ -187,7 +188,7 @@ _AP_STATE_ABBREVIATIONS = {
     "Tex.": "Texas",
     "Vt.": "Vermont",
     "Va.": "Virginia",
-    "Wash.": "Washington",
+    "Wash.": "Washington State",
     "W.Va.": "West Virginia",
     "Wis.": "Wisconsin",
     "Wyo.": "Wyoming",
@@ -197,5 +198,5 @@ _STATE_OF_ABBREVIATION = {k.casefold(): v for k, v in _AP_STATE_ABBREVIATIONS.it
 
 def state_of_abbreviation(name: str) -> str:
     """The US state an AP-style abbreviation names ("Calif." -> "California", "N.Y." -> "New
-    York"); "" for any other name."""
+    York State"); "" for any other name."""
     return _STATE_OF_ABBREVIATION.get(name.strip().casefold().replace(". ", "."), "")
