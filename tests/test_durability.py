@@ -42,6 +42,15 @@ def _children(pid: int) -> list[int]:
         return []
 
 
+def _describe(pid: int) -> str:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[:2]
+    except OSError:
+        return f"{pid}: gone"
+    return f"{pid} (state {state[0]}, parent {state[1]}): {command.strip()}"
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -74,7 +83,16 @@ def test_kill_9_during_rebuild_keeps_the_old_index_and_the_next_rebuild_succeeds
     assert children, "the rebuild started no build processes"
     rebuild.send_signal(signal.SIGKILL)
     rebuild.wait()
-    wait_for(lambda: not any(_alive(pid) for pid in children), timeout=10, what="orphans gone")
+    survivors = [pid for pid in children if _alive(pid)]
+    deadline = time.monotonic() + 10
+    while survivors and time.monotonic() < deadline:
+        time.sleep(0.05)
+        survivors = [pid for pid in survivors if _alive(pid)]
+    if survivors:  # say what they are, and do not leave them running
+        described = [_describe(pid) for pid in survivors]
+        for pid in survivors:
+            os.kill(pid, signal.SIGKILL)
+        raise AssertionError(f"orphans of the killed rebuild still alive: {described}")
 
     # The half-built directory is left behind; the index path still points at the old index.
     assert any(name.endswith(".new") for name in index_siblings(data))

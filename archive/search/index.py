@@ -379,7 +379,8 @@ def _die_with_parent() -> None:
     """Make the processes a multi-process build forks die with this one (Linux).
 
     Whoosh's sub-writers wait on a queue for work; if the rebuild is killed (``kill -9``) they
-    would wait forever as orphans, each holding its memory.
+    would wait forever as orphans, each holding its memory. A child whose parent died before
+    it could ask for the signal (a kill right at the fork) sees its new parent and exits.
     """
     global _die_with_parent_registered
     if _die_with_parent_registered or not sys.platform.startswith("linux"):
@@ -390,10 +391,18 @@ def _die_with_parent() -> None:
     except (OSError, AttributeError):
         return
 
+    forking = [0]  # the pid of the process that forks, read in the child
+
+    def before() -> None:
+        forking[0] = os.getpid()
+
     def in_child() -> None:
         prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != forking[0]:
+            # Killed between the fork and the line above: no signal will come, so go now.
+            os._exit(1)
 
-    os.register_at_fork(after_in_child=in_child)
+    os.register_at_fork(before=before, after_in_child=in_child)
     _die_with_parent_registered = True
 
 
