@@ -148,11 +148,17 @@ def give_slugs(model, pks: Iterable[int]) -> int:
 NUMBERED_SLUGS_READ = 20
 
 
+def numbered_slugs(base: str) -> list[str]:
+    """The addresses that names slugifying to ``base`` get, read by the slug index: ``base``,
+    then "-2" ... up to :data:`NUMBERED_SLUGS_READ` (see :func:`person_slug`)."""
+    return [base] + [f"{base}-{n}" for n in range(2, NUMBERED_SLUGS_READ + 1)]
+
+
 def _taken_slugs(model, bases: set[str]) -> set[str]:
     """The slugs taken among these bases and their numbered forms."""
     taken = set(model.objects.filter(slug__in=bases).values_list("slug", flat=True))
     crowded = sorted(bases & taken)  # "o-brien" taken: its numbered forms too
-    numbered = [f"{b}-{n}" for b in crowded for n in range(2, NUMBERED_SLUGS_READ + 1)]
+    numbered = [slug for base in crowded for slug in numbered_slugs(base)[1:]]
     for start in range(0, len(numbered), 900):
         chunk = numbered[start : start + 900]
         taken.update(model.objects.filter(slug__in=chunk).values_list("slug", flat=True))

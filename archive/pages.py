@@ -13,14 +13,13 @@ from django.utils.text import slugify
 from archive import exports, presentation, search, stories
 from archive.answers import error_status
 from archive.ingest.text import fold_name
-from archive.models import ENTITY_MODELS, Document
+from archive.models import ENTITY_MODELS, Document, numbered_slugs
 from archive.params import with_pairs
 
 ENTITY_LATEST = 10
 ENTITY_COMENTIONS = 15  # of each kind
 NAMED_QUERY_MAX_WORDS = 6
 NAMED_QUERY_MAX_CHARS = 200  # no longer than a name can be
-NAMED_SLUG_CANDIDATES = 20  # names that slugify alike, compared for a query written without accents
 # Query language that makes a query more than a name: fields, wildcards, phrases, operators.
 _NOT_JUST_A_NAME = re.compile(r'[:*?()"\[\]{}^~+]|\b(?:AND|OR|NOT)\b|^-|\s-')
 
@@ -131,8 +130,7 @@ def _entity_named(model: type[Model], q: str) -> Model | None:
     if entity is not None or not base:
         return entity
     wanted = fold_name(q)
-    addresses = [base] + [f"{base}-{n}" for n in range(2, NAMED_SLUG_CANDIDATES + 1)]
-    candidates = model.objects.filter(slug__in=addresses).order_by("pk")
+    candidates = model.objects.filter(slug__in=numbered_slugs(base)).order_by("pk")
     return next((e for e in candidates if fold_name(e.name) == wanted), None)
 
 
