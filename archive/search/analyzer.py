@@ -169,6 +169,16 @@ def term_spans(value: str, char_limit: int | None = None) -> Iterator[tuple[int,
         yield start, end, term if term.isascii() else term.translate(accent_map)
 
 
+def whole_term(value: str, stem: bool = True) -> str:
+    """A value analysed as one word, as a query's prefix or pattern is (``attacks*`` searches
+    the terms starting "attack"): lower case, stemmed unless ``stem`` is false or it is a stop
+    word or a single letter, accents folded. Nothing is split off or dropped."""
+    text = value.lower()
+    if stem and len(text) >= MIN_WORD_CHARS and text not in STOP_WORDS:
+        text = _stems.get(text) or english_stem(text)
+    return text if text.isascii() else text.translate(accent_map)
+
+
 def is_stop_word(word: str) -> bool:
     """Whether the analyzer drops a word of the text (too short, or a stop word): it takes no
     position, so the words either side of it count as consecutive for a phrase."""

@@ -17,11 +17,10 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
 from django.utils.html import escape
-from whoosh import highlight
-from whoosh import query as wq
 
+from archive.search import querytree as qt
 from archive.search.analyzer import is_stop_word, term_spans
-from archive.search.query import positive_leaves
+from archive.search.querytree import positive_leaves
 from archive.search.schema import DEFAULT_SEARCH_FIELDS, IndexedDocument
 from archive.search.types import Hit, Phrase, QueryTerms
 
@@ -35,7 +34,7 @@ SNIPPETS_PER_HIT = 3
 SNIPPET_CHAR_LIMIT = 2**15
 
 
-class MarkFormatter(highlight.Formatter):
+class MarkFormatter:
     """Escapes text and wraps matched words in ``<mark>``; numbers them when ``numbered``."""
 
     def __init__(self, numbered: bool = False) -> None:
@@ -46,15 +45,32 @@ class MarkFormatter(highlight.Formatter):
         return escape(text)
 
     def format_token(self, text: str, token, replace: bool = False) -> str:
+        """One match (``token.startchar`` .. ``token.endchar`` of ``text``), escaped, marked."""
         self.count += 1
-        word = escape(highlight.get_text(text, token, replace))
+        word = escape(token.text if replace else text[token.startchar : token.endchar])
         if self.numbered:
             return f'<mark id="hit-{self.count}">{word}{STOP_MARK}'
         return f"{START_MARK}{word}{STOP_MARK}"
 
+    def format_fragment(self, fragment, replace: bool = False) -> str:
+        """A fragment's text (``fragment.startchar`` .. ``fragment.endchar``), escaped, with
+        its matches (in text order, not overlapping) marked."""
+        output = []
+        index = fragment.startchar
+        text = fragment.text
+        for match in fragment.matches:
+            if match.startchar is None or match.startchar < index:
+                continue
+            if match.startchar > index:
+                output.append(self._text(text[index : match.startchar]))
+            output.append(self.format_token(text, match, replace))
+            index = match.endchar
+        output.append(self._text(text[index : fragment.endchar]))
+        return "".join(output)
+
 
 def terms_to_mark(
-    parsed: wq.Query | None, expand: Callable[[wq.Query], Iterable[str]]
+    parsed: qt.Node | None, expand: Callable[[qt.Node], Iterable[str]]
 ) -> dict[str, QueryTerms]:
     """What a parsed query marks in each text field, for every engine: its leaves outside NOT;
     a phrase of two or more words as a phrase, any other leaf as the index terms ``expand``
@@ -65,7 +81,7 @@ def terms_to_mark(
         fieldname = getattr(leaf, "fieldname", None)
         if fieldname not in words:
             continue
-        if isinstance(leaf, wq.Phrase):
+        if isinstance(leaf, qt.Phrase):
             phrase = tuple(str(word) for word in leaf.words)
             if len(phrase) > 1:
                 phrases[fieldname].add(Phrase(phrase, max(1, int(leaf.slop))))

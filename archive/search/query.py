@@ -24,16 +24,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from whoosh import fields, qparser, query
-
+from archive.search import querytree as qt
+from archive.search.analyzer import terms as text_terms
+from archive.search.analyzer import whole_term
+from archive.search.querytree import Node, positive_leaves  # noqa: F401  (public here)
 from archive.search.schema import (
     DEFAULT_SEARCH_FIELDS,
     QUERYABLE_FIELDS,
-    SCHEMA,
     TEXT_FIELDS,
     clean_value,
 )
@@ -56,30 +56,299 @@ _OPERATORS = re.compile(
 @dataclass(frozen=True)
 class ParsedQuery:
     text: str  # the text that was searched, after cleaning
-    query: query.Query | None  # None: no query text, list everything (browse mode)
+    query: Node | None  # None: no query text, list everything (browse mode)
     notices: tuple[str, ...] = field(default_factory=tuple)
     # The same words joined by OR, for long plain-word queries (None otherwise).
-    any_words: query.Query | None = None
+    any_words: Node | None = None
 
     @property
     def is_browse(self) -> bool:
         return self.query is None
 
 
-@lru_cache(maxsize=2)
-def _parser(group: type = qparser.AndGroup) -> qparser.QueryParser:
-    # A schema of only the fields users may name, so `id:3` or `day:2025` are read as plain words;
-    # `date:` is a query-only field, turned into a range over the indexed `day` below.
-    queryable = fields.Schema(**{name: SCHEMA[name] for name in QUERYABLE_FIELDS}, date=fields.ID())
-    parser = qparser.MultifieldParser(
-        list(DEFAULT_SEARCH_FIELDS),
-        schema=queryable,
-        fieldboosts=DEFAULT_SEARCH_FIELDS,
-        group=group,
-    )
-    parser.add_plugin(qparser.FuzzyTermPlugin())  # mumbay~
-    parser.add_plugin(qparser.GtLtPlugin())  # date:>2008
-    return parser
+# -- reading the query language --
+
+# Fields a query may name, and ``date:``, a query-only field turned into a range over ``day``.
+_NAMED_FIELDS = frozenset((*QUERYABLE_FIELDS, "date"))
+_OPERATOR_WORDS = frozenset(("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"))
+_TOKEN = re.compile(
+    r"""(?P<space>\s+)
+    |(?P<open>\()
+    |(?P<close>\))(?:\^(?P<close_boost>\d+(?:\.\d+)?))?
+    |"(?P<phrase>[^"]*)"(?:~(?P<slop>\d+))?(?:\^(?P<phrase_boost>\d+(?:\.\d+)?))?
+    |(?P<range>[\[{])\s*(?:(?P<low>[^\s\]}]+)\s+)?TO(?:\s+(?P<high>[^\s\]}]+))?\s*(?P<range_end>[\]}])
+    |(?<![^\s(])'(?P<quoted>[^']*)'(?=[\s)]|$)
+    |(?P<field>\w+):(?=[^\s)])
+    |(?P<compare>>=|<=|=>|=<|>|<)(?=[^\s)])
+    |(?P<word>[^\s()"]+)
+    |(?P<stray>")""",
+    re.VERBOSE,
+)
+_BOOST = re.compile(r"\^(\d+(?:\.\d+)?)$")
+_FUZZY = re.compile(r"(?<=\S)~(\d*)(?:/(\d+))?")
+
+
+@dataclass
+class _Token:
+    kind: str  # open, close, phrase, range, quoted, field, compare, word, operator, every
+    text: str = ""
+    boost: float = 1.0
+    slop: int = 1
+    low: str | None = None
+    high: str | None = None
+    low_excl: bool = False
+    high_excl: bool = False
+    fuzzy: tuple[int, int] | None = None  # (edits, prefix length)
+
+
+def _tokens(text: str) -> list[_Token]:
+    """The query's tokens. A field name is one token, and the token after it is never an
+    operator (``title:AND`` searches the word)."""
+    tokens: list[_Token] = []
+    for match in _TOKEN.finditer(text):
+        after_field = bool(tokens) and tokens[-1].kind in ("field", "compare")
+        if match.group("space") is not None or match.group("stray") is not None:
+            continue
+        if match.group("open") is not None:
+            tokens.append(_Token("open"))
+        elif match.group("close") is not None:
+            tokens.append(_Token("close", boost=float(match.group("close_boost") or 1)))
+        elif match.group("phrase") is not None:
+            tokens.append(
+                _Token(
+                    "phrase",
+                    match.group("phrase"),
+                    boost=float(match.group("phrase_boost") or 1),
+                    slop=max(1, int(match.group("slop") or 1)),
+                )
+            )
+        elif match.group("range") is not None:
+            tokens.append(
+                _Token(
+                    "range",
+                    low=match.group("low"),
+                    high=match.group("high"),
+                    low_excl=match.group("range") == "{",
+                    high_excl=match.group("range_end") == "}",
+                )
+            )
+        elif match.group("quoted") is not None:
+            tokens.append(_Token("quoted", match.group("quoted")))
+        elif match.group("field") is not None:
+            name = match.group("field")
+            if name in _NAMED_FIELDS and not after_field:
+                tokens.append(_Token("field", name))
+            else:  # an unknown name ("id:3", "foo:bar") is part of the words
+                tokens.extend(_word_tokens(match.group(0), after_field))
+        elif match.group("compare") is not None and after_field and tokens[-1].kind == "field":
+            tokens.append(_Token("compare", match.group("compare")))
+        else:
+            tokens.extend(_word_tokens(match.group(0), after_field))
+    return _joined_fields(tokens)
+
+
+def _joined_fields(tokens: list[_Token]) -> list[_Token]:
+    """``field:word`` whose word the pattern split (``title:`` then ``mumbai``) stays together;
+    a comparison (``date:>2008``) becomes a one-sided range."""
+    joined: list[_Token] = []
+    for token in tokens:
+        if joined and joined[-1].kind == "compare" and token.kind == "word":
+            sign = joined.pop().text
+            if sign.startswith(">") or sign.endswith(">"):
+                joined.append(_Token("range", low=token.text, low_excl=sign == ">"))
+            else:
+                joined.append(_Token("range", high=token.text, high_excl=sign == "<"))
+            continue
+        joined.append(token)
+    # A comparison with nothing after it is the sign as a word (analysed away).
+    return [t if t.kind != "compare" else _Token("word", t.text) for t in joined]
+
+
+def _word_tokens(text: str, after_field: bool) -> list[_Token]:
+    """A run of characters between spaces: an operator, ``*`` (every document), or a word with
+    its suffixes: ``~`` / ``~2`` / ``~2/3`` (typo tolerance, then the letters that must match
+    at the start) and ``^2`` (boost). Text after a typo suffix is a word of its own."""
+    if not after_field and text in _OPERATOR_WORDS:
+        return [_Token("operator", text)]
+    if text in ("*", "*:*"):
+        return [_Token("every")]
+    boost = 1.0
+    found = _BOOST.search(text)
+    if found:
+        boost = float(found.group(1))
+        text = text[: found.start()]
+    fuzzy = _FUZZY.search(text)
+    if fuzzy:
+        edits = int(fuzzy.group(1)) if fuzzy.group(1) else 1
+        prefix = int(fuzzy.group(2)) if fuzzy.group(2) else 0
+        word = _Token("word", text[: fuzzy.start()], boost=boost, fuzzy=(edits, prefix))
+        rest = text[fuzzy.end() :]
+        return [word, *(_word_tokens(rest, False) if rest else [])]
+    return [_Token("word", text, boost=boost)]
+
+
+class _Parser:
+    """Recursive descent over the tokens. From loosest to tightest: words side by side (all
+    must match; any, for the any-words form), ``ANDNOT`` and ``ANDMAYBE``, ``OR``, ``AND``,
+    ``NOT``; brackets group. Stray operators and brackets are skipped, never an error.
+    A field name applies to the word, phrase, range or bracketed group after it."""
+
+    def __init__(self, tokens: list[_Token], group: type = qt.And) -> None:
+        self.tokens = tokens
+        self.position = 0
+        self.group = group
+
+    def _peek(self) -> _Token | None:
+        return self.tokens[self.position] if self.position < len(self.tokens) else None
+
+    def _is_operator(self, *names: str) -> bool:
+        token = self._peek()
+        return token is not None and token.kind == "operator" and token.text in names
+
+    def parse(self) -> Node:
+        node = self._sequence(None)
+        while self._peek() is not None:  # an unmatched ")": skip it and read on
+            self.position += 1
+            node = qt.combine(self.group, [node, self._sequence(None)])
+        return node
+
+    def _sequence(self, fieldname: str | None) -> Node:
+        items: list[Node] = []
+        while (token := self._peek()) is not None and token.kind != "close":
+            node = self._binary(fieldname)
+            if node is None:
+                self.position += 1  # an operator with nothing before it
+                continue
+            items.append(node)
+        return qt.combine(self.group, items)
+
+    def _binary(self, fieldname: str | None) -> Node | None:
+        left = self._or(fieldname)
+        while left is not None and self._is_operator("ANDNOT", "ANDMAYBE"):
+            kind = qt.AndNot if self._peek().text == "ANDNOT" else qt.AndMaybe
+            self.position += 1
+            right = self._or(fieldname)
+            if right is None:
+                break
+            if left is qt.NULL:
+                return qt.NULL
+            left = left if right is qt.NULL else kind(left, right)
+        return left
+
+    def _or(self, fieldname: str | None) -> Node | None:
+        left = self._and(fieldname)
+        while left is not None and self._is_operator("OR"):
+            self.position += 1
+            right = self._and(fieldname)
+            if right is None:
+                break
+            left = qt.combine(qt.Or, [left, right])
+        return left
+
+    def _and(self, fieldname: str | None) -> Node | None:
+        left = self._not(fieldname)
+        while left is not None and self._is_operator("AND"):
+            self.position += 1
+            right = self._not(fieldname)
+            if right is None:
+                break
+            left = qt.combine(qt.And, [left, right])
+        return left
+
+    def _not(self, fieldname: str | None) -> Node | None:
+        if self._is_operator("NOT"):
+            self.position += 1
+            inner = self._not(fieldname)
+            if inner is None or inner is qt.NULL:
+                return inner
+            return inner.query if isinstance(inner, qt.Not) else qt.Not(inner)
+        return self._atom(fieldname)
+
+    def _atom(self, fieldname: str | None) -> Node | None:
+        token = self._peek()
+        if token is None or token.kind in ("operator", "close"):
+            return None
+        self.position += 1
+        if token.kind == "open":
+            node = self._sequence(fieldname)
+            closing = self._peek()
+            if closing is not None:  # the ")"; an unclosed "(" ends with the query
+                self.position += 1
+                if closing.boost != 1.0 and node is not qt.NULL:
+                    node = node.with_boost(node.boost * closing.boost)
+            return node
+        if token.kind == "field":
+            operand = self._atom(token.text)
+            if operand is None:  # "title:" before an operator or ")": the name as a word
+                return _leaf(_Token("word", token.text), fieldname)
+            return operand
+        if token.kind == "every":
+            return qt.Every()
+        return _leaf(token, fieldname)
+
+
+def _leaf(token: _Token, fieldname: str | None) -> Node:
+    """A word, phrase or range in one named field, or in every default field (OR, each field
+    with its weight)."""
+    if fieldname is not None:
+        return _field_leaf(token, fieldname, token.boost)
+    nodes = [_field_leaf(token, name, weight) for name, weight in DEFAULT_SEARCH_FIELDS.items()]
+    return qt.combine(qt.Or, nodes, token.boost)
+
+
+def _field_leaf(token: _Token, fieldname: str, boost: float) -> Node:
+    analysed = fieldname in TEXT_FIELDS
+    if token.kind == "range":
+        low, high = token.low, token.high
+        if analysed:
+            low = whole_term(low, stem=False) if low else None
+            high = whole_term(high, stem=False) if high else None
+        return qt.TermRange(fieldname, low, high, token.low_excl, token.high_excl, boost)
+    text = token.text
+    if not analysed:  # a value (person, publication, date) is searched as written
+        text = text.strip()
+        if not text:
+            return qt.NULL
+        if token.kind == "word" and _is_pattern(text):
+            return _pattern(fieldname, text, boost, text[:-1] if _is_prefix(text) else None)
+        if token.kind == "word" and token.fuzzy:
+            edits, prefix = token.fuzzy
+            return qt.FuzzyTerm(fieldname, text, boost, edits, prefix)
+        return qt.Term(fieldname, text, boost)
+    if token.kind == "word" and _is_pattern(text):
+        if _is_prefix(text):
+            return _pattern(fieldname, text, boost, whole_term(text[:-1]))
+        return _pattern(fieldname, whole_term(text, stem=False), boost, None)
+    if token.kind == "word" and token.fuzzy:
+        edits, prefix = token.fuzzy
+        return qt.combine(
+            qt.And, [qt.FuzzyTerm(fieldname, t, boost, edits, prefix) for t in text_terms(text)]
+        )
+    words = text_terms(text)
+    if token.kind == "phrase" and len(words) > 1:
+        return qt.Phrase(fieldname, tuple(words), token.slop, boost)
+    return qt.combine(qt.And, [qt.Term(fieldname, word, boost) for word in words])
+
+
+def _is_pattern(text: str) -> bool:
+    return "*" in text or "?" in text
+
+
+def _is_prefix(text: str) -> bool:
+    """``immigr*``: one trailing star and no other wildcard."""
+    return text.endswith("*") and not _is_pattern(text[:-1])
+
+
+def _pattern(fieldname: str, text: str, boost: float, prefix: str | None) -> Node:
+    if prefix is not None:
+        return qt.Prefix(fieldname, prefix, boost) if prefix else qt.NULL
+    if not text.strip("*?"):
+        return qt.NULL
+    return qt.Wildcard(fieldname, text, boost)
+
+
+def _parse(text: str, group: type = qt.And) -> Node:
+    return _Parser(_tokens(text), group).parse()
 
 
 _DATE = re.compile(r"^(\d{4})(?:-?(\d{1,2})(?:-?(\d{1,2}))?)?$")
@@ -113,12 +382,12 @@ def date_bounds(text: str) -> tuple[dt.date, dt.date]:
     return exact, exact
 
 
-def _day_range(node: query.Query) -> query.Query:
+def _day_range(node: qt.Term | qt.TermRange) -> Node:
     """`date:` terms and ranges as an inclusive TermRange over `day` (fixed-width YYYYMMDD, so
     comparing the strings compares the dates). Excluding bounds (`date:>2008`) start after the
     whole year."""
     one_day = dt.timedelta(days=1)
-    if isinstance(node, query.Term):
+    if isinstance(node, qt.Term):
         low, high = date_bounds(node.text)
     else:
         low = high = None
@@ -128,26 +397,19 @@ def _day_range(node: query.Query) -> query.Query:
         if node.end:
             first, last = date_bounds(node.end)
             high = first - one_day if node.endexcl else last
-    return query.TermRange(
-        "day",
-        _key(low) if low else None,
-        _key(high) if high else None,
-        False,
-        False,
-        constantscore=True,
-    )
+    return qt.TermRange("day", _key(low) if low else None, _key(high) if high else None)
 
 
-def _resolve_dates(parsed: query.Query, notices: list[str]) -> query.Query:
-    def visit(node: query.Query) -> query.Query:
+def _resolve_dates(parsed: Node, notices: list[str]) -> Node:
+    def visit(node: Node) -> Node:
         if getattr(node, "fieldname", None) != "date":
             return node
-        if not isinstance(node, query.Term | query.TermRange):
+        if not isinstance(node, qt.Term | qt.TermRange):
             notices.append(
                 "date: takes a date or a range, e.g. date:2008 or date:[2008 TO 2010]; "
                 "the date condition was left out."
             )
-            return query.Every()
+            return qt.Every()
         try:
             return _day_range(node)
         except DateError as exc:
@@ -155,7 +417,7 @@ def _resolve_dates(parsed: query.Query, notices: list[str]) -> query.Query:
                 f"“{exc}” is not a date; write dates as 2008, 2008-11 or 2008-11-26, "
                 "e.g. date:[2008 TO 2010]. The date condition was left out."
             )
-            return query.Every()
+            return qt.Every()
 
     return parsed.accept(visit)
 
@@ -165,11 +427,11 @@ def _resolve_dates(parsed: query.Query, notices: list[str]) -> query.Query:
 MAX_EDITS = 2
 
 
-def _cap_edits(parsed: query.Query, notices: list[str]) -> query.Query:
+def _cap_edits(parsed: Node, notices: list[str]) -> Node:
     """Fuzzy words of more than ``MAX_EDITS`` edits read as ``MAX_EDITS``, with a notice."""
 
-    def visit(node: query.Query) -> query.Query:
-        if isinstance(node, query.FuzzyTerm) and node.maxdist > MAX_EDITS:
+    def visit(node: Node) -> Node:
+        if isinstance(node, qt.FuzzyTerm) and node.maxdist > MAX_EDITS:
             # The term as the index has it may differ from what was typed ("terror" for
             # "terrorism"): the notice names the edits only.
             notice = (
@@ -178,9 +440,7 @@ def _cap_edits(parsed: query.Query, notices: list[str]) -> query.Query:
             )
             if notice not in notices:  # once, not once per field searched
                 notices.append(notice)
-            return query.FuzzyTerm(
-                node.fieldname, node.text, node.boost, MAX_EDITS, node.prefixlength
-            )
+            return qt.FuzzyTerm(node.fieldname, node.text, node.boost, MAX_EDITS, node.prefixlength)
         return node
 
     return parsed.accept(visit)
@@ -200,7 +460,7 @@ def set_name_resolver(resolver: NameResolver | None) -> None:
     _name_resolver = resolver
 
 
-def _resolve_names(parsed: query.Query) -> query.Query:
+def _resolve_names(parsed: Node) -> Node:
     """Value-field terms that name an alias also search its entity's name (one look-up per
     field)."""
     resolver = _name_resolver
@@ -208,19 +468,19 @@ def _resolve_names(parsed: query.Query) -> query.Query:
         return parsed
     named: dict[str, set[str]] = {}
     for leaf in parsed.leaves():
-        if type(leaf) is query.Term and leaf.fieldname in VALUE_QUERY_FIELDS:
+        if type(leaf) is qt.Term and leaf.fieldname in VALUE_QUERY_FIELDS:
             named.setdefault(leaf.fieldname, set()).add(clean_value(term_text(leaf.text)))
     if not named:
         return parsed
     targets = {fieldname: resolver(fieldname, names) for fieldname, names in named.items()}
 
-    def visit(node: query.Query) -> query.Query:
-        if type(node) is query.Term and node.fieldname in targets:
+    def visit(node: Node) -> Node:
+        if type(node) is qt.Term and node.fieldname in targets:
             name = targets[node.fieldname].get(clean_value(term_text(node.text)))
             if name:
                 # The entity, and what the words find as written (``person:Gupta`` still finds
                 # every name containing "Gupta" when "Gupta" is also an alias).
-                return query.Or([node, query.Term(node.fieldname, name, boost=node.boost)])
+                return qt.Or((node, qt.Term(node.fieldname, name, node.boost)))
         return node
 
     return parsed.accept(visit)
@@ -229,20 +489,6 @@ def _resolve_names(parsed: query.Query) -> query.Query:
 def term_text(text: object) -> str:
     """A term's text as a string: Whoosh keeps some terms as UTF-8 bytes."""
     return text.decode("utf-8") if isinstance(text, bytes) else str(text)
-
-
-def positive_leaves(node: query.Query) -> Iterator[query.Query]:
-    """The leaves of a query whose words a matching document holds: every leaf except those
-    under NOT (``NOT word``, ``-word``, the second part of ``ANDNOT``). A phrase is one leaf."""
-    if isinstance(node, query.Not):
-        return
-    if isinstance(node, query.AndNot):
-        yield from positive_leaves(node.a)
-    elif node.is_leaf():
-        yield node
-    else:
-        for child in node.children():
-            yield from positive_leaves(child)
 
 
 def _cut(text: str, max_chars: int) -> str:
@@ -284,34 +530,27 @@ def parse_query(raw: str, max_chars: int = 1000) -> ParsedQuery:
     if not text:
         return ParsedQuery("", None, tuple(notices))
 
-    parsed: query.Query | None
+    parsed: Node | None
     try:
         parsed = _cap_edits(
-            _resolve_dates(_parser().parse(_web_operators(_QUESTION_MARK.sub("", text))), notices),
+            _resolve_dates(_parse(_web_operators(_QUESTION_MARK.sub("", text))), notices),
             notices,
         )
-    except Exception:
+    except Exception:  # a bug in reading the syntax must not cost the user the search
         parsed = None
     if parsed is None:
         words = " ".join(_WORDS.findall(text))
         notices.append("The query syntax could not be read, so its words were searched instead.")
-        try:
-            parsed = _parser().parse(words) if words else query.NullQuery
-        except Exception:
-            parsed = query.NullQuery
-    if parsed is query.NullQuery or isinstance(parsed, query.NullQuery.__class__):
+        parsed = _parse(words) if words else qt.NULL
+    if parsed is qt.NULL:
         notices.append(
             "The query has no searchable words: very common words such as “and” or “the”, "
             "single letters and punctuation are not indexed."
         )
-        parsed = query.NullQuery
     else:
         parsed = _resolve_names(parsed)
     any_words = None
     words = _WORDS.findall(text)
     if len(words) >= ANY_WORDS_MIN_WORDS and not _OPERATORS.search(_QUESTION_MARK.sub("", text)):
-        try:
-            any_words = _parser(qparser.OrGroup).parse(" ".join(words))
-        except Exception:
-            any_words = None
+        any_words = _parse(" ".join(words), qt.Or)
     return ParsedQuery(text, parsed, tuple(notices), any_words)

@@ -47,9 +47,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from whoosh import query as wq
 
 from archive.search import analyzer, highlight, spelling
+from archive.search import querytree as qt
 from archive.search.analyzer import ANALYZER_VERSION
 from archive.search.facets import (
     FACET_LIMIT,
@@ -912,15 +912,15 @@ def _highlight_terms(
     prefixes, wildcards and fuzzy terms expanded over the archive's terms (what the engine
     matched)."""
 
-    def expand(leaf: wq.Query) -> Iterable[str]:
-        if isinstance(leaf, wq.FuzzyTerm):
+    def expand(leaf: qt.Node) -> Iterable[str]:
+        if isinstance(leaf, qt.FuzzyTerm):
             if slot:
                 return dictionary.near(slot, str(leaf.text), leaf.maxdist, leaf.prefixlength)
-        elif isinstance(leaf, wq.Prefix | wq.Wildcard):
+        elif isinstance(leaf, qt.Prefix | qt.Wildcard):
             head = re.split(r"[*?]", str(leaf.text))[0]
             if head and slot:
                 return dictionary.with_prefix(slot, head)
-        elif isinstance(leaf, wq.Term):
+        elif isinstance(leaf, qt.Term):
             return [term_text(leaf.text)]
         return ()
 
@@ -993,7 +993,7 @@ class _Plan:
 
     # -- conditions --
 
-    def _match(self, node: wq.Query | None) -> str | None:
+    def _match(self, node: qt.Node | None) -> str | None:
         translator = Translator(self._resolve_values, self._day_bounds, self._near)
         try:
             translation = translator.translate(node)

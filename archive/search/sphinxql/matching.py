@@ -26,8 +26,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from whoosh import query as wq
-
+from archive.search import querytree as qt
 from archive.search.query import term_text
 from archive.search.schema import MULTI_VALUE_FIELDS
 
@@ -98,7 +97,7 @@ class Translator:
         self.expand_fuzzy = expand_fuzzy
         self.unsupported: list[str] = []
 
-    def translate(self, node: wq.Query) -> Translation:
+    def translate(self, node: qt.Node) -> Translation:
         self.unsupported = []
         return Translation(self._node(node), list(dict.fromkeys(self.unsupported)))
 
@@ -106,26 +105,28 @@ class Translator:
         tokens = list(dict.fromkeys(tokens)) or [NOTHING]
         return f"(@{FACTS} {' | '.join(tokens)})"
 
-    def _node(self, node: wq.Query) -> str:
-        if node is wq.NullQuery or isinstance(node, type(wq.NullQuery)):
+    def _node(self, node: qt.Node) -> str:
+        if node is qt.NULL:
             return self._any([NOTHING])
-        if isinstance(node, wq.Every):
+        if isinstance(node, qt.Every):
             return self._any([EVERY])
         fieldname = getattr(node, "fieldname", None)
-        if isinstance(node, wq.TermRange) and fieldname == "day":
+        if isinstance(node, qt.TermRange) and fieldname == "day":
             return self._any(self._day_range(node.start, node.end))
-        if isinstance(node, wq.Term) and fieldname in VALUE_FIELDS:
+        # A value's words (``person:gupta``; a typo mark on a name is not read, as in the
+        # embedded engine).
+        if isinstance(node, qt.Term | qt.FuzzyTerm) and fieldname in VALUE_FIELDS:
             text = term_text(node.text)
             values = self.resolve_values(fieldname, text)
             return self._any(value_token(fieldname, v) for v in values)
-        if isinstance(node, wq.FuzzyTerm):
+        if isinstance(node, qt.FuzzyTerm):
             words = self.expand_fuzzy(_word(node.text), node.maxdist, node.prefixlength)
             words = [w for w in (_word(w) for w in words) if w] or [NOTHING]
             return self._field(fieldname, "(" + " | ".join(words) + ")")
-        if isinstance(node, wq.Prefix):
+        if isinstance(node, qt.Prefix):
             word = _word(node.text)
             return self._field(fieldname, f"{word}*" if word else NOTHING)
-        if isinstance(node, wq.Wildcard):
+        if isinstance(node, qt.Wildcard):
             pattern = str(node.text)
             stem = _word(pattern.rstrip("*"))
             if pattern.endswith("*") and stem and not re.search(r"[*?]", pattern.rstrip("*")):
@@ -136,9 +137,9 @@ class Translator:
             )
             head = _word(re.split(r"[*?]", pattern)[0])
             return self._field(fieldname, f"{head}*" if head else NOTHING)
-        if isinstance(node, wq.Term):
+        if isinstance(node, qt.Term):
             return self._field(fieldname, _word(node.text) or NOTHING)
-        if isinstance(node, wq.Phrase):
+        if isinstance(node, qt.Phrase):
             words = [w for w in (_word(w) for w in node.words) if w]
             if not words:
                 return self._any([NOTHING])
@@ -146,17 +147,17 @@ class Translator:
             if node.slop > 1:
                 phrase += f"~{node.slop}"
             return self._field(fieldname, phrase)
-        if isinstance(node, wq.AndNot):
+        if isinstance(node, qt.AndNot):
             return f"({self._node(node.a)} -{self._node(node.b)})"
-        if isinstance(node, wq.AndMaybe):
+        if isinstance(node, qt.AndMaybe):
             return f"({self._node(node.a)} MAYBE {self._node(node.b)})"
-        if isinstance(node, wq.Not):
+        if isinstance(node, qt.Not):
             return f"(@{FACTS} {EVERY} -{self._node(node.query)})"
-        if isinstance(node, wq.And):
+        if isinstance(node, qt.And):
             return "(" + " ".join(self._node(q) for q in node.subqueries) + ")"
-        if isinstance(node, wq.Or):
+        if isinstance(node, qt.Or):
             return "(" + " | ".join(self._node(q) for q in node.subqueries) + ")"
-        if isinstance(node, wq.TermRange):
+        if isinstance(node, qt.TermRange):
             raise Unsupported(f"A range over {fieldname} is not supported by this search engine.")
         raise Unsupported(f"This query form ({type(node).__name__}) is not supported here.")
 

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from whoosh import analysis, qparser, query, sorting
+from whoosh import analysis, highlight, qparser, query, sorting
 from whoosh import index as whoosh_index
 
 from archive.search.facets import FACET_LIMIT, UNDATED, UNKNOWN_PUBLICATION
@@ -36,6 +36,10 @@ LEAD_CHARS = 200
 
 _indexes: dict[str, whoosh_index.Index] = {}
 _indexes_lock = threading.Lock()
+
+
+class _WhooshMarkFormatter(MarkFormatter, highlight.Formatter):
+    """The site's marks (escaped text, ``<mark>``) in Whoosh's own highlighter."""
 
 
 def build_baseline_index(docs: Iterable[IndexedDocument], path: Path) -> int:
@@ -147,7 +151,7 @@ def baseline_search(
             )
             results = searcher.search(query.Every(), sortedby=newest, **options)
 
-        results.formatter = MarkFormatter()
+        results.formatter = _WhooshMarkFormatter()
         snippets = []
         ids = []
         # With groupedby, Whoosh scores and sorts every hit (UnlimitedCollector), not just ten.

@@ -38,6 +38,7 @@ from archive.search.whoosh import counting
 from archive.search.whoosh.counting import FacetTables, tables_for
 from archive.search.whoosh.scoring import Evaluation, segment_lengths
 from archive.search.whoosh.suggest import corrected_words, segment_words
+from archive.search.whoosh.tree import to_whoosh
 
 _UNDATED_LAST = 99_999_999
 # A plain-words query that finds fewer documents than this with all its words also lists the
@@ -147,7 +148,7 @@ def _highlight_terms(searcher, parsed: ParsedQuery) -> dict[str, QueryTerms]:
     def expand(leaf) -> list[str]:
         return [
             term_text(text)
-            for fieldname, text in leaf.expanded_terms(reader, phrases=True)
+            for fieldname, text in to_whoosh(leaf).expanded_terms(reader, phrases=True)
             if fieldname == leaf.fieldname
         ]
 

@@ -32,6 +32,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
 from archive.search.query import term_text
+from archive.search.whoosh.tree import to_whoosh
 
 if TYPE_CHECKING:
     from archive.search.whoosh.counting import FacetTables
@@ -255,7 +256,8 @@ class Evaluation:
     # -- the tree --
 
     def evaluate(self, node) -> tuple[np.ndarray, np.ndarray]:
-        """(mask, scores) of a Whoosh query node."""
+        """(mask, scores) of a query node (the shared tree's, or Whoosh's)."""
+        node = to_whoosh(node)
         if self.tables is not None:
             if isinstance(node, wq.TermRange) and node.fieldname == "day":
                 return self._days(node)
@@ -368,6 +370,7 @@ class Evaluation:
         return mask, np.where(mask, scores, np.float32(0))
 
     def _whoosh_mask(self, node) -> np.ndarray:
+        node = to_whoosh(node)
         mask = np.zeros(self.size, dtype=bool)
         docs = np.fromiter(self.searcher.docs_for_query(node), dtype=np.int64)
         mask[docs] = True
