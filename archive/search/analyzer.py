@@ -1,25 +1,37 @@
 """How headline and text are cut into index terms: words, lower case, stop words dropped,
 Snowball English stems, accents folded ("Attacks" -> "attack", "Café" -> "cafe").
 
-One generator does what Whoosh's ``StemmingAnalyzer() | CharsetFilter(accent_map)`` does through
-five (tokenizer, lower case, stop words, stems, accents), with the same tokens, positions and
-offsets. Analysis runs for every document indexed and, at search time, over the stored text of
-every hit that gets a snippet; the five-stage pipeline was half of a search's time and a third of
-an index build's.
+Every engine indexes and searches these terms (the cluster with its own morphology off), so a
+word counts the same everywhere. One pass does what an analysis chain does in five stages
+(tokenizer, lower case, stop words, stems, accents), with the same tokens, positions and offsets:
+analysis runs for every document indexed and, at search time, over the stored text of every hit
+that gets a snippet.
+
+No search engine's code is imported here: :class:`NewsTextAnalyzer` is called the way Lucene-
+family analyzers are (``analyzer(text, positions=True, chars=True, mode="index")`` yielding
+tokens), which is what the embedded engine expects of a field's analyzer.
 """
 
 from __future__ import annotations
 
+import copy
 import re
+import threading
+import unicodedata
 from collections.abc import Callable, Iterator
 
-from whoosh.analysis import STOP_WORDS, Analyzer, Token
-from whoosh.lang import porter2
-from whoosh.support.charset import accent_map
+import Stemmer
 
 # Bump when the terms this module produces change: an index built by another version is then
 # reported by check_index and rebuilt by `rebuild_index --if-needed` (see outdated_analysis).
-ANALYZER_VERSION = 1
+# 2: Snowball's own English stemmer (PyStemmer) and Unicode accent folding, instead of Whoosh's
+# Porter2 port ("organization" was "organ", "internally" "intern") and its accent table.
+ANALYZER_VERSION = 2
+# Words too common to index (the list every version of the site has used).
+STOP_WORDS = frozenset(
+    "a an and are as at be by can for from have if in is it may not of on or tbd that the this "
+    "to us we when will with yet you your".split()
+)
 # Whoosh's default word pattern (RegexTokenizer): letters/digits, with inner dots ("U.S.", "1.5").
 WORD = re.compile(r"\w+(\.?\w+)*", re.UNICODE)
 # tokenize=False: the whole value is one word (exactly one match, even for "").
@@ -34,32 +46,95 @@ _stems: dict[str, str] = {}
 STEM_CACHE_SIZE = 200_000
 
 
-def english_stem(word: str) -> str:
-    """Porter2 (Snowball English), cached.
+# A Snowball stemmer per thread: a PyStemmer object is not safe to share between threads.
+_stemmers = threading.local()
 
-    Not Whoosh's default Porter implementation, which keeps doubled consonants: "planned" ->
-    "plann", "stopped" -> "stopp", so `plan` missed "planned". The cache is ours, because Whoosh's
-    StemFilter cache is not safe for threads (when it is full, threads evicting at the same time
-    raise KeyError or "dictionary changed size during iteration": 312 errors of 2,579 requests in
-    the 100k load test).
+
+def english_stem(word: str) -> str:
+    """Snowball English (Porter2), from Snowball's own C code (PyStemmer), cached.
+
+    Not the original Porter algorithm, which keeps doubled consonants: "planned" -> "plann",
+    "stopped" -> "stopp", so `plan` missed "planned". The cache is a plain dict, safe to share
+    between threads (an analysis chain's cache that evicts while other threads read it raised
+    KeyError in the 100k load test).
     """
     stem = _stems.get(word)
     if stem is None:
+        stemmer = getattr(_stemmers, "english", None)
+        if stemmer is None:
+            stemmer = _stemmers.english = Stemmer.Stemmer("english", 0)  # 0: no second cache
         if len(_stems) >= STEM_CACHE_SIZE:
             _stems.clear()
-        stem = _stems[word] = porter2.stem(word)
+        stem = _stems[word] = stemmer.stemWord(word)
     return stem
 
 
-class NewsTextAnalyzer(Analyzer):
+# Letters with no accent to strip that readers type without one (Unicode gives them no
+# decomposition): "Nesbø" is found by "nesbo", "Łódź" by "lodz", "Straße" by "strasse".
+_PLAIN_LETTERS = str.maketrans(
+    {"ø": "o", "đ": "d", "ð": "d", "ħ": "h", "\u0131": "i", "ł": "l", "ŀ": "l", "ŧ": "t",
+     "þ": "th", "ß": "ss", "æ": "ae", "œ": "oe"}
+)  # fmt: skip
+_folded: dict[str, str] = {}
+
+
+def fold_accents(text: str, cache: bool = True) -> str:
+    """Lower-case text without its accents ("café" -> "cafe"): canonical decomposition, marks
+    dropped, then the letters in ``_PLAIN_LETTERS``. Cached per word unless ``cache`` is false
+    (a word's folding is looked up for every non-ASCII token)."""
+    folded = _folded.get(text)
+    if folded is None:
+        decomposed = unicodedata.normalize("NFD", text.translate(_PLAIN_LETTERS))
+        stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+        folded = unicodedata.normalize("NFC", stripped)
+        if cache:
+            if len(_folded) >= STEM_CACHE_SIZE:
+                _folded.clear()
+            _folded[text] = folded
+    return folded
+
+
+class Token:
+    """One word of a text, as an analyzer yields it (one object, updated for each word, as in
+    Lucene and Whoosh): ``text``, and ``pos`` / ``startchar`` / ``endchar`` when asked for."""
+
+    def __init__(self, positions=False, chars=False, removestops=True, mode="", **kwargs):
+        self.positions, self.chars = positions, chars
+        self.stopped = False
+        self.boost = 1.0
+        self.removestops, self.mode = removestops, mode
+        self.__dict__.update(kwargs)
+
+    def copy(self) -> Token:
+        return copy.copy(self)
+
+    def __repr__(self) -> str:
+        return f"Token({self.__dict__!r})"
+
+
+class NewsTextAnalyzer:
     """The title and body analyzer. An index stores (pickles) it, so its name and attributes are
     part of the index format: change them only with :data:`ANALYZER_VERSION`."""
 
-    is_morph = True  # it stems: Whoosh asks this to decide how to treat wildcards and spelling
+    is_morph = True  # it stems: engines ask this to decide how to treat wildcards and spelling
 
     def __init__(self, stem: Callable[[str], str] = english_stem) -> None:
         self.stemfn = stem
         self.version = ANALYZER_VERSION
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.__dict__ == self.__dict__
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def has_morph(self) -> bool:
+        return True
+
+    def clean(self) -> None:
+        """Nothing to free (the stem cache is shared and bounded)."""
 
     def __call__(
         self,
@@ -103,7 +178,7 @@ class NewsTextAnalyzer(Analyzer):
             if not stopped and stem is not None:
                 text = cached_stems.get(text) or stem(text)
             # Folding accents is a dictionary lookup per character: only for text that has any.
-            token.text = text if text.isascii() else text.translate(accent_map)
+            token.text = text if text.isascii() else fold_accents(text)
             yield token
 
     def term_positions(self, value: str) -> dict[str, list[int]]:
@@ -147,7 +222,7 @@ def _index_terms(words: list[str], stem: Callable[[str], str]) -> list[str]:
         if len(text) < MIN_WORD_CHARS or text in stops:
             continue
         text = cached.get(text) or stem(text)
-        out.append(text if text.isascii() else text.translate(accent_map))
+        out.append(text if text.isascii() else fold_accents(text))
     return out
 
 
@@ -166,7 +241,7 @@ def term_spans(value: str, char_limit: int | None = None) -> Iterator[tuple[int,
         term = match.group().lower()
         if len(term) >= MIN_WORD_CHARS and term not in stops:
             term = cached.get(term) or english_stem(term)
-        yield start, end, term if term.isascii() else term.translate(accent_map)
+        yield start, end, term if term.isascii() else fold_accents(term)
 
 
 def whole_term(value: str, stem: bool = True) -> str:
@@ -176,7 +251,7 @@ def whole_term(value: str, stem: bool = True) -> str:
     text = value.lower()
     if stem and len(text) >= MIN_WORD_CHARS and text not in STOP_WORDS:
         text = _stems.get(text) or english_stem(text)
-    return text if text.isascii() else text.translate(accent_map)
+    return text if text.isascii() else fold_accents(text)
 
 
 def is_stop_word(word: str) -> bool:

@@ -182,7 +182,7 @@ SPHINX_MAX_CODE = 0x30000
 def charset_table() -> str:
     import re
 
-    from whoosh.support.charset import accent_map
+    from archive.search.analyzer import fold_accents
 
     word = re.compile(r"\w")
     keep: set[int] = set()
@@ -190,7 +190,7 @@ def charset_table() -> str:
         char = chr(code)
         if word.match(char):
             keep.add(code)
-            keep.update(ord(c) for c in char.lower().translate(accent_map))
+            keep.update(ord(c) for c in fold_accents(char.lower(), cache=False))
     ranges: list[tuple[int, int]] = []
     for code in sorted(c for c in keep if 0x80 <= c < SPHINX_MAX_CODE):
         if ranges and ranges[-1][1] == code - 1:
