@@ -117,7 +117,7 @@ def test_term_positions_are_the_analyzers_positions():
 def test_the_text_fields_postings_are_whooshs_own():
     """The text fields' format writes what Whoosh's positions format writes (term, frequency,
     weight, encoded positions); any other argument takes Whoosh's own path."""
-    from archive.search.schema import SCHEMA
+    from archive.search.whoosh.schema import SCHEMA
 
     text = "The attacks on Café Zürich: the attacks, the attack; of it Attacks Mumbai 26/11."
     for fieldname in ("title", "body"):

@@ -15,8 +15,8 @@ from django.urls import reverse
 
 from archive import indexing, search
 from archive.models import Document, IndexTask
-from archive.search import index as search_index
-from archive.search import schema
+from archive.search.whoosh import index as search_index
+from archive.search.whoosh import schema
 
 pytestmark = pytest.mark.usefixtures("search_backend")
 

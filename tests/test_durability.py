@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from archive import indexing, search
 from archive.models import Document, IndexTask, Publication
-from archive.search import index as search_index
+from archive.search.whoosh import index as search_index
 from tests.test_concurrency import Archive, write_txt_files
 
 
@@ -137,7 +137,7 @@ def test_kill_9_during_ingest_loses_no_committed_document(tmp_path):
     # every document it commits is, at the kill, in the database and only in the outbox. This is
     # the crash between commit and index write, made certain.
     with open(data / "index.lock", "a") as lock:
-        fcntl.lockf(lock, fcntl.LOCK_EX)  # as archive.search.index.write_lock takes it
+        fcntl.lockf(lock, fcntl.LOCK_EX)  # as archive.search.whoosh.index.write_lock takes it
         saved = _kill_ingest_midway(archive, tmp_path / "incoming", db)
         assert 300 <= saved < 2000
         assert _count(db, "archive_indextask") >= saved

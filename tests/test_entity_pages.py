@@ -20,8 +20,9 @@ from archive.models import (
     Place,
     give_slugs,
 )
-from archive.search import SearchRequest, schema
-from archive.search import index as search_index
+from archive.search import SearchRequest
+from archive.search.whoosh import index as search_index
+from archive.search.whoosh import schema
 
 EU, UN = "European Union", "United Nations"
 

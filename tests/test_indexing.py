@@ -155,7 +155,7 @@ def test_a_deleted_and_rebuilt_index_is_served_fresh(make_document, index_dir):
     the vanished segments once the index is rebuilt, even at the same generation number."""
     import shutil
 
-    from archive.search.index import borrowed_searcher
+    from archive.search.whoosh.index import borrowed_searcher
 
     document = make_document(title="Before", body="Harbour pilots.", publication="Old Gazette")
     first = search.search(search.SearchRequest(q="harbour"))
@@ -179,7 +179,7 @@ def test_a_searcher_keeps_reading_after_a_commit_merges_its_segments_away(index_
     """Whoosh deletes the files of segments merged by a commit at once. A searcher opened before
     that commit must still read stored fields and lengths of every document (it did not: stored
     fields are opened on first use, and a server under load gave 500s)."""
-    from archive.search import index as search_index
+    from archive.search.whoosh import index as search_index
 
     def doc(n: int) -> search.IndexedDocument:
         return search.IndexedDocument(id=n, title=f"Harbour {n}", body=f"Harbour report {n}.")
@@ -208,7 +208,7 @@ def test_a_deleted_index_is_rebuilt_from_the_whole_database_by_the_next_save(mak
 
     from archive import indexing
     from archive.models import IndexTask
-    from archive.search import index as search_index
+    from archive.search.whoosh import index as search_index
 
     kept = make_document(title="Kept", body="Indexed before the loss.")
     edited = make_document(title="Edited", body="Indexed before the loss too.")
@@ -247,7 +247,7 @@ def test_a_damaged_index_is_not_replaced_by_a_save(make_document, index_dir):
     is the way out."""
     from archive import indexing
     from archive.models import IndexTask
-    from archive.search import index as search_index
+    from archive.search.whoosh import index as search_index
 
     document = make_document(title="Before", body="Some text.")
     real = search_index.index_dir()
@@ -298,7 +298,7 @@ def test_the_rebuild_reads_each_document_as_a_save_writes_it(make_entity_documen
 def test_the_build_sorts_in_a_quarter_of_memory_unless_told(monkeypatch):
     """A build's postings are sorted in memory up to a limit per process: a quarter of the
     machine's (or container's) memory shared by the processes, bounded, or the setting."""
-    from archive.search import index
+    from archive.search.whoosh import index
 
     total = index._memory_bytes()
     assert total is not None and total > 0
@@ -315,7 +315,7 @@ def test_a_build_that_sorts_on_disk_finds_what_one_in_memory_finds(index_dir, mo
     merged index must hold every posting of every document (counts for many words, phrases)."""
     import random
 
-    from archive.search import index as search_index
+    from archive.search.whoosh import index as search_index
 
     runs = []
     write_groups = search_index._PostingPool._write_groups
@@ -358,8 +358,8 @@ def test_postings_written_a_term_at_a_time_are_whooshs_own(
     import filecmp
     import random
 
-    from archive.search import codec as grouped
-    from archive.search import index as search_index
+    from archive.search.whoosh import codec as grouped
+    from archive.search.whoosh import index as search_index
 
     monkeypatch.setattr(search_index, "MAX_BUILD_PROCS", 1)  # one segment per commit
     if memory_mb is not None:

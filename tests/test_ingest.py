@@ -461,7 +461,7 @@ def test_when_the_index_is_busy_the_documents_are_saved_and_indexed_later(
     (nothing fails, nothing waits), and the next writer brings it to the index."""
     from archive import indexing
     from archive.models import IndexTask
-    from archive.search.index import write_lock
+    from archive.search.whoosh.index import write_lock
 
     with write_lock(timeout=0) as acquired:
         assert acquired

@@ -16,8 +16,9 @@ from django.core.management import call_command
 
 from archive import indexing, search
 from archive.models import Organisation, OrganisationAlias
-from archive.search import SearchRequest, schema
-from archive.search import index as search_index
+from archive.search import SearchRequest
+from archive.search.whoosh import index as search_index
+from archive.search.whoosh import schema
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -272,8 +272,8 @@ def test_phrases_matched_from_positions_agree_with_whoosh(make_document):
     """The numpy phrase matcher (scoring.Evaluation._phrase) against Whoosh's own phrase matcher,
     on random texts from a small vocabulary, so that most phrases match some documents and not
     others; with stop words inside phrases, repeated words, and words split over segments."""
-    from archive.search.index import borrowed_searcher
     from archive.search.query import parse_query
+    from archive.search.whoosh.index import borrowed_searcher
     from archive.search.whoosh.scoring import Evaluation
 
     rng = random.Random(11)

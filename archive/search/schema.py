@@ -1,4 +1,5 @@
-"""The index schema, and where an article becomes index fields (:func:`to_fields`).
+"""The index's fields, and where an article becomes index fields (:func:`to_fields`), for every
+engine (the embedded engine's Whoosh schema is ``whoosh/schema.py``).
 
 Text fields (title, body) are analysed for search; person, organisation, place, publication and day
 are exact values, one term per value, from which the facet tables in ``facets.py`` are built.
@@ -9,18 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from whoosh import analysis, fields, formats
-
-from archive.search.analyzer import (
-    TEXT_ANALYZER,
-    NewsTextAnalyzer,
-    describe,
-    english_stem,
-    same_analysis,
-)
+from archive.search.analyzer import TEXT_ANALYZER  # noqa: F401  (the analyzer of TEXT_FIELDS)
 
 TEXT_FIELDS = ("title", "body")
 
@@ -28,86 +20,6 @@ TEXT_FIELDS = ("title", "body")
 VALUE_SEPARATOR = "\n"
 # The multi-valued exact fields, each with the IndexedDocument attribute that holds its names.
 MULTI_VALUE_FIELDS = {"person": "persons", "organisation": "organisations", "place": "places"}
-
-
-class TextPositions(formats.Positions):
-    """Whoosh's positions format, writing the same bytes, with the terms and positions of a
-    text from :meth:`NewsTextAnalyzer.term_positions` instead of a ``Token`` per word: Whoosh's
-    ``word_values`` and the analyzer's generator were about a sixth of an index build's CPU.
-    An index stores (pickles) its schema, so this class's name is part of the index format."""
-
-    def word_values(self, value, analyzer, **kwargs):
-        plain = isinstance(analyzer, NewsTextAnalyzer) and isinstance(value, str)
-        if not plain or kwargs.keys() - {"mode"}:
-            yield from super().word_values(value, analyzer, **kwargs)
-            return
-        boost = self.field_boost
-        for term, positions in analyzer.term_positions(value).items():
-            yield term, len(positions), float(len(positions)) * boost, self.encode(positions)
-
-
-def _text_field(analyzer: NewsTextAnalyzer) -> fields.TEXT:
-    field_type = fields.TEXT(analyzer=analyzer, stored=True)
-    field_type.format = TextPositions(field_boost=field_type.format.field_boost)
-    return field_type
-
-
-def _multi_value_field() -> fields.KEYWORD:
-    field_type = fields.KEYWORD(stored=True, scorable=False)
-    field_type.analyzer = analysis.RegexTokenizer(r"[^\n]+")
-    return field_type
-
-
-def build_schema(
-    stem: Callable[[str], str] = english_stem, index_date_inferred: bool = True
-) -> fields.Schema:
-    """The index's fields. ``stem`` and ``index_date_inferred`` are parameters only so that a
-    test can build an index the way an older version of the site did (another stemmer; the
-    inferred-date flag only stored); the site always uses the defaults."""
-    analyzer = TEXT_ANALYZER if stem is english_stem else NewsTextAnalyzer(stem)
-    return fields.Schema(
-        id=fields.ID(unique=True, stored=True),
-        title=_text_field(analyzer),
-        body=_text_field(analyzer),
-        **{fieldname: _multi_value_field() for fieldname in MULTI_VALUE_FIELDS},
-        publication=fields.ID(stored=True),
-        # The publication date as YYYYMMDD; absent when the document has no date.
-        day=fields.ID(stored=True),
-        # Indexed (terms b"t"/b"f") so the facet tables can tell stated dates from inferred ones.
-        date_inferred=fields.BOOLEAN(stored=True) if index_date_inferred else fields.STORED,
-        source_url=fields.STORED,
-        # The story the document is a copy of (archive/ingest/copies.py); absent: none yet.
-        story=fields.ID(stored=True),
-    )
-
-
-SCHEMA = build_schema()
-
-
-def outdated_analysis(schema: fields.Schema) -> str:
-    """Why an index with ``schema`` analyses text differently from this code ("" when it does
-    not). Queries are analysed with this code's analyzer, so a word whose stem changed would miss
-    the documents an older index holds it in: such an index needs a rebuild. So does an index
-    without a field this version fills (built before organisations and places were facets): its
-    documents would be missing from those facets and filters; or one that only stores a field
-    this version indexes (``date_inferred``, before entity pages told stated dates from inferred
-    ones): every date would count as stated."""
-    missing = [name for name in SCHEMA.names() if name not in schema]
-    if missing:
-        names = ", ".join(repr(name) for name in missing)
-        return f"the index has no {names} field{'s' if len(missing) > 1 else ''}"
-    unindexed = [n for n in SCHEMA.names() if SCHEMA[n].indexed and not schema[n].indexed]
-    if unindexed:
-        names = ", ".join(repr(name) for name in unindexed)
-        return f"the index does not index {names}"
-    for fieldname in TEXT_FIELDS:
-        found = schema[fieldname].analyzer if fieldname in schema else None
-        if not same_analysis(found, TEXT_ANALYZER):
-            return (
-                f"the index analyses {fieldname!r} with {describe(found)}, this version of the "
-                f"site with {describe(TEXT_ANALYZER)}"
-            )
-    return ""
 
 
 # Fields a user's query searches when it names no field, and how much each weighs. Each field is
@@ -148,7 +60,8 @@ class IndexedDocument:
 
 
 def to_fields(doc: IndexedDocument) -> dict[str, object]:
-    """The Whoosh fields for one document."""
+    """The index fields of one document: what the embedded engine stores, and what a digest
+    of the document covers."""
     values: dict[str, object] = {
         "id": str(doc.id),
         "title": doc.title,
@@ -203,3 +116,14 @@ def document_digest(doc: IndexedDocument) -> str:
     fields["date_inferred"] = bool(doc.date_inferred)
     text = json.dumps(fields, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def __getattr__(name: str) -> object:
+    """Indexes built before the embedded engine's schema moved to ``whoosh/schema.py`` name its
+    positions format here (a Whoosh index pickles its schema): opening one finds the class, so
+    ``check_index`` can say the index needs a rebuild instead of failing to read it."""
+    if name == "TextPositions":
+        from archive.search.whoosh.schema import TextPositions
+
+        return TextPositions
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

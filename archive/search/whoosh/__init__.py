@@ -3,7 +3,7 @@
 Where things happen: ``engine.py`` (a search: masks, ranking, paging, snippets),
 ``counting.py`` (facet counts), ``scoring.py`` (BM25F over decoded postings), ``suggest.py``
 (did you mean), ``similar.py`` (more like this); the index itself (opening, the write lock,
-writing, rebuilding, digests) is ``archive/search/index.py``.
+writing, rebuilding, digests) is ``archive/search/whoosh/index.py``.
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 
-from archive.search import index
 from archive.search.facets import FacetResult
 from archive.search.schema import IndexedDocument
 from archive.search.types import Hit, QueryTerms, SearchRequest, SearchResponse
-from archive.search.whoosh import engine, similar
+from archive.search.whoosh import engine, index, similar
 
 
 class WhooshBackend:

@@ -3,7 +3,7 @@
 ``bench/alternatives.py`` measures the site's search against this (and against SQLite FTS5 and
 tantivy). It lives here because ``archive/search`` is the only package that imports Whoosh.
 
-It uses the site's own schema and analyzers (:data:`~archive.search.schema.SCHEMA`,
+It uses the site's own schema and analyzers (:data:`~archive.search.whoosh.schema.SCHEMA`,
 :func:`~archive.search.schema.to_fields`), so it finds what the site finds, but none of the site's
 machinery: no numpy facet tables, no block-wise scoring, no searcher pool. A search is what the
 Whoosh documentation shows: ``MultifieldParser`` over title and body, then one
@@ -25,7 +25,8 @@ from whoosh import index as whoosh_index
 
 from archive.search.facets import FACET_LIMIT, UNDATED, UNKNOWN_PUBLICATION
 from archive.search.highlight import MarkFormatter, lead
-from archive.search.schema import DEFAULT_SEARCH_FIELDS, SCHEMA, IndexedDocument, to_fields
+from archive.search.schema import DEFAULT_SEARCH_FIELDS, IndexedDocument, to_fields
+from archive.search.whoosh.schema import SCHEMA
 
 # What the site's text analyzer drops, so the other engines can drop the same words from a query.
 STOP_WORDS: frozenset[str] = frozenset(analysis.STOP_WORDS)

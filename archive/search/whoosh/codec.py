@@ -5,7 +5,7 @@ each, calls ``add`` and ``W3PostingsWriter.add_posting`` (type assertions, appen
 statistics) and ``doc_field_length`` (a column lookup through three method calls); every 128
 postings it writes a block. In a profile of a 30,000-document rebuild that per-posting Python was
 about two thirds of the build processes' time finishing their segments, the rest being the pickling
-and compression of the blocks. Our posting pool (``archive.search.index._PostingPool``) already
+and compression of the blocks. Our posting pool (``index._PostingPool``) already
 holds each term's postings as one flat list, so :class:`GroupedFieldWriter` takes them a term at a
 time: it slices the list into blocks and computes each block's and the term's statistics with
 built-ins over whole lists. It writes exactly the bytes Whoosh's ``W3FieldWriter`` would

@@ -23,7 +23,6 @@ from django.conf import settings
 
 from archive.search import highlight
 from archive.search.facets import FACET_LIMIT, FACETS, FACETS_BY_NAME, FacetResult
-from archive.search.index import IndexUnavailable, borrowed_searcher, index_dir
 from archive.search.query import ParsedQuery, parse_query, term_text
 from archive.search.schema import DEFAULT_SEARCH_FIELDS, day_key, from_stored
 from archive.search.types import (
@@ -36,6 +35,7 @@ from archive.search.types import (
 )
 from archive.search.whoosh import counting
 from archive.search.whoosh.counting import FacetTables, tables_for
+from archive.search.whoosh.index import IndexUnavailable, borrowed_searcher, index_dir
 from archive.search.whoosh.scoring import Evaluation, segment_lengths
 from archive.search.whoosh.suggest import corrected_words, segment_words
 from archive.search.whoosh.tree import to_whoosh

@@ -40,18 +40,18 @@ from whoosh.filedb.filetables import FileFormatError
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 
-from archive.search.codec import GroupedCodec, TermGroups
 from archive.search.locking import file_lock
 from archive.search.schema import (
-    SCHEMA,
     TEXT_FIELDS,
     IndexedDocument,
     document_digest,
     from_stored,
     to_fields,
 )
-from archive.search.schema import outdated_analysis as _outdated_schema
 from archive.search.types import REPAIR_COMMAND, IndexUnavailable
+from archive.search.whoosh.codec import GroupedCodec, TermGroups
+from archive.search.whoosh.schema import SCHEMA
+from archive.search.whoosh.schema import outdated_analysis as _outdated_schema
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ class _PostingPool(whoosh_writing.PostingPool):
     :data:`RUN_POSTINGS` postings, one ``marshal`` call each), merged term by term. Memory stays
     bounded by ``limitmb`` (and, in the merge, a chunk per run) as before. Installed as
     ``whoosh.writing.PostingPool``, which Whoosh's writers (and the build's sub-processes,
-    forked) create. :meth:`items` hands the terms on as a :class:`~archive.search.codec.TermGroups`,
+    forked) create. :meth:`items` hands the terms on as a :class:`~.codec.TermGroups`,
     which the writers' codec (``GroupedCodec``) writes a term at a time.
     """
 

@@ -17,10 +17,10 @@ from whoosh import classify
 from whoosh import query as wq
 
 from archive.search import highlight
-from archive.search.index import IndexUnavailable, borrowed_searcher, index_dir
 from archive.search.schema import from_stored
 from archive.search.types import Hit
 from archive.search.whoosh.counting import tables_for
+from archive.search.whoosh.index import IndexUnavailable, borrowed_searcher, index_dir
 from archive.search.whoosh.scoring import Evaluation
 
 # How many key words describe a document; more is slower and rarely changes the top five.
