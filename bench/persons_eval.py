@@ -33,6 +33,7 @@ import argparse
 import html
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -73,14 +74,29 @@ def _partial_of(short: str, long: str) -> bool:
     )
 
 
+# "U.S.", "U. K.": an initialism written with dots (see name_key).
+_DOTTED_INITIALISM = re.compile(r"(?:[^\W\d_]\. ?)+[^\W\d_]\.?")
+
+
+def name_key(name: str) -> str:
+    """How a found name is compared with the gold: folded (case, spacing, accents), and an
+    initialism without its dots ("U.S." is "US"), which is spelling, not another name: the
+    archive names a value in the form most of its documents write, the gold in the form its
+    article writes."""
+    name = name.strip()
+    if _DOTTED_INITIALISM.fullmatch(name):
+        name = name.replace(".", "").replace(" ", "")
+    return fold(name)
+
+
 def score_document(predicted, gold, aliases=None, uncertain=()) -> tuple[int, int, int, list, list]:
     """(correct, predicted, gold, missed, extra) for one document and kind."""
-    alias = {fold(a): fold(c) for a, c in (aliases or {}).items()}
-    ignored = {fold(u) for u in uncertain}
-    expected = {fold(g) for g in gold}
+    alias = {name_key(a): name_key(c) for a, c in (aliases or {}).items()}
+    ignored = {name_key(u) for u in uncertain}
+    expected = {name_key(g) for g in gold}
     found = set()
     for name in predicted:
-        key = alias.get(fold(name), fold(name))
+        key = alias.get(name_key(name), name_key(name))
         if key in ignored:
             continue
         if key not in expected:

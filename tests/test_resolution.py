@@ -497,3 +497,23 @@ def test_a_full_name_in_a_later_import_takes_the_initial_an_earlier_one_left(mak
     assert {"C Hodgson", "C. Hodgson"} <= archive.affected_names()
     pipeline.resolve_pending({d.pk for d, _ in later}, archive.affected_names())
     assert "Charlie Hodgson" in {p.name for p in sheet.persons.all()}
+
+
+def test_an_initialism_with_and_without_dots_is_one_value():
+    """Wires write "U.S.", most web sites "US": one place, under the form the archive writes
+    in more documents; a name that is not an initialism keeps its own spelling."""
+
+    def place(name):
+        return NameMention(name, "GPE")
+
+    evidence = archive_of(
+        *[[place("U.S.")] for _ in range(3)],
+        *[[place("US")] for _ in range(2)],
+        [place("U.K.")],
+        *[[place("UK")] for _ in range(2)],
+        *[[place("Usa")] for _ in range(4)],
+    )
+    assert values([place("US")], evidence) == [("place", "U.S.")]
+    assert values([place("U.S.")], evidence) == [("place", "U.S.")]
+    assert values([place("U.K.")], evidence) == [("place", "UK")]
+    assert values([place("Usa")], evidence) == [("place", "Usa")]

@@ -161,6 +161,28 @@ def fold(name: str) -> str:
     return fold_name(name)
 
 
+# "U.S.", "U. K.", "U.S.A": letters each followed by a dot (the last dot may be missing).
+_DOTTED_INITIALISM = re.compile(r"(?:[^\W\d_]\. ?)+[^\W\d_]\.?")
+# "US", "UK", "USA": two to five capitals.
+_BARE_INITIALISM = re.compile(r"[^\W\d_a-z]{2,5}")
+
+
+def _initialism_keys(name: str) -> tuple[str, ...]:
+    """The other folded keys an initialism is written under: "U.S." -> "us" and "u.s"; "US" ->
+    "u.s." and "u.s". Nothing for any other name."""
+    name = name.strip()
+    if _DOTTED_INITIALISM.fullmatch(name):
+        letters = name.replace(".", "").replace(" ", "")
+    elif _BARE_INITIALISM.fullmatch(name) and name.isupper():
+        letters = name
+    else:
+        return ()
+    dotted = ".".join(letters) + "."
+    keys = dict.fromkeys(fold(form) for form in (letters, dotted, dotted[:-1]))
+    keys.pop(fold(name), None)
+    return tuple(keys)
+
+
 @dataclass
 class Decisions:
     """Editors' decisions, as resolution needs them (see :class:`~archive.models.EntityDecision`
@@ -386,8 +408,11 @@ class Evidence:
     def spelling(self, name: str) -> str:
         """The archive's spelling of a name: the one written in the most documents (ties: not
         all capitals, then the first in code-point order), so the value's name does not depend
-        on which document came first."""
-        counts = self.spellings.get(fold(name))
+        on which document came first. An initialism with and without its dots ("U.S." and
+        "US", "U.K." and "UK") is one name: wires write the dots, most web sites do not."""
+        counts = Counter()
+        for key in (fold(name), *_initialism_keys(name)):
+            counts.update(self.spellings.get(key, ()))
         if not counts:
             return " ".join(name.split())
         return max(counts, key=lambda written: (counts[written], not written.isupper(), written))
