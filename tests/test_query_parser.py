@@ -170,3 +170,11 @@ def test_random_syntax_never_fails():
         text = "".join(rng.choice(pieces) + rng.choice(["", " "]) for _ in range(rng.randint(1, 9)))
         parsed = parse_query(text)
         assert not any("could not be read" in notice for notice in parsed.notices), text
+
+
+def test_a_typo_mark_on_a_very_short_term_searches_the_term():
+    """One edit from "il" (of "IL-6~") is almost every short word: the term itself."""
+    assert tree("IL-6~") == words("il")
+    assert tree("Mumbay~") == qt.Or(
+        (qt.FuzzyTerm("title", "mumbay", 1.5, 1), qt.FuzzyTerm("body", "mumbay", 1.0, 1))
+    )

@@ -322,12 +322,23 @@ def _field_leaf(token: _Token, fieldname: str, boost: float) -> Node:
     if token.kind == "word" and token.fuzzy:
         edits, prefix = token.fuzzy
         return qt.combine(
-            qt.And, [qt.FuzzyTerm(fieldname, t, boost, edits, prefix) for t in text_terms(text)]
+            qt.And, [_fuzzy(fieldname, t, boost, edits, prefix) for t in text_terms(text)]
         )
     words = text_terms(text)
     if token.kind == "phrase" and len(words) > 1:
         return qt.Phrase(fieldname, tuple(words), token.slop, boost)
     return qt.combine(qt.And, [qt.Term(fieldname, word, boost) for word in words])
+
+
+# A typo mark on a term this short searches the term itself: one edit away from "il" (of "IL-6~")
+# is almost every two- and three-letter word (as Elasticsearch's AUTO fuzziness, 0 edits).
+FUZZY_MIN_CHARS = 3
+
+
+def _fuzzy(fieldname: str, term: str, boost: float, edits: int, prefix: int) -> Node:
+    if len(term) < FUZZY_MIN_CHARS:
+        return qt.Term(fieldname, term, boost)
+    return qt.FuzzyTerm(fieldname, term, boost, edits, prefix)
 
 
 def _is_pattern(text: str) -> bool:
