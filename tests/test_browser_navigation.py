@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import quote_plus
 
 import pytest
 
@@ -362,3 +363,17 @@ def test_facet_search_and_person_pages_work_without_javascript(browser, live_ser
     bar(page, "2005").click()
     expect(page).to_have_url(live_server.url + "/?year=2005")
     context.close()
+
+
+def test_an_update_never_copies_an_inline_style(page, live_server, seeds):
+    """An element's style set through the CSSOM (by an extension, a reader's tool, or here
+    Playwright taking a screenshot) is allowed; htmx copying it as a "style" attribute when it
+    settles a swap is not (the Content-Security-Policy forbids inline style), and logged four
+    violations on typing a new query: the site tells htmx not to settle "style", which no
+    element of its own carries (the page fixture fails on any console error)."""
+    page.goto(f"{live_server.url}/?q=" + quote_plus('(taj OR oberoi) AND attack* -"dawood"'))
+    page.screenshot(path=str(ARTIFACTS / "before-typing.png"))
+    page.locator("input[name=q]").first.fill("mumbay~ NOT NOT hotel")
+    page.wait_for_url(re.compile(r"mumbay"))
+    page.locator("#search-results mark").first.wait_for()
+    page.wait_for_timeout(1500)  # htmx settles the swapped content after 20 ms
