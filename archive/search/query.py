@@ -236,23 +236,26 @@ class _Parser:
         return left
 
     def _or(self, fieldname: str | None) -> Node | None:
-        left = self._and(fieldname)
-        while left is not None and self._is_operator("OR"):
-            self.position += 1
-            right = self._and(fieldname)
-            if right is None:
-                break
-            left = qt.combine(qt.Or, [left, right])
-        return left
+        return self._infix(fieldname, "OR", self._and, qt.Or)
 
     def _and(self, fieldname: str | None) -> Node | None:
-        left = self._not(fieldname)
-        while left is not None and self._is_operator("AND"):
+        return self._infix(fieldname, "AND", self._not, qt.And)
+
+    def _infix(
+        self,
+        fieldname: str | None,
+        operator: str,
+        operand: Callable[[str | None], Node | None],
+        kind: type,
+    ) -> Node | None:
+        """``operand (operator operand)*`` as one ``kind`` node; a dangling operator is skipped."""
+        left = operand(fieldname)
+        while left is not None and self._is_operator(operator):
             self.position += 1
-            right = self._not(fieldname)
+            right = operand(fieldname)
             if right is None:
                 break
-            left = qt.combine(qt.And, [left, right])
+            left = qt.combine(kind, [left, right])
         return left
 
     def _not(self, fieldname: str | None) -> Node | None:

@@ -43,10 +43,15 @@ class Node:
 
 
 @dataclass(frozen=True)
-class Term(Node):
+class _Word(Node):
     fieldname: str
     text: str
     boost: float = 1.0
+
+
+@dataclass(frozen=True)
+class Term(_Word):
+    """Documents with this term in the field."""
 
 
 @dataclass(frozen=True)
@@ -58,17 +63,13 @@ class Phrase(Node):
 
 
 @dataclass(frozen=True)
-class Prefix(Node):
-    fieldname: str
-    text: str
-    boost: float = 1.0
+class Prefix(_Word):
+    """Documents with a term starting with ``text``."""
 
 
 @dataclass(frozen=True)
-class Wildcard(Node):
-    fieldname: str
-    text: str  # with * (any characters) and ? (one character)
-    boost: float = 1.0
+class Wildcard(_Word):
+    """Documents with a term matching ``text``: * any characters, ? one character."""
 
 
 @dataclass(frozen=True)
