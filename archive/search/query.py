@@ -1,8 +1,10 @@
-"""Where a query is parsed: user text in, a Whoosh query and notices for the page out.
+"""Where a query is parsed: user text in, a query tree (``querytree.py``, the same for every
+engine) and notices for the page out. The reader is the project's own (:class:`_Parser`): the
+language is a search site's, and no engine's parser decides what it means.
 
-Any text is accepted. Control characters are dropped, overlong text is cut (Whoosh's parser slows
-down sharply on long input), and text the parser cannot read is searched as plain words. Every
-adjustment becomes a notice the page shows, so the user knows what was actually searched.
+Any text is accepted. Control characters are dropped, overlong text is cut, stray brackets,
+quotes and operators are skipped, and should reading still fail, the words are searched as plain
+words. Every adjustment becomes a notice the page shows, so the user knows what was searched.
 
 The query language (explained to users in templates/archive/_query_help.html): words (all must
 match), ``AND`` / ``OR`` / ``NOT`` and ``-word``, ``"exact phrase"``, proximity ``"word1 word2"~5``,
@@ -501,7 +503,7 @@ def _resolve_names(parsed: Node) -> Node:
 
 
 def term_text(text: object) -> str:
-    """A term's text as a string: Whoosh keeps some terms as UTF-8 bytes."""
+    """A term's text as a string: an engine's term lists may hold UTF-8 bytes (Whoosh's do)."""
     return text.decode("utf-8") if isinstance(text, bytes) else str(text)
 
 
