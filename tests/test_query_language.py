@@ -153,6 +153,19 @@ def test_proximity(make_document):
     assert titles('"zardari offer"~20') == {"Near", "Far"}
 
 
+def test_proximity_in_the_written_order_or_a_notice_that_it_is_not(make_document, search_backend):
+    """The embedded engine keeps a proximity phrase's order; Sphinx's proximity does not, and
+    the cluster says so rather than answer silently otherwise."""
+    make_document(title="Reversed", body="An offer came from Zardari.")
+    response = search.search(SearchRequest(q='"zardari offer"~5'))
+    said = any("in any order" in notice for notice in response.notices)
+    if search_backend == "whoosh":
+        assert (response.total, said) == (0, False)
+    else:
+        assert (response.total, said) == (1, True)
+    assert not any("in any order" in n for n in search.search(SearchRequest(q="zardari")).notices)
+
+
 def test_titles_weigh_more_than_bodies(make_document):
     make_document(title="Other news", body="The siege ended on Saturday.")
     make_document(title="Siege ends", body="It ended on Saturday.")

@@ -16,7 +16,8 @@ of a hidden field, ``facts``, that every document carries:
 Typo tolerance (``mumbay~``) has no SphinxQL form in 2.2.11: like Whoosh, the word becomes the
 OR of the archive's terms within its edit distance (``expand_fuzzy``, from the backend's
 dictionary). What SphinxQL cannot express is matched as near as it can be and reported:
-wildcards other than a trailing ``*``.
+wildcards other than a trailing ``*``, and the order of a proximity phrase's words (Sphinx's
+``"a b"~5`` matches them in any order).
 """
 
 from __future__ import annotations
@@ -146,6 +147,11 @@ class Translator:
             phrase = '"' + " ".join(words) + '"'
             if node.slop > 1:
                 phrase += f"~{node.slop}"
+                if len(words) > 1:
+                    self.unsupported.append(
+                        "A proximity search (“…”~5) finds its words in any order on this "
+                        "search engine, not only in the order written."
+                    )
             return self._field(fieldname, phrase)
         if isinstance(node, qt.AndNot):
             return f"({self._node(node.a)} -{self._node(node.b)})"
