@@ -410,9 +410,12 @@ class Evidence:
         all capitals, then the first in code-point order), so the value's name does not depend
         on which document came first. An initialism with and without its dots ("U.S." and
         "US", "U.K." and "UK") is one name: wires write the dots, most web sites do not."""
-        counts = Counter()
-        for key in (fold(name), *_initialism_keys(name)):
-            counts.update(self.spellings.get(key, ()))
+        counts = self.spellings.get(fold(name))
+        others = _initialism_keys(name)
+        if others:  # rare: copy, not the counts of every name resolved
+            counts = Counter(counts)
+            for key in others:
+                counts.update(self.spellings.get(key, ()))
         if not counts:
             return " ".join(name.split())
         return max(counts, key=lambda written: (counts[written], not written.isupper(), written))
