@@ -81,7 +81,7 @@ _TOKEN = re.compile(
     |(?P<range>[\[{])\s*(?:(?P<low>[^\s\]}]+)\s+)?TO(?:\s+(?P<high>[^\s\]}]+))?\s*(?P<range_end>[\]}])
     |(?<![^\s(])'(?P<quoted>[^']*)'(?=[\s)]|$)
     |(?P<field>\w+):(?=[^\s)])
-    |(?P<compare>>=|<=|=>|=<|>|<)(?=[^\s)])
+    |(?P<compare>>=|<=|=>|=<|>|<)(?P<bound>[^\s()"]+)
     |(?P<word>[^\s()"]+)
     |(?P<stray>")""",
     re.VERBOSE,
@@ -92,7 +92,7 @@ _FUZZY = re.compile(r"(?<=\S)~(\d*)(?:/(\d+))?")
 
 @dataclass
 class _Token:
-    kind: str  # open, close, phrase, range, quoted, field, compare, word, operator, every
+    kind: str  # open, close, phrase, range, quoted, field, word, operator, every
     text: str = ""
     boost: float = 1.0
     slop: int = 1
@@ -105,10 +105,11 @@ class _Token:
 
 def _tokens(text: str) -> list[_Token]:
     """The query's tokens. A field name is one token, and the token after it is never an
-    operator (``title:AND`` searches the word)."""
+    operator (``title:AND`` searches the word); a comparison after it (``date:>2008``) is a
+    one-sided range."""
     tokens: list[_Token] = []
     for match in _TOKEN.finditer(text):
-        after_field = bool(tokens) and tokens[-1].kind in ("field", "compare")
+        after_field = bool(tokens) and tokens[-1].kind == "field"
         if match.group("space") is not None or match.group("stray") is not None:
             continue
         if match.group("open") is not None:
@@ -142,28 +143,15 @@ def _tokens(text: str) -> list[_Token]:
                 tokens.append(_Token("field", name))
             else:  # an unknown name ("id:3", "foo:bar") is part of the words
                 tokens.extend(_word_tokens(match.group(0), after_field))
-        elif match.group("compare") is not None and after_field and tokens[-1].kind == "field":
-            tokens.append(_Token("compare", match.group("compare")))
+        elif match.group("compare") is not None and after_field:
+            sign, bound = match.group("compare"), match.group("bound")
+            if ">" in sign:
+                tokens.append(_Token("range", low=bound, low_excl=sign == ">"))
+            else:
+                tokens.append(_Token("range", high=bound, high_excl=sign == "<"))
         else:
             tokens.extend(_word_tokens(match.group(0), after_field))
-    return _joined_fields(tokens)
-
-
-def _joined_fields(tokens: list[_Token]) -> list[_Token]:
-    """``field:word`` whose word the pattern split (``title:`` then ``mumbai``) stays together;
-    a comparison (``date:>2008``) becomes a one-sided range."""
-    joined: list[_Token] = []
-    for token in tokens:
-        if joined and joined[-1].kind == "compare" and token.kind == "word":
-            sign = joined.pop().text
-            if sign.startswith(">") or sign.endswith(">"):
-                joined.append(_Token("range", low=token.text, low_excl=sign == ">"))
-            else:
-                joined.append(_Token("range", high=token.text, high_excl=sign == "<"))
-            continue
-        joined.append(token)
-    # A comparison with nothing after it is the sign as a word (analysed away).
-    return [t if t.kind != "compare" else _Token("word", t.text) for t in joined]
+    return tokens
 
 
 def _word_tokens(text: str, after_field: bool) -> list[_Token]:
