@@ -178,3 +178,10 @@ def test_a_typo_mark_on_a_very_short_term_searches_the_term():
     assert tree("Mumbay~") == qt.Or(
         (qt.FuzzyTerm("title", "mumbay", 1.5, 1), qt.FuzzyTerm("body", "mumbay", 1.0, 1))
     )
+
+
+@pytest.mark.parametrize("text", ["date:<2008-11 hotel", "date:{2008 TO 2010} hotel siege"])
+def test_a_date_condition_is_no_plain_words_query(text):
+    """A query with a date condition is taken as written: no any-words form that would search
+    "date", "2008" and "11" as words."""
+    assert parse_query(text).any_words is None

@@ -51,7 +51,7 @@ ANY_WORDS_MIN_WORDS = 3
 # quotes, AND/OR/NOT, a leading - or +, a field name, a wildcard or a fuzzy ~. Brackets, colons
 # and other punctuation inside a pasted sentence ("IL-6 (a cytokine): ...") do not.
 _OPERATORS = re.compile(
-    r'"|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b|(?:^|\s)[-+]\w|\w:[\w"(\[]|\w[*?]|[*?]\w|\w~'
+    r'"|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b|(?:^|\s)[-+]\w|\w:[\w"(\[{<>]|\w[*?]|[*?]\w|\w~'
 )
 
 
