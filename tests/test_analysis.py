@@ -6,7 +6,7 @@ import random
 import string
 import threading
 
-from archive.search.schema import TEXT_ANALYZER
+from archive.search.analyzer import TEXT_ANALYZER
 
 
 def stems(text: str) -> list[str]:

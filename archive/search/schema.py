@@ -12,8 +12,6 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from archive.search.analyzer import TEXT_ANALYZER  # noqa: F401  (the analyzer of TEXT_FIELDS)
-
 TEXT_FIELDS = ("title", "body")
 
 # Multi-valued exact fields hold one value per line, so names may contain spaces and commas.

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from rapidfuzz.distance import Levenshtein
 
-from archive.search.schema import TEXT_ANALYZER
+from archive.search.analyzer import TEXT_ANALYZER
 
 # A word this much rarer than its best correction is treated as a misspelling ("mumbia" once, in
 # a typo in some article, versus "mumbai" everywhere).
