@@ -33,7 +33,6 @@ import argparse
 import html
 import json
 import os
-import re
 import sys
 import tempfile
 import time
@@ -74,19 +73,14 @@ def _partial_of(short: str, long: str) -> bool:
     )
 
 
-# "U.S.", "U. K.": an initialism written with dots (see name_key).
-_DOTTED_INITIALISM = re.compile(r"(?:[^\W\d_]\. ?)+[^\W\d_]\.?")
-
-
 def name_key(name: str) -> str:
     """How a found name is compared with the gold: folded (case, spacing, accents), and an
     initialism without its dots ("U.S." is "US"), which is spelling, not another name: the
     archive names a value in the form most of its documents write, the gold in the form its
     article writes."""
-    name = name.strip()
-    if _DOTTED_INITIALISM.fullmatch(name):
-        name = name.replace(".", "").replace(" ", "")
-    return fold(name)
+    from archive.ingest.text import initialism_letters  # after django.setup() in main()
+
+    return fold(initialism_letters(name) or name)
 
 
 def score_document(predicted, gold, aliases=None, uncertain=()) -> tuple[int, int, int, list, list]:

@@ -92,7 +92,7 @@ from archive.ingest.entities import (
     WORK,
     NameMention,
 )
-from archive.ingest.text import fold_name
+from archive.ingest.text import fold_name, initialism_letters
 from archive.ingest.wordcase import WordCaseBook
 
 KINDS = ("person", "organisation", "place")
@@ -161,21 +161,11 @@ def fold(name: str) -> str:
     return fold_name(name)
 
 
-# "U.S.", "U. K.", "U.S.A": letters each followed by a dot (the last dot may be missing).
-_DOTTED_INITIALISM = re.compile(r"(?:[^\W\d_]\. ?)+[^\W\d_]\.?")
-# "US", "UK", "USA": two to five capitals.
-_BARE_INITIALISM = re.compile(r"[^\W\d_a-z]{2,5}")
-
-
 def _initialism_keys(name: str) -> tuple[str, ...]:
     """The other folded keys an initialism is written under: "U.S." -> "us" and "u.s"; "US" ->
     "u.s." and "u.s". Nothing for any other name."""
-    name = name.strip()
-    if _DOTTED_INITIALISM.fullmatch(name):
-        letters = name.replace(".", "").replace(" ", "")
-    elif _BARE_INITIALISM.fullmatch(name) and name.isupper():
-        letters = name
-    else:
+    letters = initialism_letters(name)
+    if not letters:
         return ()
     dotted = ".".join(letters) + "."
     keys = dict.fromkeys(fold(form) for form in (letters, dotted, dotted[:-1]))

@@ -140,6 +140,23 @@ def drop_chrome(text: str) -> str:
     return normalise_text("\n".join(kept))
 
 
+# "U.S.", "U. K.", "U.S.A": letters each followed by a dot (the last dot may be missing).
+_DOTTED_INITIALISM = re.compile(r"(?:[^\W\d_]\. ?)+[^\W\d_]\.?")
+# "US", "UK", "USA": two to five capitals.
+_BARE_INITIALISM = re.compile(r"[^\W\d_a-z]{2,5}")
+
+
+def initialism_letters(name: str) -> str:
+    """The letters of an initialism, written with or without dots ("U.S." and "US" -> "US"):
+    the same name, spelled as wires and as most web sites spell it. "" for any other name."""
+    name = name.strip()
+    if _DOTTED_INITIALISM.fullmatch(name):
+        return name.replace(".", "").replace(" ", "")
+    if _BARE_INITIALISM.fullmatch(name) and name.isupper():
+        return name
+    return ""
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def fold_name(name: str) -> str:
     """How names are compared: casefolded, single spaces, without accents ("José Manuel
