@@ -310,15 +310,18 @@ def test_an_initial_and_a_surname_is_a_person_however_often_the_model_says_other
 
 
 def test_a_full_name_the_archive_titles_as_a_person_is_a_person_where_the_model_says_firm():
-    """ "Fabien Pelous" is an organisation to the model in 5 documents, a person given a title
-    or a line-up's place in 3: a person everywhere. Once titled is not enough."""
+    """ "Imanol Harinordoquy" is an organisation to the model in 3 documents and a player of a
+    line-up in 1: a person everywhere. A person's label without a title or a line-up is not
+    enough: "Abbey National", read once as a person, stays the bank it is in 5 documents."""
     evidence = archive_of(
-        *[[NameMention("Fabien Pelous", "ORG")] for _ in range(5)],
-        *[[NameMention("Fabien Pelous", "PERSON", 1, True)] for _ in range(3)],
+        *[[NameMention("Imanol Harinordoquy", "ORG")] for _ in range(3)],
+        [NameMention("Imanol Harinordoquy", "PERSON", 1, True)],
         *[[NameMention("Abbey National", "ORG")] for _ in range(5)],
-        [NameMention("Abbey National", "PERSON", 1, True)],
+        [NameMention("Abbey National", "PERSON", 1, False)],
     )
-    assert values([NameMention("Fabien Pelous", "ORG")], evidence) == [("person", "Fabien Pelous")]
+    assert values([NameMention("Imanol Harinordoquy", "ORG")], evidence) == [
+        ("person", "Imanol Harinordoquy")
+    ]
     assert values([NameMention("Abbey National", "ORG")], evidence) == [
         ("organisation", "Abbey National")
     ]

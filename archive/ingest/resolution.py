@@ -123,6 +123,9 @@ INITIAL_SURNAME_EVIDENCE = 5
 # in an archive of at least this many documents with extracted names.
 UNKNOWN_PLACE_EVIDENCE = 2
 UNKNOWN_PLACE_ARCHIVE = 1000
+# A full name that this many documents give a person's title or a line-up's place is a person
+# in every document (the model's other labels for it notwithstanding).
+TITLED_PERSON_MIN = 1
 # A name (not a country, a US state or a nation's capital) that the model tags a place in at
 # least this many documents, fewer than this share of which write it where a place stands ("in
 # ...", "across ..."), is no place: "Sideways" (a film) and "Manchester City" (a club) in 16
@@ -740,10 +743,11 @@ class Evidence:
             # The document itself says so: "Mr Pelous", a player in a line-up, and a club in its
             # brackets ("Castres", "Newcastle") however often the archive names the town.
             return own
-        if own != "person" and self.titled_persons[fold(mention.name)] >= MIN_EVIDENCE:
-            # Documents that give the full name a title or a line-up's place say it is a
-            # person where the model called it a firm ("Fabien Pelous": an organisation in 5
-            # documents, a titled person in 3): no organisation or place is titled so.
+        if own != "person" and self.titled_persons[fold(mention.name)] >= TITLED_PERSON_MIN:
+            # A document that gives the full name a title or a line-up's place says it is a
+            # person where the model called it a firm ("Imanol Harinordoquy": an organisation
+            # in 3 documents, a player in a line-up in 1; "Vince Cable": 4 and "Mr Cable" in
+            # 1): no organisation or place is titled so.
             return "person"
         counts = self.labels.get(fold(mention.name))
         if not counts or sum(counts.values()) < MIN_EVIDENCE:
