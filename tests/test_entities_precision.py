@@ -615,6 +615,28 @@ def test_a_place_that_gains_enough_evidence_is_resolved_again_where_it_was_dropp
     assert "Sizzla" in archive.affected_names()
 
 
+def test_a_name_that_an_import_makes_generic_is_resolved_again_where_it_was_a_value():
+    # "Bank" alone was an organisation value while the archive ended fewer than GENERIC_TAIL
+    # names in "Bank"; an import that brings the fiftieth "... Bank" makes it a generic word
+    # (no value), and the end-of-import pass must look again at the earlier documents that
+    # name it alone, although this import never wrote "Bank" on its own after the first time.
+    from archive.ingest.persons import NameBook
+    from archive.ingest.pipeline import _Archive
+    from archive.ingest.resolution import GENERIC_TAIL
+
+    banks = [[NameMention(f"Bank{i} Bank", "ORG")] for i in range(GENERIC_TAIL - 1)]
+    evidence = archive_of([NameMention("Bank", "ORG")], *banks)
+    archive = _Archive(NameBook(), evidence, Decisions())
+    archive.note([NameMention("Bank", "ORG")])
+    assert values([NameMention("Bank", "ORG")], evidence) == [("organisation", "Bank")]
+    assert "Bank" not in archive.affected_names()
+    fiftieth = [NameMention("Last Bank", "ORG")]
+    archive.note(fiftieth)
+    evidence.add(fiftieth)
+    assert values([NameMention("Bank", "ORG")], evidence) == []
+    assert "Bank" in archive.affected_names()
+
+
 def test_a_person_to_the_model_named_as_the_archive_names_firms_is_an_organisation():
     """ "Airgas Inc" and "Shady Records", persons to the model in one document each: the
     archive ends 50 organisation names in "Inc", and "Records", a plural it writes in lowercase

@@ -16,6 +16,11 @@ def test_mentions_are_cleaned_of_possessives_and_titles():
     assert persons.clean_mention("Mr. Blair’s") == "Blair"
     assert persons.clean_mention("Sir Alex Ferguson") == "Alex Ferguson"
     assert persons.clean_mention("M L Kumawat") == "M L Kumawat"
+    # A personal title inside a span begins the name: a headline's or a dateline's word ran
+    # into it ("Analysing Mr Brown", "Tanzania Mr Brown").
+    assert persons.clean_mention("Analysing Mr Brown") == "Brown"
+    assert persons.clean_mention("Tanzania Mrs Thatcher's") == "Thatcher"
+    assert persons.clean_mention("Gordon Brown Mr") == "Gordon Brown"
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from archive import ingest
 from archive.ingest import resolution
 from archive.ingest.entities import NameMention, clean_entity, dateline_place
-from archive.ingest.resolution import Decisions, Evidence, resolve_document
+from archive.ingest.resolution import Decisions, Evidence, fold, resolve_document
 from archive.models import (
     Document,
     EntityDecision,
@@ -517,3 +517,18 @@ def test_an_initialism_with_and_without_dots_is_one_value():
     assert values([place("U.S.")], evidence) == [("place", "U.S.")]
     assert values([place("U.K.")], evidence) == [("place", "UK")]
     assert values([place("Usa")], evidence) == [("place", "Usa")]
+
+
+def test_a_middle_initial_with_and_without_its_full_stop_is_one_person():
+    """ "George W. Bush" (a wire) and "George W Bush" (the BBC) are one value, under the form
+    more documents write; "U.S." and "St. Louis" keep their full stops."""
+    evidence = archive_of(
+        *[[NameMention("George W Bush", "PERSON")] for _ in range(3)],
+        [NameMention("George W. Bush", "PERSON")],
+    )
+    assert values([NameMention("George W. Bush", "PERSON")], evidence) == [
+        ("person", "George W Bush")
+    ]
+    assert fold("George W. Bush") == fold("George W Bush") == "george w bush"
+    assert fold("J. K. Rowling") == "j k rowling"
+    assert fold("U.S.") == "u.s." and fold("St. Louis") == "st. louis"

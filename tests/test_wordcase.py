@@ -95,6 +95,18 @@ def test_a_position_run_into_several_names_is_no_first_name():
     assert evidence.first_names["george"] == 1
 
 
+def test_an_acronym_before_a_full_name_is_a_role_not_a_first_name():
+    # "DJ John Peel": the acronym is no first name when the word after it begins full names of
+    # the archive's people; initials before a surname alone are one ("JP McManus").
+    evidence = Evidence()
+    for name in ("John Smith", "John Major", "John Prescott"):
+        evidence.add([person(name)])
+    assert persons([person("DJ John Peel")], evidence) == ["John Peel"]
+    assert persons([person("JP McManus")], evidence) == ["JP McManus"]
+    # A rare first word after the acronym says nothing: the span stays as the text wrote it.
+    assert persons([person("DJ Margherita Taylor")], evidence) == ["DJ Margherita Taylor"]
+
+
 def test_an_acronym_that_ends_many_names_is_a_post_nominal():
     evidence = Evidence()
     for name in ("Guy Mansfield QC", "Andrew Nicol QC", "Ian MacDonald QC"):

@@ -75,6 +75,8 @@ PARTICLES = frozenset(
 )
 # Titles that are also common surnames ("John Major", "Stephen King"): stripped before a name,
 # never after one.
+# The titles a person is addressed by, which never stand inside a name (see clean_mention).
+PERSONAL_TITLES = frozenset("mr mrs ms miss mx dr sir dame".split())
 SURNAME_TITLES = frozenset(
     "king major bishop prince pope judge chancellor master chief sergeant".split()
 )
@@ -162,6 +164,14 @@ def clean_mention(mention: str) -> str:
         word = _TOKEN_EDGE.sub("", _POSSESSIVE.sub("", raw_word))
         if word:
             words.append(word)
+    # A personal title inside the span begins the name: "Analysing Mr Brown" (a headline's
+    # word run into it), "Tanzania Mr Brown" (a dateline's). No name has "Mr" or "Dr" among
+    # its words, only before them.
+    inner = next(
+        (i for i, w in enumerate(words[1:-1], 1) if w.casefold().rstrip(".") in PERSONAL_TITLES),
+        0,
+    )
+    words = words[inner:]
     while words and (
         words[0].casefold().rstrip(".") in HONORIFICS or words[0].casefold() in _stop_words()
     ):
@@ -345,7 +355,11 @@ def mentions(doc) -> tuple[list[str], set[str], set[str]]:
         ):
             continue  # "Former Everton midfielder Thomas Gravesen": a club or a company
         before = doc[ent.start - 1].text if ent.start else ""
-        if before.casefold().rstrip(".") in HONORIFICS or _is_title(ent.text.split()[0]):
+        if (
+            before.casefold().rstrip(".") in HONORIFICS
+            or _is_title(ent.text.split()[0])
+            or any(w.casefold().rstrip(".") in PERSONAL_TITLES for w in ent.text.split()[1:-1])
+        ):
             titled_names.add(clean_mention(ent.text))
         start = ent.start
         # Widen left over capitalised words that are not titles or common words.

@@ -378,12 +378,11 @@ class _Archive:
     known: NameBook
     evidence: resolution.Evidence
     decisions: resolution.Decisions
-    # What a pass at the end must look at again: each name this import mentioned, with the kind
-    # and the spelling the archive gave it when the import first saw it, and its place verdicts
-    # then (a place no gazetteer knows with too little evidence; a name the archive does not
-    # write where places stand); its lone-word person names and the initials of its full ones
-    # ("C Hodgson" for "Charlie Hodgson"); and the documents it saved.
-    first_seen: dict[str, tuple[entities.NameMention, str, str, tuple[bool, ...]]] = field(
+    # What a pass at the end must look at again: each name this import mentioned, with what the
+    # archive made of it (resolved on its own) when the import first saw it; its lone-word
+    # person names and the initials of its full ones ("C Hodgson" for "Charlie Hodgson"); and
+    # the documents it saved.
+    first_seen: dict[str, tuple[entities.NameMention, tuple[tuple[str, str], ...]]] = field(
         default_factory=dict
     )
     lone_persons: set[str] = field(default_factory=set)
@@ -393,13 +392,7 @@ class _Archive:
         for mention in mentions:
             key = resolution.fold(mention.name)
             if key not in self.first_seen:
-                kind = self.evidence.kind_of(mention)
-                self.first_seen[key] = (
-                    mention,
-                    kind,
-                    self.evidence.spelling(mention.name),
-                    self._verdicts(mention, kind),
-                )
+                self.first_seen[key] = (mention, self._verdict(mention))
             if mention.label == entities.PERSON:
                 # A lone word may now join a full name; a new full name may take the lone
                 # mentions of its surname, or its initial, that earlier imports left apart.
@@ -409,30 +402,25 @@ class _Archive:
                     initial = words[0][0]
                     self.lone_persons |= {f"{initial} {words[-1]}", f"{initial}. {words[-1]}"}
 
-    def _verdicts(self, mention: entities.NameMention, kind: str) -> tuple[bool, ...]:
-        """The archive's verdicts on a name that an import can tip: a place with too little
-        evidence, a place written where no place stands, a work's title."""
-        work = self.evidence.named_as_a_work(mention.name)
-        if kind != "place":
-            return False, False, work
-        return (
-            self.evidence.unknown_place(mention.name),
-            self.evidence.placed_like_no_place(mention.name),
-            work,
-        )
+    def _verdict(self, mention: entities.NameMention) -> tuple[tuple[str, str], ...]:
+        """What the archive's evidence makes of the mention on its own: its values (kind and
+        name), or none. Every rule that weighs the archive (the majority kind, the spelling, a
+        place with too little evidence, a work's title, a generic organisation's words, a
+        name shaped like a person's or a firm's...) shows in it, so that a change of any of
+        them sends the name's documents to the pass at the end."""
+        values = resolution.resolve_document([mention], self.evidence, self.decisions)
+        return tuple((value.kind, value.name) for value in values)
 
     def affected_names(self) -> set[str]:
         """Names whose documents may resolve differently now: lone-word persons (their full
-        name may have come in since) and names whose majority kind or spelling this import
-        changed, or that it made a place with enough evidence, or too little ("Sizzla" in a
-        third document), or a name written where places stand, or not ("Sideways" in a
-        fourth), or as a work's title ("the film Vera Drake" in a second)."""
+        name may have come in since) and names that the archive's evidence, as this import
+        changed it, resolves otherwise than when the import first saw them ("Sizzla" a place
+        in a third document, "the film Vera Drake" in a second, "Bank" after the fiftieth
+        "... Bank")."""
         changed = {
             mention.name
-            for mention, kind, spelling, verdicts in self.first_seen.values()
-            if self.evidence.kind_of(mention) != kind
-            or self.evidence.spelling(mention.name) != spelling
-            or self._verdicts(mention, kind) != verdicts
+            for mention, verdict in self.first_seen.values()
+            if self._verdict(mention) != verdict
         }
         # Every spelling the archive has of them: the documents that wrote "ClearView" too.
         changed |= {

@@ -307,21 +307,37 @@ class Evidence:
         (:meth:`_group_before`), common words ("Making Michael Howard", "Pop Idol"), and a word
         before a full name that the archive knows better without it ("Blairite Alan Milburn",
         "Gilbert Andy Roddick"), unless the word is itself a first name of the archive's
-        people."""
+        people; and an acronym before a full name ("DJ John Peel")."""
         start = self._group_before(words)
         while start < len(words):
             word = words[start]
             rest = words[start + 1 :]
-            if self.common_word(word) or (
-                len(rest) >= 2
-                and word[:1].isupper()
-                and self.first_names[fold(word)] < FIRST_NAME_MIN
-                and self._better_known(" ".join(rest), " ".join(words[start:]))
+            if (
+                self.common_word(word)
+                or (
+                    len(rest) >= 2
+                    and word[:1].isupper()
+                    and self.first_names[fold(word)] < FIRST_NAME_MIN
+                    and self._better_known(" ".join(rest), " ".join(words[start:]))
+                )
+                or self._acronym_before_a_full_name(word, rest)
             ):
                 start += 1
             else:
                 break
         return start
+
+    def _acronym_before_a_full_name(self, word: str, rest: list[str]) -> bool:
+        """An acronym before a full name whose first word is a first name of the archive's
+        people: a role or a body run into the name ("DJ John Peel", "PM Tony Blair"). Initials
+        that are a first name stand before a surname alone ("JP McManus", "KP Robertson")."""
+        return (
+            len(rest) >= 2
+            and len(word) >= 2
+            and word.isupper()
+            and word.isalpha()
+            and self.first_names[fold(rest[0])] >= FIRST_NAME_MIN
+        )
 
     def without_common_tail(self, name: str) -> str:
         """An organisation or place name without the common words after an abbreviation's full

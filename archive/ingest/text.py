@@ -157,16 +157,21 @@ def initialism_letters(name: str) -> str:
     return ""
 
 
+# An initial's full stop before the next word of a name: "George W. Bush", "J. K. Rowling".
+_INITIAL_STOP = re.compile(r"(?<!\S)(\w)\.(?=\s)")
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def fold_name(name: str) -> str:
     """How names are compared: casefolded, single spaces, without accents ("José Manuel
-    Barroso" and "Jose Manuel Barroso" are one name; "São Paulo" and "Sao Paulo" one place).
-    Folding a folded name changes nothing. Cached: resolution folds the same names many times."""
-    if name.isascii():
-        return " ".join(name.casefold().split())
-    decomposed = unicodedata.normalize("NFKD", name)
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(bare.casefold().split())
+    Barroso" and "Jose Manuel Barroso" are one name; "São Paulo" and "Sao Paulo" one place),
+    and without the full stop of an initial inside a name ("George W. Bush" and "George W Bush";
+    "U.S." and "St. Louis" keep theirs). Folding a folded name changes nothing. Cached:
+    resolution folds the same names many times."""
+    if not name.isascii():
+        decomposed = unicodedata.normalize("NFKD", name)
+        name = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(_INITIAL_STOP.sub(r"\1", name.casefold()).split())
 
 
 def first_line(text: str) -> str:
