@@ -14,7 +14,9 @@ from archive.params import InvalidParameter
 
 SEARCH_ERRORS = (InvalidParameter, search.IndexUnavailable)
 
-Respond = Callable[[HttpRequest, str, int], HttpResponse]
+# A responder gets the message, the status, and the parameters at fault (a bad parameter's,
+# see params.InvalidParameter; none for an engine that cannot answer).
+Respond = Callable[[HttpRequest, str, int, tuple[str, ...]], HttpResponse]
 
 # Marks a 400 or 503 answer as the site's own message for the user. htmx swaps such an answer
 # into the page (base.html's responseHandling); in development (DEBUG), django-htmx's debug
@@ -28,11 +30,15 @@ def error_status(exc: Exception) -> int:
     return 400 if isinstance(exc, InvalidParameter) else 503
 
 
-def as_json(request: HttpRequest, message: str, status: int) -> HttpResponse:
+def as_json(
+    request: HttpRequest, message: str, status: int, params: tuple[str, ...] = ()
+) -> HttpResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-def as_text(request: HttpRequest, message: str, status: int) -> HttpResponse:
+def as_text(
+    request: HttpRequest, message: str, status: int, params: tuple[str, ...] = ()
+) -> HttpResponse:
     return HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
 
 
@@ -46,7 +52,8 @@ def answering_errors(respond: Respond) -> Callable:
             try:
                 return view(request, *args, **kwargs)
             except SEARCH_ERRORS as exc:
-                answer = respond(request, str(exc), error_status(exc))
+                params = getattr(exc, "params", ())
+                answer = respond(request, str(exc), error_status(exc), params)
                 answer[MESSAGE_HEADER] = "1"
                 return answer
 

@@ -45,7 +45,13 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class InvalidParameter(ValueError):
-    """A parameter has a value the search cannot use; the message says which and why."""
+    """A parameter has a value the search cannot use; the message says which and why, and
+    ``params`` names the parameters at fault, so that a page can offer the same search without
+    them (nothing else the user chose is lost)."""
+
+    def __init__(self, message: str, *params: str) -> None:
+        super().__init__(message)
+        self.params = params
 
 
 def clean_text(value: str) -> str:
@@ -58,7 +64,7 @@ def _int(params: QueryDict, name: str, default: int, low: int, high: int) -> int
     if not raw:
         return default
     if not raw.isdigit() or not low <= int(raw) <= high:
-        raise InvalidParameter(f"“{name}” must be a whole number from {low} to {high}.")
+        raise InvalidParameter(f"“{name}” must be a whole number from {low} to {high}.", name)
     return int(raw)
 
 
@@ -71,13 +77,13 @@ def _date(params: QueryDict, name: str) -> dt.date | None:
             return dt.date.fromisoformat(raw)
         except ValueError:
             pass
-    raise InvalidParameter(f"“{name}” must be a date written YYYY-MM-DD, such as 2008-11-26.")
+    raise InvalidParameter(f"“{name}” must be a date written YYYY-MM-DD, such as 2008-11-26.", name)
 
 
 def _values(params: QueryDict, name: str) -> tuple[str, ...]:
     values = tuple(dict.fromkeys(" ".join(clean_text(v).split()) for v in params.getlist(name)))
     if len(values) > MAX_FILTER_VALUES:
-        raise InvalidParameter(f"At most {MAX_FILTER_VALUES} “{name}” values can be chosen.")
+        raise InvalidParameter(f"At most {MAX_FILTER_VALUES} “{name}” values can be chosen.", name)
     return values
 
 
@@ -88,7 +94,7 @@ def search_request(params: QueryDict) -> SearchRequest:
     year = None
     if year_raw and not undated:
         if not (year_raw.isdigit() and 1 <= int(year_raw) <= 9999):
-            raise InvalidParameter("“year” must be a year such as 2008, or “undated”.")
+            raise InvalidParameter("“year” must be a year such as 2008, or “undated”.", "year")
         year = int(year_raw)
 
     month = None
@@ -96,9 +102,9 @@ def search_request(params: QueryDict) -> SearchRequest:
     if month_raw:
         match = _MONTH.match(month_raw)
         if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
-            raise InvalidParameter("“month” must be written YYYY-MM, such as 2008-11.")
+            raise InvalidParameter("“month” must be written YYYY-MM, such as 2008-11.", "month")
         if year is not None and int(match.group(1)) != year:
-            raise InvalidParameter("“month” must fall in the chosen “year”.")
+            raise InvalidParameter("“month” must fall in the chosen “year”.", "month")
         year, month = int(match.group(1)), int(match.group(2))
         undated = False
 
@@ -106,19 +112,21 @@ def search_request(params: QueryDict) -> SearchRequest:
     if date_from and date_to and date_from > date_to:
         raise InvalidParameter(
             "The start of the date range (“From”, date_from) must not be later than its end "
-            "(“To”, date_to)."
+            "(“To”, date_to).",
+            "date_from",
+            "date_to",
         )
 
     sort = params.get("sort", "").strip() or None
     if sort is not None and sort not in SORTS:
-        raise InvalidParameter(f"“sort” must be one of: {', '.join(SORTS)}.")
+        raise InvalidParameter(f"“sort” must be one of: {', '.join(SORTS)}.", "sort")
 
     copies = params.get("copies", "").strip() or "fold"
     if copies not in COPIES:
-        raise InvalidParameter(f"“copies” must be one of: {', '.join(COPIES)}.")
+        raise InvalidParameter(f"“copies” must be one of: {', '.join(COPIES)}.", "copies")
     counts = params.get("counts", "").strip() or None
     if counts is not None and counts not in COUNTS:
-        raise InvalidParameter(f"“counts” must be one of: {', '.join(COUNTS)}.")
+        raise InvalidParameter(f"“counts” must be one of: {', '.join(COUNTS)}.", "counts")
     story = _int(params, "story", 0, 1, 2**63 - 1) or None
 
     return SearchRequest(

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from django.urls import reverse
 
@@ -339,6 +340,44 @@ def sort_options(response: Response) -> list[SortOption]:
 
 
 TITLE_DASH = "\N{EN DASH}"
+
+
+# How a page names the parameters it offers to search again without (``without_params``).
+_PARAM_LABELS = {
+    "date_from": "the date range",
+    "date_to": "the date range",
+    "year": "the year",
+    "month": "the month",
+    "page": "the page number",
+    "page_size": "the page size",
+    "sort": "the sort order",
+    "copies": "the copies setting",
+    "counts": "the counting setting",
+    "story": "the story",
+}
+
+
+@dataclass(frozen=True)
+class Retry:
+    """A link to the same search without the parameters a message named."""
+
+    url: str
+    label: str
+
+
+def without_params(params: Mapping, names: Sequence[str]) -> Retry:
+    """The search page's address with every parameter of ``params`` (a QueryDict) but
+    ``names``, and what to call what was left out ("the date range")."""
+    kept = [
+        (name, value)
+        for name, values in params.lists()
+        if name not in names
+        for value in values
+        if value.strip()
+    ]
+    url = reverse("archive:search") + (f"?{urlencode(kept)}" if kept else "")
+    labels = dict.fromkeys(_PARAM_LABELS.get(name, f"the “{name}” choice") for name in names)
+    return Retry(url, " and ".join(labels))
 
 
 def page_title(response: Response | None, site_name: str) -> str:

@@ -67,8 +67,14 @@ def _typed_url(request: HttpRequest) -> str:
     return reverse("archive:search") + (f"?{query}" if query else "")
 
 
-def _search_page_error(request: HttpRequest, message: str, status: int) -> HttpResponse:
-    return _page_or_partial(request, {**_search_form(request), "error": message}, status)
+def _search_page_error(
+    request: HttpRequest, message: str, status: int, params: tuple[str, ...] = ()
+) -> HttpResponse:
+    context = {**_search_form(request), "error": message}
+    if params:
+        # The same search without the parameters at fault: the query and every other choice kept.
+        context["retry"] = presentation.without_params(request.GET, params)
+    return _page_or_partial(request, context, status)
 
 
 def _search_form(request: HttpRequest) -> dict[str, object]:
@@ -111,7 +117,9 @@ def _facet_values_page(request: HttpRequest, context: dict, status: int = 200) -
     return render(request, template, context, status=status)
 
 
-def _facet_values_error(request: HttpRequest, message: str, status: int) -> HttpResponse:
+def _facet_values_error(
+    request: HttpRequest, message: str, status: int, params: tuple[str, ...] = ()
+) -> HttpResponse:
     context = {
         "contains": _facet_query(request),
         "facet_name": request.resolver_match.kwargs["name"],

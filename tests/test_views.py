@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -98,6 +99,32 @@ def test_bad_parameters_give_400_with_a_message(client, seeds, params):
     response = client.get("/", params)
     assert response.status_code == 400
     assert 'role="alert"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("params", "kept", "label"),
+    [
+        (
+            {"q": "pakistan", "person": "Ajmal Kasab", "page": "abc"},
+            "?q=pakistan&person=Ajmal+Kasab",
+            "the page number",
+        ),
+        (
+            {"q": "pakistan", "sort": "oldest", "date_from": "2009-01-01", "date_to": "2008-01-01"},
+            "?q=pakistan&sort=oldest",
+            "the date range",
+        ),
+    ],
+)
+def test_a_bad_parameter_offers_the_same_search_without_it(client, seeds, params, kept, label):
+    """Nothing the user chose is lost to one bad value: the message links to the search with
+    only the parameters at fault left out, and that search answers."""
+    page = client.get("/", params).content.decode()
+    link = re.search(r'<a href="([^"]*)">Search again without ([^<]*)</a>', page)
+    assert link, page
+    assert html.unescape(link.group(1)) == "/" + kept
+    assert link.group(2) == label
+    assert client.get(html.unescape(link.group(1)), follow=True).status_code == 200
 
 
 def test_pagination_links(client, make_document):
