@@ -197,6 +197,34 @@ def test_a_place_the_world_knows_is_a_place_where_the_archive_has_little_else_to
     assert values([NameMention("Santa Ana", "PERSON")], evidence) == [("place", "Santa Ana")]
 
 
+def test_evidence_beyond_the_models_labels_makes_a_value_sure():
+    """The review list shows what the pipeline is least sure of: a country the model called a
+    firm ("Botswana") is sure once a gazetteer names it, a city much less ("Parma" is a club
+    too); a full name titled as a person ("Mr Cable") is sure however often the model said
+    organisation."""
+    from archive.ingest.resolution import WORLD_KNOWS_CONFIDENCE
+
+    def confidence(mention, evidence):
+        (value,) = resolve_document([mention], evidence, Decisions())
+        return value.kind, value.confidence
+
+    evidence = archive_of(
+        [NameMention("Botswana", "ORG")],
+        [NameMention("Parma", "ORG")],
+        *[[NameMention("Vince Cable", "ORG")] for _ in range(4)],
+        [NameMention("Vince Cable", "PERSON", 1, True)],
+    )
+    assert confidence(NameMention("Botswana", "ORG"), evidence) == (
+        "place",
+        WORLD_KNOWS_CONFIDENCE,
+    )
+    assert confidence(NameMention("Parma", "ORG"), evidence) == ("place", 0.5)
+    assert confidence(NameMention("Vince Cable", "ORG"), evidence) == (
+        "person",
+        WORLD_KNOWS_CONFIDENCE,
+    )
+
+
 def test_a_one_word_place_no_gazetteer_knows_needs_the_archives_evidence():
     from archive.ingest import gazetteer
 

@@ -123,6 +123,9 @@ INITIAL_SURNAME_EVIDENCE = 5
 # in an archive of at least this many documents with extracted names.
 UNKNOWN_PLACE_EVIDENCE = 2
 UNKNOWN_PLACE_ARCHIVE = 1000
+# The confidence of a value that evidence beyond the model's labels vouches for: a full name the
+# archive titles as a person, a country, US state or capital the gazetteers know.
+WORLD_KNOWS_CONFIDENCE = 0.9
 # A full name that this many documents give a person's title or a line-up's place is a person
 # in every document (the model's other labels for it notwithstanding).
 TITLED_PERSON_MIN = 1
@@ -1084,7 +1087,10 @@ def resolve_document(
         if kind == OTHER and folded not in decisions.reviewed_kind and evidence.party_of(mention):
             kind, confidence = "organisation", 0.5
         if folded not in decisions.reviewed_kind and evidence.known_place(mention, kind):
-            kind, confidence = "place", 0.5
+            # A country, a US state or a capital is what the model missed; a city's name is
+            # often a club's, a firm's or a person's too ("Parma", "Ajax", "Hitachi").
+            sure = gazetteer.country_or_state(mention.name) or gazetteer.capital(mention.name)
+            kind, confidence = "place", (WORLD_KNOWS_CONFIDENCE if sure else 0.5)
         elif (
             folded not in decisions.reviewed_kind
             and kind in ("organisation", "place")
@@ -1102,6 +1108,13 @@ def resolve_document(
             kind, confidence = _kind_of_a_place(mention, evidence, confidence)
         if kind == OTHER:
             continue
+        if (
+            kind == "person"
+            and " " in folded
+            and evidence.titled_persons[folded] >= TITLED_PERSON_MIN
+        ):
+            # A title or a line-up's place says so, whatever the model's labels ("Mr Cable").
+            confidence = max(confidence, WORLD_KNOWS_CONFIDENCE)
         name = mention.name
         canonical = decisions.canonical.get((kind, folded))
         if canonical is None and kind == "person":
