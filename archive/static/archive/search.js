@@ -243,6 +243,15 @@
     (again || document.getElementById("result-count") || target).focus({ preventScroll: !!again });
   });
 
+  // Phones: "Show N results" at the foot of the filter panel closes it on the way to the results
+  // (without JavaScript the link only goes there).
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".facets__done a");
+    if (!link) return;
+    var panel = link.closest(".facets__toggle");
+    if (panel) panel.open = false;
+  });
+
   // After history navigation the date inputs show the URL's range, not what was typed since.
   document.addEventListener("htmx:historyRestore", function () {
     var params = new URLSearchParams(window.location.search);
