@@ -159,7 +159,10 @@ def entity_by_name(request: HttpRequest, kind: str) -> HttpResponse:
     model = ENTITY_MODELS[kind]
     name = " ".join(clean_text(request.GET.get("name", "")).split())
     canonical = model.objects.canonical_names((name,))[0] if name else ""
-    entity = get_object_or_404(model, name=canonical)
+    entity = model.objects.filter(name=canonical).first() if canonical else None
+    if entity is None:
+        noun = model._meta.verbose_name
+        raise Http404(f"No {noun} named “{name}” in this archive." if name else f"No {noun} named.")
     if not entity.slug:
         entity.save()  # an entity inserted in bulk (no signals) gets its slug now
     return redirect(entity)

@@ -75,6 +75,18 @@ def test_by_name_links_redirect_to_the_page_aliases_too(client, seeds):
     assert client.get("/persons/").status_code == 404
 
 
+def test_a_page_not_found_says_why_and_offers_a_search(client, seeds):
+    """The site's own 404 (DEBUG off): the reason, and a search box, filled in with the name
+    that was asked for, instead of a dead end."""
+    page = client.get("/persons/", {"name": "John Peel"})
+    assert page.status_code == 404
+    text = page.content.decode()
+    assert "No person named “John Peel” in this archive." in text
+    assert 'name="q" type="search" value="John Peel"' in text
+    nowhere = client.get("/no/such/address/").content.decode()
+    assert "There is nothing at this address." in nowhere and "Resolver404" not in nowhere
+
+
 def test_a_person_inserted_in_bulk_gets_its_slug_from_the_by_name_link(client, transactional_db):
     Person.objects.bulk_create([Person(name="Bulk One"), Person(name="Bulk Two")])
     assert set(Person.objects.values_list("slug", flat=True)) == {None}

@@ -138,6 +138,10 @@ def test_pagination_links(client, make_document):
     assert re.search(r'href="/\?q=common&amp;page=2"[^>]*rel="next"', html)
     page3 = client.get("/", {"q": "common", "page": "3"}).content.decode()
     assert page3.count('class="hit"') == 5
+    # A keyboard user can skip the filters, which come first in reading order.
+    assert '<a class="skip-link" href="#result-count">Skip to results</a>' in html
+    # The heading says which page this is, after the first.
+    assert "· page 3 of 3" in page3 and "· page 1 of" not in html
     assert re.search(r'href="/\?q=common&amp;page=2"[^>]*rel="prev"', page3)
     assert 'rel="next"' not in page3
     past = client.get("/", {"q": "common", "page": "9"})
