@@ -532,3 +532,44 @@ def test_a_middle_initial_with_and_without_its_full_stop_is_one_person():
     assert fold("George W. Bush") == fold("George W Bush") == "george w bush"
     assert fold("J. K. Rowling") == "j k rowling"
     assert fold("U.S.") == "u.s." and fold("St. Louis") == "st. louis"
+
+
+def test_an_acronym_and_its_written_out_name_are_one_value(make_document):
+    """ "EU" and "European Union" are one value when the documents that write "EU" beside a
+    name with its initials write "European Union" (in two documents and most of them), named
+    as more documents write it; the same evidence read back from the database. An acronym
+    with two meanings ("EC"), a name whose initials are another kind's ("SA", a company's
+    suffix, is no "South Africa"), and a story that names both once say nothing."""
+    from archive.ingest.store import store_mentions
+    from archive.ingest.text import initials_of
+
+    def org(name):
+        return NameMention(name, "ORG")
+
+    assert initials_of("Securities and Exchange Commission") == "SEC"
+    assert initials_of("U.S. Steel") == "" and initials_of("UBS Securities") == ""
+    stored = [
+        [org("EU"), org("European Union")],
+        [org("EU"), org("European Union")],
+        [org("EU")],
+        [org("EU")],
+        [org("European Union")],
+        [org("EC"), org("European Community")],
+        [org("EC"), org("European Community")],
+        [org("EC"), org("European Commission")],
+        [org("SA"), NameMention("South Africa", "GPE")],
+        [org("SA"), NameMention("South Africa", "GPE")],
+        [org("US"), org("Universal Studios")],
+    ]
+    for i, mentions in enumerate(stored):
+        store_mentions(make_document(title=f"Story {i}", body=f"Text {i}."), mentions, new=True)
+    for evidence in (archive_of(*stored), Evidence.from_db()):
+        assert evidence.acronyms["eu"] == {"european union": 2}
+        assert values([org("European Union")], evidence) == [("organisation", "EU")]
+        assert values([org("EU")], evidence) == [("organisation", "EU")]
+        assert values([org("EC")], evidence) == [("organisation", "EC")]
+        assert values([org("European Commission")], evidence) == [
+            ("organisation", "European Commission")
+        ]
+        assert values([org("SA")], evidence) == [("organisation", "SA")]
+        assert values([org("US")], evidence) == [("organisation", "US")]

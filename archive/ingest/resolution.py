@@ -54,6 +54,10 @@ stored as :class:`~archive.models.Mention` rows) are weighed against the whole a
   Drake", "his latest album Musicology": ``WORK`` evidence) is no value there unless the model
   read a person, and a name the archive writes so in ``WORK_MIN`` documents and ``WORK_SHARE``
   of those that name it is no value anywhere;
+- **acronyms**: an organisation or place written as an acronym and written out ("EU",
+  "European Union") is one value, named as more documents write it, when the documents that
+  write the acronym beside a name with its initials write it beside that one in ``MIN_EVIDENCE``
+  documents and ``JOIN_SHARE`` of them, and the archive mostly gives that name the same kind;
 - **abbreviations**: the common words after an abbreviation's full stop are not of an
   organisation or place name the archive has little evidence of: "U.S. Raids" (Reuters
   capitalises after "U.S.") is "U.S.", but "U.S. Steel" stays;
@@ -92,7 +96,7 @@ from archive.ingest.entities import (
     WORK,
     NameMention,
 )
-from archive.ingest.text import fold_name, initialism_letters
+from archive.ingest.text import fold_name, initialism_letters, initials_of
 from archive.ingest.wordcase import WordCaseBook
 
 KINDS = ("person", "organisation", "place")
@@ -272,6 +276,10 @@ class Evidence:
     # Documents with extracted names in the archive (from the database, then as an import
     # creates them): the rules that need a large archive ask it.
     documents: int = 0
+    # Acronym letters, casefolded ("eu") -> folded organisation or place names of two words or
+    # more whose initials they are ("european union") -> documents that name both: the
+    # evidence that the acronym stands for that name.
+    acronyms: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     # folded full person name -> the surnames its documents also mention, read from the
     # database when an initial asks (:meth:`company_of`).
     _company: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
@@ -454,6 +462,9 @@ class Evidence:
                 written.add(" ".join(mention.name.split()))
         for name in written:
             self.spellings[fold(name)][name] += sign
+        self._count_acronyms(
+            {m.name for m in mentions if m.label in ORGANISATION_LABELS | PLACE_LABELS}, sign
+        )
         titled_seen: set[str] = set()
         for mention in mentions:
             if mention.label == PERSON and " " in mention.name.strip():
@@ -507,9 +518,12 @@ class Evidence:
         for name, documents in spelled.iterator():
             evidence.spellings[fold(name)][" ".join(name.split())] += documents
         leading: set[str] = set()  # the first words of person names (see below)
+        organisations_and_places: set[str] = set()  # for the acronyms' evidence
         for name, label, documents in rows.iterator():
             folded = fold(name)
             kind = label_kind(label)
+            if label in ORGANISATION_LABELS | PLACE_LABELS:
+                organisations_and_places.add(name)
             if label == PERSON and name[:1].isupper():
                 leading.add(folded.split()[0])
             if " " in folded and not evidence.labels[folded][kind]:
@@ -521,6 +535,7 @@ class Evidence:
             if kind == "organisation" and folded.endswith(" party"):
                 evidence.parties[folded.removesuffix(" party")] += documents
             evidence.labels[folded][kind] += documents
+        evidence._acronyms_from_db(organisations_and_places)
         # Read now, so that an import that makes one of them common (or no longer common) knows
         # which stored names to resolve again (``WordCaseBook.flipped``).
         evidence.words.load(leading)
@@ -559,6 +574,90 @@ class Evidence:
                 evidence.first_and_last[first][last] += 1
             counts[name] += documents
         return evidence
+
+    def _count_acronyms(self, names: set[str], sign: int) -> None:
+        """Count the acronyms of one document's organisations and places that the document
+        also writes out ("EU" beside "European Union")."""
+        letters = {initialism_letters(name) for name in names} - {""}
+        if not letters:
+            return
+        for name in names:
+            initials = initials_of(name)
+            if initials in letters:
+                self.acronyms[initials.casefold()][fold(name)] += sign
+
+    def _acronyms_from_db(self, names: set[str]) -> None:
+        """The acronyms' evidence of the stored mentions: only the mentions of acronyms and of
+        names whose initials one of them is are read, grouped by document."""
+        from archive.models import Mention
+
+        letters = {initialism_letters(name) for name in names} - {""}
+        if not letters:
+            return
+        written_out = {name for name in names if initials_of(name) in letters}
+        wanted = sorted(
+            written_out
+            | {n for n in names if initialism_letters(n) in {initials_of(w) for w in written_out}}
+        )
+        by_document: dict[int, set[str]] = defaultdict(set)
+        for start in range(0, len(wanted), 500):
+            for document_id, name in (
+                Mention.objects.filter(
+                    name__in=wanted[start : start + 500],
+                    label__in=ORGANISATION_LABELS | PLACE_LABELS,
+                )
+                .values_list("document_id", "name")
+                .distinct()
+            ):
+                by_document[document_id].add(name)
+        for document_names in by_document.values():
+            self._count_acronyms(document_names, 1)
+
+    def written_out(self, name: str) -> str:
+        """For an organisation or place that is an acronym or an acronym written out ("EU",
+        "European Union"): the written-out name (folded) the two are one value under; "" for
+        any other name, and for an acronym the archive gives several meanings.
+
+        The documents that write an acronym beside a name with its initials must write it
+        beside this one in at least ``MIN_EVIDENCE`` documents and ``JOIN_SHARE`` of all of
+        them: "EU" beside "European Union" in 34 documents and nothing else; "EC" beside
+        "European Community" in 24 and "European Commission" in 6 stays "EC". One document
+        that names both proves nothing: a story may name "US" and "Universal Studios"."""
+        letters = initialism_letters(name)
+        if letters:
+            return self._best_written_out(letters)
+        initials = initials_of(name)
+        if initials and self._best_written_out(initials) == fold(name):
+            return fold(name)
+        return ""
+
+    def _best_written_out(self, letters: str) -> str:
+        support = self.acronyms.get(letters.casefold())
+        if not support:
+            return ""
+        total = sum(n for n in support.values() if n > 0)
+        best = max(support, key=lambda key: (support[key], key))
+        if support[best] >= MIN_EVIDENCE and support[best] >= JOIN_SHARE * total:
+            return best
+        return ""
+
+    def mostly(self, name: str, kind: str) -> bool:
+        """Whether the archive gives the name this kind at least as often as any other ("SA",
+        a company's suffix, is no "South Africa")."""
+        counts = self.labels.get(fold(name), Counter())
+        return counts[kind] >= max(counts.values(), default=0)
+
+    def acronym_or_written_out(self, full: str) -> str:
+        """The name of the value an acronym and its written-out name (folded ``full``) are:
+        whichever the archive's documents write more often ("US": 905 documents beside 99 for
+        "United States"; "Securities and Exchange Commission": 71 beside 25 for "SEC")."""
+        letters = initials_of(self.spelling(full))
+        acronym = sum(self.spellings.get(fold(letters), Counter()).values()) + sum(
+            sum(self.spellings.get(key, Counter()).values()) for key in _initialism_keys(letters)
+        )
+        if acronym > sum(self.spellings.get(full, Counter()).values()):
+            return self.spelling(letters)
+        return self.spelling(full)
 
     def _count_shape(self, folded: str, kind: str, sign: int) -> None:
         if kind == "organisation":
@@ -1128,6 +1227,11 @@ def resolve_document(
             name = canonical
         if kind == "place" and canonical is None:
             name = gazetteer.state_of_abbreviation(name) or name  # "Calif." -> "California"
+        if kind in ("organisation", "place") and canonical is None:
+            # "EU" and "European Union" are one value (Evidence.written_out).
+            full = evidence.written_out(name)
+            if full and evidence.mostly(full, kind):
+                name = evidence.acronym_or_written_out(full)
         if kind == "person" and canonical is None and evidence.firm(name):
             kind, confidence = "organisation", 0.5  # "James Capel": the firm
         if (kind, fold(name)) not in decisions.canonical:

@@ -146,6 +146,7 @@ _DOTTED_INITIALISM = re.compile(r"(?:[^\W\d_]\. ?)+[^\W\d_]\.?")
 _BARE_INITIALISM = re.compile(r"[^\W\d_a-z]{2,5}")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def initialism_letters(name: str) -> str:
     """The letters of an initialism, written with or without dots ("U.S." and "US" -> "US"):
     the same name, spelled as wires and as most web sites spell it. "" for any other name."""
@@ -155,6 +156,24 @@ def initialism_letters(name: str) -> str:
     if _BARE_INITIALISM.fullmatch(name) and name.isupper():
         return name
     return ""
+
+
+# Words an acronym skips: "Securities and Exchange Commission" is the SEC.
+_ACRONYM_SKIPS = frozenset("of and the for & de du la le on in at to".split())
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def initials_of(name: str) -> str:
+    """The acronym a name of two words or more would have: the first letters of its words
+    (hyphenated parts count as words), skipping "of", "and", "the" and the like ("European
+    Union" -> "EU", "Securities and Exchange Commission" -> "SEC", "Hewlett-Packard" -> "HP").
+    "" unless every word that counts is a capitalised word ("Ex-downing Street", "US Senate")."""
+    words = [w for w in re.split(r"[\s-]+", name.strip()) if w]
+    counted = [w for w in words if w.casefold() not in _ACRONYM_SKIPS]
+    # Each a word, capitalised: not an initialism itself ("U.S. Steel", "UBS Securities").
+    if len(counted) < 2 or not all(w[:1].isupper() and w[1:].islower() for w in counted):
+        return ""
+    return "".join(w[0] for w in counted)
 
 
 # An initial's full stop before the next word of a name: "George W. Bush", "J. K. Rowling".
