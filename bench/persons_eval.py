@@ -22,7 +22,8 @@ Gold sets:
 Scoring is per document and kind: a value matches a gold value when equal (any case) or when it
 is a gold value's alias; a gold value the article only gives as a surname matches the full name
 the archive joined it to; an acronym matches its written-out name, either way ("EU", "European
-Union": one value, named as most documents write it), and an initialism matches itself without
+Union": one value, named as most documents write it), so does a party with and without "Party"
+or a plural ("Conservatives", "Conservative Party"), and an initialism matches itself without
 its dots; names marked ``uncertain`` are ignored. Raw spaCy (every PERSON, ORG
 and GPE/LOC span as it comes) is scored the same way, as the baseline. Also reported: documents/s
 of the import, the number of surname-only person values whose full name the archive knows
@@ -85,6 +86,12 @@ def name_key(name: str) -> str:
     return fold(initialism_letters(name) or name)
 
 
+def _party(name: str) -> str:
+    """A party's name without "Party" and a plural's "s" ("Conservatives", "Conservative
+    Party" -> "conservative"): the scorer's side of resolution's one value per party."""
+    return fold(name).removesuffix(" party").removesuffix("s")
+
+
 def _acronym_of(short: str, long: str) -> bool:
     """Whether ``short`` is the acronym of ``long`` ("EU", "European Union")."""
     from archive.ingest.text import initialism_letters, initials_of  # after django.setup()
@@ -111,7 +118,11 @@ def score_document(predicted, gold, aliases=None, uncertain=()) -> tuple[int, in
             # An acronym and its written-out name are one value, named as most of the archive's
             # documents write it; the gold writes what its article writes ("EU" for a found
             # "European Union").
-            same = [g for g in gold if _acronym_of(g, name) or _acronym_of(name, g)]
+            same = [
+                g
+                for g in gold
+                if _acronym_of(g, name) or _acronym_of(name, g) or _party(g) == _party(name)
+            ]
             if len(same) == 1:
                 key = name_key(same[0])
         found.add(key)

@@ -573,3 +573,26 @@ def test_an_acronym_and_its_written_out_name_are_one_value(make_document):
         ]
         assert values([org("SA")], evidence) == [("organisation", "SA")]
         assert values([org("US")], evidence) == [("organisation", "US")]
+
+
+def test_a_party_with_and_without_party_in_its_name_is_one_value():
+    """ "Conservative Party", "Conservative" and "Conservatives" (NORP to the model, a party
+    because the archive names the "Conservative Party") are one value, named as more documents
+    write it; a word that names no party in the archive keeps its own name."""
+
+    def org(name):
+        return NameMention(name, "ORG")
+
+    evidence = archive_of(
+        [org("Conservative Party")],
+        [org("Conservative Party")],
+        *[[NameMention("Conservatives", "NORP")] for _ in range(3)],
+        [org("Conservative")],
+        [org("Green")],
+    )
+    for name in ("Conservative Party", "Conservative"):
+        assert values([org(name)], evidence) == [("organisation", "Conservatives")]
+    assert values([NameMention("Conservatives", "NORP")], evidence) == [
+        ("organisation", "Conservatives")
+    ]
+    assert values([org("Green")], evidence) == [("organisation", "Green")]

@@ -54,6 +54,9 @@ stored as :class:`~archive.models.Mention` rows) are weighed against the whole a
   Drake", "his latest album Musicology": ``WORK`` evidence) is no value there unless the model
   read a person, and a name the archive writes so in ``WORK_MIN`` documents and ``WORK_SHARE``
   of those that name it is no value anywhere;
+- **one party**: a party named with or without "Party", in the singular or the plural
+  ("Conservative Party", "Conservative", "Conservatives") is one value, named as more documents
+  write it, when the archive names "X Party" as an organisation in ``MIN_EVIDENCE`` documents;
 - **acronyms**: an organisation or place written as an acronym and written out ("EU",
   "European Union") is one value, named as more documents write it, when the documents that
   write the acronym beside a name with its initials write it beside that one in ``MIN_EVIDENCE``
@@ -639,6 +642,19 @@ class Evidence:
         best = max(support, key=lambda key: (support[key], key))
         if support[best] >= MIN_EVIDENCE and support[best] >= JOIN_SHARE * total:
             return best
+        return ""
+
+    def party_name(self, name: str) -> str:
+        """For a party named with or without "Party", in the singular or the plural
+        ("Conservative Party", "Conservative", "Conservatives"; "Labour Party", "Labour"), when
+        the archive names "X Party" as an organisation in ``MIN_EVIDENCE`` documents: the one
+        value's name, the form more documents write; "" for any other name."""
+        base = fold(name).removesuffix(" party")
+        for stem in (base, base.removesuffix("s")):
+            if stem and self.parties[stem] >= MIN_EVIDENCE:
+                forms = (f"{stem} party", stem, f"{stem}s")
+                written = {f: sum(self.spellings.get(f, Counter()).values()) for f in forms}
+                return self.spelling(max(forms, key=lambda form: (written[form], form)))
         return ""
 
     def mostly(self, name: str, kind: str) -> bool:
@@ -1232,6 +1248,8 @@ def resolve_document(
             full = evidence.written_out(name)
             if full and evidence.mostly(full, kind):
                 name = evidence.acronym_or_written_out(full)
+        if kind == "organisation" and canonical is None:
+            name = evidence.party_name(name) or name  # "Conservative Party" = "Conservatives"
         if kind == "person" and canonical is None and evidence.firm(name):
             kind, confidence = "organisation", 0.5  # "James Capel": the firm
         if (kind, fold(name)) not in decisions.canonical:
