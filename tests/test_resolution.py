@@ -596,3 +596,24 @@ def test_a_party_with_and_without_party_in_its_name_is_one_value():
         ("organisation", "Conservatives")
     ]
     assert values([org("Green")], evidence) == [("organisation", "Green")]
+
+
+def test_a_shorter_candidate_counts_for_the_fuller_one_it_is_part_of():
+    """A lone "Bush" weighs "George W Bush" (26 documents), "George Bush" (6: the same man
+    without his initial, whose own mentions join "George W Bush") and "Kate Bush" (2): 32 of 34
+    for one person, so it joins him; without the shorter name's documents counted for him, no
+    candidate would hold 80 %."""
+    evidence = archive_of(
+        *[[person("George W Bush")] for _ in range(26)],
+        *[[person("George Bush")] for _ in range(6)],
+        *[[person("Kate Bush")] for _ in range(2)],
+    )
+    assert values([person("George Bush")], evidence) == [("person", "George W Bush")]
+    assert values([person("Bush", titled=True)], evidence) == [("person", "George W Bush")]
+    # Two full names neither of which is part of the other stay two candidates.
+    evidence = archive_of(
+        *[[person("Ronald Reagan")] for _ in range(4)],
+        [person("Nancy Reagan")],
+        [person("Maureen Reagan")],
+    )
+    assert values([person("Reagan", titled=True)], evidence) == [("person", "Reagan")]

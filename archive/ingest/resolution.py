@@ -1015,6 +1015,19 @@ class Evidence:
         per_name: Counter = Counter()
         for full, documents in candidates.items():
             per_name[fold(full)] += documents
+        # A candidate that is a fuller candidate without some of its words, and written in no
+        # more documents, is that candidate (its own mentions join it): "George Bush" (6)
+        # counts for "George W Bush" (26) when a lone "Bush" weighs them.
+        for short in sorted(per_name, key=lambda key: len(key.split())):
+            fuller = [
+                long
+                for long in per_name
+                if len(long.split()) > len(short.split())
+                and per_name[long] >= per_name[short]
+                and _words_in_order(short.split(), long.split())
+            ]
+            if len(fuller) == 1:
+                per_name[fuller[0]] += per_name.pop(short)
         total = sum(per_name.values())
         if not total:
             return "", 0.0
