@@ -598,9 +598,9 @@ class Evidence:
         if not letters:
             return
         written_out = {name for name in names if initials_of(name) in letters}
+        wanted_letters = {initials_of(name) for name in written_out}
         wanted = sorted(
-            written_out
-            | {n for n in names if initialism_letters(n) in {initials_of(w) for w in written_out}}
+            written_out | {name for name in names if initialism_letters(name) in wanted_letters}
         )
         by_document: dict[int, set[str]] = defaultdict(set)
         for start in range(0, len(wanted), 500):
