@@ -248,7 +248,7 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
             label in ORGANISATION_LABELS | PLACE_LABELS
             and 2 <= len(words) <= 3
             and all(_name_word(w) for w in words)
-            and (words[-1] in titled or words[0].casefold().rstrip(".") in _PERSONAL_TITLES)
+            and (words[-1] in titled or words[0].casefold().rstrip(".") in persons.PERSONAL_TITLES)
         ):
             count = counts.pop((name, label))
             lone = people.pop(words[-1], [0, True])
@@ -362,10 +362,6 @@ def _roles(doc) -> set[str]:
         )
         in_role[ent.text] = in_role.get(ent.text, True) and bool(role)
     return {name for name, always in in_role.items() if always}
-
-
-# Titles only a person has: "Mr Bussereau" tagged ORG is a person.
-_PERSONAL_TITLES = frozenset("mr mrs ms miss dr sir dame lord lady".split())
 
 
 def _name_word(word: str) -> bool:

@@ -75,8 +75,9 @@ PARTICLES = frozenset(
 )
 # Titles that are also common surnames ("John Major", "Stephen King"): stripped before a name,
 # never after one.
-# The titles a person is addressed by, which never stand inside a name (see clean_mention).
-PERSONAL_TITLES = frozenset("mr mrs ms miss mx dr sir dame".split())
+# The titles a person is addressed by, which never stand inside a name (see clean_mention) and
+# make the name after them a person's (entities.document_mentions).
+PERSONAL_TITLES = frozenset("mr mrs ms miss mx dr sir dame lord lady".split())
 SURNAME_TITLES = frozenset(
     "king major bishop prince pope judge chancellor master chief sergeant".split()
 )
