@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode
 
+from django.http import QueryDict
 from django.urls import reverse
 
 from archive.ingest.readers import file_size
@@ -365,19 +365,23 @@ class Retry:
     label: str
 
 
-def without_params(params: Mapping, names: Sequence[str]) -> Retry:
-    """The search page's address with every parameter of ``params`` (a QueryDict) but
-    ``names``, and what to call what was left out ("the date range")."""
-    kept = [
-        (name, value)
-        for name, values in params.lists()
-        if name not in names
-        for value in values
-        if value.strip()
-    ]
-    url = reverse("archive:search") + (f"?{urlencode(kept)}" if kept else "")
+def typed_search_url(params: QueryDict, leave_out: Sequence[str] = ()) -> str:
+    """The search address as the user filled it in (``params``), without the form's empty
+    fields ("sort=") and without ``leave_out``: what the address bar shows when the search
+    could not be made, and the link to try it again without what was at fault."""
+    typed = QueryDict(mutable=True)
+    for name, values in params.lists():
+        if name not in leave_out:
+            typed.setlist(name, [value for value in values if value.strip()])
+    query = typed.urlencode()
+    return reverse("archive:search") + (f"?{query}" if query else "")
+
+
+def without_params(params: QueryDict, names: Sequence[str]) -> Retry:
+    """The search as typed without the parameters ``names``, and what to call what was left
+    out ("the date range")."""
     labels = dict.fromkeys(_PARAM_LABELS.get(name, f"the “{name}” choice") for name in names)
-    return Retry(url, " and ".join(labels))
+    return Retry(typed_search_url(params, names), " and ".join(labels))
 
 
 def page_title(response: Response | None, site_name: str) -> str:

@@ -52,19 +52,9 @@ def _page_or_partial(request: HttpRequest, context: dict, status: int = 200) -> 
             partial, reverse("archive:search") + presentation.canonical_url(context["response"])
         )
     else:
-        push_url(partial, _typed_url(request))
+        # A reload shows the same message, and the user can correct what it names.
+        push_url(partial, presentation.typed_search_url(request.GET))
     return partial
-
-
-def _typed_url(request: HttpRequest) -> str:
-    """The search address as the user filled it in, without the form's empty fields
-    ("sort="): what the address bar shows when the search could not be made, so that a
-    reload shows the same message and the user can correct what the message names."""
-    typed = QueryDict(mutable=True)
-    for name, values in request.GET.lists():
-        typed.setlist(name, [value for value in values if value.strip()])
-    query = typed.urlencode()
-    return reverse("archive:search") + (f"?{query}" if query else "")
 
 
 def _search_page_error(
