@@ -433,15 +433,21 @@ class Evidence:
         all capitals, then the first in code-point order), so the value's name does not depend
         on which document came first. An initialism with and without its dots ("U.S." and
         "US", "U.K." and "UK") is one name: wires write the dots, most web sites do not."""
-        counts = self.spellings.get(fold(name))
+        counts = self._written(name)
+        if not counts:
+            return " ".join(name.split())
+        return max(counts, key=lambda written: (counts[written], not written.isupper(), written))
+
+    def _written(self, name: str) -> Counter:
+        """Documents per spelling of a name, an initialism's forms with and without dots
+        together (read only: the archive's own counter unless there are forms to add)."""
+        counts = self.spellings.get(fold(name), Counter())
         others = _initialism_keys(name)
         if others:  # rare: copy, not the counts of every name resolved
             counts = Counter(counts)
             for key in others:
                 counts.update(self.spellings.get(key, ()))
-        if not counts:
-            return " ".join(name.split())
-        return max(counts, key=lambda written: (counts[written], not written.isupper(), written))
+        return counts
 
     def add(self, mentions: Iterable[NameMention], sign: int = 1) -> None:
         """Count one document's mentions in (``sign`` -1: take them out again). ``documents``
@@ -653,7 +659,7 @@ class Evidence:
         for stem in (base, base.removesuffix("s")):
             if stem and self.parties[stem] >= MIN_EVIDENCE:
                 forms = (f"{stem} party", stem, f"{stem}s")
-                written = {f: sum(self.spellings.get(f, Counter()).values()) for f in forms}
+                written = {form: self._written(form).total() for form in forms}
                 return self.spelling(max(forms, key=lambda form: (written[form], form)))
         return ""
 
@@ -668,10 +674,7 @@ class Evidence:
         whichever the archive's documents write more often ("US": 905 documents beside 99 for
         "United States"; "Securities and Exchange Commission": 71 beside 25 for "SEC")."""
         letters = initials_of(self.spelling(full))
-        acronym = sum(self.spellings.get(fold(letters), Counter()).values()) + sum(
-            sum(self.spellings.get(key, Counter()).values()) for key in _initialism_keys(letters)
-        )
-        if acronym > sum(self.spellings.get(full, Counter()).values()):
+        if self._written(letters).total() > self._written(full).total():
             return self.spelling(letters)
         return self.spelling(full)
 
