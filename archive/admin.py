@@ -15,6 +15,7 @@ from archive.ingest import resolution
 from archive.models import (
     Document,
     EntityDecision,
+    FormerName,
     IngestJob,
     Organisation,
     OrganisationAlias,
@@ -283,6 +284,24 @@ class OrganisationAdmin(EntityAdmin):
 @admin.register(Place)
 class PlaceAdmin(EntityAdmin):
     inlines = [PlaceAliasInline]
+
+
+@admin.register(FormerName)
+class FormerNameAdmin(admin.ModelAdmin):
+    """Values that are no longer one and where their documents went (a resolution pass's joins
+    and editors' merges): why an old address now leads to another page. A record, not a
+    decision: to keep a name apart, add an editor's decision instead."""
+
+    list_display = ["name", "kind", "successor", "successor_kind", "changed"]
+    list_filter = ["kind", "successor_kind"]
+    search_fields = ["name", "successor"]
+    date_hierarchy = "changed"
+
+    def has_add_permission(self, request) -> bool:
+        return False  # written by resolution passes and merges
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(EntityDecision)

@@ -78,20 +78,37 @@ class Publication(models.Model):
 
 
 class EntityManager(NamedManager):
-    def alias_targets(self, names: Iterable[str]) -> dict[str, str]:
-        """The names that are aliases (and no entity's own name), each -> its entity's name."""
+    def _aliases_of(self, names: Iterable[str]) -> dict[str, str]:
         names = set(names)
         known = set(self.filter(name__in=names).values_list("name", flat=True))
+        return self._aliases_among(names - known)
+
+    def _aliases_among(self, names: set[str]) -> dict[str, str]:
         alias_model = self.model.alias_model()
         return dict(
-            alias_model.objects.filter(name__in=names - known).values_list(
+            alias_model.objects.filter(name__in=names).values_list(
                 "name", f"{alias_model.owner_field}__name"
             )
         )
 
-    def canonical_names(self, names: tuple[str, ...]) -> tuple[str, ...]:
-        """Each name as the facet shows it: an alias ("Babur") becomes its entity's name."""
-        aliases = self.alias_targets(names)
+    def alias_targets(self, names: Iterable[str]) -> dict[str, str]:
+        """The names that are aliases (and no entity's own name), each -> its entity's name;
+        and the former values of this kind whose documents a value of this kind has now."""
+        names = set(names)
+        unknown = names - set(self.filter(name__in=names).values_list("name", flat=True))
+        targets = self._aliases_among(unknown)
+        kind = self.model.kind
+        for name in unknown - set(targets):
+            entity = FormerName.objects.successor(kind, name=name)
+            if entity is not None and entity.kind == kind:
+                targets[name] = entity.name
+        return targets
+
+    def canonical_names(self, names: tuple[str, ...], follow_moves: bool = True) -> tuple[str, ...]:
+        """Each name as the facet shows it: an alias ("Babur") becomes its entity's name, and
+        a former value ("Conservative Party", :class:`FormerName`) the value of its kind that
+        has its documents now (``follow_moves``)."""
+        aliases = self.alias_targets(names) if follow_moves else self._aliases_of(names)
         return tuple(dict.fromkeys(aliases.get(name, name) for name in names))
 
 
@@ -396,6 +413,74 @@ class PlaceAlias(EntityAlias):
     natural_key.dependencies = ["archive.place"]
 
 
+class FormerNameManager(models.Manager):
+    #: How many moves a lookup follows ("C Hodgson" -> "Charlie Hodgson" -> a later rename).
+    MAX_MOVES = 5
+
+    def successor(
+        self, kind: str, *, name: str | None = None, slug: str | None = None
+    ) -> NamedEntity | None:
+        """The entity that now has the documents of the value once called ``name`` (or once at
+        ``slug``), following later moves; None when nothing has them."""
+        if not (name or slug):
+            return None
+        row = self.filter(kind=kind, **({"slug": slug} if name is None else {"name": name}))
+        former = row.order_by("-changed").first()
+        for _ in range(self.MAX_MOVES):
+            if former is None:
+                return None
+            model = ENTITY_MODELS[former.successor_kind]
+            target = model.objects.canonical_names((former.successor,), follow_moves=False)[0]
+            entity = model.objects.filter(name=target).first()
+            if entity is not None:
+                return entity
+            former = self.filter(kind=former.successor_kind, name=former.successor).first()
+        return None
+
+
+class FormerName(models.Model):
+    """A value that is no longer one, and the value its documents went to: "Conservative Party"
+    -> "Conservatives" (a resolution pass found they are one party), "C Hodgson" -> "Charlie
+    Hodgson" (a later import named him in full), or an editor's merge.
+
+    Not a decision: resolution never reads it, so a later pass may split the name out again (its
+    own entity then answers first). It keeps addresses working: the entity page's old slug, the
+    by-name link, a facet filter or ``person:"…"`` in a saved search or a citation."""
+
+    kind = models.CharField(max_length=16, choices=EntityKind.choices)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=PERSON_SLUG_MAX + 10, blank=True, default="")
+    successor_kind = models.CharField(max_length=16, choices=EntityKind.choices)
+    successor = models.CharField(max_length=200)
+    changed = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = FormerNameManager()
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [models.UniqueConstraint(fields=["kind", "name"], name="unique_former_name")]
+        indexes = [models.Index(fields=["kind", "slug"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind}) is now {self.successor} ({self.successor_kind})"
+
+    @classmethod
+    def record(cls, entity: NamedEntity, successor_kind: str, successor: str) -> None:
+        """Note that ``entity``, about to be deleted, now lives on as ``successor``."""
+        if (successor_kind, successor) == (entity.kind, entity.name):
+            return
+        cls.objects.update_or_create(
+            kind=entity.kind,
+            name=entity.name,
+            defaults={
+                "slug": entity.slug or "",
+                "successor_kind": successor_kind,
+                "successor": successor,
+                "changed": timezone.now(),
+            },
+        )
+
+
 class EntityDecision(models.Model):
     """An editor's decision about a name that resolution must respect for ever.
 
@@ -597,6 +682,7 @@ def merge_entities(keep: NamedEntity, others: list[NamedEntity]) -> int:
             keep.documents.add(*document_ids)
             relinked.update(document_ids)
             name = other.name
+            FormerName.record(other, keep.kind, keep.name)  # its page's address leads here
             other.delete()
             if (
                 name.casefold() != keep.name.casefold()

@@ -23,7 +23,13 @@ from django_htmx.http import push_url
 
 from archive import api, pages, presentation, search, stories
 from archive.answers import answering_errors, as_json
-from archive.models import ENTITY_MODELS, Document, give_slugs, slugless_with_slug
+from archive.models import (
+    ENTITY_MODELS,
+    Document,
+    FormerName,
+    give_slugs,
+    slugless_with_slug,
+)
 from archive.params import clean_text, request_from, search_request, with_pairs
 
 SEARCH_TEMPLATE = "archive/search.html"
@@ -145,11 +151,13 @@ def facet_values(request: HttpRequest, name: str) -> HttpResponse:
 @require_safe
 def entity_by_name(request: HttpRequest, kind: str) -> HttpResponse:
     """``/persons/?name=…`` (``/organisations/``, ``/places/``): the page of a name as the index
-    has it (or an alias)."""
+    has it, an alias, or a former value whose documents another has now."""
     model = ENTITY_MODELS[kind]
     name = " ".join(clean_text(request.GET.get("name", "")).split())
     canonical = model.objects.canonical_names((name,))[0] if name else ""
     entity = model.objects.filter(name=canonical).first() if canonical else None
+    # A value that became another ("Parry" the organisation, now the person): its new page.
+    entity = entity or FormerName.objects.successor(kind, name=name)
     if entity is None:
         noun = model._meta.verbose_name
         raise Http404(f"No {noun} named “{name}” in this archive." if name else f"No {noun} named.")
@@ -166,6 +174,8 @@ def entity_page(request: HttpRequest, kind: str, slug: str) -> HttpResponse:
     if entity is None and give_slugs(model, slugless_with_slug(model, slug)):
         # An archive whose imports left entities without an address: this one gets it now.
         entity = model.objects.prefetch_related("aliases").filter(slug=slug).first()
+    if entity is None and (moved := FormerName.objects.successor(kind, slug=slug)):
+        return redirect(moved)  # the address of a value merged into another, or renamed
     if entity is None:
         raise Http404(f"No {model._meta.verbose_name} at this address.")
     context, status = pages.entity_context(entity, kind)

@@ -596,6 +596,24 @@ def test_a_party_with_and_without_party_in_its_name_is_one_value():
         ("organisation", "Conservatives")
     ]
     assert values([org("Green")], evidence) == [("organisation", "Green")]
+    # The value "Conservative Party" of an earlier pass, removed, leads to "Conservatives" (the
+    # document's other value, "Labour", does not contain its words and is not its reading).
+    from collections import Counter
+
+    left = Counter({("organisation", "Conservatives"): 1, ("organisation", "Labour"): 1})
+    moved = resolution._successor(
+        ("organisation", "Conservative Party"),
+        1,
+        left,
+        org("Conservative Party"),
+        evidence,
+        Decisions(),
+    )
+    assert moved == ("organisation", "Conservatives")
+    assert (
+        resolution._successor(("organisation", "Tories"), 1, left, None, evidence, Decisions())
+        is None
+    )
 
 
 def test_a_shorter_candidate_counts_for_the_fuller_one_it_is_part_of():
@@ -617,3 +635,70 @@ def test_a_shorter_candidate_counts_for_the_fuller_one_it_is_part_of():
         [person("Maureen Reagan")],
     )
     assert values([person("Reagan", titled=True)], evidence) == [("person", "Reagan")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_value_that_became_another_keeps_its_addresses(make_document, client):
+    """When a pass joins a value into another ("C Hodgson" into Charlie Hodgson, once the
+    archive names him in full), the old value's page address, its by-name link and a filter
+    by its name lead to the value that has its documents: a citation or a saved search still
+    works. Not a decision: a later pass may split it out again."""
+    from django.urls import reverse
+
+    from archive.ingest import pipeline
+    from archive.ingest.store import store_mentions
+    from archive.models import FormerName
+
+    sheet = make_document(title="Team sheet", body="C Hodgson, J Robinson, M Cueto.")
+    store_mentions(
+        sheet, [NameMention("C Hodgson", "ORG"), person("J Robinson"), person("M Cueto")], new=True
+    )
+    sheet.entities_extracted = True
+    sheet.save()
+    resolution.resolve_archive()
+    initial = Person.objects.get(name="C Hodgson")
+    initial.save()  # its page's address
+    old_page = initial.get_absolute_url()
+    assert client.get(old_page).status_code == 200
+
+    later = []
+    for i in range(2):
+        document = make_document(title=f"Report {i}", body=f"Charlie Hodgson kicked {i}.")
+        reported = [person("Charlie Hodgson"), person("Jason Robinson"), person("Mark Cueto")]
+        store_mentions(document, reported, new=True)
+        document.entities_extracted = True
+        document.save()
+        later.append((document, reported))
+    archive = pipeline._Archive(None, Evidence.from_db(), Decisions.from_db())
+    for _, reported in later:
+        archive.note(reported)
+    pipeline.resolve_pending({d.pk for d, _ in later}, archive.affected_names())
+
+    assert not Person.objects.filter(name="C Hodgson").exists()
+    full = Person.objects.get(name="Charlie Hodgson")
+    full.save()
+    assert str(FormerName.objects.get(name="C Hodgson")) == (
+        "C Hodgson (person) is now Charlie Hodgson (person)"
+    )
+    assert client.get(old_page).url == full.get_absolute_url()
+    by_name = client.get(reverse("archive:person-by-name"), {"name": "C Hodgson"})
+    assert by_name.url == full.get_absolute_url()
+    assert Person.objects.canonical_names(("C Hodgson",)) == ("Charlie Hodgson",)
+    # Another kind's filter does not follow it; an unknown name is still unknown.
+    assert Organisation.objects.canonical_names(("C Hodgson",)) == ("C Hodgson",)
+    missing = client.get(reverse("archive:person-by-name"), {"name": "D Hodgson"})
+    assert missing.status_code == 404
+    # Nothing decided: a resolution pass still reads the name as the archive says.
+    assert ("person", "c hodgson") not in Decisions.from_db().canonical
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_merged_entitys_page_address_leads_to_the_one_it_was_merged_into(client):
+    ingest.ingest([_jsonl(STORIES)])
+    paris = Place.objects.get(name="Paris")
+    extra = Place.objects.create(name="Paris, France")
+    old_page = extra.get_absolute_url()
+    merge_entities(paris, [extra])
+    paris.refresh_from_db()
+    assert client.get(old_page).url == paris.get_absolute_url()
+    assert client.get(paris.get_absolute_url()).status_code == 200

@@ -1417,13 +1417,17 @@ def resolve_archive(
     from django.db import transaction
 
     from archive.ingest.store import relink_entities
-    from archive.models import ENTITY_MODELS, Document, Mention
+    from archive.models import ENTITY_MODELS, Document, FormerName, Mention
 
     evidence = evidence or Evidence.from_db()
     decisions = Decisions.from_db()
     report = ResolutionReport()
     confidence: dict[tuple[str, str], list[float]] = defaultdict(list)
     dropped: set[tuple[str, str]] = set()
+    # Where dropped values went: the values of the documents each left, and a mention of it.
+    left: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    documents_left: Counter = Counter()
+    mention_of: dict[tuple[str, str], NameMention] = {}
     documents = Document.objects.filter(entities_extracted=True)
     if document_ids is None:
         ids = list(documents.order_by("pk").values_list("pk", flat=True))
@@ -1466,7 +1470,13 @@ def resolve_archive(
                     before = current.get((document_id, kind), set())
                     if set(names) != before:
                         changes[kind].append((document_id, names))
-                        dropped.update((kind, name) for name in before - set(names))
+                        for name in before - set(names):
+                            dropped.add((kind, name))
+                            documents_left[(kind, name)] += 1
+                            left[(kind, name)].update({(v.kind, v.name) for v in values})
+                            for mention in found.get(document_id, []):
+                                if fold(mention.name) == fold(name):
+                                    mention_of.setdefault((kind, name), mention)
                         changed = True
                 for value in values:
                     confidence[(value.kind, value.name)].append(value.confidence)
@@ -1490,9 +1500,58 @@ def resolve_archive(
                 unused = model.objects.filter(
                     reviewed=False, name__in=gone[start : start + 500], documents=None, aliases=None
                 )
+                for entity in unused.only("pk", "name", "slug"):
+                    key = (kind, entity.name)
+                    moved = _successor(
+                        key,
+                        documents_left[key],
+                        left[key],
+                        mention_of.get(key),
+                        evidence,
+                        decisions,
+                    )
+                    if moved is not None:
+                        FormerName.record(entity, *moved)
                 report.removed += unused.count()
                 unused.delete()
     return report
+
+
+def _successor(
+    value: tuple[str, str],
+    documents: int,
+    values_left: Counter,
+    mention: NameMention | None,
+    evidence: Evidence,
+    decisions: Decisions,
+) -> tuple[str, str] | None:
+    """The value (kind, name) that has the documents a removed ``value`` left, for the old
+    addresses of its page (:class:`~archive.models.FormerName`); None when none clearly does.
+
+    ``documents``: how many documents it left; ``values_left``: their values now, each counted
+    once per document. What
+    the archive makes of a mention of the name on its own comes first ("Conservative Party" ->
+    "Conservatives", a spelling, a kind that changed); then the one value most of those
+    documents have that contains its words ("C Hodgson" -> "Charlie Hodgson", which needs the
+    company of the sheet that names him)."""
+    if mention is not None:
+        for found in resolve_document([mention], evidence, decisions):
+            moved = (found.kind, found.name)
+            if moved != value and values_left[moved]:
+                return moved
+    words = {fold(w).rstrip(".") for w in value[1].split() if not _is_initial(w)}
+    candidates = [
+        (count, moved)
+        for moved, count in values_left.items()
+        if moved != value
+        and words
+        and words <= {fold(w).rstrip(".") for w in moved[1].split()}
+        and 2 * count >= documents
+    ]
+    candidates.sort(reverse=True)
+    if candidates and (len(candidates) == 1 or candidates[0][0] > candidates[1][0]):
+        return candidates[0][1]
+    return None
 
 
 def _set_confidences(model: type, entities: list) -> None:
