@@ -355,7 +355,7 @@ def test_a_full_name_the_archive_titles_as_a_person_is_a_person_where_the_model_
     ]
 
 
-def test_a_lone_word_tagged_as_an_organisation_beside_the_person_it_ends_is_that_person():
+def test_a_lone_word_tagged_as_an_organisation_beside_the_person_it_ends_or_begins_is_that_person():
     evidence = archive_of(
         *[[NameMention(f"Philip {w}", "PERSON")] for w in ("Roth", "Glass", "Lee")]
     )
@@ -363,6 +363,11 @@ def test_a_lone_word_tagged_as_an_organisation_beside_the_person_it_ends_is_that
         [NameMention("Philip Pullman", "ORG"), NameMention("Pullman", "ORG", 2)], evidence
     )
     assert found == [("person", "Philip Pullman")]
+    # Nor is the first name the text calls him by ("Imanol" beside "Imanol Harinordoquy").
+    found = values(
+        [NameMention("Imanol Harinordoquy", "PERSON"), NameMention("Imanol", "ORG")], evidence
+    )
+    assert found == [("person", "Imanol Harinordoquy")]
 
 
 def test_a_title_that_is_also_a_surname_stays_at_the_end_of_a_name():

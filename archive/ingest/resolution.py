@@ -1274,12 +1274,14 @@ def resolve_document(
             continue
         key = (kind, name)
         values[key] = max(values.get(key, 0.0), confidence)
-    # "Pullman" tagged ORG beside "Philip Pullman" read as a person: the person, named again.
-    tails = {
-        tuple(fold(name).split()[-n:])
+    # "Pullman" tagged ORG beside "Philip Pullman" read as a person: the person, named again;
+    # so is "Imanol" beside "Imanol Harinordoquy" (a first name, as the text calls him later).
+    parts = {
+        part
         for kind, name in values
         if kind == "person"
         for n in range(1, len(name.split()))
+        for part in (tuple(fold(name).split()[-n:]), tuple(fold(name).split()[:n]))
     }
     # "QC" tagged as a place after "Philippe Sands QC": a post-nominal, no value of its own;
     # nor is a lone letter ("P" of "S&P") or an organisation named only by generic words.
@@ -1289,7 +1291,7 @@ def resolve_document(
         if kind == "person"
         or fold(name) in decisions.reviewed_kind
         or (
-            tuple(fold(name).split()) not in tails
+            tuple(fold(name).split()) not in parts
             and not evidence.post_nominal_word(name)
             and len(name.strip(". ")) > 1
             and not (
