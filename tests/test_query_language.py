@@ -220,6 +220,17 @@ def test_did_you_mean_looks_past_misleading_stems_and_prefers_a_missed_double_le
     assert search.search(SearchRequest(q="elecion resuls")).suggestion.q == "election results"
 
 
+def test_did_you_mean_counts_two_swapped_letters_as_one_slip(make_document):
+    """ "tony bliar" was offered nothing on the BBC archive: "liar" (one letter dropped) was
+    nearer than "blair" (two letters swapped, two edits to plain edit distance), and no
+    document has "tony liar". Swapped neighbours are one slip, so the far commoner word wins."""
+    for n in range(3):
+        make_document(title=f"Premier {n}", body="Tony Blair spoke in the Commons.")
+    make_document(title="Fable", body="The boy who cried wolf was a liar.")
+    assert search.search(SearchRequest(q="bliar")).suggestion.q == "blair"
+    assert search.search(SearchRequest(q="tony bliar")).suggestion.q == "tony blair"
+
+
 def test_no_suggestion_when_nothing_better_is_found(seeds):
     assert search.search(SearchRequest(q="qwxyzzq")).suggestion is None
     assert search.search(SearchRequest(q="murree")).suggestion is None

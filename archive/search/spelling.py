@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable
 from typing import Protocol
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA, Levenshtein
 
 from archive.search.analyzer import TEXT_ANALYZER
 
@@ -57,9 +57,11 @@ def _distance(a: str, b: str) -> int:
 
 
 def _typo_distance(word: str, spelling: str) -> float:
-    """Edit distance, a missed or extra doubled letter ("muree" for "murree") counting half: the
-    commonest slip, so "murree" beats "murex" for "muree"."""
-    distance = Levenshtein.distance(word, spelling)
+    """Edit distance, two neighbouring letters swapped counting one edit ("bliar" is as near
+    "blair" as "liar", and the archive writes "blair" far more), a missed or extra doubled
+    letter ("muree" for "murree") half: the commonest slips, so "murree" beats "murex" for
+    "muree"."""
+    distance = OSA.distance(word, spelling)
     if distance == 1 and abs(len(word) - len(spelling)) == 1:
         short, long = sorted((word, spelling), key=len)
         for i in range(1, len(long)):
