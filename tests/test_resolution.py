@@ -141,6 +141,18 @@ def test_a_person_the_model_tags_as_an_organisation_is_read_by_the_shape_of_the_
     assert values([NameMention("Nicola Media", "ORG")], evidence) == [
         ("organisation", "Nicola Media")
     ]
+    # Two people of the archive named Alistair make it a first name for a name's shape; not a
+    # common word that begins two names ("Golden Nugget"), nor a firm's plural ("Engineers").
+    evidence = archive_of(
+        *[[person(f"{first} {last}")] for first in ("Alistair", "Golden") for last in "AB"],
+    )
+    evidence.words.load(["golden", "engineers", "engineer"])
+    evidence.words.add(["A golden day at Acme for the engineers and an engineer."] * 3)
+    assert values([NameMention("Alistair Cragg", "ORG")], evidence) == [
+        ("person", "Alistair Cragg")
+    ]
+    for firm in ("Golden Nugget", "Alistair Engineers"):
+        assert values([NameMention(firm, "ORG")], evidence) == [("organisation", firm)]
 
 
 def test_decisions_win_over_evidence():

@@ -123,6 +123,9 @@ FIRST_NAME_MIN = 3
 GENERIC_TAIL = 50
 # A name with at most this many documents of evidence may be re-read as a person by its shape.
 SHAPE_EVIDENCE_MAX = 3
+# ... when its first word begins this many different full person names (and is no common
+# word): fewer than FIRST_NAME_MIN, since the name's shape and its few documents say the rest.
+SHAPE_FIRST_NAME_MIN = 2
 # A word the archive tags on its own as no person in this many documents is no surname after an
 # initial: "S Korea", "S Asia" are places.
 INITIAL_SURNAME_EVIDENCE = 5
@@ -742,11 +745,13 @@ class Evidence:
         return bool(self.parties[folded] or self.parties[folded.removesuffix("s")])
 
     def shaped_like_a_person(self, name: str) -> bool:
-        """Two or three capitalised words, the first a first name of the archive's people and
-        the last no organisation's last word ("Nicola Sturgeon", not "Stan Lee Media"), and
-        little evidence of the name itself: the small model often tags a person it has not
-        seen as an organisation or a place. Or an initial and a surname
-        (:meth:`_initial_and_surname`)."""
+        """Two or three capitalised words, the first a first name of the archive's people
+        (``SHAPE_FIRST_NAME_MIN`` of them: "Alistair Cragg" after Alistair Darling and Alistair
+        Campbell) and no common word ("Golden Nugget", "Super Mario"), the last no
+        organisation's last word ("Nicola Sturgeon", not "Stan Lee Media") nor the plural of a
+        common word ("Wright Engineers"), and little evidence of the name itself: the small
+        model often tags a person it has not seen as an organisation or a place. Or an initial
+        and a surname (:meth:`_initial_and_surname`)."""
         words = name.split()
         if self._initial_and_surname(words):
             return True
@@ -757,10 +762,12 @@ class Evidence:
             return False  # "Santa Monica": a place the world knows
         return (
             sum(counts.values()) <= SHAPE_EVIDENCE_MAX
-            and self.first_names[fold(words[0])] >= FIRST_NAME_MIN
+            and self.first_names[fold(words[0])] >= SHAPE_FIRST_NAME_MIN
             # "New Mexico": a word that begins more places than persons is no first name.
             and self.place_heads[fold(words[0])] < self.first_names[fold(words[0])]
             and self.organisation_tails[fold(words[-1])] < 2
+            and not self.common_word(words[0])
+            and not self._plural_of_a_common_word(words[-1])
         )
 
     def named_like_a_firm(self, name: str) -> bool:
