@@ -714,3 +714,58 @@ def test_a_merged_entitys_page_address_leads_to_the_one_it_was_merged_into(clien
     paris.refresh_from_db()
     assert client.get(old_page).url == paris.get_absolute_url()
     assert client.get(paris.get_absolute_url()).status_code == 200
+
+
+def test_a_surname_joins_no_one_of_another_period():
+    """The 1987 wires' "Bush" is the Vice President, George Bush, not George W Bush whom the
+    archive's documents of 2004 name: a full name written only in dated documents more than
+    ten years from a document's date is none its surname stands for. Undated documents (the
+    BBC files) say nothing either way."""
+    evidence = Evidence()
+    for _ in range(5):
+        evidence.add([person("George W Bush")], year=2004)
+    for _ in range(2):
+        evidence.add([person("George Bush")], year=1987)
+
+    def value(mention, year):
+        return [(v.kind, v.name) for v in resolve_document([mention], evidence, Decisions(), year)]
+
+    assert value(person("Bush", 2), 1987) == [("person", "George Bush")]
+    assert value(person("George Bush"), 1987) == [("person", "George Bush")]
+    assert value(person("Bush", 2), 2004) == [("person", "George W Bush")]
+    assert value(person("George Bush"), 2004) == [("person", "George W Bush")]
+    assert value(person("Bush", 2), None) == [("person", "George W Bush")]
+    assert value(person("Bush", 2), 1992) == [("person", "George Bush")]  # 12 years from 2004
+    # Within ten years of both: as if undated ("George Bush" counts for the fuller name).
+    assert value(person("Bush", 2), 1996) == [("person", "George W Bush")]
+    # One dated document is no period.
+    once = Evidence()
+    once.add([person("George W Bush")], year=2004)
+    assert [v.name for v in resolve_document([person("Bush", 2)], once, Decisions(), 1987)] == [
+        "George W Bush"
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_period_is_read_from_the_archive_and_a_pass_applies_it(make_document):
+    import datetime as dt
+
+    from archive.ingest.store import store_mentions
+
+    stored = []
+    for i, (year, names) in enumerate(
+        [(2004, ["George W Bush"])] * 3 + [(1987, ["George Bush"])] * 2 + [(1987, ["Bush"])]
+    ):
+        document = make_document(
+            title=f"Story {i}", body=f"Text {i}.", published=dt.date(year, 3, 1)
+        )
+        store_mentions(document, [person(n, 2) for n in names], new=True)
+        document.entities_extracted = True
+        document.save()
+        stored.append(document)
+    evidence = Evidence.from_db()
+    assert evidence.person_years["george bush"] == {1987: 2}
+    assert evidence.far_in_time("George W Bush", 1987)
+    resolution.resolve_archive()
+    assert [p.name for p in stored[-1].persons.all()] == ["George Bush"]
+    assert [p.name for p in stored[0].persons.all()] == ["George W Bush"]

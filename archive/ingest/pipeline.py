@@ -445,11 +445,12 @@ class _Archive:
             for name in self.known.find(_extraction_text(draft))
             if name not in named
         )
+        year = draft.published.year if draft.published else None
         if not dry_run:
             self.note(mentions)
-            self.evidence.add(mentions)
+            self.evidence.add(mentions, year=year)
         self.evidence.words.load(resolution.name_words(mentions))
-        values = resolution.resolve_document(mentions, self.evidence, self.decisions)
+        values = resolution.resolve_document(mentions, self.evidence, self.decisions, year)
         return {kind: [v.name for v in values if v.kind == kind] for kind in resolution.KINDS}
 
 

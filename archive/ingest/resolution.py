@@ -69,7 +69,9 @@ stored as :class:`~archive.models.Mention` rows) are weighed against the whole a
 - **joins**: a surname-only or partial person mention joins the one full name the archive links
   it with ("Blair" -> "Tony Blair", "George Bush" -> "George W Bush") when that name has at
   least ``JOIN_SHARE`` of the documents of every full name it could be; otherwise it stays
-  apart, and a lone word stays only with a title or a second mention in its document;
+  apart, and a lone word stays only with a title or a second mention in its document. A full
+  name that the archive's dated documents write only more than ``PERIOD_YEARS`` from the
+  document's date is not among the names it could be (the period);
 - **confidence** per value: how consistently the archive labels the name with its kind
   (smoothed), lower for a lone word that joined nobody;
 - **editors' decisions** win over all of it: names and aliases of entities map to their entity
@@ -123,6 +125,11 @@ FIRST_NAME_MIN = 3
 GENERIC_TAIL = 50
 # A name with at most this many documents of evidence may be re-read as a person by its shape.
 SHAPE_EVIDENCE_MAX = 3
+# A full name written in at least PERIOD_EVIDENCE dated documents, every one more than
+# PERIOD_YEARS from a document's date, is no one that document's surname or shorter name
+# stands for: the 1987 wires' "Bush" (the Vice President) is not George W Bush of 2004.
+PERIOD_YEARS = 10
+PERIOD_EVIDENCE = 2
 # ... when its first word begins this many different full person names (and is no common
 # word): fewer than FIRST_NAME_MIN, since the name's shape and its few documents say the rest.
 SHAPE_FIRST_NAME_MIN = 2
@@ -286,6 +293,9 @@ class Evidence:
     # more whose initials they are ("european union") -> documents that name both: the
     # evidence that the acronym stands for that name.
     acronyms: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    # folded full person name (two words or more) -> documents per year of the dated documents
+    # that write it (:meth:`far_in_time`).
+    person_years: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     # folded full person name -> the surnames its documents also mention, read from the
     # database when an initial asks (:meth:`company_of`).
     _company: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
@@ -452,9 +462,10 @@ class Evidence:
                 counts.update(self.spellings.get(key, ()))
         return counts
 
-    def add(self, mentions: Iterable[NameMention], sign: int = 1) -> None:
-        """Count one document's mentions in (``sign`` -1: take them out again). ``documents``
-        is counted by the caller, which knows whether the document is new."""
+    def add(self, mentions: Iterable[NameMention], sign: int = 1, year: int | None = None) -> None:
+        """Count one document's mentions in (``sign`` -1: take them out again); ``year``: the
+        document's, if dated. ``documents`` is counted by the caller, which knows whether the
+        document is new."""
         kinds_seen: set[tuple[str, str]] = set()
         events_seen: set[str] = set()
         works_seen: set[str] = set()
@@ -500,6 +511,8 @@ class Evidence:
                 self.parties[name.removesuffix(" party")] += sign
             counts[kind] += sign
         for name in persons_seen:
+            if year is not None:
+                self.person_years[fold(name)][year] += sign
             counts = self.full_names[fold(name.split()[-1])]
             if _flips(counts[name], sign) and _first_name_evidence(name):
                 first, last = fold(name.split()[0]), fold(name.split()[-1])
@@ -511,6 +524,7 @@ class Evidence:
     def from_db(cls) -> Evidence:
         """The evidence of every stored mention: two grouped queries, no texts read."""
         from django.db.models import Count, Q
+        from django.db.models.functions import ExtractYear
 
         from archive.models import Document, Mention
 
@@ -565,6 +579,17 @@ class Evidence:
         )
         for name, documents in titled.iterator():
             evidence.titled_persons[fold(name)] += documents
+        dated = (
+            Mention.objects.filter(
+                label=PERSON, name__contains=" ", document__published__isnull=False
+            )
+            .annotate(year=ExtractYear("document__published"))
+            .values_list("name", "year")
+            .annotate(documents=Count("document", distinct=True))
+            .order_by()
+        )
+        for name, year, documents in dated.iterator():
+            evidence.person_years[fold(name)][year] += documents
         placed = (
             Mention.objects.filter(label__in=PLACE_LABELS, located__isnull=False)
             .values_list("name")
@@ -969,6 +994,18 @@ class Evidence:
         others = {k: counts[k] for k in ("person", "organisation") if counts[k] >= MIN_EVIDENCE}
         return max(others, key=lambda k: (others[k], k)) if others else OTHER
 
+    def far_in_time(self, full: str, year: int) -> bool:
+        """Whether the archive writes the full name only far from ``year``: in at least
+        ``PERIOD_EVIDENCE`` dated documents, none within ``PERIOD_YEARS`` of it. Undated
+        documents say nothing either way."""
+        years = self.person_years.get(fold(full))
+        if not years:
+            return False
+        dated = [(written, n) for written, n in years.items() if n > 0]
+        return sum(n for _, n in dated) >= PERIOD_EVIDENCE and all(
+            abs(written - year) > PERIOD_YEARS for written, _ in dated
+        )
+
     def company_of(self, full: str) -> frozenset[str]:
         """The last words (folded) of the persons that the documents naming ``full`` also name,
         as stored: the company a person keeps in the archive. Read once per name per
@@ -1189,9 +1226,13 @@ class Value:
 
 
 def resolve_document(
-    mentions: Iterable[NameMention], evidence: Evidence, decisions: Decisions
+    mentions: Iterable[NameMention],
+    evidence: Evidence,
+    decisions: Decisions,
+    year: int | None = None,
 ) -> list[Value]:
-    """One document's facet values from its mentions (the rules of the module docstring)."""
+    """One document's facet values from its mentions (the rules of the module docstring);
+    ``year``: the document's, if dated (a surname joins no one of another period)."""
     values: dict[tuple[str, str], float] = {}
     mentions = list(mentions)
     # A name its document gives a title or a line-up's brackets is what they say everywhere in
@@ -1259,7 +1300,7 @@ def resolve_document(
             mention = _without_common_words(mention, evidence)
             if mention is None:
                 continue
-            name, confidence = _person_name(mention, evidence, decisions, confidence, company)
+            name, confidence = _person_name(mention, evidence, decisions, confidence, company, year)
             if not name:
                 continue
         elif canonical is not None:
@@ -1358,9 +1399,10 @@ def _person_name(
     decisions: Decisions,
     confidence: float,
     company: set[str] | frozenset[str] = frozenset(),
+    year: int | None = None,
 ) -> tuple[str, float]:
     """A person mention's value: itself, the full name it joins, or "" (not a value).
-    ``company``: the surnames of the persons its document names."""
+    ``company``: the surnames of the persons its document names; ``year``: its date's."""
 
     words = mention.name.split()
     # An initial ("C Hodgson" of a team sheet) joins only a full name whose company it keeps:
@@ -1373,6 +1415,8 @@ def _person_name(
     def apart(name: str, full: str) -> bool:
         if ("person", fold(name), fold(full)) in decisions.apart:
             return True
+        if year is not None and evidence.far_in_time(full, year):
+            return True  # another period's man: the 1987 Vice President Bush, for 2004's
         return initial and (
             len(others) < INITIAL_COMPANY
             or len(others & evidence.company_of(full)) < INITIAL_COMPANY
@@ -1461,6 +1505,12 @@ def resolve_archive(
         ).values_list("document_id", "name", "label", "count", "titled", "located"):
             found[document_id].append(NameMention(name, label, count, titled, located))
         evidence.words.load(name_words(m for ms in found.values() for m in ms))
+        years = {
+            pk: published.year
+            for pk, published in documents.filter(pk__in=chunk, published__isnull=False)
+            .values_list("pk", "published")
+            .iterator()
+        }
         current: dict[tuple[int, str], set[str]] = defaultdict(set)
         for kind, relation in relations.items():
             through = getattr(Document, relation).through
@@ -1472,7 +1522,9 @@ def resolve_archive(
         with transaction.atomic():
             changes: dict[str, list[tuple[int, list[str]]]] = {kind: [] for kind in KINDS}
             for document_id in chunk:
-                values = resolve_document(found.get(document_id, []), evidence, decisions)
+                values = resolve_document(
+                    found.get(document_id, []), evidence, decisions, years.get(document_id)
+                )
                 changed = False
                 for kind in KINDS:
                     names = [v.name for v in values if v.kind == kind]
