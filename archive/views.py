@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import push_url
+from django_htmx.http import push_url, replace_url
 
 from archive import api, pages, presentation, search, stories
 from archive.answers import answering_errors, as_json
@@ -53,13 +53,15 @@ def _page_or_partial(request: HttpRequest, context: dict, status: int = 200) -> 
     partial.content = format_html("<title>{}</title>\n", context["page_title"]).encode() + (
         partial.content
     )
+    # A run of typing adds one history entry: its later updates replace it (search.js).
+    to_history = replace_url if request.headers.get("X-Archive-Typing") == "continued" else push_url
     if "response" in context:
-        push_url(
+        to_history(
             partial, reverse("archive:search") + presentation.canonical_url(context["response"])
         )
     else:
         # A reload shows the same message, and the user can correct what it names.
-        push_url(partial, presentation.typed_search_url(request.GET))
+        to_history(partial, presentation.typed_search_url(request.GET))
     return partial
 
 

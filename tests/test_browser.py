@@ -26,6 +26,23 @@ def page(live_server):
         context.close()
 
 
+def test_slow_typing_makes_one_history_entry(page, live_server, seeds):
+    """Each pause in typing updates the results; only the first update of the run adds a
+    history entry, so Back leaves the query rather than stepping through "Murre", "Murr"..."""
+    from playwright.sync_api import expect
+
+    page.goto(live_server.url + "/")
+    expect(page.locator("#result-count")).to_contain_text("2 documents in the archive")
+    before = page.evaluate("history.length")
+    page.locator("#q").press_sequentially("Murree", delay=450)  # past the 300 ms pause each time
+    expect(page).to_have_url(live_server.url + "/?q=Murree")
+    expect(page.locator("#result-count")).to_contain_text("1 result for “Murree”")
+    assert page.evaluate("history.length") == before + 1
+    page.go_back()
+    expect(page).to_have_url(live_server.url + "/")
+    expect(page.locator("#result-count")).to_contain_text("2 documents in the archive")
+
+
 def test_type_search_click_person_and_go_back(page, live_server, seeds):
     from playwright.sync_api import expect
 

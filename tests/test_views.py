@@ -302,3 +302,12 @@ def test_an_htmx_search_that_cannot_be_made_pushes_what_the_user_typed(client, s
     assert response["HX-Push-Url"] == "/?q=pakistan&date_from=2009-01-01&date_to=2008-01-01"
     assert "must not be later" in response.content.decode()
     assert client.get(response["HX-Push-Url"]).status_code == 400
+
+
+def test_an_update_that_continues_a_run_of_typing_replaces_the_history_entry(client, seeds):
+    """search.js marks an update that only lengthens or shortens the query last shown; its
+    address replaces the history entry instead of adding one (a browser test types slowly)."""
+    first = client.get("/", {"q": "murr"}, **HTMX)
+    assert first["HX-Push-Url"] == "/?q=murr" and "HX-Replace-Url" not in first
+    more = client.get("/", {"q": "murree"}, HTTP_X_ARCHIVE_TYPING="continued", **HTMX)
+    assert more["HX-Replace-Url"] == "/?q=murree" and "HX-Push-Url" not in more

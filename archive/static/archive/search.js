@@ -17,6 +17,43 @@
     });
   });
 
+  // One history entry per query typed, not one per pause in the typing: an update that only
+  // lengthens or shortens the query last shown ("gordon bro" after "gordon b") replaces its
+  // history entry (the server sends the address: views._page_or_partial); another query, or a
+  // request from anything else (a facet, the sort, a page), adds one. Leaving the box or going
+  // back starts afresh.
+  function lastTyped(box, value) {
+    if (!box) {
+      return;
+    }
+    if (value) {
+      box.setAttribute("data-last-typed", value);
+    } else {
+      box.removeAttribute("data-last-typed");
+    }
+  }
+  document.addEventListener("htmx:configRequest", function (event) {
+    var box = document.getElementById("q");
+    var last = box && box.getAttribute("data-last-typed");
+    var now = box ? box.value : "";
+    if (event.detail.elt === box && last && now && (now.indexOf(last) === 0 || last.indexOf(now) === 0)) {
+      event.detail.headers["X-Archive-Typing"] = "continued";
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var box = document.getElementById("q");
+    var typed = event.detail.elt === box && event.detail.successful;
+    lastTyped(box, typed ? box.value : "");
+  });
+  document.addEventListener("focusout", function (event) {
+    if (event.target && event.target.id === "q") {
+      lastTyped(event.target, "");
+    }
+  });
+  document.addEventListener("htmx:historyRestore", function () {
+    lastTyped(document.getElementById("q"), "");
+  });
+
   // A bad parameter (400) or an engine that cannot answer (503) comes back as the results with
   // a readable message, which htmx swaps in (base.html's responseHandling). In development,
   // django-htmx's debug script replaces the whole page with any 400 instead; an answer marked
