@@ -201,6 +201,8 @@ def document_detail(request: HttpRequest, pk: int, slug: str | None = None) -> H
         return redirect(url)
     permalink = request.build_absolute_uri(reverse("archive:document-short", args=[document.pk]))
     context = pages.document_context(document, request.GET.get("q", ""), permalink)
+    # The search a result link came from (query, filters, sort, page): "Back to results".
+    context["back_url"] = presentation.typed_search_url(request.GET) if request.GET else ""
     return render(request, "archive/document.html", context)
 
 

@@ -311,3 +311,26 @@ def test_an_update_that_continues_a_run_of_typing_replaces_the_history_entry(cli
     assert first["HX-Push-Url"] == "/?q=murr" and "HX-Replace-Url" not in first
     more = client.get("/", {"q": "murree"}, HTTP_X_ARCHIVE_TYPING="continued", **HTMX)
     assert more["HX-Replace-Url"] == "/?q=murree" and "HX-Push-Url" not in more
+
+
+def test_a_result_link_carries_its_search_back_to_the_same_results(client, seeds):
+    """The document page's "Back to results" returns to the results it was opened from: the
+    query, the filters, the sort and the page, not the query alone; a result of a search with
+    filters and no query links back too."""
+    search = "/?q=pakistan&person=Asif+Ali+Zardari&sort=oldest"
+    page = client.get(search).content.decode()
+    link = html.unescape(re.search(r'class="hit__title"><a href="([^"]+)"', page).group(1))
+    assert link.endswith("?q=pakistan&person=Asif+Ali+Zardari&sort=oldest")
+    document = client.get(link).content.decode()
+    back = re.search(r'class="document__back">\s*<a href="([^"]+)">([^<]+)<', document)
+    assert html.unescape(back.group(1)) == search
+    assert back.group(2) == "← Back to results for “pakistan”"
+    assert '<mark id="hit-1">' in document  # the query's words are still marked
+
+    page = client.get("/?person=Asif+Ali+Zardari").content.decode()
+    link = html.unescape(re.search(r'class="hit__title"><a href="([^"]+)"', page).group(1))
+    back = re.search(
+        r'class="document__back">\s*<a href="([^"]+)">([^<]+)<', client.get(link).content.decode()
+    )
+    assert html.unescape(back.group(1)) == "/?person=Asif+Ali+Zardari"
+    assert back.group(2) == "← Back to results"

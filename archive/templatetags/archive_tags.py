@@ -5,15 +5,20 @@ from django.urls import reverse
 
 from archive import presentation
 from archive.models import ENTITY_MODELS, title_slug
+from archive.search import SearchResponse
 
 register = template.Library()
 
 
 @register.simple_tag
-def document_url(pk: int, title: str, q: str = "") -> str:
-    """The document page of a hit, carrying the query so its words are marked there."""
+def document_url(pk: int, title: str, search: str | SearchResponse = "") -> str:
+    """The document page of a hit, carrying the search it was found by (a query, or the whole
+    search response: query, filters, sort and page), so that the query's words are marked
+    there and "Back to results" returns to the same results."""
     url = reverse("archive:document", kwargs={"pk": pk, "slug": title_slug(title)})
-    return f"{url}?{urlencode({'q': q})}" if q else url
+    if isinstance(search, SearchResponse):
+        return url + presentation.canonical_url(search)
+    return f"{url}?{urlencode({'q': search})}" if search else url
 
 
 @register.simple_tag
