@@ -102,7 +102,7 @@ def _count(query_string: str) -> int:
     parsed = replace(
         search_request(params), page=1, page_size=1, with_snippets=False, with_facets=False
     )
-    return search.search(parsed).total
+    return search.search(parsed).documents  # not stories: the help says "documents"
 
 
 FACET_VALUES_TEMPLATE = "archive/facet_values.html"

@@ -358,3 +358,11 @@ def test_on_the_cluster_facets_from_shard_lists_cut_short_equal_full_counts(
     monkeypatch.setattr(cluster, "SHARD_TOP", 3)  # they cannot: counted again
     assert persons() == full
     assert recounts
+
+
+def test_the_no_results_help_counts_documents_as_it_says(archive, client):
+    """ "'siege' finds 5 documents, but the filters exclude all of them": five documents in
+    three stories; the help said 3 (stories) beside the word "documents"."""
+    page = client.get("/", {"q": "siege", "person": "Nobody Here"}).content.decode()
+    assert "finds 5 documents, but the filters exclude all of them" in page
+    assert '<span class="no-results__count">5 documents</span>' in page
