@@ -312,7 +312,8 @@ def test_the_span_and_timeline_ignore_inferred_dates_and_say_so(client, world):
     html = page(client, "/organisations/european-union/")
     header = html[html.index('<p class="person__count">') :]
     count = header[: header.index("</header>")]
-    assert "2008–2009." in count and "1951" not in count and "2015" not in count
+    assert "3 dated, 2008–2009, 2 with dates inferred from the text, 1 undated." in count
+    assert "1951" not in count and "2015" not in count
     assert (
         "The span and the timeline count only dates stated by the sources: 2 documents with "
         "dates inferred from the text are left out of them and listed after the others."
