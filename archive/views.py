@@ -14,7 +14,7 @@ from django.http import (
     JsonResponse,
     QueryDict,
 )
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_safe
@@ -188,12 +188,14 @@ def entity_page(request: HttpRequest, kind: str, slug: str) -> HttpResponse:
 def document_detail(request: HttpRequest, pk: int, slug: str | None = None) -> HttpResponse:
     """A document's full text; with ``?q=`` the query's words are marked and numbered
     (:func:`pages.document_context`)."""
-    document = get_object_or_404(
-        Document.objects.select_related("publication").prefetch_related(
-            "persons", "organisations", "places"
-        ),
-        pk=pk,
+    document = (
+        Document.objects.select_related("publication")
+        .prefetch_related("persons", "organisations", "places")
+        .filter(pk=pk)
+        .first()
     )
+    if document is None:
+        raise Http404(f"No document number {pk} in this archive (removed, or never imported).")
     if slug != document.slug:
         url = document.get_absolute_url()
         if request.GET:
@@ -214,7 +216,9 @@ def document_original(request: HttpRequest, pk: int) -> FileResponse:
     folder also holds files still waiting to be imported): only a document's own original, found
     by the document's id, with a content type from a fixed list, ``nosniff``, a sandboxing CSP,
     and as a download unless it is a PNG or JPEG image."""
-    document = get_object_or_404(Document.objects.only("pk", "original_file"), pk=pk)
+    document = Document.objects.only("pk", "original_file").filter(pk=pk).first()
+    if document is None:
+        raise Http404(f"No document number {pk} in this archive.")
     original = presentation.original_scan(document)
     if original is None:
         raise Http404("This document has no original file.")

@@ -193,7 +193,9 @@ def test_document_page_without_query_and_short_url_redirect(client, seeds):
     html = client.get(document.get_absolute_url()).content.decode()
     assert "<mark" not in html
     assert "5 November 2025" in html
-    assert client.get("/documents/999999/").status_code == 404
+    missing = client.get("/documents/999999/")
+    assert missing.status_code == 404
+    assert "No document number 999999 in this archive" in missing.content.decode()
 
 
 def test_document_page_escapes_hostile_text(client, make_document):
