@@ -336,3 +336,9 @@ def test_a_result_link_carries_its_search_back_to_the_same_results(client, seeds
     )
     assert html.unescape(back.group(1)) == "/?person=Asif+Ali+Zardari"
     assert back.group(2) == "← Back to results"
+
+
+def test_counts_are_written_with_thousands_separators():
+    from archive.templatetags.archive_tags import thousands
+
+    assert thousands(2450) == "2,450" and thousands(999) == "999" and thousands(None) == ""

@@ -50,3 +50,13 @@ def entity_by_name_path(kind: str) -> str:
     ``?name=…`` for each value; "" for a facet whose values have no pages (publications, dates).
     """
     return reverse(f"archive:{kind}-by-name") if kind in ENTITY_MODELS else ""
+
+
+@register.filter
+def thousands(value: int | None) -> str:
+    """A count with thousands separators ("2,450 stories"), as the README writes figures. Not
+    Django's USE_THOUSAND_SEPARATOR: that would write years "2,008" too."""
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return "" if value is None else str(value)
