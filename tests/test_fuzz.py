@@ -183,7 +183,10 @@ def test_a_page_past_the_last_is_empty_not_an_error(client, seeds):
     assert response.status_code == 200
     data = response.json()
     assert data["total"] == 2 and data["results"] == []
-    assert client.get("/?q=pakistan&page=500").status_code == 200
+    page = client.get("/?q=pakistan&page=500")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "There is only one page of results." in text and "page 500 of" not in text
 
 
 def test_unknown_parameters_are_ignored(client, seeds):
