@@ -69,3 +69,13 @@ def test_a_name_typed_without_its_accents_or_in_capitals_offers_the_person(clien
     [card] = _named(client.get(SEARCH, {"q": "segolene royale"}).content.decode())
     assert "<strong>Segolene Royale</strong>" in card
     assert not _named(client.get(SEARCH, {"q": "segolene roy"}).content.decode())
+
+
+def test_a_name_too_common_to_search_as_words_points_to_its_documents(client, make_entity_document):
+    """ "US" is a stop word, so the text search finds nothing; the help no longer says to check
+    the spelling, but links to the documents that mention the place."""
+    make_entity_document(title="Trade", body="Talks with the US went on.", places=("US",))
+    page = client.get("/", {"q": "US"}).content.decode()
+    assert "No documents contain “US” as words of their text." in page
+    assert "Check the spelling" not in page
+    assert '<a href="/?place=US">Every document that mentions the place US</a>' in page
