@@ -295,6 +295,15 @@ def test_the_review_list_shows_the_least_sure_unreviewed_values_first(staff_clie
         seed.persons.add(widespread)
     listing = staff_client.get(url, {"review": "todo"}).content.decode()
     assert listing.index("Zz Widespread") < listing.index("Doubtful Value")
+    # Most at stake first: (1 - confidence) x documents, the links a review can mend. A value
+    # at 0.5 in every seed document (1.0 at stake) before one at 0.1 in one (0.9).
+    broad = Person.objects.create(name="Broad Half Sure", confidence=0.5)
+    for seed in seeds:
+        seed.persons.add(broad)
+    narrow = Person.objects.create(name="Narrow Unsure", confidence=0.1)
+    document.persons.add(narrow)
+    listing = staff_client.get(url, {"review": "todo"}).content.decode()
+    assert listing.index("Broad Half Sure") < listing.index("Narrow Unsure")
     # The document count links to the documents, to read the value in context.
     documents = staff_client.get(
         reverse("admin:archive_document_changelist"), {"persons__id__exact": unsure.pk}
