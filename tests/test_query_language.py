@@ -112,6 +112,22 @@ def test_typo_tolerance_and_prefixes(make_document):
     assert titles("hot*") == {"Hotel siege"}
 
 
+def test_a_name_written_like_a_field_that_is_none_is_searched_as_words_and_said(make_document):
+    """ "headline:blair" found the documents with both words, silently: the user meant a field
+    (title:). The words are still searched; a notice names the fields."""
+    make_document(title="Blair speaks", body="The headline writer was busy.")
+    response = search.search(SearchRequest(q="headline:blair"))
+    assert [hit.title for hit in response.hits] == ["Blair speaks"]
+    assert response.notices == (
+        "“headline:” is not a field of this archive, so it was searched as words. The fields "
+        "are title:, body:, person:, organisation:, place:, publication: and date: (in "
+        "lowercase).",
+    )
+    for fine in ("title:blair", '"headline:blair"', "http://example.com blair", "10:30 blair"):
+        notices = search.search(SearchRequest(q=fine)).notices
+        assert not any("not a field" in notice for notice in notices), fine
+
+
 def test_typo_tolerance_stops_at_two_edits_and_says_so(make_document):
     make_document(title="Hotel siege", body="Gunmen held the hotel.")
     make_document(title="Station", body="Trains were stopped.")

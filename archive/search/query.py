@@ -521,6 +521,28 @@ def _web_operators(text: str) -> str:
 # A question mark ending a word ends a question ("do vaccines cause autism?"); only inside a
 # word is it a one-letter wildcard ("wom?n").
 _QUESTION_MARK = re.compile(r"(?<=\w)\?+(?=[\s)\]]|$)")
+# A word and a colon before more text, outside quotes: what a field name looks like.
+_FIELD_LIKE = re.compile(r"(?<![\w\"/:.])([^\W\d_][\w]*):(?=[^\s)/])")
+_NOT_FIELDS = frozenset(("http", "https", "ftp", "mailto"))  # an address's scheme
+
+
+def _unknown_fields(text: str) -> list[str]:
+    """The field-like names of a query ("headline:" of "headline:blair") that are no field, in
+    the order written: they are searched as words, which the user should know."""
+    unquoted = re.sub(r'"[^"]*"', " ", text)
+    names = [m.group(1) for m in _FIELD_LIKE.finditer(unquoted)]
+    return list(
+        dict.fromkeys(n for n in names if n not in _NAMED_FIELDS and n.lower() not in _NOT_FIELDS)
+    )
+
+
+def _unknown_fields_notice(names: list[str]) -> str:
+    written = ", ".join(f"“{name}:”" for name in names)
+    return (
+        f"{written} {'is' if len(names) == 1 else 'are'} not a field of this archive, so "
+        f"{'it was' if len(names) == 1 else 'they were'} searched as words. The fields are "
+        "title:, body:, person:, organisation:, place:, publication: and date: (in lowercase)."
+    )
 
 
 def parse_query(raw: str, max_chars: int = 1000) -> ParsedQuery:
@@ -533,6 +555,8 @@ def parse_query(raw: str, max_chars: int = 1000) -> ParsedQuery:
         )
     if not text:
         return ParsedQuery("", None, tuple(notices))
+    if unknown := _unknown_fields(text):
+        notices.append(_unknown_fields_notice(unknown))
 
     parsed: Node | None
     try:
