@@ -244,6 +244,12 @@ def test_the_document_page_lists_copies_and_changes(client, make_document):
     assert "change--removed" in html
     html = client.get(first.get_absolute_url()).content.decode()
     assert "Other copies of this story" in html and "What this copy changed" not in html
+    # Undated copies: which came first is unknown, so the page names the first imported.
+    plain = make_document(title="Undated", body=article(28), publication="BBC")
+    undated = make_document(title="Undated too", body=cut_last(article(28)), publication="BBC")
+    assert _story(plain) == _story(undated)
+    html = client.get(undated.get_absolute_url()).content.decode()
+    assert "What this copy changed from the first imported, in BBC" in html
 
 
 def test_admin_split_and_join(admin_client, make_document):
