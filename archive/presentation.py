@@ -384,13 +384,27 @@ def without_params(params: QueryDict, names: Sequence[str]) -> Retry:
     return Retry(typed_search_url(params, names), " and ".join(labels))
 
 
+TITLE_FILTERS = 2  # filters named in a tab title; more are counted ("+2 filters")
+
+
 def page_title(response: Response | None, site_name: str) -> str:
-    """The tab title: the query first, so tabs and history entries can be told apart."""
-    if response is not None and response.query_text:
+    """The tab title: the query, its filters and the page first, so tabs and history entries
+    can be told apart ("blair · Tony Blair · page 2 – Search – News Archive")."""
+    if response is None:
+        return f"Search {TITLE_DASH} {site_name}"
+    parts = []
+    if response.query_text:
         query = response.query_text
-        query = query if len(query) <= 60 else query[:59] + "…"
-        return f"{query} {TITLE_DASH} Search {TITLE_DASH} {site_name}"
-    return f"Search {TITLE_DASH} {site_name}"
+        parts.append(query if len(query) <= 60 else query[:59] + "…")
+    labels = [chip.label for chip in chips(response)]
+    parts += labels[:TITLE_FILTERS]
+    if len(labels) > TITLE_FILTERS:
+        more = len(labels) - TITLE_FILTERS
+        parts.append(f"+{more} filter{'s' if more > 1 else ''}")
+    if response.page > 1:
+        parts.append(f"page {response.page}")
+    lead = f"{' · '.join(parts)} {TITLE_DASH} " if parts else ""
+    return f"{lead}Search {TITLE_DASH} {site_name}"
 
 
 def canonical_url(response: Response) -> str:

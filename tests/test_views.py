@@ -44,7 +44,7 @@ def test_the_partial_is_the_same_markup_as_in_the_full_page(client, seeds):
     partial = client.get("/", {"q": "pakistan", "person": "Asif Ali Zardari"}, **HTMX)
     title, results = partial.content.decode().split("\n", 1)
     # htmx sets the tab title from a top-level <title>; the rest is the page's own partial.
-    assert title == "<title>pakistan – Search – News Archive</title>"
+    assert title == "<title>pakistan · Asif Ali Zardari – Search – News Archive</title>"
     assert f"{title.strip()}" in full
     assert results.strip() in full
 
@@ -342,3 +342,12 @@ def test_counts_are_written_with_thousands_separators():
     from archive.templatetags.archive_tags import thousands
 
     assert thousands(2450) == "2,450" and thousands(999) == "999" and thousands(None) == ""
+
+
+def test_the_tab_title_names_the_query_filters_and_page(client, make_document):
+    for n in range(25):
+        make_document(title=f"Story {n}", body="Blair spoke.", persons=("Tony Blair",))
+    page = client.get("/", {"q": "blair", "person": "Tony Blair", "page": "2"}).content.decode()
+    assert "<title>blair · Tony Blair · page 2 – Search – News Archive</title>" in page
+    page = client.get("/", {"person": "Tony Blair"}).content.decode()
+    assert "<title>Tony Blair – Search – News Archive</title>" in page
