@@ -387,9 +387,36 @@ def without_params(params: QueryDict, names: Sequence[str]) -> Retry:
 TITLE_FILTERS = 2  # filters named in a tab title; more are counted ("+2 filters")
 
 
+@dataclass(frozen=True)
+class DateCorrection:
+    """The date inputs again, as typed, in the message about a bad date: the user corrects them
+    where the message is (the filter panel, with its inputs, needs results to show)."""
+
+    hidden: list[tuple[str, str]]  # every other choice, so the corrected search keeps it
+    date_from: str
+    date_to: str
+
+
+_DATE_PARAMS = ("date_from", "date_to")
+
+
+def date_correction(params: QueryDict, fault: Sequence[str]) -> DateCorrection | None:
+    """The inputs to correct a date range at fault, or None when no date was."""
+    if not set(fault) & set(_DATE_PARAMS):
+        return None
+    hidden = [
+        (name, value)
+        for name, values in params.lists()
+        if name not in ("q", "page", *_DATE_PARAMS)
+        for value in values
+        if value.strip()
+    ]
+    return DateCorrection(hidden, params.get("date_from", ""), params.get("date_to", ""))
+
+
 def page_title(response: Response | None, site_name: str) -> str:
     """The tab title: the query, its filters and the page first, so tabs and history entries
-    can be told apart ("blair · Tony Blair · page 2 – Search – News Archive")."""
+    can be told apart ("blair · Tony Blair · page 2 - Search - News Archive")."""
     if response is None:
         return f"Search {TITLE_DASH} {site_name}"
     parts = []

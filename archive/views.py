@@ -72,6 +72,7 @@ def _search_page_error(
     if params:
         # The same search without the parameters at fault: the query and every other choice kept.
         context["retry"] = presentation.without_params(request.GET, params)
+        context["correction"] = presentation.date_correction(request.GET, params)
     return _page_or_partial(request, context, status)
 
 

@@ -157,7 +157,7 @@ def test_the_page_counts_the_documents_that_mention_the_person(client, zardari):
     # 11 + the undated one + the seed article.
     assert "<strong>13</strong> documents</a>" in html
     assert 'href="/?person=Asif+Ali+Zardari"' in html
-    # The span is of the dated ones, and says so (it read "…13 documents, 2005–2025.").
+    # The span is of the dated ones, and says so (it read "…13 documents, 2005-2025.").
     text = " ".join(re.sub(r"<[^>]+>", "", html).split())
     assert "Mentioned in 13 documents: 12 dated, 2005–2025, 1 undated." in text
 

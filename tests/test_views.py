@@ -351,3 +351,19 @@ def test_the_tab_title_names_the_query_filters_and_page(client, make_document):
     assert "<title>blair · Tony Blair · page 2 – Search – News Archive</title>" in page
     page = client.get("/", {"person": "Tony Blair"}).content.decode()
     assert "<title>Tony Blair – Search – News Archive</title>" in page
+
+
+def test_a_bad_date_range_can_be_corrected_where_the_message_is(client, seeds):
+    """The filter panel needs results to show, so the message about a reversed date range
+    carries the date inputs as typed, with every other choice kept for the corrected search."""
+    params = {"q": "pakistan", "person": "Asif Ali Zardari", "sort": "oldest"}
+    page = client.get("/", {**params, "date_from": "2009-01-01", "date_to": "2008-01-01"})
+    text = page.content.decode()
+    assert page.status_code == 400
+    assert "<legend>Correct the dates</legend>" in text
+    assert 'name="date_from" value="2009-01-01"' in text
+    assert 'name="date_to" value="2008-01-01"' in text
+    assert '<input type="hidden" name="person" value="Asif Ali Zardari">' in text
+    assert '<input type="hidden" name="sort" value="oldest">' in text
+    # Another bad parameter has no date inputs to offer.
+    assert "Correct the dates" not in client.get("/", {"q": "x", "page": "abc"}).content.decode()
