@@ -266,7 +266,7 @@ def test_merge_persons_carries_aliases_relinks_documents_and_updates_the_index(s
 # --- Entity review: the least sure values, and decisions that stay ------------------------------
 
 
-@pytest.mark.parametrize("model", ["organisation", "place", "entitydecision"])
+@pytest.mark.parametrize("model", ["organisation", "place", "entitydecision", "formername"])
 def test_entity_admins_list_and_search(staff_client, seeds, model):
     url = reverse(f"admin:archive_{model}_changelist")
     assert staff_client.get(url).status_code == 200
