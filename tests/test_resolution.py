@@ -476,24 +476,26 @@ def test_an_initial_and_a_surname_joins_the_full_name_whose_company_it_keeps(mak
     )
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_full_name_in_a_later_import_takes_the_initial_an_earlier_one_left(make_document):
-    """A team sheet's "C Hodgson" stays apart while the archive knows no Charlie Hodgson; the
-    import that brings him resolves the sheet's document again (the initial, dotted or not, is
-    among the names it looks at again), and the sheet names him in full."""
-    from archive.ingest import pipeline
+def _team_sheet(make_document) -> Document:
+    """A team sheet naming "C Hodgson" (an organisation to the model) and two initials more,
+    resolved while the archive knows no Charlie Hodgson."""
     from archive.ingest.store import store_mentions
 
     sheet = make_document(title="Team sheet", body="C Hodgson, J Robinson, M Cueto.")
     store_mentions(
-        sheet,
-        [NameMention("C Hodgson", "ORG"), person("J Robinson"), person("M Cueto")],
-        new=True,
+        sheet, [NameMention("C Hodgson", "ORG"), person("J Robinson"), person("M Cueto")], new=True
     )
     sheet.entities_extracted = True
     sheet.save()
     resolution.resolve_archive()
-    assert "C Hodgson" in {p.name for p in sheet.persons.all()}
+    return sheet
+
+
+def _reports_naming_him_in_full(make_document) -> set[str]:
+    """Two match reports that name Charlie Hodgson and his team-mates in full, imported as an
+    import does (their names noted, then the closing pass); the names it looked at again."""
+    from archive.ingest import pipeline
+    from archive.ingest.store import store_mentions
 
     later = []
     for i in range(2):
@@ -506,8 +508,19 @@ def test_a_full_name_in_a_later_import_takes_the_initial_an_earlier_one_left(mak
     archive = pipeline._Archive(None, Evidence.from_db(), Decisions.from_db())
     for _, reported in later:
         archive.note(reported)
-    assert {"C Hodgson", "C. Hodgson"} <= archive.affected_names()
-    pipeline.resolve_pending({d.pk for d, _ in later}, archive.affected_names())
+    affected = archive.affected_names()
+    pipeline.resolve_pending({d.pk for d, _ in later}, affected)
+    return affected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_name_in_a_later_import_takes_the_initial_an_earlier_one_left(make_document):
+    """A team sheet's "C Hodgson" stays apart while the archive knows no Charlie Hodgson; the
+    import that brings him resolves the sheet's document again (the initial, dotted or not, is
+    among the names it looks at again), and the sheet names him in full."""
+    sheet = _team_sheet(make_document)
+    assert "C Hodgson" in {p.name for p in sheet.persons.all()}
+    assert {"C Hodgson", "C. Hodgson"} <= _reports_naming_him_in_full(make_document)
     assert "Charlie Hodgson" in {p.name for p in sheet.persons.all()}
 
 
@@ -657,34 +670,14 @@ def test_a_value_that_became_another_keeps_its_addresses(make_document, client):
     works. Not a decision: a later pass may split it out again."""
     from django.urls import reverse
 
-    from archive.ingest import pipeline
-    from archive.ingest.store import store_mentions
     from archive.models import FormerName
 
-    sheet = make_document(title="Team sheet", body="C Hodgson, J Robinson, M Cueto.")
-    store_mentions(
-        sheet, [NameMention("C Hodgson", "ORG"), person("J Robinson"), person("M Cueto")], new=True
-    )
-    sheet.entities_extracted = True
-    sheet.save()
-    resolution.resolve_archive()
+    _team_sheet(make_document)
     initial = Person.objects.get(name="C Hodgson")
     initial.save()  # its page's address
     old_page = initial.get_absolute_url()
     assert client.get(old_page).status_code == 200
-
-    later = []
-    for i in range(2):
-        document = make_document(title=f"Report {i}", body=f"Charlie Hodgson kicked {i}.")
-        reported = [person("Charlie Hodgson"), person("Jason Robinson"), person("Mark Cueto")]
-        store_mentions(document, reported, new=True)
-        document.entities_extracted = True
-        document.save()
-        later.append((document, reported))
-    archive = pipeline._Archive(None, Evidence.from_db(), Decisions.from_db())
-    for _, reported in later:
-        archive.note(reported)
-    pipeline.resolve_pending({d.pk for d, _ in later}, archive.affected_names())
+    _reports_naming_him_in_full(make_document)
 
     assert not Person.objects.filter(name="C Hodgson").exists()
     full = Person.objects.get(name="Charlie Hodgson")
