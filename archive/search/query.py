@@ -538,9 +538,10 @@ def _unknown_fields(text: str) -> list[str]:
 
 def _unknown_fields_notice(names: list[str]) -> str:
     written = ", ".join(f"“{name}:”" for name in names)
+    one = len(names) == 1
     return (
-        f"{written} {'is' if len(names) == 1 else 'are'} not a field of this archive, so "
-        f"{'it was' if len(names) == 1 else 'they were'} searched as words. The fields are "
+        f"{written} {'is not a field' if one else 'are not fields'} of this archive, so "
+        f"{'it was' if one else 'they were'} searched as words. The fields are "
         "title:, body:, person:, organisation:, place:, publication: and date: (in lowercase)."
     )
 

@@ -22,6 +22,7 @@ import numpy as np
 from django.conf import settings
 
 from archive.search import highlight
+from archive.search import querytree as qt
 from archive.search.facets import FACET_LIMIT, FACETS, FACETS_BY_NAME, FacetResult
 from archive.search.query import ParsedQuery, parse_query, term_text
 from archive.search.schema import DEFAULT_SEARCH_FIELDS, day_key, from_stored
@@ -36,7 +37,7 @@ from archive.search.types import (
 from archive.search.whoosh import counting
 from archive.search.whoosh.counting import FacetTables, tables_for
 from archive.search.whoosh.index import IndexUnavailable, borrowed_searcher, index_dir
-from archive.search.whoosh.scoring import Evaluation, segment_lengths
+from archive.search.whoosh.scoring import Evaluation, fuzzy_terms, segment_lengths
 from archive.search.whoosh.suggest import corrected_words, segment_words
 from archive.search.whoosh.tree import to_whoosh
 
@@ -146,6 +147,8 @@ def _highlight_terms(searcher, parsed: ParsedQuery) -> dict[str, QueryTerms]:
     reader = searcher.reader()
 
     def expand(leaf) -> list[str]:
+        if isinstance(leaf, qt.FuzzyTerm):
+            return fuzzy_terms(reader, leaf.fieldname, leaf.text, leaf.maxdist, leaf.prefixlength)
         return [
             term_text(text)
             for fieldname, text in to_whoosh(leaf).expanded_terms(reader, phrases=True)
