@@ -299,12 +299,15 @@ def test_phrases_matched_from_positions_agree_with_whoosh(make_document):
     assert matched_some >= 10  # the comparison covered matching phrases, not only misses
 
 
+SUFFIXES = ("~", "~2", "~1/2", "~2/3")
+
+
 @pytest.mark.whoosh_only
-def test_fuzzy_words_expand_as_whoosh_expands_them(make_document):
-    """``scoring.fuzzy_terms`` (the cached word list compared by rapidfuzz, some 100 times
-    faster than Whoosh's automaton over the on-disk word list) finds the documents Whoosh's own
-    ``FuzzyTerm`` finds, for one and two edits, with and without a kept prefix, words split
-    over segments."""
+def test_fuzzy_and_wildcard_words_expand_as_whoosh_expands_them(make_document):
+    """``scoring.fuzzy_terms`` and ``wildcard_terms`` (the cached word lists, compared by
+    rapidfuzz or a regular expression, some 100 times faster than Whoosh's walks of the on-disk
+    word list) find the documents Whoosh's own ``FuzzyTerm`` and ``Wildcard`` find: one and two
+    edits, with and without a kept prefix, leading and inner wildcards, character sets."""
     from archive.search.query import parse_query
     from archive.search.whoosh.index import borrowed_searcher
     from archive.search.whoosh.scoring import Evaluation
@@ -317,12 +320,17 @@ def test_fuzzy_words_expand_as_whoosh_expands_them(make_document):
     matched_some = 0
     with borrowed_searcher() as searcher:
         size = searcher.doc_count_all()
-        for word in ("storm", "harbr", "pilt", "warnin", "fgo", "stor"):
-            for suffix in ("~", "~2", "~1/2", "~2/3"):
-                node = parse_query(word + suffix).query
-                evaluation = Evaluation(searcher, size)
-                ours, _ = evaluation.evaluate(node)
-                whoosh = evaluation._whoosh_mask(node)
-                assert (ours == whoosh).all(), word + suffix
-                matched_some += bool(whoosh.any())
-    assert matched_some >= 10
+        fuzzy = [
+            w + s for w in ("storm", "harbr", "pilt", "warnin", "fgo", "stor") for s in SUFFIXES
+        ]
+        wildcards = ["*orm", "st?rm*", "*a*", "p[il]lot*", "harb*r", "*", "?", "w*ing", "zz*z"]
+        for text in fuzzy + wildcards:
+            node = parse_query(text).query
+            if node is None:
+                continue
+            evaluation = Evaluation(searcher, size)
+            ours, _ = evaluation.evaluate(node)
+            whoosh = evaluation._whoosh_mask(node)
+            assert (ours == whoosh).all(), text
+            matched_some += bool(whoosh.any())
+    assert matched_some >= 20

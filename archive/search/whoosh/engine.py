@@ -37,7 +37,12 @@ from archive.search.types import (
 from archive.search.whoosh import counting
 from archive.search.whoosh.counting import FacetTables, tables_for
 from archive.search.whoosh.index import IndexUnavailable, borrowed_searcher, index_dir
-from archive.search.whoosh.scoring import Evaluation, fuzzy_terms, segment_lengths
+from archive.search.whoosh.scoring import (
+    Evaluation,
+    fuzzy_terms,
+    segment_lengths,
+    wildcard_terms,
+)
 from archive.search.whoosh.suggest import corrected_words, segment_words
 from archive.search.whoosh.tree import to_whoosh
 
@@ -149,6 +154,8 @@ def _highlight_terms(searcher, parsed: ParsedQuery) -> dict[str, QueryTerms]:
     def expand(leaf) -> list[str]:
         if isinstance(leaf, qt.FuzzyTerm):
             return fuzzy_terms(reader, leaf.fieldname, leaf.text, leaf.maxdist, leaf.prefixlength)
+        if isinstance(leaf, qt.Wildcard):
+            return wildcard_terms(reader, leaf.fieldname, leaf.text)
         return [
             term_text(text)
             for fieldname, text in to_whoosh(leaf).expanded_terms(reader, phrases=True)

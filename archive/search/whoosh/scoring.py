@@ -19,6 +19,10 @@ phrases, ranges) are matched by Whoosh.
 
 from __future__ import annotations
 
+import bisect
+import fnmatch
+import itertools
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -238,6 +242,28 @@ def fuzzy_terms(reader, fieldname: str, text: str, maxdist: int, prefix: int) ->
     return sorted(found)
 
 
+_WILDCARD_CHARS = "*?["  # where a pattern's literal beginning ends (Whoosh's SPECIAL_CHARS)
+
+
+def wildcard_terms(reader, fieldname: str, pattern: str) -> list[str]:
+    """The field's terms a glob pattern matches (``*``, ``?``, ``[...]``, as ``fnmatch``):
+    what Whoosh's ``Wildcard`` expands to, read from the cached word lists, where Whoosh reads
+    the on-disk word list (every word of it for a pattern that begins with a wildcard)."""
+    matches = re.compile(fnmatch.translate(pattern)).match
+    cut = min((pattern.index(c) for c in _WILDCARD_CHARS if c in pattern), default=len(pattern))
+    start = pattern[:cut]
+    found: set[str] = set()
+    for segreader, _ in reader.leaf_readers():
+        terms = segment_terms(segreader, fieldname)  # sorted, as the lexicon is
+        first = bisect.bisect_left(terms, start)
+        for term in itertools.islice(terms, first, None):
+            if not term.startswith(start):
+                break
+            if matches(term):
+                found.add(term)
+    return sorted(found)
+
+
 def segment_lengths(segreader, fieldname: str) -> np.ndarray:
     key = (segreader.segment().segment_id(), fieldname)
     cached = _lengths_cache.get(key)
@@ -334,8 +360,11 @@ class Evaluation:
                 self.reader, node.fieldname, node.text, node.maxdist, node.prefixlength
             )
             return self._union(((node.fieldname, word) for word in words), node.boost)
+        if isinstance(node, wq.Wildcard):
+            words = wildcard_terms(self.reader, node.fieldname, node.text)
+            return self._union(((node.fieldname, word) for word in words), node.boost)
         if isinstance(node, wq.MultiTerm):
-            # Prefix, wildcard: the union of the words they expand to, scored as such.
+            # A prefix: the union of the words it expands to, scored as such.
             return self._union(node.expanded_terms(self.reader), node.boost)
         return self._fallback(node)
 
