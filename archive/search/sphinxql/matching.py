@@ -27,6 +27,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from rapidfuzz.distance import Levenshtein
+
 from archive.search import querytree as qt
 from archive.search.query import term_text
 from archive.search.schema import MULTI_VALUE_FIELDS
@@ -211,17 +213,6 @@ def covering_tokens(low: dt.date, high: dt.date) -> list[str]:
 
 
 def within_distance(a: str, b: str, limit: int) -> bool:
-    """Whether the Levenshtein distance of ``a`` and ``b`` is at most ``limit``."""
-    if abs(len(a) - len(b)) > limit:
-        return False
-    previous = list(range(len(b) + 1))
-    for i, char in enumerate(a, 1):
-        current = [i]
-        for j, other in enumerate(b, 1):
-            current.append(
-                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other))
-            )
-        if min(current) > limit:
-            return False
-        previous = current
-    return previous[-1] <= limit
+    """Whether the Levenshtein distance of ``a`` and ``b`` is at most ``limit`` (rapidfuzz, in
+    C++: a fuzzy word is compared with every term of the archive that shares its prefix)."""
+    return Levenshtein.distance(a, b, score_cutoff=limit) <= limit
