@@ -97,7 +97,7 @@ class ReviewFilter(admin.SimpleListFilter):
 
 
 class EntityAdmin(admin.ModelAdmin):
-    """Persons, organisations and places alike: the review list (least sure first), merges,
+    """Persons, organisations and places alike: the review list (most at stake first), merges,
     renames, splits and "not a person" decisions, all of which later resolution passes and
     re-imports keep (``archive/ingest/resolution.py``)."""
 
@@ -107,7 +107,7 @@ class EntityAdmin(admin.ModelAdmin):
     readonly_fields = ["slug", "confidence"]
     search_fields = ["name", "aliases__name"]
     list_filter = [ReviewFilter, HasAliasesFilter, HasDocumentsFilter]
-    ordering = ["confidence", "name"]  # least sure first: the top of the list is the review list
+    ordering = ["confidence", "name"]  # for other admins' choices; the list: _LeastSureFirst
     actions = ["merge_selected", "confirm_selected", "not_this_kind"]
 
     def get_changelist(self, request, **kwargs):

@@ -242,8 +242,8 @@ class NamedEntity(models.Model):
 
     ``confidence`` says how sure the extraction pipeline is that the value is a real entity of
     its kind and the only value for it (``archive/ingest/resolution.py``); the admin's review list
-    shows the least sure first. ``reviewed`` is an editor's word: a resolution pass never changes
-    a reviewed entity.
+    shows the most at stake first ((1 - confidence) x documents). ``reviewed`` is an editor's
+    word: a resolution pass never changes a reviewed entity.
     """
 
     kind: str = ""
