@@ -230,3 +230,16 @@ def test_year_month_and_undated_parameters_keep_working(client, years):
         r'<span class="facet__label">Undated</span>',
         html,
     )
+
+
+def test_no_date_inputs_where_no_document_is_dated_unless_a_range_is_chosen(
+    client, make_document
+):
+    """An archive of undated files (the BBC corpus) showed From/To inputs and Apply under "No
+    dated documents", which could only lead to no results; a chosen range keeps its inputs,
+    to change it."""
+    make_document(title="Undated one", body="Harbour pilots met.")
+    html = client.get("/", {"q": "harbour"}).content.decode()
+    assert "No dated documents" in html and 'name="date_from"' not in html
+    html = client.get("/", {"q": "harbour", "date_from": "2004-01-01"}).content.decode()
+    assert '<input type="date" name="date_from" value="2004-01-01"' in html
