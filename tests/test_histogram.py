@@ -232,9 +232,7 @@ def test_year_month_and_undated_parameters_keep_working(client, years):
     )
 
 
-def test_no_date_inputs_where_no_document_is_dated_unless_a_range_is_chosen(
-    client, make_document
-):
+def test_no_date_inputs_where_no_document_is_dated_unless_a_range_is_chosen(client, make_document):
     """An archive of undated files (the BBC corpus) showed From/To inputs and Apply under "No
     dated documents", which could only lead to no results; a chosen range keeps its inputs,
     to change it."""
