@@ -12,7 +12,7 @@ from rapidfuzz.distance import Levenshtein
 
 from archive.search import spelling
 from archive.search.schema import DEFAULT_SEARCH_FIELDS
-from archive.search.whoosh.scoring import ByteLRU
+from archive.search.whoosh.scoring import ByteLRU, segment_terms
 
 # Each segment's words by first letter, read once (segments never change). About 10 MB per
 # 100,000 news articles; bounded so that a huge vocabulary cannot grow a worker without limit.
@@ -46,12 +46,10 @@ def segment_words(segreader, fieldname: str) -> SegmentWords:
         return cached[0]
     by_letter: dict[str, list[str]] = defaultdict(list)
     size = 0
-    if fieldname in segreader.indexed_field_names():
-        for term in segreader.lexicon(fieldname):
-            word = term.decode("utf-8") if isinstance(term, bytes) else term
-            if len(word) > 1 and word.isalpha():
-                by_letter[word[0]].append(word)
-                size += 120 + len(word)  # the string, its list slot and its set slot
+    for word in segment_terms(segreader, fieldname):  # the lexicon, read once for both uses
+        if len(word) > 1 and word.isalpha():
+            by_letter[word[0]].append(word)
+            size += 120 + len(word)  # the string, its list slot and its set slot
     words = SegmentWords(dict(by_letter), frozenset(w for ws in by_letter.values() for w in ws))
     _words_cache.put(key, words, size + 1000)
     return words
