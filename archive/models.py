@@ -78,11 +78,6 @@ class Publication(models.Model):
 
 
 class EntityManager(NamedManager):
-    def _aliases_of(self, names: Iterable[str]) -> dict[str, str]:
-        names = set(names)
-        known = set(self.filter(name__in=names).values_list("name", flat=True))
-        return self._aliases_among(names - known)
-
     def _aliases_among(self, names: set[str]) -> dict[str, str]:
         alias_model = self.model.alias_model()
         return dict(
@@ -104,11 +99,11 @@ class EntityManager(NamedManager):
                 targets[name] = entity.name
         return targets
 
-    def canonical_names(self, names: tuple[str, ...], follow_moves: bool = True) -> tuple[str, ...]:
+    def canonical_names(self, names: tuple[str, ...]) -> tuple[str, ...]:
         """Each name as the facet shows it: an alias ("Babur") becomes its entity's name, and
         a former value ("Conservative Party", :class:`FormerName`) the value of its kind that
-        has its documents now (``follow_moves``)."""
-        aliases = self.alias_targets(names) if follow_moves else self._aliases_of(names)
+        has its documents now."""
+        aliases = self.alias_targets(names)
         return tuple(dict.fromkeys(aliases.get(name, name) for name in names))
 
 
@@ -430,8 +425,11 @@ class FormerNameManager(models.Manager):
             if former is None:
                 return None
             model = ENTITY_MODELS[former.successor_kind]
-            target = model.objects.canonical_names((former.successor,), follow_moves=False)[0]
-            entity = model.objects.filter(name=target).first()
+            # The successor as named, or a value that has its name as an alias (merged since).
+            entity = (
+                model.objects.filter(name=former.successor).first()
+                or model.objects.filter(aliases__name=former.successor).first()
+            )
             if entity is not None:
                 return entity
             former = self.filter(kind=former.successor_kind, name=former.successor).first()
