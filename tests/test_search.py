@@ -272,9 +272,6 @@ def test_phrases_matched_from_positions_agree_with_whoosh(make_document):
     """The numpy phrase matcher (scoring.Evaluation._phrase) against Whoosh's own phrase matcher,
     on random texts from a small vocabulary, so that most phrases match some documents and not
     others; with stop words inside phrases, repeated words, and words split over segments."""
-    from archive.search.query import parse_query
-    from archive.search.whoosh.index import borrowed_searcher
-    from archive.search.whoosh.scoring import Evaluation
 
     rng = random.Random(11)
     vocabulary = "storm harbour pilot warning fog ship night the of storms".split()
@@ -284,19 +281,30 @@ def test_phrases_matched_from_positions_agree_with_whoosh(make_document):
     phrases = {
         " ".join(rng.choice(vocabulary) for _ in range(rng.randint(2, 4))) for _ in range(80)
     }
+    matched_some = _agree_with_whoosh([f'"{phrase}"' for phrase in sorted(phrases)])
+    assert matched_some >= 10  # the comparison covered matching phrases, not only misses
+
+
+def _agree_with_whoosh(queries: list[str]) -> int:
+    """Assert that the engine's own matching (``scoring.Evaluation``) finds, for each query,
+    the documents Whoosh's matcher finds; returns how many queries matched some."""
+    from archive.search.query import parse_query
+    from archive.search.whoosh.index import borrowed_searcher
+    from archive.search.whoosh.scoring import Evaluation
+
     matched_some = 0
     with borrowed_searcher() as searcher:
         size = searcher.doc_count_all()
-        for phrase in sorted(phrases):
-            node = parse_query(f'"{phrase}"').query
+        for text in queries:
+            node = parse_query(text).query
             if node is None:
                 continue
             evaluation = Evaluation(searcher, size)
             ours, _ = evaluation.evaluate(node)
             whoosh = evaluation._whoosh_mask(node)
-            assert (ours == whoosh).all(), phrase
+            assert (ours == whoosh).all(), text
             matched_some += bool(whoosh.any())
-    assert matched_some >= 10  # the comparison covered matching phrases, not only misses
+    return matched_some
 
 
 SUFFIXES = ("~", "~2", "~1/2", "~2/3")
@@ -308,29 +316,11 @@ def test_fuzzy_and_wildcard_words_expand_as_whoosh_expands_them(make_document):
     rapidfuzz or a regular expression, some 100 times faster than Whoosh's walks of the on-disk
     word list) find the documents Whoosh's own ``FuzzyTerm`` and ``Wildcard`` find: one and two
     edits, with and without a kept prefix, leading and inner wildcards, character sets."""
-    from archive.search.query import parse_query
-    from archive.search.whoosh.index import borrowed_searcher
-    from archive.search.whoosh.scoring import Evaluation
-
     rng = random.Random(12)
     vocabulary = "storm storms stork harbour harbor pilot pilots plot warning warming fog".split()
     for number in range(30):
         words = [rng.choice(vocabulary) for _ in range(rng.randint(2, 12))]
         make_document(title=f"Story {number}", body=" ".join(words))
-    matched_some = 0
-    with borrowed_searcher() as searcher:
-        size = searcher.doc_count_all()
-        fuzzy = [
-            w + s for w in ("storm", "harbr", "pilt", "warnin", "fgo", "stor") for s in SUFFIXES
-        ]
-        wildcards = ["*orm", "st?rm*", "*a*", "p[il]lot*", "harb*r", "*", "?", "w*ing", "zz*z"]
-        for text in fuzzy + wildcards:
-            node = parse_query(text).query
-            if node is None:
-                continue
-            evaluation = Evaluation(searcher, size)
-            ours, _ = evaluation.evaluate(node)
-            whoosh = evaluation._whoosh_mask(node)
-            assert (ours == whoosh).all(), text
-            matched_some += bool(whoosh.any())
-    assert matched_some >= 20
+    fuzzy = [w + s for w in ("storm", "harbr", "pilt", "warnin", "fgo", "stor") for s in SUFFIXES]
+    wildcards = ["*orm", "st?rm*", "*a*", "p[il]lot*", "harb*r", "*", "?", "w*ing", "zz*z"]
+    assert _agree_with_whoosh(fuzzy + wildcards) >= 20
