@@ -750,6 +750,25 @@ def test_a_last_word_that_ends_far_more_organisations_than_events_names_organisa
     ]
 
 
+def test_a_law_is_named_as_the_archive_names_laws_and_a_figure_names_nothing():
+    """Laws count as events do ("Act" ends three laws to the model and two organisations); a
+    figure at the end of names says nothing of what they name ("Radio 1", a law to the model,
+    and "Formula 1", an event)."""
+    evidence = archive_of(
+        *[
+            [NameMention(name, "LAW")]
+            for name in ("Human Rights Act", "Hunting Act", "Licensing Act", "Radio 1")
+        ],
+        [NameMention("Section 1", "LAW")],
+        [NameMention("Formula 1", "EVENT")],
+        *[[NameMention(name, "ORG")] for name in ("Data Protection Act", "Sarbanes-Oxley Act")],
+    )
+    assert values([NameMention("Data Protection Act", "ORG")], evidence) == []
+    assert values([NameMention("BBC Radio 1", "ORG")], evidence) == [
+        ("organisation", "BBC Radio 1")
+    ]
+
+
 def _events(*names):
     """One document's EVENT mentions, each name once."""
     return [NameMention(name, "EVENT") for name in dict.fromkeys(names)]

@@ -164,11 +164,37 @@ def test_decisions_win_over_evidence():
     assert values([person("Blair", 2)], evidence, decisions) == [("person", "Blair")]
 
 
+def test_a_figure_after_a_persons_or_a_places_name_is_no_part_of_it():
+    """A table's or a match report's figure run into a name ("Denmark 69", "Drogba 107"):
+    the place, and the person whose surname it is; a figure after an organisation's name, or a
+    name the archive calls many things, is the name's ("Channel 4", "Firefox 1.0")."""
+    evidence = archive_of(
+        *[[NameMention("Denmark", "GPE")] for _ in range(3)],
+        *[[person("Didier Drogba")] for _ in range(3)],
+        *[[NameMention("Channel", "ORG")] for _ in range(3)],
+        [NameMention("Firefox", "ORG")],
+        [NameMention("Firefox", "PRODUCT")],
+        [person("Mozilla Firefox")],
+    )
+    assert values([NameMention("Denmark 69", "ORG")], evidence) == [("place", "Denmark")]
+    assert values([NameMention("Drogba 107", "ORG", 2)], evidence) == [("person", "Didier Drogba")]
+    assert values([NameMention("Channel 4", "ORG")], evidence) == [("organisation", "Channel 4")]
+    assert values([NameMention("Firefox 1.0", "ORG")], evidence) == [
+        ("organisation", "Firefox 1.0")
+    ]
+
+
 def test_entity_spans_are_cleaned_and_datelines_give_places():
     assert clean_entity("the European Union's") == "European Union"
     assert clean_entity("U.S. raids") == "U.S."
     assert clean_entity("Fabien Pelous (Stade Toulousain") == "Fabien Pelous"
     assert clean_entity("Bank of England") == "Bank of England"
+    # A score or a price ends the name; a figure that belongs to it stays.
+    assert clean_entity("Newcastle 2-1 Bolton") == "Newcastle"
+    assert clean_entity("Rafael Nadal 6-2 6-7") == "Rafael Nadal"
+    assert clean_entity("International Paper 1-1/4") == "International Paper"
+    assert clean_entity("Channel 4") == "Channel 4"
+    assert clean_entity("9/11 Commission") == "9/11 Commission"
     story = "Cocoa talks\n\nLONDON, March 3 - The International Cocoa Organization met today."
     assert dateline_place(story) == "London"
     assert dateline_place("A headline\n\nNo dateline in this story at all.") == ""

@@ -88,6 +88,10 @@ _INNER_WORDS = frozenset("of and for the de du la le del von van y on in at & un
 # A wire dateline: "NEW YORK, March 3 -", "LONDON (Reuters) -", "SURFERS PARADISE, Australia,".
 _DATELINE_PLACE = re.compile(r"\A\s*([A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+){0,3})(?:,| \()")
 _EDGE = re.compile(r"^[^\w(]+|[^\w.)&+!]+$")
+# A score or a price in a span ends the name: "Arsenal 2-1", "Newcastle 2-1 Bolton", "Rafael
+# Nadal 6-2 6-7", "International Paper 1-1/4" (a results line or a price table that the model read
+# as one name). No name of the archive has such a word in it.
+_RESULT = re.compile(r"(?:^|\s)\d+[-\u2013]\d+(?:/\d+)?(?=\s|$)")
 _POSSESSIVE = re.compile(r"(?:['\u2019]s|['\u2019])$")
 MAX_NAME = 120
 
@@ -129,6 +133,7 @@ def clean_entity(text: str) -> str:
     """
     text = " ".join(text.split())
     text = re.split(r"\s*\(|\s[-\u2013\u2014]\s", text, maxsplit=1)[0]
+    text = _RESULT.split(text, maxsplit=1)[0]
     text = _LEADING_ARTICLE.sub("", text)
     words = text.split()
     while words and (words[-1][:1].islower() or words[-1].casefold() in _INNER_WORDS):

@@ -106,7 +106,9 @@ from archive.ingest.wordcase import WordCaseBook
 
 KINDS = ("person", "organisation", "place")
 OTHER = "other"
-EVENT = "EVENT"  # the model's label for events: one of its "other" labels, counted apart
+# The model's labels for events and laws: of its "other" labels, the two whose names end in a
+# word that says what they are ("Cup", "Championships"; "Act", "Bill"), counted apart.
+EVENT_LABELS = frozenset({"EVENT", "LAW"})
 # A full name must hold this share of the documents of all the full names a surname could be.
 JOIN_SHARE = 0.8
 # A name's kind changes from its document's label only with this many documents of evidence.
@@ -152,8 +154,9 @@ TITLED_PERSON_MIN = 1
 # documents each, never after "in".
 PLACE_CONTEXT_MIN = 4
 PLACE_CONTEXT_SHARE = 0.1
-# A word that ends this many different names the model tags as events, and at least half as many
-# as it tags as organisations, names events: "Championships", "Cup", "Marathon", "Show".
+# A word that ends this many different names the model tags as events or laws, and more than half
+# as many as it tags as organisations, names events or laws: "Championships", "Cup", "Marathon",
+# "Show"; "Act", "Bill".
 EVENT_TAIL_MIN = 3
 # A place name that no gazetteer knows, ending in a word that the archive tags on its own as an
 # organisation in at least this many documents and this share of those that tag it at all, names
@@ -165,6 +168,10 @@ ORGANISATION_WORD_SHARE = 2 / 3
 # documents, and in at least this share of the documents that name it, is a work's title.
 WORK_MIN = 2
 WORK_SHARE = 0.2
+
+
+# A figure as a word of its own: "69", "3,400", "1.5".
+_FIGURE = re.compile(r"\d[\d,.]*")
 
 
 def label_kind(label: str) -> str:
@@ -260,8 +267,9 @@ class Evidence:
     place_heads: Counter = field(default_factory=Counter)
     # folded last word -> how many different place names of two or more words end with it.
     place_tails: Counter = field(default_factory=Counter)
-    # folded name of two or more words -> documents that tag it an event (EVENT, one of the
-    # "other" labels); folded last word -> how many different such names end with it.
+    # folded name of two or more words -> documents that tag it an event or a law
+    # (``EVENT_LABELS``, of the "other" labels); folded last word -> how many different such
+    # names end with it.
     event_names: Counter = field(default_factory=Counter)
     event_tails: Counter = field(default_factory=Counter)
     # folded name -> documents that write it as a work's title ("the film Vera Drake": ``WORK``).
@@ -386,6 +394,33 @@ class Evidence:
                 return name
         return name
 
+    def without_figure(self, mention: NameMention) -> NameMention:
+        """An organisation or place mention without the figure after a person's or a place's
+        name, in a table or a match report: "Denmark 69" -> the place "Denmark", "Drogba 107"
+        -> the person "Drogba" (the surname of the archive's "Didier Drogba"). Where the name
+        before the figure is an organisation's, or nothing the archive knows, the figure is
+        part of the name ("Channel 4", "BBC Radio 1", "Nokia 6600"). Only a name the archive
+        has thin evidence of (``SHAPE_EVIDENCE_MAX`` documents), before a name that is a person's
+        or a place's in most of the documents that name it."""
+        words = mention.name.split()
+        if len(words) < 2 or not _FIGURE.fullmatch(words[-1]):
+            return mention
+        if sum(self.labels.get(fold(mention.name), Counter()).values()) > SHAPE_EVIDENCE_MAX:
+            return mention
+        shorter = " ".join(words[:-1])
+        counts = Counter(self.labels.get(fold(shorter), Counter()))
+        if len(words) == 2:
+            # A surname alone: the full names that end in it, in their documents.
+            counts["person"] += sum(self.full_names.get(fold(shorter), Counter()).values())
+        if sum(counts.values()) < MIN_EVIDENCE:
+            return mention
+        kind = max(counts, key=counts.get)
+        if kind not in ("person", "place") or 2 * counts[kind] <= sum(counts.values()):
+            return mention  # "Firefox 1.0": a product, a firm and a person's surname by turns
+        return dataclasses.replace(
+            mention, name=shorter, label=PERSON if kind == "person" else "GPE"
+        )
+
     def firm(self, name: str) -> bool:
         """Whether a two-word person name is a firm's: the archive names an organisation that
         begins with it and ends in a generic word ("James Capel and Co", "Samuel Montagu and Co
@@ -474,7 +509,7 @@ class Evidence:
         placed: dict[str, bool] = {}
         for mention in mentions:
             kinds_seen.add((fold(mention.name), label_kind(mention.label)))
-            if mention.label == EVENT:
+            if mention.label in EVENT_LABELS:
                 events_seen.add(fold(mention.name))
             if mention.label == WORK:
                 works_seen.add(fold(mention.name))
@@ -554,7 +589,7 @@ class Evidence:
                 leading.add(folded.split()[0])
             if " " in folded and not evidence.labels[folded][kind]:
                 evidence._count_shape(folded, kind, 1)
-            if label == EVENT:
+            if label in EVENT_LABELS:
                 evidence._count_event(folded, documents, 1)
             if label == WORK:
                 evidence.works[folded] += documents
@@ -718,7 +753,9 @@ class Evidence:
             self.place_tails[words[-1]] += sign
 
     def _count_event(self, folded: str, documents: int, sign: int) -> None:
-        if " " not in folded:
+        # A figure says nothing of what a name names: "Euro 2004", "Radio 1" (a law to the
+        # model) and "Shrek 2" end alike.
+        if " " not in folded or not folded.split()[-1].isalpha():
             return
         if _flips(self.event_names[folded], sign):
             self.event_tails[folded.split()[-1]] += sign
@@ -726,18 +763,21 @@ class Evidence:
 
     def named_like_an_event(self, name: str) -> bool:
         """An organisation to the model named as the archive names events: its last word ends at
-        least ``EVENT_TAIL_MIN`` different names the model tags as events, and at least half as
-        many as it tags as organisations. The small model tags most sports meetings, festivals
+        least ``EVENT_TAIL_MIN`` different names the model tags as events, and more than half as
+        many as it tags as organisations ("Nations" ends three events and six organisations:
+        the United Nations stays). The small model tags most sports meetings, festivals
         and trade fairs as organisations ("European Indoor Championships" and "Consumer
         Electronics Show" in 16 documents each, "London Marathon" in 8), yet it calls enough
         others events ("World Championships", "Geneva Motor Show", "Boston Marathon") for the
         archive to know what such a last word names. An event is no organisation (the gold's
-        conventions, as for the Olympics and the World Cup)."""
+        conventions, as for the Olympics and the World Cup). Nor is a law, which the model
+        tags as an organisation as often as a law ("Prevention of Terrorism Bill", "Data
+        Protection Act") and as a law often enough ("Human Rights Act", "Gambling Bill")."""
         words = fold(name).split()
         if len(words) < 2:
             return False
         events = self.event_tails[words[-1]]
-        return events >= EVENT_TAIL_MIN and 2 * events >= self.organisation_tails[words[-1]]
+        return events >= EVENT_TAIL_MIN and 2 * events > self.organisation_tails[words[-1]]
 
     def named_as_a_work(self, name: str) -> bool:
         """A work's title to the archive: its documents write the name right after a noun for a
@@ -1260,6 +1300,7 @@ def resolve_document(
             trimmed = evidence.without_common_tail(mention.name)
             if trimmed != mention.name:
                 mention = dataclasses.replace(mention, name=trimmed)
+            mention = evidence.without_figure(mention)
         folded = fold(mention.name)
         kind = decisions.reviewed_kind.get(folded) or evidence.kind_of(mention)
         confidence = evidence.share(mention.name, kind)
