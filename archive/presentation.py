@@ -270,8 +270,18 @@ def facet_search_params(req: SearchRequest) -> list[tuple[str, str]]:
     return [(name, value) for name, value in to_params(req) if name != "page"]
 
 
-def chips(response: Response) -> list[Chip]:
-    """One removable chip per active filter."""
+# The longest headline a "Copies of" chip shows whole.
+CHIP_TITLE_MAX = 60
+
+
+def _shortened(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis when longer."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def chips(response: Response, story_title: str = "") -> list[Chip]:
+    """One removable chip per active filter (``story_title``: the headline of the story whose
+    copies are shown, which the chip names: its id means nothing to a reader)."""
     req = response.request
     result = [
         Chip(chip.kind, chip.label, with_pairs(chip.without))
@@ -285,7 +295,8 @@ def chips(response: Response) -> list[Chip]:
     if req.date_to:
         result.append(Chip("To", req.date_to.isoformat(), with_pairs(req, remove={"date_to"})))
     if req.story is not None:
-        result.append(Chip("Copies of", f"story {req.story}", with_pairs(req, remove={"story"})))
+        label = _shortened(story_title, CHIP_TITLE_MAX) if story_title else f"story {req.story}"
+        result.append(Chip("Copies of", label, with_pairs(req, remove={"story"})))
     return result
 
 
@@ -414,7 +425,7 @@ def date_correction(params: QueryDict, fault: Sequence[str]) -> DateCorrection |
     return DateCorrection(hidden, params.get("date_from", ""), params.get("date_to", ""))
 
 
-def page_title(response: Response | None, site_name: str) -> str:
+def page_title(response: Response | None, site_name: str, story_title: str = "") -> str:
     """The tab title: the query, its filters and the page first, so tabs and history entries
     can be told apart ("blair · Tony Blair · page 2 - Search - News Archive")."""
     if response is None:
@@ -422,8 +433,8 @@ def page_title(response: Response | None, site_name: str) -> str:
     parts = []
     if response.query_text:
         query = response.query_text
-        parts.append(query if len(query) <= 60 else query[:59] + "…")
-    labels = [chip.label for chip in chips(response)]
+        parts.append(_shortened(query, 60))
+    labels = [chip.label for chip in chips(response, story_title)]
     parts += labels[:TITLE_FILTERS]
     if len(labels) > TITLE_FILTERS:
         more = len(labels) - TITLE_FILTERS
@@ -722,13 +733,15 @@ class NoResults:
     clear_url: str
 
 
-def no_results(response: Response, count: Callable[[str], int]) -> NoResults | None:
+def no_results(
+    response: Response, count: Callable[[str], int], story_title: str = ""
+) -> NoResults | None:
     """Why a search found nothing, and the ways out: ``count(query_string)`` runs a search (the
     view passes one that skips snippets and facets) and is called at most RELAX_COUNT_MAX + 1
     times, only here, on an empty result."""
     if response.total:
         return None
-    active = chips(response)
+    active = chips(response, story_title)
     clear_url = clear_filters_url(response)
     if not active:
         return NoResults("query" if response.query_text else "empty", 0, [], clear_url)
@@ -875,6 +888,7 @@ def search_context(
     response: Response,
     count: Callable[[str], int],
     stories: Mapping[int, StoryFacts] | None = None,
+    story_title: str = "",
 ) -> dict[str, object]:
     """Everything the search page's template shows for a response (``count``: how many
     documents another query string finds, for the no-results help; ``stories``: the facts of
@@ -896,8 +910,9 @@ def search_context(
         "filter_summary": filter_summary(panels),
         "facet_params": facet_search_params(response.request),
         "histogram": histogram(response),
-        "no_results": no_results(response, count),
-        "chips": chips(response),
+        "no_results": no_results(response, count, story_title),
+        "chips": chips(response, story_title),
+        "story_title": story_title,
         "clear_url": clear_filters_url(response),
         "pages": pagination(response),
         "sort_options": sort_options(response),

@@ -90,6 +90,13 @@ def _facts(ids: list[int]) -> dict[int, StoryFacts]:
     return facts
 
 
+def title_of(story_id: int) -> str:
+    """The headline of a story's first printing ("" for no such story): what a filter on the
+    story is called on the page."""
+    first = _earliest_first(Document.objects.filter(story=story_id)).values_list("title")[:1]
+    return next(iter(first), ("",))[0]
+
+
 def facts_for_hits(hits: Iterable) -> dict[int, StoryFacts]:
     """Hit id -> the facts of its story. The index names the story of documents that have
     copies; one alone in its story is looked up by id."""

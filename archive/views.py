@@ -44,7 +44,7 @@ def _page_or_partial(request: HttpRequest, context: dict, status: int = 200) -> 
     """The search page, or for htmx its results partial with the tab title and, when there are
     results, the clean URL pushed to the address bar and history."""
     context["page_title"] = presentation.page_title(
-        context.get("response"), settings.ARCHIVE_SITE_NAME
+        context.get("response"), settings.ARCHIVE_SITE_NAME, context.get("story_title", "")
     )
     if not _wants_partial(request):
         return render(request, SEARCH_TEMPLATE, context, status=status)
@@ -92,7 +92,11 @@ def search_page(request: HttpRequest) -> HttpResponse:
         # A plain form submission carries empty fields (sort=): show the clean, shareable URL.
         return redirect(canonical)
     facts = stories.facts_for_hits(response.hits)
-    context = {**_search_form(request), **presentation.search_context(response, _count, facts)}
+    title = stories.title_of(response.request.story) if response.request.story else ""
+    context = {
+        **_search_form(request),
+        **presentation.search_context(response, _count, facts, story_title=title),
+    }
     context["named"] = pages.named_in_query(response.request)
     return _page_or_partial(request, context)
 

@@ -135,6 +135,20 @@ def test_the_story_filter_finds_a_story_of_one(archive, client):
     assert api["results"][0]["story"]["copies"] == 1
 
 
+def test_the_story_filters_chip_and_tab_title_name_the_story_by_its_first_headline(archive, client):
+    """A reader filtering on a story sees its first printing's headline, not its id."""
+    story = _story(archive["wire"])
+    html = client.get("/", {"story": story, "copies": "all"}).content.decode()
+    chips = html.split('aria-label="Active filters"')[1].split("</ul>")[0]
+    assert "Gunmen attack Mumbai hotels" in chips
+    assert f"story {story}" not in chips
+    title = html.split("<title>")[1].split("</title>")[0]
+    assert title.startswith("Gunmen attack Mumbai hotels")
+    # No such story: the chip still says which filter is on.
+    html = client.get("/", {"story": 999_999}).content.decode()
+    assert "story 999999" in html.split('aria-label="Active filters"')[1]
+
+
 def _counts(response, facet):
     return {v.value: v.count for v in response.facets[facet].values}
 
