@@ -37,6 +37,12 @@ def test_mentions_are_cleaned_of_possessives_and_titles():
         ("the minister", False),
         ("Downing Street", False),  # Tony Blair's most co-mentioned "person" on the BBC set
         ("Abbey Road", False),
+        # A function word between a name's first and last words: a line-up's heading, a song.
+        ("Subs Not Used", False),
+        ("Roy All Around You", False),
+        ("Henk Ten Cate", True),  # a number word is no function word here
+        ("Charles A Blixt", True),
+        ("Theresa May", True),  # last words are surnames like any other
     ],
 )
 def test_what_looks_like_a_name(name, is_name):

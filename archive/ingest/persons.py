@@ -93,10 +93,20 @@ _TOKEN_EDGE = re.compile(r"^[^\w]+|[^\w.]+$")
 
 
 @functools.cache
+@functools.cache
 def _stop_words() -> frozenset[str]:
     from spacy.lang.en.stop_words import STOP_WORDS
 
     return frozenset(STOP_WORDS)
+
+
+def _function_word(word: str) -> bool:
+    """An English function word of three letters or more that is no number ("Not", "All",
+    "Besides", "Own"; not "Ten" of "Henk Ten Cate"): no name has one between its first and
+    last words ("Subs Not Used", a line-up's heading; "Roy All Around You", a song)."""
+    from spacy.lang.en.lex_attrs import like_num
+
+    return len(word) >= 3 and word.casefold() in _stop_words() and not like_num(word)
 
 
 # The pipeline component that ends every entity at a paragraph break (see nlp()).
@@ -222,7 +232,7 @@ def looks_like_a_name(name: str, not_person_words: set[str] = frozenset()) -> bo
             return False  # "Lashkar-e-Taiba", "Jaish-e-Mohammed": organisation names
         if word.casefold() in not_person_words or word.casefold() in NOT_NAME_WORDS:
             return False
-    return True
+    return not any(_function_word(word) for word in words[1:-1])
 
 
 # What is read from a spaCy Doc is built once and kept in its ``user_data`` (text_of, ents_of,
