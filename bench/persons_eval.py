@@ -87,9 +87,11 @@ def name_key(name: str) -> str:
 
 
 def _party(name: str) -> str:
-    """A party's name without "Party" and a plural's "s" ("Conservatives", "Conservative
-    Party" -> "conservative"): the scorer's side of resolution's one value per party."""
-    return fold(name).removesuffix(" party").removesuffix("s")
+    """A party's name without "Party", in the singular ("Conservatives", "Conservative Party"
+    -> "conservative"; "Tories" -> "tory"): the scorer's side of resolution's one value per
+    party."""
+    base = fold(name).removesuffix(" party")
+    return base[:-3] + "y" if base.endswith("ies") else base.removesuffix("s")
 
 
 def _acronym_of(short: str, long: str) -> bool:
@@ -100,14 +102,19 @@ def _acronym_of(short: str, long: str) -> bool:
     return bool(letters) and initials_of(long) == letters
 
 
-def score_document(predicted, gold, aliases=None, uncertain=()) -> tuple[int, int, int, list, list]:
-    """(correct, predicted, gold, missed, extra) for one document and kind."""
+def score_document(
+    predicted, gold, aliases=None, uncertain=(), parties=False
+) -> tuple[int, int, int, list, list]:
+    """(correct, predicted, gold, missed, extra) for one document and kind; ``parties``: for
+    organisations, a party's alias counts in any of its forms ("Tory" for "Tories")."""
     alias = {name_key(a): name_key(c) for a, c in (aliases or {}).items()}
+    # A party's alias in another of its forms: "Tory" for the article's "Tories".
+    party_alias = {_party(a): name_key(c) for a, c in (aliases or {}).items()} if parties else {}
     ignored = {name_key(u) for u in uncertain}
     expected = {name_key(g) for g in gold}
     found = set()
     for name in predicted:
-        key = alias.get(name_key(name), name_key(name))
+        key = alias.get(name_key(name)) or party_alias.get(_party(name), name_key(name))
         if key in ignored:
             continue
         if key not in expected:
@@ -358,11 +365,19 @@ def main() -> None:
             }
             for kind, key in KINDS.items():
                 ours[kind].add(
-                    score_document(found[kind], item[key], item["aliases"], uncertain),
+                    score_document(
+                        found[kind], item[key], item["aliases"], uncertain, kind == "organisation"
+                    ),
                     item["file"],
                 )
                 baseline[kind].add(
-                    score_document(raw_by_kind[kind], item[key], item["aliases"], uncertain),
+                    score_document(
+                        raw_by_kind[kind],
+                        item[key],
+                        item["aliases"],
+                        uncertain,
+                        kind == "organisation",
+                    ),
                     item["file"],
                 )
         results[split] = {

@@ -307,6 +307,23 @@ def test_a_party_the_model_calls_a_nationality_is_an_organisation():
     assert values([NameMention("British", "NORP")], evidence) == []
 
 
+def test_a_group_is_read_whole_and_written_before_its_members_is_evidence_of_a_party():
+    """The small model tags "Democrat" alone in "Liberal Democrat MP": the group is read with
+    its capitalised words before it, and a word for a party's member after it is stored as
+    evidence (PARTY). A sentence's first word and another kind's entity stay apart."""
+    found = mentions_of(
+        "Party row\n\nThe Liberal Democrat MP Mark Oaten said the plan was wrong. Senate "
+        "Democrats agreed with him on Tuesday."
+    )
+    assert ("Liberal Democrat", "NORP") in found
+    assert ("Liberal Democrat", "PARTY") in found
+    assert ("Democrat", "NORP") not in found
+    assert ("Senate Democrats", "NORP") not in found
+    found = mentions_of("Vote\n\nFormer Tory voters said so. Tory MPs agreed.")
+    assert ("Former Tory", "NORP") not in found
+    assert ("Tory", "PARTY") in found
+
+
 def test_a_word_that_begins_more_places_than_persons_is_no_first_name():
     evidence = archive_of(
         *[[NameMention(f"New {w}", "PERSON")] for w in ("Adams", "Brown", "Carter")],

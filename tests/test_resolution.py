@@ -3,6 +3,7 @@ and editors' decisions surviving resolution passes and re-imports."""
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 
@@ -624,6 +625,44 @@ def test_an_acronym_and_its_written_out_name_are_one_value(make_document):
         ]
         assert values([org("SA")], evidence) == [("organisation", "SA")]
         assert values([org("US")], evidence) == [("organisation", "US")]
+
+
+def test_a_group_written_before_its_members_seats_is_a_party_and_a_nation_is_not(make_document):
+    """ "Liberal Democrat MP", "Tory MPs": the archive never names a "Liberal Democrats Party",
+    yet writes the group before a word for a member of a legislature, in a fair share of the
+    documents that name it. A nation's name before "MPs" in a small share of its many
+    documents stays a nationality; so does a group with one such document."""
+    from archive.ingest.entities import PARTY
+    from archive.ingest.store import store_mentions
+
+    norp = functools.partial(NameMention, label="NORP")
+    stored = [
+        *[[norp("Liberal Democrats")] for _ in range(8)],
+        [norp("Liberal Democrat"), NameMention("Liberal Democrat", PARTY)],
+        [norp("Liberal Democrats"), NameMention("Liberal Democrat", PARTY)],
+        *[[norp("Tory")] for _ in range(3)],
+        [norp("Tories"), norp("Tory"), NameMention("Tory", PARTY)],
+        [norp("Tories"), NameMention("Tory", PARTY)],
+        *[[norp("Iraqi")] for _ in range(60)],
+        [norp("Iraqi"), NameMention("Iraqi", PARTY)],
+        [norp("Iraqi"), NameMention("Iraqi", PARTY)],
+        [norp("Green"), NameMention("Green", PARTY)],
+    ]
+    for i, mentions in enumerate(stored):
+        store_mentions(make_document(title=f"Story {i}", body=f"Text {i}."), mentions, new=True)
+    for evidence in (archive_of(*stored), Evidence.from_db()):
+        assert values([norp("Liberal Democrats")], evidence) == [
+            ("organisation", "Liberal Democrats")
+        ]
+        assert values([norp("Liberal Democrat")], evidence) == [
+            ("organisation", "Liberal Democrats")
+        ]
+        # "Tory" and "Tories" are one party, named as more documents write it.
+        assert values([norp("Tories")], evidence) == [("organisation", "Tory")]
+        assert values([norp("Iraqi")], evidence) == []
+        assert values([norp("Green")], evidence) == []
+        # The evidence is no label of its own: it says nothing about the name's kind.
+        assert evidence.labels["tory"] == {"other": 4}
 
 
 def test_a_party_with_and_without_party_in_its_name_is_one_value():

@@ -58,6 +58,19 @@ _ROLE_WORDS = frozenset("minister ministers secretary secretaries spokesman spok
 # and persons). Not a value in that document unless the model called it a person; the archive
 # counts it as "not an entity" and as a work's title for the name (resolution).
 WORK = "WORK"
+# A group the text writes right before a word for a party's member, body or programme ("Tory
+# MP", "Liberal Democrat spokesman", "Labour manifesto", "Republican Senator"): stored again
+# with this label, as evidence that the group is a political party (the model tags "Tory",
+# "Conservatives" and "Liberal Democrats" as nationalities, NORP). Evidence only; resolution
+# counts the name as a party's where a fair share of its documents write it so
+# (``resolution.Evidence.party_by_its_members``: "Iraqi MPs" is rare beside "Iraqi").
+PARTY = "PARTY"
+_PARTY_WORDS = frozenset(
+    """MP MPs MEP MEPs MSP MSPs AM AMs peer peers councillor councillors backbencher
+    backbenchers frontbencher frontbenchers frontbench backbench Senator Congressman
+    Congresswoman manifesto conference whip whips shadow spokesman spokeswoman candidate
+    candidates activists""".split()
+)
 # The nouns, in lowercase: "single", "game", "show", "series" and "play" are left out, since
 # sport and politics write them before names that are no works ("a single Labour MP", "the
 # Test series", "play Chelsea"). Spaces only, within a line: a headline may end with such a noun
@@ -211,8 +224,9 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
     counts: dict[tuple[str, str], int] = {}
     located: set[tuple[str, str]] = set()
     units, roles = _units(doc), _roles(doc)
+    parties: set[str] = set()
     dateline, dateline_span = _dateline(text)
-    for ent in persons.ents_of(doc):
+    for ent in _widened_groups(doc, persons.ents_of(doc)):
         if ent.label_ not in KEPT_LABELS:
             continue
         if ent.start_char in dateline_span and ent.text.rstrip(".").isupper():
@@ -224,6 +238,12 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
         name = clean_entity(ent.text)
         if not _usable(name) or name in person_names:
             continue
+        if (
+            ent.label_ in ("NORP", "ORG")
+            and ent.end < len(doc)
+            and doc[ent.end].text in _PARTY_WORDS
+        ):
+            parties.add(name)  # "Tory MP": "Tory" is a party
         if name in teams:
             continue  # counted below, with the line-up's label
         if ent.label_ in DATE_LABELS and not (name[0].isupper() and name.isalpha()):
@@ -292,6 +312,7 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
         for (name, label), count in counts.items()
     ]
     result += [NameMention(name, WORK) for name in sorted(works)]
+    result += [NameMention(name, PARTY) for name in sorted(parties)]
     return result
 
 
@@ -337,6 +358,44 @@ def _where_a_place_stands(doc, ent) -> bool:
         and i > 0
         and doc[i - 1].ent_type_ in PLACE_LABELS
     )
+
+
+def _widened_groups(doc, ents) -> list:
+    """The entities, each group (NORP) with the capitalised words right before it that the
+    model left out or tagged as a group apart ("Liberal" of "Liberal Democrat", "Social" of
+    "Social Democrats": the small model tags "Democrat" alone). Not a sentence's first word
+    ("Former Tory ..."), a stop word, or a word of an entity of another kind ("Senate
+    Democrats"); a group's span taken in goes."""
+    from spacy.tokens import Span
+
+    ents = list(ents)
+    taken: set[int] = set()
+    widened = []
+    for i, ent in enumerate(ents):
+        if ent.label_ != "NORP":
+            widened.append(ent)
+            continue
+        start = ent.start
+        while start > 0:
+            word = doc[start - 1]
+            if not word.is_title or word.is_sent_start or word.is_stop:
+                break
+            if word.ent_type_ and word.ent_type_ != "NORP":
+                break  # "Senate Democrats": the Senate stays an organisation of its own
+            start -= 1
+        if start == ent.start:
+            widened.append(ent)
+            continue
+        # A group the words belonged to, whole, goes into this one.
+        for j in range(i - 1, -1, -1):
+            if ents[j].end <= start:
+                break
+            if ents[j].start >= start:
+                taken.add(j)
+            else:
+                start = ent.start  # only part of it: leave both as the model read them
+        widened.append(Span(doc, start, ent.end, label=ent.label_) if start < ent.start else ent)
+    return [ent for j, ent in enumerate(widened) if j not in taken]
 
 
 def _units(doc) -> set[str]:

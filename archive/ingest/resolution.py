@@ -95,6 +95,7 @@ from archive.ingest import gazetteer
 from archive.ingest.entities import (
     COMMON,
     ORGANISATION_LABELS,
+    PARTY,
     PERSON,
     PLACE_LABELS,
     ROLE,
@@ -154,6 +155,9 @@ TITLED_PERSON_MIN = 1
 # documents each, never after "in".
 PLACE_CONTEXT_MIN = 4
 PLACE_CONTEXT_SHARE = 0.1
+# A group written before a word for a member of a legislature ("Tory MP") in this share of the
+# documents that name it is a party (Evidence.party_by_its_members).
+PARTY_MEMBER_SHARE = 0.05
 # A word that ends this many different names the model tags as events or laws, and more than half
 # as many as it tags as organisations, names events or laws: "Championships", "Cup", "Marathon",
 # "Show"; "Act", "Bill".
@@ -172,6 +176,20 @@ WORK_SHARE = 0.2
 
 # A figure as a word of its own: "69", "3,400", "1.5".
 _FIGURE = re.compile(r"\d[\d,.]*")
+
+
+def _singular(folded: str) -> str:
+    """A group's name in the singular: "tories" -> "tory", "democrats" -> "democrat"."""
+    if folded.endswith("ies"):
+        return folded[:-3] + "y"
+    return folded.removesuffix("s")
+
+
+def _plural(folded: str) -> str:
+    """A group's name in the plural: "tory" -> "tories", "democrat" -> "democrats"."""
+    if folded.endswith("y") and folded[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return folded[:-1] + "ies"
+    return folded + "s"
 
 
 def label_kind(label: str) -> str:
@@ -280,6 +298,10 @@ class Evidence:
     # folded "x" -> documents in which "X Party" is an organisation: "Tory", "Conservatives"
     # (NORP to the model) name that party.
     parties: Counter = field(default_factory=Counter)
+    # folded name -> documents that write it before a word for a member of a legislature
+    # ("Tory MP", "Liberal Democrat MSPs": ``PARTY``): the evidence that a group is a party
+    # where the archive never writes "X Party" ("Liberal Democrats").
+    party_members: Counter = field(default_factory=Counter)
     # folded name -> documents per spelling as written ("ClearView Economics": 2).
     spellings: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     # How the archive writes words: in lowercase, or capitalised within a sentence.
@@ -508,6 +530,9 @@ class Evidence:
         written: set[str] = set()
         placed: dict[str, bool] = {}
         for mention in mentions:
+            if mention.label == PARTY:
+                self.party_members[fold(mention.name)] += sign
+                continue  # no kind of its own: the group's own mention has its label
             kinds_seen.add((fold(mention.name), label_kind(mention.label)))
             if mention.label in EVENT_LABELS:
                 events_seen.add(fold(mention.name))
@@ -582,6 +607,9 @@ class Evidence:
         organisations_and_places: set[str] = set()  # for the acronyms' evidence
         for name, label, documents in rows.iterator():
             folded = fold(name)
+            if label == PARTY:
+                evidence.party_members[folded] += documents
+                continue
             kind = label_kind(label)
             if label in ORGANISATION_LABELS | PLACE_LABELS:
                 organisations_and_places.add(name)
@@ -719,9 +747,9 @@ class Evidence:
         the archive names "X Party" as an organisation in ``MIN_EVIDENCE`` documents: the one
         value's name, the form more documents write; "" for any other name."""
         base = fold(name).removesuffix(" party")
-        for stem in (base, base.removesuffix("s")):
-            if stem and self.parties[stem] >= MIN_EVIDENCE:
-                forms = (f"{stem} party", stem, f"{stem}s")
+        for stem in dict.fromkeys((_singular(base), base)):
+            if stem and (self.parties[stem] >= MIN_EVIDENCE or self.party_by_its_members(stem)):
+                forms = (f"{stem} party", stem, _plural(stem))
                 written = {form: self._written(form).total() for form in forms}
                 return self.spelling(max(forms, key=lambda form: (written[form], form)))
         return ""
@@ -803,11 +831,34 @@ class Evidence:
 
     def party_of(self, mention: NameMention) -> bool:
         """Whether a group the model tags NORP ("Tory", "Conservatives") is a party the archive
-        names as an organisation ("Tory Party", "Conservative Party")."""
+        names as an organisation ("Tory Party", "Conservative Party") or writes as a party
+        (:meth:`party_by_its_members`: "Liberal Democrats")."""
         if mention.label != "NORP":
             return False
         folded = fold(mention.name)
-        return bool(self.parties[folded] or self.parties[folded.removesuffix("s")])
+        return bool(
+            self.parties[folded]
+            or self.parties[_singular(folded)]
+            or self.party_by_its_members(folded)
+        )
+
+    def party_by_its_members(self, folded: str) -> bool:
+        """Whether the archive writes a group, in the singular or the plural, before a word for
+        a party's member, body or programme ("Liberal Democrat MP", "Tory manifesto",
+        "Republican Senator": ``entities.PARTY``) in at least ``MIN_EVIDENCE`` documents and
+        ``PARTY_MEMBER_SHARE`` of those that name it, and the model tags it a group (NORP, one
+        of the "other" labels) in at least half of them. A nation's name stands before such
+        words too ("Iraqi MPs"), in a far smaller share of the many documents that name the
+        nation."""
+        forms = (_singular(folded), _plural(_singular(folded)))
+        members = sum(self.party_members[form] for form in forms)
+        if members < MIN_EVIDENCE:
+            return False
+        counts = sum((self.labels.get(form, Counter()) for form in forms), Counter())
+        named = sum(counts.values())
+        # A group to the model: "Treasury spokesman" and "Fed spokesman" make no party of a
+        # body the model already calls an organisation.
+        return 2 * counts[OTHER] >= named and members >= PARTY_MEMBER_SHARE * named
 
     def shaped_like_a_person(self, name: str) -> bool:
         """Two or three capitalised words, the first a first name of the archive's people
@@ -1285,8 +1336,8 @@ def resolve_document(
     # Names the document writes as a work's title ("the film Vera Drake").
     works = {fold(m.name) for m in mentions if m.label == WORK}
     for mention in mentions:
-        if mention.label in (COMMON, WORK):
-            continue  # evidence only: the text writes the word as a common word or a work
+        if mention.label in (COMMON, WORK, PARTY):
+            continue  # evidence only: the text writes the word as a common word, a work, a party
         if not mention.titled and fold(mention.name) in said:
             continue
         if fold(mention.name) not in decisions.reviewed_kind and (
