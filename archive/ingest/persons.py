@@ -93,7 +93,6 @@ _TOKEN_EDGE = re.compile(r"^[^\w]+|[^\w.]+$")
 
 
 @functools.cache
-@functools.cache
 def _stop_words() -> frozenset[str]:
     from spacy.lang.en.stop_words import STOP_WORDS
 

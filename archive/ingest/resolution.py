@@ -155,8 +155,8 @@ TITLED_PERSON_MIN = 1
 # documents each, never after "in".
 PLACE_CONTEXT_MIN = 4
 PLACE_CONTEXT_SHARE = 0.1
-# A group written before a word for a member of a legislature ("Tory MP") in this share of the
-# documents that name it is a party (Evidence.party_by_its_members).
+# A group written before a word for a party's member, body or programme ("Tory MP", "Labour
+# manifesto") in this share of the documents that name it is a party (party_by_its_members).
 PARTY_MEMBER_SHARE = 0.05
 # A word that ends this many different names the model tags as events or laws, and more than half
 # as many as it tags as organisations, names events or laws: "Championships", "Cup", "Marathon",
@@ -298,9 +298,9 @@ class Evidence:
     # folded "x" -> documents in which "X Party" is an organisation: "Tory", "Conservatives"
     # (NORP to the model) name that party.
     parties: Counter = field(default_factory=Counter)
-    # folded name -> documents that write it before a word for a member of a legislature
-    # ("Tory MP", "Liberal Democrat MSPs": ``PARTY``): the evidence that a group is a party
-    # where the archive never writes "X Party" ("Liberal Democrats").
+    # folded name -> documents that write it before a word for a party's member, body or
+    # programme ("Tory MP", "Liberal Democrat spokesman": ``PARTY``): the evidence that a group
+    # is a party where the archive never writes "X Party" ("Liberal Democrats").
     party_members: Counter = field(default_factory=Counter)
     # folded name -> documents per spelling as written ("ClearView Economics": 2).
     spellings: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
