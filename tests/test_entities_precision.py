@@ -322,6 +322,14 @@ def test_a_group_is_read_whole_and_written_before_its_members_is_evidence_of_a_p
     found = mentions_of("Vote\n\nFormer Tory voters said so. Tory MPs agreed.")
     assert ("Former Tory", "NORP") not in found
     assert ("Tory", "PARTY") in found
+    # Read as an organisation and a group ("Liberal", "Democrat"): one group where the text
+    # names the whole elsewhere.
+    found = mentions_of(
+        "Temple\n\nCharles Kennedy is set to speak. The Liberal Democrat leader will visit the "
+        "temple. He praised the stand the Liberal Democrats took."
+    )
+    assert ("Liberal Democrat", "NORP") in found
+    assert ("Liberal", "ORG") not in found
 
 
 def test_a_word_that_begins_more_places_than_persons_is_no_first_name():

@@ -365,10 +365,13 @@ def _widened_groups(doc, ents) -> list:
     model left out or tagged as a group apart ("Liberal" of "Liberal Democrat", "Social" of
     "Social Democrats": the small model tags "Democrat" alone). Not a sentence's first word
     ("Former Tory ..."), a stop word, or a word of an entity of another kind ("Senate
-    Democrats"); a group's span taken in goes."""
+    Democrats"), unless the text names the whole elsewhere as one group or organisation ("the
+    Liberal Democrat leader", read as "Liberal" and "Democrat", in a text that writes "the
+    Liberal Democrats"). An entity whose words are taken in goes."""
     from spacy.tokens import Span
 
     ents = list(ents)
+    named = {_group_key(e.text) for e in ents if e.label_ in ("NORP", "ORG")}
     taken: set[int] = set()
     widened = []
     for i, ent in enumerate(ents):
@@ -381,12 +384,17 @@ def _widened_groups(doc, ents) -> list:
             if not word.is_title or word.is_sent_start or word.is_stop:
                 break
             if word.ent_type_ and word.ent_type_ != "NORP":
-                break  # "Senate Democrats": the Senate stays an organisation of its own
+                before = next((e for e in ents[:i] if e.start <= start - 1 < e.end), None)
+                whole = before is not None and before.end == start and before.label_ == "ORG"
+                if not (whole and _group_key(doc[before.start : ent.end].text) in named):
+                    break  # "Senate Democrats": the Senate stays an organisation of its own
+                start = before.start
+                continue
             start -= 1
         if start == ent.start:
             widened.append(ent)
             continue
-        # A group the words belonged to, whole, goes into this one.
+        # An entity the words belonged to, whole, goes into this group.
         for j in range(i - 1, -1, -1):
             if ents[j].end <= start:
                 break
@@ -396,6 +404,12 @@ def _widened_groups(doc, ents) -> list:
                 start = ent.start  # only part of it: leave both as the model read them
         widened.append(Span(doc, start, ent.end, label=ent.label_) if start < ent.start else ent)
     return [ent for j, ent in enumerate(widened) if j not in taken]
+
+
+def _group_key(text: str) -> str:
+    """A group's name compared in the singular and without case: "Liberal Democrats" and
+    "Liberal Democrat" are one."""
+    return " ".join(text.split()).casefold().removesuffix("s")
 
 
 def _units(doc) -> set[str]:
