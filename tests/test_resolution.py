@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from archive import ingest
 from archive.ingest import resolution
-from archive.ingest.entities import NameMention, clean_entity, dateline_place
+from archive.ingest.entities import COMMON, PARTY, NameMention, clean_entity, dateline_place
 from archive.ingest.resolution import Decisions, Evidence, fold, resolve_document
 from archive.models import (
     Document,
@@ -632,7 +632,6 @@ def test_a_group_written_before_its_members_seats_is_a_party_and_a_nation_is_not
     yet writes the group before a word for a member of a legislature, in a fair share of the
     documents that name it. A nation's name before "MPs" in a small share of its many
     documents stays a nationality; so does a group with one such document."""
-    from archive.ingest.entities import PARTY
     from archive.ingest.store import store_mentions
 
     norp = functools.partial(NameMention, label="NORP")
@@ -663,6 +662,26 @@ def test_a_group_written_before_its_members_seats_is_a_party_and_a_nation_is_not
         assert values([norp("Green")], evidence) == []
         # The evidence is no label of its own: it says nothing about the name's kind.
         assert evidence.labels["tory"] == {"other": 4}
+
+
+def test_a_partys_short_name_is_the_party():
+    """ "Lib Dems", a person or a common word to the model, clips "Liberal Democrats" word by
+    word; "Liberal Democratic Party" fits too but the archive names it far less. A lone
+    clipped word, or a name no party's words begin, stays what it was."""
+    norp = functools.partial(NameMention, label="NORP")
+    evidence = archive_of(
+        *[[norp("Liberal Democrats")] for _ in range(8)],
+        *[[norp("Liberal Democrat"), NameMention("Liberal Democrat", PARTY)] for _ in range(2)],
+        [NameMention("Liberal Democratic Party", "ORG")],
+        [NameMention("Liberal Democratic Party", "ORG")],
+    )
+    for mention in (person("Lib Dems", 2), NameMention("Lib Dem", COMMON)):
+        assert values([mention], evidence) == [("organisation", "Liberal Democrats")], mention
+    assert values([NameMention("Liberal Democratic Party", "ORG")], evidence) == [
+        ("organisation", "Liberal Democratic Party")
+    ]
+    assert values([NameMention("Lib", "ORG")], evidence) == [("organisation", "Lib")]
+    assert values([person("Libby Demmer", 2)], evidence) == [("person", "Libby Demmer")]
 
 
 def test_a_party_with_and_without_party_in_its_name_is_one_value():

@@ -174,6 +174,8 @@ WORK_MIN = 2
 WORK_SHARE = 0.2
 
 
+# A word of a party's short name is the first three or four letters of its word ("Lib Dem").
+CLIPPED_WORD_MAX = 4
 # A figure as a word of its own: "69", "3,400", "1.5".
 _FIGURE = re.compile(r"\d[\d,.]*")
 
@@ -329,6 +331,8 @@ class Evidence:
     # folded full person name -> the surnames its documents also mention, read from the
     # database when an initial asks (:meth:`company_of`).
     _company: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
+    # (the evidence's size, the party stems read at that size): :meth:`_party_stems`.
+    _parties_seen: tuple = field(default=((), frozenset()), repr=False, compare=False)
 
     def common_word(self, word: str) -> bool:
         """Whether a capitalised word of a name is a common word the archive mostly writes in
@@ -860,6 +864,57 @@ class Evidence:
         # body the model already calls an organisation.
         return 2 * counts[OTHER] >= named and members >= PARTY_MEMBER_SHARE * named
 
+    def party_clipped(self, name: str) -> str:
+        """The party whose name this one clips, word by word ("Lib Dems" → "Liberal
+        Democrats": every word, in the singular, the party's word or its first three or four
+        letters, ``CLIPPED_WORD_MAX``), when one of the archive's parties fits, or one has
+        ``JOIN_SHARE`` of the documents of those that fit; "" otherwise ("Liberal Democrats"
+        clips no "Liberal Democratic Party"). Two words or
+        more: a lone clipped word ("Lab", "Con") could be anything. The model reads "Lib Dems"
+        as a person or a common word, so without this the party was no value in the 29 BBC
+        documents that write only its short name."""
+        words = _singular(fold(name)).split()
+        if len(words) < 2 or any(len(word) < 3 for word in words):
+            return ""
+        fits = {
+            stem
+            for stem in self._party_stems()
+            if len(stem.split()) == len(words)
+            and stem.split() != words
+            and all(
+                word == full or (len(word) <= CLIPPED_WORD_MAX and full.startswith(word))
+                for word, full in zip(words, stem.split(), strict=True)
+            )
+        }
+        if not fits:
+            return ""
+        # "Lib Dem" fits the "Liberal Democrat" and "Liberal Democratic" parties: the one the
+        # archive names in JOIN_SHARE of their documents, as a surname joins a full name.
+        documents = {stem: self._party_documents(stem) for stem in fits}
+        best = max(fits, key=lambda stem: (documents[stem], stem))
+        if documents[best] < JOIN_SHARE * sum(documents.values()):
+            return ""
+        return self.party_name(best)
+
+    def _party_documents(self, stem: str) -> int:
+        """The documents that name a party, in the singular or the plural, with any label."""
+        forms = (stem, _plural(stem), f"{stem} party")
+        return sum(sum(self.labels.get(form, Counter()).values()) for form in forms)
+
+    def _party_stems(self) -> frozenset[str]:
+        """The archive's parties of two words or more, in the singular (:meth:`party_name`'s
+        evidence), kept while the evidence is unchanged in size."""
+        key = (self.documents, sum(self.parties.values()), sum(self.party_members.values()))
+        if self._parties_seen[0] != key:
+            stems = {
+                _singular(name)
+                for name in (*self.parties, *self.party_members)
+                if " " in name
+                and (self.parties[name] >= MIN_EVIDENCE or self.party_by_its_members(name))
+            }
+            self._parties_seen = (key, frozenset(stems))
+        return self._parties_seen[1]
+
     def shaped_like_a_person(self, name: str) -> bool:
         """Two or three capitalised words, the first a first name of the archive's people
         (``SHAPE_FIRST_NAME_MIN`` of them: "Alistair Cragg" after Alistair Darling and Alistair
@@ -1336,6 +1391,10 @@ def resolve_document(
     # Names the document writes as a work's title ("the film Vera Drake").
     works = {fold(m.name) for m in mentions if m.label == WORK}
     for mention in mentions:
+        clipped = "" if mention.label in (WORK, PARTY) else evidence.party_clipped(mention.name)
+        if clipped and fold(mention.name) not in decisions.reviewed_kind:
+            # "Lib Dems", a person or a common word to the model: the party it names.
+            mention = dataclasses.replace(mention, name=clipped, label="NORP", titled=False)
         if mention.label in (COMMON, WORK, PARTY):
             continue  # evidence only: the text writes the word as a common word, a work, a party
         if not mention.titled and fold(mention.name) in said:
