@@ -185,6 +185,19 @@ def test_a_figure_after_a_persons_or_a_places_name_is_no_part_of_it():
     ]
 
 
+def test_a_town_and_a_compass_word_is_a_constituency_a_place():
+    """ "Bolton West", a person to the model, and "Bristol West", an organisation, are
+    constituencies: places. "Kanye West" begins with no place; a title keeps a person."""
+    evidence = archive_of([person("Kanye West")], [person("Kanye West")])
+    assert values([person("Bolton West")], evidence) == [("place", "Bolton West")]
+    assert values([NameMention("Bristol West", "ORG")], evidence) == [("place", "Bristol West")]
+    assert values([NameMention("Leeds North West", "ORG")], evidence) == [
+        ("place", "Leeds North West")
+    ]
+    assert values([person("Kanye West")], evidence) == [("person", "Kanye West")]
+    assert values([person("Austin West", titled=True)], evidence) == [("person", "Austin West")]
+
+
 def test_entity_spans_are_cleaned_and_datelines_give_places():
     assert clean_entity("the European Union's") == "European Union"
     assert clean_entity("U.S. raids") == "U.S."

@@ -136,6 +136,31 @@ def _capitals() -> frozenset[str]:
     )
 
 
+# The words that name a part of a town or county: "Bolton West", "Sheffield Central", "Surrey
+# South West" (parliamentary constituencies and districts).
+_COMPASS = frozenset("north south east west central".split())
+
+
+def compass_part(name: str) -> bool:
+    """Whether ``name`` is a town of ``MIN_PERSON_CITY_POPULATION`` people or a county or
+    region (ISO 3166-2) followed by one or two compass words: a constituency or a district
+    ("Bolton West", "Leeds North West", "Dorset West"), which the small model tags as a person
+    ("Kanye West" begins with no such place)."""
+    words = name.split()
+    tail = 0
+    while tail < min(2, len(words) - 1) and words[-1 - tail].casefold() in _COMPASS:
+        tail += 1
+    if not tail:
+        return False
+    place = " ".join(words[: len(words) - tail])
+    return known_place(place, MIN_PERSON_CITY_POPULATION) or fold_name(place) in _region_names()
+
+
+@functools.cache
+def _region_names() -> frozenset[str]:
+    return frozenset(_regions())
+
+
 def any_place(name: str) -> bool:
     """Whether ``name`` is any place of this module's data, under any of its names: a city of
     15,000 people or more, a country (old ones too), a US state or county, a continent, or an

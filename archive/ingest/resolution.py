@@ -1002,7 +1002,8 @@ class Evidence:
     def known_place(self, mention: NameMention, kind: str) -> bool:
         """Whether a name the archive has thin evidence of as an organisation (or, of two or
         more words, as a person) is a place the world knows (:mod:`archive.ingest.gazetteer`):
-        the small model tags "Nagano" and "Mauritius" organisations, "Porto Alegre" a person.
+        the small model tags "Nagano" and "Mauritius" organisations, "Porto Alegre" a person,
+        and a constituency named by its town and a compass word, "Bolton West", a person.
         Where the archive often calls a city's name an organisation ("Liverpool", the club),
         its own evidence stands."""
         name = mention.name
@@ -1010,12 +1011,17 @@ class Evidence:
         if mention.titled:
             return False  # a line-up's club ("Perpignan"), "Mr Lincoln"
         if kind == "organisation":
-            return counts["organisation"] <= SHAPE_EVIDENCE_MAX and gazetteer.known_place(name)
+            return counts["organisation"] <= SHAPE_EVIDENCE_MAX and (
+                gazetteer.known_place(name) or gazetteer.compass_part(name)
+            )
         if kind == "person":
             return (
                 " " in name.strip()
                 and counts["person"] <= SHAPE_EVIDENCE_MAX
-                and gazetteer.known_place(name, gazetteer.MIN_PERSON_CITY_POPULATION)
+                and (
+                    gazetteer.known_place(name, gazetteer.MIN_PERSON_CITY_POPULATION)
+                    or gazetteer.compass_part(name)
+                )
             )
         return False
 
