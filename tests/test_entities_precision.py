@@ -332,6 +332,20 @@ def test_a_group_is_read_whole_and_written_before_its_members_is_evidence_of_a_p
     assert ("Liberal", "ORG") not in found
 
 
+def test_an_organisation_read_over_a_comma_is_the_names_it_lists():
+    """The model reads a list as one organisation: its names of two words or more are apart;
+    a firm's partners ("Goldman, Sachs") and a name cut short before "and" stay whole."""
+    found = mentions_of(
+        "Profile\n\nHe trained at Guy's Hospital Medical School, University of London, and in "
+        "Switzerland."
+    )
+    assert ("Guy's Hospital Medical School", "ORG") in found
+    assert ("University of London", "ORG") in found
+    assert not any("," in name for name, label in found if label == "ORG")
+    found = mentions_of("Deal\n\nShares of Goldman, Sachs rose on Monday in New York.")
+    assert not any(name in ("Goldman", "Sachs") for name, label in found)
+
+
 def test_a_word_that_begins_more_places_than_persons_is_no_first_name():
     evidence = archive_of(
         *[[NameMention(f"New {w}", "PERSON")] for w in ("Adams", "Brown", "Carter")],

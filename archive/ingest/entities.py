@@ -21,6 +21,7 @@ so only small tuples cross between processes (a spaCy ``Doc`` is expensive to se
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import re
 from collections import deque
@@ -226,7 +227,7 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
     units, roles = _units(doc), _roles(doc)
     parties: set[str] = set()
     dateline, dateline_span = _dateline(text)
-    for ent in _widened_groups(doc, persons.ents_of(doc)):
+    for ent in _widened_groups(doc, _lists_apart(doc, persons.ents_of(doc))):
         if ent.label_ not in KEPT_LABELS:
             continue
         if ent.start_char in dateline_span and ent.text.rstrip(".").isupper():
@@ -358,6 +359,44 @@ def _where_a_place_stands(doc, ent) -> bool:
         and i > 0
         and doc[i - 1].ent_type_ in PLACE_LABELS
     )
+
+
+# The last words of a firm's name that may follow a comma ("Salomon Brothers, Inc").
+_FIRM_SUFFIXES = frozenset(
+    "inc inc. ltd ltd. co co. corp corp. plc llc lp sa ag nv bhd limited".split()
+)
+
+
+def _lists_apart(doc, ents) -> list:
+    """The entities, an organisation that the model read over a comma split into the names it
+    lists ("Guy's Hospital Medical School, University of London", "Isle of Wight, Dorset
+    West"), each with the organisation's label for resolution to weigh. Every name listed has
+    two words or more: one-word pieces are surnames of a match report's list ("Bowyer,
+    Elliott, Bernard.") or a firm's partners ("Goldman, Sachs"), which stay whole, as does a
+    firm's name with "and" or "&" in it or right after it ("Kronish, Lieb, Weiner and
+    Hellman"; "Smith Barney, Harris Upham" of "... and Co", which the model cut short) or a
+    company suffix after its comma ("Salomon Brothers, Inc")."""
+    from spacy.tokens import Span
+
+    result = []
+    for ent in ents:
+        commas = [t.i for t in ent if t.text == ","]
+        if (
+            ent.label_ not in ORGANISATION_LABELS
+            or not commas
+            or any(t.lower_ in ("and", "&") for t in ent)
+            or (ent.end < len(doc) and doc[ent.end].lower_ in ("and", "&"))
+            or ent[-1].lower_ in _FIRM_SUFFIXES
+        ):
+            result.append(ent)
+            continue
+        bounds = [ent.start, *[i + 1 for i in commas], ent.end + 1]
+        pieces = [(start, end - 1) for start, end in itertools.pairwise(bounds)]
+        if any(end - start < 2 or not doc[start].text[:1].isupper() for start, end in pieces):
+            result.append(ent)
+            continue
+        result += [Span(doc, start, end, label=ent.label_) for start, end in pieces]
+    return result
 
 
 def _widened_groups(doc, ents) -> list:
