@@ -90,8 +90,9 @@ def _party(name: str) -> str:
     """A party's name without "Party", in the singular ("Conservatives", "Conservative Party"
     -> "conservative"; "Tories" -> "tory"): the scorer's side of resolution's one value per
     party."""
-    base = fold(name).removesuffix(" party")
-    return base[:-3] + "y" if base.endswith("ies") else base.removesuffix("s")
+    from archive.ingest.resolution import singular  # after django.setup() in main()
+
+    return singular(fold(name).removesuffix(" party"))
 
 
 def _acronym_of(short: str, long: str) -> bool:

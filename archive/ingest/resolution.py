@@ -180,7 +180,7 @@ CLIPPED_WORD_MAX = 4
 _FIGURE = re.compile(r"\d[\d,.]*")
 
 
-def _singular(folded: str) -> str:
+def singular(folded: str) -> str:
     """A group's name in the singular: "tories" -> "tory", "democrats" -> "democrat"."""
     if folded.endswith("ies"):
         return folded[:-3] + "y"
@@ -751,7 +751,7 @@ class Evidence:
         the archive names "X Party" as an organisation in ``MIN_EVIDENCE`` documents: the one
         value's name, the form more documents write; "" for any other name."""
         base = fold(name).removesuffix(" party")
-        for stem in dict.fromkeys((_singular(base), base)):
+        for stem in dict.fromkeys((singular(base), base)):
             if stem and (self.parties[stem] >= MIN_EVIDENCE or self.party_by_its_members(stem)):
                 forms = (f"{stem} party", stem, _plural(stem))
                 written = {form: self._written(form).total() for form in forms}
@@ -842,7 +842,7 @@ class Evidence:
         folded = fold(mention.name)
         return bool(
             self.parties[folded]
-            or self.parties[_singular(folded)]
+            or self.parties[singular(folded)]
             or self.party_by_its_members(folded)
         )
 
@@ -854,7 +854,7 @@ class Evidence:
         of the "other" labels) in at least half of them. A nation's name stands before such
         words too ("Iraqi MPs"), in a far smaller share of the many documents that name the
         nation."""
-        forms = (_singular(folded), _plural(_singular(folded)))
+        forms = (singular(folded), _plural(singular(folded)))
         members = sum(self.party_members[form] for form in forms)
         if members < MIN_EVIDENCE:
             return False
@@ -873,9 +873,13 @@ class Evidence:
         more: a lone clipped word ("Lab", "Con") could be anything. The model reads "Lib Dems"
         as a person or a common word, so without this the party was no value in the 29 BBC
         documents that write only its short name."""
-        words = _singular(fold(name)).split()
-        if len(words) < 2 or any(len(word) < 3 for word in words):
-            return ""
+        words = singular(fold(name)).split()
+        if (
+            len(words) < 2
+            or any(len(word) < 3 for word in words)
+            or all(len(word) > CLIPPED_WORD_MAX for word in words)
+        ):
+            return ""  # most names: no short word to be a clipping (checked per mention)
         fits = {
             stem
             for stem in self._party_stems()
@@ -907,7 +911,7 @@ class Evidence:
         key = (self.documents, sum(self.parties.values()), sum(self.party_members.values()))
         if self._parties_seen[0] != key:
             stems = {
-                _singular(name)
+                singular(name)
                 for name in (*self.parties, *self.party_members)
                 if " " in name
                 and (self.parties[name] >= MIN_EVIDENCE or self.party_by_its_members(name))
