@@ -677,6 +677,38 @@ def test_a_group_written_before_its_members_seats_is_a_party_and_a_nation_is_not
         assert evidence.labels["tory"] == {"other": 4}
 
 
+def test_a_merge_holds_for_every_way_the_archive_writes_the_merged_name(make_document):
+    """An editor merges "Tory" into "Conservatives". "Tories" (which the party rule writes as
+    "Tory") in documents already there and in one imported later is then "Conservatives" too:
+    the merge is not undone by the next pass."""
+    from archive.ingest.store import store_mentions
+
+    norp = functools.partial(NameMention, label="NORP")
+    stored = [
+        *[[norp("Tory"), NameMention("Tory", PARTY)] for _ in range(3)],
+        *[[norp("Tories"), NameMention("Tory", PARTY)] for _ in range(2)],
+        *[[norp("Conservatives"), NameMention("Conservatives", PARTY)] for _ in range(3)],
+    ]
+    documents = []
+    for i, mentions in enumerate(stored):
+        document = make_document(title=f"Story {i}", body=f"Text {i}.", entities_extracted=True)
+        store_mentions(document, mentions, new=True)
+        documents.append(document)
+    resolution.resolve_archive()
+    tory = Organisation.objects.get(name="Tory")
+    assert tory.documents.count() == 5
+    conservatives = Organisation.objects.get(name="Conservatives")
+    merge_entities(conservatives, [tory])
+
+    later = make_document(title="Later", body="Later text.", entities_extracted=True)
+    store_mentions(later, [norp("Tories"), NameMention("Tory", PARTY)], new=True)
+    resolution.resolve_archive()
+
+    assert not Organisation.objects.filter(name="Tory").exists()
+    for document in [*documents, later]:
+        assert [o.name for o in document.organisations.all()] == ["Conservatives"], document.title
+
+
 def test_a_partys_short_name_is_the_party():
     """ "Lib Dems", a person or a common word to the model, clips "Liberal Democrats" word by
     word; "Liberal Democratic Party" fits too but the archive names it far less. A lone

@@ -1479,6 +1479,9 @@ def resolve_document(
             kind, confidence = "organisation", 0.5  # "James Capel": the firm
         if (kind, fold(name)) not in decisions.canonical:
             name = evidence.spelling(name)
+        # The rules above may write the mention as a name an editor merged or renamed ("Tories"
+        # -> "Tory", merged into "Conservatives"): the editor's value, as for the name itself.
+        name = decisions.canonical.get((kind, fold(name)), name)
         if (kind, fold(name)) in decisions.rejected or (kind, folded) in decisions.rejected:
             continue
         key = (kind, name)
