@@ -97,7 +97,26 @@ class EntityManager(NamedManager):
             entity = FormerName.objects.successor(kind, name=name)
             if entity is not None and entity.kind == kind:
                 targets[name] = entity.name
+        for name in unknown - set(targets):
+            # Typed in another case ("tony blair" in a hand-made URL): the value or the alias
+            # written so in any case, as the search box finds it.
+            if found := self._in_any_case(name):
+                targets[name] = found
         return targets
+
+    def _in_any_case(self, name: str) -> str:
+        """The entity's name written ``name`` in another case, by its own name or an alias
+        ("" when none); of two such values, the first made."""
+        alias_model = self.model.alias_model()
+        found = self.filter(name__iexact=name).order_by("pk").values_list("name", flat=True).first()
+        return (
+            found
+            or alias_model.objects.filter(name__iexact=name)
+            .order_by("pk")
+            .values_list(f"{alias_model.owner_field}__name", flat=True)
+            .first()
+            or ""
+        )
 
     def canonical_names(self, names: tuple[str, ...]) -> tuple[str, ...]:
         """Each name as the facet shows it: an alias ("Babur") becomes its entity's name, and

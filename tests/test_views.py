@@ -272,6 +272,21 @@ def test_a_person_filter_by_alias_filters_by_the_person(client, seeds):
     assert [r["persons"].count("Farhatullah Babar") for r in api["results"]] == [1]
 
 
+def test_a_filter_or_a_page_address_in_another_case_finds_the_value(client, seeds):
+    """A hand-typed URL in lowercase ("tony blair") names the value as the search box would,
+    by its name or an alias; a name that is no value in any case stays unmatched."""
+    response = client.get("/", {"person": "farhatullah BABAR"})
+    assert response.status_code == 302
+    assert response["Location"] == "/?person=Farhatullah+Babar"
+    assert client.get("/", {"person": "babur"})["Location"] == "/?person=Farhatullah+Babar"
+    api = client.get("/api/search", {"person": "asif ali zardari"}).json()
+    assert api["total"] >= 1
+    assert all("Asif Ali Zardari" in r["persons"] for r in api["results"])
+    page = client.get("/persons/", {"name": "asif ali zardari"})
+    assert page["Location"] == "/persons/asif-ali-zardari/"
+    assert client.get("/persons/", {"name": "nobody here"}).status_code == 404
+
+
 def test_a_quoted_query_is_shown_in_one_pair_of_quotes(client, seeds):
     page = client.get("/", {"q": '"Madhukar Gupta"'}).content.decode()
     assert "for “Madhukar Gupta”" in page and "““" not in page
