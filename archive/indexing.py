@@ -8,7 +8,8 @@ documents to the index (or removes them) and deletes exactly the tasks it applie
 
 - a crash between the commit and the index write loses nothing: the tasks stay and are applied by
   the next writer (the next save, ``manage.py apply_index_tasks``, the web process's first
-  request, ``check_index --repair``);
+  request, ``check_index --repair``); so does an index that could not be written (a cluster's
+  shard down): the web process retries tasks left waiting ``RETRY_SECONDS``;
 - when another process holds the lock, a save does not wait or fail: its tasks stay in the outbox
   and the lock holder, which looks again for tasks after releasing the lock, applies them;
 - a rebuild holds the lock for its whole run, then applies the tasks that arrived meanwhile to the
@@ -23,6 +24,7 @@ Bulk changes that bypass model signals (``QuerySet.update``, raw SQL) are not se
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import queue
 import threading
@@ -683,19 +685,56 @@ def atomic_with_index() -> Iterator[None]:
         yield
 
 
+# A change that could not reach the index when it was saved (a cluster's shard or mirror was
+# down, a process died before applying it) waits in the outbox. The web process applies such
+# tasks once the oldest is this old (seconds; an import's own coalesced tasks are applied by the
+# import, COALESCE_SECONDS), looking at most this often: a shard that comes back gets the edits
+# it missed without waiting for another save.
+RETRY_SECONDS = 10.0
+_retry = threading.Lock()
+_next_retry = 0.0
+
+
 def _drain_at_first_request(**kwargs) -> None:
     """The web process applies what an earlier process left in the outbox (a crash, a busy
-    index) at its first request. A request is not a write: it does not build a missing index
-    (that would hold the request, and fork build processes from a threaded web worker); the
-    503 page names the command, and the next save builds it."""
+    index) at its first request, then, at later requests, the tasks left waiting longer than
+    ``RETRY_SECONDS`` (:func:`_retry_waiting`). A request is not a write: it does not build a
+    missing index (that would hold the request, and fork build processes from a threaded web
+    worker); the 503 page names the command, and the next save builds it."""
+    global _next_retry
     request_started.disconnect(_drain_at_first_request, dispatch_uid=_FIRST_REQUEST_UID)
+    request_started.connect(_retry_waiting, dispatch_uid=_RETRY_UID)
+    _next_retry = time.monotonic() + RETRY_SECONDS
     try:
         apply_pending(wait=0.0, build_missing=False)
     except (DatabaseError, search.IndexUnavailable):
         logger.warning("Could not apply the index outbox at start-up.", exc_info=True)
 
 
+def _retry_waiting(**kwargs) -> None:
+    """At most every ``RETRY_SECONDS``, one request thread looks for outbox tasks at least that
+    old and applies the outbox (one query when there are none; the others do not wait)."""
+    global _next_retry
+    if time.monotonic() < _next_retry or not _retry.acquire(blocking=False):
+        return
+    try:
+        _next_retry = time.monotonic() + RETRY_SECONDS
+        cutoff = timezone.now() - dt.timedelta(seconds=RETRY_SECONDS)
+        if IndexTask.objects.filter(created__lte=cutoff).exists():
+            result = apply_pending(wait=0.0, build_missing=False)
+            if result.applied:
+                logger.info("Applied %s index changes that had waited.", result.applied)
+    except (DatabaseError, search.IndexUnavailable) as exc:
+        logger.warning("Changes still wait in the index outbox: %s", exc)
+    except Exception:
+        # The request asked for a page, not for this: it is answered whatever happens here.
+        logger.exception("Could not apply the index outbox; its changes wait for the next try.")
+    finally:
+        _retry.release()
+
+
 _FIRST_REQUEST_UID = "archive.indexing.first_request"
+_RETRY_UID = "archive.indexing.retry"
 
 
 # --- Signal handlers -------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from archive import indexing, search
 from archive.models import Document, IndexTask, Publication
@@ -243,3 +244,32 @@ def test_the_web_process_applies_leftover_tasks_at_its_first_request(client, mak
     assert response.status_code == 200
     assert "Left over" in response.content.decode()
     assert not IndexTask.objects.exists()
+
+
+def test_later_requests_apply_tasks_left_waiting_and_leave_fresh_ones(
+    client, make_document, monkeypatch
+):
+    """A change the index could not take when it was saved (a cluster's shard was down) waits
+    in the outbox; once it has waited ``RETRY_SECONDS``, a later request applies it, without
+    another save. A task younger than that (an import's coalesced step) is left to its writer."""
+    make_document(title="Indexed", body="Ordinary text.")
+    indexing.connect_signals()
+    assert client.get(reverse("archive:search"), {"q": "ordinary"}).status_code == 200
+    (stale, fresh) = Document.objects.bulk_create(
+        [Document(title="Waited", body="Stale change."), Document(title="Just now", body="Fresh.")]
+    )
+    long_ago = timezone.now() - dt.timedelta(seconds=indexing.RETRY_SECONDS + 5)
+    IndexTask.objects.create(document_id=stale.pk, created=long_ago)
+    IndexTask.objects.create(document_id=fresh.pk)
+    monkeypatch.setattr(indexing, "_next_retry", 0.0)
+    response = client.get(reverse("archive:search"), {"q": "stale"})
+    assert "Waited" in response.content.decode()
+    # The whole outbox was applied once one task had waited: the fresh one went along.
+    assert not IndexTask.objects.exists()
+
+    (later,) = Document.objects.bulk_create([Document(title="Later", body="Young change.")])
+    IndexTask.objects.create(document_id=later.pk)
+    monkeypatch.setattr(indexing, "_next_retry", 0.0)
+    client.get(reverse("archive:search"), {"q": "young"})
+    assert titles(q="young") == []
+    assert IndexTask.objects.filter(document_id=later.pk).exists()
