@@ -67,6 +67,50 @@ def test_person_and_publication_fields_accept_any_case_and_part_of_a_name(make_d
     assert titles("person:nobody") == set()
 
 
+def test_a_wildcard_in_a_value_field_matches_the_words_of_values_and_a_typo_mark_is_not_read(
+    make_document,
+):
+    """``person:bl*`` finds every value with a word that begins so, in any case, on every
+    engine; ``person:blair~`` is ``person:blair`` (a value is searched by its words)."""
+    make_document(
+        title="Blair speaks", body="On schools.", persons=("Tony Blair",), publication="BBC News"
+    )
+    make_document(
+        title="Bloggs speaks", body="On roads.", persons=("Joe Bloggs",), publication="Reuters"
+    )
+    make_document(title="Gupta speaks", body="On trains.", persons=("Madhukar Gupta",))
+    assert titles("person:bl*") == {"Blair speaks", "Bloggs speaks"}
+    assert titles("person:BL*") == {"Blair speaks", "Bloggs speaks"}
+    assert titles("person:*ggs") == {"Bloggs speaks"}
+    assert titles("person:tony bl*") == {"Blair speaks"}
+    assert titles("publication:reu*") == {"Bloggs speaks"}
+    assert titles("person:blair~") == titles("person:blair") == {"Blair speaks"}
+    response = search.search(SearchRequest(q="person:bl*"))
+    assert not response.notices
+
+
+def test_a_value_in_the_query_filters_and_does_not_rank(make_document):
+    """Adding ``person:"…"`` to a query keeps its order and its scores (the embedded engine
+    scores a value's match 0; the cluster's facts field does not rank), whichever shard holds
+    the documents."""
+    for number, repeats in enumerate([1, 3, 2, 5, 4, 1, 2, 3], start=1):
+        make_document(
+            title=f"Report {number}",
+            body=" ".join(["harbour"] * repeats) + f" and the pier {number}.",
+            persons=("Tony Blair",) if number % 2 else ("Tony Blair", "Cherie Blair"),
+        )
+
+    def ranked(q: str) -> list[tuple[str, float]]:
+        response = search.search(SearchRequest(q=q, page_size=100))
+        return [(hit.title, round(hit.score or 0.0, 3)) for hit in response.hits]
+
+    plain = ranked("harbour")
+    assert len(plain) == 8
+    assert ranked('harbour person:"Tony Blair"') == plain
+    scores = {score for _, score in ranked('person:"Tony Blair"')}
+    assert len(scores) == 1
+
+
 def test_a_field_query_takes_an_alias_as_the_filters_do(client, seeds):
     """The seeds make "Ajmal Kasab" an alias of the person "Azmal Kasab": the query language
     searches the person, as ``?person=Ajmal+Kasab`` filters by it (case and spacing as there)."""

@@ -304,9 +304,8 @@ def _field_leaf(token: _Token, fieldname: str, boost: float) -> Node:
             return qt.NULL
         if token.kind == "word" and _is_pattern(text):
             return _pattern(fieldname, text, boost, text[:-1] if _is_prefix(text) else None)
-        if token.kind == "word" and token.fuzzy:
-            edits, prefix = token.fuzzy
-            return qt.FuzzyTerm(fieldname, text, boost, edits, prefix)
+        # A typo mark on a value is not read (``person:blair~`` is ``person:blair``, which
+        # already finds every value with the word "Blair").
         return qt.Term(fieldname, text, boost)
     if token.kind == "word" and _is_pattern(text):
         if _is_prefix(text):

@@ -8,8 +8,11 @@ are exact values, one term per value, from which the facet tables in ``facets.py
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import hashlib
 import json
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 TEXT_FIELDS = ("title", "body")
@@ -28,6 +31,32 @@ MULTI_VALUE_FIELDS = {"person": "persons", "organisation": "organisations", "pla
 DEFAULT_SEARCH_FIELDS = {"title": 1.5, "body": 1.0}
 # Fields a query may name explicitly (`title:murree`, `person:"Madhukar Gupta"`).
 QUERYABLE_FIELDS = ("title", "body", *MULTI_VALUE_FIELDS, "publication")
+
+
+def values_named(values: Iterable[str], text: str) -> list[str]:
+    """The values a query names in a value field, for every engine: the value written exactly
+    so (``person:"Madhukar Gupta"``), else every value that has each of the text's words, in
+    any case (``person:gupta``); a word with a wildcard stands for the words it matches
+    (``person:bl*``: "Tony Blair", "Joe Bloggs")."""
+    values = list(values)
+    if text in values:
+        return [text]
+    words = text.casefold().split()
+    if not words:
+        return []
+    patterns = [
+        re.compile(fnmatch.translate(word)) if "*" in word or "?" in word else None
+        for word in words
+    ]
+
+    def names(value: str) -> bool:
+        own = value.casefold().split()
+        return all(
+            any(pattern.match(w) for w in own) if pattern else word in own
+            for word, pattern in zip(words, patterns, strict=True)
+        )
+
+    return [value for value in values if names(value)]
 
 
 def clean_value(value: str) -> str:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import logging
 import math
 import re
 import threading
@@ -64,7 +65,13 @@ from archive.search.facets import (
 )
 from archive.search.locking import file_lock
 from archive.search.query import ParsedQuery, parse_query, term_text
-from archive.search.schema import MULTI_VALUE_FIELDS, IndexedDocument, clean_value, document_digest
+from archive.search.schema import (
+    MULTI_VALUE_FIELDS,
+    IndexedDocument,
+    clean_value,
+    document_digest,
+    values_named,
+)
 from archive.search.sphinxql import client
 from archive.search.sphinxql import cluster as cluster_module
 from archive.search.sphinxql.dictionary import SLOTS, Dictionary
@@ -89,6 +96,8 @@ from archive.search.types import (
     Suggestion,
     Widened,
 )
+
+logger = logging.getLogger(__name__)
 
 INDEX_PREFIX = "articles_"
 # The attribute of each facet field (MVAs of value ids; publication one id, 0 for none).
@@ -135,7 +144,10 @@ def ranker(average_title: float, average_body: float) -> str:
         f"IF(user_weight=2, body_len/{max(average_body, 1.0):.4f}, 1.0))"
     )
     field = f"user_weight*sum_idf*{K1 + 1}*{tf}/({tf}+{K1}*({1 - B}+{B}*{length}))"
-    return f"expr('1000*sum({field})')"
+    # The facts field (weight 1: values, dates, every document's token) filters and never
+    # ranks, as the embedded engine scores a value's match 0: ``blair person:"Tony Blair"``
+    # orders its documents as ``blair`` does, whichever shard holds them.
+    return f"expr('1000*sum(IF(user_weight=1, 0, {field}))')"
 
 
 KEY_TERMS = 20  # more like this, as the embedded engine
@@ -298,16 +310,23 @@ class SphinxQLBackend:
                 self._connections.drop(address)
                 timed_out = client.timed_out(exc, time.monotonic() - started, timeout)
                 if attempt == attempts or not client.is_connection_error(exc) or timed_out:
+                    setting = (
+                        "ARCHIVE_SPHINX_HEAD"
+                        if address == self.topology.head
+                        else "ARCHIVE_SPHINX_SHARDS"
+                    )
+                    reason = "timed out" if timed_out else _reason(exc)
                     raise IndexUnavailable(
-                        f"The search cluster did not answer at {address[0]}:{address[1]} ({exc}). "
-                        "Start it with `make cluster`, or check ARCHIVE_SPHINX_HEAD."
+                        f"The search cluster did not answer at {address[0]}:{address[1]} "
+                        f"({reason}). Start it with `make cluster`, or check {setting}."
                     ) from exc
             except client.programming_errors() as exc:
                 if _AGENTS_DOWN.search(str(exc)) and "remote query error" not in str(exc):
-                    # Every agent of the head failed to connect: no shard answers.
+                    # Every agent of the head failed to connect: no shard answers. The engine's
+                    # own words ("errno=111, Operation now in progress") go to the log.
+                    logger.warning("No shard answered the head: %s", exc)
                     raise IndexUnavailable(
-                        "No shard of the search cluster answered "
-                        f"({_short(str(exc))}). Start it with `make cluster`."
+                        "No shard of the search cluster answered. Start it with `make cluster`."
                     ) from exc
                 raise _QueryError(str(exc)) from exc
             except client.errors() as exc:
@@ -1007,12 +1026,9 @@ class _Plan:
         return self.backend.dictionary.near(self.slot, word, distance, prefix_length)
 
     def _resolve_values(self, fieldname: str, text: str) -> list[str]:
-        """As the embedded engine: the exact value, else every value containing the words."""
-        values = [value for field, value in self.names.values() if field == fieldname]
-        if text in values:
-            return [text]
-        words = text.casefold().split()
-        return [v for v in values if all(word in v.casefold().split() for word in words)]
+        """As the embedded engine: the exact value, else every value containing the words (or
+        the words a wildcard matches): :func:`~archive.search.schema.values_named`."""
+        return values_named((v for field, v in self.names.values() if field == fieldname), text)
 
     def _day_bounds(self) -> tuple[dt.date, dt.date] | None:
         rows = self.backend._run(
@@ -1707,6 +1723,15 @@ def _fold_window(start: int, count: int) -> int:
 def _and(where: str, condition: str) -> str:
     """``where`` (a WHERE clause or "") with one more condition."""
     return f"{where} AND {condition}" if where else f" WHERE {condition}"
+
+
+def _reason(exc: BaseException) -> str:
+    """A client error in a few plain words ("connection refused"), not the driver's tuple."""
+    text = str(exc)
+    for words in ("Connection refused", "timed out", "Lost connection", "Name or service"):
+        if words in text:
+            return "unknown host" if words == "Name or service" else words.lower()
+    return _short(text)
 
 
 def _short(message: str) -> str:

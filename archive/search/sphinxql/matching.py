@@ -116,10 +116,9 @@ class Translator:
         fieldname = getattr(node, "fieldname", None)
         if isinstance(node, qt.TermRange) and fieldname == "day":
             return self._any(self._day_range(node.start, node.end))
-        # A value's words (``person:gupta``; a typo mark on a name is not read, as in the
-        # embedded engine).
-        if isinstance(node, qt.Term | qt.FuzzyTerm) and fieldname in VALUE_FIELDS:
-            text = term_text(node.text)
+        # A value's words (``person:gupta``, ``person:bl*``), as in the embedded engine.
+        if isinstance(node, qt.Term | qt.Prefix | qt.Wildcard) and fieldname in VALUE_FIELDS:
+            text = term_text(node.text) + ("*" if isinstance(node, qt.Prefix) else "")
             values = self.resolve_values(fieldname, text)
             return self._any(value_token(fieldname, v) for v in values)
         if isinstance(node, qt.FuzzyTerm):
@@ -134,12 +133,18 @@ class Translator:
             stem = _word(pattern.rstrip("*"))
             if pattern.endswith("*") and stem and not re.search(r"[*?]", pattern.rstrip("*")):
                 return self._field(fieldname, f"{stem}*")
+            head = _word(re.split(r"[*?]", pattern)[0])
+            if not head:
+                self.unsupported.append(
+                    "A wildcard at the start of a word (*ism) is not supported by this search "
+                    "engine: that word found nothing."
+                )
+                return self._field(fieldname, NOTHING)
             self.unsupported.append(
-                "Wildcards inside a word (wom?n, *ism) are not supported by this search engine: "
+                "Wildcards inside a word (wom?n) are not supported by this search engine: "
                 "the part before the wildcard was searched as a prefix."
             )
-            head = _word(re.split(r"[*?]", pattern)[0])
-            return self._field(fieldname, f"{head}*" if head else NOTHING)
+            return self._field(fieldname, f"{head}*")
         if isinstance(node, qt.Term):
             return self._field(fieldname, _word(node.text) or NOTHING)
         if isinstance(node, qt.Phrase):

@@ -38,6 +38,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
 from archive.search.query import term_text
+from archive.search.schema import values_named
 from archive.search.whoosh.tree import to_whoosh
 
 if TYPE_CHECKING:
@@ -329,7 +330,11 @@ class Evaluation:
             if isinstance(node, wq.TermRange) and node.fieldname == "day":
                 return self._days(node)
             if isinstance(node, wq.Term) and node.fieldname in self.tables.columns:
-                return self._value(node)
+                return self._value(node.fieldname, term_text(node.text))
+            if isinstance(node, wq.Prefix) and node.fieldname in self.tables.columns:
+                return self._value(node.fieldname, term_text(node.text) + "*")
+            if isinstance(node, wq.Wildcard) and node.fieldname in self.tables.columns:
+                return self._value(node.fieldname, term_text(node.text))
         if isinstance(node, wq.Term):
             return self._term(node.fieldname, node.text, node.boost)
         if node is wq.NullQuery or isinstance(node, type(wq.NullQuery)):
@@ -387,20 +392,12 @@ class Evaluation:
             mask &= day_key <= int(node.end)
         return mask, np.zeros(self.size, dtype=np.float32)
 
-    def _value(self, node: wq.Term) -> tuple[np.ndarray, np.ndarray]:
+    def _value(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """A person (organisation, place, publication): the exact value if there is one, else
-        every value containing the query's words, in any case ("gupta" -> "Madhukar Gupta")."""
-        column = self.tables.columns[node.fieldname]
-        text = term_text(node.text)
-        if text in column.ordinal:
-            wanted = [text]
-        else:
-            words = text.casefold().split()
-            wanted = [
-                value
-                for value in column.values
-                if all(word in value.casefold().split() for word in words)
-            ]
+        every value containing the query's words, in any case ("gupta" -> "Madhukar Gupta"),
+        a wildcard's words too ("bl*"): :func:`~archive.search.schema.values_named`."""
+        column = self.tables.columns[fieldname]
+        wanted = [text] if text in column.ordinal else values_named(column.values, text)
         return column.has_any(wanted, self.size), np.zeros(self.size, dtype=np.float32)
 
     def _combine(self, children, operator, boost: float):
