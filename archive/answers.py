@@ -23,6 +23,8 @@ Respond = Callable[[HttpRequest, str, int, tuple[str, ...]], HttpResponse]
 # script would instead replace the whole page with any htmx answer of 400, 403, 404 or 500, and
 # search.js keeps it from doing so for answers with this header.
 MESSAGE_HEADER = "X-Archive-Message"
+# Seconds a client (a feed reader, a script) is asked to wait before trying a 503 again.
+RETRY_AFTER = 30
 
 
 def error_status(exc: Exception) -> int:
@@ -55,6 +57,8 @@ def answering_errors(respond: Respond) -> Callable:
                 params = getattr(exc, "params", ())
                 answer = respond(request, str(exc), error_status(exc), params)
                 answer[MESSAGE_HEADER] = "1"
+                if answer.status_code == 503:
+                    answer["Retry-After"] = str(RETRY_AFTER)
                 return answer
 
         return wrapped

@@ -3,7 +3,8 @@
 An export is the search page's result set, with the same parameters (query, filters, sort), up to
 ``settings.ARCHIVE_EXPORT_MAX_HITS`` hits. It is never silently cut: when the search has more
 hits, the JSON says ``"truncated": true`` with a notice, the CSV carries an
-``X-Archive-Export-Truncated`` header, and the search page's links say "first N of M".
+``X-Archive-Export-Truncated`` header, and the search page's links say "first N of M". Nor is it
+cut by a cluster's shard that did not answer: then it is a 503 (:func:`whole`).
 """
 
 from __future__ import annotations
@@ -106,6 +107,20 @@ def export_links(response: search.SearchResponse) -> ExportLinks:
     )
 
 
+def whole(result: search.SearchResponse) -> search.SearchResponse:
+    """The result, if every part of the archive answered. An export or a feed holds every
+    result or none: a cluster with a shard down answers pages and the API with a notice, but a
+    file or a feed entry list would lose documents without one (503; try again later)."""
+    coverage = result.coverage
+    if coverage is not None and coverage.partial:
+        raise search.IndexUnavailable(
+            f"Only {coverage.answered} of {coverage.parts} parts of the search cluster "
+            "answered, and an export or a feed must hold every result: try again when the "
+            "cluster is whole (`make cluster` starts what is down)."
+        )
+    return result
+
+
 def truncation_notice(total: int, limit: int) -> str:
     return (
         f"This export holds the first {limit:,} of {total:,} results "
@@ -189,7 +204,7 @@ def _attachment(response: HttpResponse, name: str) -> HttpResponse:
 @answering_errors(as_text)
 def export_csv(request: HttpRequest) -> HttpResponse:
     """``GET /export.csv?<search parameters>``: the result set as a spreadsheet-safe CSV file."""
-    result = search.search(export_request(request_from(request, ignoring=PAGE_PARAMS)))
+    result = whole(search.search(export_request(request_from(request, ignoring=PAGE_PARAMS))))
     urls = DocumentUrls(request)
     facts = stories.facts_for_hits(result.hits)
     records = [hit_record(urls, hit, facts) for hit in result.hits]
@@ -206,7 +221,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 @answering_errors(as_text)
 def export_json(request: HttpRequest) -> HttpResponse:
     """``GET /export.json?<search parameters>``: the result set, with what was searched."""
-    result = search.search(export_request(request_from(request, ignoring=PAGE_PARAMS)))
+    result = whole(search.search(export_request(request_from(request, ignoring=PAGE_PARAMS))))
     limit = result.page_size
     truncated = result.total > limit
     urls = DocumentUrls(request)

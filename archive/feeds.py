@@ -25,7 +25,7 @@ from django.views.decorators.http import require_safe
 
 from archive import search
 from archive.answers import answering_errors, as_text
-from archive.exports import PAGE_PARAMS, export_params, export_request
+from archive.exports import PAGE_PARAMS, export_params, export_request, whole
 from archive.models import Document
 from archive.params import request_from
 
@@ -104,7 +104,7 @@ class SearchFeed(Feed):
     def get_object(self, request: HttpRequest, *args, **kwargs) -> FeedSearch:
         wanted = request_from(request, ignoring=PAGE_PARAMS)
         # A one-hit search first: it checks the index and cleans the query, cheaply.
-        response = search.search(export_request(replace(wanted, sort="newest"), limit=1))
+        response = whole(search.search(export_request(replace(wanted, sort="newest"), limit=1)))
         if _is_whole_archive(wanted, response.query_text):
             # Every document matches: the newest added are simply the database's newest.
             documents = list(
@@ -112,7 +112,7 @@ class SearchFeed(Feed):
             )
         else:
             if response.total > 1:
-                response = search.search(export_request(replace(wanted, sort="newest")))
+                response = whole(search.search(export_request(replace(wanted, sort="newest"))))
             documents = newest_added([hit.id for hit in response.hits], FEED_ENTRIES)
         terms = search.QueryTerms()
         if response.query_text:

@@ -51,6 +51,12 @@ def test_a_shard_down_gives_a_flagged_partial_answer_and_then_a_whole_one(
             assert any(PARTIAL in notice for notice in api.json()["notices"])
             assert api.json()["total"] < 8
         assert statuses == {200}
+        # A file or a feed would lose documents without a word: they wait for the whole cluster.
+        for path in ("/export.csv", "/export.json", "/feeds/search"):
+            response = client.get(path, {"q": "harbour"})
+            assert response.status_code == 503, path
+            assert "1 of 2 parts" in response.content.decode(), path
+            assert response["Retry-After"] == "30"
     finally:
         sphinx_cluster.start_process("shard1")
     _whole_again()
@@ -105,3 +111,34 @@ def test_a_shard_that_hangs_is_left_out_after_the_timeout(
     finally:
         os.kill(pid, signal.SIGCONT)
     _whole_again()
+
+
+def test_edits_saved_while_a_shard_was_down_reach_it_when_it_is_back(
+    search_backend, sphinx_cluster, make_document, client, monkeypatch
+):
+    """Saves while shard 1 is down cannot reach it and wait in the outbox; once it runs again,
+    a later request applies them (after ``RETRY_SECONDS``), with no other save."""
+    from archive import indexing
+    from archive.models import Document, IndexTask
+
+    _corpus(make_document)
+    indexing.connect_signals()
+    client.get("/", {"q": "harbour"})  # the web process's first request
+    sphinx_cluster.stop_process("shard1")
+    try:
+        for document in Document.objects.all():
+            document.title = document.title.replace("Harbour", "Lighthouse")
+            document.save()
+        assert IndexTask.objects.exists()  # shard 1's documents could not be written
+    finally:
+        sphinx_cluster.start_process("shard1")
+    monkeypatch.setattr(indexing, "RETRY_SECONDS", 0.0)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        monkeypatch.setattr(indexing, "_next_retry", 0.0)
+        api = client.get("/api/search", {"q": "lighthouse"}).json()
+        if api["total"] == 8 and not IndexTask.objects.exists():
+            break
+        time.sleep(0.2)
+    assert api["total"] == 8 and not api["notices"]
+    assert not IndexTask.objects.exists()
