@@ -384,3 +384,46 @@ def test_an_update_never_copies_an_inline_style(page, live_server, seeds):
     page.wait_for_url(re.compile(r"mumbay"))
     page.locator("#search-results mark").first.wait_for()
     page.wait_for_timeout(1500)  # htmx settles the swapped content after 20 ms
+
+
+def test_a_value_chosen_on_a_phone_stays_under_the_finger(browser, live_server, dated):
+    """On a phone the filter panel is a disclosure that each update renders closed and the page
+    opens again; the value tapped must stay where it was on the screen (it jumped thousands of
+    pixels down, into the results), and the panel stays open."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(live_server.url + "/?q=karachi")
+    page.locator(".facets__summary").click()
+    value = page.locator("#facet-values-publication .facet__value", has_text="Reuters")
+    value.scroll_into_view_if_needed()
+    top = value.bounding_box()["y"]
+    assert page.evaluate("window.scrollY") > 0
+    value.click()
+    expect(page).to_have_url(live_server.url + "/?q=karachi&publication=Reuters")
+    expect(page.locator(".facets__toggle")).to_have_attribute("open", "")
+    chosen = page.locator("#facet-values-publication .facet__value.is-selected")
+    expect(chosen).to_be_in_viewport()
+    assert abs(chosen.bounding_box()["y"] - top) < 2
+    context.close()
+
+
+def test_back_after_a_screenshot_applies_no_inline_style(page, live_server, dated):
+    """A tool that sets and clears an element's style through the CSSOM (Playwright's
+    screenshot) leaves an empty style attribute; htmx's snapshot for the back button must not
+    carry it, or restoring the page breaks the Content-Security-Policy (the page fixture fails
+    on any console error)."""
+    from playwright.sync_api import expect
+
+    page.goto(live_server.url + "/?q=karachi")
+    page.screenshot(path=str(ARTIFACTS / "before-back.png"))
+    page.locator("#facet-values-person .facet__value", has_text="Benazir Bhutto").click()
+    expect(page).to_have_url(live_server.url + "/?q=karachi&person=Benazir+Bhutto")
+    page.locator("#facet-values-publication .facet__value", has_text="Reuters").click()
+    expect(page).to_have_url(re.compile(r"publication=Reuters"))
+    page.go_back()
+    expect(page).to_have_url(live_server.url + "/?q=karachi&person=Benazir+Bhutto")
+    page.go_back()
+    expect(page).to_have_url(live_server.url + "/?q=karachi")
+    expect(page.locator("#result-count")).to_contain_text("6 results")

@@ -15,6 +15,11 @@
     document.querySelectorAll("select option").forEach(function (option) {
       option.toggleAttribute("selected", option.selected);
     });
+    // An empty style attribute (left by a tool that set and cleared a style through the CSSOM)
+    // would be applied as inline style on restoring, which the Content-Security-Policy forbids.
+    document.querySelectorAll('[style=""]').forEach(function (element) {
+      element.removeAttribute("style");
+    });
   });
 
   // One history entry per query typed, not one per pause in the typing: an update that only
@@ -245,11 +250,27 @@
     }
   });
 
-  // --- Across updates of the results: keep the filter panel open (phones) and keep the keyboard
-  // focus on the same facet value, bar or control, or else on the result count.
+  // --- Across updates of the results: keep the filter panel open (phones), keep the value that
+  // was clicked where it was on the screen (the page above it may grow or shrink), and keep the
+  // keyboard focus on the same facet value, bar or control, or else on the result count.
   var panelOpen = false;
   var focusKey = null;
   var focusWasInResults = false;
+  var anchorKey = null;
+  var anchorTop = 0;
+
+  // The element that asked (a tap gives a link no focus on phones): its key and screen position.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    anchorKey = elt && elt.getAttribute ? elt.getAttribute("data-focus-key") : null;
+    anchorTop = anchorKey ? elt.getBoundingClientRect().top : 0;
+  });
+
+  function withKey(root, key) {
+    return Array.prototype.find.call(root.querySelectorAll("[data-focus-key]"), function (el) {
+      return el.getAttribute("data-focus-key") === key;
+    });
+  }
 
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
@@ -267,12 +288,13 @@
     if (!target || target.id !== "search-results") return;
     var panel = target.querySelector(".facets__toggle");
     if (panel && panelOpen) panel.open = true;
+    var anchor = anchorKey ? withKey(target, anchorKey) : null;
+    if (anchor) window.scrollBy(0, anchor.getBoundingClientRect().top - anchorTop);
+    anchorKey = null;
     if (!focusWasInResults) return;
     var again = null;
     if (focusKey) {
-      again = Array.prototype.find.call(target.querySelectorAll("[data-focus-key]"), function (el) {
-        return el.getAttribute("data-focus-key") === focusKey;
-      });
+      again = withKey(target, focusKey);
       if (!again && focusKey.indexOf("bar:") === 0) {
         again = target.querySelector(".histogram a.histogram__bar, .histogram__up");
       }
