@@ -90,6 +90,24 @@ def test_extraction_with_the_model_end_to_end():
 def test_a_name_ends_at_a_sentence_end_or_a_spaced_dash():
     assert persons.clean_mention("Jay-Z. Soul") == "Jay-Z"
     assert persons.clean_mention("Rob Partridge - Marley's") == "Rob Partridge"
+    # An initial's full stop ends a sentence when a function word follows it; it stays an
+    # initial before a name.
+    assert persons.clean_mention("Malcolm X. Besides") == "Malcolm X"
+    assert persons.clean_mention("George W. Bush") == "George W. Bush"
+    assert persons.clean_mention("J. K. Rowling") == "J. K. Rowling"
+
+
+def test_a_span_ending_in_a_title_before_a_name_is_no_name_of_its_own():
+    """The model tags "Tory Treasurer Lord" and "Ashcroft" as two persons: the first holds no
+    name ("Treasurer" was a person value), the second is the titled name."""
+    text = (
+        "Fox attacks Tory lies\n\nMr Fox refused to discuss reports that the party had repaid "
+        "a loan to former Tory Treasurer Lord Ashcroft after he said the party could not win."
+    )
+    doc = persons.nlp()(text)
+    found, _, _ = persons.mentions(doc)
+    assert not [name for name in found if "Treasurer" in name]
+    assert "Ashcroft" in {persons.clean_mention(name) for name in found}
 
 
 def test_titles_that_are_surnames_stay_at_the_end_of_a_name():

@@ -709,6 +709,28 @@ def test_a_merge_holds_for_every_way_the_archive_writes_the_merged_name(make_doc
         assert [o.name for o in document.organisations.all()] == ["Conservatives"], document.title
 
 
+def test_a_name_run_on_into_a_common_word_or_an_acronym_is_the_person():
+    """ "Bill Cosby TV", "Johnny Carson Theater": the model ran a known person's name on into
+    the word after it. A last word that ends other people's names ("Law") or that is no common
+    word ("Bradfield") stays part of the name."""
+    evidence = archive_of(
+        [person("Bill Cosby")],
+        [person("Johnny Carson")],
+        [person("James Dean")],
+        [person("Andrew Bonar")],
+        [person("Jude Law")],
+    )
+    evidence.words.load(["theater", "law", "bradfield", "tv"])
+    evidence.words.add(["On Monday the theater and the law were news, said Mr Smith."] * 5)
+    for name, expected in [
+        ("Bill Cosby TV", "Bill Cosby"),
+        ("Johnny Carson Theater", "Johnny Carson"),
+        ("James Dean Bradfield", "James Dean Bradfield"),
+        ("Andrew Bonar Law", "Andrew Bonar Law"),
+    ]:
+        assert values([person(name)], evidence) == [("person", expected)], name
+
+
 def test_a_partys_short_name_is_the_party():
     """ "Lib Dems", a person or a common word to the model, clips "Liberal Democrats" word by
     word; "Liberal Democratic Party" fits too but the archive names it far less. A lone

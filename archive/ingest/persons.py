@@ -87,6 +87,7 @@ NOT_PERSON_LABELS = frozenset(
 DATE_LABELS = frozenset({"DATE", "TIME"})
 # A word of two or more characters ending a sentence: "Blair. The", "Jay-Z. Soul" (not "J. Smith").
 _SENTENCE_END = re.compile(r"([\w-]*\w\w|\w-\w)\.\s+")
+_INITIAL_THEN = re.compile(r"(?<![\w.])([A-Z])\.\s+([A-Za-z]+)")
 _SPACED_DASH = re.compile(r"\s[-\u2013\u2014]\s")
 _POSSESSIVE = re.compile(r"(?:['\u2019]s|['\u2019])$")
 _TOKEN_EDGE = re.compile(r"^[^\w]+|[^\w.]+$")
@@ -166,6 +167,12 @@ def clean_mention(mention: str) -> str:
     for end in _SENTENCE_END.finditer(mention):
         if end.group(1).casefold() not in HONORIFICS:  # "Mr. Blair" is one name
             mention = mention[: end.start()] + end.group(1)
+            break
+    # An initial's full stop ends a sentence when a function word follows ("Malcolm X.
+    # Besides, ..."): no name goes on with one (_function_word).
+    for end in _INITIAL_THEN.finditer(mention):
+        if _function_word(end.group(2)):
+            mention = mention[: end.end(1)]
             break
     # "Rob Partridge - Marley's former head of press": the name ends at a spaced dash.
     mention = _SPACED_DASH.split(mention, maxsplit=1)[0]
@@ -356,6 +363,13 @@ def mentions(doc) -> tuple[list[str], set[str], set[str]]:
             continue
         if labels_a_table_row(doc, ent):
             continue
+        if (
+            len(ent) >= 2
+            and ent[-1].text.casefold().rstrip(".") in PERSONAL_TITLES
+            and ent.end < len(doc)
+            and doc[ent.end].ent_type_ == "PERSON"
+        ):
+            continue  # "former Tory Treasurer Lord | Ashcroft": the name is the next entity
         if len(words) >= 2 and words[-1].casefold() in place_tails:
             continue
         if (

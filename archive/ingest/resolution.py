@@ -465,6 +465,22 @@ class Evidence:
         organisation (a company's suffix, a body), none in particular."""
         return all(self.organisation_tails[word] >= GENERIC_TAIL for word in fold(name).split())
 
+    def ran_on(self, words: list[str]) -> bool:
+        """Whether the last word of a person name of three words or more is not of the name:
+        the model ran a person's name on into the word after it ("Bill Cosby TV", "Johnny
+        Carson Theater"). The word is a common word the archive mostly writes in lowercase, or
+        an acronym; the archive names the name without it as a person; and no other full name
+        of the archive's people ends in that word (it is no surname: "Andrew Bonar Law" stays,
+        and so does "James Dean Bradfield", whose last word is no common word)."""
+        last = words[-1] if words else ""
+        if len(words) < 3 or not (self.words.common(last) or (last.isupper() and len(last) > 1)):
+            return False
+        whole = fold(" ".join(words))
+        ending = self.full_names.get(fold(words[-1]), Counter())
+        if any(fold(name) != whole and n > 0 for name, n in ending.items()):
+            return False
+        return self._better_known(" ".join(words[:-1]), " ".join(words))
+
     def post_nominal(self, words: list[str]) -> bool:
         """Whether a full name's last word is a post-nominal ("Philippe Sands QC", "... MP"):
         an acronym that ends many different full names in the archive, as no surname does in
@@ -1539,14 +1555,16 @@ def _kind_of_a_place(
 def _without_common_words(mention: NameMention, evidence: Evidence) -> NameMention | None:
     """The person mention without the words it begins with that are not of the name
     (:meth:`Evidence.not_of_the_name`: "Making Michael Howard" -> "Michael Howard", "Blairite
-    Alan Milburn" -> "Alan Milburn"); None when nothing of a name is left ("Pop Idol",
-    "Nasty"). A titled lone word stays ("Mr Young"): the title says it is a name."""
+    Alan Milburn" -> "Alan Milburn"), nor a post-nominal or a word the model ran the name on
+    into at its end ("Bill Cosby TV": :meth:`Evidence.ran_on`); None when nothing of a name is
+    left ("Pop Idol", "Nasty"). A titled lone word stays ("Mr Young"): the title says it is a
+    name."""
     words = mention.name.split()
     if len(words) == 1:
         if mention.titled or not evidence.common_word(words[0]):
             return mention
         return None
-    if evidence.post_nominal(words):
+    if evidence.post_nominal(words) or evidence.ran_on(words):
         words = words[:-1]
         mention = dataclasses.replace(mention, name=" ".join(words))
     start = evidence.not_of_the_name(words)
