@@ -616,6 +616,10 @@ class Drift:
     stale: list[int] = field(default_factory=list)  # in both, but the index holds other content
     unavailable: str = ""  # the index is missing or unreadable: only a rebuild helps
     outdated: str = ""  # built by an older version (another analyzer): only a rebuild helps
+    # Changes that waited in the outbox, applied before comparing (a save while a cluster's
+    # shard was down, a process that died); and those that still wait (the index refused them).
+    applied: int = 0
+    waiting: int = 0
 
     @property
     def ok(self) -> bool:
@@ -659,10 +663,12 @@ def check(repair: bool = False) -> tuple[Drift, Drift | None]:
     with search.write_lock(timeout=REBUILD_WAIT) as acquired:
         if not acquired:
             raise search.IndexUnavailable("Another process held the index's write lock too long.")
+        applied = 0
         if search.index_exists():
             with suppress(search.IndexUnavailable):  # unreadable: the comparison says so
-                _drain_locked()
+                applied = _drain_locked().applied
         drift = _compare_locked()
+        drift.applied, drift.waiting = applied, pending_count()
         if not repair or drift.ok:
             return drift, None
         if not drift.needs_rebuild:

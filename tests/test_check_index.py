@@ -166,6 +166,21 @@ def test_apply_index_tasks_applies_what_a_crash_left(seeds):
     assert indexing.pending_count() == 0
 
 
+def test_check_index_says_what_had_waited_in_the_outbox(seeds):
+    """A change the index could not take when it was saved (here: another writer held the
+    lock; on a cluster, a shard down) is applied before comparing, and the report says so,
+    rather than a bare "matches" that hides it."""
+    document = seeds[0]
+    with search.write_lock(timeout=0):
+        document.title = "Changed while another writer held the lock"
+        document.save()
+    report = check()
+    assert "Applied first 1 changes that waited in the outbox" in report
+    assert "Changes still waiting" not in report
+    assert "The index matches the database." in report
+    assert "Applied first" not in check()
+
+
 def test_rebuild_if_needed_rebuilds_an_unreadable_index(seeds, index_dir):
     _damage(index_dir, "garbage")
     out = io.StringIO()

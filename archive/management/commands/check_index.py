@@ -44,6 +44,13 @@ class Command(BaseCommand):
     def _report(self, drift: indexing.Drift) -> None:
         self.stdout.write(f"Engine: {search.describe_backend()}.")
         self.stdout.write(f"Database: {drift.database:,} documents. Index: {drift.indexed:,}.")
+        if drift.applied:
+            self.stdout.write(
+                f"Applied first {drift.applied:,} changes that waited in the outbox (an index "
+                "that could not take them when they were saved)."
+            )
+        if drift.waiting:
+            self.stdout.write(f"Changes still waiting in the outbox: {drift.waiting:,}.")
         if drift.unavailable:
             self.stdout.write(f"Index unavailable: {drift.unavailable}")
         if drift.outdated:
