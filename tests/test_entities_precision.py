@@ -91,6 +91,19 @@ def test_a_unit_after_a_number_is_not_an_organisation():
     assert ("GMT", "ORG") not in found
 
 
+def test_a_word_after_of_the_that_ends_a_longer_title_is_no_organisation():
+    """The model tags only the end of a title it does not know: "Rings" of "Lord of the
+    Rings", "Dead" of "Shaun of the Dead". A firm after a role stays ("chairman of Reuters")."""
+    found = mentions_of(
+        "Games chart\n\nThe top sellers were Splinter Cell Pandora Tomorrow, Lord of the Rings "
+        "and Pocket Kingdom, said the chairman of Reuters. The zombie comedy Shaun of the Dead "
+        "won, and the Phantom of the Opera did not."
+    )
+    names = {name for name, _ in found}
+    assert not names & {"Rings", "Dead", "Opera"}, found
+    assert ("Reuters", "ORG") in found
+
+
 # --- Persons -----------------------------------------------------------------------------------
 
 
