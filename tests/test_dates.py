@@ -143,6 +143,21 @@ def test_a_dateline_still_wins_and_is_stated():
     assert draft.published == dt.date(2004, 3, 12) and not draft.date_inferred
 
 
+def test_a_published_line_above_the_headline_is_the_date_and_not_the_title():
+    """A saved article often starts with its date line: it states the date and the headline
+    is the next line; a headline that merely starts with a date stays the headline."""
+    draft = readers.from_plain_text(
+        "a.txt", "Published: 2005-04-12\n\nBudget day arrives\n\nThe chancellor spoke."
+    )
+    assert draft.title == "Budget day arrives"
+    assert draft.published == dt.date(2005, 4, 12) and not draft.date_inferred
+    assert draft.body.startswith("Budget day arrives")
+    draft = readers.from_plain_text("b.txt", "12 April 2005\nBudget day\n\nText of the day.")
+    assert (draft.title, draft.published) == ("Budget day", dt.date(2005, 4, 12))
+    draft = readers.from_plain_text("c.txt", "12 April 2005 was budget day\n\nText of the day.")
+    assert draft.title == "12 April 2005 was budget day"
+
+
 def test_the_reader_marks_an_inferred_date_and_leaves_a_profile_undated():
     draft = readers.from_plain_text("a.txt", "Quay\n\nThe foreman said on 14 May 2004 it resumed.")
     assert draft.published == dt.date(2004, 5, 14) and draft.date_inferred

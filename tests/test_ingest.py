@@ -177,6 +177,32 @@ def test_pdf_with_a_text_layer(transactional_db, tmp_path):
     assert document.published == dt.date(2004, 5, 14) and document.date_inferred
 
 
+def test_a_pdf_s_printed_lines_are_joined_into_paragraphs(transactional_db, tmp_path, client):
+    """The text layer breaks every printed line: the document keeps paragraphs (a phrase across
+    a line break is one phrase, marked on the document page), a word the layout hyphenated is
+    one word, and a headline stays its own line."""
+    pdf = pdf_with_text(
+        [
+            "Election date set",
+            "Prime Minister Tony Blair",
+            "will call a general election for 5 May, officials said on",
+            "Monday. The announcement, which had been widely expected, fol-",
+            "lowed weeks of speculation.",
+            "Opposition leaders welcomed the news.",
+        ]
+    )
+    run(write(tmp_path, "election.pdf", pdf))
+    document = Document.objects.get()
+    assert document.title == "Election date set"
+    assert "Tony Blair will call a general election" in document.body
+    assert "followed weeks" in document.body
+    assert "Opposition leaders welcomed the news." in document.body.split("\n\n")
+    page = client.get(f"/documents/{document.pk}/", {"q": '"Blair will call"'}, follow=True)
+    html = page.content.decode()
+    assert "No words of" not in html
+    assert html.count("<mark") >= 1
+
+
 def test_jsonl_records_with_and_without_persons(transactional_db, tmp_path):
     records = [
         {

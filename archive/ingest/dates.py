@@ -90,6 +90,20 @@ def split_leading_date_line(text: str) -> tuple[dt.date | None, str]:
     return date, text[match.end() :]
 
 
+def date_line(line: str) -> dt.date | None:
+    """The date of a line that states only a date ("Published: 12 April 2005", "2005-04-12",
+    "LONDON, 5 March 2005"), which is no headline; None for any other line (a dateline with the
+    story after it, a sentence)."""
+    if len(line) > 120:
+        return None
+    prefix = DATELINE.match(line)
+    start = prefix.end() if prefix else 0
+    for position, date in full_dates(line):
+        if position == start and not _SENTENCE_WORD.search(line[position:]):
+            return date
+    return None
+
+
 def dateline_date(lines: list[str]) -> dt.date | None:
     """A date stated at the top of the body: a dateline or a "Published:" line."""
     for line in lines[:3]:

@@ -39,9 +39,14 @@ def _title(value: str) -> str:
 
 
 def from_plain_text(source: str, raw: str) -> Draft:
-    """Title = first non-empty line; a leading ``date`` line or a dateline sets the date."""
+    """Title = first non-empty line; a leading ``date`` line, a line above the headline that
+    only states a date ("Published: 12 April 2005"), or a dateline sets the date."""
     stated, raw = dates.split_leading_date_line(text.normalise_text(raw))
     body = text.drop_chrome(raw)
+    first, _, rest = body.partition("\n")
+    if stated is None and rest.strip() and (on_its_own := dates.date_line(first)):
+        # "Published: 12 April 2005" above the headline: the date, and no title.
+        stated, body = on_its_own, rest.lstrip("\n")
     if not body:
         raise ReadError("No article text in the file (only page furniture, or empty).")
     title = text.first_line(body)
@@ -148,7 +153,9 @@ def read_pdf(name: str, data: bytes) -> Result:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise ReadError("The PDF is encrypted; save an unprotected copy and upload that.")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        # The text layer breaks every printed line: paragraphs again, so that a phrase across
+        # a line break reads as one and the document page shows paragraphs, not lines.
+        pages = [text.unwrap_lines(page.extract_text() or "") for page in reader.pages]
         if any(page.strip() for page in pages):
             scans = [
                 number

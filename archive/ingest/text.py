@@ -122,6 +122,49 @@ def normalise_text(text: str) -> str:
     return "\n".join(paragraphs)
 
 
+# A line at least this share of the page's usual line length was wrapped by the layout: the
+# paragraph goes on in the next line.
+WRAPPED_LINE_SHARE = 0.75
+_SENTENCE_CLOSE = re.compile(r"[.!?:;\"\u201d\u2019')]$")
+
+
+def unwrap_lines(page: str) -> str:
+    """A PDF page's text layer as paragraphs: the layout breaks every printed line, and a line
+    as long as the page's usual full line (``WRAPPED_LINE_SHARE`` of its 80th-percentile
+    length) or one that ends mid-sentence goes on in the next, joined with a space (a word the
+    layout hyphenated, "fol-" and "lowed", is one word again). A short line that ends a
+    sentence, a blank line or a short line before a capital (a headline) ends a paragraph:
+    paragraphs are then separated by a blank line, as in a ``.txt`` file."""
+    lines = [" ".join(line.split()) for line in page.split("\n")]
+    lengths = sorted(len(line) for line in lines if line)
+    if len(lengths) < 3:
+        return page
+    full = lengths[min(len(lengths) - 1, int(len(lengths) * 0.8))]
+    paragraphs: list[list[str]] = [[]]
+    for line, following in zip(lines, [*lines[1:], ""], strict=True):
+        if not line:
+            if paragraphs[-1]:
+                paragraphs.append([])
+            continue
+        paragraphs[-1].append(line)
+        wrapped = len(line) >= WRAPPED_LINE_SHARE * full
+        mid_sentence = not _SENTENCE_CLOSE.search(line) and following[:1].islower()
+        if following and not (wrapped or mid_sentence):
+            paragraphs.append([])
+    joined = []
+    for lines_of in paragraphs:
+        if not lines_of:
+            continue
+        text = lines_of[0]
+        for line in lines_of[1:]:
+            if text.endswith("-") and text[-2:-1].islower() and line[:1].islower():
+                text = text[:-1] + line  # "fol-" / "lowed": a word the layout hyphenated
+            else:
+                text += " " + line
+        joined.append(text)
+    return "\n\n".join(joined)
+
+
 def is_chrome(line: str) -> bool:
     """A line that is page furniture: no letters or digits at all, or only sharing/gallery words."""
     if not any(ch.isalnum() for ch in line):
