@@ -709,8 +709,11 @@ class IngestJobAdmin(admin.ModelAdmin):
 
     def progress_view(self, request, job_id):
         job = self._job(request, job_id)
+        # "oob": the last poll (the job ended) also replaces the buttons and the status line.
         return TemplateResponse(
-            request, "admin/archive/ingestjob/job.html#progress", self._context(request, job)
+            request,
+            "admin/archive/ingestjob/job.html#progress",
+            {**self._context(request, job), "oob": True},
         )
 
     def cancel_view(self, request, job_id):

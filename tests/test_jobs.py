@@ -137,9 +137,19 @@ def test_the_progress_partial_is_what_htmx_polls(editor):
     body = partial.content.decode()
     assert body.lstrip().startswith('<section id="job-progress"')
     assert "<html" not in body
+    # The buttons are not in the polled section (a keyboard user's focus on "Cancel the job"
+    # stays), and no section that changes every second is a live region.
+    assert "Cancel the job" not in body and "aria-live" not in body
+    page = editor.get(reverse("admin:archive_ingestjob_change", args=[job.pk])).content.decode()
+    assert page.count("Cancel the job") == 1
+    assert page.index("Cancel the job") > page.index("</section>")
     run_worker()
     body = editor.get(reverse("admin:archive_ingestjob_progress", args=[job.pk])).content.decode()
     assert "1 of 1 files" in body and "hx-trigger" not in body
+    # The last poll replaces the buttons (none left to press) and says the job ended.
+    assert 'id="job-actions" class="job-actions" hx-swap-oob="true"' in body
+    assert "Cancel the job" not in body
+    assert 'role="status" hx-swap-oob="true">Done</p>' in body
 
 
 @pytest.mark.django_db(transaction=True)
@@ -177,7 +187,7 @@ def test_cancel_stops_between_chunks_and_retry_imports_the_rest(editor, settings
     assert Document.objects.count() == 2  # what was imported stays imported
     assert job.files.filter(status=IngestJobFile.Status.CANCELLED).count() == 4
     page = editor.get(reverse("admin:archive_ingestjob_change", args=[job.pk])).content.decode()
-    assert "Retry the failed files" in page
+    assert "Import the files the job did not reach" in page
 
     editor.post(reverse("admin:archive_ingestjob_retry", args=[job.pk]))
     job.refresh_from_db()
