@@ -108,21 +108,37 @@
     var current = 0;
     var position = nav.querySelector(".hitbar__position");
     nav.hidden = false;
+    // Match ``current``: marked, in view, and focused (a keyboard user reads on from there).
+    function show(scroll) {
+      var mark = document.getElementById("hit-" + current);
+      document.querySelectorAll("mark.is-current").forEach(function (m) { m.classList.remove("is-current"); });
+      if (mark) {
+        mark.classList.add("is-current");
+        mark.setAttribute("tabindex", "-1");
+        if (scroll) mark.scrollIntoView({ block: "center" });
+        mark.focus({ preventScroll: true });
+      }
+      if (position) position.textContent = current + " of " + total;
+    }
     nav.addEventListener("click", function (event) {
       var button = event.target.closest("button[data-step]");
       if (!button) return;
       current += parseInt(button.getAttribute("data-step"), 10);
       if (current < 1) current = total;
       if (current > total) current = 1;
-      var mark = document.getElementById("hit-" + current);
-      document.querySelectorAll("mark.is-current").forEach(function (m) { m.classList.remove("is-current"); });
-      if (mark) {
-        mark.classList.add("is-current");
-        mark.scrollIntoView({ block: "center" });
-        history.replaceState(null, "", "#hit-" + current);
-      }
-      if (position) position.textContent = current + " of " + total;
+      history.replaceState(null, "", "#hit-" + current);
+      show(true);
     });
+    // "Jump to the first match", a link to #hit-3, or the back button: the counter follows, so
+    // that the next "Next" goes on from the match shown.
+    function follow() {
+      var match = /^#hit-(\d+)$/.exec(window.location.hash);
+      if (!match) return;
+      current = Math.min(Math.max(parseInt(match[1], 10), 1), total);
+      show(false);
+    }
+    window.addEventListener("hashchange", follow);
+    follow();
   });
 
   // "/" focuses the search box, as on many search sites.
