@@ -180,14 +180,29 @@ def differences(original: str, copy: str) -> list[Change]:
     for tag, a0, a1, b0, b1 in matcher.get_opcodes():
         if tag == "equal":
             continue
-        olds, news = before[a0:a1], after[b0:b1]
-        if tag == "replace" and len(olds) == len(news):
-            edited = [_edited(o, n) for o, n in zip(olds, news, strict=True)]
-            if all(edited):
-                changes += edited  # type: ignore[arg-type]
-                continue
-        changes += [Change("removed", p) for p in olds]
-        changes += [Change("added", p) for p in news]
+        changes += _paired(before[a0:a1], after[b0:b1])
+    return changes
+
+
+def _paired(olds: list[str], news: list[str]) -> list[Change]:
+    """A run of paragraphs that differ, in order: each old paragraph is an edit of the first
+    new one (not yet taken) that keeps enough of it, the new ones skipped on the way were
+    added, and an old one that no new one keeps was removed. A copy that changed a date in its
+    lead and added a paragraph shows the lead "changed", word by word, not removed and added
+    whole."""
+    changes: list[Change] = []
+    taken = 0
+    for old in olds:
+        for index in range(taken, len(news)):
+            edited = _edited(old, news[index])
+            if edited is not None:
+                changes += [Change("added", p) for p in news[taken:index]]
+                changes.append(edited)
+                taken = index + 1
+                break
+        else:
+            changes.append(Change("removed", old))
+    changes += [Change("added", p) for p in news[taken:]]
     return changes
 
 

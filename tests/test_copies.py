@@ -252,6 +252,28 @@ def test_the_document_page_lists_copies_and_changes(client, make_document):
     assert "What this copy changed from the first imported, in BBC" in html
 
 
+def test_a_lead_edited_beside_an_added_paragraph_shows_as_changed_word_by_word():
+    """A copy with a new headline, one date changed in its lead and a paragraph added: the
+    lead is "changed" (5 -> 6 March), not removed and added whole."""
+    from archive.stories import differences
+
+    lead = "The chancellor will present the budget on 5 March, the Treasury said on Monday."
+    original = f"Budget date set\n\n{lead}\n\nThe date had been expected for weeks."
+    copy = (
+        f"Budget on 6 March\n\n{lead.replace('5 March', '6 March')}\n\n"
+        "Opposition parties said they were ready.\n\nThe date had been expected for weeks."
+    )
+    kinds = [(c.kind, c.text[:20]) for c in differences(original, copy)]
+    assert kinds == [
+        ("removed", "Budget date set"),
+        ("added", "Budget on 6 March"),
+        ("changed", "The chancellor will "),
+        ("added", "Opposition parties s"),
+    ]
+    changed = next(c for c in differences(original, copy) if c.kind == "changed")
+    assert ("removed", "5") in changed.parts and ("added", "6") in changed.parts
+
+
 def test_admin_split_and_join(admin_client, make_document):
     text = article(27)
     a = make_document(body=text)
