@@ -235,6 +235,20 @@ class EntityAdmin(admin.ModelAdmin):
                 )
             ids = resolution.documents_mentioning(deleted, any_spelling=True)
             transaction.on_commit(lambda: resolution.resolve_archive(document_ids=ids))
+            # Say what the split does, and what stays joined: a merge brings every alias of
+            # the value merged ("Tory" and "Tories"), and each is split off on its own.
+            others = [alias.name for alias in entity.aliases.all()]
+            self.message_user(
+                request,
+                f"Split off {', '.join(f'“{n}”' for n in deleted)}: the {len(ids):,} documents "
+                "that mention it are resolved again and never join it to this value."
+                + (
+                    f" Still joined to “{entity.name}”: {', '.join(f'“{n}”' for n in others)};"
+                    " delete those aliases too to split them off."
+                    if others
+                    else ""
+                ),
+            )
 
     def get_queryset(self, request):
         documents = Count("documents", distinct=True)

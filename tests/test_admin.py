@@ -378,6 +378,8 @@ def test_deleting_an_alias_splits_it_off_for_good(staff_client, seeds):
     assert EntityDecision.objects.filter(
         kind="person", name=alias.name, decision=EntityDecision.APART, other=babar.name
     ).exists()
+    page = staff_client.get(response["Location"]).content.decode()
+    assert f"Split off “{alias.name}”" in page and "resolved again" in page
 
 
 def test_admin_pages_name_the_sites_icon(staff_client, seeds):
