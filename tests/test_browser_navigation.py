@@ -427,3 +427,19 @@ def test_back_after_a_screenshot_applies_no_inline_style(page, live_server, date
     page.go_back()
     expect(page).to_have_url(live_server.url + "/?q=karachi")
     expect(page.locator("#result-count")).to_contain_text("6 results")
+
+
+def test_enter_right_after_typing_aborts_nothing(page, live_server, dated):
+    """Typing updates the results as one types; pressing Enter at once submits the form too.
+    The two requests queue (the last wins) instead of one aborting the other, which htmx logs
+    as console errors ("htmx:sendAbort"); the page fixture fails on any."""
+    from playwright.sync_api import expect
+
+    for word in ("karachi", "news", "karachi news"):
+        page.goto(live_server.url + "/")
+        box = page.locator("#q")
+        box.press_sequentially(word, delay=40)
+        page.wait_for_timeout(250)  # the typing request is on its way
+        box.press("Enter")
+        expect(page).to_have_url(re.compile(r"\?q=" + word.replace(" ", r"\+") + "$"))
+        expect(page.locator("#result-count")).to_contain_text("6 results")
