@@ -697,8 +697,8 @@ class IngestJobAdmin(admin.ModelAdmin):
         return get_object_or_404(IngestJob.objects.select_related("created_by"), pk=job_id)
 
     def _context(self, request, job: IngestJob) -> dict:
-        if job.status == IngestJob.Status.RUNNING:
-            jobs.requeue_stalled()  # a page left open notices a worker that died
+        if job.status == IngestJob.Status.RUNNING and job.pk in jobs.requeue_stalled():
+            job.refresh_from_db()  # a page left open notices a worker that died, and says so
         files = job.files.all()
         return {
             "job": job,

@@ -251,6 +251,12 @@ def test_requeue_stalled_picks_up_a_job_whose_heartbeat_stopped(editor, settings
     )
     assert jobs.requeue_stalled() == [job.pk]
     assert jobs.requeue_stalled() == []  # queued once
+    # The job page's poll notices it too, and shows the job queued in that same answer.
+    IngestJob.objects.filter(pk=job.pk).update(
+        status=IngestJob.Status.RUNNING, heartbeat=timezone.now() - timedelta(seconds=5)
+    )
+    body = editor.get(reverse("admin:archive_ingestjob_progress", args=[job.pk])).content.decode()
+    assert "<h2>Queued" in body and "Running" not in body
     run_worker()
     job.refresh_from_db()
     assert (job.status, job.created_count) == (IngestJob.Status.DONE, 1)
