@@ -213,6 +213,9 @@ LOGGING = {
         # Server errors with their traceback on the console (gunicorn's log) in every mode: with
         # DEBUG off Django would only mail them to ADMINS, which this site does not configure.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # A request refused for its Host header (DJANGO_ALLOWED_HOSTS), a bad CSRF token: the
+        # operator sees why a 400 or 403 was sent, not only the access log's status.
+        "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
 
@@ -232,6 +235,18 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+    # `make serve` refuses to start on any deploy warning; what an operator turned off on
+    # purpose (a proxy that redirects to HTTPS itself, no HSTS preload list) is no warning.
+    SILENCED_SYSTEM_CHECKS = [
+        check
+        for check, chosen in (
+            ("security.W008", not SECURE_SSL_REDIRECT),
+            ("security.W004", SECURE_HSTS_SECONDS == 0),
+            ("security.W005", not SECURE_HSTS_INCLUDE_SUBDOMAINS),
+            ("security.W021", not SECURE_HSTS_PRELOAD),
+        )
+        if chosen
+    ]
     SESSION_COOKIE_HTTPONLY = True

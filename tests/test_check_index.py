@@ -233,4 +233,4 @@ def test_an_index_built_with_another_stemmer_is_rebuilt(make_document, monkeypat
     assert search.outdated_analysis() == ""
     out = io.StringIO()
     call_command("rebuild_index", if_needed=True, stdout=out, stderr=io.StringIO())
-    assert "The index is up to date (2 documents)." in out.getvalue()
+    assert "The index holds every document (2)" in out.getvalue()

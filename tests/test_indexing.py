@@ -126,7 +126,7 @@ def test_rebuild_index_restores_a_lost_index(make_document, index_dir):
 def test_rebuild_if_needed_skips_an_index_in_step(seeds):
     out = io.StringIO()
     call_command("rebuild_index", if_needed=True, stdout=out, stderr=io.StringIO())
-    assert "up to date (2 documents)" in out.getvalue()
+    assert "holds every document (2)" in out.getvalue()
 
 
 def test_init_archive_loads_fixtures_once_and_keeps_edits(transactional_db, index_dir):

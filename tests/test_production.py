@@ -72,6 +72,26 @@ def test_check_deploy_complains_in_development_mode(tmp_path):
     assert "security.W018" in result.stderr  # DEBUG on
 
 
+def test_the_deploy_check_make_serve_runs_stops_on_missing_hosts_not_on_a_chosen_setting(
+    tmp_path,
+):
+    """`make serve` runs the check with --fail-level WARNING: without DJANGO_ALLOWED_HOSTS
+    every request would be a 400, so it stops; a setting turned off on purpose (no HTTPS
+    redirect, a proxy does it; no HSTS preload) silences only its own warning."""
+    env = production_env(tmp_path)
+    del env["DJANGO_ALLOWED_HOSTS"]
+    result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode != 0 and "security.W020" in result.stderr
+    env = {
+        **production_env(tmp_path),
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_HSTS_PRELOAD": "0",
+    }
+    result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "(2 silenced)" in result.stdout
+
+
 def test_production_without_a_secret_key_stops_with_a_clear_message(tmp_path):
     env = production_env(tmp_path)
     del env["DJANGO_SECRET_KEY"]

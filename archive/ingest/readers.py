@@ -410,7 +410,8 @@ def iter_jsonl(
             decoded, encoding = _decode_line(line, encoding)
             yield record_to_draft(source, json.loads(decoded))
         except json.JSONDecodeError as exc:
-            yield ReadError(f"Not valid JSON ({exc.msg}).", source)
+            # "Unterminated string starting at" needs its place: the column of the record's line.
+            yield ReadError(f"Not valid JSON ({exc.msg}, column {exc.colno}).", source)
         except ReadError as exc:
             exc.source = exc.source or source
             yield exc

@@ -35,7 +35,8 @@ class Command(BaseCommand):
         if drift.needs_rebuild:
             self.stdout.write(f"Rebuilt the index: {after.indexed:,} documents.")
         else:
-            self.stdout.write(f"Reindexed {len(drift.ids):,} documents.")
+            count = len(drift.ids)
+            self.stdout.write(f"Reindexed {count:,} document{'s' if count != 1 else ''}.")
         if not after.ok:
             self._report(after)
             raise CommandError("The index still differs after the repair (see above).")

@@ -11,9 +11,9 @@ from archive.models import Document
 class Command(BaseCommand):
     help = (
         "Prepare the archive after `migrate`: load the fixtures into an empty archive, find the "
-        "copies of documents saved before copy detection, and build "
-        "the search index if it is missing or out of step. Safe to run again: an archive that "
-        "already has documents keeps them as they are."
+        "copies of documents saved before copy detection, and build the search index if it is "
+        "missing, outdated or holds another number of documents. Safe to run again: an archive "
+        "that already has documents keeps them as they are."
     )
 
     def handle(self, *args, **options):

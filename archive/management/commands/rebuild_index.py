@@ -35,7 +35,10 @@ class Command(BaseCommand):
                 if outdated:
                     self.stdout.write(f"The index was built by an older version ({outdated}).")
                 elif indexed == total:
-                    self.stdout.write(f"The index is up to date ({indexed:,} documents).")
+                    self.stdout.write(
+                        f"The index holds every document ({indexed:,}); "
+                        "`manage.py check_index` compares their contents."
+                    )
                     return
                 else:
                     self.stdout.write(
