@@ -382,3 +382,10 @@ def test_a_bad_date_range_can_be_corrected_where_the_message_is(client, seeds):
     assert '<input type="hidden" name="sort" value="oldest">' in text
     # Another bad parameter has no date inputs to offer.
     assert "Correct the dates" not in client.get("/", {"q": "x", "page": "abc"}).content.decode()
+
+
+def test_favicon_ico_leads_to_the_sites_icon(client, transactional_db):
+    """A browser showing the API's JSON asks for /favicon.ico: the icon, not a 404."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("archive/favicon.svg")
