@@ -9,7 +9,7 @@ documents to the index (or removes them) and deletes exactly the tasks it applie
 - a crash between the commit and the index write loses nothing: the tasks stay and are applied by
   the next writer (the next save, ``manage.py apply_index_tasks``, the web process's first
   request, ``check_index --repair``); so does an index that could not be written (a cluster's
-  shard down): the web process retries tasks left waiting ``RETRY_SECONDS``;
+  shard down): the web process retries tasks left waiting ``STALE_SECONDS``;
 - when another process holds the lock, a save does not wait or fail: its tasks stay in the outbox
   and the lock holder, which looks again for tasks after releasing the lock, applies them;
 - a rebuild holds the lock for its whole run, then applies the tasks that arrived meanwhile to the
@@ -623,7 +623,14 @@ class Drift:
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.extra or self.stale or self.unavailable or self.outdated)
+        return not (
+            self.missing
+            or self.extra
+            or self.stale
+            or self.unavailable
+            or self.outdated
+            or self.waiting
+        )
 
     @property
     def needs_rebuild(self) -> bool:
@@ -692,11 +699,13 @@ def atomic_with_index() -> Iterator[None]:
 
 
 # A change that could not reach the index when it was saved (a cluster's shard or mirror was
-# down, a process died before applying it) waits in the outbox. The web process applies such
-# tasks once the oldest is this old (seconds; an import's own coalesced tasks are applied by the
-# import, COALESCE_SECONDS), looking at most this often: a shard that comes back gets the edits
+# down, a process died before applying it) waits in the outbox. The web process looks for tasks
+# older than STALE_SECONDS (longer than an import's own coalesced step, COALESCE_SECONDS, which
+# the import applies itself) at most every RETRY_SECONDS, and applies the outbox in a thread of
+# its own (a shard that hangs must not hold a request): a shard that comes back gets the edits
 # it missed without waiting for another save.
 RETRY_SECONDS = 10.0
+STALE_SECONDS = COALESCE_SECONDS + RETRY_SECONDS
 _retry = threading.Lock()
 _next_retry = 0.0
 
@@ -704,7 +713,7 @@ _next_retry = 0.0
 def _drain_at_first_request(**kwargs) -> None:
     """The web process applies what an earlier process left in the outbox (a crash, a busy
     index) at its first request, then, at later requests, the tasks left waiting longer than
-    ``RETRY_SECONDS`` (:func:`_retry_waiting`). A request is not a write: it does not build a
+    ``STALE_SECONDS`` (:func:`_retry_waiting`). A request is not a write: it does not build a
     missing index (that would hold the request, and fork build processes from a threaded web
     worker); the 503 page names the command, and the next save builds it."""
     global _next_retry
@@ -718,14 +727,18 @@ def _drain_at_first_request(**kwargs) -> None:
 
 
 def _retry_waiting(**kwargs) -> None:
-    """At most every ``RETRY_SECONDS``, one request thread looks for outbox tasks at least that
-    old and applies the outbox (one query when there are none; the others do not wait)."""
+    """At most every ``RETRY_SECONDS``, start one thread that applies the outbox if a task has
+    waited ``STALE_SECONDS`` (the request goes on at once; no second thread while one runs)."""
     global _next_retry
     if time.monotonic() < _next_retry or not _retry.acquire(blocking=False):
         return
+    _next_retry = time.monotonic() + RETRY_SECONDS
+    threading.Thread(target=_apply_stale, name="index-outbox-retry", daemon=True).start()
+
+
+def _apply_stale() -> None:
     try:
-        _next_retry = time.monotonic() + RETRY_SECONDS
-        cutoff = timezone.now() - dt.timedelta(seconds=RETRY_SECONDS)
+        cutoff = timezone.now() - dt.timedelta(seconds=STALE_SECONDS)
         if IndexTask.objects.filter(created__lte=cutoff).exists():
             result = apply_pending(wait=0.0, build_missing=False)
             if result.applied:
@@ -733,9 +746,9 @@ def _retry_waiting(**kwargs) -> None:
     except (DatabaseError, search.IndexUnavailable) as exc:
         logger.warning("Changes still wait in the index outbox: %s", exc)
     except Exception:
-        # The request asked for a page, not for this: it is answered whatever happens here.
         logger.exception("Could not apply the index outbox; its changes wait for the next try.")
     finally:
+        connection.close()  # this thread's own connection
         _retry.release()
 
 

@@ -799,7 +799,7 @@ class IndexTask(models.Model):
     to the process afterwards. The index writer reads tasks in id order, writes the documents'
     committed state, and deletes exactly the tasks it applied; tasks left by a crash or by a busy
     index are applied by the next writer (``manage.py apply_index_tasks``, the next save, the web
-    process's first request, or a later one once they have waited ``indexing.RETRY_SECONDS``).
+    process's first request, or a later one once they have waited ``indexing.STALE_SECONDS``).
     """
 
     document_id = models.BigIntegerField(db_index=False)

@@ -117,7 +117,8 @@ def test_edits_saved_while_a_shard_was_down_reach_it_when_it_is_back(
     search_backend, sphinx_cluster, make_document, client, monkeypatch
 ):
     """Saves while shard 1 is down cannot reach it and wait in the outbox; once it runs again,
-    a later request applies them (after ``RETRY_SECONDS``), with no other save."""
+    a later request applies them (once they have waited ``STALE_SECONDS``), with no other
+    save."""
     from archive import indexing
     from archive.models import Document, IndexTask
 
@@ -132,7 +133,7 @@ def test_edits_saved_while_a_shard_was_down_reach_it_when_it_is_back(
         assert IndexTask.objects.exists()  # shard 1's documents could not be written
     finally:
         sphinx_cluster.start_process("shard1")
-    monkeypatch.setattr(indexing, "RETRY_SECONDS", 0.0)
+    monkeypatch.setattr(indexing, "STALE_SECONDS", 0.0)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         monkeypatch.setattr(indexing, "_next_retry", 0.0)
