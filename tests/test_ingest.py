@@ -180,23 +180,32 @@ def test_pdf_with_a_text_layer(transactional_db, tmp_path):
 def test_a_pdf_s_printed_lines_are_joined_into_paragraphs(transactional_db, tmp_path, client):
     """The text layer breaks every printed line: the document keeps paragraphs (a phrase across
     a line break is one phrase, marked on the document page), a word the layout hyphenated is
-    one word, and a headline stays its own line."""
+    one word where the document writes it so, and a headline, a heading and a table's rows
+    stay lines of their own."""
     pdf = pdf_with_text(
         [
             "Election date set",
             "Prime Minister Tony Blair",
             "will call a general election for 5 May, officials said on",
             "Monday. The announcement, which had been widely expected, fol-",
-            "lowed weeks of speculation.",
-            "Opposition leaders welcomed the news.",
+            "lowed weeks of speculation about the long-",
+            "term plans.",
+            "Opposition leaders followed the news.",
+            "Results table",
+            "Shr 20 cts vs 18 cts",
+            "Net 4.5 mln vs 3.9 mln",
         ]
     )
     run(write(tmp_path, "election.pdf", pdf))
     document = Document.objects.get()
     assert document.title == "Election date set"
     assert "Tony Blair will call a general election" in document.body
-    assert "followed weeks" in document.body
-    assert "Opposition leaders welcomed the news." in document.body.split("\n\n")
+    # "fol-" / "lowed" is one word the document writes elsewhere; "long-term" keeps its hyphen.
+    assert "followed weeks" in document.body and "long-term plans" in document.body
+    paragraphs = document.body.split("\n\n")
+    assert "Opposition leaders followed the news." in paragraphs
+    # A heading and a table's rows stay lines of their own.
+    assert {"Results table", "Shr 20 cts vs 18 cts", "Net 4.5 mln vs 3.9 mln"} <= set(paragraphs)
     page = client.get(f"/documents/{document.pk}/", {"q": '"Blair will call"'}, follow=True)
     html = page.content.decode()
     assert "No words of" not in html

@@ -155,7 +155,9 @@ def read_pdf(name: str, data: bytes) -> Result:
             raise ReadError("The PDF is encrypted; save an unprotected copy and upload that.")
         # The text layer breaks every printed line: paragraphs again, so that a phrase across
         # a line break reads as one and the document page shows paragraphs, not lines.
-        pages = [text.unwrap_lines(page.extract_text() or "") for page in reader.pages]
+        printed = [page.extract_text() or "" for page in reader.pages]
+        vocabulary = text.words_of("\n".join(printed))
+        pages = [text.unwrap_lines(page, vocabulary) for page in printed]
         if any(page.strip() for page in pages):
             scans = [
                 number

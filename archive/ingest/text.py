@@ -122,19 +122,20 @@ def normalise_text(text: str) -> str:
     return "\n".join(paragraphs)
 
 
-# A line at least this share of the page's usual line length was wrapped by the layout: the
-# paragraph goes on in the next line.
-WRAPPED_LINE_SHARE = 0.75
 _SENTENCE_CLOSE = re.compile(r"[.!?:;\"\u201d\u2019')]$")
+# A line shorter than this share of the page's full line is no wrapped line of prose.
+WRAPPED_LINE_SHARE = 0.75
 
 
-def unwrap_lines(page: str) -> str:
-    """A PDF page's text layer as paragraphs: the layout breaks every printed line, and a line
-    as long as the page's usual full line (``WRAPPED_LINE_SHARE`` of its 80th-percentile
-    length) or one that ends mid-sentence goes on in the next, joined with a space (a word the
-    layout hyphenated, "fol-" and "lowed", is one word again). A short line that ends a
-    sentence, a blank line or a short line before a capital (a headline) ends a paragraph:
-    paragraphs are then separated by a blank line, as in a ``.txt`` file."""
+def unwrap_lines(page: str, vocabulary: set[str] | frozenset[str] = frozenset()) -> str:
+    """A PDF page's text layer as paragraphs: the layout breaks every printed line. A line goes
+    on in the next when the next line's first word would not have fitted on it (the page's
+    usual full line, its 80th-percentile length: the layout wrapped it), or when it ends
+    mid-sentence and the next begins in lowercase; joined with a space, or, after a hyphen, as
+    one word when ``vocabulary`` (the document's words, casefolded) has it ("fol-" / "lowed"),
+    else keeping the hyphen ("long-" / "term"). A short line, a blank line, a headline or a
+    table's row ("Shr 20 cts vs 18 cts") ends a paragraph: paragraphs are then separated by a
+    blank line, as in a ``.txt`` file."""
     lines = [" ".join(line.split()) for line in page.split("\n")]
     lengths = sorted(len(line) for line in lines if line)
     if len(lengths) < 3:
@@ -147,9 +148,16 @@ def unwrap_lines(page: str) -> str:
                 paragraphs.append([])
             continue
         paragraphs[-1].append(line)
-        wrapped = len(line) >= WRAPPED_LINE_SHARE * full
+        next_word = following.split(" ", 1)[0]
+        wrapped = bool(next_word) and len(line) + 1 + len(next_word) > full
         mid_sentence = not _SENTENCE_CLOSE.search(line) and following[:1].islower()
-        if following and not (wrapped or mid_sentence):
+        # A sentence's end before a short line that ends no sentence: a heading, a table's row.
+        heading = (
+            _SENTENCE_CLOSE.search(line)
+            and len(following) < WRAPPED_LINE_SHARE * full
+            and not _SENTENCE_CLOSE.search(following)
+        )
+        if following and (heading or not (wrapped or mid_sentence)):
             paragraphs.append([])
     joined = []
     for lines_of in paragraphs:
@@ -157,12 +165,24 @@ def unwrap_lines(page: str) -> str:
             continue
         text = lines_of[0]
         for line in lines_of[1:]:
-            if text.endswith("-") and text[-2:-1].islower() and line[:1].islower():
-                text = text[:-1] + line  # "fol-" / "lowed": a word the layout hyphenated
+            head = text.rsplit(" ", 1)[-1]
+            word = head[:-1] + line.split(" ", 1)[0]
+            if head.endswith("-") and line[:1].islower():
+                # "fol-" / "lowed": one word, if the document writes it so elsewhere.
+                known = _WORD_CHARS.sub("", word).casefold() in vocabulary
+                text = (text[:-1] if known else text) + line
             else:
                 text += " " + line
         joined.append(text)
     return "\n\n".join(joined)
+
+
+_WORD_CHARS = re.compile(r"[^\w]")
+
+
+def words_of(text: str) -> frozenset[str]:
+    """The text's words, casefolded (what :func:`unwrap_lines` looks a hyphenated word up in)."""
+    return frozenset(w.casefold() for w in _WORD.findall(text) if "-" not in w)
 
 
 def is_chrome(line: str) -> bool:
