@@ -237,7 +237,13 @@ class EntityAdmin(admin.ModelAdmin):
             transaction.on_commit(lambda: resolution.resolve_archive(document_ids=ids))
             # Say what the split does, and what stays joined: a merge brings every alias of
             # the value merged ("Tory" and "Tories"), and each is split off on its own.
-            others = [alias.name for alias in entity.aliases.all()]
+            # Read afresh: the change list's prefetched aliases still hold the deleted ones.
+            alias_model = entity.alias_model()
+            others = list(
+                alias_model.objects.filter(**{alias_model.owner_field: entity})
+                .exclude(name__in=deleted)
+                .values_list("name", flat=True)
+            )
             self.message_user(
                 request,
                 f"Split off {', '.join(f'“{n}”' for n in deleted)}: the {len(ids):,} documents "

@@ -104,13 +104,16 @@ class SearchFeed(Feed):
     def get_object(self, request: HttpRequest, *args, **kwargs) -> FeedSearch:
         wanted = request_from(request, ignoring=PAGE_PARAMS)
         # A one-hit search first: it checks the index and cleans the query, cheaply.
-        response = whole(search.search(export_request(replace(wanted, sort="newest"), limit=1)))
+        response = search.search(export_request(replace(wanted, sort="newest"), limit=1))
         if _is_whole_archive(wanted, response.query_text):
             # Every document matches: the newest added are simply the database's newest.
             documents = list(
                 _with_names(Document.objects.order_by("-created", "-pk"))[:FEED_ENTRIES]
             )
         else:
+            # Entries from a search must be every match: no shard may be missing (the whole
+            # archive's newest, above, come from the database).
+            response = whole(response)
             if response.total > 1:
                 response = whole(search.search(export_request(replace(wanted, sort="newest"))))
             documents = newest_added([hit.id for hit in response.hits], FEED_ENTRIES)

@@ -152,6 +152,9 @@ def _paragraphs(text: str) -> list[str]:
 
 # An edited paragraph is shown word by word when at least this much of it stayed.
 EDITED_PARAGRAPH = 0.5
+# How many new paragraphs an old one is compared with, from the first not yet paired: a copy
+# adds or drops a few paragraphs, not dozens (and a document page must not wait on the pairs).
+PAIRING_LOOKAHEAD = 8
 
 
 def _edited(before: str, after: str) -> Change | None:
@@ -193,7 +196,15 @@ def _paired(olds: list[str], news: list[str]) -> list[Change]:
     changes: list[Change] = []
     taken = 0
     for old in olds:
-        for index in range(taken, len(news)):
+        words = old.split()
+        for index in range(taken, min(len(news), taken + PAIRING_LOOKAHEAD)):
+            # Cheap bounds first: most pairs in a long run differ at a glance.
+            quick = difflib.SequenceMatcher(a=words, b=news[index].split(), autojunk=False)
+            if (
+                quick.real_quick_ratio() < EDITED_PARAGRAPH
+                or quick.quick_ratio() < EDITED_PARAGRAPH
+            ):
+                continue
             edited = _edited(old, news[index])
             if edited is not None:
                 changes += [Change("added", p) for p in news[taken:index]]

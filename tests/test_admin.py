@@ -380,6 +380,7 @@ def test_deleting_an_alias_splits_it_off_for_good(staff_client, seeds):
     ).exists()
     page = staff_client.get(response["Location"]).content.decode()
     assert f"Split off “{alias.name}”" in page and "resolved again" in page
+    assert "Still joined" not in page  # the alias deleted is not listed as one that stays
 
 
 def test_admin_pages_name_the_sites_icon(staff_client, seeds):

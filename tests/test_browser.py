@@ -141,12 +141,17 @@ def test_follow_a_result_to_the_marked_full_text(page, live_server, seeds):
     expect(page.locator(".document__body mark")).to_have_count(2)
     page.locator("a[href='#hit-1']").click()
     expect(page).to_have_url(page.url.split("#")[0] + "#hit-1")
-    # The counter follows the jump: the next "Next" goes on to the second match, focused.
+    # The counter follows the jump (the match shown takes the focus): the next "Next" goes on
+    # to the second match, and keeps the focus for the next press.
     expect(page.locator(".hitbar__position")).to_have_text("1 of 2")
-    page.get_by_role("button", name="Next match").click()
+    expect(page.locator("#hit-1")).to_be_focused()
+    next_match = page.get_by_role("button", name="Next match")
+    next_match.click()
     expect(page.locator(".hitbar__position")).to_have_text("2 of 2")
-    expect(page.locator("#hit-2")).to_be_focused()
+    expect(next_match).to_be_focused()
     expect(page).to_have_url(page.url.split("#")[0] + "#hit-2")
+    page.keyboard.press("Enter")
+    expect(page.locator(".hitbar__position")).to_have_text("1 of 2")
     page.set_viewport_size({"width": 390, "height": 844})
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "document-phone.png"), full_page=True)

@@ -85,6 +85,8 @@ def test_a_wildcard_in_a_value_field_matches_the_words_of_values_and_a_typo_mark
     assert titles("person:tony bl*") == {"Blair speaks"}
     assert titles("publication:reu*") == {"Bloggs speaks"}
     assert titles("person:blair~") == titles("person:blair") == {"Blair speaks"}
+    # In quotes a star is a character, as everywhere in the query language.
+    assert titles('person:"tony bl*"') == set()
     response = search.search(SearchRequest(q="person:bl*"))
     assert not response.notices
 

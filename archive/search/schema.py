@@ -33,11 +33,12 @@ DEFAULT_SEARCH_FIELDS = {"title": 1.5, "body": 1.0}
 QUERYABLE_FIELDS = ("title", "body", *MULTI_VALUE_FIELDS, "publication")
 
 
-def values_named(values: Iterable[str], text: str) -> list[str]:
+def values_named(values: Iterable[str], text: str, pattern: bool = False) -> list[str]:
     """The values a query names in a value field, for every engine: the value written exactly
     so (``person:"Madhukar Gupta"``), else every value that has each of the text's words, in
-    any case (``person:gupta``); a word with a wildcard stands for the words it matches
-    (``person:bl*``: "Tony Blair", "Joe Bloggs")."""
+    any case (``person:gupta``); with ``pattern`` (the query's word had a wildcard, not inside
+    quotes) a word with one stands for the words it matches (``person:bl*``: "Tony Blair",
+    "Joe Bloggs")."""
     values = list(values)
     if text in values:
         return [text]
@@ -45,7 +46,7 @@ def values_named(values: Iterable[str], text: str) -> list[str]:
     if not words:
         return []
     patterns = [
-        re.compile(fnmatch.translate(word)) if "*" in word or "?" in word else None
+        re.compile(fnmatch.translate(word)) if pattern and ("*" in word or "?" in word) else None
         for word in words
     ]
 

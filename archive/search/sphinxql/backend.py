@@ -1025,10 +1025,11 @@ class _Plan:
     def _near(self, word: str, distance: int, prefix_length: int) -> list[str]:
         return self.backend.dictionary.near(self.slot, word, distance, prefix_length)
 
-    def _resolve_values(self, fieldname: str, text: str) -> list[str]:
+    def _resolve_values(self, fieldname: str, text: str, pattern: bool = False) -> list[str]:
         """As the embedded engine: the exact value, else every value containing the words (or
         the words a wildcard matches): :func:`~archive.search.schema.values_named`."""
-        return values_named((v for field, v in self.names.values() if field == fieldname), text)
+        values = (v for field, v in self.names.values() if field == fieldname)
+        return values_named(values, text, pattern)
 
     def _day_bounds(self) -> tuple[dt.date, dt.date] | None:
         rows = self.backend._run(

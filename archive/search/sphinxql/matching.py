@@ -76,7 +76,8 @@ class Unsupported(ValueError):
     """A query part SphinxQL cannot express at all."""
 
 
-ValueResolver = Callable[[str, str], list[str]]
+# (field, text, pattern): the values named (schema.values_named).
+ValueResolver = Callable[[str, str, bool], list[str]]
 
 
 def _word(text: object) -> str:
@@ -85,8 +86,9 @@ def _word(text: object) -> str:
 
 
 class Translator:
-    """Turns one query tree into MATCH() text. ``resolve_values(field, text)`` gives the values
-    of a facet field that a query term names (exact, or containing its words); ``day_bounds``
+    """Turns one query tree into MATCH() text. ``resolve_values(field, text, pattern)`` gives
+    the values of a facet field that a query term names (exact, or containing its words, or
+    matching a wildcard's, :func:`~archive.search.schema.values_named`); ``day_bounds``
     the first and last day any document is dated (for open date ranges)."""
 
     def __init__(
@@ -119,7 +121,7 @@ class Translator:
         # A value's words (``person:gupta``, ``person:bl*``), as in the embedded engine.
         if isinstance(node, qt.Term | qt.Prefix | qt.Wildcard) and fieldname in VALUE_FIELDS:
             text = term_text(node.text) + ("*" if isinstance(node, qt.Prefix) else "")
-            values = self.resolve_values(fieldname, text)
+            values = self.resolve_values(fieldname, text, not isinstance(node, qt.Term))
             return self._any(value_token(fieldname, v) for v in values)
         if isinstance(node, qt.FuzzyTerm):
             words = self.expand_fuzzy(_word(node.text), node.maxdist, node.prefixlength)

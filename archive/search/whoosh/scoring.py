@@ -332,9 +332,9 @@ class Evaluation:
             if isinstance(node, wq.Term) and node.fieldname in self.tables.columns:
                 return self._value(node.fieldname, term_text(node.text))
             if isinstance(node, wq.Prefix) and node.fieldname in self.tables.columns:
-                return self._value(node.fieldname, term_text(node.text) + "*")
+                return self._value(node.fieldname, term_text(node.text) + "*", pattern=True)
             if isinstance(node, wq.Wildcard) and node.fieldname in self.tables.columns:
-                return self._value(node.fieldname, term_text(node.text))
+                return self._value(node.fieldname, term_text(node.text), pattern=True)
         if isinstance(node, wq.Term):
             return self._term(node.fieldname, node.text, node.boost)
         if node is wq.NullQuery or isinstance(node, type(wq.NullQuery)):
@@ -392,12 +392,14 @@ class Evaluation:
             mask &= day_key <= int(node.end)
         return mask, np.zeros(self.size, dtype=np.float32)
 
-    def _value(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+    def _value(
+        self, fieldname: str, text: str, pattern: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
         """A person (organisation, place, publication): the exact value if there is one, else
         every value containing the query's words, in any case ("gupta" -> "Madhukar Gupta"),
         a wildcard's words too ("bl*"): :func:`~archive.search.schema.values_named`."""
         column = self.tables.columns[fieldname]
-        wanted = [text] if text in column.ordinal else values_named(column.values, text)
+        wanted = [text] if text in column.ordinal else values_named(column.values, text, pattern)
         return column.has_any(wanted, self.size), np.zeros(self.size, dtype=np.float32)
 
     def _combine(self, children, operator, boost: float):

@@ -108,15 +108,18 @@
     var current = 0;
     var position = nav.querySelector(".hitbar__position");
     nav.hidden = false;
-    // Match ``current``: marked, in view, and focused (a keyboard user reads on from there).
-    function show(scroll) {
+    // Match ``current``: marked and in view; focused after a jump to it (a keyboard user reads
+    // on from there), not after Previous / Next, which keep the focus for the next press.
+    function show(scroll, focus) {
       var mark = document.getElementById("hit-" + current);
       document.querySelectorAll("mark.is-current").forEach(function (m) { m.classList.remove("is-current"); });
       if (mark) {
         mark.classList.add("is-current");
-        mark.setAttribute("tabindex", "-1");
         if (scroll) mark.scrollIntoView({ block: "center" });
-        mark.focus({ preventScroll: true });
+        if (focus) {
+          mark.setAttribute("tabindex", "-1");
+          mark.focus({ preventScroll: true });
+        }
       }
       if (position) position.textContent = current + " of " + total;
     }
@@ -127,7 +130,7 @@
       if (current < 1) current = total;
       if (current > total) current = 1;
       history.replaceState(null, "", "#hit-" + current);
-      show(true);
+      show(true, false);
     });
     // "Jump to the first match", a link to #hit-3, or the back button: the counter follows, so
     // that the next "Next" goes on from the match shown.
@@ -135,7 +138,7 @@
       var match = /^#hit-(\d+)$/.exec(window.location.hash);
       if (!match) return;
       current = Math.min(Math.max(parseInt(match[1], 10), 1), total);
-      show(false);
+      show(false, true);
     }
     window.addEventListener("hashchange", follow);
     follow();
