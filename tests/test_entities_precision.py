@@ -93,15 +93,18 @@ def test_a_unit_after_a_number_is_not_an_organisation():
 
 def test_a_word_after_of_the_that_ends_a_longer_title_is_no_organisation():
     """The model tags only the end of a title it does not know: "Rings" of "Lord of the
-    Rings", "Dead" of "Shaun of the Dead". A firm after a role stays ("chairman of Reuters")."""
+    Rings", "Dead" of "Shaun of the Dead". A firm after a role stays ("chairman of Reuters"), and
+    after a sentence's first word ("Shares of Microsoft")."""
     found = mentions_of(
         "Games chart\n\nThe top sellers were Splinter Cell Pandora Tomorrow, Lord of the Rings "
         "and Pocket Kingdom, said the chairman of Reuters. The zombie comedy Shaun of the Dead "
-        "won, and the Phantom of the Opera did not."
+        "won, and the Phantom of the Opera did not. Shares of Microsoft rose."
     )
     names = {name for name, _ in found}
     assert not names & {"Rings", "Dead", "Opera"}, found
     assert ("Reuters", "ORG") in found
+    # The first word of a sentence is capitalised whatever it is.
+    assert ("Microsoft", "ORG") in found
 
 
 # --- Persons -----------------------------------------------------------------------------------

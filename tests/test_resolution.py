@@ -209,6 +209,13 @@ def test_entity_spans_are_cleaned_and_datelines_give_places():
     assert clean_entity("International Paper 1-1/4") == "International Paper"
     assert clean_entity("Channel 4") == "Channel 4"
     assert clean_entity("9/11 Commission") == "9/11 Commission"
+    # A title and a name inside the span are a person the model ran on into; one that begins
+    # the name is its own.
+    assert clean_entity("the Commons after Mr Brown") == "Commons"
+    assert clean_entity("Foreign Policy Centre Mr Straw") == "Foreign Policy Centre"
+    assert clean_entity("Dr Pepper") == "Dr Pepper"
+    assert clean_entity("GDC Mr Allard") == "GDC"
+    assert clean_entity("Analysing Mr Brown") == ""  # a headline's word, no name of its own
     story = "Cocoa talks\n\nLONDON, March 3 - The International Cocoa Organization met today."
     assert dateline_place(story) == "London"
     assert dateline_place("A headline\n\nNo dateline in this story at all.") == ""

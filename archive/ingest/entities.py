@@ -150,6 +150,21 @@ def clean_entity(text: str) -> str:
     text = _RESULT.split(text, maxsplit=1)[0]
     text = _LEADING_ARTICLE.sub("", text)
     words = text.split()
+    # A personal title and a name after the first word belong to a person the model ran the
+    # span on into ("Commons after Mr Brown", "Foreign Policy Centre Mr Straw"); a title that
+    # begins the name is the name's own ("Dr Pepper", "Lady Margaret Hall").
+    for i in range(1, len(words) - 1):
+        if (
+            words[i].casefold().rstrip(".") in persons.PERSONAL_TITLES
+            and words[i + 1][:1].isupper()
+        ):
+            # What stays must be a name of its own: words the model ran on across ("Commons
+            # after"), two words or more, or an acronym; not a headline's one word ("Analysing
+            # Mr Brown": nothing).
+            before = words[:i]
+            kept = before[-1][:1].islower() or len(before) >= 2 or before[0].isupper()
+            words = before if kept else []
+            break
     while words and (words[-1][:1].islower() or words[-1].casefold() in _INNER_WORDS):
         words.pop()
     text = " ".join(words)
@@ -319,12 +334,16 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
     return result
 
 
+_SENTENCE_ENDS = frozenset({".", "!", "?", ":", ";", '"', "\u201c", "\u201d", "'", "-", "\u2014"})
+
+
 def _end_of_a_longer_name(doc, ent) -> bool:
     """Whether a one-word organisation is only the end of a longer name the model did not tag:
     it follows "of" or "of the" after a capitalised word that no entity holds and that is no
-    function word nor a role ("Lord of the Rings", "Shaun of the Dead", "Phantom of the Opera";
-    not "Chairman of Reuters"). Not a place: "Philips of the Netherlands" names a firm the model
-    may not tag, and the place all the same (on the gold archive, places lost 15 mentions so)."""
+    function word nor a role, nor the first word of a sentence ("Lord of the Rings", "Shaun of
+    the Dead", "Phantom of the Opera"; not "Chairman of Reuters", "Shares of Microsoft rose").
+    Not a place: "Philips of the Netherlands" names a firm the model may not tag, and the place
+    all the same (on the gold archive, places lost 15 mentions so)."""
     if len(ent) != 1 or ent.label_ not in ORGANISATION_LABELS:
         return False
     i = ent.start - 1
@@ -334,8 +353,11 @@ def _end_of_a_longer_name(doc, ent) -> bool:
         return False
     before = doc[i - 1]
     word = before.text.casefold().rstrip(".")
+    # The first word of a sentence is capitalised whatever it is ("Shares of Microsoft rose").
+    opening = i < 2 or doc[i - 2].is_space or doc[i - 2].text in _SENTENCE_ENDS
     return (
-        before.text[:1].isupper()
+        not opening
+        and before.text[:1].isupper()
         and before.is_alpha
         and not before.ent_type_
         and word not in persons._stop_words()
