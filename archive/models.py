@@ -108,15 +108,28 @@ class EntityManager(NamedManager):
         """The entity's name written ``name`` in another case, by its own name or an alias
         ("" when none); of two such values, the first made."""
         alias_model = self.model.alias_model()
+        owner_name = f"{alias_model.owner_field}__name"
         found = self.filter(name__iexact=name).order_by("pk").values_list("name", flat=True).first()
-        return (
-            found
-            or alias_model.objects.filter(name__iexact=name)
+        found = found or (
+            alias_model.objects.filter(name__iexact=name)
             .order_by("pk")
-            .values_list(f"{alias_model.owner_field}__name", flat=True)
+            .values_list(owner_name, flat=True)
             .first()
-            or ""
         )
+        if found or name.isascii():
+            return found or ""
+        # SQLite's LIKE (and PostgreSQL's upper() under the C collation) folds ASCII letters
+        # only ("émile zola" is not "Émile Zola"): compare casefolded names here, read once,
+        # only for such a name that matched nothing.
+        folded = name.casefold()
+        for rows in (
+            self.order_by("pk").values_list("name", "name"),
+            alias_model.objects.order_by("pk").values_list("name", owner_name),
+        ):
+            for candidate, value in rows.iterator(chunk_size=2000):
+                if candidate.casefold() == folded:
+                    return value
+        return ""
 
     def canonical_names(self, names: tuple[str, ...]) -> tuple[str, ...]:
         """Each name as the facet shows it: an alias ("Babur") becomes its entity's name, and
