@@ -180,8 +180,8 @@ def test_pdf_with_a_text_layer(transactional_db, tmp_path):
 def test_a_pdf_s_printed_lines_are_joined_into_paragraphs(transactional_db, tmp_path, client):
     """The text layer breaks every printed line: the document keeps paragraphs (a phrase across
     a line break is one phrase, marked on the document page), a word the layout hyphenated is
-    one word where the document writes it so, and a headline, a heading and a table's rows
-    stay lines of their own."""
+    one word unless the document writes it hyphenated elsewhere, and a headline, a heading and
+    a table's rows stay lines of their own."""
     pdf = pdf_with_text(
         [
             "Election date set",
@@ -190,7 +190,7 @@ def test_a_pdf_s_printed_lines_are_joined_into_paragraphs(transactional_db, tmp_
             "Monday. The announcement, which had been widely expected, fol-",
             "lowed weeks of speculation about the long-",
             "term plans.",
-            "Opposition leaders followed the news.",
+            "Opposition leaders followed the news and its long-term plans.",
             "Results table",
             "Shr 20 cts vs 18 cts",
             "Net 4.5 mln vs 3.9 mln",
@@ -200,10 +200,11 @@ def test_a_pdf_s_printed_lines_are_joined_into_paragraphs(transactional_db, tmp_
     document = Document.objects.get()
     assert document.title == "Election date set"
     assert "Tony Blair will call a general election" in document.body
-    # "fol-" / "lowed" is one word the document writes elsewhere; "long-term" keeps its hyphen.
-    assert "followed weeks" in document.body and "long-term plans" in document.body
+    # Joined as an OCR's lines are: "fol-" / "lowed" is one word; "long-term", which the
+    # document writes so elsewhere, keeps its hyphen.
+    assert "followed weeks" in document.body and "about the long-term plans" in document.body
     paragraphs = document.body.split("\n\n")
-    assert "Opposition leaders followed the news." in paragraphs
+    assert "Opposition leaders followed the news and its long-term plans." in paragraphs
     # A heading and a table's rows stay lines of their own.
     assert {"Results table", "Shr 20 cts vs 18 cts", "Net 4.5 mln vs 3.9 mln"} <= set(paragraphs)
     page = client.get(f"/documents/{document.pk}/", {"q": '"Blair will call"'}, follow=True)

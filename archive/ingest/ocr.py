@@ -69,6 +69,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
+from archive.ingest import text as text_module
 from archive.ingest.drafts import ReadError
 
 if TYPE_CHECKING:
@@ -482,42 +483,7 @@ def parse_tsv(tsv: str) -> list[Word]:
 
 # --- Text from words -------------------------------------------------------------------------
 
-_HYPHENS = ("-", "\u00ad", "\u2010")
 _SENTENCE_END = (".", "!", "?", ":", "\u201d", '"', "\u2019")
-
-
-def _fold(word: str) -> str:
-    return word.strip(".,;:!?\"'()[]\u201c\u201d\u2018\u2019").casefold()
-
-
-def _join_hyphenated(left: str, right: str, vocabulary: set[str]) -> str:
-    """One word from a word broken at a line end ("pro-" + "posal"). The hyphen goes unless the
-    hyphenated form appears elsewhere in the text and the joined one does not ("well-known"):
-    most line-end hyphens in print are the typesetter's, not the word's."""
-    stem = left.rstrip("".join(_HYPHENS))
-    joined, kept = stem + right, f"{stem}-{right}"
-    if _fold(kept) in vocabulary and _fold(joined) not in vocabulary:
-        return kept
-    return joined
-
-
-def _paragraph(lines: list[list[str]], vocabulary: set[str]) -> str:
-    """A paragraph's lines as one line of text, hyphenated line ends joined."""
-    out: list[str] = []
-    for line in lines:
-        if not line:
-            continue
-        if (
-            out
-            and out[-1].endswith(_HYPHENS)
-            and len(out[-1]) > 2
-            and out[-1][-2].isalpha()
-            and line[0][:1].islower()
-        ):
-            out[-1] = _join_hyphenated(out[-1], line[0], vocabulary)
-            line = line[1:]
-        out.extend(line)
-    return " ".join(out)
 
 
 def _is_noise(words: Sequence[Word]) -> bool:
@@ -538,15 +504,16 @@ def build_text(words: Iterable[Word]) -> tuple[str, list[Word]]:
         groups.setdefault((word.page, word.block, word.par), []).append(word)
     kept_groups = [(key, group) for key, group in groups.items() if not _is_noise(group)]
     kept = [word for _, group in kept_groups for word in group]
-    vocabulary = {_fold(word.text) for word in kept}
+    vocabulary = text_module.vocabulary(word.text for word in kept)
     paragraphs: list[tuple[int, str]] = []
     for (page, _, _), group in kept_groups:
         lines: dict[int, list[str]] = {}
         for word in group:
             lines.setdefault(word.line, []).append(word.text)
-        text = _paragraph(list(lines.values()), vocabulary)
+        text = text_module.join_lines(list(lines.values()), vocabulary)
         if paragraphs and not paragraphs[-1][1].endswith(_SENTENCE_END) and text[:1].islower():
-            paragraphs[-1] = (page, _paragraph([[paragraphs[-1][1]], [text]], vocabulary))
+            joined = text_module.join_lines([[paragraphs[-1][1]], [text]], vocabulary)
+            paragraphs[-1] = (page, joined)
         else:
             paragraphs.append((page, text))
     return "\n\n".join(text for _, text in paragraphs), kept

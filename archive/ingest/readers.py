@@ -156,7 +156,7 @@ def read_pdf(name: str, data: bytes) -> Result:
         # The text layer breaks every printed line: paragraphs again, so that a phrase across
         # a line break reads as one and the document page shows paragraphs, not lines.
         printed = [page.extract_text() or "" for page in reader.pages]
-        vocabulary = text.words_of("\n".join(printed))
+        vocabulary = text.vocabulary("\n".join(printed).split())
         pages = [text.unwrap_lines(page, vocabulary) for page in printed]
         if any(page.strip() for page in pages):
             scans = [

@@ -7,6 +7,7 @@ import functools
 import html
 import re
 import unicodedata
+from collections.abc import Iterable
 from html.entities import html5
 
 from archive.ingest.drafts import ReadError
@@ -131,23 +132,22 @@ def unwrap_lines(page: str, vocabulary: set[str] | frozenset[str] = frozenset())
     """A PDF page's text layer as paragraphs: the layout breaks every printed line. A line goes
     on in the next when the next line's first word would not have fitted on it (the page's
     usual full line, its 80th-percentile length: the layout wrapped it), or when it ends
-    mid-sentence and the next begins in lowercase; joined with a space, or, after a hyphen, as
-    one word when ``vocabulary`` (the document's words, casefolded) has it ("fol-" / "lowed"),
-    else keeping the hyphen ("long-" / "term"). A short line, a blank line, a headline or a
-    table's row ("Shr 20 cts vs 18 cts") ends a paragraph: paragraphs are then separated by a
-    blank line, as in a ``.txt`` file."""
+    mid-sentence and the next begins in lowercase; the lines of a paragraph are joined as an
+    OCR's are (:func:`join_lines`, with the document's ``vocabulary``). A short line, a blank
+    line, a headline or a table's row ("Shr 20 cts vs 18 cts") ends a paragraph: paragraphs are
+    then separated by a blank line, as in a ``.txt`` file."""
     lines = [" ".join(line.split()) for line in page.split("\n")]
     lengths = sorted(len(line) for line in lines if line)
     if len(lengths) < 3:
         return page
     full = lengths[min(len(lengths) - 1, int(len(lengths) * 0.8))]
-    paragraphs: list[list[str]] = [[]]
+    paragraphs: list[list[list[str]]] = [[]]
     for line, following in zip(lines, [*lines[1:], ""], strict=True):
         if not line:
             if paragraphs[-1]:
                 paragraphs.append([])
             continue
-        paragraphs[-1].append(line)
+        paragraphs[-1].append(line.split())
         next_word = following.split(" ", 1)[0]
         wrapped = bool(next_word) and len(line) + 1 + len(next_word) > full
         mid_sentence = not _SENTENCE_CLOSE.search(line) and following[:1].islower()
@@ -159,30 +159,52 @@ def unwrap_lines(page: str, vocabulary: set[str] | frozenset[str] = frozenset())
         )
         if following and (heading or not (wrapped or mid_sentence)):
             paragraphs.append([])
-    joined = []
-    for lines_of in paragraphs:
-        if not lines_of:
+    return "\n\n".join(join_lines(lines_of, vocabulary) for lines_of in paragraphs if lines_of)
+
+
+# --- Lines of print as one paragraph (a PDF's text layer, an OCR's lines) -------------------
+
+_HYPHENS = ("-", "\u00ad", "\u2010")
+
+
+def _fold_word(word: str) -> str:
+    return word.strip(".,;:!?\"'()[]\u201c\u201d\u2018\u2019").casefold()
+
+
+def vocabulary(words: Iterable[str]) -> set[str]:
+    """The words of a document, folded: what :func:`join_lines` looks a hyphenated word up in."""
+    return {_fold_word(word) for word in words}
+
+
+def _join_hyphenated(left: str, right: str, vocabulary: set[str] | frozenset[str]) -> str:
+    """One word from a word broken at a line end ("pro-" + "posal"). The hyphen goes unless the
+    hyphenated form appears elsewhere in the text and the joined one does not ("well-known"):
+    most line-end hyphens in print are the typesetter's, not the word's."""
+    stem = left.rstrip("".join(_HYPHENS))
+    joined, kept = stem + right, f"{stem}-{right}"
+    if _fold_word(kept) in vocabulary and _fold_word(joined) not in vocabulary:
+        return kept
+    return joined
+
+
+def join_lines(lines: list[list[str]], vocabulary: set[str] | frozenset[str]) -> str:
+    """A paragraph's lines (each a list of words) as one line of text, hyphenated line ends
+    joined (:func:`_join_hyphenated`)."""
+    out: list[str] = []
+    for line in lines:
+        if not line:
             continue
-        text = lines_of[0]
-        for line in lines_of[1:]:
-            head = text.rsplit(" ", 1)[-1]
-            word = head[:-1] + line.split(" ", 1)[0]
-            if head.endswith("-") and line[:1].islower():
-                # "fol-" / "lowed": one word, if the document writes it so elsewhere.
-                known = _WORD_CHARS.sub("", word).casefold() in vocabulary
-                text = (text[:-1] if known else text) + line
-            else:
-                text += " " + line
-        joined.append(text)
-    return "\n\n".join(joined)
-
-
-_WORD_CHARS = re.compile(r"[^\w]")
-
-
-def words_of(text: str) -> frozenset[str]:
-    """The text's words, casefolded (what :func:`unwrap_lines` looks a hyphenated word up in)."""
-    return frozenset(w.casefold() for w in _WORD.findall(text) if "-" not in w)
+        if (
+            out
+            and out[-1].endswith(_HYPHENS)
+            and len(out[-1]) > 2
+            and out[-1][-2].isalpha()
+            and line[0][:1].islower()
+        ):
+            out[-1] = _join_hyphenated(out[-1], line[0], vocabulary)
+            line = line[1:]
+        out.extend(line)
+    return " ".join(out)
 
 
 def is_chrome(line: str) -> bool:
