@@ -362,6 +362,28 @@ def test_an_organisation_read_over_a_comma_is_the_names_it_lists():
     assert not any(name in ("Goldman", "Sachs") for name, label in found)
 
 
+def test_the_persons_of_a_list_of_places_are_places():
+    """A list is of one kind of thing: the model reads constituencies as persons where it tags
+    their neighbours in the list as places. A list of people that names a town stays people."""
+    found = mentions_of(
+        "Student seats\n\nThe seats where the party says student votes can swing the election "
+        "are: Bristol West, Cardiff Central, Leeds North West, Cambridge, Manchester Gorton, "
+        "Sheffield Central, Holborn and St Pancras, Oldham East and Saddleworth, Manchester "
+        "Withington, Birmingham Yardley, Taunton, Orpington, Eastbourne, Wells, Canterbury, "
+        "Westmorland and Lonsdale."
+    )
+    persons_found = {name for name, label in found if label == "PERSON"}
+    assert not persons_found, found
+    assert ("Manchester Gorton", "GPE") in found
+    found = mentions_of(
+        "Cabinet\n\nThe meeting was attended by Tony Blair, Gordon Brown, Jack Straw, John "
+        "Prescott and David Blunkett in London."
+    )
+    assert {"Tony Blair", "Gordon Brown", "Jack Straw", "John Prescott", "David Blunkett"} <= {
+        name for name, label in found if label == "PERSON"
+    }, found
+
+
 def test_a_word_that_begins_more_places_than_persons_is_no_first_name():
     evidence = archive_of(
         *[[NameMention(f"New {w}", "PERSON")] for w in ("Adams", "Brown", "Carter")],

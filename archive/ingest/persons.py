@@ -264,6 +264,12 @@ def ents_of(doc) -> tuple:
     return cached
 
 
+def set_ents(doc, ents: Sequence) -> None:
+    """Make these the doc's entities (the model's, some relabelled), on its tokens too."""
+    doc.ents = ents
+    doc.user_data[_ENTS] = tuple(ents)
+
+
 class TokenFacts(NamedTuple):
     lowercase: set[str]  # the words the text writes in lowercase
     capitalised: dict[str, int]  # how often it writes each capitalised word
