@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from archive import ingest, jobs, presentation, stories
 from archive.ingest import resolution
@@ -17,6 +18,7 @@ from archive.models import (
     EntityDecision,
     FormerName,
     IngestJob,
+    NamedEntity,
     Organisation,
     OrganisationAlias,
     Person,
@@ -140,10 +142,23 @@ class EntityAdmin(admin.ModelAdmin):
             if keep is not None:
                 others = [e for e in entities if e.pk != keep.pk]
                 relinked = merge_entities(keep, others)
+                undo = (
+                    reverse("admin:archive_formername_changelist")
+                    + "?"
+                    + urlencode({"successor": keep.name, "kind": keep.kind})
+                )
                 self.message_user(
                     request,
-                    f"Merged {', '.join(e.name for e in others)} into {keep.name}; "
-                    f"{relinked} document{'' if relinked == 1 else 's'} re-linked.",
+                    format_html(
+                        "Merged {} into {}; {} document{} re-linked. "
+                        '<a href="{}">Undo</a>: select the names there and choose “Split off '
+                        "again”.",
+                        ", ".join(e.name for e in others),
+                        keep.name,
+                        relinked,
+                        "" if relinked == 1 else "s",
+                        undo,
+                    ),
                     messages.SUCCESS,
                 )
                 return None
@@ -228,33 +243,7 @@ class EntityAdmin(admin.ModelAdmin):
         super().save_formset(request, form, formset, change)
         deleted = [alias.name for alias in getattr(formset, "deleted_objects", [])]
         if deleted:
-            entity = form.instance
-            for name in deleted:
-                EntityDecision.objects.get_or_create(
-                    kind=entity.kind, name=name, decision=EntityDecision.APART, other=entity.name
-                )
-            ids = resolution.documents_mentioning(deleted, any_spelling=True)
-            transaction.on_commit(lambda: resolution.resolve_archive(document_ids=ids))
-            # Say what the split does, and what stays joined: a merge brings every alias of
-            # the value merged ("Tory" and "Tories"), and each is split off on its own.
-            # Read afresh: the change list's prefetched aliases still hold the deleted ones.
-            alias_model = entity.alias_model()
-            others = list(
-                alias_model.objects.filter(**{alias_model.owner_field: entity})
-                .exclude(name__in=deleted)
-                .values_list("name", flat=True)
-            )
-            self.message_user(
-                request,
-                f"Split off {', '.join(f'“{n}”' for n in deleted)}: the {len(ids):,} documents "
-                "that mention it are resolved again and never join it to this value."
-                + (
-                    f" Still joined to “{entity.name}”: {', '.join(f'“{n}”' for n in others)};"
-                    " delete those aliases too to split them off."
-                    if others
-                    else ""
-                ),
-            )
+            self.message_user(request, split_off(form.instance, deleted))
 
     def get_queryset(self, request):
         documents = Count("documents", distinct=True)
@@ -318,16 +307,88 @@ class PlaceAdmin(EntityAdmin):
     inlines = [PlaceAliasInline]
 
 
+def split_off(entity: NamedEntity, names: list[str]) -> str:
+    """Keep ``names`` apart from ``entity`` for good (an editor's decision each), resolve the
+    documents that mention them again once the transaction commits, and say so: what the
+    split does, and which aliases stay joined (a merge brings every alias of the value merged,
+    "Tory" and "Tories", and each is split off on its own). The caller removes the aliases."""
+    for name in names:
+        EntityDecision.objects.get_or_create(
+            kind=entity.kind, name=name, decision=EntityDecision.APART, other=entity.name
+        )
+    ids = resolution.documents_mentioning(names, any_spelling=True)
+    transaction.on_commit(lambda: resolution.resolve_archive(document_ids=ids))
+    # Read afresh: a change list's prefetched aliases may still hold the deleted ones.
+    alias_model = entity.alias_model()
+    others = list(
+        alias_model.objects.filter(**{alias_model.owner_field: entity})
+        .exclude(name__in=names)
+        .values_list("name", flat=True)
+    )
+    return (
+        f"Split off {', '.join(f'“{n}”' for n in names)} from “{entity.name}”: the "
+        f"{len(ids):,} documents that mention it are resolved again and never join it to "
+        "that value."
+        + (
+            f" Still joined to “{entity.name}”: {', '.join(f'“{n}”' for n in others)};"
+            " delete those aliases too to split them off."
+            if others
+            else ""
+        )
+    )
+
+
 @admin.register(FormerName)
 class FormerNameAdmin(admin.ModelAdmin):
     """Values that are no longer one and where their documents went (a resolution pass's joins
     and editors' merges): why an old address now leads to another page. A record, not a
-    decision: to keep a name apart, add an editor's decision instead."""
+    decision: to keep a name apart, split it off again here (the action) or add an editor's
+    decision."""
 
     list_display = ["name", "kind", "successor", "successor_kind", "changed"]
     list_filter = ["kind", "successor_kind"]
     search_fields = ["name", "successor"]
     date_hierarchy = "changed"
+    actions = ["split_off_again"]
+
+    @admin.action(
+        description="Split off again: a value of its own (undo the merge or join)",
+        permissions=["split"],
+    )
+    def split_off_again(self, request, queryset):
+        """Undo a merge or a resolution pass's join in one step: the name's alias on the value
+        that has its documents goes, with a standing decision to keep them apart, and its
+        documents are resolved again (the name comes back as a value of its own where the
+        archive's evidence makes it one)."""
+        done, gone = [], []
+        with transaction.atomic():
+            for former in queryset.order_by("name"):
+                entity = FormerName.objects.successor(former.kind, name=former.name)
+                if entity is None or entity.kind != former.kind:
+                    gone.append(former.name)
+                    continue
+                if not request.user.has_perm(f"archive.change_{entity._meta.model_name}"):
+                    raise PermissionDenied
+                entity.alias_model().objects.filter(
+                    **{entity.alias_model().owner_field: entity}, name=former.name
+                ).delete()
+                done.append(split_off(entity, [former.name]))
+        for message in done:
+            self.message_user(request, message, messages.SUCCESS)
+        if gone:
+            self.message_user(
+                request,
+                f"{', '.join(f'“{n}”' for n in gone)}: no value of the same kind has its "
+                "documents now; nothing to split.",
+                messages.WARNING,
+            )
+
+    def has_split_permission(self, request) -> bool:
+        """Splitting changes entities: it takes the right to change them."""
+        return any(
+            request.user.has_perm(f"archive.change_{model._meta.model_name}")
+            for model in (Person, Organisation, Place)
+        )
 
     def has_add_permission(self, request) -> bool:
         return False  # written by resolution passes and merges

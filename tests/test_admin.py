@@ -383,6 +383,54 @@ def test_deleting_an_alias_splits_it_off_for_good(staff_client, seeds):
     assert "Still joined" not in page  # the alias deleted is not listed as one that stays
 
 
+def test_a_wrong_merge_is_undone_in_one_step_from_former_names(staff_client):
+    """An editor merges two places by mistake; the message after the merge links to the
+    former names, where one action splits the name off again: its documents get it back as a
+    value of its own, the merged value loses the alias, and no later pass joins them again."""
+    import json
+
+    from archive import ingest
+    from archive.models import EntityDecision, FormerName, Place
+
+    stories = [
+        ("a", "Paris talks\n\nTony Blair met officials in Paris on Monday, in Paris again."),
+        ("b", "Conference\n\nTony Blair spoke in Brighton on Tuesday. In Brighton he said so."),
+    ]
+    lines = [
+        json.dumps({"title": t.split("\n")[0], "body": t, "external_id": k}) for k, t in stories
+    ]
+    ingest.ingest([ingest.SourceFile("s.jsonl", ("\n".join(lines) + "\n").encode())])
+    paris, brighton = Place.objects.get(name="Paris"), Place.objects.get(name="Brighton")
+    url = reverse("admin:archive_place_changelist")
+    chosen = {"action": "merge_selected", "_selected_action": [paris.pk, brighton.pk]}
+    done = staff_client.post(url, {**chosen, "confirm": "yes", "keep": paris.pk}, follow=True)
+    page = done.content.decode()
+    assert "Merged Brighton into Paris" in page
+    undo = reverse("admin:archive_formername_changelist") + "?successor=Paris&amp;kind=place"
+    assert undo in page
+    assert [p.name for p in Document.objects.get(external_id="b").places.all()] == ["Paris"]
+
+    former = FormerName.objects.get(kind="place", name="Brighton")
+    listing = staff_client.get(
+        reverse("admin:archive_formername_changelist"), {"successor": "Paris"}
+    )
+    assert "Brighton" in listing.content.decode()
+    response = staff_client.post(
+        reverse("admin:archive_formername_changelist"),
+        {"action": "split_off_again", "_selected_action": [former.pk]},
+        follow=True,
+    )
+    assert "Split off “Brighton” from “Paris”" in response.content.decode()
+    assert [p.name for p in Document.objects.get(external_id="b").places.all()] == ["Brighton"]
+    assert [p.name for p in Document.objects.get(external_id="a").places.all()] == ["Paris"]
+    assert not Place.objects.get(name="Paris").aliases.filter(name="Brighton").exists()
+    assert EntityDecision.objects.filter(
+        kind="place", name="Brighton", decision=EntityDecision.APART, other="Paris"
+    ).exists()
+    response = search.search(search.SearchRequest(filters={"place": ["Brighton"]}))
+    assert response.total == 1
+
+
 def test_admin_pages_name_the_sites_icon(staff_client, seeds):
     """Otherwise a browser asks for /favicon.ico on every admin page, and logs a 404."""
     page = staff_client.get("/admin/").content.decode()
