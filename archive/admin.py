@@ -307,7 +307,7 @@ class PlaceAdmin(EntityAdmin):
     inlines = [PlaceAliasInline]
 
 
-def split_off(entity: NamedEntity, names: list[str]) -> str:
+def split_off(entity: NamedEntity, names: list[str], given_back: int | None = None) -> str:
     """Keep ``names`` apart from ``entity`` for good (an editor's decision each), resolve the
     documents that mention them again once the transaction commits, and say so: what the
     split does, and which aliases stay joined (a merge brings every alias of the value merged,
@@ -325,17 +325,48 @@ def split_off(entity: NamedEntity, names: list[str]) -> str:
         .exclude(name__in=names)
         .values_list("name", flat=True)
     )
-    return (
-        f"Split off {', '.join(f'“{n}”' for n in names)} from “{entity.name}”: the "
-        f"{len(ids):,} documents that mention it are resolved again and never join it to "
-        "that value."
-        + (
-            f" Still joined to “{entity.name}”: {', '.join(f'“{n}”' for n in others)};"
-            " delete those aliases too to split them off."
-            if others
-            else ""
+    if given_back is not None:  # an editor's merge, undone whole
+        said = (
+            f"“{names[0]}” is a value of its own again, in its {given_back:,} "
+            f"document{'' if given_back == 1 else 's'}"
+            + (f", with {', '.join(f'“{n}”' for n in names[1:])}" if names[1:] else "")
+            + f", and is never joined to “{entity.name}” again."
         )
+    else:
+        said = (
+            f"Split off {', '.join(f'“{n}”' for n in names)} from “{entity.name}”: the "
+            f"{len(ids):,} documents that mention it are resolved again and never join it to "
+            "that value."
+        )
+    return said + (
+        f" Still joined to “{entity.name}”: {', '.join(f'“{n}”' for n in others)};"
+        " delete those aliases too to split them off."
+        if others and given_back is None  # after a whole undo, the rest are its own aliases
+        else ""
     )
+
+
+def _give_back(former: FormerName, successor: NamedEntity) -> list[str]:
+    """Undo an editor's merge of ``former`` into ``successor``: the value again, with the
+    documents it had (those still in the archive) and the aliases it took along; the successor
+    leaves the documents the merge linked it to. Returns the aliases given back."""
+    model = type(successor)
+    value, _ = model.objects.get_or_create(name=former.name)
+    value.reviewed = True  # an editor's decision, like the merge it undoes
+    value.save(update_fields=["reviewed"])
+    value.documents.add(*Document.objects.filter(pk__in=former.merged_documents))
+    successor.documents.remove(*Document.objects.filter(pk__in=former.linked_by_merge))
+    aliases = successor.alias_model()
+    moved = list(
+        aliases.objects.filter(
+            **{aliases.owner_field: successor}, name__in=former.merged_aliases
+        ).values_list("name", flat=True)
+    )
+    aliases.objects.filter(**{aliases.owner_field: successor}, name__in=moved).update(
+        **{aliases.owner_field: value}
+    )
+    former.delete()  # the name is a value again: its own page answers
+    return moved  # kept apart from the successor too, like the name
 
 
 @admin.register(FormerName)
@@ -356,10 +387,12 @@ class FormerNameAdmin(admin.ModelAdmin):
         permissions=["split"],
     )
     def split_off_again(self, request, queryset):
-        """Undo a merge or a resolution pass's join in one step: the name's alias on the value
-        that has its documents goes, with a standing decision to keep them apart, and its
-        documents are resolved again (the name comes back as a value of its own where the
-        archive's evidence makes it one)."""
+        """Undo a merge or a resolution pass's join in one step. The name's alias on the value
+        that has its documents goes, with a standing decision to keep them apart, and the
+        documents that mention it are resolved again. An editor's merge is undone whole: the
+        value comes back with the documents and aliases it had, and the merged value leaves
+        the documents the merge gave it (imported and hand-made documents alike: a fixture's
+        document has no mentions to resolve again)."""
         done, gone = [], []
         with transaction.atomic():
             for former in queryset.order_by("name"):
@@ -369,10 +402,13 @@ class FormerNameAdmin(admin.ModelAdmin):
                     continue
                 if not request.user.has_perm(f"archive.change_{entity._meta.model_name}"):
                     raise PermissionDenied
-                entity.alias_model().objects.filter(
-                    **{entity.alias_model().owner_field: entity}, name=former.name
-                ).delete()
-                done.append(split_off(entity, [former.name]))
+                names, given_back = [former.name], None
+                if former.merged_documents:
+                    given_back = Document.objects.filter(pk__in=former.merged_documents).count()
+                    names += _give_back(former, entity)
+                aliases = entity.alias_model()
+                aliases.objects.filter(**{aliases.owner_field: entity}, name__in=names).delete()
+                done.append(split_off(entity, names, given_back))
         for message in done:
             self.message_user(request, message, messages.SUCCESS)
         if gone:

@@ -483,6 +483,11 @@ class FormerName(models.Model):
     successor_kind = models.CharField(max_length=16, choices=EntityKind.choices)
     successor = models.CharField(max_length=200)
     changed = models.DateTimeField(default=timezone.now, editable=False)
+    # An editor's merge only: what undoing it gives back. The documents the value had, those
+    # the merge newly linked to the successor, and the aliases it took along.
+    merged_documents = models.JSONField(default=list, blank=True, editable=False)
+    linked_by_merge = models.JSONField(default=list, blank=True, editable=False)
+    merged_aliases = models.JSONField(default=list, blank=True, editable=False)
 
     objects = FormerNameManager()
 
@@ -495,8 +500,12 @@ class FormerName(models.Model):
         return f"{self.name} ({self.kind}) is now {self.successor} ({self.successor_kind})"
 
     @classmethod
-    def record(cls, entity: NamedEntity, successor_kind: str, successor: str) -> None:
-        """Note that ``entity``, about to be deleted, now lives on as ``successor``."""
+    def record(
+        cls, entity: NamedEntity, successor_kind: str, successor: str, **merge: list
+    ) -> None:
+        """Note that ``entity``, about to be deleted, now lives on as ``successor``; an
+        editor's merge also gives what an undo needs (``merged_documents``,
+        ``linked_by_merge``, ``merged_aliases``)."""
         if (successor_kind, successor) == (entity.kind, entity.name):
             return
         cls.objects.update_or_create(
@@ -507,6 +516,9 @@ class FormerName(models.Model):
                 "successor_kind": successor_kind,
                 "successor": successor,
                 "changed": timezone.now(),
+                "merged_documents": merge.get("merged_documents", []),
+                "linked_by_merge": merge.get("linked_by_merge", []),
+                "merged_aliases": merge.get("merged_aliases", []),
             },
         )
 
@@ -702,17 +714,27 @@ def merge_entities(keep: NamedEntity, others: list[NamedEntity]) -> int:
         for other in others:
             if other.pk == keep.pk:
                 continue
+            moved = []
             for alias in list(other.aliases.all()):
                 if alias.name.casefold() == keep.name.casefold():
                     alias.delete()
                 else:
                     setattr(alias, alias.owner_field, keep)
                     alias.save()
+                    moved.append(alias.name)
             document_ids = list(other.documents.values_list("pk", flat=True))
+            had = set(keep.documents.filter(pk__in=document_ids).values_list("pk", flat=True))
             keep.documents.add(*document_ids)
             relinked.update(document_ids)
             name = other.name
-            FormerName.record(other, keep.kind, keep.name)  # its page's address leads here
+            FormerName.record(  # its page's address leads here; an undo gives it back
+                other,
+                keep.kind,
+                keep.name,
+                merged_documents=sorted(document_ids),
+                linked_by_merge=sorted(set(document_ids) - had),
+                merged_aliases=moved,
+            )
             other.delete()
             if (
                 name.casefold() != keep.name.casefold()

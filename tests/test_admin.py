@@ -420,7 +420,9 @@ def test_a_wrong_merge_is_undone_in_one_step_from_former_names(staff_client):
         {"action": "split_off_again", "_selected_action": [former.pk]},
         follow=True,
     )
-    assert "Split off “Brighton” from “Paris”" in response.content.decode()
+    assert "“Brighton” is a value of its own again, in its 1 document" in (
+        response.content.decode()
+    )
     assert [p.name for p in Document.objects.get(external_id="b").places.all()] == ["Brighton"]
     assert [p.name for p in Document.objects.get(external_id="a").places.all()] == ["Paris"]
     assert not Place.objects.get(name="Paris").aliases.filter(name="Brighton").exists()
@@ -429,6 +431,43 @@ def test_a_wrong_merge_is_undone_in_one_step_from_former_names(staff_client):
     ).exists()
     response = search.search(search.SearchRequest(filters={"place": ["Brighton"]}))
     assert response.total == 1
+
+
+def test_undoing_a_merge_gives_back_the_documents_and_aliases_of_loaded_documents(
+    staff_client, seeds
+):
+    """Documents loaded from a fixture have no mentions to resolve again: the undo itself gives
+    the value back its documents and aliases, and takes the merge's links off the other."""
+    from archive.models import FormerName
+
+    keep = Person.objects.get(name="Farhatullah Babar")
+    other = Person.objects.create(name="Someone Else")
+    other.aliases.create(name="S. Else")
+    only_other = Document.objects.exclude(persons=keep).first() or seeds[-1]
+    keep.documents.remove(only_other)
+    other.documents.add(only_other)
+    url = reverse("admin:archive_person_changelist")
+    chosen = {"action": "merge_selected", "_selected_action": [keep.pk, other.pk]}
+    staff_client.post(url, {**chosen, "confirm": "yes", "keep": keep.pk})
+    assert keep.documents.filter(pk=only_other.pk).exists()
+    former = FormerName.objects.get(kind="person", name="Someone Else")
+    response = staff_client.post(
+        reverse("admin:archive_formername_changelist"),
+        {"action": "split_off_again", "_selected_action": [former.pk]},
+        follow=True,
+    )
+    assert (
+        "“Someone Else” is a value of its own again, in its 1 document, with “S. Else”, and is "
+        "never joined to “Farhatullah Babar” again." in response.content.decode()
+    )
+    back = Person.objects.get(name="Someone Else")
+    assert list(back.documents.all()) == [only_other]
+    assert [a.name for a in back.aliases.all()] == ["S. Else"]
+    assert not keep.documents.filter(pk=only_other.pk).exists()
+    assert not keep.aliases.filter(name__in=["Someone Else", "S. Else"]).exists()
+    assert not FormerName.objects.filter(name="Someone Else").exists()
+    found = search.search(search.SearchRequest(persons=("Someone Else",)))
+    assert found.total == 1
 
 
 def test_admin_pages_name_the_sites_icon(staff_client, seeds):
