@@ -725,6 +725,31 @@ def test_a_place_that_gains_enough_evidence_is_resolved_again_where_it_was_dropp
     assert "Sizzla" in archive.affected_names()
 
 
+def test_every_form_of_a_name_an_import_flips_sends_its_documents_to_the_last_pass():
+    """A line-up's "(Liverpool)" is the club whatever the archive says; "Liverpool" in prose
+    follows the archive's majority. An import whose first "Liverpool" was a line-up's, and that
+    turns the majority, must still look again at the documents with the other form: which form
+    an import meets first depends on its workers' timing, and two imports of the same files
+    ended with different values (Liverpool a place or an organisation in 25 documents)."""
+    from archive.ingest.persons import NameBook
+    from archive.ingest.pipeline import _Archive
+
+    club = NameMention("Liverpool", "ORG", located=False)
+    bracket = NameMention("Liverpool", "ORG", titled=True)
+    city = NameMention("Liverpool", "GPE", located=True)
+    evidence = archive_of(*[[club]] * 5, *[[city]] * 4)
+    archive = _Archive(NameBook(), evidence, Decisions())
+    archive.note([bracket])
+    archive.note([city])
+    assert values([city], evidence) == [("organisation", "Liverpool")]
+    assert "Liverpool" not in archive.affected_names()
+    evidence.add([city])
+    evidence.add([city])
+    assert values([bracket], evidence) == [("organisation", "Liverpool")]
+    assert values([city], evidence) == [("place", "Liverpool")]
+    assert "Liverpool" in archive.affected_names()
+
+
 def test_a_name_that_an_import_makes_generic_is_resolved_again_where_it_was_a_value():
     # "Bank" alone was an organisation value while the archive ended fewer than GENERIC_TAIL
     # names in "Bank"; an import that brings the fiftieth "... Bank" makes it a generic word

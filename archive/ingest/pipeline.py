@@ -378,11 +378,15 @@ class _Archive:
     known: NameBook
     evidence: resolution.Evidence
     decisions: resolution.Decisions
-    # What a pass at the end must look at again: each name this import mentioned, with what the
-    # archive made of it (resolved on its own) when the import first saw it; its lone-word
-    # person names and the initials of its full ones ("C Hodgson" for "Charlie Hodgson"); and
-    # the documents it saved.
-    first_seen: dict[str, tuple[entities.NameMention, tuple[tuple[str, str], ...]]] = field(
+    # What a pass at the end must look at again: each name this import mentioned, in each form
+    # it came in (label, written where a place stands, titled), with what the archive made of
+    # that form (resolved on its own) when the import first saw it; its lone-word person names
+    # and the initials of its full ones ("C Hodgson" for "Charlie Hodgson"); and the documents
+    # it saved. One form is not enough: "Liverpool" in a dateline stays a place whatever the
+    # archive says, while "Liverpool" tagged an organisation and not placed follows the
+    # archive's majority, which the import may flip; and which form came first depends on
+    # the workers' timing, so two imports of the same files ended with different values.
+    first_seen: dict[tuple, tuple[entities.NameMention, tuple[tuple[str, str], ...]]] = field(
         default_factory=dict
     )
     lone_persons: set[str] = field(default_factory=set)
@@ -390,7 +394,7 @@ class _Archive:
 
     def note(self, mentions: list[entities.NameMention]) -> None:
         for mention in mentions:
-            key = resolution.fold(mention.name)
+            key = (resolution.fold(mention.name), mention.label, mention.located, mention.titled)
             if key not in self.first_seen:
                 self.first_seen[key] = (mention, self._verdict(mention))
             if mention.label == entities.PERSON:
