@@ -285,6 +285,9 @@ def test_the_review_list_shows_the_least_sure_unreviewed_values_first(staff_clie
     url = reverse("admin:archive_person_changelist")
     page = staff_client.get(url, {"review": "todo"}).content.decode()
     assert "Doubtful Value" in page
+    # Each "reviewed" box is named for its value, and points at no help text it lacks.
+    assert 'aria-label="Doubtful Value: reviewed"' in page
+    assert "reviewed_helptext" not in page
     assert "Sure Person" not in page and "Checked Value" not in page
     listing = staff_client.get(url).content.decode()
     assert listing.index("Doubtful Value") < listing.index("Sure Person")

@@ -123,6 +123,9 @@ def test_an_invalid_parameter_shows_its_message_in_place(page, live_server, seed
     page.locator('input[type="date"][name="date_to"]').fill("2005-01-01")
     page.locator(".histogram__dates").get_by_role("button", name="Apply").click()
     expect(page.locator("#search-results .alert--error")).to_contain_text("date")
+    # The keyboard's place is the message's heading, not lost to the page; the tab says so.
+    expect(page.locator("#result-count")).to_be_focused()
+    expect(page).to_have_title(re.compile(r"^Error: Search"))
     expect(page.locator("header.site-header")).to_be_visible()
     expect(page.locator("#q")).to_have_value("pakistan")
     # The address bar shows what was typed, without the form's empty fields ("sort=").

@@ -98,7 +98,11 @@ def test_malformed_queries_give_a_normal_page(client, seeds, q):
 def test_bad_parameters_give_400_with_a_message(client, seeds, params):
     response = client.get("/", params)
     assert response.status_code == 400
-    assert 'role="alert"' in response.content.decode()
+    html = response.content.decode()
+    assert 'role="alert"' in html
+    # A heading for the page, where focus goes after an htmx update, and a tab that says so.
+    assert '<h1 id="result-count" class="alert__title" tabindex="-1">' in html
+    assert "<title>Error: Search" in html
 
 
 @pytest.mark.parametrize(

@@ -99,6 +99,16 @@
     });
   });
 
+  // Document page: a match jumped to stops below the sticky hit bar, however many lines the bar
+  // wraps to (a long query on a phone): the stylesheet's scroll margin reads its height.
+  document.addEventListener("DOMContentLoaded", function () {
+    var bar = document.querySelector(".hitbar");
+    if (!bar || !window.ResizeObserver) return;
+    new ResizeObserver(function () {
+      document.documentElement.style.setProperty("--hitbar-height", bar.offsetHeight + "px");
+    }).observe(bar);
+  });
+
   // Document page: step through the marked matches with the Previous / Next buttons.
   document.addEventListener("DOMContentLoaded", function () {
     var nav = document.querySelector(".hitbar__nav");
