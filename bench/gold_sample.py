@@ -32,61 +32,46 @@ FRESH_BBC_PER_CATEGORY = 8
 FRESH_REUTERS_COUNT = 10
 
 
-def sample() -> list[dict[str, str]]:
-    """[{"file", "split"}] in a fixed order: BBC by category, then Reuters."""
-    rng = random.Random(SEED)
-    tuned = {
-        item["file"]
-        for item in json.loads((REPO / "bench/gold/bbc_persons.json").read_text("utf-8"))[
-            "documents"
-        ]
-    }
-    chosen: list[dict[str, str]] = []
+def _tuned() -> set[str]:
+    """The 40 BBC articles the person rules were first tuned on (``bbc_persons.json``)."""
+    gold = json.loads((REPO / "bench/gold/bbc_persons.json").read_text("utf-8"))
+    return {item["file"] for item in gold["documents"]}
+
+
+def _draw(rng: random.Random, per_category: int, reuters_count: int, left_out: set[str]):
+    """Lists of files drawn with ``rng``, in a fixed order: ``per_category`` BBC articles from
+    each category, then ``reuters_count`` Reuters stories with a body of 600 characters or
+    more; none of ``left_out``."""
+    from bench.convert import reuters
+
     root = SHARED / "corpora/bbc/bbc"
     for category in BBC_CATEGORIES:
         files = sorted(f"{category}/{p.name}" for p in (root / category).glob("*.txt"))
-        picked = rng.sample([f for f in files if f not in tuned], BBC_PER_CATEGORY)
-        chosen += [
-            {"file": f, "split": "dev" if i % 2 == 0 else "heldout"} for i, f in enumerate(picked)
-        ]
-    from bench.convert import reuters
-
+        yield rng.sample([f for f in files if f not in left_out], per_category)
     stories = [
         r["external_id"]
         for r in reuters(SHARED / "corpora/reuters21578/sgm-data")
-        if len(r["body"]) >= 600 and r["body"] != r["title"]
+        if len(r["body"]) >= 600 and r["body"] != r["title"] and r["external_id"] not in left_out
     ]
-    picked = rng.sample(stories, REUTERS_COUNT)
-    chosen += [
-        {"file": f, "split": "dev" if i % 2 == 0 else "heldout"} for i, f in enumerate(picked)
+    yield rng.sample(stories, reuters_count)
+
+
+def sample() -> list[dict[str, str]]:
+    """[{"file", "split"}] in a fixed order: BBC by category, then Reuters; each draw split
+    alternately into development and held-out."""
+    draws = _draw(random.Random(SEED), BBC_PER_CATEGORY, REUTERS_COUNT, _tuned())
+    return [
+        {"file": f, "split": "dev" if i % 2 == 0 else "heldout"}
+        for picked in draws
+        for i, f in enumerate(picked)
     ]
-    return chosen
 
 
 def fresh_sample() -> list[dict[str, str]]:
     """[{"file", "split": "fresh"}]: articles of neither earlier gold, drawn with their own seed."""
-    rng = random.Random(FRESH_SEED)
-    seen = {item["file"] for item in sample()} | {
-        item["file"]
-        for item in json.loads((REPO / "bench/gold/bbc_persons.json").read_text("utf-8"))[
-            "documents"
-        ]
-    }
-    chosen: list[dict[str, str]] = []
-    root = SHARED / "corpora/bbc/bbc"
-    for category in BBC_CATEGORIES:
-        files = sorted(f"{category}/{p.name}" for p in (root / category).glob("*.txt"))
-        picked = rng.sample([f for f in files if f not in seen], FRESH_BBC_PER_CATEGORY)
-        chosen += [{"file": f, "split": "fresh"} for f in picked]
-    from bench.convert import reuters
-
-    stories = [
-        r["external_id"]
-        for r in reuters(SHARED / "corpora/reuters21578/sgm-data")
-        if len(r["body"]) >= 600 and r["body"] != r["title"] and r["external_id"] not in seen
-    ]
-    chosen += [{"file": f, "split": "fresh"} for f in rng.sample(stories, FRESH_REUTERS_COUNT)]
-    return chosen
+    seen = {item["file"] for item in sample()} | _tuned()
+    draws = _draw(random.Random(FRESH_SEED), FRESH_BBC_PER_CATEGORY, FRESH_REUTERS_COUNT, seen)
+    return [{"file": f, "split": "fresh"} for picked in draws for f in picked]
 
 
 def texts(items: list[dict[str, str]] | None = None) -> dict[str, str]:
