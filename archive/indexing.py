@@ -34,7 +34,7 @@ from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 
 from django.core.signals import request_started
-from django.db import DatabaseError, OperationalError, connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.utils import timezone
@@ -736,24 +736,11 @@ def _retry_waiting(**kwargs) -> None:
     threading.Thread(target=_apply_stale, name="index-outbox-retry", daemon=True).start()
 
 
-# A retry that meets the database locked by another writer tries again this many times, this
-# long apart: a lock is usually a moment's, and the next chance is a request and
-# ``RETRY_SECONDS`` away.
-LOCKED_TRIES, LOCKED_PAUSE = 5, 0.2
-
-
 def _apply_stale() -> None:
     try:
         cutoff = timezone.now() - dt.timedelta(seconds=STALE_SECONDS)
         if IndexTask.objects.filter(created__lte=cutoff).exists():
-            for attempt in range(LOCKED_TRIES):
-                try:
-                    result = apply_pending(wait=0.0, build_missing=False)
-                    break
-                except OperationalError as exc:
-                    if "locked" not in str(exc) or attempt == LOCKED_TRIES - 1:
-                        raise
-                    time.sleep(LOCKED_PAUSE)
+            result = apply_pending(wait=0.0, build_missing=False)
             if result.applied:
                 logger.info("Applied %s index changes that had waited.", result.applied)
     except (DatabaseError, search.IndexUnavailable) as exc:

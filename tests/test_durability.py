@@ -264,8 +264,9 @@ def test_later_requests_apply_tasks_left_waiting_and_leave_fresh_ones(
     IndexTask.objects.create(document_id=fresh.pk)
     monkeypatch.setattr(indexing, "_next_retry", 0.0)
     assert client.get(reverse("archive:search"), {"q": "stale"}).status_code == 200
-    with indexing._retry:  # the request took it for the thread it started: wait for the end
-        pass
+    # The request took the lock for the thread it started: it is free again when the thread ends.
+    assert indexing._retry.acquire(timeout=10), "the retry thread did not end"
+    indexing._retry.release()
     # The whole outbox was applied once one task had waited: the fresh one went along.
     assert not IndexTask.objects.exists()
     assert titles(q="stale") == ["Waited"]

@@ -452,8 +452,10 @@ def _lists_apart(doc, ents) -> list:
 
 # A run of names joined only by commas and "and" is a list when it has this many names.
 LIST_MIN = 4
-# A list is of places when this share of its names are places (``_places_listed``).
+# A list is of places when this share of its names are places (``_places_listed``), and this
+# share the model itself tags as places.
 LIST_PLACE_SHARE = 2 / 3
+LIST_TAGGED_SHARE = 1 / 3
 _LIST_JOINS = frozenset({",", "and", "&", "or"})
 
 
@@ -461,12 +463,15 @@ def _places_listed(doc, ents) -> tuple:
     """The entities, the persons of a list of places tagged as places: a list is of one kind
     of thing, and the small model reads constituencies ("Bristol West, Cardiff Central,
     Manchester Gorton, ...") and districts as persons where it tags their neighbours as places.
-    A list is a run of at least ``LIST_MIN`` names with only commas and "and" between them (and
-    names the model did not tag); it is of places when ``LIST_PLACE_SHARE`` of its names are.
-    Only persons change: a list of clubs is written with their towns' names too ("Liverpool,
-    Everton, Newcastle"). Measured on the BBC corpus: 8 documents change, every one a list of
-    places (constituencies, "Manchester, Liverpool, ... and Torbay", "Paris, Lille, Lyon and
-    Toulouse"); none of the 62 development articles has such a list."""
+    A list is a run of at least ``LIST_MIN`` names with only commas, "and", "&" or "or" between
+    them (and names the model did not tag); it is of places when ``LIST_PLACE_SHARE`` of its
+    names are, and the model tags ``LIST_TAGGED_SHARE`` of them so itself: a list of people
+    whose first names are towns ("Paris Hilton, Orlando Bloom, Sydney Pollack") is not. Only
+    persons that look like places themselves change: a list of clubs is written with their
+    towns' names too ("Liverpool, Everton, Newcastle"). Measured on the BBC corpus: 7
+    documents change, every one a list of places (constituencies, "Manchester, Liverpool, ...
+    and Torbay", "Paris, Lille, Lyon and Toulouse"); none of the 62 development articles has
+    such a list."""
     from spacy.tokens import Span
 
     from archive.ingest import gazetteer
@@ -513,11 +518,12 @@ def _places_listed(doc, ents) -> tuple:
         if len(run) < LIST_MIN:
             continue
         places = sum(place_like(ents[i]) for i in run)
-        if places < LIST_PLACE_SHARE * len(run):
-            continue
+        tagged = sum(ents[i].label_ in PLACE_LABELS for i in run)
+        if places < LIST_PLACE_SHARE * len(run) or tagged < LIST_TAGGED_SHARE * len(run):
+            continue  # "Paris Hilton, Orlando Bloom, Sydney Pollack": towns, to a gazetteer
         for i in run:
             ent = ents[i]
-            if ent.label_ == PERSON:
+            if ent.label_ == PERSON and place_like(ent):
                 ents[i] = Span(doc, ent.start, ent.end, label="GPE")
     return tuple(ents)
 

@@ -243,8 +243,9 @@ def looks_like_a_name(name: str, not_person_words: set[str] = frozenset()) -> bo
 
 # What is read from a spaCy Doc is built once and kept in its ``user_data`` (text_of, ents_of,
 # token_facts): spaCy rebuilds ``doc.text`` and ``doc.ents`` from every token on each access.
-# Nothing may set ``doc.ents`` after these are read (the pipeline's own component runs before);
-# ``forget`` drops them when the document is done, as the cached spans refer to their doc.
+# Only ``set_ents`` may change ``doc.ents`` after these are read (it keeps both in step; the
+# pipeline's own component runs before); ``forget`` drops them when the document is done, as the
+# cached spans refer to their doc.
 
 
 def text_of(doc) -> str:

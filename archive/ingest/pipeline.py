@@ -379,13 +379,14 @@ class _Archive:
     evidence: resolution.Evidence
     decisions: resolution.Decisions
     # What a pass at the end must look at again: each name this import mentioned, in each form
-    # it came in (label, written where a place stands, titled), with what the archive made of
-    # that form (resolved on its own) when the import first saw it; its lone-word person names
-    # and the initials of its full ones ("C Hodgson" for "Charlie Hodgson"); and the documents
-    # it saved. One form is not enough: "Liverpool" in a dateline stays a place whatever the
-    # archive says, while "Liverpool" tagged an organisation and not placed follows the
-    # archive's majority, which the import may flip; and which form came first depends on
-    # the workers' timing, so two imports of the same files ended with different values.
+    # it came in (label, written where a place stands, titled, said more than once), with what
+    # the archive made of that form (resolved on its own) when the import first saw it; its
+    # lone-word person names and the initials of its full ones ("C Hodgson" for "Charlie
+    # Hodgson"); and the documents it saved. One form is not enough: "Liverpool" in a dateline
+    # stays a place whatever the archive says, while "Liverpool" tagged an organisation and not
+    # placed follows the archive's majority, which the import may flip; and which form came
+    # first depends on the workers' timing, so two imports of the same files ended with
+    # different values.
     first_seen: dict[tuple, tuple[entities.NameMention, tuple[tuple[str, str], ...]]] = field(
         default_factory=dict
     )
@@ -394,7 +395,13 @@ class _Archive:
 
     def note(self, mentions: list[entities.NameMention]) -> None:
         for mention in mentions:
-            key = (resolution.fold(mention.name), mention.label, mention.located, mention.titled)
+            key = (
+                resolution.fold(mention.name),
+                mention.label,
+                mention.located,
+                mention.titled,
+                mention.count >= 2,  # a lone word said twice is a name (resolution)
+            )
             if key not in self.first_seen:
                 self.first_seen[key] = (mention, self._verdict(mention))
             if mention.label == entities.PERSON:
