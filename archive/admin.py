@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers, widgets
@@ -28,6 +30,7 @@ from archive.models import (
     Publication,
     Story,
     merge_entities,
+    unmerge,
 )
 
 
@@ -259,7 +262,14 @@ class EntityAdmin(admin.ModelAdmin):
         super().save_formset(request, form, formset, change)
         deleted = [alias.name for alias in getattr(formset, "deleted_objects", [])]
         if deleted:
-            self.message_user(request, split_off(form.instance, deleted))
+            entity = form.instance
+            ids = split_off(entity, deleted)
+            _resolve_on_commit(ids)
+            self.message_user(
+                request,
+                f"Split off {_quoted(deleted)}: the {len(ids):,} documents that mention it are "
+                "resolved again and never join it to this value." + _still_joined(entity, deleted),
+            )
 
     def get_queryset(self, request):
         documents = Count("documents", distinct=True)
@@ -323,66 +333,42 @@ class PlaceAdmin(EntityAdmin):
     inlines = [PlaceAliasInline]
 
 
-def split_off(entity: NamedEntity, names: list[str], given_back: int | None = None) -> str:
-    """Keep ``names`` apart from ``entity`` for good (an editor's decision each), resolve the
-    documents that mention them again once the transaction commits, and say so: what the
-    split does, and which aliases stay joined (a merge brings every alias of the value merged,
-    "Tory" and "Tories", and each is split off on its own). The caller removes the aliases."""
+def split_off(entity: NamedEntity, names: list[str]) -> set[int]:
+    """Keep ``names`` apart from ``entity`` for good (an editor's decision each) and return the
+    documents that mention them, for the caller to resolve again once it commits."""
     for name in names:
         EntityDecision.objects.get_or_create(
             kind=entity.kind, name=name, decision=EntityDecision.APART, other=entity.name
         )
-    ids = resolution.documents_mentioning(names, any_spelling=True)
-    transaction.on_commit(lambda: resolution.resolve_archive(document_ids=ids))
-    # Read afresh: a change list's prefetched aliases may still hold the deleted ones.
+    return resolution.documents_mentioning(names, any_spelling=True)
+
+
+def _resolve_on_commit(ids: set[int]) -> None:
+    """One resolution pass for a whole admin action, after it commits."""
+    if ids:
+        transaction.on_commit(lambda: resolution.resolve_archive(document_ids=ids))
+
+
+def _quoted(names: Iterable[str]) -> str:
+    return ", ".join(f"“{n}”" for n in names)
+
+
+def _still_joined(entity: NamedEntity, split: list[str]) -> str:
+    """Which aliases stay joined after a split (a merge brings every alias of the value merged,
+    "Tory" and "Tories", and each is split off on its own). Read afresh: a change list's
+    prefetched aliases may still hold the deleted ones."""
     alias_model = entity.alias_model()
     others = list(
         alias_model.objects.filter(**{alias_model.owner_field: entity})
-        .exclude(name__in=names)
+        .exclude(name__in=split)
         .values_list("name", flat=True)
     )
-    if given_back is not None:  # an editor's merge, undone whole
-        said = (
-            f"“{names[0]}” is a value of its own again, in its {given_back:,} "
-            f"document{'' if given_back == 1 else 's'}"
-            + (f", with {', '.join(f'“{n}”' for n in names[1:])}" if names[1:] else "")
-            + f", and is never joined to “{entity.name}” again."
-        )
-    else:
-        said = (
-            f"Split off {', '.join(f'“{n}”' for n in names)} from “{entity.name}”: the "
-            f"{len(ids):,} documents that mention it are resolved again and never join it to "
-            "that value."
-        )
-    return said + (
-        f" Still joined to “{entity.name}”: {', '.join(f'“{n}”' for n in others)};"
-        " delete those aliases too to split them off."
-        if others and given_back is None  # after a whole undo, the rest are its own aliases
-        else ""
+    if not others:
+        return ""
+    return (
+        f" Still joined to “{entity.name}”: {_quoted(others)}; delete those aliases too to "
+        "split them off."
     )
-
-
-def _give_back(former: FormerName, successor: NamedEntity) -> list[str]:
-    """Undo an editor's merge of ``former`` into ``successor``: the value again, with the
-    documents it had (those still in the archive) and the aliases it took along; the successor
-    leaves the documents the merge linked it to. Returns the aliases given back."""
-    model = type(successor)
-    value, _ = model.objects.get_or_create(name=former.name)
-    value.reviewed = True  # an editor's decision, like the merge it undoes
-    value.save(update_fields=["reviewed"])
-    value.documents.add(*Document.objects.filter(pk__in=former.merged_documents))
-    successor.documents.remove(*Document.objects.filter(pk__in=former.linked_by_merge))
-    aliases = successor.alias_model()
-    moved = list(
-        aliases.objects.filter(
-            **{aliases.owner_field: successor}, name__in=former.merged_aliases
-        ).values_list("name", flat=True)
-    )
-    aliases.objects.filter(**{aliases.owner_field: successor}, name__in=moved).update(
-        **{aliases.owner_field: value}
-    )
-    former.delete()  # the name is a value again: its own page answers
-    return moved  # kept apart from the successor too, like the name
 
 
 @admin.register(FormerName)
@@ -392,7 +378,7 @@ class FormerNameAdmin(admin.ModelAdmin):
     decision: to keep a name apart, split it off again here (the action) or add an editor's
     decision."""
 
-    list_display = ["name", "kind", "successor", "successor_kind", "changed"]
+    list_display = ["name", "kind", "successor", "successor_kind", "how", "changed"]
     list_filter = ["kind", "successor_kind"]
     search_fields = ["name", "successor"]
     date_hierarchy = "changed"
@@ -403,37 +389,62 @@ class FormerNameAdmin(admin.ModelAdmin):
         permissions=["split"],
     )
     def split_off_again(self, request, queryset):
-        """Undo a merge or a resolution pass's join in one step. The name's alias on the value
-        that has its documents goes, with a standing decision to keep them apart, and the
-        documents that mention it are resolved again. An editor's merge is undone whole: the
-        value comes back with the documents and aliases it had, and the merged value leaves
-        the documents the merge gave it (imported and hand-made documents alike: a fixture's
-        document has no mentions to resolve again)."""
-        done, gone = [], []
+        """Undo a merge or a resolution pass's join in one step. An editor's merge is undone
+        whole (``models.unmerge``): the value comes back with the documents and aliases it
+        had, the value it went into leaves the documents only the merge gave it. A pass's join
+        loses its alias. Either way a standing decision keeps the names apart, and the
+        documents that mention them are resolved again, in one pass after the action."""
+        said, skipped, ids = [], [], set()
         with transaction.atomic():
             for former in queryset.order_by("name"):
                 entity = FormerName.objects.successor(former.kind, name=former.name)
                 if entity is None or entity.kind != former.kind:
-                    gone.append(former.name)
+                    skipped.append(former.name)
                     continue
-                if not request.user.has_perm(f"archive.change_{entity._meta.model_name}"):
+                model = entity._meta.model_name
+                if not all(
+                    request.user.has_perm(f"archive.{perm}_{model}") for perm in ("add", "change")
+                ):
                     raise PermissionDenied
-                names, given_back = [former.name], None
-                if former.merged_documents:
-                    given_back = Document.objects.filter(pk__in=former.merged_documents).count()
-                    names += _give_back(former, entity)
+                names = [former.name]
+                if former.by_merge:
+                    back = unmerge(former, entity)
+                    names += back.aliases
+                    ids |= split_off(entity, names)
+                    said.append(
+                        f"“{former.name}” is a value of its own again, in its {back.documents:,} "
+                        f"document{'' if back.documents == 1 else 's'}"
+                        + (f", with {_quoted(back.aliases)}" if back.aliases else "")
+                        + f", and is never joined to “{entity.name}” again."
+                        if back.value is not None
+                        else f"“{former.name}” had no documents left: nothing came back, and it "
+                        f"is never joined to “{entity.name}” again."
+                    )
+                    continue
                 aliases = entity.alias_model()
-                aliases.objects.filter(**{aliases.owner_field: entity}, name__in=names).delete()
-                done.append(split_off(entity, names, given_back))
-        for message in done:
+                aliases.objects.filter(**{aliases.owner_field: entity}, name=former.name).delete()
+                found = split_off(entity, names)
+                ids |= found
+                said.append(
+                    f"Split off “{former.name}” from “{entity.name}”: the {len(found):,} "
+                    "documents that mention it are resolved again and never join it to that "
+                    "value." + _still_joined(entity, names)
+                )
+            _resolve_on_commit(ids)
+        for message in said:
             self.message_user(request, message, messages.SUCCESS)
-        if gone:
+        if skipped:
             self.message_user(
                 request,
-                f"{', '.join(f'“{n}”' for n in gone)}: no value of the same kind has its "
-                "documents now; nothing to split.",
+                f"{_quoted(skipped)}: no value of the same kind has its documents now (a pass "
+                "may have made the name another kind's value); nothing to split here. An entity "
+                "decision keeps a name apart from any value.",
                 messages.WARNING,
             )
+
+    @admin.display(description="how")
+    def how(self, obj) -> str:
+        return "merged by an editor: undone whole" if obj.by_merge else "joined by a pass"
 
     def has_split_permission(self, request) -> bool:
         """Splitting changes entities: it takes the right to change them."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Container, Iterable
+from collections.abc import Container, Iterable, Iterator
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.core.validators import URLValidator
@@ -483,9 +484,10 @@ class FormerName(models.Model):
     successor_kind = models.CharField(max_length=16, choices=EntityKind.choices)
     successor = models.CharField(max_length=200)
     changed = models.DateTimeField(default=timezone.now, editable=False)
-    # An editor's merge only: what undoing it gives back. The documents the value had, those
-    # the merge newly linked to the successor, and the aliases it took along.
-    merged_documents = models.JSONField(default=list, blank=True, editable=False)
+    # An editor's merge only (None: a resolution pass's join, or a merge made before these were
+    # kept): what undoing it gives back. The documents the value had, those the merge newly
+    # linked to the successor, and the aliases it took along.
+    merged_documents = models.JSONField(null=True, blank=True, default=None, editable=False)
     linked_by_merge = models.JSONField(default=list, blank=True, editable=False)
     merged_aliases = models.JSONField(default=list, blank=True, editable=False)
 
@@ -498,6 +500,11 @@ class FormerName(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.kind}) is now {self.successor} ({self.successor_kind})"
+
+    @property
+    def by_merge(self) -> bool:
+        """Whether an editor's merge made it, with what an undo needs."""
+        return self.merged_documents is not None
 
     @classmethod
     def record(
@@ -516,7 +523,7 @@ class FormerName(models.Model):
                 "successor_kind": successor_kind,
                 "successor": successor,
                 "changed": timezone.now(),
-                "merged_documents": merge.get("merged_documents", []),
+                "merged_documents": merge.get("merged_documents"),
                 "linked_by_merge": merge.get("linked_by_merge", []),
                 "merged_aliases": merge.get("merged_aliases", []),
             },
@@ -711,6 +718,9 @@ def merge_entities(keep: NamedEntity, others: list[NamedEntity]) -> int:
     alias_model = keep.alias_model()
     relinked: set[int] = set()
     with transaction.atomic():
+        # What ``keep`` had before this merge: a document two merged values share is one the
+        # merge linked for each of them (an undo of one leaves it to the other).
+        had = set(keep.documents.values_list("pk", flat=True))
         for other in others:
             if other.pk == keep.pk:
                 continue
@@ -723,7 +733,6 @@ def merge_entities(keep: NamedEntity, others: list[NamedEntity]) -> int:
                     alias.save()
                     moved.append(alias.name)
             document_ids = list(other.documents.values_list("pk", flat=True))
-            had = set(keep.documents.filter(pk__in=document_ids).values_list("pk", flat=True))
             keep.documents.add(*document_ids)
             relinked.update(document_ids)
             name = other.name
@@ -741,13 +750,110 @@ def merge_entities(keep: NamedEntity, others: list[NamedEntity]) -> int:
                 and not alias_model.objects.filter(name=name).exists()
             ):
                 alias_model.objects.create(**{alias_model.owner_field: keep, "name": name})
+            # The editor joins them now: earlier decisions to keep them apart (an undone merge
+            # left one for the name and each alias it gave back) no longer stand.
             EntityDecision.objects.filter(
-                kind=keep.kind, decision=EntityDecision.APART, name=name, other=keep.name
+                kind=keep.kind,
+                decision=EntityDecision.APART,
+                name__in=[name, *moved],
+                other=keep.name,
             ).delete()
         keep.reviewed = True
         keep.confidence = 1.0
         keep.save(update_fields=["reviewed", "confidence"])
     return len(relinked)
+
+
+@dataclass
+class Unmerged:
+    """What undoing a merge gave back: the value (None when none of its documents is left),
+    its documents, and the aliases it took back."""
+
+    value: NamedEntity | None
+    documents: int
+    aliases: list[str]
+
+
+def _in_chunks(ids: Iterable[int], size: int = 500) -> Iterator[list[int]]:
+    ids = sorted(ids)
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def unmerge(former: FormerName, successor: NamedEntity) -> Unmerged:
+    """Undo an editor's merge of ``former`` into ``successor`` (the value its documents are
+    with now, after any later merges): the value comes back with the documents it had that are
+    still in the archive and the aliases it took along, and ``successor`` leaves the documents
+    only the merge gave it.
+
+    Only documents whose values no resolution pass sets are unlinked here (loaded from a
+    fixture, given their persons, or edited by hand); the others are resolved again by the
+    caller. A document is left with ``successor`` when the merges on the way there did not
+    link it (``successor`` had it), or another merge into it still claims it. A later merge of
+    the value the name went into forgets the documents this undo takes back."""
+    from django.db import transaction
+
+    kind = former.kind
+    with transaction.atomic():
+        # The merges from the name to ``successor``: each says which documents it linked.
+        unlink = set(former.linked_by_merge)
+        chain = [successor.name]
+        step = former.successor
+        for _ in range(FormerName.objects.MAX_MOVES):
+            if step == successor.name:
+                break
+            chain.append(step)
+            link = FormerName.objects.filter(kind=kind, name=step).first()
+            if link is None:
+                break
+            if link.by_merge:
+                unlink &= set(link.linked_by_merge)
+                taken = set(former.merged_documents)
+                link.merged_documents = [d for d in link.merged_documents if d not in taken]
+                link.linked_by_merge = [d for d in link.linked_by_merge if d not in taken]
+                link.save(update_fields=["merged_documents", "linked_by_merge"])
+            else:
+                unlink = set()  # a pass's join: who linked what is not known
+            step = link.successor
+        claimed = {
+            pk
+            for other in FormerName.objects.filter(kind=kind, successor__in=chain)
+            .exclude(pk=former.pk)
+            .exclude(merged_documents=None)
+            for pk in other.merged_documents
+        }
+        documents = [
+            pk
+            for chunk in _in_chunks(former.merged_documents)
+            for pk in Document.objects.filter(pk__in=chunk).values_list("pk", flat=True)
+        ]
+        model = type(successor)
+        aliases = successor.alias_model()
+        moved = list(
+            aliases.objects.filter(
+                **{aliases.owner_field: successor}, name__in=former.merged_aliases
+            ).values_list("name", flat=True)
+        )
+        # The name goes from ``successor``'s aliases, with or without a value to go back to.
+        aliases.objects.filter(**{aliases.owner_field: successor}, name=former.name).delete()
+        value = None
+        if documents:
+            value, _ = model.objects.get_or_create(name=former.name)
+            value.reviewed = True  # an editor's decision, like the merge it undoes
+            value.save(update_fields=["reviewed"])
+            for chunk in _in_chunks(documents):
+                value.documents.add(*chunk)
+            aliases.objects.filter(**{aliases.owner_field: successor}, name__in=moved).update(
+                **{aliases.owner_field: value}
+            )
+        else:  # nothing to give them back to; they stay apart from ``successor`` all the same
+            aliases.objects.filter(**{aliases.owner_field: successor}, name__in=moved).delete()
+        for chunk in _in_chunks(unlink - claimed):
+            successor.documents.remove(
+                *Document.objects.filter(pk__in=chunk, entities_extracted=False)
+            )
+        former.delete()  # the name is a value again (or nothing): its own page answers
+    return Unmerged(value, len(documents), moved)
 
 
 def merge_persons(keep: Person, others: list[Person]) -> int:

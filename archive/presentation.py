@@ -425,11 +425,14 @@ def date_correction(params: QueryDict, fault: Sequence[str]) -> DateCorrection |
     return DateCorrection(hidden, params.get("date_from", ""), params.get("date_to", ""))
 
 
-def page_title(response: Response | None, site_name: str, story_title: str = "") -> str:
+def page_title(
+    response: Response | None, site_name: str, story_title: str = "", failed: bool = False
+) -> str:
     """The tab title: the query, its filters and the page first, so tabs and history entries
-    can be told apart ("blair · Tony Blair · page 2 - Search - News Archive")."""
+    can be told apart ("blair · Tony Blair · page 2 - Search - News Archive"); a search that
+    could not run ("failed", no response) says so first ("Error: Search - News Archive")."""
     if response is None:
-        return f"Search {TITLE_DASH} {site_name}"
+        return f"{'Error: ' if failed else ''}Search {TITLE_DASH} {site_name}"
     parts = []
     if response.query_text:
         query = response.query_text

@@ -44,10 +44,11 @@ def _page_or_partial(request: HttpRequest, context: dict, status: int = 200) -> 
     """The search page, or for htmx its results partial with the tab title and, when there are
     results, the clean URL pushed to the address bar and history."""
     context["page_title"] = presentation.page_title(
-        context.get("response"), settings.ARCHIVE_SITE_NAME, context.get("story_title", "")
+        context.get("response"),
+        settings.ARCHIVE_SITE_NAME,
+        context.get("story_title", ""),
+        failed=bool(context.get("error")),
     )
-    if context.get("error") and "response" not in context:
-        context["page_title"] = f"Error: {context['page_title']}"  # the tab says so too
     if not _wants_partial(request):
         return render(request, SEARCH_TEMPLATE, context, status=status)
     partial = render(request, SEARCH_TEMPLATE + "#results", context, status=status)

@@ -478,3 +478,100 @@ def test_admin_pages_name_the_sites_icon(staff_client, seeds):
     page = staff_client.get("/admin/").content.decode()
     assert 'rel="icon"' in page and "archive/favicon.svg" in page
     assert "News archive administration" in page
+
+
+# --- Undoing merges: what the admin's one step must get right ------------------------------------
+
+
+def _docs(*titles):
+    return [Document.objects.create(title=t, body=f"{t} text.") for t in titles]
+
+
+def _names(document):
+    return sorted(p.name for p in document.persons.all())
+
+
+def _undo(name):
+    from archive.models import FormerName, unmerge
+
+    former = FormerName.objects.get(kind="person", name=name)
+    return unmerge(former, FormerName.objects.successor("person", name=name))
+
+
+def test_undoing_one_of_two_merged_values_leaves_the_other_its_shared_document(db):
+    from archive.models import merge_entities
+
+    kay, anne, bea = (Person.objects.create(name=n) for n in ("Kay Keep", "Anne Alpha", "Bea B"))
+    (shared,) = _docs("Shared")
+    anne.documents.add(shared)
+    bea.documents.add(shared)
+    merge_entities(kay, [anne, bea])
+    _undo("Anne Alpha")
+    assert _names(shared) == ["Anne Alpha", "Kay Keep"]  # Bea, now Kay, still names it
+
+
+def test_undoing_a_merge_leaves_a_document_the_value_it_went_into_had_on_its_own(db):
+    from archive.models import merge_entities
+
+    kay, ex, zed = (Person.objects.create(name=n) for n in ("Kay Keep", "Ex Other", "Zed Zulu"))
+    (d,) = _docs("D")
+    ex.documents.add(d)
+    zed.documents.add(d)
+    merge_entities(kay, [ex])
+    merge_entities(zed, [Person.objects.get(name="Kay Keep")])
+    _undo("Ex Other")
+    assert _names(d) == ["Ex Other", "Zed Zulu"]
+
+
+def test_undoing_a_chain_of_merges_in_any_order_gives_each_value_its_own_documents(db):
+    from archive.models import merge_entities
+
+    ay, bee, cee = (Person.objects.create(name=n) for n in ("Ay One", "Bee Two", "Cee Three"))
+    a, b, c = _docs("A", "B", "C")
+    ay.documents.add(a)
+    bee.documents.add(b)
+    cee.documents.add(c)
+    merge_entities(ay, [cee])
+    merge_entities(bee, [Person.objects.get(name="Ay One")])
+    assert [_names(x) for x in (a, b, c)] == [["Bee Two"]] * 3
+    _undo("Cee Three")
+    assert _names(c) == ["Cee Three"]
+    _undo("Ay One")
+    assert [_names(x) for x in (a, b, c)] == [["Ay One"], ["Bee Two"], ["Cee Three"]]
+
+
+def test_undoing_a_merge_whose_documents_are_gone_brings_back_no_empty_value(db):
+    from archive.models import merge_entities
+
+    kay, oh = Person.objects.create(name="Kay Keep"), Person.objects.create(name="Oh Other")
+    (d,) = _docs("D")
+    oh.documents.add(d)
+    oh.aliases.create(name="O. Other")
+    merge_entities(kay, [oh])
+    d.delete()
+    back = _undo("Oh Other")
+    assert back.value is None and back.documents == 0
+    assert not Person.objects.filter(name="Oh Other").exists()
+    assert not kay.aliases.filter(name__in=["Oh Other", "O. Other"]).exists()
+
+
+def test_merging_again_after_an_undo_drops_every_decision_the_undo_left(staff_client):
+    from archive.models import EntityDecision, FormerName, merge_entities
+
+    kay, oh = Person.objects.create(name="Kay Keep"), Person.objects.create(name="Oh Other")
+    (d,) = _docs("D")
+    oh.documents.add(d)
+    oh.aliases.create(name="O. Other")
+    merge_entities(kay, [oh])
+    staff_client.post(
+        reverse("admin:archive_formername_changelist"),
+        {
+            "action": "split_off_again",
+            "_selected_action": [FormerName.objects.get(name="Oh Other").pk],
+        },
+    )
+    apart = EntityDecision.objects.filter(decision=EntityDecision.APART, other="Kay Keep")
+    assert sorted(apart.values_list("name", flat=True)) == ["O. Other", "Oh Other"]
+    merge_entities(kay, [Person.objects.get(name="Oh Other")])
+    assert not apart.exists()
+    assert sorted(a.name for a in kay.aliases.all()) == ["O. Other", "Oh Other"]

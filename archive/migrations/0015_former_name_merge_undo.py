@@ -23,6 +23,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='formername',
             name='merged_documents',
-            field=models.JSONField(blank=True, default=list, editable=False),
+            field=models.JSONField(blank=True, default=None, editable=False, null=True),
         ),
     ]

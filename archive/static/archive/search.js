@@ -103,10 +103,12 @@
   // wraps to (a long query on a phone): the stylesheet's scroll margin reads its height.
   document.addEventListener("DOMContentLoaded", function () {
     var bar = document.querySelector(".hitbar");
-    if (!bar || !window.ResizeObserver) return;
-    new ResizeObserver(function () {
+    if (!bar) return;
+    function measure() {
       document.documentElement.style.setProperty("--hitbar-height", bar.offsetHeight + "px");
-    }).observe(bar);
+    }
+    measure();  // before a match named in the address is shown
+    if (window.ResizeObserver) new ResizeObserver(measure).observe(bar);
   });
 
   // Document page: step through the marked matches with the Previous / Next buttons.
