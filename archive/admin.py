@@ -263,7 +263,7 @@ class EntityAdmin(admin.ModelAdmin):
         deleted = [alias.name for alias in getattr(formset, "deleted_objects", [])]
         if deleted:
             entity = form.instance
-            ids = split_off(entity, deleted)
+            ids = keep_apart(entity, deleted)
             _resolve_on_commit(ids)
             self.message_user(
                 request,
@@ -333,7 +333,7 @@ class PlaceAdmin(EntityAdmin):
     inlines = [PlaceAliasInline]
 
 
-def split_off(entity: NamedEntity, names: list[str]) -> set[int]:
+def keep_apart(entity: NamedEntity, names: list[str]) -> set[int]:
     """Keep ``names`` apart from ``entity`` for good (an editor's decision each) and return the
     documents that mention them, for the caller to resolve again once it commits."""
     for name in names:
@@ -410,7 +410,7 @@ class FormerNameAdmin(admin.ModelAdmin):
                 if former.by_merge:
                     back = unmerge(former, entity)
                     names += back.aliases
-                    ids |= split_off(entity, names)
+                    ids |= keep_apart(entity, names)
                     said.append(
                         f"“{former.name}” is a value of its own again, in its {back.documents:,} "
                         f"document{'' if back.documents == 1 else 's'}"
@@ -423,7 +423,7 @@ class FormerNameAdmin(admin.ModelAdmin):
                     continue
                 aliases = entity.alias_model()
                 aliases.objects.filter(**{aliases.owner_field: entity}, name=former.name).delete()
-                found = split_off(entity, names)
+                found = keep_apart(entity, names)
                 ids |= found
                 said.append(
                     f"Split off “{former.name}” from “{entity.name}”: the {len(found):,} "
