@@ -540,7 +540,8 @@ def test_undoing_a_chain_of_merges_in_any_order_gives_each_value_its_own_documen
     assert [_names(x) for x in (a, b, c)] == [["Ay One"], ["Bee Two"], ["Cee Three"]]
 
 
-def test_undoing_a_merge_whose_documents_are_gone_brings_back_no_empty_value(db):
+def _oh_merged_into_kay():
+    """ "Oh Other" (alias "O. Other", one document) merged into "Kay Keep"."""
     from archive.models import merge_entities
 
     kay, oh = Person.objects.create(name="Kay Keep"), Person.objects.create(name="Oh Other")
@@ -548,6 +549,11 @@ def test_undoing_a_merge_whose_documents_are_gone_brings_back_no_empty_value(db)
     oh.documents.add(d)
     oh.aliases.create(name="O. Other")
     merge_entities(kay, [oh])
+    return kay, d
+
+
+def test_undoing_a_merge_whose_documents_are_gone_brings_back_no_empty_value(db):
+    kay, d = _oh_merged_into_kay()
     d.delete()
     back = _undo("Oh Other")
     assert back.value is None and back.documents == 0
@@ -558,11 +564,7 @@ def test_undoing_a_merge_whose_documents_are_gone_brings_back_no_empty_value(db)
 def test_merging_again_after_an_undo_drops_every_decision_the_undo_left(staff_client):
     from archive.models import EntityDecision, FormerName, merge_entities
 
-    kay, oh = Person.objects.create(name="Kay Keep"), Person.objects.create(name="Oh Other")
-    (d,) = _docs("D")
-    oh.documents.add(d)
-    oh.aliases.create(name="O. Other")
-    merge_entities(kay, [oh])
+    kay, _ = _oh_merged_into_kay()
     staff_client.post(
         reverse("admin:archive_formername_changelist"),
         {
