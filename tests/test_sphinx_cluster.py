@@ -347,3 +347,54 @@ def test_global_idf_makes_weights_independent_of_the_layout(tmp_path):
     assert all(weights["one"][key] for key in weights["one"])
     assert all(weights["two"][q] == weights["one"][q] for q in global_queries)
     assert any(weights["two"][q] != weights["one"][q] for q in local_queries)
+
+
+def test_a_value_clause_every_match_must_meet_is_a_filter_beside_match(db):
+    """The cluster's MATCH() ranks every keyword it holds, so an OR of hundreds of value tokens
+    made the ranked page time out: a value clause that the whole query needs (alone, one of the
+    top-level AND parts, or an OR of one field's) becomes value ids for the attribute filter."""
+    from archive.search.query import parse_query
+    from archive.search.sphinxql.matching import Translator, value_id
+
+    names = {"person": ["Sam Smith", "Sue Stone", "Tony Blair"], "organisation": ["Shell"]}
+    translator = Translator(
+        lambda field, text, pattern: [
+            n
+            for n in names.get(field, [])
+            if any(w.lower().startswith(text.rstrip("*").lower()) for w in n.split())
+        ],
+        lambda: None,
+        lambda word, distance, prefix: [],
+    )
+
+    def translated(q: str):
+        return translator.translate(parse_query(q, 1000).query)
+
+    smith, stone = value_id("person", "Sam Smith"), value_id("person", "Sue Stone")
+    alone = translated("person:s*")
+    assert alone.filters == [("person", [smith, stone])]
+    assert alone.text == "(@facts xall)"
+    beside = translated("harbour person:s*")
+    assert beside.filters == [("person", [smith, stone])]
+    assert "p" + format(smith, "x") not in beside.text and "harbour" in beside.text
+    assert translated("(person:sam OR person:sue) harbour").filters == [("person", [smith, stone])]
+    # Not something every match needs, or not one field: value tokens in MATCH(), as before.
+    for q in ("harbour OR person:s*", "harbour -person:s*", "person:s* OR organisation:s*"):
+        assert translated(q).filters == [], q
+    # A clause that names no value matches nothing, in MATCH().
+    nothing = translated("person:zz* harbour")
+    assert nothing.filters == [] and "xnone" in nothing.text
+
+
+def test_the_engines_message_comes_without_the_drivers_wrapping():
+    """A notice quoted the driver's tuple and the NUL an agent's message ends with
+    ("(query timed out\\x00'))"): only the engine's words are kept."""
+    import pymysql
+
+    from archive.search.sphinxql.backend import _engine_words
+
+    error = pymysql.err.ProgrammingError(
+        1064, "index articles_a: agent 127.0.0.1:9408: query timed out\x00"
+    )
+    assert _engine_words(error) == "index articles_a: agent 127.0.0.1:9408: query timed out"
+    assert _engine_words(RuntimeError()) == ""

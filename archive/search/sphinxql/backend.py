@@ -46,6 +46,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from django.conf import settings
 
@@ -328,7 +329,7 @@ class SphinxQLBackend:
                     raise IndexUnavailable(
                         "No shard of the search cluster answered. Start it with `make cluster`."
                     ) from exc
-                raise _QueryError(str(exc)) from exc
+                raise _QueryError(_engine_words(exc)) from exc
             except client.errors() as exc:
                 self._connections.drop(address)
                 raise IndexUnavailable(f"The search cluster failed ({exc}).") from exc
@@ -991,6 +992,14 @@ class DictionaryLexicon:
         return []
 
 
+class _Matched(NamedTuple):
+    """A query as conditions of a WHERE: the MATCH() text, and value filters beside it (see
+    ``matching.Translator.translate``)."""
+
+    text: str
+    filters: tuple[str, ...] = ()
+
+
 class _Plan:
     """One search as SphinxQL: the WHERE of the hits, of each facet's counting, the batch."""
 
@@ -1012,15 +1021,19 @@ class _Plan:
 
     # -- conditions --
 
-    def _match(self, node: qt.Node | None) -> str | None:
+    def _match(self, node: qt.Node | None) -> _Matched:
         translator = Translator(self._resolve_values, self._day_bounds, self._near)
         try:
             translation = translator.translate(node)
         except Unsupported as exc:
             self.notices.append(f"{exc} It was left out.")
-            return f"@{FACTS} {EVERY}"
+            return _Matched(f"@{FACTS} {EVERY}")
         self.notices += translation.unsupported
-        return translation.text
+        filters = tuple(
+            f"{VALUE_ATTRIBUTES.get(fieldname, PUBLICATION)} IN ({_ids(ids)})"
+            for fieldname, ids in translation.filters
+        )
+        return _Matched(translation.text, filters)
 
     def _near(self, word: str, distance: int, prefix_length: int) -> list[str]:
         return self.backend.dictionary.near(self.slot, word, distance, prefix_length)
@@ -1071,8 +1084,8 @@ class _Plan:
         high = _day_key(request.date_to) if request.date_to else 99_999_999
         return f"day BETWEEN {low} AND {high}{self._stated()}"
 
-    def _where(self, match: str | None, conditions: Iterable[str | None]) -> str:
-        parts = [f"MATCH({_quote(match)})"] if match else []
+    def _where(self, match: _Matched | None, conditions: Iterable[str | None]) -> str:
+        parts = [f"MATCH({_quote(match.text)})", *match.filters] if match else []
         parts += [c for c in conditions if c]
         return " WHERE " + " AND ".join(parts) if parts else ""
 
@@ -1083,12 +1096,12 @@ class _Plan:
             return None
         return f"story_key = {int(story)}" if 0 < int(story) < STORY_KEY_ALONE else "id = 0"
 
-    def where_all(self, match: str | None = None) -> str:
+    def where_all(self, match: _Matched | None = None) -> str:
         return self._where(
             match or self.match, [self._date_range(), self._story(), *self.chosen.values()]
         )
 
-    def where_for(self, facet: Facet, match: str | None = None) -> str:
+    def where_for(self, facet: Facet, match: _Matched | None = None) -> str:
         others = [c for name, c in self.chosen.items() if name not in facet.ignores]
         return self._where(match or self.match, [self._date_range(), self._story(), *others])
 
@@ -1281,10 +1294,16 @@ class _Plan:
             hits = None if may_widen else self._hits(rows, sort)
             counted = collect()
         except _QueryError as exc:
-            self.notices.append(
-                "This query could not be run by the search engine "
-                f"({_short(str(exc))}); rephrase it."
-            )
+            if "timed out" in str(exc):
+                self.notices.append(
+                    "The search engine took too long over this query; narrow it (fewer "
+                    "wildcards or alternatives joined by OR)."
+                )
+            else:
+                self.notices.append(
+                    f"This query could not be run by the search engine ({_short(str(exc))}); "
+                    "rephrase it."
+                )
             return self._empty(sort)
         coverages = [_coverage(meta, backend), counted.coverage]
         if request.folded:
@@ -1733,6 +1752,13 @@ def _reason(exc: BaseException) -> str:
         if words in text:
             return "unknown host" if words == "Name or service" else words.lower()
     return _short(text)
+
+
+def _engine_words(exc: BaseException) -> str:
+    """The engine's message without the driver's ``(1064, '...')`` wrapping or the NUL that an
+    agent's message can end with."""
+    text = str(exc.args[-1]) if exc.args else str(exc)
+    return text.replace("\x00", "").strip()
 
 
 def _short(message: str) -> str:
