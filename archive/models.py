@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -20,6 +20,8 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+
+from archive.chunks import chunked
 
 
 def without_nul(value: str) -> str:
@@ -774,12 +776,6 @@ class Unmerged:
     aliases: list[str]
 
 
-def _in_chunks(ids: Iterable[int], size: int = 500) -> Iterator[list[int]]:
-    ids = sorted(ids)
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
 def unmerge(former: FormerName, successor: NamedEntity) -> Unmerged:
     """Undo an editor's merge of ``former`` into ``successor`` (the value its documents are
     with now, after any later merges): the value comes back with the documents it had that are
@@ -824,7 +820,7 @@ def unmerge(former: FormerName, successor: NamedEntity) -> Unmerged:
         }
         documents = [
             pk
-            for chunk in _in_chunks(former.merged_documents)
+            for chunk in chunked(sorted(former.merged_documents), 500)
             for pk in Document.objects.filter(pk__in=chunk).values_list("pk", flat=True)
         ]
         model = type(successor)
@@ -841,14 +837,14 @@ def unmerge(former: FormerName, successor: NamedEntity) -> Unmerged:
             value, _ = model.objects.get_or_create(name=former.name)
             value.reviewed = True  # an editor's decision, like the merge it undoes
             value.save(update_fields=["reviewed"])
-            for chunk in _in_chunks(documents):
+            for chunk in chunked(sorted(documents), 500):
                 value.documents.add(*chunk)
             aliases.objects.filter(**{aliases.owner_field: successor}, name__in=moved).update(
                 **{aliases.owner_field: value}
             )
         else:  # nothing to give them back to; they stay apart from ``successor`` all the same
             aliases.objects.filter(**{aliases.owner_field: successor}, name__in=moved).delete()
-        for chunk in _in_chunks(unlink - claimed):
+        for chunk in chunked(sorted(unlink - claimed), 500):
             successor.documents.remove(
                 *Document.objects.filter(pk__in=chunk, entities_extracted=False)
             )

@@ -41,6 +41,7 @@ from datasketch import MinHash
 from django.db import connection
 
 from archive import indexing
+from archive.chunks import chunked
 from archive.models import CopyBand, CopySignature, Document, Story, content_hash, is_web_url
 
 # The parameters below were chosen on the development half of bench/gold/copies.json
@@ -279,11 +280,6 @@ def _stored(shingles: int, hashvalues: bytes, source_url: str) -> Signature:
     )
 
 
-def _chunks(values: Sequence, size: int = BATCH) -> Iterable[Sequence]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 def store_signatures(documents: Sequence[Document]) -> dict[int, Signature]:
     """Compute, store and return the signatures (and band keys) of these saved documents.
     Rows go in with plain ``executemany`` (a batch writes some 40 band rows a document)."""
@@ -291,13 +287,13 @@ def store_signatures(documents: Sequence[Document]) -> dict[int, Signature]:
     ids = list(signatures)
     stored = [
         pk
-        for chunk in _chunks(ids, 900)
+        for chunk in chunked(ids, 900)
         for pk in CopySignature.objects.filter(document_id__in=chunk).values_list(
             "document_id", flat=True
         )
     ]
     delete_bands(stored)
-    for chunk in _chunks(stored, 900):
+    for chunk in chunked(stored, 900):
         CopySignature.objects.filter(document_id__in=chunk).delete()
     indexing.insert_rows(
         CopySignature,
@@ -330,7 +326,7 @@ def delete_bands(document_ids: Sequence[int]) -> None:
     table = quote(CopyBand._meta.db_table)
     key, document = (quote(CopyBand._meta.get_field(f).column) for f in ("key", "document_id"))
     rows, scan = [], []
-    for chunk in _chunks(list(document_ids), 900):
+    for chunk in chunked(document_ids, 900):
         stored = CopySignature.objects.filter(document_id__in=chunk).values_list(
             "document_id", "text_hash", "shingles", "hashvalues"
         )
@@ -347,7 +343,7 @@ def delete_bands(document_ids: Sequence[int]) -> None:
     with connection.cursor() as cursor:
         if rows:
             cursor.executemany(f"DELETE FROM {table} WHERE {key} = %s AND {document} = %s", rows)
-        for chunk in _chunks(scan, 900):
+        for chunk in chunked(scan, 900):
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(f"DELETE FROM {table} WHERE {document} IN ({marks})", list(chunk))
 
@@ -374,7 +370,7 @@ def _sharing_bands(keys: set[int], exclude: set[int]) -> dict[int, set[int]]:
     table = quote(CopyBand._meta.db_table)
     key, document = (quote(CopyBand._meta.get_field(f).column) for f in ("key", "document_id"))
     with connection.cursor() as cursor:
-        for chunk in _chunks(sorted(keys), 900):
+        for chunk in chunked(sorted(keys), 900):
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(
                 f"SELECT {key}, {document} FROM {table} WHERE {key} IN ({marks})", list(chunk)
@@ -387,7 +383,7 @@ def _sharing_bands(keys: set[int], exclude: set[int]) -> dict[int, set[int]]:
 
 def _members(ids: Iterable[int]) -> dict[int, _Member]:
     members = {}
-    for chunk in _chunks(sorted(ids), 900):
+    for chunk in chunked(sorted(ids), 900):
         rows = Document.objects.filter(pk__in=chunk, copy_signature__isnull=False).values_list(
             "pk",
             "published",
@@ -459,7 +455,7 @@ def _sizes(story_ids: Iterable[int]) -> dict[int, int]:
     from django.db.models import Count
 
     sizes: dict[int, int] = {}
-    for chunk in _chunks(sorted(story_ids), 900):
+    for chunk in chunked(sorted(story_ids), 900):
         rows = Document.objects.filter(story__in=chunk).values("story").annotate(n=Count("pk"))
         sizes.update((row["story"], row["n"]) for row in rows)
     return sizes
@@ -478,7 +474,7 @@ def _reindex_flipped(
         return
     ids = [
         pk
-        for chunk in _chunks(flipped, 900)
+        for chunk in chunked(flipped, 900)
         for pk in Document.objects.filter(story__in=chunk).values_list("pk", flat=True)
         if pk not in exclude
     ]
@@ -490,7 +486,7 @@ def _first_printed(story_ids: Iterable[int]) -> dict[int, dt.date | None]:
     from django.db.models import Min
 
     found: dict[int, dt.date | None] = {}
-    for chunk in _chunks(sorted(story_ids), 900):
+    for chunk in chunked(sorted(story_ids), 900):
         rows = (
             Document.objects.filter(story__in=chunk)
             .values("story")
@@ -510,7 +506,7 @@ def _note_printing(first_printed: dict[int, dt.date | None], member: _Member) ->
 
 def _delete_empty(story_ids: Iterable[int]) -> None:
     ids = list(story_ids)
-    for chunk in _chunks(ids, 900):
+    for chunk in chunked(ids, 900):
         Story.objects.filter(pk__in=chunk, documents__isnull=True).delete()
 
 
@@ -672,7 +668,7 @@ def recluster(progress: Callable[[int, int], None] | None = None) -> ReclusterSu
     total = Document.objects.count()
     steps = len(stale) + total
     done = 0
-    for chunk in _chunks(stale):
+    for chunk in chunked(stale, BATCH):
         with transaction.atomic():
             store_signatures(list(Document.objects.filter(pk__in=chunk)))
         done += len(chunk)
@@ -725,7 +721,7 @@ def recluster(progress: Callable[[int, int], None] | None = None) -> ReclusterSu
 
     with transaction.atomic():
         for story, ids in moved.items():
-            for chunk in _chunks(ids, 900):
+            for chunk in chunked(ids, 900):
                 Document.objects.filter(pk__in=chunk).update(story_id=story)
         Story.objects.filter(documents__isnull=True).delete()
         indexing.schedule(reindex)  # applied once this commits

@@ -30,6 +30,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
+from archive.chunks import chunked
 from archive.ingest import persons
 
 T = TypeVar("T")
@@ -694,7 +695,7 @@ def extract_stream(
     # Chunks in input order: a future for the texts of each, or None when none needed the model.
     pending: deque[tuple[list, Future | None]] = deque()
     try:
-        for batch in _chunks(items, chunk):
+        for batch in chunked(items, chunk):
             texts = [(t, h) for t, h, _ in batch if t is not None]
             if not texts:
                 pending.append((batch, None))
@@ -729,14 +730,3 @@ def _collect(
     found = iter(future.result() if future is not None else ())
     for text, _, context in batch:
         yield context, (None if text is None else next(found))
-
-
-def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    batch: list[T] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
