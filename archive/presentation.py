@@ -339,14 +339,16 @@ class SortOption:
 
 
 def sort_options(response: Response) -> list[SortOption]:
-    """Relevance is the default for a query; browsing has no relevance, so newest is."""
+    """Relevance is the default for a query; browsing has no relevance, so newest is. A newest
+    chosen on purpose stays in the form while browsing: cleared and retyped, a query keeps it."""
     chosen = response.request.sort or ""
     if response.query_text:
         options = [("", "Relevance"), ("newest", "Newest first"), ("oldest", "Oldest first")]
         chosen = "" if chosen == "relevance" else chosen
     else:
-        options = [("", "Newest first"), ("oldest", "Oldest first")]
-        chosen = "oldest" if chosen == "oldest" else ""
+        newest = "newest" if chosen == "newest" else ""
+        options = [(newest, "Newest first"), ("oldest", "Oldest first")]
+        chosen = chosen if chosen in ("newest", "oldest") else ""
     return [SortOption(value, label, value == chosen) for value, label in options]
 
 

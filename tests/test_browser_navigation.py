@@ -443,3 +443,22 @@ def test_enter_right_after_typing_aborts_nothing(page, live_server, dated):
         box.press("Enter")
         expect(page).to_have_url(re.compile(r"\?q=" + word.replace(" ", r"\+") + "$"))
         expect(page.locator("#result-count")).to_contain_text("6 results")
+
+
+def test_a_pasted_url_or_an_unbroken_word_wraps_on_a_phone(browser, live_server, make_document):
+    """The query's echo in the heading and in "No documents contain …", and a document's title,
+    wrap inside a phone's width: a pasted source URL made the page 462 px wide, a long word
+    758 px."""
+    word = "supercalifragilisticexpialidociousandmorewordsjoinedtogetherwithoutspaces"
+    document = make_document(title=f'=HYPERLINK("http://example.com/{word}")', body="Harbour news")
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    for path in (
+        "/?q=news.bbc.co.uk/1/hi/uk_politics/4123456.stm",
+        f"/?q={word}+bank",
+        f"/?q=harbour+{word}",
+        document.get_absolute_url() + "?q=harbour",
+    ):
+        assert page.goto(live_server.url + path).ok, path
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    context.close()

@@ -396,3 +396,15 @@ def test_favicon_ico_leads_to_the_sites_icon(client, transactional_db):
     response = client.get("/favicon.ico")
     assert response.status_code == 301
     assert response["Location"].endswith("archive/favicon.svg")
+
+
+def test_a_newest_sort_chosen_on_purpose_survives_a_cleared_query(client, seeds):
+    """Cleared, the box browses (newest is the default there); a newest chosen on purpose
+    stays in the form, so the query typed next keeps it instead of falling back to relevance."""
+    chosen = client.get("/", {"sort": "newest"}, **HTMX).content.decode()
+    assert '<option value="newest" selected>Newest first</option>' in chosen
+    default = client.get("/", **HTMX).content.decode()
+    assert '<option value="" selected>Newest first</option>' in default
+    oldest = client.get("/", {"sort": "oldest"}, **HTMX).content.decode()
+    assert '<option value="oldest" selected>Oldest first</option>' in oldest
+    assert '<option value="">Newest first</option>' in oldest
