@@ -253,6 +253,19 @@ def test_proximity_in_the_written_order_or_a_notice_that_it_is_not(make_document
     assert not any("in any order" in n for n in search.search(SearchRequest(q="zardari")).notices)
 
 
+def test_the_widened_notice_counts_documents_on_both_sides_when_copies_are_folded(make_document):
+    """Two printings of one story are one result but two documents: the notice said "2
+    documents with some of them" for 3 (the stories after the all-words one)."""
+    make_document(title="All", body="Gunmen attacked the hotel and the station in Mumbai.")
+    printed = "Gunmen attacked a bank in the old city early on Tuesday, the police said."
+    make_document(title="Two", body=printed)
+    make_document(title="Two again", body=printed)
+    make_document(title="One", body="A quiet station.")
+    response = search.search(SearchRequest(q="gunmen attacked hotel station mumbai"))
+    assert (response.total, response.documents) == (3, 4)
+    assert "1 document has all the words; 3 documents with some of them follow." in response.notices
+
+
 def test_titles_weigh_more_than_bodies(make_document):
     make_document(title="Other news", body="The siege ended on Saturday.")
     make_document(title="Siege ends", body="It ended on Saturday.")

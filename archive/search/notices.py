@@ -24,7 +24,9 @@ def notices_for(response: SearchResponse) -> tuple[str, ...]:
     in words."""
     notices = list(response.notices)
     if response.widened is not None:
-        total, rest = response.widened.all_words, response.total - response.widened.all_words
+        # Documents on both sides: ``total`` counts stories when copies are folded.
+        total = response.widened.all_words
+        rest = response.documents - total
         notices.append(
             f"{_documents(total)} {'has' if total == 1 else 'have'} all the words; "
             f"{_documents(rest).lower()} with some of them "
