@@ -56,6 +56,31 @@ def test_a_bad_date_is_explained_and_left_out(dated):
     assert any("“2008-13” is not a date" in notice for notice in response.notices)
 
 
+def test_a_backwards_range_is_read_the_right_way_round_and_said(dated):
+    """``date:[2010 TO 2008]`` found nothing and the page said to check the spelling."""
+    response = search.search(SearchRequest(q="harbour date:[2010 TO 2008]", page_size=100))
+    assert {hit.title for hit in response.hits} == {
+        "Harbour 2008 November",
+        "Harbour 2009",
+        "Harbour 2010 last day",
+    }
+    assert "it was read as date:[2008 TO 2010]" in " ".join(response.notices)
+
+
+@pytest.mark.parametrize("text", ["99999", "2008111", "20081", "2008-13"])
+def test_digits_that_are_no_date_are_said_to_be_none(dated, text):
+    """Run together, a month and a day take two digits each: "99999" was September 9999."""
+    response = search.search(SearchRequest(q=f"harbour date:{text}", page_size=100))
+    assert response.total == 6
+    assert any(f"“{text}” is not a date" in notice for notice in response.notices)
+
+
+def test_dates_run_together_read_as_written(dated):
+    assert titles("date:200811") == titles("date:2008-11") == {"Harbour 2008 November"}
+    assert titles("date:20081126") == {"Harbour 2008 November"}
+    assert titles("date:2008-1-1") == titles("date:[2008-01-01 TO 2008-01-01]")
+
+
 def test_person_and_publication_fields_accept_any_case_and_part_of_a_name(make_document):
     make_document(title="Gupta speaks", persons=("Madhukar Gupta",), publication="Reuters Business")
     make_document(title="Kumawat speaks", persons=("M L Kumawat",), publication="BBC")

@@ -354,7 +354,9 @@ def _parse(text: str, group: type = qt.And) -> Node:
     return _Parser(_tokens(text), group).parse()
 
 
-_DATE = re.compile(r"^(\d{4})(?:-?(\d{1,2})(?:-?(\d{1,2}))?)?$")
+# 2008, 2008-11, 2008-11-26 (one-digit months and days too), or run together: 200811, 20081126
+# (two digits each then: "99999" is no date, not September 9999).
+_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?|(\d{2})(\d{2})?)?$")
 
 
 class DateError(ValueError):
@@ -371,7 +373,9 @@ def date_bounds(text: str) -> tuple[dt.date, dt.date]:
     match = _DATE.match(text.strip())
     if not match:
         raise DateError(text)
-    year, month, day = (int(g) if g else None for g in match.groups())
+    year, dashed_month, dashed_day, month, day = (int(g) if g else None for g in match.groups())
+    if dashed_month is not None:
+        month, day = dashed_month, dashed_day
     try:
         if month is None:
             return dt.date(year, 1, 1), dt.date(year, 12, 31)
@@ -403,6 +407,13 @@ def _day_range(node: qt.Term | qt.TermRange) -> Node:
     return qt.TermRange("day", _key(low) if low else None, _key(high) if high else None)
 
 
+def _backwards(node: qt.Term | qt.TermRange) -> bool:
+    """A range whose first date begins after its last date ends (``date:[2010 TO 2008]``)."""
+    if not isinstance(node, qt.TermRange) or not (node.start and node.end):
+        return False
+    return date_bounds(node.start)[0] > date_bounds(node.end)[1]
+
+
 def _resolve_dates(parsed: Node, notices: list[str]) -> Node:
     def visit(node: Node) -> Node:
         if getattr(node, "fieldname", None) != "date":
@@ -414,6 +425,15 @@ def _resolve_dates(parsed: Node, notices: list[str]) -> Node:
             )
             return qt.Every()
         try:
+            if _backwards(node):
+                # date:[2010 TO 2008]: read the way round it was surely meant, and say so.
+                node = qt.TermRange(
+                    "date", node.end, node.start, node.endexcl, node.startexcl, node.boost
+                )
+                notices.append(
+                    "The date range ended before it began; it was read as "
+                    f"date:[{node.start} TO {node.end}]."
+                )
             return _day_range(node)
         except DateError as exc:
             notices.append(
