@@ -224,6 +224,24 @@ def test_a_name_written_like_a_field_that_is_none_is_searched_as_words_and_said(
         assert not any("not a field" in notice for notice in notices), fine
 
 
+def test_a_field_with_nothing_after_it_is_searched_as_a_word_and_said(make_document):
+    """ "person:" alone searched the word "person" (122 documents), silently."""
+    make_document(title="Person of the year", body="A quiet choice.")
+    response = search.search(SearchRequest(q="person:"))
+    assert [hit.title for hit in response.hits] == ["Person of the year"]
+    assert response.notices == (
+        "“person:” had nothing after it, so it was searched as a word: write the value right "
+        'after the colon (person:"Tony Blair").',
+    )
+    assert (
+        "“title:”, “date:” had nothing after them"
+        in search.search(SearchRequest(q="blair title: date:")).notices[0]
+    )
+    for fine in ("person:blair", '"person: blair"', "see: this", "http: x"):
+        notices = search.search(SearchRequest(q=fine)).notices
+        assert not any("nothing after" in notice for notice in notices), fine
+
+
 def test_typo_tolerance_stops_at_two_edits_and_says_so(make_document):
     make_document(title="Hotel siege", body="Gunmen held the hotel.")
     make_document(title="Station", body="Trains were stopped.")

@@ -555,6 +555,38 @@ def _unknown_fields(text: str) -> list[str]:
     )
 
 
+# A field's name with nothing after it ("person:" at the end, or before a space).
+_BARE_FIELD = re.compile(r"(?<![\w\"/:.])([^\W\d_][\w]*):(?=\s|$)")
+
+
+def _bare_fields(text: str) -> list[str]:
+    """The fields written with nothing after them ("person:"): searched as words, which the user
+    should know, as for a name that is no field."""
+    unquoted = re.sub(r'"[^"]*"', " ", text)
+    names = [m.group(1) for m in _BARE_FIELD.finditer(unquoted)]
+    return list(dict.fromkeys(n for n in names if n in _NAMED_FIELDS))
+
+
+def _bare_fields_notice(names: list[str]) -> str:
+    written = ", ".join(f"“{name}:”" for name in names)
+    example = names[0]
+    return (
+        f"{written} had nothing after {'it' if len(names) == 1 else 'them'}, so "
+        f"{'it was' if len(names) == 1 else 'they were'} searched as "
+        f"{'a word' if len(names) == 1 else 'words'}: write the value right after the colon "
+        f"({example}:{_FIELD_EXAMPLES.get(example, 'blair')})."
+    )
+
+
+_FIELD_EXAMPLES = {
+    "person": '"Tony Blair"',
+    "organisation": '"European Union"',
+    "place": "london",
+    "publication": "reuters",
+    "date": "[2008 TO 2010]",
+}
+
+
 def _unknown_fields_notice(names: list[str]) -> str:
     written = ", ".join(f"“{name}:”" for name in names)
     one = len(names) == 1
@@ -577,6 +609,8 @@ def parse_query(raw: str, max_chars: int = 1000) -> ParsedQuery:
         return ParsedQuery("", None, tuple(notices))
     if unknown := _unknown_fields(text):
         notices.append(_unknown_fields_notice(unknown))
+    if bare := _bare_fields(text):
+        notices.append(_bare_fields_notice(bare))
 
     parsed: Node | None
     try:
