@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from archive.chunks import chunked
+from archive.storedtext import stored_text
 
 
 def without_nul(value: str) -> str:
@@ -681,7 +682,6 @@ class Document(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.updated = timezone.now()
-        self.title, self.body = without_nul(self.title), without_nul(self.body)
         if self.external_id == "":
             self.external_id = None
         super().save(*args, **kwargs)
@@ -705,6 +705,7 @@ class Document(models.Model):
 @receiver(pre_save, sender=Document, dispatch_uid="archive.models.fingerprint")
 def _fingerprint(sender, instance: Document, **kwargs) -> None:
     # A signal rather than save(): fixtures are saved "raw", which skips save() but not signals.
+    instance.title, instance.body = stored_text(instance.title), stored_text(instance.body)
     instance.content_hash = content_hash(instance.body)
 
 

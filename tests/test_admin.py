@@ -63,6 +63,59 @@ def test_admin_edit_with_persons_reaches_the_index(staff_client, seeds):
     assert search.search(search.SearchRequest(q="Murree")).total == 0
 
 
+def test_an_admin_edit_keeps_the_texts_line_breaks_as_they_were(staff_client, seeds):
+    """A browser sends a textarea's line breaks as "\\r\\n": editing only the title rewrote
+    every line break of the text."""
+    document = Document.objects.get(external_id="seed:000_be9e6538dc8b1c7a")
+    body = document.body
+    assert "\n" in body and "\r" not in body
+    url = reverse("admin:archive_document_change", args=[document.pk])
+    response = staff_client.post(
+        url,
+        {
+            "title": "A new title",
+            "body": body.replace("\n", "\r\n"),
+            "published": document.published.isoformat(),
+            "publication": document.publication_id or "",
+            "persons": [str(pk) for pk in document.persons.values_list("pk", flat=True)],
+            "source_url": document.source_url,
+            "external_id": document.external_id,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    document.refresh_from_db()
+    assert (document.title, document.body) == ("A new title", body)
+
+
+def test_the_migration_cleans_texts_saved_before(transactional_db):
+    """Titles and texts stored with control characters or "\\r\\n" before the archive cleaned
+    them: cleaned, fingerprinted again, and sent to the index through the outbox."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from archive.models import IndexTask, content_hash
+
+    before = [("archive", "0015_former_name_merge_undo")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    OldDocument = executor.loader.project_state(before).apps.get_model("archive", "Document")
+    dirty = OldDocument.objects.create(
+        title="Red\x1b[31m", body="One line\r\nanother\x08.", content_hash="stale"
+    )
+    clean = OldDocument.objects.create(title="Plain", body="Nothing to do.", content_hash="kept")
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    rows = dict(Document.objects.values_list("pk", "title"))
+    assert rows == {dirty.pk: "Red[31m", clean.pk: "Plain"}
+    cleaned = Document.objects.get(pk=dirty.pk)
+    assert cleaned.body == "One line\nanother."
+    assert cleaned.content_hash == content_hash("One line\nanother.")
+    assert Document.objects.get(pk=clean.pk).content_hash == "kept"
+    assert set(IndexTask.objects.values_list("document_id", flat=True)) >= {dirty.pk}
+    assert clean.pk not in set(IndexTask.objects.values_list("document_id", flat=True))
+
+
 def test_admin_delete_reaches_the_index(staff_client, seeds):
     document = Document.objects.get(external_id="seed:000_be9e6538dc8b1c7a")
     url = reverse("admin:archive_document_delete", args=[document.pk])

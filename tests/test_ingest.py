@@ -378,6 +378,25 @@ def test_the_same_text_with_other_whitespace_is_a_duplicate(transactional_db, tm
     assert [i.outcome for i in report.items] == [ingest.Outcome.DUPLICATE]
 
 
+def test_control_characters_of_a_text_file_are_not_kept(transactional_db, tmp_path):
+    """A terminal's colour codes and backspaces came back in the API's snippets; a JSONL
+    record's title and text lose them too, and the same file again is still a duplicate."""
+    rest = "It had sailed from Karachi with grain and was unloaded overnight."
+    text = f"Harbour \x1b[31mred\x1b[0m\n\nThe ship\x08\x07 docked in red text. {rest} {rest}"
+    run(write(tmp_path, "a.txt", text))
+    record = {"title": "Pier\x1b[1m news", "body": "The pier\x0b reopened.\x7f", "persons": []}
+    run(write(tmp_path, "b.jsonl", json.dumps(record)))
+    stored = dict(Document.objects.values_list("title", "body"))
+    assert stored == {
+        "Harbour [31mred[0m": f"Harbour [31mred[0m\n\nThe ship docked in red text. {rest} {rest}",
+        "Pier[1m news": "The pier reopened.",
+    }
+    hit = search.search(search.SearchRequest(q="docked")).hits[0]
+    assert hit.snippets and not any("\x1b" in s or "\x08" in s for s in hit.snippets)
+    again = run(write(tmp_path, "c.txt", text))
+    assert [i.outcome for i in again.items] == [ingest.Outcome.DUPLICATE]
+
+
 def test_a_changed_record_with_the_same_external_id_is_updated(transactional_db, tmp_path):
     record = {"title": "Draft", "body": "First version.", "external_id": "x-1", "persons": []}
     run(write(tmp_path, "a.jsonl", json.dumps(record)))

@@ -31,8 +31,8 @@ from archive.models import (
     content_hash,
     give_slugs,
     normalise_name,
-    without_nul,
 )
+from archive.storedtext import stored_text
 
 
 class Outcome(enum.StrEnum):
@@ -383,7 +383,7 @@ def create_new_in_bulk(
     publications = _named(Publication, {normalise_name(p) for _, _, p, _, _ in fresh if p})
     for _, _, publication, _, document in fresh:
         document.publication_id = publications.get(normalise_name(publication or ""))
-        document.title, document.body = without_nul(document.title), without_nul(document.body)
+        document.title, document.body = stored_text(document.title), stored_text(document.body)
     stored = [keep_original(document, draft) for draft, *_, document in fresh if draft.original]
     try:
         Document.objects.bulk_create([f[-1] for f in fresh], batch_size=500)

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from html.entities import html5
 
 from archive.ingest.drafts import ReadError
+from archive.storedtext import stored_text
 
 # A line made only of these words is navigation, not article text ("Gallery Gallery Videos Videos
 # Share on WhatsApp Share", "Advertisement", "Read more").
@@ -107,7 +108,7 @@ def decode_references(text: str) -> str:
 
 def normalise_text(text: str) -> str:
     """Unify line breaks and spaces; keep paragraphs (blank lines) and the words unchanged."""
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = stored_text(unicodedata.normalize("NFC", text))
     text = text.replace("\xa0", " ").replace("\u200b", "").replace("\ufeff", "")
     lines = [" ".join(line.split()) for line in text.split("\n")]
     paragraphs: list[str] = []
