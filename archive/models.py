@@ -6,6 +6,7 @@ and kept in step by ``archive/indexing.py``.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import unicodedata
@@ -13,6 +14,7 @@ from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, OperationalError, connection, models, transaction
 from django.db.models.signals import pre_save
@@ -691,6 +693,15 @@ class Document(models.Model):
 
     def natural_key(self) -> tuple[str | None]:
         return (self.external_id,)
+
+    def clean(self) -> None:
+        """An editor's date after tomorrow is a typo ("2099" for "1999"): refused with the reason
+        (an import leaves such a date out and says so: ``dates.undated_if_ahead``)."""
+        super().clean()
+        if self.published and self.published > timezone.localdate() + dt.timedelta(days=1):
+            raise ValidationError(
+                {"published": f"{self.published.isoformat()} is in the future: check the year."}
+            )
 
     @property
     def source_link(self) -> str:

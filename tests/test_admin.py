@@ -87,6 +87,27 @@ def test_an_admin_edit_keeps_the_texts_line_breaks_as_they_were(staff_client, se
     assert (document.title, document.body) == ("A new title", body)
 
 
+def test_an_editor_cannot_save_a_date_in_the_future(staff_client, seeds):
+    document = Document.objects.get(external_id="seed:000_be9e6538dc8b1c7a")
+    url = reverse("admin:archive_document_change", args=[document.pk])
+    response = staff_client.post(
+        url,
+        {
+            "title": document.title,
+            "body": document.body,
+            "published": "2099-04-11",
+            "publication": document.publication_id or "",
+            "persons": [str(pk) for pk in document.persons.values_list("pk", flat=True)],
+            "source_url": document.source_url,
+            "external_id": document.external_id,
+        },
+    )
+    assert response.status_code == 200
+    assert "2099-04-11 is in the future: check the year." in response.content.decode()
+    document.refresh_from_db()
+    assert document.published.year != 2099
+
+
 def test_the_migration_cleans_texts_saved_before(transactional_db):
     """Titles and texts stored with control characters or "\\r\\n" before the archive cleaned
     them: cleaned, fingerprinted again, and sent to the index through the outbox."""

@@ -397,6 +397,33 @@ def test_control_characters_of_a_text_file_are_not_kept(transactional_db, tmp_pa
     assert [i.outcome for i in again.items] == [ingest.Outcome.DUPLICATE]
 
 
+def test_a_date_in_the_future_is_left_out_and_the_import_says_so(transactional_db, tmp_path):
+    """A record "published" in 2099 (a typo for 1999) headed "newest first" and stretched the
+    archive's timeline to decades; it comes in undated, with a warning in the report, the
+    command's output and the item's message. Tomorrow is still a date (time zones)."""
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    records = [
+        {"title": "Typo", "body": "A date typed wrong.", "published": "2099-01-01"},
+        {"title": "Early", "body": "Dated by a clock ahead.", "published": tomorrow.isoformat()},
+        {"title": "Odd", "body": "An unknown field.", "section": "x"},
+    ]
+    path = write(tmp_path, "a.jsonl", "\n".join(json.dumps(r) for r in records))
+    out = io.StringIO()
+    call_command("ingest", str(path), "--no-persons", stdout=out)
+    dated = dict(Document.objects.values_list("title", "published"))
+    assert dated == {"Typo": None, "Early": tomorrow, "Odd": None}
+    text = out.getvalue()
+    assert "2 documents imported with a warning:" in text
+    assert "a.jsonl line 1: Its date, 2099-01-01, is in the future" in text
+    assert "Unknown fields ignored: section." in text
+    report = run(
+        write(tmp_path, "b.jsonl", json.dumps({**records[0], "title": "Again", "body": "Another."}))
+    )
+    [item] = report.items
+    assert item.outcome == ingest.Outcome.CREATED and "is in the future" in item.message
+    assert report.warned == 1
+
+
 def test_a_changed_record_with_the_same_external_id_is_updated(transactional_db, tmp_path):
     record = {"title": "Draft", "body": "First version.", "external_id": "x-1", "persons": []}
     run(write(tmp_path, "a.jsonl", json.dumps(record)))

@@ -360,3 +360,17 @@ def _dateline_day(text: str) -> tuple[int, int] | None:
     if not match or not re.match(r"\s*(?:-|\u2013|\u2014|:)", text[match.end() : match.end() + 3]):
         return None
     return MONTHS[match.group("month").lower()], int(match.group("day"))
+
+
+def undated_if_ahead(draft, today: dt.date | None = None) -> None:
+    """A publication date after tomorrow (a day's slack for time zones) is a typo ("2099" for
+    "1999") or a wrong field: kept, it heads "newest first" and stretches the archive's
+    timeline over decades. The document comes in undated, and the import says so."""
+    today = today or dt.date.today()
+    if draft.published is not None and draft.published > today + dt.timedelta(days=1):
+        kind = "an inferred" if draft.date_inferred else "the"
+        draft.warnings.append(
+            f"Its date, {draft.published.isoformat()}, is in the future: {kind} date was left "
+            "out, and the document imported undated."
+        )
+        draft.published, draft.date_inferred = None, False

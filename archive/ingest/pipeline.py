@@ -23,7 +23,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 
 from archive import indexing, search
 from archive.indexing import atomic_with_index
-from archive.ingest import entities, readers, resolution
+from archive.ingest import dates, entities, readers, resolution
 from archive.ingest.drafts import Draft, ReadError
 from archive.ingest.persons import NameBook
 from archive.ingest.sources import STREAM_ERRORS, SourceFile, max_file_bytes
@@ -78,6 +78,7 @@ class ItemList(list):
 
 
 LEFT_OUT_SHOWN = 10  # left-out files named in a report's summary
+WARNINGS_SHOWN = 20  # warnings quoted in a report
 
 
 @dataclass
@@ -100,6 +101,10 @@ class IngestReport:
     bytes_done: int = 0
     # READMEs and licences found beside the articles in a folder or zip, not read (sources.py).
     left_out: list[str] = field(default_factory=list)
+    # What was imported with a warning (a date in the future left out, unknown fields): the
+    # first WARNINGS_SHOWN, as "source: warning", and how many documents had one.
+    warnings: list[str] = field(default_factory=list)
+    warned: int = 0
 
     def __post_init__(self) -> None:
         if not isinstance(self.items, ItemList):
@@ -126,6 +131,26 @@ class IngestReport:
         parts.append(f"{counts[Outcome.FAILED]:,} failed")
         files = f"{self.files:,} file" + ("" if self.files == 1 else "s")
         return f"{files}: " + ", ".join(parts) + "."
+
+    def add_warnings(self, draft: Draft, result: ItemResult) -> None:
+        """A document saved (or that a dry run would save) with what its reader warned about:
+        in its result's message, and in the report (what a long import prints at its end)."""
+        if not draft.warnings or result.outcome not in (Outcome.CREATED, Outcome.UPDATED):
+            return
+        result.message = " ".join(filter(None, [result.message, *draft.warnings]))
+        self.warned += 1
+        if len(self.warnings) < WARNINGS_SHOWN:
+            self.warnings.extend(f"{draft.source}: {w}" for w in draft.warnings)
+
+    def warnings_note(self) -> str:
+        if not self.warned:
+            return ""
+        what = "document" if self.warned == 1 else "documents"
+        lines = [f"{self.warned:,} {what} imported with a warning:"]
+        lines += [f"  {warning}" for warning in self.warnings]
+        if self.warned > len(self.warnings):
+            lines.append(f"  … and more ({self.warned:,} documents in all).")
+        return "\n".join(lines)
 
     def left_out_note(self) -> str:
         """What was left out, by name: an archivist checks that nothing was missed."""
@@ -531,6 +556,7 @@ def _read(
                 label = result.source or source.name
                 report.items.append(ItemResult(label, Outcome.FAILED, str(result)))
             else:
+                dates.undated_if_ahead(result)
                 yield result
         report.bytes_read = bytes_before + source.disk_bytes
         if on_file is not None:
@@ -577,6 +603,7 @@ def _read_records(
                     report.bytes_done += report.bytes_read - read_before
                 else:
                     result.disk_bytes = report.bytes_read - read_before
+                    dates.undated_if_ahead(result)
                     yield result
                 if on_file is not None and records % PROGRESS_EVERY == 0:
                     on_file(report)
@@ -622,6 +649,7 @@ def _save_batch(
             result.title, result.persons = draft.title, tuple(values["person"])
             result.organisations = tuple(values["organisation"])
             result.places = tuple(values["place"])
+            report.add_warnings(draft, result)
             report.items.append(result)
         return
 
@@ -685,9 +713,12 @@ def _save_batch(
     except DatabaseError as exc:
         message = f"Not saved: the database refused the batch ({exc})."
         results = [ItemResult(d.source, Outcome.FAILED, message) for d, _ in batch]
+        placed = []  # rolled back: nothing was saved, with or without a warning
     else:
         if build is not None:
             build.add(saved, tasks_before, tasks_after)
+    for position, result in placed:
+        report.add_warnings(batch[position][0], result)
     for result in results:
         kept = result.document_id is not None and result.outcome != Outcome.DUPLICATE
         if kept and result.source in extracted:

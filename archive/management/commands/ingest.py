@@ -150,6 +150,8 @@ class Command(BaseCommand):
         self.stdout.write(f"{prefix}{report.summary()} {elapsed:,.1f} s, {rate:,.1f} documents/s.")
         if report.left_out:
             self.stdout.write(report.left_out_note())
+        if report.warned:
+            self.stdout.write(report.warnings_note())
         if report.failed:
             failed = len(report.failed)
             what = "file or record" if failed == 1 else "files or records"
