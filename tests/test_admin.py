@@ -283,7 +283,7 @@ def test_upload_files_and_a_zip_shows_results_with_links(staff_client):
     html = response.content.decode()
     # Zip members count as files: story, bulk, bundle/inside, bundle/../evil, photo, empty.
     assert "6 of 6 files read</strong>:" in html
-    assert "3 created, 0 updated, 0 duplicates, 4 failed" in html
+    assert "3 documents created, 0 updated, 0 duplicates; 4 files or records failed" in html
     assert "The file is empty." in html  # that file's failure; the rest came in
     for document in Document.objects.all():
         change_url = reverse("admin:archive_document_change", args=[document.pk])
@@ -299,7 +299,9 @@ def test_upload_files_and_a_zip_shows_results_with_links(staff_client):
         staff_client,
         ("story.txt", b"Harbour story\n\nPilot Maria Santos guided the ship. Santos said so."),
     )
-    assert "0 created, 0 updated, 1 duplicate, 0 failed" in again.content.decode()
+    assert "0 documents created, 0 updated, 1 duplicate; 0 files or records failed" in (
+        again.content.decode()
+    )
     assert Document.objects.count() == 3
 
 

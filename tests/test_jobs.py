@@ -96,7 +96,8 @@ def test_upload_answers_at_once_with_the_job_page_and_a_worker_imports_it(editor
     assert search.search(search.SearchRequest(q="officials", copies="all")).total == 5
     page = editor.get(reverse("admin:archive_ingestjob_change", args=[job.pk]))
     text = page.content.decode()
-    assert "6 of 6 files" in text and "5 created" in text and "1 failed" in text
+    assert "6 of 6 files" in text and "5 documents created" in text
+    assert "1 file or record failed" in text
     assert "batch.zip/articles/broken-0.pdf" in text and "Not a PDF" in text
     assert 'hx-trigger="every 1s"' not in text  # done: the page stops polling
     file_row = IngestJobFile.objects.get(job=job, name="batch.zip/articles/0000.txt")
