@@ -378,11 +378,20 @@ class FormerNameAdmin(admin.ModelAdmin):
     decision: to keep a name apart, split it off again here (the action) or add an editor's
     decision."""
 
-    list_display = ["name", "kind", "successor", "successor_kind", "how", "changed"]
+    list_display = ["name", "kind", "successor", "now_with", "successor_kind", "how", "changed"]
     list_filter = ["kind", "successor_kind"]
     search_fields = ["name", "successor"]
     date_hierarchy = "changed"
     actions = ["split_off_again"]
+
+    @admin.display(description="now with")
+    def now_with(self, former: FormerName) -> str:
+        """Where the documents are today: the value it went into may have been merged or
+        renamed since ("Reagan" went into "Ronald Reagan", now merged into another value)."""
+        entity = FormerName.objects.successor(former.kind, name=former.name)
+        if entity is None:
+            return "no value (its documents are gone)"
+        return "the same" if entity.name == former.successor else entity.name
 
     @admin.action(
         description="Split off again: a value of its own (undo the merge or join)",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
@@ -653,3 +655,20 @@ def test_merging_again_after_an_undo_drops_every_decision_the_undo_left(staff_cl
     merge_entities(kay, [Person.objects.get(name="Oh Other")])
     assert not apart.exists()
     assert sorted(a.name for a in kay.aliases.all()) == ["O. Other", "Oh Other"]
+
+
+def test_former_names_say_where_the_documents_are_now_after_a_later_merge(staff_client):
+    """ "Reagan" went into "Ronald Reagan", which was merged into another value since: the list
+    named the first only."""
+    from archive.models import merge_entities
+
+    reagan = Person.objects.create(name="Reagan")
+    ronald = Person.objects.create(name="Ronald Reagan")
+    other = Person.objects.create(name="R W Reagan")
+    document = Document.objects.create(title="Reagan speaks", body="President Reagan spoke.")
+    document.persons.set([reagan])
+    merge_entities(ronald, [reagan])
+    merge_entities(other, [Person.objects.get(name="Ronald Reagan")])
+    html = staff_client.get(reverse("admin:archive_formername_changelist")).content.decode()
+    now_with = re.findall(r'<td class="field-now_with">([^<]*)</td>', html)
+    assert sorted(now_with) == ["R W Reagan", "the same"]
