@@ -12,6 +12,7 @@ from django.utils.text import slugify
 
 from archive import exports, presentation, search, stories
 from archive.answers import error_status
+from archive.ingest import copies
 from archive.ingest.text import fold_name
 from archive.models import ENTITY_MODELS, Document, numbered_slugs
 from archive.params import with_pairs
@@ -116,6 +117,24 @@ def named_in_query(request: search.SearchRequest) -> list[NamedInQuery]:
             )
         )
     return found
+
+
+# A web address typed or pasted without spaces, with or without its scheme: a host with a dot
+# and a path ("news.bbc.co.uk/1/hi/uk_politics/4123456.stm").
+_ADDRESS = re.compile(r"^(?:https?://)?(?:[\w-]+\.)+[a-z]{2,}(?::\d+)?/\S+$", re.I)
+
+
+def documents_at_address(q: str) -> list[Document]:
+    """The documents printed from the page whose address is the whole query: a journalist
+    pastes a source URL to find the archive's copy; its words alone found hundreds of
+    documents that share "news", "bbc" and "uk". Any scheme, ``www.``, AMP form or tracking
+    parameters (``copies.page_key``)."""
+    q = q.strip()
+    if not _ADDRESS.match(q):
+        return []
+    url = q if re.match(r"https?://", q, re.I) else f"https://{q}"
+    ids = copies.documents_from_page(url)
+    return list(Document.objects.filter(pk__in=ids).select_related("publication"))
 
 
 def _entity_named(model: type[Model], q: str) -> Model | None:

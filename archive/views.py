@@ -101,6 +101,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         **presentation.search_context(response, _count, facts, story_title=title),
     }
     context["named"] = pages.named_in_query(response.request)
+    context["addressed"] = pages.documents_at_address(response.request.q)
     return _page_or_partial(request, context)
 
 

@@ -79,3 +79,27 @@ def test_a_name_too_common_to_search_as_words_points_to_its_documents(client, ma
     assert "No documents contain “US” as words of their text." in page
     assert "Check the spelling" not in page
     assert '<a href="/?place=US">Every document that mentions the place US</a>' in page
+
+
+def test_a_pasted_source_address_offers_the_document_printed_from_it(client, make_document):
+    """A journalist pastes a source URL: its words ("news", "bbc", "uk") found hundreds of
+    documents, and not the one from that page. Written with or without the scheme, with
+    ``www.`` or tracking parameters, the address names its page's documents."""
+    document = make_document(
+        title="Blair stresses prosperity goals",
+        body="Tony Blair says his party's next manifesto will be new.",
+        source_url="http://news.bbc.co.uk/1/hi/uk_politics/4123456.stm",
+    )
+    make_document(
+        title="Other", body="Another page.", source_url="http://news.bbc.co.uk/1/hi/x.stm"
+    )
+    link = f'This address is the source of <a href="{document.get_absolute_url()}">'
+    for q in (
+        "news.bbc.co.uk/1/hi/uk_politics/4123456.stm",
+        "https://www.news.bbc.co.uk/1/hi/uk_politics/4123456.stm?utm_source=x",
+    ):
+        html = client.get("/", {"q": q}).content.decode()
+        assert link in html, q
+        assert html.count("This address is the source of") == 1
+    for q in ("news.bbc.co.uk", "news.bbc.co.uk/1/hi/nothing.stm", "blair goals"):
+        assert "This address is the source of" not in client.get("/", {"q": q}).content.decode()

@@ -93,6 +93,19 @@ def page_key(url: str) -> int:
     return _key(b"page:" + canonical.encode("utf-8"))
 
 
+def documents_from_page(url: str, limit: int = 20) -> list[int]:
+    """The documents whose source is the article page ``url`` names, however the address is
+    written (:func:`page_key`): a page's key is one of its documents' band keys, so this is one
+    lookup of the bands' primary key."""
+    key = page_key(url)
+    if not key:
+        return []
+    ids = CopyBand.objects.filter(key=key).values_list("document_id", flat=True)[: limit * 2]
+    documents = Document.objects.filter(pk__in=list(ids)).only("pk", "source_url")
+    # A band key of a text could equal a page's key by chance: keep only the page's documents.
+    return sorted(d.pk for d in documents if page_key(d.source_url) == key)[:limit]
+
+
 @dataclass(frozen=True)
 class Signature:
     """A text's MinHash values, how many distinct shingles it has, and its page's key."""
