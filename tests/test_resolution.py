@@ -14,6 +14,7 @@ from archive import ingest
 from archive.ingest import resolution
 from archive.ingest.entities import COMMON, PARTY, NameMention, clean_entity, dateline_place
 from archive.ingest.resolution import Decisions, Evidence, fold, resolve_document
+from archive.ingest.sources import from_paths
 from archive.models import (
     Document,
     EntityDecision,
@@ -23,6 +24,7 @@ from archive.models import (
     WordCase,
     merge_entities,
 )
+from tests.conftest import SHARED
 
 
 def person(name, count=1, titled=False):
@@ -920,3 +922,40 @@ def test_the_period_is_read_from_the_archive_and_a_pass_applies_it(make_document
     resolution.resolve_archive()
     assert [p.name for p in stored[-1].persons.all()] == ["George Bush"]
     assert [p.name for p in stored[0].persons.all()] == ["George W Bush"]
+
+
+BBC = SHARED / "corpora" / "bbc" / "bbc"
+
+
+@pytest.mark.skipif(not BBC.is_dir(), reason="needs ../shared/corpora/bbc beside the project")
+@pytest.mark.django_db(transaction=True)
+def test_an_import_past_a_size_rule_leaves_what_a_whole_archive_pass_would(monkeypatch):
+    """An import's last pass looked again only at names it mentioned: one that took the archive
+    past a size rule (places the model alone calls places, dropped at 1,000 documents, here
+    moved to 33), left values a whole pass then changed (a second import of 1,000 Reuters
+    documents into 772 BBC ones: 149 links of 112 documents)."""
+    first, second, size_rule = 30, 5, 33
+    monkeypatch.setattr(resolution, "UNKNOWN_PLACE_ARCHIVE", size_rule)
+    monkeypatch.setattr(resolution, "SIZE_RULES", (size_rule,))
+    politics = sorted((BBC / "politics").glob("*.txt"))
+    entertainment = sorted((BBC / "entertainment").glob("*.txt"))
+    ingest.ingest(from_paths(politics[:first]), publication="BBC News")
+    ingest.ingest(from_paths(entertainment[:second]), publication="BBC News")
+    report = resolution.resolve_archive()
+    assert (report.documents, report.changed) == (first + second, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_last_pass_covers_the_whole_archive_after_an_import_large_beside_it():
+    """Word counts that cross a rule's minimum change names an import never mentions: an import
+    of a quarter of the archive or more ends with the whole-archive pass; a small one does not."""
+    from archive.ingest.pipeline import _last_pass_documents
+
+    ingest.ingest([_jsonl(STORIES)])
+    ids = set(Document.objects.values_list("pk", flat=True))
+    newest = max(ids)
+    assert _last_pass_documents({newest}, set()) is None  # 1 of 3: large beside 2
+    Document.objects.bulk_create(
+        [Document(title=f"D{n}", body=f"Text {n}.", entities_extracted=True) for n in range(10)]
+    )
+    assert _last_pass_documents({newest}, set()) == {newest}  # 1 beside 12

@@ -143,6 +143,9 @@ INITIAL_SURNAME_EVIDENCE = 5
 # in an archive of at least this many documents with extracted names.
 UNKNOWN_PLACE_EVIDENCE = 2
 UNKNOWN_PLACE_ARCHIVE = 1000
+# Rules that change with the archive's size, at these sizes (extracted documents): an import
+# that takes the archive past one changes names it never mentions (crosses_a_size_rule).
+SIZE_RULES = (UNKNOWN_PLACE_ARCHIVE,)
 # The confidence of a value that evidence beyond the model's labels vouches for: a full name the
 # archive titles as a person, a country, US state or capital the gazetteers know.
 WORLD_KNOWS_CONFIDENCE = 0.9
@@ -1638,6 +1641,13 @@ class ResolutionReport:
 
 
 CHUNK = 1000
+
+
+def crosses_a_size_rule(before: int, now: int) -> bool:
+    """Whether an archive that grew from ``before`` to ``now`` extracted documents crossed a
+    size at which a rule changes (:data:`SIZE_RULES`): every stored mention it rules on may
+    resolve otherwise, whatever the import mentioned."""
+    return any(before < size <= now for size in SIZE_RULES)
 
 
 def resolve_archive(
