@@ -419,7 +419,7 @@ class FormerNameAdmin(admin.ModelAdmin):
                 if former.by_merge:
                     back = unmerge(former, entity)
                     names += back.aliases
-                    ids |= keep_apart(entity, names)
+                    ids |= keep_apart(entity, names) | set(back.document_ids)
                     said.append(
                         f"“{former.name}” is a value of its own again, in its {back.documents:,} "
                         f"document{'' if back.documents == 1 else 's'}"

@@ -786,6 +786,9 @@ class Unmerged:
     value: NamedEntity | None
     documents: int
     aliases: list[str]
+    # The documents given back: a pass resolves those whose names it sets again (a document the
+    # value had only through a merge undone before may mention it under another value's name).
+    document_ids: tuple[int, ...] = ()
 
 
 def unmerge(former: FormerName, successor: NamedEntity) -> Unmerged:
@@ -861,7 +864,7 @@ def unmerge(former: FormerName, successor: NamedEntity) -> Unmerged:
                 *Document.objects.filter(pk__in=chunk, entities_extracted=False)
             )
         former.delete()  # the name is a value again (or nothing): its own page answers
-    return Unmerged(value, len(documents), moved)
+    return Unmerged(value, len(documents), moved, tuple(documents))
 
 
 def merge_persons(keep: Person, others: list[Person]) -> int:
