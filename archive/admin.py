@@ -16,6 +16,7 @@ from django.utils.http import urlencode
 from archive import ingest, jobs, presentation, stories
 from archive.ingest import resolution
 from archive.models import (
+    ENTITY_MODELS,
     Document,
     EntityDecision,
     FormerName,
@@ -388,10 +389,11 @@ class FormerNameAdmin(admin.ModelAdmin):
     def now_with(self, former: FormerName) -> str:
         """Where the documents are today: the value it went into may have been merged or
         renamed since ("Reagan" went into "Ronald Reagan", now merged into another value)."""
-        entity = FormerName.objects.successor(former.kind, name=former.name)
-        if entity is None:
-            return "no value (its documents are gone)"
-        return "the same" if entity.name == former.successor else entity.name
+        model = ENTITY_MODELS[former.successor_kind]
+        if model.objects.filter(name=former.successor).exists():
+            return "the same"
+        entity = FormerName.objects.successor(former.successor_kind, name=former.successor)
+        return entity.name if entity is not None else "no value (its documents are gone)"
 
     @admin.action(
         description="Split off again: a value of its own (undo the merge or join)",

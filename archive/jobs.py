@@ -379,6 +379,7 @@ def _run_chunk(
                         set(pending.get("documents", ())) | report.pending_documents
                     ),
                     "names": sorted(set(pending.get("names", ())) | report.pending_names),
+                    "created": pending.get("created", 0) + report.pending_created,
                 }
             )
         _refresh_counts(job.pk)
@@ -459,7 +460,9 @@ def _resolve_pending(job: IngestJob) -> None:
     IngestJob.objects.filter(pk=job.pk).update(
         message="Resolving names against the whole archive…", heartbeat=timezone.now()
     )
-    ingest.resolve_pending(pending.get("documents", ()), pending.get("names", ()))
+    ingest.resolve_pending(
+        pending.get("documents", ()), pending.get("names", ()), pending.get("created", 0)
+    )
     IngestJob.objects.filter(pk=job.pk).update(pending_resolution={})
 
 

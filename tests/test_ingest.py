@@ -379,21 +379,28 @@ def test_the_same_text_with_other_whitespace_is_a_duplicate(transactional_db, tm
 
 
 def test_control_characters_of_a_text_file_are_not_kept(transactional_db, tmp_path):
-    """A terminal's colour codes and backspaces came back in the API's snippets; a JSONL
-    record's title and text lose them too, and the same file again is still a duplicate."""
+    """A terminal's colour codes and backspaces came back in the API's snippets: whole escape
+    sequences go, other controls go, and those that separate (a word processor's vertical tab,
+    a PDF's form feed) become line breaks instead of joining words. A record's title is
+    cleaned before it is compared, so the same record again is a duplicate, not an update."""
     rest = "It had sailed from Karachi with grain and was unloaded overnight."
-    text = f"Harbour \x1b[31mred\x1b[0m\n\nThe ship\x08\x07 docked in red text. {rest} {rest}"
+    text = f"Harbour \x1b[31mred\x1b[0m\n\nThe ship\x08\x07 docked.\x0bIn red text. {rest} {rest}"
     run(write(tmp_path, "a.txt", text))
-    record = {"title": "Pier\x1b[1m news", "body": "The pier\x0b reopened.\x7f", "persons": []}
+    record = {
+        "title": "Pier\x1b[1m news",
+        "body": "The pier\x0creopened.\x7f",
+        "persons": [],
+        "external_id": "pier-1",
+    }
     run(write(tmp_path, "b.jsonl", json.dumps(record)))
     stored = dict(Document.objects.values_list("title", "body"))
     assert stored == {
-        "Harbour [31mred[0m": f"Harbour [31mred[0m\n\nThe ship docked in red text. {rest} {rest}",
-        "Pier[1m news": "The pier reopened.",
+        "Harbour red": f"Harbour red\n\nThe ship docked.\nIn red text. {rest} {rest}",
+        "Pier news": "The pier\nreopened.",
     }
     hit = search.search(search.SearchRequest(q="docked")).hits[0]
-    assert hit.snippets and not any("\x1b" in s or "\x08" in s for s in hit.snippets)
-    again = run(write(tmp_path, "c.txt", text))
+    assert hit.snippets and not any("\x1b" in s or "[31m" in s for s in hit.snippets)
+    again = run(write(tmp_path, "c.jsonl", json.dumps(record)))
     assert [i.outcome for i in again.items] == [ingest.Outcome.DUPLICATE]
 
 
@@ -422,6 +429,24 @@ def test_a_date_in_the_future_is_left_out_and_the_import_says_so(transactional_d
     [item] = report.items
     assert item.outcome == ingest.Outcome.CREATED and "is in the future" in item.message
     assert report.warned == 1
+
+
+def test_the_warnings_are_quoted_per_document_and_the_rest_counted(transactional_db, tmp_path):
+    """Each document's warnings on one line, the first WARNINGS_SHOWN documents quoted: with two
+    warnings each, 25 documents printed 10 and no "and more"."""
+    from archive.ingest.pipeline import WARNINGS_SHOWN
+
+    records = [
+        {"title": f"T{n}", "body": f"Text {n}.", "published": "2099-01-01", "extra": 1}
+        for n in range(WARNINGS_SHOWN + 5)
+    ]
+    path = write(tmp_path, "a.jsonl", "\n".join(json.dumps(r) for r in records))
+    out = io.StringIO()
+    call_command("ingest", str(path), "--no-persons", "--dry-run", stdout=out)
+    text = out.getvalue()
+    assert f"{WARNINGS_SHOWN + 5} documents would be imported with a warning:" in text
+    assert text.count("is in the future") == WARNINGS_SHOWN
+    assert f"… and more ({WARNINGS_SHOWN + 5} documents in all)." in text
 
 
 def test_a_changed_record_with_the_same_external_id_is_updated(transactional_db, tmp_path):
@@ -565,7 +590,7 @@ def test_command_summary_and_exit_status(transactional_db, tmp_path):
     call_command("ingest", str(tmp_path / "in"), stdout=out, stderr=err)
     assert "1 file: 1 created, 0 updated, 0 duplicate, 0 failed." in out.getvalue()
     # The closing pass says what it does before it starts.
-    assert "Resolving names across 1 document…\n" in err.getvalue()
+    assert "Resolving names across the whole archive (1 document)…\n" in err.getvalue()
     write(tmp_path, "in/b.bin", b"\0\1\2")
     out, err = io.StringIO(), io.StringIO()
     with pytest.raises(CommandError, match="1 file or record failed"):

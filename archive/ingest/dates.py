@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from archive.ingest.drafts import Draft
 
 MONTHS = {
     name: number
@@ -362,7 +366,7 @@ def _dateline_day(text: str) -> tuple[int, int] | None:
     return MONTHS[match.group("month").lower()], int(match.group("day"))
 
 
-def undated_if_ahead(draft, today: dt.date | None = None) -> None:
+def undated_if_ahead(draft: Draft, today: dt.date | None = None) -> None:
     """A publication date after tomorrow (a day's slack for time zones) is a typo ("2099" for
     "1999") or a wrong field: kept, it heads "newest first" and stretches the archive's
     timeline over decades. The document comes in undated, and the import says so."""

@@ -39,6 +39,7 @@ from archive.ingest.store import (
     save_draft,
 )
 from archive.models import Document, content_hash
+from archive.storedtext import stored_text
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ class IngestReport:
     # caller to resolve once after several imports (:func:`resolve_pending`).
     pending_documents: set[int] = field(default_factory=set)
     pending_names: set[str] = field(default_factory=set)
+    pending_created: int = 0  # of the pending documents, those created
     # Bytes of the input read so far (on disk: a zip member counts its compressed size).
     bytes_read: int = 0
     # Bytes of the input whose documents reached the saving step or failed: what a progress
@@ -102,7 +104,7 @@ class IngestReport:
     # READMEs and licences found beside the articles in a folder or zip, not read (sources.py).
     left_out: list[str] = field(default_factory=list)
     # What was imported with a warning (a date in the future left out, unknown fields): the
-    # first WARNINGS_SHOWN, as "source: warning", and how many documents had one.
+    # first WARNINGS_SHOWN documents' warnings, as "source: warnings", and how many had any.
     warnings: list[str] = field(default_factory=list)
     warned: int = 0
 
@@ -137,16 +139,18 @@ class IngestReport:
         in its result's message, and in the report (what a long import prints at its end)."""
         if not draft.warnings or result.outcome not in (Outcome.CREATED, Outcome.UPDATED):
             return
-        result.message = " ".join(filter(None, [result.message, *draft.warnings]))
+        said = " ".join(draft.warnings)
+        result.message = " ".join(filter(None, [result.message, said]))
         self.warned += 1
         if len(self.warnings) < WARNINGS_SHOWN:
-            self.warnings.extend(f"{draft.source}: {w}" for w in draft.warnings)
+            self.warnings.append(f"{draft.source}: {said}")
 
     def warnings_note(self) -> str:
         if not self.warned:
             return ""
         what = "document" if self.warned == 1 else "documents"
-        lines = [f"{self.warned:,} {what} imported with a warning:"]
+        done = "would be imported" if self.dry_run else "imported"
+        lines = [f"{self.warned:,} {what} {done} with a warning:"]
         lines += [f"  {warning}" for warning in self.warnings]
         if self.warned > len(self.warnings):
             lines.append(f"  … and more ({self.warned:,} documents in all).")
@@ -299,14 +303,18 @@ def ingest(
                 # A background job imports in chunks and resolves once at its end.
                 report.pending_documents = set(archive.documents)
                 report.pending_names = archive.affected_names()
+                report.pending_created = archive.created
             elif extract_persons and not dry_run and created:
                 # Documents read early were resolved with less evidence than the archive has now.
                 # Only the documents this import can have changed: its own, and those that mention
                 # a name whose resolution it changed (a whole-archive pass is `manage.py
                 # resolve_entities`). Its changes reach the index after the import's pass.
-                affected = _last_pass_documents(archive.documents, archive.affected_names())
+                affected = _last_pass_documents(
+                    archive.documents, archive.affected_names(), archive.created
+                )
                 if affected is None:
-                    _stage("Resolving names across the whole archive…")
+                    whole = Document.objects.filter(entities_extracted=True).count()
+                    _stage(f"Resolving names across the whole archive ({_documents(whole)})…")
                 elif affected:
                     _stage(f"Resolving names across {_documents(len(affected))}…")
                 with indexing.deferred() if report.index_deferred else contextlib.nullcontext():
@@ -335,11 +343,13 @@ def _documents(count: int) -> str:
 SCAN_BATCH_SIZE = 16
 
 
-def resolve_pending(documents: Iterable[int], names: Iterable[str]) -> resolution.ResolutionReport:
+def resolve_pending(
+    documents: Iterable[int], names: Iterable[str], created: int = 0
+) -> resolution.ResolutionReport:
     """The pass that ends an import, for imports run with ``resolve=False``: their documents,
     and those that mention a name whose resolution they changed (or the whole archive: see
-    :func:`_last_pass_documents`)."""
-    affected = _last_pass_documents(set(documents), set(names))
+    :func:`_last_pass_documents`); ``created``: how many of the documents they created."""
+    affected = _last_pass_documents(set(documents), set(names), created)
     return resolution.resolve_archive(document_ids=affected)
 
 
@@ -348,24 +358,26 @@ def resolve_pending(documents: Iterable[int], names: Iterable[str]) -> resolutio
 WHOLE_PASS_SHARE = 0.25
 
 
-def _last_pass_documents(imported: set[int], names: set[str]) -> set[int] | None:
-    """The documents the pass that ends an import resolves again (None: all of them).
+def _last_pass_documents(imported: set[int], names: set[str], created: int) -> set[int] | None:
+    """The documents the pass that ends an import resolves again (None: all of them), given
+    the documents it created or updated with names extracted, ``created`` of them new.
 
     The import's own, and those that mention a name whose resolution it changed, by name. That
     misses what changes through the archive's counts rather than a name: the archive growing
     past a size rule (a second import of 1,000 documents into 772 changed 149 links of 112
     documents it never mentioned, places like "Cluedo" dropped at 1,000 documents), and words
     whose counts cross a rule's minimum ("Group" becoming a generic organisation word). So an
-    import that crosses a size rule, or is large beside the archive (WHOLE_PASS_SHARE), ends
-    with the whole-archive pass (``manage.py resolve_entities``), at most (1 + 1/share) times
-    the documents it imported, which the pass reads at hundreds a second; a small import into
-    a large archive keeps the pass by name, and a flip it misses waits for the next large one
-    or ``resolve_entities``."""
-    if not imported:
-        return resolution.documents_mentioning(names)
+    import whose new documents take the archive past a size rule, or are many beside it
+    (WHOLE_PASS_SHARE), ends with the whole-archive pass (``manage.py resolve_entities``): at
+    most (1 + 1/share) times the documents it created for the share, once in an archive's life
+    for each size rule, read at hundreds a second. A small import into a large archive keeps
+    the pass by name, and a flip it misses waits for the next large one or
+    ``resolve_entities``."""
+    if not created:
+        return imported | resolution.documents_mentioning(names)
     now = Document.objects.filter(entities_extracted=True).count()
-    before = max(0, now - len(imported))
-    if resolution.crosses_a_size_rule(before, now) or len(imported) >= WHOLE_PASS_SHARE * before:
+    before = max(0, now - created)
+    if resolution.crosses_a_size_rule(before, now) or created >= WHOLE_PASS_SHARE * before:
         return None
     return imported | resolution.documents_mentioning(names)
 
@@ -446,6 +458,7 @@ class _Archive:
     )
     lone_persons: set[str] = field(default_factory=set)
     documents: set[int] = field(default_factory=set)
+    created: int = 0  # of ``documents``, those the import created (not updated)
 
     def note(self, mentions: list[entities.NameMention]) -> None:
         for mention in mentions:
@@ -585,11 +598,19 @@ def _read(
                 label = result.source or source.name
                 report.items.append(ItemResult(label, Outcome.FAILED, str(result)))
             else:
-                dates.undated_if_ahead(result)
-                yield result
+                yield _prepared(result)
         report.bytes_read = bytes_before + source.disk_bytes
         if on_file is not None:
             on_file(report)
+
+
+def _prepared(draft: Draft) -> Draft:
+    """A draft as the archive will store it, whichever reader made it: its title and text
+    cleaned as a save cleans them (so that the same record imported again is the same, not an
+    update), and a date in the future left out (with a warning)."""
+    draft.title, draft.body = stored_text(draft.title), stored_text(draft.body)
+    dates.undated_if_ahead(draft)
+    return draft
 
 
 class _CountingReader:
@@ -632,8 +653,7 @@ def _read_records(
                     report.bytes_done += report.bytes_read - read_before
                 else:
                     result.disk_bytes = report.bytes_read - read_before
-                    dates.undated_if_ahead(result)
-                    yield result
+                    yield _prepared(result)
                 if on_file is not None and records % PROGRESS_EVERY == 0:
                     on_file(report)
     except ReadError as exc:
@@ -754,6 +774,7 @@ def _save_batch(
             archive.documents.add(result.document_id)
             # The archive's size, as the rules that need a large archive count it.
             archive.evidence.documents += result.outcome == Outcome.CREATED
+            archive.created += result.outcome == Outcome.CREATED
     report.items.extend(results)
 
 

@@ -430,9 +430,10 @@ def _resolve_dates(parsed: Node, notices: list[str]) -> Node:
                 node = qt.TermRange(
                     "date", node.end, node.start, node.endexcl, node.startexcl, node.boost
                 )
+                opening, closing = "{" if node.startexcl else "[", "}" if node.endexcl else "]"
                 notices.append(
                     "The date range ended before it began; it was read as "
-                    f"date:[{node.start} TO {node.end}]."
+                    f"date:{opening}{node.start} TO {node.end}{closing}."
                 )
             return _day_range(node)
         except DateError as exc:
@@ -556,7 +557,7 @@ def _unknown_fields(text: str) -> list[str]:
 
 
 # A field's name with nothing after it ("person:" at the end, or before a space).
-_BARE_FIELD = re.compile(r"(?<![\w\"/:.])([^\W\d_][\w]*):(?=\s|$)")
+_BARE_FIELD = re.compile(r"(?<![\w\"/:.])([^\W\d_][\w]*):(?=[\s)]|$)")
 
 
 def _bare_fields(text: str) -> list[str]:

@@ -1294,7 +1294,7 @@ class _Plan:
             hits = None if may_widen else self._hits(rows, sort)
             counted = collect()
         except _QueryError as exc:
-            if "timed out" in str(exc):
+            if "query timed out" in str(exc):  # the query's work, not a connection's
                 self.notices.append(
                     "The search engine took too long over this query; narrow it (fewer "
                     "wildcards or alternatives joined by OR)."

@@ -235,6 +235,9 @@ class Layout:
     index_field_lengths: bool = True
     # Prefix search (immigr*): dict=keywords expands prefixes at query time from the dictionary.
     min_prefix_len: int = 1
+    # Values one filter may list (searchd's max_filter_values): a value pattern (person:s*)
+    # filters on every value it names (matching.Translator.translate).
+    max_filter_values: int = 1_000_000
 
     def __post_init__(self) -> None:
         if self.shards < 1:
@@ -388,6 +391,9 @@ class Cluster:
                 # with "no shard answered" (bench/load.py, 2026-12-04).
                 "listen_backlog = 256",
                 "max_children = 256",
+                # A value pattern in a query (person:s*) is a filter on the value ids: thousands
+                # of them in a large archive (the default allows 4,096 and refused more).
+                f"max_filter_values = {self.layout.max_filter_values}",
                 "max_batch_queries = 32",
                 "max_packet_size = 32M",
                 "expansion_limit = 1000",
