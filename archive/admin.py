@@ -845,6 +845,7 @@ class IngestJobAdmin(admin.ModelAdmin):
             "job": job,
             "time_left": jobs.time_left(job),
             "failed_files": files.filter(failed_count__gt=0)[:500],
+            "retryable": len(jobs.retryable(job)) if not job.active else 0,
             "files": files[:2000] if not job.active else None,
             "can_change": self.has_change_permission(request),
         }

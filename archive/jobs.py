@@ -143,13 +143,29 @@ def cancel(job: IngestJob) -> None:
         )
 
 
+def retryable(job: IngestJob) -> list[int]:
+    """The job's files worth importing again: those it did not reach (cancelled), and failed
+    ones whose failure may not recur (the database refused a batch, a worker's error), not a
+    file that cannot be read (empty, binary, malformed, too large: ``ItemResult.lasting``)."""
+    cancelled = job.files.filter(status=IngestJobFile.Status.CANCELLED)
+    failed = job.files.filter(status=IngestJobFile.Status.FAILED).only("pk", "results")
+    return [
+        *cancelled.values_list("pk", flat=True),
+        *(
+            row.pk
+            for row in failed.iterator(chunk_size=500)
+            if any(r.get("outcome") == "failed" and not r.get("lasting") for r in row.results)
+            or not row.results
+        ),
+    ]
+
+
 def retry_failed(job: IngestJob) -> int:
-    """Queue the job's failed (and cancelled) files again; the number of files queued."""
+    """Queue the job's cancelled files and its failed ones that may import now again; the
+    number of files queued."""
     if job.active:
         return 0
-    again = job.files.filter(
-        status__in=[IngestJobFile.Status.FAILED, IngestJobFile.Status.CANCELLED]
-    )
+    again = job.files.filter(pk__in=retryable(job))
     count = again.update(
         status=IngestJobFile.Status.PENDING,
         first_attempt=None,
@@ -411,6 +427,7 @@ def _item_dict(item) -> dict:
         "message": item.message,
         "document_id": item.document_id,
         "title": item.title,
+        "lasting": item.lasting,
     }
 
 

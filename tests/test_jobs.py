@@ -428,3 +428,24 @@ def test_stored_uploads_are_removed_once_every_file_is_done_and_kept_for_a_retry
     failed = IngestJob.objects.exclude(pk=done.pk).get()
     assert failed.failed_count == 1
     assert [p.name for p in (jobs.jobs_dir() / str(failed.pk)).iterdir()] == ["0000-mixed.zip"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_that_cannot_be_read_is_not_offered_for_a_retry(editor):
+    """A broken PDF fails the same way again: the job page offered "Retry the failed files" for
+    it all the same. A failure that may not recur (here, one recorded before failures said
+    which kind they were) is still offered."""
+    upload(editor, "mixed.zip", zip_of(1, broken=1))
+    run_worker()
+    job = IngestJob.objects.get()
+    assert job.failed_count == 1
+    page = editor.get(reverse("admin:archive_ingestjob_change", args=[job.pk])).content.decode()
+    assert "Retry the" not in page
+    assert "fails the same way again: fix it and upload it anew" in page
+    assert jobs.retry_failed(job) == 0
+    broken = job.files.get(status=IngestJobFile.Status.FAILED)
+    broken.results = [{k: v for k, v in r.items() if k != "lasting"} for r in broken.results]
+    broken.save(update_fields=["results"])
+    page = editor.get(reverse("admin:archive_ingestjob_change", args=[job.pk])).content.decode()
+    assert "Retry the 1 failed file that may import now" in page
+    assert jobs.retry_failed(job) == 1

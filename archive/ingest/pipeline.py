@@ -575,7 +575,7 @@ def _read(
         bytes_before = report.bytes_read
         results: list = []
         if source.error:
-            report.items.append(ItemResult(source.name, Outcome.FAILED, source.error))
+            report.items.append(ItemResult(source.name, Outcome.FAILED, source.error, lasting=True))
         elif source.streamed:
             yield from _read_records(source, report, on_file)
         else:
@@ -596,7 +596,7 @@ def _read(
         for result in results:
             if isinstance(result, ReadError):
                 label = result.source or source.name
-                report.items.append(ItemResult(label, Outcome.FAILED, str(result)))
+                report.items.append(ItemResult(label, Outcome.FAILED, str(result), lasting=True))
             else:
                 yield _prepared(result)
         report.bytes_read = bytes_before + source.disk_bytes
@@ -638,7 +638,7 @@ def _read_records(
     start = report.bytes_read
     scale = source.disk_bytes / source.size if source.size else 0.0
     records = 0
-    failure = ""
+    failure, lasting = "", False
     try:
         with source.open() as raw:
             stream = _CountingReader(raw)
@@ -649,7 +649,9 @@ def _read_records(
                 report.bytes_read = start + min(int(stream.consumed * scale), source.disk_bytes)
                 if isinstance(result, ReadError):
                     label = result.source or source.name
-                    report.items.append(ItemResult(label, Outcome.FAILED, str(result)))
+                    report.items.append(
+                        ItemResult(label, Outcome.FAILED, str(result), lasting=True)
+                    )
                     report.bytes_done += report.bytes_read - read_before
                 else:
                     result.disk_bytes = report.bytes_read - read_before
@@ -657,7 +659,7 @@ def _read_records(
                 if on_file is not None and records % PROGRESS_EVERY == 0:
                     on_file(report)
     except ReadError as exc:
-        failure = str(exc)
+        failure, lasting = str(exc), True
     except STREAM_ERRORS as exc:
         failure = f"The file cannot be read to its end ({type(exc).__name__}: {exc})."
     except Exception as exc:  # a reader bug must not stop the other files
@@ -666,7 +668,7 @@ def _read_records(
     if failure:
         if records:
             failure += f" The {records:,} records before this point were read."
-        report.items.append(ItemResult(source.name, Outcome.FAILED, failure))
+        report.items.append(ItemResult(source.name, Outcome.FAILED, failure, lasting=lasting))
 
 
 def _dry_run_outcome(draft: Draft, seen: set[str]) -> ItemResult:

@@ -54,6 +54,9 @@ class ItemResult:
     persons: tuple[str, ...] = ()
     organisations: tuple[str, ...] = ()
     places: tuple[str, ...] = ()
+    # A failure that comes from the file itself (empty, binary, malformed, too large, an unknown
+    # type): importing it again fails the same way, so a job does not offer to retry it.
+    lasting: bool = False
 
 
 def known_persons() -> NameBook:
