@@ -12,6 +12,18 @@ from archive import search
 from archive.models import Document, Person, Publication
 
 
+def import_stories(stories: list[tuple[str, str]]) -> None:
+    """Import (external id, text) stories as one JSONL file, names extracted, as a user would."""
+    import json
+
+    from archive import ingest
+
+    lines = [
+        json.dumps({"title": t.split("\n")[0], "body": t, "external_id": k}) for k, t in stories
+    ]
+    ingest.ingest([ingest.SourceFile("s.jsonl", ("\n".join(lines) + "\n").encode())])
+
+
 @pytest.fixture
 def staff_client(client, transactional_db):
     user = User.objects.create_superuser("editor", "editor@example.com", "a-long-password-1")
@@ -468,19 +480,14 @@ def test_a_wrong_merge_is_undone_in_one_step_from_former_names(staff_client):
     """An editor merges two places by mistake; the message after the merge links to the
     former names, where one action splits the name off again: its documents get it back as a
     value of its own, the merged value loses the alias, and no later pass joins them again."""
-    import json
 
-    from archive import ingest
     from archive.models import EntityDecision, FormerName, Place
 
     stories = [
         ("a", "Paris talks\n\nTony Blair met officials in Paris on Monday, in Paris again."),
         ("b", "Conference\n\nTony Blair spoke in Brighton on Tuesday. In Brighton he said so."),
     ]
-    lines = [
-        json.dumps({"title": t.split("\n")[0], "body": t, "external_id": k}) for k, t in stories
-    ]
-    ingest.ingest([ingest.SourceFile("s.jsonl", ("\n".join(lines) + "\n").encode())])
+    import_stories(stories)
     paris, brighton = Place.objects.get(name="Paris"), Place.objects.get(name="Brighton")
     url = reverse("admin:archive_place_changelist")
     chosen = {"action": "merge_selected", "_selected_action": [paris.pk, brighton.pk]}
@@ -679,9 +686,7 @@ def test_undoing_a_chain_of_merges_resolves_the_documents_it_gives_back(staff_cl
     document that says only "President Reagan" (joined to Ronald Reagan by a pass) came back
     with both values, until a whole-archive pass; the undo now resolves the documents it gives
     back, not only those that mention the names split off."""
-    import json
 
-    from archive import ingest
     from archive.ingest import resolution
     from archive.models import FormerName, merge_entities
 
@@ -689,10 +694,7 @@ def test_undoing_a_chain_of_merges_resolves_the_documents_it_gives_back(staff_cl
         ("a", "Summit\n\nRonald Reagan met Mikhail Gorbachev. Ronald Reagan said so twice."),
         ("b", "Bill signed\n\nPresident Reagan signed the bill on Monday, aides said."),
     ]
-    lines = [
-        json.dumps({"title": t.split("\n")[0], "body": t, "external_id": k}) for k, t in stories
-    ]
-    ingest.ingest([ingest.SourceFile("s.jsonl", ("\n".join(lines) + "\n").encode())])
+    import_stories(stories)
     signed = Document.objects.get(external_id="b")
     assert [p.name for p in signed.persons.all()] == ["Ronald Reagan"]
     by_hand = Document.objects.create(title="Notes", body="Reagan, as the notes call him.")
