@@ -169,7 +169,7 @@ CUT = "longer than 1000 characters"
         ("[a TO", 0, NO_WORDS),
         ("harbour AND", 12, None),
         ("storm OR", 4, None),
-        ("title:", 0, None),
+        ("title:", 0, "“title:” had nothing after it"),
         ("title:storm", 0, None),  # storm is only in bodies
         ("*", 12, None),
         ("harbour~~~", 12, None),

@@ -213,7 +213,8 @@ def test_uploads_are_checked_by_content_with_one_error_per_file(client, transact
     assert response.status_code == 200
     html = response.content.decode()
     assert_escaped(html, "upload results")
-    assert "6 of 6 files" in html and "2 created" in html and "4 failed" in html
+    assert "6 of 6 files" in html and "2 documents created" in html
+    assert "4 files or records failed" in html
     for words in ["Not a PDF", "Not a readable zip", "binary", "over the"]:
         assert words in html, words
     assert Document.objects.filter(title__startswith="A fine title").exists()
