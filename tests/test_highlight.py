@@ -168,3 +168,24 @@ def test_a_phrase_cut_by_a_snippets_end_is_not_half_marked():
     assert any("terror" in snippet for snippet in found)  # the cut falls inside the phrase
     # The half the fragment holds is left unmarked: never "terror" alone.
     assert not any("<mark>terror</mark>" in snippet for snippet in found)
+
+
+def test_each_snippet_links_to_the_place_it_quotes_on_the_document_page(client, make_document):
+    """A result's snippets lead to the full text at the very match each quotes (the document
+    page's numbered marks), across paragraphs and after the headline the page shows once."""
+    filler = " ".join(["Quiet words fill the day with nothing to find."] * 6)
+    words = ["alpha", "bravo", "charlie", "delta", "echo"]
+    paragraphs = [f"The harbour {word} was busy. {filler}" for word in words]
+    document = make_document(
+        title="Harbour news", body="Harbour news\n\n" + "\n\n".join(paragraphs)
+    )
+    [hit] = search.search(SearchRequest(q="harbour")).hits
+    assert len(hit.snippets) == 3 and all(hit.snippet_hits)
+    page = client.get(document.get_absolute_url(), {"q": "harbour"}).content.decode()
+    for snippet, number in hit.linked_snippets:
+        quoted = re.search(r"<mark>harbour</mark> (\w+)", snippet.lower()).group(1)
+        placed = re.search(rf'<mark id="hit-{number}">harbour</mark> (\w+)', page.lower())
+        assert placed and placed.group(1) == quoted, (snippet, number)
+    results = client.get("/", {"q": "harbour"}).content.decode()
+    for number in hit.snippet_hits:
+        assert re.search(rf'class="hit__snippet-link" href="[^"]*#hit-{number}"', results)

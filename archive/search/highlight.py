@@ -184,7 +184,7 @@ class _Match:
     """A matched word: where it is in the text, the index term it matched, and its mark (the
     words of one phrase occurrence share one)."""
 
-    __slots__ = ("endchar", "in_phrase", "mark", "startchar", "text")
+    __slots__ = ("endchar", "in_phrase", "mark", "ordinal", "startchar", "text")
 
     def __init__(
         self,
@@ -193,9 +193,11 @@ class _Match:
         text: str,
         mark: int | None = None,
         in_phrase: bool = False,
+        ordinal: int = 0,
     ) -> None:
         self.startchar, self.endchar, self.text = startchar, endchar, text
         self.mark, self.in_phrase = mark, in_phrase
+        self.ordinal = ordinal  # which mark of the text it is (1, 2, ...), as a page numbers them
 
 
 def _joined(matches: list[_Match]) -> list[_Match]:
@@ -206,7 +208,12 @@ def _joined(matches: list[_Match]) -> list[_Match]:
         if joined and match.mark is not None and joined[-1].mark == match.mark:
             first = joined[-1]
             joined[-1] = _Match(
-                first.startchar, match.endchar, first.text, first.mark, first.in_phrase
+                first.startchar,
+                match.endchar,
+                first.text,
+                first.mark,
+                first.in_phrase,
+                first.ordinal,
             )
         else:
             joined.append(match)
@@ -244,8 +251,11 @@ def _context_fragments(text: str, terms: QueryTerms) -> list[_Fragment]:
     matches: list[_Match] = []
     length = 0
     end = 0
+    ordinal, last_mark = 0, None  # the marks so far, as mark_all numbers them on a page
     for start, end, term, mark, in_phrase in _marked_words(text, terms, SNIPPET_CHAR_LIMIT):
         matched = mark is not None
+        if matched and mark != last_mark:
+            ordinal, last_mark = ordinal + 1, mark
         if countdown < 0 and not matched:
             befores.append(start)
             while befores and end - befores[0] > surround:
@@ -263,7 +273,7 @@ def _context_fragments(text: str, terms: QueryTerms) -> list[_Fragment]:
                 else:
                     first = start
                     countdown += surround
-            matches.append(_Match(start, end, term, mark, in_phrase))
+            matches.append(_Match(start, end, term, mark, in_phrase, ordinal))
         if countdown >= 0:
             length += end - start
             countdown -= end - start
@@ -285,18 +295,31 @@ def snippets(
 
     Falls back to the opening of the text when nothing is marked (say, a title-only match).
     """
+    return [snippet for snippet, _ in numbered_snippets(text, terms, top)]
+
+
+def numbered_snippets(
+    text: str, terms: QueryTerms | Iterable[str], top: int = SNIPPETS_PER_HIT
+) -> list[tuple[str, int | None]]:
+    """:func:`snippets`, each with the number of its first mark among all the marks of
+    ``text`` (None for the opening shown when nothing is marked): a document page that marks
+    ``text`` with one numbered :class:`MarkFormatter` gives that mark the id ``hit-<number>``,
+    so a snippet links to the very place it quotes."""
     termset = _as_terms(terms)
     if termset:
         fragments = _best_fragments(_context_fragments(text, termset), top)
         if fragments:
             formatter = MarkFormatter()
             return [
-                (ELLIPSIS if f.startchar > 0 else "")
-                + f.marked(formatter)
-                + (ELLIPSIS if f.endchar < len(text.rstrip()) else "")
+                (
+                    (ELLIPSIS if f.startchar > 0 else "")
+                    + f.marked(formatter)
+                    + (ELLIPSIS if f.endchar < len(text.rstrip()) else ""),
+                    f.matches[0].ordinal,
+                )
                 for f in fragments
             ]
-    return [lead(text)] if text.strip() else []
+    return [(lead(text), None)] if text.strip() else []
 
 
 def _best_fragments(fragments: list[_Fragment], top: int) -> list[_Fragment]:
@@ -378,10 +401,20 @@ def marked_hit(
         persons=doc.persons,
         organisations=doc.organisations,
         places=doc.places,
-        snippets=snippets(without_headline(doc.body, doc.title), terms.get("body", QueryTerms()))
-        if with_snippets
-        else [],
+        **_snippet_fields(doc, terms, with_snippets),
         score=score,
         source_url=doc.source_url,
         story=doc.story,
     )
+
+
+def _snippet_fields(
+    doc: IndexedDocument, terms: dict[str, QueryTerms], with_snippets: bool
+) -> dict[str, list]:
+    """A hit's snippets and, for each, the number of the mark it starts at on the document's
+    page (whose text is the body without its headline, as here)."""
+    if not with_snippets:
+        return {"snippets": [], "snippet_hits": []}
+    body = without_headline(doc.body, doc.title)
+    pairs = numbered_snippets(body, terms.get("body", QueryTerms()))
+    return {"snippets": [s for s, _ in pairs], "snippet_hits": [n for _, n in pairs]}

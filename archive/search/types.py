@@ -162,6 +162,15 @@ class Hit:
     organisations: tuple[str, ...] = ()
     places: tuple[str, ...] = ()
     story: int | None = None  # the story it is a copy of (None: not clustered yet)
+    # For each snippet, the number of the mark it starts at on the document's page (its
+    # ``#hit-<number>``), None for a snippet without marks (the text's opening).
+    snippet_hits: list[int | None] = field(default_factory=list)
+
+    @property
+    def linked_snippets(self) -> list[tuple[str, int | None]]:
+        """The snippets with the mark each starts at, for links to that place in the text."""
+        marks = self.snippet_hits or [None] * len(self.snippets)
+        return list(zip(self.snippets, marks, strict=True))
 
 
 @dataclass(frozen=True)
