@@ -313,8 +313,8 @@ def ingest(
                     archive.documents, archive.affected_names(), archive.created
                 )
                 if affected is None:
-                    whole = Document.objects.filter(entities_extracted=True).count()
-                    _stage(f"Resolving names across the whole archive ({_documents(whole)})…")
+                    whole = _documents(archive.evidence.documents)
+                    _stage(f"Resolving names across the whole archive ({whole})…")
                 elif affected:
                     _stage(f"Resolving names across {_documents(len(affected))}…")
                 with indexing.deferred() if report.index_deferred else contextlib.nullcontext():
@@ -373,12 +373,11 @@ def _last_pass_documents(imported: set[int], names: set[str], created: int) -> s
     for each size rule, read at hundreds a second. A small import into a large archive keeps
     the pass by name, and a flip it misses waits for the next large one or
     ``resolve_entities``."""
-    if not created:
-        return imported | resolution.documents_mentioning(names)
-    now = Document.objects.filter(entities_extracted=True).count()
-    before = max(0, now - created)
-    if resolution.crosses_a_size_rule(before, now) or created >= WHOLE_PASS_SHARE * before:
-        return None
+    if created:
+        now = Document.objects.filter(entities_extracted=True).count()
+        before = max(0, now - created)
+        if resolution.crosses_a_size_rule(before, now) or created >= WHOLE_PASS_SHARE * before:
+            return None
     return imported | resolution.documents_mentioning(names)
 
 

@@ -549,11 +549,14 @@ _NOT_FIELDS = frozenset(("http", "https", "ftp", "mailto"))  # an address's sche
 def _unknown_fields(text: str) -> list[str]:
     """The field-like names of a query ("headline:" of "headline:blair") that are no field, in
     the order written: they are searched as words, which the user should know."""
+    names = _written_fields(text, _FIELD_LIKE)
+    return [n for n in names if n not in _NAMED_FIELDS and n.lower() not in _NOT_FIELDS]
+
+
+def _written_fields(text: str, pattern: re.Pattern[str]) -> list[str]:
+    """The names ``pattern`` finds before a colon outside quotes, once each, in order."""
     unquoted = re.sub(r'"[^"]*"', " ", text)
-    names = [m.group(1) for m in _FIELD_LIKE.finditer(unquoted)]
-    return list(
-        dict.fromkeys(n for n in names if n not in _NAMED_FIELDS and n.lower() not in _NOT_FIELDS)
-    )
+    return list(dict.fromkeys(m.group(1) for m in pattern.finditer(unquoted)))
 
 
 # A field's name with nothing after it ("person:" at the end, or before a space).
@@ -563,9 +566,17 @@ _BARE_FIELD = re.compile(r"(?<![\w\"/:.])([^\W\d_][\w]*):(?=[\s)]|$)")
 def _bare_fields(text: str) -> list[str]:
     """The fields written with nothing after them ("person:"): searched as words, which the user
     should know, as for a name that is no field."""
-    unquoted = re.sub(r'"[^"]*"', " ", text)
-    names = [m.group(1) for m in _BARE_FIELD.finditer(unquoted)]
-    return list(dict.fromkeys(n for n in names if n in _NAMED_FIELDS))
+    return [n for n in _written_fields(text, _BARE_FIELD) if n in _NAMED_FIELDS]
+
+
+# What each field's notice shows as an example of a value right after the colon.
+_FIELD_EXAMPLES = {
+    "person": '"Tony Blair"',
+    "organisation": '"European Union"',
+    "place": "london",
+    "publication": "reuters",
+    "date": "[2008 TO 2010]",
+}
 
 
 def _bare_fields_notice(names: list[str]) -> str:
@@ -577,15 +588,6 @@ def _bare_fields_notice(names: list[str]) -> str:
         f"{'a word' if len(names) == 1 else 'words'}: write the value right after the colon "
         f"({example}:{_FIELD_EXAMPLES.get(example, 'blair')})."
     )
-
-
-_FIELD_EXAMPLES = {
-    "person": '"Tony Blair"',
-    "organisation": '"European Union"',
-    "place": "london",
-    "publication": "reuters",
-    "date": "[2008 TO 2010]",
-}
 
 
 def _unknown_fields_notice(names: list[str]) -> str:

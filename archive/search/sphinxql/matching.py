@@ -141,10 +141,10 @@ class Translator:
         field (``person:s* OR person:b*``) that names any value; else None."""
         clauses = list(node.subqueries) if isinstance(node, qt.Or) else [node]
         fields = {getattr(clause, "fieldname", None) for clause in clauses}
-        if len(fields) != 1:
+        if len(fields) != 1 or not all(_is_value_clause(clause) for clause in clauses):
             return None
         values = [value for clause in clauses for value in self._values(clause)]
-        if not values or not all(_is_value_clause(clause) for clause in clauses):
+        if not values:
             return None
         fieldname = fields.pop()
         return fieldname, [value_id(fieldname, v) for v in dict.fromkeys(values)]
