@@ -33,6 +33,12 @@ def without_nul(value: str) -> str:
     return value.replace("\x00", "")
 
 
+def after_tomorrow(day: dt.date) -> bool:
+    """A publication date later than tomorrow (a day's slack for time zones): a typo ("2099" for
+    "1999") or a wrong field, not a date a news archive can hold."""
+    return day > timezone.localdate() + dt.timedelta(days=1)
+
+
 def normalise_name(value: str) -> str:
     """Collapse runs of whitespace so one person or publication has one spelling."""
     return " ".join(without_nul(value).split())
@@ -698,7 +704,7 @@ class Document(models.Model):
         """An editor's date after tomorrow is a typo ("2099" for "1999"): refused with the reason
         (an import leaves such a date out and says so: ``dates.undated_if_ahead``)."""
         super().clean()
-        if self.published and self.published > timezone.localdate() + dt.timedelta(days=1):
+        if self.published and after_tomorrow(self.published):
             raise ValidationError(
                 {"published": f"{self.published.isoformat()} is in the future: check the year."}
             )

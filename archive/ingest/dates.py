@@ -14,6 +14,8 @@ import datetime as dt
 import re
 from typing import TYPE_CHECKING
 
+from archive.models import after_tomorrow
+
 if TYPE_CHECKING:
     from archive.ingest.drafts import Draft
 
@@ -366,12 +368,11 @@ def _dateline_day(text: str) -> tuple[int, int] | None:
     return MONTHS[match.group("month").lower()], int(match.group("day"))
 
 
-def undated_if_ahead(draft: Draft, today: dt.date | None = None) -> None:
-    """A publication date after tomorrow (a day's slack for time zones) is a typo ("2099" for
-    "1999") or a wrong field: kept, it heads "newest first" and stretches the archive's
-    timeline over decades. The document comes in undated, and the import says so."""
-    today = today or dt.date.today()
-    if draft.published is not None and draft.published > today + dt.timedelta(days=1):
+def undated_if_ahead(draft: Draft) -> None:
+    """A publication date after tomorrow (``models.after_tomorrow``) kept would head "newest
+    first" and stretch the archive's timeline over decades: the document comes in undated, and
+    the import says so."""
+    if draft.published is not None and after_tomorrow(draft.published):
         kind = "an inferred" if draft.date_inferred else "the"
         draft.warnings.append(
             f"Its date, {draft.published.isoformat()}, is in the future: {kind} date was left "
