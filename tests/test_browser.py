@@ -4,6 +4,7 @@ highlighted results arrive without a page load, click a person facet, then go ba
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 import pytest
 
@@ -160,6 +161,26 @@ def test_follow_a_result_to_the_marked_full_text(page, live_server, seeds):
     page.screenshot(path=str(ARTIFACTS / "document-phone.png"), full_page=True)
     page.goto(live_server.url + "/?q=pakistan")
     page.screenshot(path=str(ARTIFACTS / "search-phone.png"), full_page=True)
+
+
+def test_a_snippet_opens_its_match_clear_of_the_hit_bar(page, live_server, make_document):
+    """A result's snippet links to the match it quotes; arriving there, the bar's counter
+    appeared after the browser had scrolled and made the bar wrap over the match."""
+    from playwright.sync_api import expect
+
+    filler = " ".join(["Quiet words fill the day with nothing at all to find here."] * 30)
+    make_document(
+        title="Harbour news",
+        body=f"{filler}\n\nThe harbour nominations reopened today. {filler}\n\nThe harbour again.",
+    )
+    page.set_viewport_size({"width": 1280, "height": 900})
+    query = "harbour nominations"  # the bar's line is full only once its counter shows
+    page.goto(live_server.url + "/?" + urlencode({"q": query}))
+    page.locator(".hit__snippet-link").first.click()
+    expect(page.locator(".hitbar__position")).to_have_text(re.compile(r"^1 of \d+$"))
+    expect(page.locator("#hit-1")).to_be_focused()
+    bar, mark = page.locator(".hitbar").bounding_box(), page.locator("#hit-1").bounding_box()
+    assert mark["y"] >= bar["y"] + bar["height"], (bar, mark)
 
 
 def test_the_page_works_without_javascript(live_server, seeds):

@@ -99,18 +99,6 @@
     });
   });
 
-  // Document page: a match jumped to stops below the sticky hit bar, however many lines the bar
-  // wraps to (a long query on a phone): the stylesheet's scroll margin reads its height.
-  document.addEventListener("DOMContentLoaded", function () {
-    var bar = document.querySelector(".hitbar");
-    if (!bar) return;
-    function measure() {
-      document.documentElement.style.setProperty("--hitbar-height", bar.offsetHeight + "px");
-    }
-    measure();  // before a match named in the address is shown
-    if (window.ResizeObserver) new ResizeObserver(measure).observe(bar);
-  });
-
   // Document page: step through the marked matches with the Previous / Next buttons.
   document.addEventListener("DOMContentLoaded", function () {
     var nav = document.querySelector(".hitbar__nav");
@@ -154,6 +142,20 @@
     }
     window.addEventListener("hashchange", follow);
     follow();
+  });
+
+  // Document page: a match jumped to stops below the sticky hit bar, however many lines the bar
+  // wraps to (a long query on a phone): the stylesheet's scroll margin reads its height.
+  document.addEventListener("DOMContentLoaded", function () {
+    var bar = document.querySelector(".hitbar");
+    if (!bar) return;
+    function measure() {
+      document.documentElement.style.setProperty("--hitbar-height", bar.offsetHeight + "px");
+    }
+    // After the counter is shown (the listener above), which can make the bar wrap, and before
+    // the browser scrolls to a match named in the address (a result's snippet links to one).
+    measure();
+    if (window.ResizeObserver) new ResizeObserver(measure).observe(bar);
   });
 
   // "/" focuses the search box, as on many search sites.
