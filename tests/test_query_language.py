@@ -441,3 +441,25 @@ def test_a_question_mark_ends_a_question_but_is_a_wildcard_inside_a_word(make_do
     make_document(title="Rights", body="The women marched.")
     assert titles("women?") == {"Rights"}
     assert titles("wom?n") == {"Rights"}
+
+
+def test_no_suggestion_more_slips_away_than_a_typo_makes(make_document):
+    """Found by a new user: "Ségolène", in no document, was offered "stolen": its stem
+    ("segolen") is two edits from "stolen", but the word as typed is four slips from it. A
+    suggestion is at most as far from the typed word (accents aside) as a typo goes: two
+    slips in a long word, one in a short one."""
+    for n in range(3):
+        make_document(title=f"Theft {n}", body="The stolen car was found in a ditch.")
+        make_document(title=f"Vote {n}", body="Ségolène Royal spoke after the election.")
+    make_document(title="Other", body="Nothing to see.")
+    assert search.search(SearchRequest(q="Segolene")).suggestion is None  # found as it is
+    assert search.search(SearchRequest(q="Segolenne")).suggestion.q == "ségolène"
+    assert search.search(SearchRequest(q="stoeln")).suggestion.q == "stolen"
+    assert search.search(SearchRequest(q="Sgolène")).suggestion.q == "ségolène"
+
+
+def test_no_suggestion_for_a_word_far_from_every_known_one(make_document):
+    for n in range(3):
+        make_document(title=f"Theft {n}", body="The stolen car was found in a ditch.")
+    assert search.search(SearchRequest(q="Ségolène")).suggestion is None
+    assert search.search(SearchRequest(q="segolene")).suggestion is None

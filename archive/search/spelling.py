@@ -21,7 +21,7 @@ from typing import Protocol
 
 from rapidfuzz.distance import OSA, Levenshtein
 
-from archive.search.analyzer import TEXT_ANALYZER
+from archive.search.analyzer import TEXT_ANALYZER, fold_accents
 
 # A word this much rarer than its best correction is treated as a misspelling ("mumbia" once, in
 # a typo in some article, versus "mumbai" everywhere).
@@ -68,6 +68,19 @@ def _typo_distance(word: str, spelling: str) -> float:
             if long[i] == long[i - 1] and long[:i] + long[i + 1 :] == short:
                 return 0.5
     return distance
+
+
+def _slips_allowed(word: str) -> int:
+    """How many slips a typo of ``word`` may hold: two in a word of five letters or more, one in
+    a shorter word (the edits Elasticsearch's ``AUTO`` fuzziness allows)."""
+    return 2 if len(word) >= 5 else 1
+
+
+def _within_a_typo(word: str, spelling: str) -> bool:
+    """Whether ``spelling`` is near enough the typed ``word`` to be what was meant, accents
+    aside: the stems may be two edits apart when the words are not ("segolen" and "stolen", but
+    "Ségolène" is four slips from "stolen")."""
+    return _typo_distance(fold_accents(word), fold_accents(spelling)) <= _slips_allowed(word)
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -145,7 +158,7 @@ def corrected_words(lexicon: Lexicon, text: str) -> str | None:
                 -candidate_frequency,
                 candidate,
             )
-            for candidate in lexicon.candidates(stem, 2 if len(stem) >= 5 else 1) | set(hints)
+            for candidate in lexicon.candidates(stem, _slips_allowed(stem)) | set(hints)
             if (candidate_frequency := lexicon.doc_frequency(candidate))
             >= max(1, frequency * RARER_BY)
         )
@@ -154,7 +167,7 @@ def corrected_words(lexicon: Lexicon, text: str) -> str | None:
         best: tuple[float, int, str] | None = None
         for *_, negative_frequency, candidate in ranked[:SPELLINGS_COMPARED]:
             spelling = _spelling(lexicon, candidate, near=lower)
-            if spelling is None:
+            if spelling is None or not _within_a_typo(lower, spelling):
                 continue
             key = (_typo_distance(lower, spelling), negative_frequency, spelling)
             if best is None or key < best:
