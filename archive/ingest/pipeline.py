@@ -371,8 +371,8 @@ def _last_pass_documents(imported: set[int], names: set[str], created: int) -> s
     (WHOLE_PASS_SHARE), ends with the whole-archive pass (``manage.py resolve_entities``): at
     most (1 + 1/share) times the documents it created for the share, once in an archive's life
     for each size rule, read at hundreds a second. A small import into a large archive keeps
-    the pass by name, and a flip it misses waits for the next large one or
-    ``resolve_entities``."""
+    the pass by name (every form of each name it wrote: :func:`_probes`), and a flip it misses
+    waits for the next large one or ``resolve_entities``."""
     if created:
         now = Document.objects.filter(entities_extracted=True).count()
         before = max(0, now - created)
@@ -470,6 +470,13 @@ class _Archive:
             )
             if key not in self.first_seen:
                 self.first_seen[key] = (mention, self._verdict(mention))
+            # The name's other forms, which documents before the import may have written: a
+            # form the import never wrote flips too ("Export Enhancement Program" tagged a law
+            # twice more: an earlier document's organisation is no value now).
+            for probe in _probes(mention):
+                probe_key = (resolution.fold(probe.name), probe.label, probe.located, False, False)
+                if probe_key not in self.first_seen:
+                    self.first_seen[probe_key] = (probe, self._verdict(probe))
             if mention.label == entities.PERSON:
                 # A lone word may now join a full name; a new full name may take the lone
                 # mentions of its surname, or its initial, that earlier imports left apart.
@@ -494,11 +501,13 @@ class _Archive:
         changed it, resolves otherwise than when the import first saw them ("Sizzla" a place
         in a third document, "the film Vera Drake" in a second, "Bank" after the fiftieth
         "... Bank")."""
-        changed = {
-            mention.name
-            for mention, verdict in self.first_seen.values()
-            if self._verdict(mention) != verdict
-        }
+        changed: set[str] = set()
+        for mention, verdict in self.first_seen.values():
+            now = self._verdict(mention)
+            if now != verdict:
+                # And the values' names before and after: "NA" written more now renames the
+                # value of the documents that write "N.A.".
+                changed |= {mention.name} | {name for _, name in verdict + now}
         # Every spelling the archive has of them: the documents that wrote "ClearView" too.
         changed |= {
             written
@@ -529,6 +538,28 @@ class _Archive:
         self.evidence.words.load(resolution.name_words(mentions))
         values = resolution.resolve_document(mentions, self.evidence, self.decisions, year)
         return {kind: [v.name for v in values if v.kind == kind] for kind in resolution.KINDS}
+
+
+# One form of a name for each kind the model may give it: a person, an organisation and a
+# place written in prose, and a label that is none of these.
+_PROBE_LABELS = (
+    (entities.PERSON, None),
+    ("ORG", False),
+    ("GPE", False),
+    ("NORP", None),
+)
+
+
+def _probes(mention: entities.NameMention) -> list[entities.NameMention]:
+    """The forms of ``mention``'s name, as other documents may have written it, whose verdicts
+    the import watches besides its own (:meth:`_Archive.note`)."""
+    if mention.label in (entities.WORK, entities.PARTY, entities.COMMON, entities.ROLE):
+        return []
+    return [
+        entities.NameMention(mention.name, label, 1, False, located)
+        for label, located in _PROBE_LABELS
+        if label != mention.label
+    ]
 
 
 def _extraction_text(draft: Draft) -> str:
