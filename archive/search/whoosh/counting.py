@@ -110,6 +110,7 @@ class _SegmentColumns:
     day_key: np.ndarray
     inferred: np.ndarray
     story: np.ndarray
+    document_id: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,15 @@ class FacetTables:
     story: np.ndarray | None = None
     # The story each document belongs to, copies or not (0: not clustered): the story= filter.
     story_id: np.ndarray | None = None
+    # Each slot's document id: what ties are ordered by (as the cluster orders them), not the
+    # slot's number, which a document saved again or a parallel rebuild changes.
+    document_id: np.ndarray | None = None
+
+    def ties(self, docnums: np.ndarray) -> np.ndarray:
+        """What equal dates and equal scores are ordered by: the documents' ids, as the cluster
+        orders them, so a page is the same on both engines and after a rebuild (a slot's
+        number changes when a document is saved again, and a parallel rebuild shuffles them)."""
+        return docnums if self.document_id is None else self.document_id[docnums]
 
     def years(self) -> np.ndarray:
         return self.day_key // 10000
@@ -186,7 +196,13 @@ def _read_segment(segreader) -> _SegmentColumns:
     for term in segreader.lexicon("story") if "story" in segreader.schema else ():
         ids = np.fromiter(segreader.postings("story", term).all_ids(), dtype=np.int32)
         story[ids] = int(term)
-    return _SegmentColumns(values=values, day_key=day_key, inferred=inferred, story=story)
+    document_id = np.zeros(size, dtype=np.int64)
+    for term in segreader.lexicon("id"):
+        ids = np.fromiter(segreader.postings("id", term).all_ids(), dtype=np.int32)
+        document_id[ids] = int(term)
+    return _SegmentColumns(
+        values=values, day_key=day_key, inferred=inferred, story=story, document_id=document_id
+    )
 
 
 def _segment_columns(segreader) -> _SegmentColumns:
@@ -231,6 +247,7 @@ def tables_for(searcher, cache_key: str) -> FacetTables:
     day_key = np.zeros(size, dtype=np.int32)
     inferred = np.zeros(size, dtype=bool)
     story = np.zeros(size, dtype=np.int64)
+    document_id = np.zeros(size, dtype=np.int64)
     vocab: dict[str, dict[str, int]] = {f: {} for f in VALUE_FIELDS}
     pair_docs: dict[str, list[np.ndarray]] = {f: [] for f in VALUE_FIELDS}
     pair_ords: dict[str, list[np.ndarray]] = {f: [] for f in VALUE_FIELDS}
@@ -248,6 +265,7 @@ def tables_for(searcher, cache_key: str) -> FacetTables:
         day_key[offset : offset + n] = seg.day_key
         inferred[offset : offset + n] = seg.inferred
         story[offset : offset + n] = seg.story
+        document_id[offset : offset + n] = seg.document_id
         for fieldname in VALUE_FIELDS:
             names, docs, ords = seg.values[fieldname]
             field_vocab = vocab[fieldname]
@@ -276,6 +294,7 @@ def tables_for(searcher, cache_key: str) -> FacetTables:
         inferred=inferred,
         story=_fold_keys(story, live),
         story_id=story,
+        document_id=document_id,
     )
 
     with _cache_lock:

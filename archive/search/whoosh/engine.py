@@ -87,13 +87,14 @@ def _page_by_date(
     docnums = np.flatnonzero(hits)
     keys = tables.day_key[docnums].astype(np.int64)
     counted = dated.day_key[docnums]
+    ties = tables.ties(docnums)
     # 0: a date that counts, 1: an inferred date that does not, 2: undated (always last).
     group = np.where(counted > 0, 0, np.where(counted < 0, 1, 2))
     if sort == "newest":
-        # Newest first; ties: most recently indexed first.
-        order = np.lexsort((-docnums, -keys, group))
+        # Newest first; ties: the highest id (the latest added) first.
+        order = np.lexsort((-ties, -keys, group))
     else:
-        order = np.lexsort((docnums, keys, group))
+        order = np.lexsort((ties, keys, group))
     return [(int(d), None) for d in docnums[order[start:stop]]]
 
 
@@ -108,16 +109,17 @@ def _folded_page(
     copies = np.flatnonzero(matched.hits & (tables.story > 0))
     if len(copies):
         story = tables.story[copies]
+        ties = tables.ties(copies)
         if sort == "relevance":
-            order = np.lexsort((copies, -matched.scores[copies], story))
+            order = np.lexsort((ties, -matched.scores[copies], story))
         else:
             keys = tables.day_key[copies].astype(np.int64)
             counted = dated.day_key[copies]
             group = np.where(counted > 0, 0, np.where(counted < 0, 1, 2))
             if sort == "newest":
-                order = np.lexsort((-copies, -keys, group, story))
+                order = np.lexsort((-ties, -keys, group, story))
             else:
-                order = np.lexsort((copies, keys, group, story))
+                order = np.lexsort((ties, keys, group, story))
         ordered = story[order]
         first = np.ones(len(order), dtype=bool)
         first[1:] = ordered[1:] != ordered[:-1]
@@ -126,12 +128,14 @@ def _folded_page(
     if start >= total:
         return [], total
     if sort == "relevance":
-        return _page_by_relevance(matched.scores, shown, start, stop), total
+        return _page_by_relevance(tables, matched.scores, shown, start, stop), total
     return _page_by_date(tables, dated, shown, sort, start, stop), total
 
 
-def _page_by_relevance(scores: np.ndarray, hits: np.ndarray, start: int, stop: int):
-    """Best scores first; equal scores in index order (as Whoosh orders them)."""
+def _page_by_relevance(
+    tables: FacetTables, scores: np.ndarray, hits: np.ndarray, start: int, stop: int
+):
+    """Best scores first; equal scores in document id order (:meth:`FacetTables.ties`)."""
     docnums = np.flatnonzero(hits)
     hit_scores = scores[docnums]
     if len(docnums) > stop:
@@ -139,7 +143,7 @@ def _page_by_relevance(scores: np.ndarray, hits: np.ndarray, start: int, stop: i
         threshold = np.partition(hit_scores, len(hit_scores) - stop)[len(hit_scores) - stop]
         keep = hit_scores >= threshold
         docnums, hit_scores = docnums[keep], hit_scores[keep]
-    order = np.lexsort((docnums, -hit_scores))[start:stop]
+    order = np.lexsort((tables.ties(docnums), -hit_scores))[start:stop]
     return [(int(docnums[i]), float(hit_scores[i])) for i in order]
 
 
@@ -254,7 +258,7 @@ def _search(searcher, parsed: ParsedQuery, request: SearchRequest) -> SearchResp
     elif start >= total:
         page = []
     elif sort == "relevance":
-        page = _page_by_relevance(matched.scores, matched.hits, start, stop)
+        page = _page_by_relevance(tables, matched.scores, matched.hits, start, stop)
     else:
         page = _page_by_date(tables, dated, matched.hits, sort, start, stop)
 

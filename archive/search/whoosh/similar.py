@@ -106,7 +106,7 @@ def _more_like_this(searcher, document_id: int, limit: int) -> list[Hit]:
     if len(candidates) > limit:
         top = np.argpartition(-candidate_scores, limit - 1)[:limit]
         candidates, candidate_scores = candidates[top], candidate_scores[top]
-    order = np.lexsort((candidates, -candidate_scores))
+    order = np.lexsort((tables.ties(candidates), -candidate_scores))
     hits = []
     for position in order:
         doc = from_stored(searcher.stored_fields(int(candidates[position])))
