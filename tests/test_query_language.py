@@ -260,9 +260,20 @@ def test_a_field_with_nothing_after_it_is_searched_as_a_word_and_said(make_docum
         "“person:” had nothing after it"
         in search.search(SearchRequest(q="(person:) harbour")).notices[0]
     )
-    for fine in ("person:blair", '"person: blair"', "see: this", "http: x"):
+    # A new user's find: the README's own example, a quoted value, had the notice too.
+    quoted = (
+        'person:"Tony Blair"',
+        'organisation:"European Union" place:"New York"',
+        'blair -person:"Tony Blair"',
+        'title:"prime minister" (person:"Tony Blair")',
+    )
+    for fine in ("person:blair", '"person: blair"', "see: this", "http: x", *quoted):
         notices = search.search(SearchRequest(q=fine)).notices
         assert not any("nothing after" in notice for notice in notices), fine
+    assert (
+        "“place:” had nothing after it"
+        in search.search(SearchRequest(q='person:"Tony Blair" place: "New York"')).notices[0]
+    )
 
 
 def test_typo_tolerance_stops_at_two_edits_and_says_so(make_document):

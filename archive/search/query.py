@@ -555,7 +555,8 @@ def _unknown_fields(text: str) -> list[str]:
 
 def _written_fields(text: str, pattern: re.Pattern[str]) -> list[str]:
     """The names ``pattern`` finds before a colon outside quotes, once each, in order."""
-    unquoted = re.sub(r'"[^"]*"', " ", text)
+    # A quoted part is kept as an empty pair of quotes: 'person:"Tony Blair"' has a value.
+    unquoted = re.sub(r'"[^"]*"', '""', text)
     return list(dict.fromkeys(m.group(1) for m in pattern.finditer(unquoted)))
 
 
