@@ -143,6 +143,22 @@ def test_a_dateline_still_wins_and_is_stated():
     assert draft.published == dt.date(2004, 3, 12) and not draft.date_inferred
 
 
+def test_a_dateline_heads_a_long_paragraph_too():
+    """A new user's scan came in undated: OCR joins a page's lines into paragraphs, so its
+    dateline began a lead paragraph of 600 characters, and lines over 400 were not read."""
+    lead = "GLASGOW, 14 June 2003 - The Clyde Harbour Authority approved the plan. " + (
+        "The board met for three hours and heard from the shipyards and the unions. " * 8
+    )
+    assert len(lead) > 600
+    draft = readers.from_plain_text("scan.txt", "Harbour plan approved\n\n" + lead)
+    assert draft.published == dt.date(2003, 6, 14) and not draft.date_inferred
+    # A long paragraph that opens with a date and goes on as a sentence is no date line.
+    text = "Title\n\n14 June 2003 was a day " + "the board met and talked. " * 20
+    assert readers.from_plain_text("t.txt", text).published != dt.date(2003, 6, 14) or (
+        readers.from_plain_text("t.txt", text).date_inferred
+    )
+
+
 def test_a_published_line_above_the_headline_is_the_date_and_not_the_title():
     """A saved article often starts with its date line: it states the date and the headline
     is the next line; a headline that merely starts with a date stays the headline."""

@@ -110,14 +110,18 @@ def date_line(line: str) -> dt.date | None:
     return None
 
 
+# The longest way a full date is written ("Wednesday, 14 September 2005, 10:30 GMT" and more).
+_DATE_CHARS = 80
+
+
 def dateline_date(lines: list[str]) -> dt.date | None:
     """A date stated at the top of the body: a dateline or a "Published:" line."""
     for line in lines[:3]:
-        if len(line) > 400:
-            continue
         prefix = DATELINE.match(line)
         start = prefix.end() if prefix else 0
-        for position, date in full_dates(line):
+        # Only the line's head can hold it: a scan's dateline begins a long lead paragraph
+        # (OCR joins a page's lines), which is read no further.
+        for position, date in full_dates(line[: start + _DATE_CHARS]):
             # A dateline's date follows its place; a line of its own is a date line (a time or
             # a zone may follow it, not a sentence).
             if position == start and (prefix or not _SENTENCE_WORD.search(line[position:])):
