@@ -90,3 +90,25 @@ def test_migrate_ingest_runserver_finds_the_text_file(tmp_path):
         assert status == 200, found
         assert [hit["title"] for hit in found["results"]] == ["Ferry returns to Murree road"]
     assert archive.check_index().returncode == 0
+
+
+def test_a_command_before_migrate_says_to_migrate_first(tmp_path):
+    """A new user's find: every archive command on a data directory never migrated stopped
+    with a traceback ("no such table: archive_document")."""
+    archive = Archive(tmp_path / "data")
+    for command in (
+        ("check_index",),
+        ("rebuild_index",),
+        ("ingest", str(tmp_path)),
+        ("resolve_entities",),
+        ("cluster_copies",),
+        ("apply_index_tasks",),
+        ("init_archive",),
+    ):
+        result = archive.run(*command, check=False)
+        assert result.returncode == 1, command
+        assert "Traceback" not in result.stderr, command
+        assert "Run `python manage.py migrate` first." in result.stderr, command
+    archive.migrate()
+    after = archive.run("check_index", check=False)
+    assert "not set up" not in after.stderr and "Traceback" not in after.stderr

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from archive import indexing, search
+from archive.management.setup import require_migrated
 
 
 class Command(BaseCommand):
@@ -20,6 +21,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, wait: float | None = None, **options):
+        require_migrated()
         before = indexing.pending_count()
         try:
             result = indexing.apply_pending(wait=wait)

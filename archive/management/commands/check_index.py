@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from archive import indexing, search
+from archive.management.setup import require_migrated
 
 SHOW = 10  # ids listed per kind of drift
 
@@ -19,6 +20,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, repair: bool = False, **options):
+        require_migrated()
         try:
             drift, after = indexing.check(repair=repair)
         except search.IndexUnavailable as exc:

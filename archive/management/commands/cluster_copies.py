@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from archive import indexing
 from archive.ingest import copies
+from archive.management.setup import require_migrated
 from archive.progress import Progress
 
 
@@ -14,6 +15,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
+        require_migrated()
         progress = Progress("Clustering", None, stream=self.stderr._out)
 
         def on_step(done: int, total: int) -> None:

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from archive import ingest, jobs
 from archive.ingest.sources import from_paths, list_files
+from archive.management.setup import require_migrated
 from archive.models import Document
 from archive.progress import Progress, logs_above
 
@@ -88,6 +89,7 @@ class Command(BaseCommand):
     def handle(
         self, *args, paths, publication, dry_run, no_persons, workers, background, **options
     ):
+        require_migrated()
         if background:
             if dry_run:
                 raise CommandError("--background and --dry-run do not go together.")

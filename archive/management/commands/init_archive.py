@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from archive.ingest import copies
+from archive.management.setup import require_migrated
 from archive.models import Document
 
 
@@ -17,6 +18,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
+        require_migrated()
         fixtures = sorted(Path(settings.ARCHIVE_FIXTURE_DIR).glob("*.json"))
         if Document.objects.exists():
             self.stdout.write(

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from archive import indexing, search
+from archive.management.setup import require_migrated
 from archive.models import Document
 from archive.progress import Progress
 
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, if_needed: bool = False, **options):
+        require_migrated()
         total = Document.objects.count()
         if if_needed and search.index_exists():
             try:

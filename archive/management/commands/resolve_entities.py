@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from archive.ingest import resolution, wordcase
+from archive.management.setup import require_migrated
 from archive.progress import Progress
 
 
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        require_migrated()
         if options["recount_words"]:
             counting = Progress("Counting words", None, stream=self.stderr._out)
 

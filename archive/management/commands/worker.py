@@ -15,6 +15,7 @@ from django.db import connection
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
 
 from archive import jobs
+from archive.management.setup import require_migrated
 
 logger = logging.getLogger(__name__)
 WATCH_SECONDS = 15.0
@@ -24,6 +25,7 @@ class Command(DatabaseWorkerCommand):
     help = "Run background jobs (admin uploads); resume jobs whose worker died."
 
     def handle(self, *args, **options) -> None:
+        require_migrated()
         stop = threading.Event()
 
         def watch() -> None:
