@@ -718,3 +718,18 @@ def test_an_import_does_not_record_its_sql_while_debug_is_on(transactional_db, t
     with CaptureQueriesContext(connection) as captured:
         run(path)
     assert any("SELECT" in q["sql"] for q in captured.captured_queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_empty_folder_is_said_to_hold_nothing_to_import(tmp_path):
+    """A new user's find: an empty folder imported in silence ("0 files: 0 created ..."),
+    where an empty zip says it holds nothing; the background job ended "Done 0/0"."""
+    from archive.models import IngestJob
+
+    folder = tmp_path / "drop"
+    (folder / ".git").mkdir(parents=True)
+    (folder / ".DS_Store").write_text("x")
+    for extra in ((), ("--background",)):
+        with pytest.raises(CommandError, match=r"No files to import in .*drop"):
+            call_command("ingest", str(folder), *extra, stdout=io.StringIO())
+    assert not IngestJob.objects.exists()

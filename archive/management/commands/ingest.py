@@ -96,6 +96,7 @@ class Command(BaseCommand):
             missing = [str(p) for p in paths if not p.exists()]
             if missing:
                 raise CommandError(f"Not found: {', '.join(missing)}")
+            _something_to_import(paths)
             job = jobs.queue_paths(
                 paths, publication=publication or "", extract_persons=not no_persons
             )
@@ -107,7 +108,7 @@ class Command(BaseCommand):
         # Progress is by bytes of the input on disk (a zip counts its size) whose documents are
         # done, so the bar moves within one large JSONL export as well as across many small
         # files, and reaches its end with the import, not with the reading.
-        found = list_files(paths)
+        found = _something_to_import(paths)
         total = sum(_size_on_disk(path) for path, _ in found)
         if workers is None:
             many = len(found) >= PARALLEL_FILES or total >= PARALLEL_BYTES
@@ -158,3 +159,13 @@ class Command(BaseCommand):
             failed = len(report.failed)
             what = "file or record" if failed == 1 else "files or records"
             raise CommandError(f"{failed:,} {what} failed (listed above).")
+
+
+def _something_to_import(paths: list[Path]) -> list[tuple[Path, Path | None]]:
+    """The files the paths hold; an empty folder (or one of hidden files only) is most likely
+    the wrong one: say so, as for an empty zip, instead of importing nothing in silence."""
+    found = list_files(paths)
+    if not found:
+        where = ", ".join(str(p) for p in paths)
+        raise CommandError(f"No files to import in {where} (hidden files and folders are skipped).")
+    return found
