@@ -733,3 +733,26 @@ def test_an_empty_folder_is_said_to_hold_nothing_to_import(tmp_path):
         with pytest.raises(CommandError, match=r"No files to import in .*drop"):
             call_command("ingest", str(folder), *extra, stdout=io.StringIO())
     assert not IngestJob.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_empty_or_broken_pdf_fails_with_one_clear_line(tmp_path):
+    """A new user's find: a zero-byte ".pdf" said "Not a PDF file (no %PDF header)" where a
+    zero-byte ".txt" says "The file is empty", and a cut PDF printed pypdf's own "EOF marker
+    not found" as a stray line before its FAILED line."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "zero.pdf").write_bytes(b"")
+    (folder / "zero.txt").write_bytes(b"")
+    whole = pdf_with_text(["Quay workers return", "", "Work resumed."])
+    (folder / "cut.pdf").write_bytes(whole[: len(whole) // 2])
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError, match="3 files or records failed"):
+        call_command("ingest", str(folder), "--no-persons", stdout=out, stderr=err)
+    failed = [line for line in err.getvalue().splitlines() if "FAILED" in line]
+    assert any("zero.pdf: The file is empty." in line for line in failed), failed
+    assert any("zero.txt: The file is empty." in line for line in failed), failed
+    assert any("cut.pdf" in line for line in failed), failed
+    stray = [line for line in err.getvalue().splitlines() if "EOF marker" in line]
+    assert all("FAILED" in line for line in stray), stray
+    assert not Document.objects.exists()

@@ -12,6 +12,7 @@ import codecs
 import datetime as dt
 import io
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
@@ -30,6 +31,8 @@ def read(name: str, extension: str, data: bytes) -> Result:
     if reader is None:
         known = ", ".join(sorted(READERS))
         raise ReadError(f"Unknown file type “{extension or name}”; the archive reads {known}.")
+    if not data:
+        raise ReadError("The file is empty.")  # the same words whatever its type
     return reader(name, data)
 
 
@@ -149,6 +152,9 @@ def read_pdf(name: str, data: bytes) -> Result:
 
     if not data.startswith(b"%PDF"):
         raise ReadError("Not a PDF file (no %PDF header).")
+    # pypdf logs what it then raises ("EOF marker not found"): the failure is reported once,
+    # as the file's message, not also as a stray line of the command's output.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
