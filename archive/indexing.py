@@ -646,6 +646,8 @@ def _compare_locked() -> Drift:
     try:
         indexed = search.index_digests()
         drift.outdated = search.outdated_analysis()
+    except search.EngineDown:
+        raise  # servers down, not the index: nothing to compare, nothing to repair
     except search.IndexUnavailable as exc:
         drift.unavailable = str(exc)
         drift.database = Document.objects.count()

@@ -62,6 +62,35 @@ def test_a_shard_down_gives_a_flagged_partial_answer_and_then_a_whole_one(
     _whole_again()
 
 
+def test_check_index_with_a_shard_down_says_so_and_repairs_nothing(
+    search_backend, sphinx_cluster, make_document
+):
+    """A new user's find: with a shard down, ``check_index`` listed half the archive as
+    "Missing from the index" and advised ``--repair``, which then failed: the index is whole,
+    one of its servers is not answering."""
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    _corpus(make_document)
+    sphinx_cluster.stop_process("shard1")
+    try:
+        for options in ((), ("--repair",)):
+            out = io.StringIO()
+            with pytest.raises(CommandError) as failed:
+                call_command("check_index", *options, stdout=out)
+            message = str(failed.value)
+            assert "1 of 2 shards" in message and "shard1" in message, message
+            assert "--repair" not in message and "Missing" not in out.getvalue()
+    finally:
+        sphinx_cluster.start_process("shard1")
+    _whole_again()
+    out = io.StringIO()
+    call_command("check_index", stdout=out)
+    assert "The index matches the database." in out.getvalue()
+
+
 def test_shard_0_stays_whole_while_its_mirror_answers(
     search_backend, sphinx_cluster, make_document
 ):

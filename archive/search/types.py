@@ -31,6 +31,12 @@ class IndexUnavailable(Exception):
     how to repair it. Views answer 503 with it."""
 
 
+class EngineDown(IndexUnavailable):
+    """The engine's servers did not all answer (a cluster's shard is down): the index itself may
+    be whole, so comparing it with the database, repairing or rebuilding it waits until they
+    answer; the message names what is down."""
+
+
 class Phrase(NamedTuple):
     """A quoted phrase as index terms (stop words removed, stems) and its slop: 1 for an exact
     phrase, N for ``"..."~N`` (each word 1 to N positions after the one before)."""

@@ -30,6 +30,11 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("The index matches the database."))
             return
         if after is None:
+            if drift.needs_rebuild:
+                raise CommandError(
+                    "The index differs from the database and must be built again: "
+                    "`python manage.py check_index --repair` builds it, as `rebuild_index` does."
+                )
             raise CommandError(
                 "The index differs from the database. Fix it with "
                 "`python manage.py check_index --repair`."

@@ -89,6 +89,7 @@ from archive.search.sphinxql.matching import (
 from archive.search.types import (
     REPAIR_COMMAND,
     Coverage,
+    EngineDown,
     Hit,
     IndexUnavailable,
     QueryTerms,
@@ -317,7 +318,7 @@ class SphinxQLBackend:
                         else "ARCHIVE_SPHINX_SHARDS"
                     )
                     reason = "timed out" if timed_out else _reason(exc)
-                    raise IndexUnavailable(
+                    raise EngineDown(
                         f"The search cluster did not answer at {address[0]}:{address[1]} "
                         f"({reason}). Start it with `make cluster`, or check {setting}."
                     ) from exc
@@ -326,7 +327,7 @@ class SphinxQLBackend:
                     # Every agent of the head failed to connect: no shard answers. The engine's
                     # own words ("errno=111, Operation now in progress") go to the log.
                     logger.warning("No shard answered the head: %s", exc)
-                    raise IndexUnavailable(
+                    raise EngineDown(
                         "No shard of the search cluster answered. Start it with `make cluster`."
                     ) from exc
                 raise _QueryError(_engine_words(exc)) from exc
@@ -568,13 +569,23 @@ class SphinxQLBackend:
         digests: dict[int, list[str]] = {}
         last = 0
         while True:
-            rows = self._run(
+            rows, meta = self._run(
                 self.topology.head,
                 [
                     f"SELECT id, {_HIT_COLUMNS} FROM {_index(slot)} WHERE id > {last} "
-                    "ORDER BY id ASC LIMIT 1000 OPTION max_matches=1000"
+                    "ORDER BY id ASC LIMIT 1000 OPTION max_matches=1000",
+                    "SHOW META",
                 ],
-            )[0]
+            )
+            coverage = _coverage(meta, self)
+            if coverage.partial:
+                # Half the archive would read as missing from the index: it is not.
+                raise EngineDown(
+                    f"Only {coverage.answered} of {coverage.parts} shards of the search cluster "
+                    f"answered ({', '.join(coverage.missing)} did not): the index cannot be "
+                    "compared with the database, repaired or rebuilt until every shard answers. "
+                    "Start the cluster again (`make cluster`)."
+                )
             for row in rows:
                 doc = _document(row[0], row[1:], names)
                 digests.setdefault(doc.id, []).append(document_digest(doc))
