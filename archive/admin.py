@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers, widgets
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import models, transaction
 from django.db.models import Count, ExpressionWrapper, F, FloatField
 from django.shortcuts import get_object_or_404, redirect, render
@@ -81,6 +82,8 @@ class HasAliasesFilter(admin.SimpleListFilter):
 
 # Below this confidence an unreviewed value is on the review list.
 REVIEW_BELOW = 0.6
+# Files listed per page of a job's "Every file" table (a zip of thousands was one long page).
+JOB_FILES_PER_PAGE = 50
 
 
 class ReviewFilter(admin.SimpleListFilter):
@@ -846,7 +849,11 @@ class IngestJobAdmin(admin.ModelAdmin):
             "time_left": jobs.time_left(job),
             "failed_files": files.filter(failed_count__gt=0)[:500],
             "retryable": len(jobs.retryable(job)) if not job.active else 0,
-            "files": files[:2000] if not job.active else None,
+            "files": (
+                Paginator(files, JOB_FILES_PER_PAGE).get_page(request.GET.get("page"))
+                if not job.active
+                else None
+            ),
             "can_change": self.has_change_permission(request),
         }
 

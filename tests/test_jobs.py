@@ -449,3 +449,30 @@ def test_a_file_that_cannot_be_read_is_not_offered_for_a_retry(editor):
     page = editor.get(reverse("admin:archive_ingestjob_change", args=[job.pk])).content.decode()
     assert "Retry the 1 failed file that may import now" in page
     assert jobs.retry_failed(job) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_jobs_every_file_table_comes_in_pages(editor):
+    """A new user's find: a job of 203 files listed every file on one page, 15,877 px tall on a
+    phone (a zip of 2,000 would be ten times that)."""
+    from archive.admin import JOB_FILES_PER_PAGE
+
+    count = JOB_FILES_PER_PAGE * 2 + 3
+    upload(editor, "many.zip", zip_of(count))
+    run_worker()
+    job = IngestJob.objects.get()
+    assert job.status == IngestJob.Status.DONE and job.files_done == count
+    url = reverse("admin:archive_ingestjob_change", args=[job.pk])
+
+    def rows(page: str) -> list[str]:
+        table = page.split('class="job-files job-every-file"')[1].split("</table>")[0]
+        return [name for name in table.split("<td>many.zip/articles/")[1:]]
+
+    first = editor.get(url).content.decode()
+    assert len(rows(first)) == JOB_FILES_PER_PAGE
+    assert f"Files 1–{JOB_FILES_PER_PAGE} of {count}." in first
+    assert 'href="?page=2#every-file">Next</a>' in first and "Previous" not in first
+    last = editor.get(url, {"page": 3}).content.decode()
+    assert [row[:8] for row in rows(last)] == [f"{n:04d}.txt" for n in range(count - 3, count)]
+    assert 'href="?page=2#every-file">Previous</a>' in last and ">Next<" not in last
+    assert editor.get(url, {"page": "x"}).status_code == 200  # the first page
