@@ -170,6 +170,22 @@ def test_a_phrase_cut_by_a_snippets_end_is_not_half_marked():
     assert not any("<mark>terror</mark>" in snippet for snippet in found)
 
 
+def test_a_match_just_after_a_snippet_joins_it_instead_of_standing_alone():
+    """A new user's find, on a BBC article ending "... said Aidan O'Carroll, E&Y's UK head of
+    tax.": its third snippet was "…<mark>tax</mark>…", the word right after the second
+    snippet's end with no context (the words between were stop words)."""
+    text = (
+        "In the Budgets given before the last six elections, taxes were cut by the incumbent "
+        "chancellor and, in many cases, taxes were increased soon after the election result, "
+        "said Aidan O'Carroll, the firm's UK head of tax."
+    )
+    found = snippets(text, ["tax"])
+    assert all(len(re.sub(r"<[^>]+>|…", "", s).split()) > 3 for s in found), found
+    assert _marks(" ".join(found)) == ["taxes", "taxes", "tax"]
+    # The text ends there (but for its full stop): no "…" after it.
+    assert found[-1].endswith("head of <mark>tax</mark>")
+
+
 def test_each_snippet_links_to_the_place_it_quotes_on_the_document_page(client, make_document):
     """A result's snippets lead to the full text at the very match each quotes (the document
     page's numbered marks), across paragraphs and after the headline the page shows once."""

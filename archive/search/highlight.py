@@ -12,6 +12,7 @@ not marked.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -30,6 +31,8 @@ ELLIPSIS = "…"
 SNIPPET_CHARS = 220
 SNIPPET_CONTEXT = 70  # characters of context kept before the first and after the last match
 SNIPPETS_PER_HIT = 3
+# Text goes on after a fragment (it ends with "…") when a word follows, not only a full stop.
+_WORD_AFTER = re.compile(r"\w")
 # Words past this character are not looked at for snippets (as Whoosh's fragmenters).
 SNIPPET_CHAR_LIMIT = 2**15
 
@@ -283,7 +286,31 @@ def _context_fragments(text: str, terms: QueryTerms) -> list[_Fragment]:
                 matches, befores, first, length = [], deque(), None, 0
     if matches:
         fragments.append(_Fragment(text, matches, first, end))
-    return fragments
+    return _close_ones_joined(fragments)
+
+
+def _close_ones_joined(fragments: list[_Fragment]) -> list[_Fragment]:
+    """A fragment that begins within SNIPPET_CONTEXT characters of the one before joins it, as
+    long as the two stay within a fragment and its context each side: a match just after a
+    fragment's end otherwise stood alone, without context ("…<mark>tax</mark>…" after a
+    fragment ending "UK head", the words between being stop words)."""
+    joined: list[_Fragment] = []
+    for fragment in fragments:
+        before = joined[-1] if joined else None
+        if (
+            before is not None
+            and fragment.startchar - before.endchar <= SNIPPET_CONTEXT
+            and fragment.endchar - before.startchar <= SNIPPET_CHARS + 2 * SNIPPET_CONTEXT
+        ):
+            joined[-1] = _Fragment(
+                fragment.text,
+                before.matches + fragment.matches,
+                before.startchar,
+                fragment.endchar,
+            )
+        else:
+            joined.append(fragment)
+    return joined
 
 
 def snippets(
@@ -314,7 +341,7 @@ def numbered_snippets(
                 (
                     (ELLIPSIS if f.startchar > 0 else "")
                     + f.marked(formatter)
-                    + (ELLIPSIS if f.endchar < len(text.rstrip()) else ""),
+                    + (ELLIPSIS if _WORD_AFTER.search(text, f.endchar) else ""),
                     f.matches[0].ordinal,
                 )
                 for f in fragments
