@@ -590,7 +590,7 @@ def test_command_summary_and_exit_status(transactional_db, tmp_path):
     call_command("ingest", str(tmp_path / "in"), stdout=out, stderr=err)
     assert "1 file: 1 created, 0 updated, 0 duplicate, 0 failed." in out.getvalue()
     # The closing pass says what it does before it starts.
-    assert "Resolving names across the whole archive (1 document)…\n" in err.getvalue()
+    assert "Resolving names across the whole archive (1 document with names)…\n" in err.getvalue()
     write(tmp_path, "in/b.bin", b"\0\1\2")
     out, err = io.StringIO(), io.StringIO()
     with pytest.raises(CommandError, match="1 file or record failed"):

@@ -231,20 +231,25 @@ def test_progress_follows_records_and_bytes_within_one_file(transactional_db, tm
     assert any(0 < n < 400 for n in done), "no progress in records before the end"
 
 
-def test_progress_counts_bytes_done_not_bytes_read_ahead(transactional_db, tmp_path):
+def test_progress_counts_bytes_done_not_bytes_read_ahead(transactional_db, tmp_path, monkeypatch):
     """Reading runs ahead of name extraction (many documents in flight), so the bar follows the
-    bytes whose documents reached the saving step: it ends with the import, not the reading."""
+    bytes whose documents are saved: it ends with the import, not the reading."""
     folder = tmp_path / "texts"
     folder.mkdir()
     for i in range(60):
         write(folder / f"{i:03d}.txt", f"Report {i}\n\nMaria Lopez met officials in Lima, day {i}.")
     total = sum(path.stat().st_size for path in folder.iterdir())
     (folder / "broken.txt").write_bytes(b"")  # a failed file (0 bytes) is done at once
+    monkeypatch.setattr("archive.ingest.pipeline.PROGRESS_SECONDS", 0)  # every document
     calls: list[tuple[int, int, int]] = []
+    saved: list[tuple[int, int, int]] = []
     report = ingest.ingest(
         from_paths([folder]),
         batch_size=10,
-        on_file=lambda r: calls.append((r.bytes_read, r.bytes_done, r.records)),
+        on_file=lambda r: (
+            calls.append((r.bytes_read, r.bytes_done, r.records)),
+            saved.append((r.bytes_read, r.bytes_done, r.counts[ingest.Outcome.CREATED])),
+        ),
     )
     assert outcomes(report) == {"created": 60, "failed": 1}
     done = [d for _, d, _ in calls]
@@ -252,6 +257,11 @@ def test_progress_counts_bytes_done_not_bytes_read_ahead(transactional_db, tmp_p
     assert all(d <= r for r, d, _ in calls)
     # While documents were still in extraction, the bytes read were ahead of those done.
     assert any(d < r for r, d, _ in calls)
+    # And the bytes done are those of the documents saved, no more (a new user saw "0.3/2.3 MB
+    # (14%) ... 0 documents"): here, whole batches of ten.
+    largest = max(path.stat().st_size for path in folder.iterdir())
+    assert all(d <= n * largest for _, d, n in saved), saved
+    assert {n for _, _, n in saved} <= {0, 10, 20, 30, 40, 50, 60}
 
 
 class Terminal(io.StringIO):
