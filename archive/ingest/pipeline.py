@@ -37,6 +37,7 @@ from archive.ingest.store import (
     known_persons,
     remove_unlinked,
     save_draft,
+    stored_copy,
 )
 from archive.models import Document, content_hash
 from archive.storedtext import stored_text
@@ -250,6 +251,8 @@ def ingest(
     drafts = _read(sources, report, on_file)
     archive = _Archive(known, resolution.Evidence.from_db(), resolution.Decisions.from_db())
     if extract_persons:
+        if not dry_run:
+            drafts = _not_stored_yet(drafts, report, publication)
         # A record that gives its persons needs no model (None: nothing to read).
         items = ((_extraction_text(d) if d.persons is None else None, d.title, d) for d in drafts)
         pairs = entities.extract_stream(items, workers=workers)
@@ -719,6 +722,22 @@ def _dry_run_outcome(draft: Draft, seen: set[str]) -> ItemResult:
         return ItemResult(draft.source, Outcome.DUPLICATE, "Repeats an earlier file of this run.")
     seen.add(key)
     return ItemResult(draft.source, Outcome.CREATED, "", None, draft.title)
+
+
+def _not_stored_yet(
+    drafts: Iterable[Draft], report: IngestReport, publication: str | None
+) -> Iterator[Draft]:
+    """The drafts, less those of texts the archive holds unchanged: they are duplicates
+    whatever their names, so they skip the model (importing a folder of 401 files again took
+    as long as the first time, 30.7 s)."""
+    for draft in drafts:
+        if draft.persons is None:
+            duplicate = stored_copy(draft, draft.publication or publication)
+            if duplicate is not None:
+                report.items.append(duplicate)
+                report.bytes_done += draft.disk_bytes
+                continue
+        yield draft
 
 
 def _done(report: IngestReport, batch) -> None:

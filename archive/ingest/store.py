@@ -218,6 +218,24 @@ def find_existing(draft: Draft) -> tuple[Document | None, str]:
     return (found, "same text") if found else (None, "")
 
 
+def stored_copy(draft: Draft, publication: str | None) -> ItemResult | None:
+    """The result :func:`save_draft` would give a draft of an extracted text that the archive
+    holds already, unchanged (None otherwise): known before its names are extracted, so that
+    importing the same files again costs a query each, not the model's time."""
+    existing, matched_by = find_existing(draft)
+    if existing is None or not (
+        matched_by == "same text" or _same_content(existing, draft, publication, None)
+    ):
+        return None
+    return ItemResult(
+        draft.source,
+        Outcome.DUPLICATE,
+        f"Already in the archive (same {matched_by.removeprefix('same ')}).",
+        existing.pk,
+        existing.title,
+    )
+
+
 def keep_original(document: Document, draft: Draft) -> str | None:
     """Give a scan's document its OCR confidence and its original file, written to the media
     storage (``originals/YYYY/MM/<name>``) under a name of its own; returns that name, so the
