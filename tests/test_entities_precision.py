@@ -1103,3 +1103,26 @@ def test_an_import_that_makes_a_name_a_work_resolves_its_earlier_documents_again
     ]
     ingest.ingest([_jsonl(later)])
     _no_document_has_the_value("Vera Drake")
+
+
+def test_a_title_case_headlines_words_are_no_organisation_or_place_unless_the_text_repeats_them():
+    """A new user's scan: "Harbour Authority Approves Zephyrine Dock Plan" gave the organisation
+    "Harbour Authority Approves", which the text never writes. A headline in title case
+    capitalises every word, so what the model reads into it counts only where the article says
+    it again below, as for persons."""
+    text = (
+        "Harbour Authority Approves Zephyrine Dock Plan\n\n"
+        "GLASGOW, 14 June 2003 - The Clyde Harbour Authority approved a plan on Saturday to "
+        "rebuild the old Zephyrine dock, its chairman Alistair Fenwick said. The plan, backed by "
+        "Scottish Enterprise, will cost about 40 million pounds, Mr Fenwick told reporters."
+    )
+    names = {name for name, _ in mentions_of(text)}
+    assert "Harbour Authority Approves" not in names
+    assert {"Scottish Enterprise", "Glasgow"} <= names
+    # A name the headline gives and the text repeats stays ("Kenya"), as does every name of a
+    # headline in sentence case.
+    found = mentions_of(
+        "Obama Visits Kenya For Talks On Trade\n\nThe president arrived in Kenya on Sunday."
+    )
+    assert ("Kenya", "GPE") in found
+    assert ("Nairobi", "GPE") in mentions_of("Talks in Nairobi\n\nThe talks ended on Sunday.")

@@ -246,8 +246,15 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
     units, roles = _units(doc), _roles(doc)
     parties: set[str] = set()
     dateline, dateline_span = _dateline(text)
+    # A headline in title case: a name read into its capitals counts only if the text below
+    # says it again ("Harbour Authority Approves", of "Harbour Authority Approves Dock Plan"),
+    # as for persons.
+    headline = title if title and text.startswith(title) and persons.is_title_case(title) else ""
+    below = text[len(headline) :]
     for ent in _widened_groups(doc, _lists_apart(doc, persons.ents_of(doc))):
         if ent.label_ not in KEPT_LABELS:
+            continue
+        if ent.start_char < len(headline) and clean_entity(ent.text) not in below:
             continue
         if ent.start_char in dateline_span and ent.text.rstrip(".").isupper():
             # Pieces of the dateline's capitals: "ST" of "ST. LOUIS", "ILL" of "OAK BROOK,

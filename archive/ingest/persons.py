@@ -548,7 +548,7 @@ def document_persons(
         title, _, rest = text.partition("\n")
     else:
         rest = text.removeprefix(title)
-    if _is_title_case(title):
+    if is_title_case(title):
         # Capitalised headline words ("Inside Story") read as names; keep only those the article
         # mentions again below its headline.
         names = [n for n in names if n not in title or n in rest]
@@ -605,7 +605,9 @@ def resolve(
     return list(final)
 
 
-def _is_title_case(line: str) -> bool:
+def is_title_case(line: str) -> bool:
+    """A headline that capitalises (nearly) every word ("Harbour Authority Approves Dock
+    Plan"): the model reads names into its capitals."""
     words = [w for w in line.split() if w[0].isalpha()]
     return len(words) >= 4 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
 
