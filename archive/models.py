@@ -645,7 +645,11 @@ class Document(models.Model):
         help_text="Placed in its story by an editor: copy detection never moves it.",
     )
     source_url = models.URLField(
-        "source URL", max_length=1000, blank=True, validators=[URLValidator(["http", "https"])]
+        "source URL",
+        max_length=1000,
+        blank=True,
+        validators=[URLValidator(["http", "https"])],
+        db_index=True,  # re-imports are recognised by it (ingest.store.find_existing)
     )
     content_hash = models.CharField(
         max_length=64,

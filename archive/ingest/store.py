@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -216,6 +216,28 @@ def find_existing(draft: Draft) -> tuple[Document | None, str]:
         return (found, "URL") if found else (None, "")
     found = Document.objects.filter(content_hash=content_hash(draft.body)).first()
     return (found, "same text") if found else (None, "")
+
+
+def match_key(draft: Draft) -> tuple[str, str]:
+    """What :func:`find_existing` matches a draft by: its external ID, else its URL, else its
+    text's hash (the strongest identifier it has decides alone)."""
+    if draft.external_id:
+        return ("external_id", draft.external_id)
+    if draft.source_url:
+        return ("source_url", draft.source_url)
+    return ("content_hash", content_hash(draft.body))
+
+
+def stored_keys(keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The keys (:func:`match_key`) that a stored document has, in a few ``IN`` queries."""
+    by_field: dict[str, set[str]] = {}
+    for field, value in keys:
+        by_field.setdefault(field, set()).add(value)
+    return {
+        (field, value)
+        for field, values in by_field.items()
+        for value in _existing(Document, field, values)
+    }
 
 
 def stored_copy(draft: Draft, publication: str | None) -> ItemResult | None:
