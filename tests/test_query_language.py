@@ -472,5 +472,10 @@ def test_no_suggestion_more_slips_away_than_a_typo_makes(make_document):
 def test_no_suggestion_for_a_word_far_from_every_known_one(make_document):
     for n in range(3):
         make_document(title=f"Theft {n}", body="The stolen car was found in a ditch.")
+        make_document(title=f"Campus {n}", body="Two universities merged.")
     assert search.search(SearchRequest(q="Ségolène")).suggestion is None
     assert search.search(SearchRequest(q="segolene")).suggestion is None
+    # One slip from the stem, the word may end otherwise (a review's find: the archive writes
+    # only the plural, and "unversity" lost its suggestion).
+    assert search.search(SearchRequest(q="unversity")).suggestion.q == "universities"
+    assert search.search(SearchRequest(q="universty")).suggestion.q == "universities"

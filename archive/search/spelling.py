@@ -76,11 +76,15 @@ def _slips_allowed(word: str) -> int:
     return 2 if len(word) >= 5 else 1
 
 
-def _within_a_typo(word: str, spelling: str) -> bool:
+def _within_a_typo(word: str, spelling: str, nearest: float) -> bool:
     """Whether ``spelling`` is near enough the typed ``word`` to be what was meant, accents
     aside: the stems may be two edits apart when the words are not ("segolen" and "stolen", but
-    "Ségolène" is four slips from "stolen")."""
-    return _typo_distance(fold_accents(word), fold_accents(spelling)) <= _slips_allowed(word)
+    "Ségolène" is four slips from "stolen"). ``nearest``: the typed word's distance to the
+    candidate's stem or to a word one edit away that has that stem, which may be nearer than
+    the archive's spelling ("unversity" is one slip from "university", and the archive writes
+    only "universities")."""
+    slips = _typo_distance(fold_accents(word), fold_accents(spelling))
+    return min(slips, nearest) <= _slips_allowed(word)
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -165,9 +169,9 @@ def corrected_words(lexicon: Lexicon, text: str) -> str | None:
         # Stems can mislead ("muree" -> "mure" is one edit from "more"): the closest spelling,
         # as the archive writes it, decides among the closest few stems.
         best: tuple[float, int, str] | None = None
-        for *_, negative_frequency, candidate in ranked[:SPELLINGS_COMPARED]:
+        for nearest, _, negative_frequency, candidate in ranked[:SPELLINGS_COMPARED]:
             spelling = _spelling(lexicon, candidate, near=lower)
-            if spelling is None or not _within_a_typo(lower, spelling):
+            if spelling is None or not _within_a_typo(lower, spelling, nearest):
                 continue
             key = (_typo_distance(lower, spelling), negative_frequency, spelling)
             if best is None or key < best:
