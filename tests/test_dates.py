@@ -152,6 +152,22 @@ def test_a_dateline_heads_a_long_paragraph_too():
     assert len(lead) > 600
     draft = readers.from_plain_text("scan.txt", "Harbour plan approved\n\n" + lead)
     assert draft.published == dt.date(2003, 6, 14) and not draft.date_inferred
+    # A sentence that opens with a date is no dateline, long or short (a review's find: "On
+    # Monday, 14 June 1999, the board ..." read "On Monday" as a dateline's place).
+    for opening in ("On Monday, 14 June 1999, the board met. ", "Ten years ago, 14 June 1995 was "):
+        for length in (1, 12):
+            text = "Title\n\n" + opening + "The board talked for hours. " * length
+            draft = readers.from_plain_text("s.txt", text)
+            assert draft.published is None or draft.date_inferred, (opening, length)
+    for stated in (
+        "LONDON, 5 March 2005 - The storm closed the harbour.",
+        "MUMBAI, 27 November 2008 \u2014 Gunmen attacked.",
+        "GLASGOW, 14 June 2003: The authority met.",
+        "Lahore, 3 March 2009 (AFP) - Gunmen attacked the team bus.",
+        "LONDON, 5 March 2005, 10:30 GMT - The storm closed the harbour.",
+    ):
+        draft = readers.from_plain_text("d.txt", "Title\n\n" + stated)
+        assert draft.published is not None and not draft.date_inferred, stated
     # A long paragraph that opens with a date and goes on as a sentence is no date line.
     text = "Title\n\n14 June 2003 was a day " + "the board met and talked. " * 20
     assert readers.from_plain_text("t.txt", text).published != dt.date(2003, 6, 14) or (

@@ -54,7 +54,7 @@ DATE_PATTERNS = [
 LEADING_DATE_LINE = re.compile(r"\A\s*date[:\s]\s*(\d{4}-\d{2}-\d{2})\b[ \t]*", re.IGNORECASE)
 # "LONDON, 5 March 2005 -", "NEW DELHI (Reuters) Nov 26, 2008:", "Published: 5 November 2025".
 DATELINE = re.compile(
-    r"\A(?:(?i:published|posted|updated|first published|date)\b[^\w\n]*(?i:on\s+)?"
+    r"\A(?:(?P<said>(?i:published|posted|updated|first published|date))\b[^\w\n]*(?i:on\s+)?"
     r"|[A-Z][A-Za-z .'-]{1,40}(?:\([A-Za-z .]+\))?,\s+"
     r"|[A-Z][A-Z .'-]{1,40}(?:\([A-Za-z .]+\))?\s+)"
 )
@@ -74,12 +74,16 @@ def _to_date(match: re.Match) -> dt.date | None:
 
 def full_dates(text: str) -> list[tuple[int, dt.date]]:
     """Every complete day-month-year date in ``text``, with its position."""
+    return [(start, date) for start, _, date in _full_dates_with_ends(text)]
+
+
+def _full_dates_with_ends(text: str) -> list[tuple[int, int, dt.date]]:
     found = []
     for pattern in DATE_PATTERNS:
         for match in pattern.finditer(text):
             date = _to_date(match)
             if date is not None:
-                found.append((match.start(), date))
+                found.append((match.start(), match.end(), date))
     return sorted(found)
 
 
@@ -121,12 +125,26 @@ def dateline_date(lines: list[str]) -> dt.date | None:
         start = prefix.end() if prefix else 0
         # Only the line's head can hold it: a scan's dateline begins a long lead paragraph
         # (OCR joins a page's lines), which is read no further.
-        for position, date in full_dates(line[: start + _DATE_CHARS]):
-            # A dateline's date follows its place; a line of its own is a date line (a time or
-            # a zone may follow it, not a sentence).
-            if position == start and (prefix or not _SENTENCE_WORD.search(line[position:])):
+        for position, end, date in _full_dates_with_ends(line[: start + _DATE_CHARS]):
+            if position != start:
+                continue
+            if prefix and prefix.group("said"):
+                return date  # "Published: 12 April 2005"
+            # A dateline's date follows its place and ends it ("LONDON, 5 March 2005 - "), where
+            # a sentence that opens with a date goes on ("On Monday, 14 June 1999, the board
+            # met"); a line of its own is a date line (a time or a zone may follow, no sentence).
+            if prefix and _DATELINE_END.match(line, end):
+                return date
+            if not prefix and not _SENTENCE_WORD.search(line[position:]):
                 return date
     return None
+
+
+# What ends a dateline after its date: perhaps a time and a zone, then a dash, a colon, an
+# agency's bracket or the end of the line.
+_DATELINE_END = re.compile(
+    r"(?:,?\s*\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s*[A-Z]{2,4})?)?\s*(?:[-\u2013\u2014:(]|$)"
+)
 
 
 # --- Inferred dates -------------------------------------------------------------------------
