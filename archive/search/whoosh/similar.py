@@ -104,9 +104,13 @@ def _more_like_this(searcher, document_id: int, limit: int) -> list[Hit]:
         return []
     candidate_scores = scores[candidates]
     if len(candidates) > limit:
-        top = np.argpartition(-candidate_scores, limit - 1)[:limit]
-        candidates, candidate_scores = candidates[top], candidate_scores[top]
-    order = np.lexsort((tables.ties(candidates), -candidate_scores))
+        # Every candidate as good as the limit-th, so ties at the cut go by id too.
+        threshold = np.partition(candidate_scores, len(candidate_scores) - limit)[
+            len(candidate_scores) - limit
+        ]
+        keep = candidate_scores >= threshold
+        candidates, candidate_scores = candidates[keep], candidate_scores[keep]
+    order = np.lexsort((tables.ties(candidates), -candidate_scores))[:limit]
     hits = []
     for position in order:
         doc = from_stored(searcher.stored_fields(int(candidates[position])))
