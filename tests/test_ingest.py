@@ -736,7 +736,7 @@ def test_an_empty_folder_is_said_to_hold_nothing_to_import(tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_empty_or_broken_pdf_fails_with_one_clear_line(tmp_path):
+def test_an_empty_or_broken_pdf_fails_with_one_clear_line(tmp_path, caplog):
     """A new user's find: a zero-byte ".pdf" said "Not a PDF file (no %PDF header)" where a
     zero-byte ".txt" says "The file is empty", and a cut PDF printed pypdf's own "EOF marker
     not found" as a stray line before its FAILED line."""
@@ -753,8 +753,8 @@ def test_an_empty_or_broken_pdf_fails_with_one_clear_line(tmp_path):
     assert any("zero.pdf: The file is empty." in line for line in failed), failed
     assert any("zero.txt: The file is empty." in line for line in failed), failed
     assert any("cut.pdf" in line for line in failed), failed
-    stray = [line for line in err.getvalue().splitlines() if "EOF marker" in line]
-    assert all("FAILED" in line for line in stray), stray
+    # pypdf's own warning went to the log, a stray line of the command's output beside it.
+    assert not [r for r in caplog.records if r.name.startswith("pypdf")], caplog.records
     assert not Document.objects.exists()
 
 
