@@ -168,6 +168,11 @@ def test_a_phrase_cut_by_a_snippets_end_is_not_half_marked():
     assert any("terror" in snippet for snippet in found)  # the cut falls inside the phrase
     # The half the fragment holds is left unmarked: never "terror" alone.
     assert not any("<mark>terror</mark>" in snippet for snippet in found)
+    # Nor "attacks" alone, in the next fragment or joined to this one (a review's find).
+    for words in (52, 54):
+        text = "word " * words + "terror attacks. Then calm."
+        found = snippets(text, terms)
+        assert not any("<mark>attacks</mark>" in snippet for snippet in found), (words, found)
 
 
 def test_a_match_just_after_a_snippet_joins_it_instead_of_standing_alone():

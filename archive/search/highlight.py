@@ -255,7 +255,10 @@ def _context_fragments(text: str, terms: QueryTerms) -> list[_Fragment]:
     length = 0
     end = 0
     ordinal, last_mark = 0, None  # the marks so far, as mark_all numbers them on a page
+    cut: set[int] = set()  # phrases a fragment's end cut: their other words are no mark either
     for start, end, term, mark, in_phrase in _marked_words(text, terms, SNIPPET_CHAR_LIMIT):
+        if mark is not None and mark in cut:
+            mark = None
         matched = mark is not None
         if matched and mark != last_mark:
             ordinal, last_mark = ordinal + 1, mark
@@ -266,8 +269,11 @@ def _context_fragments(text: str, terms: QueryTerms) -> list[_Fragment]:
         elif length + end - start > maxchars:
             countdown = 0
             if matched:
-                # A phrase cut by the fragment's end: its first words are no mark without it.
+                # A phrase cut by the fragment's end: its first words are no mark without it,
+                # nor its last ones in the next fragment.
                 matches = [m for m in matches if m.mark != mark]
+                if in_phrase:
+                    cut.add(mark)
         elif matched:
             countdown = surround
             if first is None:
