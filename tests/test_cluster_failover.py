@@ -50,6 +50,7 @@ def test_a_shard_down_gives_a_flagged_partial_answer_and_then_a_whole_one(
             assert PARTIAL in page.content.decode()
             # Links to what would answer 503 are not offered (a new user's find).
             assert "/export.csv?" not in page.content.decode()
+            assert 'type="application/atom+xml"' not in page.content.decode()
             assert "Export and feed" in page.content.decode()
             assert any(PARTIAL in notice for notice in api.json()["notices"])
             assert api.json()["total"] < 8
