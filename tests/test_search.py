@@ -347,3 +347,24 @@ def test_ties_are_ordered_by_document_id_on_every_engine(make_document):
     assert [hit.id for hit in browse.hits] == ids[::-1]
     second_page = search.search(SearchRequest(q="harbour", sort="newest", page=2, page_size=4))
     assert [hit.id for hit in second_page.hits] == ids[::-1][4:]
+
+
+def test_every_query_form_answers_on_an_empty_archive(transactional_db):
+    """A review's find: on a new archive (an index with no documents) a phrase query failed
+    with an AttributeError, a 500 on the page."""
+    from archive import indexing
+
+    indexing.rebuild()
+    for q in (
+        '"tony blair"',
+        'headline:"Tony Blair"',
+        'place: "New York"',
+        '"zardari offer"~5',
+        "blair",
+        "bl*",
+        "blair~",
+        "person:blair",
+        "date:2008",
+        "",
+    ):
+        assert search.search(SearchRequest(q=q)).total == 0, q

@@ -295,7 +295,13 @@ class Evaluation:
         self.tables = tables
         self.reader = searcher.reader()
         self.size = size
-        self.leaves = list(self.reader.leaf_readers())
+        # An empty index reads as one leaf with no segment: nothing to evaluate there (a
+        # phrase on a new archive asked it for its segment's id).
+        self.leaves = [
+            (leaf, offset)
+            for leaf, offset in self.reader.leaf_readers()
+            if leaf.segment() is not None
+        ]
         self.doc_count_all = self.reader.doc_count_all()
 
     # -- terms --
