@@ -245,8 +245,20 @@ def stored_copy(draft: Draft, publication: str | None) -> ItemResult | None:
     holds already, unchanged (None otherwise): known before its names are extracted, so that
     importing the same files again costs a query each, not the model's time."""
     existing, matched_by = find_existing(draft)
+    return _duplicate(draft, existing, matched_by, publication, None)
+
+
+def _duplicate(
+    draft: Draft,
+    existing: Document | None,
+    matched_by: str,
+    publication: str | None,
+    persons: list[str] | None,
+) -> ItemResult | None:
+    """The duplicate's result when ``existing`` holds the draft unchanged (the same text, or
+    the same content under its ID or URL), else None: the draft creates or updates."""
     if existing is None or not (
-        matched_by == "same text" or _same_content(existing, draft, publication, None)
+        matched_by == "same text" or _same_content(existing, draft, publication, persons)
     ):
         return None
     return ItemResult(
@@ -294,19 +306,10 @@ def save_draft(
     (None when the source gave the persons) are stored as the evidence behind the entities.
     A document created goes into ``saved`` as the index will read it."""
     existing, matched_by = find_existing(draft)
-    if existing is not None and (
-        matched_by == "same text"
-        or _same_content(
-            existing, draft, publication, persons if draft.persons is not None else None
-        )
-    ):
-        return ItemResult(
-            draft.source,
-            Outcome.DUPLICATE,
-            f"Already in the archive (same {matched_by.removeprefix('same ')}).",
-            existing.pk,
-            existing.title,
-        )
+    given = persons if draft.persons is not None else None
+    duplicate = _duplicate(draft, existing, matched_by, publication, given)
+    if duplicate is not None:
+        return duplicate
     document = existing or Document(external_id=draft.external_id)
     document.title = draft.title
     document.body = draft.body
