@@ -22,7 +22,6 @@ from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 
 from archive import indexing, search
-from archive.chunks import chunked
 from archive.indexing import atomic_with_index
 from archive.ingest import dates, entities, readers, resolution
 from archive.ingest.drafts import Draft, ReadError
@@ -587,7 +586,7 @@ def extraction_text_of(title: str, body: str) -> str:
 
 
 # Drafts whose stored duplicates are looked up together, before name extraction.
-DUPLICATE_CHECK_CHUNK = 200
+DUPLICATE_CHECK_CHUNK = 64
 # A bulk file reports progress (``on_file``) every this many records, not only at its end.
 PROGRESS_EVERY = 50
 # ``on_file`` also hears at least this often (seconds) while documents come from extraction.
@@ -740,7 +739,7 @@ def _not_stored_yet(
     draft whose key an earlier draft of this import had goes on to be saved in its turn (that
     one may change the stored document first: the last version of a record wins)."""
     earlier: set[int] = set()  # hashes of the keys met so far (a collision only costs a check)
-    for chunk in chunked(drafts, DUPLICATE_CHECK_CHUNK):
+    for chunk in _chunks_to_check(drafts):
         keys = [match_key(draft) for draft in chunk]
         candidates = [key for draft, key in zip(chunk, keys, strict=True) if draft.persons is None]
         stored = stored_keys(candidates) if candidates else set()
@@ -754,6 +753,19 @@ def _not_stored_yet(
                     report.bytes_done += draft.disk_bytes
                     continue
             yield draft
+
+
+def _chunks_to_check(drafts: Iterable[Draft]) -> Iterator[list[Draft]]:
+    """The drafts in chunks of DUPLICATE_CHECK_CHUNK, a chunk ending early at a scan: each took
+    seconds of OCR, and holding it back for the chunk to fill would hold back its saving."""
+    chunk: list[Draft] = []
+    for draft in drafts:
+        chunk.append(draft)
+        if len(chunk) >= DUPLICATE_CHECK_CHUNK or draft.original is not None:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _done(report: IngestReport, batch) -> None:
