@@ -26,6 +26,7 @@ Cancelling takes effect between chunks; retrying queues the failed files again.
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import threading
 from collections.abc import Iterable, Iterator
@@ -417,7 +418,19 @@ def _attribute(chunk: list[IngestJobFile], items) -> dict[int, list[dict]]:
                     results[other.pk].append(_item_dict(item))
             continue
         results[row.pk].append(_item_dict(item))
+    for items_of_a_file in results.values():
+        # A bulk file's records in its order: a record found stored before the model ran is
+        # reported before those still in extraction.
+        items_of_a_file.sort(key=_line_number)
     return results
+
+
+_LINE = re.compile(r" line (\d+)$")
+
+
+def _line_number(item: dict) -> int:
+    found = _LINE.search(item["source"])
+    return int(found.group(1)) if found else 0
 
 
 def _item_dict(item) -> dict:

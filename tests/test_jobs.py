@@ -476,3 +476,24 @@ def test_a_large_jobs_every_file_table_comes_in_pages(editor):
     assert [row[:8] for row in rows(last)] == [f"{n:04d}.txt" for n in range(count - 3, count)]
     assert 'href="?page=2#every-file">Previous</a>' in last and ">Next<" not in last
     assert editor.get(url, {"page": "x"}).status_code == 200  # the first page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_files_records_are_listed_in_its_order(editor):
+    """A record the archive holds is known before the model runs, so the import reports it
+    before the records still in extraction; the job page lists a file's records in the file's
+    order all the same."""
+    stored = {"title": "Stored", "body": article(1), "url": "https://x.test/stored"}
+    upload(editor, "first.jsonl", json.dumps(stored).encode())
+    run_worker()
+    records = [
+        {"title": "New A", "body": article(2)},
+        stored,
+        {"title": "New B", "body": article(3)},
+    ]
+    body = "\n".join(json.dumps(r) for r in records).encode()
+    upload(editor, "second.jsonl", body, extract_persons="on")  # names extracted: the model
+    run_worker()
+    row = IngestJobFile.objects.get(name="second.jsonl")
+    assert [r["outcome"] for r in row.results] == ["created", "duplicate", "created"]
+    assert [r["source"] for r in row.results] == [f"second.jsonl line {n}" for n in (1, 2, 3)]
