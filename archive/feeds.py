@@ -183,9 +183,16 @@ class SearchFeed(Feed):
             for entity in getattr(item, relation).all()
         ]
 
+    def item_guid(self, item: Document) -> str:
+        """The entry's id: the document's permanent address, not its link, whose slug follows
+        the title (a retitled document came back to a follower as a new entry)."""
+        return self._request.build_absolute_uri(reverse("archive:document-short", args=[item.pk]))
+
     def get_feed(self, obj: FeedSearch, request: HttpRequest):
-        # Entry methods see only the entry; the query's words ride on this per-request instance.
+        # Entry methods see only the entry; the query's words and the request ride on this
+        # per-request instance.
         self._terms = obj.terms
+        self._request = request
         return super().get_feed(obj, request)
 
 

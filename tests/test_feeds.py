@@ -49,7 +49,8 @@ def test_feed_is_valid_atom_describing_the_search(client, seeds):
     assert entry.findtext(f"{ATOM}title") == document.title
     href = entry.find(f"{ATOM}link").get("href")
     assert href == "http://testserver" + document.get_absolute_url()
-    assert entry.findtext(f"{ATOM}id") == href
+    # The id is the document's permanent address (its link's slug follows the title).
+    assert entry.findtext(f"{ATOM}id") == f"http://testserver/documents/{document.pk}/"
     assert entry.findtext(f"{ATOM}published").startswith(document.created.date().isoformat())
     assert entry.findtext(f"{ATOM}updated")
     categories = [c.get("term") for c in entry.findall(f"{ATOM}category")]
@@ -195,3 +196,15 @@ def test_search_page_advertises_the_feed(client, seeds):
     assert 'href="/feeds/search?q=pakistan&amp;year=2025"' in link
     assert 'title="Search: pakistan — year: 2025"' in link
     assert ">Atom feed</a>" in html
+
+
+def test_an_entry_keeps_its_id_when_its_document_is_retitled(client, make_document):
+    """A QA find: an entry's id was its link, whose slug follows the title, so a retitled
+    document came back to a follower as a new entry."""
+    document = make_document(title="Harbour closes", body="The harbour closed in the storm.")
+    [before] = entries(parse(client.get("/feeds/search", {"q": "harbour"})))
+    document.title = "Harbour closes for a week"
+    document.save()
+    [after] = entries(parse(client.get("/feeds/search", {"q": "harbour"})))
+    assert before.findtext(f"{ATOM}id") == after.findtext(f"{ATOM}id")
+    assert after.findtext(f"{ATOM}id") == f"http://testserver/documents/{document.pk}/"
