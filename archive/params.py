@@ -105,6 +105,9 @@ def search_request(params: QueryDict) -> SearchRequest:
             raise InvalidParameter("“month” must be written YYYY-MM, such as 2008-11.", "month")
         if year is not None and int(match.group(1)) != year:
             raise InvalidParameter("“month” must fall in the chosen “year”.", "month")
+        if undated:
+            # An undated document has no month: the two together found dated documents.
+            raise InvalidParameter("“month” cannot go with “year=undated”.", "month")
         year, month = int(match.group(1)), int(match.group(2))
         undated = False
 

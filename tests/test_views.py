@@ -93,6 +93,7 @@ def test_malformed_queries_give_a_normal_page(client, seeds, q):
         {"month": "2025-13"},
         {"date_from": "2025-02-30"},
         {"date_from": "2025-02-01", "date_to": "2025-01-01"},
+        {"year": "undated", "month": "2025-04"},  # a QA find: it found a dated document
     ],
 )
 def test_bad_parameters_give_400_with_a_message(client, seeds, params):
