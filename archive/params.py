@@ -161,6 +161,19 @@ def request_from(request: HttpRequest, ignoring: tuple[str, ...] = ()) -> Search
     return canonical_filters(search_request(params))
 
 
+def known_parameters_only(request: HttpRequest) -> None:
+    """Refuse a parameter the search does not read, for clients of the API: a misspelt filter
+    (``organization=``, ``persons=``) was ignored in silence, answering with the whole archive.
+    The page keeps ignoring them (a link's tracking parameters must not break it)."""
+    unknown = [name for name in request.GET if name not in PARAM_ORDER]
+    if unknown:
+        names = ", ".join(f"“{name}”" for name in unknown)
+        raise InvalidParameter(
+            f"Unknown parameter {names}; the parameters are {', '.join(PARAM_ORDER)}.",
+            *unknown,
+        )
+
+
 def canonical_filters(parsed: SearchRequest) -> SearchRequest:
     """A filter may name an alias (an old link, a hand-typed URL): filter by the entity it is an
     alias of, for every value facet whose values are entities (persons, organisations, places:

@@ -30,7 +30,13 @@ from archive.models import (
     give_slugs,
     slugless_with_slug,
 )
-from archive.params import clean_text, request_from, search_request, with_pairs
+from archive.params import (
+    clean_text,
+    known_parameters_only,
+    request_from,
+    search_request,
+    with_pairs,
+)
 
 SEARCH_TEMPLATE = "archive/search.html"
 
@@ -249,6 +255,8 @@ def document_original(request: HttpRequest, pk: int) -> FileResponse:
 @require_safe
 @answering_errors(as_json)
 def api_search(request: HttpRequest) -> JsonResponse:
-    """``GET /api/search``: the search page's parameters in, JSON out; 400 for bad parameters."""
+    """``GET /api/search``: the search page's parameters in, JSON out; 400 for bad or unknown
+    parameters."""
+    known_parameters_only(request)
     response = search.search(request_from(request))
     return JsonResponse(api.payload(request, response), json_dumps_params={"ensure_ascii": False})
