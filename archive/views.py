@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import (
@@ -62,15 +63,17 @@ def _page_or_partial(request: HttpRequest, context: dict, status: int = 200) -> 
     partial.content = format_html("<title>{}</title>\n", context["page_title"]).encode() + (
         partial.content
     )
-    # A run of typing adds one history entry: its later updates replace it (search.js).
-    to_history = replace_url if request.headers.get("X-Archive-Typing") == "continued" else push_url
     if "response" in context:
-        to_history(
-            partial, reverse("archive:search") + presentation.canonical_url(context["response"])
-        )
+        address = reverse("archive:search") + presentation.canonical_url(context["response"])
     else:
         # A reload shows the same message, and the user can correct what it names.
-        to_history(partial, presentation.typed_search_url(request.GET))
+        address = presentation.typed_search_url(request.GET)
+    # A run of typing adds one history entry: its later updates replace it (search.js); and the
+    # address shown already is no new entry (Enter after the typing had shown its results).
+    continued = request.headers.get("X-Archive-Typing") == "continued"
+    shown = urlsplit(request.htmx.current_url or "")
+    same = address == shown.path + (f"?{shown.query}" if shown.query else "")
+    (replace_url if continued or same else push_url)(partial, address)
     return partial
 
 

@@ -338,6 +338,16 @@ def test_an_update_that_continues_a_run_of_typing_replaces_the_history_entry(cli
     assert more["HX-Replace-Url"] == "/?q=murree" and "HX-Push-Url" not in more
 
 
+def test_the_address_shown_already_is_no_new_history_entry(client, seeds):
+    """A QA find: typing "doping" showed its results at ?q=doping; pressing Enter then ran the
+    same search and added a second entry for the same address, so the first Back stayed put."""
+    shown = {"HTTP_HX_CURRENT_URL": "http://testserver/?q=murree"}
+    again = client.get("/", {"q": "murree"}, **HTMX, **shown)
+    assert again["HX-Replace-Url"] == "/?q=murree" and "HX-Push-Url" not in again
+    other = client.get("/", {"q": "murree", "sort": "oldest"}, **HTMX, **shown)
+    assert other["HX-Push-Url"] == "/?q=murree&sort=oldest" and "HX-Replace-Url" not in other
+
+
 def test_a_result_link_carries_its_search_back_to_the_same_results(client, seeds):
     """The document page's "Back to results" returns to the results it was opened from: the
     query, the filters, the sort and the page, not the query alone; a result of a search with
