@@ -44,6 +44,19 @@ def dated(make_document):
         ("date:<2009", {"Harbour 2007", "Harbour 2008 November"}),
         ("date:[2010 TO]", {"Harbour 2010 last day", "Harbour 2011"}),
         ("harbour NOT date:[2008 TO 2011]", {"Harbour 2007", "Harbour undated"}),
+        # "*" is an open end, as Lucene writes it (a QA find: "“*” is not a date").
+        ("date:[2010 TO *]", {"Harbour 2010 last day", "Harbour 2011"}),
+        ("date:[* TO 2008]", {"Harbour 2007", "Harbour 2008 November"}),
+        (
+            "date:[* TO *]",
+            {
+                "Harbour 2007",
+                "Harbour 2008 November",
+                "Harbour 2009",
+                "Harbour 2010 last day",
+                "Harbour 2011",
+            },
+        ),
     ],
 )
 def test_date_ranges(dated, q, expected):

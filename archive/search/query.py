@@ -129,8 +129,9 @@ def _tokens(text: str) -> list[_Token]:
             tokens.append(
                 _Token(
                     "range",
-                    low=match.group("low"),
-                    high=match.group("high"),
+                    # "*" is an open end, as Lucene and Elasticsearch write it: [2008 TO *].
+                    low=None if match.group("low") == "*" else match.group("low"),
+                    high=None if match.group("high") == "*" else match.group("high"),
                     low_excl=match.group("range") == "{",
                     high_excl=match.group("range_end") == "}",
                 )
