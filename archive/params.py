@@ -161,17 +161,19 @@ def request_from(request: HttpRequest, ignoring: tuple[str, ...] = ()) -> Search
     return canonical_filters(search_request(params))
 
 
-def known_parameters_only(request: HttpRequest) -> None:
-    """Refuse a parameter the search does not read, for clients of the API: a misspelt filter
-    (``organization=``, ``persons=``) was ignored in silence, answering with the whole archive.
-    The page keeps ignoring them (a link's tracking parameters must not break it)."""
-    unknown = [name for name in request.GET if name not in PARAM_ORDER]
-    if unknown:
-        names = ", ".join(f"“{name}”" for name in unknown)
-        raise InvalidParameter(
-            f"Unknown parameter {names}; the parameters are {', '.join(PARAM_ORDER)}.",
-            *unknown,
-        )
+def unread_parameters_notice(request: HttpRequest) -> str | None:
+    """What an API client should know of the parameters the search does not read: a misspelt
+    filter (``organization=``, ``persons=``) was ignored in silence, answering with the whole
+    archive. They are still ignored (a link's tracking parameters must not break a search), and
+    the answer says so."""
+    unread = [name for name in request.GET if name not in PARAM_ORDER]
+    if not unread:
+        return None
+    names = ", ".join(f"“{name}”" for name in unread)
+    return (
+        f"Not a parameter of the search, so ignored: {names}. "
+        f"The parameters are {', '.join(PARAM_ORDER)}."
+    )
 
 
 def canonical_filters(parsed: SearchRequest) -> SearchRequest:

@@ -33,9 +33,9 @@ from archive.models import (
 )
 from archive.params import (
     clean_text,
-    known_parameters_only,
     request_from,
     search_request,
+    unread_parameters_notice,
     with_pairs,
 )
 
@@ -258,8 +258,10 @@ def document_original(request: HttpRequest, pk: int) -> FileResponse:
 @require_safe
 @answering_errors(as_json)
 def api_search(request: HttpRequest) -> JsonResponse:
-    """``GET /api/search``: the search page's parameters in, JSON out; 400 for bad or unknown
-    parameters."""
-    known_parameters_only(request)
+    """``GET /api/search``: the search page's parameters in, JSON out; 400 for bad parameters,
+    and a notice for those the search does not read."""
     response = search.search(request_from(request))
-    return JsonResponse(api.payload(request, response), json_dumps_params={"ensure_ascii": False})
+    data = api.payload(request, response)
+    if unread := unread_parameters_notice(request):
+        data["notices"] = [*data["notices"], unread]
+    return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
