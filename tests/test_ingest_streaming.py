@@ -328,14 +328,16 @@ def test_a_single_document_file_is_read_whole_and_held_to_the_limit(small_limit)
 def test_the_check_before_the_model_holds_back_no_scan():
     """Drafts go on to the model in chunks whose stored duplicates are asked together; a scan
     (seconds of OCR each) ends its chunk, so it is not held back for sixty more to be read."""
+    from archive.chunks import chunked
     from archive.ingest.drafts import Draft, Original
-    from archive.ingest.pipeline import DUPLICATE_CHECK_CHUNK, _chunks_to_check
+    from archive.ingest.pipeline import DUPLICATE_CHECK_CHUNK
 
     def draft(n: int, scan: bool = False) -> Draft:
         original = Original(f"{n}.pdf", b"%PDF-1.4") if scan else None
         return Draft(source=f"{n}", title=f"T{n}", body=f"Body {n}.", original=original)
 
     drafts = [draft(0), draft(1, scan=True), *(draft(n) for n in range(2, 2 + 2 * 64))]
-    sizes = [len(chunk) for chunk in _chunks_to_check(iter(drafts))]
+    scan_ends = lambda d: d.original is not None  # noqa: E731 (as the pipeline asks)
+    sizes = [len(chunk) for chunk in chunked(iter(drafts), DUPLICATE_CHECK_CHUNK, scan_ends)]
     assert sizes[0] == 2  # the scan ends the first chunk
     assert max(sizes) == DUPLICATE_CHECK_CHUNK and sum(sizes) == len(drafts)

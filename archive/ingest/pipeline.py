@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 
 from archive import indexing, search
+from archive.chunks import chunked
 from archive.indexing import atomic_with_index
 from archive.ingest import dates, entities, readers, resolution
 from archive.ingest.drafts import Draft, ReadError
@@ -739,7 +740,8 @@ def _not_stored_yet(
     draft whose key an earlier draft of this import had goes on to be saved in its turn (that
     one may change the stored document first: the last version of a record wins)."""
     earlier: set[int] = set()  # hashes of the keys met so far (a collision only costs a check)
-    for chunk in _chunks_to_check(drafts):
+    # A chunk ends early at a scan: it took seconds of OCR, and is not held back for more.
+    for chunk in chunked(drafts, DUPLICATE_CHECK_CHUNK, ends=lambda d: d.original is not None):
         keys = [match_key(draft) for draft in chunk]
         candidates = [key for draft, key in zip(chunk, keys, strict=True) if draft.persons is None]
         stored = stored_keys(candidates) if candidates else set()
@@ -753,19 +755,6 @@ def _not_stored_yet(
                     report.bytes_done += draft.disk_bytes
                     continue
             yield draft
-
-
-def _chunks_to_check(drafts: Iterable[Draft]) -> Iterator[list[Draft]]:
-    """The drafts in chunks of DUPLICATE_CHECK_CHUNK, a chunk ending early at a scan: each took
-    seconds of OCR, and holding it back for the chunk to fill would hold back its saving."""
-    chunk: list[Draft] = []
-    for draft in drafts:
-        chunk.append(draft)
-        if len(chunk) >= DUPLICATE_CHECK_CHUNK or draft.original is not None:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _done(report: IngestReport, batch) -> None:

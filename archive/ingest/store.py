@@ -202,30 +202,26 @@ def store_mentions(document: Document, mentions: list[NameMention], new: bool = 
     )
 
 
-def find_existing(draft: Draft) -> tuple[Document | None, str]:
-    """The stored document this draft is a version of, and what matched.
-
-    The strongest identifier the draft has decides alone: two records with different external
-    IDs are two documents even if they share a URL or a text (wire copy republished).
-    """
-    if draft.external_id:
-        found = Document.objects.filter(external_id=draft.external_id).first()
-        return (found, "external ID") if found else (None, "")
-    if draft.source_url:
-        found = Document.objects.filter(source_url=draft.source_url).first()
-        return (found, "URL") if found else (None, "")
-    found = Document.objects.filter(content_hash=content_hash(draft.body)).first()
-    return (found, "same text") if found else (None, "")
-
-
 def match_key(draft: Draft) -> tuple[str, str]:
-    """What :func:`find_existing` matches a draft by: its external ID, else its URL, else its
-    text's hash (the strongest identifier it has decides alone)."""
+    """What a draft is matched with stored documents by: its external ID, else its URL, else
+    its text's hash. The strongest identifier it has decides alone: two records with different
+    external IDs are two documents even if they share a URL or a text (wire copy republished)."""
     if draft.external_id:
         return ("external_id", draft.external_id)
     if draft.source_url:
         return ("source_url", draft.source_url)
     return ("content_hash", content_hash(draft.body))
+
+
+# How a result names what matched (:func:`find_existing`).
+_MATCHED_BY = {"external_id": "external ID", "source_url": "URL", "content_hash": "same text"}
+
+
+def find_existing(draft: Draft) -> tuple[Document | None, str]:
+    """The stored document this draft is a version of, and what matched (:func:`match_key`)."""
+    field, value = match_key(draft)
+    found = Document.objects.filter(**{field: value}).first()
+    return (found, _MATCHED_BY[field]) if found else (None, "")
 
 
 def stored_keys(keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
