@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import (
@@ -71,8 +70,7 @@ def _page_or_partial(request: HttpRequest, context: dict, status: int = 200) -> 
     # A run of typing adds one history entry: its later updates replace it (search.js); and the
     # address shown already is no new entry (Enter after the typing had shown its results).
     continued = request.headers.get("X-Archive-Typing") == "continued"
-    shown = urlsplit(request.htmx.current_url or "")
-    same = address == shown.path + (f"?{shown.query}" if shown.query else "")
+    same = address == request.htmx.current_url_abs_path
     (replace_url if continued or same else push_url)(partial, address)
     return partial
 
