@@ -90,11 +90,14 @@ def test_a_phrase_marks_only_its_consecutive_occurrences(make_document):
     assert hit.title_html == "Terror in the port"
 
 
-def test_a_phrase_is_marked_after_analysis_stop_words_and_stems(make_document):
-    make_document(body="Terrorism, attacks and terror. Then an attack: the attack on Mumbai.")
+def test_a_phrase_is_marked_after_analysis_stop_words_and_case(make_document):
+    make_document(
+        body="Terrorism, attacks and Terror, attacks. Then an attack: the attacks on Mumbai."
+    )
     [hit] = search.search(SearchRequest(q='"terror attacks" OR "attacks in Mumbai"')).hits
-    # "Terrorism, attacks" stems to the phrase; "on" is a stop word, as "in" is.
-    assert _marks(hit.snippets[0]) == ["Terrorism, attacks", "attack on Mumbai"]
+    # A quoted phrase is its words as written, in any case, punctuation between them aside;
+    # "on" is a stop word, as "in" is. "Terrorism, attacks" (the same stems) is not the phrase.
+    assert _marks(hit.snippets[0]) == ["Terror, attacks", "attacks on Mumbai"]
 
 
 def test_the_document_page_numbers_phrase_occurrences_only(client, make_document):

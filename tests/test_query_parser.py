@@ -26,14 +26,18 @@ def test_words_are_analysed_and_all_required():
 
 
 def test_phrases_keep_their_order_and_proximity():
+    # Quoted words are searched as written (not stemmed), in the text fields' exact twins.
     assert tree('"the attacks on Mumbai"~3') == qt.Or(
         (
-            qt.Phrase("title", ("attack", "mumbai"), 3, 1.5),
-            qt.Phrase("body", ("attack", "mumbai"), 3, 1.0),
+            qt.Phrase("title_exact", ("attacks", "mumbai"), 3, 1.5),
+            qt.Phrase("body_exact", ("attacks", "mumbai"), 3, 1.0),
         )
     )
-    # One word in quotes is that word, weighed as any word.
-    assert tree('"Mumbai"') == words("mumbai")
+    # One word in quotes is that word as written, weighed as any word.
+    assert tree('"Federer"') == qt.Or(
+        (qt.Term("title_exact", "federer", 1.5), qt.Term("body_exact", "federer"))
+    )
+    assert tree("Federer") == words("feder")  # the stem "federal" and "federation" have too
 
 
 @pytest.mark.parametrize(

@@ -200,6 +200,30 @@ class NewsTextAnalyzer:
 
 TEXT_ANALYZER = NewsTextAnalyzer()
 
+
+def exact_word(word: str) -> str:
+    """No stemming: the "stem" of a word in the exact fields is the word itself."""
+    return word
+
+
+class ExactTextAnalyzer(NewsTextAnalyzer):
+    """The exact fields' analyzer: the same words, positions, case and accent folding as
+    :class:`NewsTextAnalyzer`, not stemmed. Snowball gives "Federer", "federal" and "federation"
+    one stem ("feder"), so a name cannot be told from common words by its stem: a quoted word
+    searches these fields (as Elasticsearch's ``quote_field_suffix`` searches an unstemmed
+    sub-field). An index pickles it: its name is part of the index format."""
+
+    is_morph = False
+
+    def __init__(self) -> None:
+        super().__init__(exact_word)
+
+    def has_morph(self) -> bool:
+        return False
+
+
+EXACT_ANALYZER = ExactTextAnalyzer()
+
 # WORD without its capturing group, for findall (the same matches).
 _WORD_MATCHES = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)
 
@@ -209,6 +233,17 @@ def terms(value: str) -> list[str]:
     token texts, with stop words removed, in about half the time (no Token objects, no
     generator). A cluster backend indexes these terms itself (``archive/search/sphinxql``)."""
     return _index_terms(_WORD_MATCHES.findall(value), english_stem)
+
+
+def exact_terms(value: str) -> list[str]:
+    """The exact fields' terms of a text: as :func:`terms`, not stemmed."""
+    return _index_terms(_WORD_MATCHES.findall(value), exact_word)
+
+
+def exact_form(word: str) -> str:
+    """How the exact fields hold one word of a text: lower case, accents folded."""
+    text = word.lower()
+    return text if text.isascii() else fold_accents(text)
 
 
 def _index_terms(words: list[str], stem: Callable[[str], str]) -> list[str]:
@@ -221,7 +256,8 @@ def _index_terms(words: list[str], stem: Callable[[str], str]) -> list[str]:
         text = word.lower()
         if len(text) < MIN_WORD_CHARS or text in stops:
             continue
-        text = cached.get(text) or stem(text)
+        if stem is not exact_word:
+            text = cached.get(text) or stem(text)
         out.append(text if text.isascii() else fold_accents(text))
     return out
 

@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterable, Iterator
 from django.utils.html import escape
 
 from archive.search import querytree as qt
-from archive.search.analyzer import is_stop_word, term_spans
+from archive.search.analyzer import exact_form, is_stop_word, term_spans
 from archive.search.querytree import positive_leaves
-from archive.search.schema import DEFAULT_SEARCH_FIELDS, IndexedDocument
+from archive.search.schema import DEFAULT_SEARCH_FIELDS, EXACT_OF, IndexedDocument
 from archive.search.types import Hit, Phrase, QueryTerms
 
 START_MARK = "<mark>"
@@ -35,6 +35,9 @@ SNIPPETS_PER_HIT = 3
 _WORD_AFTER = re.compile(r"\w")
 # Words past this character are not looked at for snippets (as Whoosh's fragmenters).
 SNIPPET_CHAR_LIMIT = 2**15
+# Before a term of QueryTerms: the word as written (an exact field's term), not a stem. No index
+# term starts with it (the analyzer's terms are word characters).
+EXACT_MARK = "="
 
 
 class MarkFormatter:
@@ -82,10 +85,17 @@ def terms_to_mark(
     phrases: dict[str, set[Phrase]] = {name: set() for name in DEFAULT_SEARCH_FIELDS}
     for leaf in positive_leaves(parsed) if parsed is not None else ():
         fieldname = getattr(leaf, "fieldname", None)
+        exact = fieldname in EXACT_OF
+        if exact:
+            fieldname = EXACT_OF[fieldname]
+            if isinstance(leaf, qt.Term):
+                words[fieldname].add(EXACT_MARK + str(leaf.text))
+                continue
         if fieldname not in words:
             continue
         if isinstance(leaf, qt.Phrase):
-            phrase = tuple(str(word) for word in leaf.words)
+            mark = EXACT_MARK if exact else ""
+            phrase = tuple(mark + str(word) for word in leaf.words)
             if len(phrase) > 1:
                 phrases[fieldname].add(Phrase(phrase, max(1, int(leaf.slop))))
             else:
@@ -109,13 +119,15 @@ def _marked_words(
     own. ``in_phrase``: the word is marked as part of a phrase."""
     spans = term_spans(text, char_limit)
     words = terms.words
-    if not terms.phrases:
-        for index, (start, end, term) in enumerate(spans):
-            yield start, end, term, index if term in words else None, False
-        return
-    spans = list(spans)
-    in_phrases = _phrase_marks(text, spans, terms.phrases)
+    forms = None  # each word's exact term (EXACT_MARK + its form), when a quoted word asks
+    if terms.phrases or _asks_exact(terms):
+        spans = list(spans)
+    if _asks_exact(terms):
+        forms = [EXACT_MARK + exact_form(text[start:end]) for start, end, _ in spans]
+    in_phrases = _phrase_marks(text, spans, terms.phrases, forms) if terms.phrases else {}
     for index, (start, end, term) in enumerate(spans):
+        if forms is not None and forms[index] in words:
+            term = forms[index]
         mark = in_phrases.get(index)
         if mark is not None:
             yield start, end, term, mark, True
@@ -123,24 +135,40 @@ def _marked_words(
             yield start, end, term, index if term in words else None, False
 
 
+def _asks_exact(terms: QueryTerms) -> bool:
+    """Whether any of the query's words or phrases is quoted (exact terms)."""
+    return any(word.startswith(EXACT_MARK) for word in terms.words) or any(
+        phrase.words[0].startswith(EXACT_MARK) for phrase in terms.phrases
+    )
+
+
 def _phrase_marks(
-    text: str, spans: list[tuple[int, int, str]], phrases: Iterable[Phrase]
+    text: str,
+    spans: list[tuple[int, int, str]],
+    phrases: Iterable[Phrase],
+    alternatives: list[str] | None = None,
 ) -> dict[int, int]:
     """Word index -> the index of the first word of its mark, for the words that stand as one of
     ``phrases``. Positions count only the words the index keeps (stop words and one-letter words
     take none), as the index's positions do, so "attack on Mumbai" is the phrase "attack
-    Mumbai". Overlapping occurrences become one mark."""
+    Mumbai". Overlapping occurrences become one mark. ``alternatives``: each word's exact term,
+    which a quoted phrase's words are compared with."""
     kept = [i for i, (start, end, _) in enumerate(spans) if not is_stop_word(text[start:end])]
     terms = [spans[i][2] for i in kept]
+    exact = [alternatives[i] for i in kept] if alternatives is not None else terms
     where: dict[str, list[int]] = {}  # term -> its positions, ascending
     for position, term in enumerate(terms):
         where.setdefault(term, []).append(position)
+    if alternatives is not None:  # exact terms never equal a stem: they start with EXACT_MARK
+        for position, term in enumerate(exact):
+            where.setdefault(term, []).append(position)
     runs: list[tuple[int, int]] = []  # (first, last) positions, each run marked as one
     for phrase in phrases:
         words = list(phrase.words)
+        forms = exact if words[0].startswith(EXACT_MARK) else terms
         if phrase.slop <= 1:
             n = len(words)
-            runs += [(p, p + n - 1) for p in where.get(words[0], ()) if terms[p : p + n] == words]
+            runs += [(p, p + n - 1) for p in where.get(words[0], ()) if forms[p : p + n] == words]
         else:
             runs += [(p, p) for p in _near_positions(phrase, where)]
     marks: dict[int, int] = {}

@@ -10,7 +10,9 @@ The query language (explained to users in templates/archive/_query_help.html): w
 match), ``AND`` / ``OR`` / ``NOT`` and ``-word``, ``"exact phrase"``, proximity ``"word1 word2"~5``,
 ``title:`` / ``body:`` / ``person:`` / ``organisation:`` / ``place:`` / ``publication:``, prefix
 ``immigr*``, typo tolerance ``mumbay~`` (``~2`` for two edits), and dates ``date:2008``,
-``date:2008-11``, ``date:[2008 TO 2010]``, ``date:>2008-11-26``.
+``date:2008-11``, ``date:[2008 TO 2010]``, ``date:>2008-11-26``. Words are stemmed ("attacks"
+finds "attacked"); quoted words are not (``"federer"`` is not "federal", whose stem is the
+same): see :data:`~archive.search.schema.EXACT_FIELDS`.
 
 A name given to ``person:`` / ``organisation:`` / ``place:`` may be an alias (another spelling,
 a merged or renamed entity's old name): its entity's name is searched too, as the filters take
@@ -30,11 +32,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from archive.search import querytree as qt
+from archive.search.analyzer import exact_terms, whole_term
 from archive.search.analyzer import terms as text_terms
-from archive.search.analyzer import whole_term
 from archive.search.querytree import Node, positive_leaves  # noqa: F401  (public here)
 from archive.search.schema import (
     DEFAULT_SEARCH_FIELDS,
+    EXACT_FIELDS,
     QUERYABLE_FIELDS,
     TEXT_FIELDS,
     clean_value,
@@ -317,9 +320,14 @@ def _field_leaf(token: _Token, fieldname: str, boost: float) -> Node:
         return qt.combine(
             qt.And, [_fuzzy(fieldname, t, boost, edits, prefix) for t in text_terms(text)]
         )
-    words = text_terms(text)
-    if token.kind == "phrase" and len(words) > 1:
-        return qt.Phrase(fieldname, tuple(words), token.slop, boost)
+    if token.kind == "phrase":
+        # Quoted: the words as written, in the field's unstemmed twin (as Elasticsearch's
+        # quote_field_suffix), so a name is not found by a common word with its stem.
+        fieldname, words = EXACT_FIELDS[fieldname], exact_terms(text)
+        if len(words) > 1:
+            return qt.Phrase(fieldname, tuple(words), token.slop, boost)
+    else:
+        words = text_terms(text)
     return qt.combine(qt.And, [qt.Term(fieldname, word, boost) for word in words])
 
 

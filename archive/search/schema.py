@@ -16,6 +16,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 TEXT_FIELDS = ("title", "body")
+# Each text field's exact twin: the same words, not stemmed (analyzer.ExactTextAnalyzer). A
+# quoted word or phrase searches these, so `"federer"` finds Federer and not "federal", whose
+# stem is the same. Filled by each engine from the document's own title and body.
+EXACT_FIELDS = {"title": "title_exact", "body": "body_exact"}
+# Which text field an exact field is the twin of.
+EXACT_OF = {exact: fieldname for fieldname, exact in EXACT_FIELDS.items()}
 
 # Multi-valued exact fields hold one value per line, so names may contain spaces and commas.
 VALUE_SEPARATOR = "\n"

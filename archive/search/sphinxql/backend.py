@@ -52,7 +52,7 @@ from django.conf import settings
 
 from archive.search import analyzer, highlight, spelling
 from archive.search import querytree as qt
-from archive.search.analyzer import ANALYZER_VERSION
+from archive.search.analyzer import ANALYZER_VERSION, exact_terms
 from archive.search.facets import (
     FACET_LIMIT,
     FACETS,
@@ -75,7 +75,7 @@ from archive.search.schema import (
 )
 from archive.search.sphinxql import client
 from archive.search.sphinxql import cluster as cluster_module
-from archive.search.sphinxql.dictionary import SLOTS, Dictionary
+from archive.search.sphinxql.dictionary import EXACT, SLOTS, Dictionary
 from archive.search.sphinxql.matching import (
     EVERY,
     FACTS,
@@ -130,7 +130,8 @@ SHARD_TOP = 250
 # bm25f's average field length is each shard's own (weights then differ by layout: see
 # docs/sphinxql-notes.md); the embedded engine normalises (b = 0.75), so rankings are close, not
 # equal.
-FIELD_WEIGHTS = "title=3, body=2, facts=1"
+# An exact field weighs as its text field (and is normalised by its length: the same words).
+FIELD_WEIGHTS = "title=3, body=2, facts=1, title_exact=3, body_exact=2"
 K1, B = 1.2, 0.75  # as the embedded engine's BM25F
 
 
@@ -221,6 +222,11 @@ def _index(slot: str) -> str:
 
 def _analysed(text: str) -> list[str]:
     return analyzer.terms(text)
+
+
+def _exact_counted(title_exact: list[str], body_exact: list[str]) -> set[str]:
+    """A document's exact terms as the dictionary counts them (EXACT before each)."""
+    return {EXACT + term for term in (*title_exact, *body_exact)}
 
 
 def _quote(value: str) -> str:
@@ -617,6 +623,7 @@ class SphinxQLBackend:
         for title, body in old.values():
             title_terms, body_terms = _analysed(title), _analysed(body)
             delta.subtract(set(title_terms) | set(body_terms))
+            delta.subtract(_exact_counted(exact_terms(title), exact_terms(body)))
             delta.subtract({DOCS: 1, TITLE_TERMS: len(title_terms), BODY_TERMS: len(body_terms)})
         self._write(slot, docs, delta)
         self._mark_shared(slot, docs)
@@ -759,7 +766,9 @@ class SphinxQLBackend:
         values: list[tuple[int, str, str]] = []
         for doc in docs:
             title_terms, body_terms = _analysed(doc.title), _analysed(doc.body)
+            title_exact, body_exact = exact_terms(doc.title), exact_terms(doc.body)
             delta.update(set(title_terms) | set(body_terms))
+            delta.update(_exact_counted(title_exact, body_exact))
             delta.update({DOCS: 1, TITLE_TERMS: len(title_terms), BODY_TERMS: len(body_terms)})
             facts = [EVERY, *date_tokens(doc.published)]
             columns: dict[str, object] = {}
@@ -778,6 +787,8 @@ class SphinxQLBackend:
                 _quote(" ".join(title_terms)),
                 _quote(" ".join(body_terms)),
                 _quote(" ".join(facts)),
+                _quote(" ".join(title_exact)),
+                _quote(" ".join(body_exact)),
                 _quote(doc.title),
                 _quote(doc.body),
                 _quote(doc.source_url or ""),

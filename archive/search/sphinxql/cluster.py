@@ -127,6 +127,8 @@ def _check_name(name: str) -> None:
 #   spaces; the engine's own morphology is off, so both backends search the same terms.
 # - facts: hidden tokens every query form that is not text becomes (matching.py): "xall" in
 #   every document, a facet value's token, the date's year, month and day tokens.
+# - title_exact, body_exact: the same words unstemmed (analyzer.exact_terms), which quoted
+#   words search (schema.EXACT_FIELDS).
 # - title_text, body_text, source_url: the original text, shown and highlighted by the project's
 #   own highlighter (SNIPPET() neither stems nor escapes). Never UPDATEd: a change is a REPLACE.
 # - publication: the publication's value id (64-bit hash of its name; 0 = none); persons,
@@ -142,7 +144,7 @@ def _check_name(name: str) -> None:
 #   (copies or not) or, for a document in no story, 2^62 + its id (a story of its own;
 #   backend.story_key). An index created without them is recreated by a rebuild.
 ARTICLE_SCHEMA = RtSchema(
-    fields=("title", "body", "facts"),
+    fields=("title", "body", "facts", "title_exact", "body_exact"),
     attributes=(
         Attribute("title_text", "string"),
         Attribute("body_text", "string"),

@@ -25,6 +25,11 @@ from archive.search.sphinxql.cluster import fnv64
 from archive.search.sphinxql.matching import within_distance
 
 SLOTS = ("a", "b")
+# Before a term of the exact fields (title_exact, body_exact): "=federer" is the word "federer"
+# as written, counted apart from the stems (a word may be both: "bush"). Its hash, as the
+# engine's keyword, is the word's. No stem starts with it, so prefix and spelling look-ups,
+# which read ranges of letters, never see these terms.
+EXACT = "="
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -90,7 +95,11 @@ class Dictionary:
         connection.executemany(
             "INSERT INTO terms (slot, term, docs, hash) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (slot, term) DO UPDATE SET docs = docs + excluded.docs",
-            ((slot, term, n, _signed(fnv64(term))) for term, n in delta.items() if n),
+            (
+                (slot, term, n, _signed(fnv64(term.removeprefix(EXACT))))
+                for term, n in delta.items()
+                if n
+            ),
         )
         connection.execute("DELETE FROM terms WHERE slot = ? AND docs <= 0", (slot,))
 
@@ -98,8 +107,14 @@ class Dictionary:
         """(FNV64 hashes, document counts) of every indexed word (the global IDF file's
         entries), the bookkeeping rows (a control character first) left out."""
         rows = self.connection.execute(
-            "SELECT hash, docs FROM terms WHERE slot = ? AND term >= ' '", (slot,)
+            "SELECT hash, docs, term >= ? AND term < ? FROM terms WHERE slot = ? AND term >= ' '",
+            (EXACT, chr(ord(EXACT) + 1), slot),
         ).fetchall()
+        # A word that is a stem and an exact term ("bush") is one keyword to the engine: the
+        # file states it once, with the stem's count (the embedded engine's exact fields count
+        # it apart, so a quoted word's weight may differ a little between the engines).
+        stems = {h for h, _, exact in rows if not exact}
+        rows = [(h, d) for h, d, exact in rows if not exact or h not in stems]
         return [h & 0xFFFFFFFFFFFFFFFF for h, _ in rows], [d for _, d in rows]
 
     def term_counts(self, slot: str) -> dict[str, int]:
@@ -137,7 +152,11 @@ class Dictionary:
             "AND length(term) BETWEEN ? AND ?",
             (slot, prefix, prefix + "\U0010ffff", len(word) - distance, len(word) + distance),
         )
-        return [term for (term,) in rows if within_distance(word, term, distance)]
+        return [
+            term
+            for (term,) in rows
+            if not term.startswith(EXACT) and within_distance(word, term, distance)
+        ]
 
     def alphabetic_terms(self, slot: str, letter: str) -> list[str]:
         """Indexed terms of two or more letters starting with ``letter`` (spelling candidates)."""

@@ -25,7 +25,7 @@ from whoosh import index as whoosh_index
 
 from archive.search.facets import FACET_LIMIT, UNDATED, UNKNOWN_PUBLICATION
 from archive.search.highlight import MarkFormatter, lead
-from archive.search.schema import DEFAULT_SEARCH_FIELDS, IndexedDocument, to_fields
+from archive.search.schema import DEFAULT_SEARCH_FIELDS, EXACT_FIELDS, IndexedDocument, to_fields
 from archive.search.whoosh.schema import SCHEMA
 
 # What the site's text analyzer drops, so the other engines can drop the same words from a query.
@@ -56,7 +56,9 @@ def build_baseline_index(docs: Iterable[IndexedDocument], path: Path) -> int:
     count = 0
     try:
         for doc in docs:
-            writer.add_document(**to_fields(doc))
+            fields = to_fields(doc)
+            fields.update({exact: fields[name] for name, exact in EXACT_FIELDS.items()})
+            writer.add_document(**fields)
             count += 1
     except BaseException:
         writer.cancel()
@@ -138,9 +140,11 @@ def baseline_search(
             "filter": _filter(tuple(persons), tuple(publications), year),
         }
         if q.strip():
-            parser = qparser.MultifieldParser(
-                list(DEFAULT_SEARCH_FIELDS), schema=ix.schema, fieldboosts=DEFAULT_SEARCH_FIELDS
-            )
+            boosts = DEFAULT_SEARCH_FIELDS
+            if len(q) > 1 and q.startswith('"') and q.endswith('"'):
+                # A quoted phrase searches the unstemmed fields, as the site does (EXACT_FIELDS).
+                boosts = {EXACT_FIELDS[name]: weight for name, weight in boosts.items()}
+            parser = qparser.MultifieldParser(list(boosts), schema=ix.schema, fieldboosts=boosts)
             results = searcher.search(parser.parse(q), **options)
         else:
             # Newest first: dated documents before undated ones, then by day, descending.

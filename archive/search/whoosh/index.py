@@ -42,6 +42,7 @@ from whoosh.searching import Searcher
 
 from archive.search.locking import file_lock
 from archive.search.schema import (
+    EXACT_FIELDS,
     TEXT_FIELDS,
     IndexedDocument,
     document_digest,
@@ -259,7 +260,11 @@ def _writable(doc: IndexedDocument, known: frozenset[str]) -> dict[str, object]:
     """The document's fields that the index being written has. An index built before a field
     existed (reported by ``outdated_analysis``) keeps taking saves until it is rebuilt: the
     fields it does not know are left out rather than failing every write."""
-    return {name: value for name, value in to_fields(doc).items() if name in known}
+    values = {name: value for name, value in to_fields(doc).items() if name in known}
+    for fieldname, exact in EXACT_FIELDS.items():
+        if exact in known:
+            values[exact] = values.get(fieldname, "")
+    return values
 
 
 def update_documents(docs: Iterable[IndexedDocument], delete_ids: Iterable[int] = ()) -> None:

@@ -9,13 +9,14 @@ from collections.abc import Callable
 from whoosh import analysis, fields, formats
 
 from archive.search.analyzer import (
+    EXACT_ANALYZER,
     TEXT_ANALYZER,
     NewsTextAnalyzer,
     describe,
     english_stem,
     same_analysis,
 )
-from archive.search.schema import MULTI_VALUE_FIELDS, TEXT_FIELDS
+from archive.search.schema import EXACT_FIELDS, MULTI_VALUE_FIELDS, TEXT_FIELDS
 
 
 class TextPositions(formats.Positions):
@@ -34,8 +35,8 @@ class TextPositions(formats.Positions):
             yield term, len(positions), float(len(positions)) * boost, self.encode(positions)
 
 
-def _text_field(analyzer: NewsTextAnalyzer) -> fields.TEXT:
-    field_type = fields.TEXT(analyzer=analyzer, stored=True)
+def _text_field(analyzer: NewsTextAnalyzer, stored: bool = True) -> fields.TEXT:
+    field_type = fields.TEXT(analyzer=analyzer, stored=stored)
     field_type.format = TextPositions(field_boost=field_type.format.field_boost)
     return field_type
 
@@ -57,6 +58,8 @@ def build_schema(
         id=fields.ID(unique=True, stored=True),
         title=_text_field(analyzer),
         body=_text_field(analyzer),
+        # The same text unstemmed, for quoted words (not stored: the text is stored above).
+        **{exact: _text_field(EXACT_ANALYZER, stored=False) for exact in EXACT_FIELDS.values()},
         **{fieldname: _multi_value_field() for fieldname in MULTI_VALUE_FIELDS},
         publication=fields.ID(stored=True),
         # The publication date as YYYYMMDD; absent when the document has no date.
@@ -88,11 +91,13 @@ def outdated_analysis(schema: fields.Schema) -> str:
     if unindexed:
         names = ", ".join(repr(name) for name in unindexed)
         return f"the index does not index {names}"
-    for fieldname in TEXT_FIELDS:
+    expected = {name: TEXT_ANALYZER for name in TEXT_FIELDS}
+    expected.update({exact: EXACT_ANALYZER for exact in EXACT_FIELDS.values()})
+    for fieldname, analyzer in expected.items():
         found = schema[fieldname].analyzer if fieldname in schema else None
-        if not same_analysis(found, TEXT_ANALYZER):
+        if not same_analysis(found, analyzer):
             return (
                 f"the index analyses {fieldname!r} with {describe(found)}, this version of the "
-                f"site with {describe(TEXT_ANALYZER)}"
+                f"site with {describe(analyzer)}"
             )
     return ""

@@ -38,7 +38,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
 from archive.search.query import term_text
-from archive.search.schema import values_named
+from archive.search.schema import EXACT_FIELDS, TEXT_FIELDS, values_named
 from archive.search.whoosh.tree import to_whoosh
 
 if TYPE_CHECKING:
@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 
 B = 0.75
 K1 = 1.2
+# The fields whose matches score (text and its exact twin); a value's match scores 0.
+SCORED_FIELDS = frozenset((*TEXT_FIELDS, *EXACT_FIELDS.values()))
 
 
 def idf_of(doc_count: int, doc_frequency: int) -> float:
@@ -463,7 +465,7 @@ class Evaluation:
     def _fallback(self, node):
         """Phrases and anything else: Whoosh decides what matches, restricted first to documents
         that have all the node's words; the score is the sum of the words' scores."""
-        words = [t for t in node.terms() if t[0] in ("title", "body")] if node.has_terms() else []
+        words = [t for t in node.terms() if t[0] in SCORED_FIELDS] if node.has_terms() else []
         scores = np.zeros(self.size, dtype=np.float32)
         for fieldname, text in dict.fromkeys(words):
             scores += self._term(fieldname, text, node.boost)[1]

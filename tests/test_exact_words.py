@@ -1,0 +1,95 @@
+"""Quoted words are searched as written, on every engine.
+
+Snowball gives "Federer", "federal" and "federation" one stem ("feder"): unquoted, a search for
+the tennis player finds every federal budget too, ranked alike, since the index holds the same
+term. Quotes search the unstemmed twins of headline and text (``schema.EXACT_FIELDS``), and
+mark only the word as written.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from archive import search
+from archive.search import SearchRequest
+
+pytestmark = pytest.mark.usefixtures("search_backend")
+
+
+@pytest.fixture
+def archive_of_feders(make_document):
+    return {
+        "player": make_document(
+            title="Federer reaches the final",
+            body="Roger Federer beat Andy Roddick in straight sets on Sunday.",
+        ),
+        "budget": make_document(
+            title="Budget vote",
+            body="The federal budget passed after the federation of unions backed it.",
+        ),
+        "both": make_document(
+            title="Sponsors",
+            body="A federal agency sponsors the tournament where Federer plays.",
+        ),
+        "gates": make_document(
+            title="Foundation news", body="Bill Gates opened the new building on Monday."
+        ),
+        "gate": make_document(
+            title="Stadium news", body="Fans queued at the main gate before the match."
+        ),
+    }
+
+
+def _ids(q: str) -> set[int]:
+    return {hit.id for hit in search.search(SearchRequest(q=q)).hits}
+
+
+def _marks(html: str) -> list[str]:
+    return re.findall(r"<mark[^>]*>(.*?)</mark>", html)
+
+
+def test_an_unquoted_word_finds_every_word_with_its_stem(archive_of_feders):
+    docs = archive_of_feders
+    assert _ids("federer") == {docs["player"].pk, docs["budget"].pk, docs["both"].pk}
+
+
+def test_a_quoted_word_finds_that_word_only(archive_of_feders):
+    docs = archive_of_feders
+    assert _ids('"federer"') == {docs["player"].pk, docs["both"].pk}
+    assert _ids('"Federal"') == {docs["budget"].pk, docs["both"].pk}
+    assert _ids('"gates"') == {docs["gates"].pk}
+    assert _ids("gates") == {docs["gates"].pk, docs["gate"].pk}
+    assert _ids('title:"federer"') == {docs["player"].pk}
+
+
+def test_a_quoted_phrase_matches_its_words_as_written(archive_of_feders):
+    docs = archive_of_feders
+    assert _ids('"bill gates"') == {docs["gates"].pk}
+    assert _ids('"bill gate"') == set()
+    assert _ids('"federal agency"') == {docs["both"].pk}
+    assert _ids('"federer agency"') == set()
+    # Quoted and unquoted words together: each as its own rule.
+    assert _ids('"federer" sponsor') == {docs["both"].pk}
+
+
+def test_counts_agree_with_the_hits(archive_of_feders):
+    response = search.search(SearchRequest(q='"federer"'))
+    assert response.total == len(response.hits) == 2
+
+
+def test_only_the_word_as_written_is_marked(archive_of_feders):
+    docs = archive_of_feders
+    [hit] = [h for h in search.search(SearchRequest(q='"federer"')).hits if h.id == docs["both"].pk]
+    assert _marks("".join(hit.snippets)) == ["Federer"]
+    [hit] = [h for h in search.search(SearchRequest(q="federer")).hits if h.id == docs["both"].pk]
+    assert _marks("".join(hit.snippets)) == ["federal", "Federer"]
+    [hit] = search.search(SearchRequest(q='"bill gates"')).hits
+    assert _marks("".join(hit.snippets)) == ["Bill Gates"]
+
+
+def test_the_document_page_marks_the_quoted_word_only(client, archive_of_feders):
+    document = archive_of_feders["both"]
+    html = client.get(document.get_absolute_url(), {"q": '"federer"'}).content.decode()
+    assert _marks(html) == ["Federer"]
