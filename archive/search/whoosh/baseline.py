@@ -139,11 +139,13 @@ def baseline_search(
             "maptype": sorting.Count,
             "filter": _filter(tuple(persons), tuple(publications), year),
         }
+        body_field = "body"
         if q.strip():
             boosts = DEFAULT_SEARCH_FIELDS
             if len(q) > 1 and q.startswith('"') and q.endswith('"'):
                 # A quoted phrase searches the unstemmed fields, as the site does (EXACT_FIELDS).
                 boosts = {EXACT_FIELDS[name]: weight for name, weight in boosts.items()}
+                body_field = EXACT_FIELDS["body"]
             parser = qparser.MultifieldParser(list(boosts), schema=ix.schema, fieldboosts=boosts)
             results = searcher.search(parser.parse(q), **options)
         else:
@@ -161,7 +163,7 @@ def baseline_search(
         ids = []
         # With groupedby, Whoosh scores and sorts every hit (UnlimitedCollector), not just ten.
         for hit in results[:HITS]:
-            snippet = hit.highlights("body", top=1) if q.strip() else ""
+            snippet = hit.highlights(body_field, text=hit["body"], top=1) if q.strip() else ""
             snippets.append(snippet or lead(hit["body"], LEAD_CHARS))
             ids.append(int(hit["id"]))
         return {
