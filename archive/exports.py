@@ -27,7 +27,7 @@ from django.views.decorators.http import require_safe
 from archive import search, stories
 from archive.answers import answering_errors, as_text
 from archive.models import Document, is_web_url, title_slug
-from archive.params import querystring, request_from, to_params
+from archive.params import FILTER_PARAMS, querystring, request_from, to_params
 
 # The names of each listed value facet ("persons", "organisations", "places"): JSON lists, and
 # "; "-joined CSV cells.
@@ -128,11 +128,26 @@ def truncation_notice(total: int, limit: int) -> str:
     )
 
 
+def folded_notice(response: search.SearchResponse) -> list[str]:
+    """An export of a search whose copies are folded says that its rows are stories (each row
+    a story's first printing; story_copies tells how many documents it stands for)."""
+    if not response.request.folded or response.documents == response.total:
+        return []
+    return [
+        f"One row per story: {response.total:,} stories stand for {response.documents:,} "
+        "documents (story_copies gives each story's copies); add copies=all to export every "
+        "document."
+    ]
+
+
 def filename(response: search.SearchResponse, extension: str, today: dt.date) -> str:
-    """``archive-search-<query>-<date>.<ext>``: readable, and safe in any file system; a query
-    in another script keeps its letters ("archive-search-日本-…", sent as RFC 6266's
-    ``filename*``), not "all", the name of an export of every document."""
-    slug = slugify(response.query_text, allow_unicode=True)[:50].strip("-") or "all"
+    """``archive-search-<query and filters>-<date>.<ext>``: readable, and safe in any file
+    system; a query in another script keeps its letters ("archive-search-日本-…", sent as RFC
+    6266's ``filename*``). A search by filters alone is named by them
+    ("archive-search-tony-blair-2005-…"); "all" names only an export of every document."""
+    filters = [value for name, value in to_params(response.request) if name in FILTER_PARAMS]
+    words = " ".join([response.query_text, *filters])
+    slug = slugify(words, allow_unicode=True)[:50].strip("-") or "all"
     return f"archive-search-{slug}-{today.isoformat()}.{extension}"
 
 
@@ -235,7 +250,7 @@ def export_json(request: HttpRequest) -> HttpResponse:
         "exported": len(result.hits),
         "truncated": truncated,
         "notice": truncation_notice(result.total, limit) if truncated else None,
-        "notices": list(result.notices),
+        "notices": [*result.notices, *folded_notice(result)],
         "exported_at": timezone.now().isoformat(timespec="seconds"),
         "results": [hit_record(urls, hit, facts) for hit in result.hits],
     }

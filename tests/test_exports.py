@@ -158,7 +158,12 @@ def test_download_filename_names_the_query_and_the_day(client, seeds):
     today = timezone.localdate().isoformat()
     response = client.get("/export.csv", {"q": 'Mumbai "attacks"!', "person": "Madhukar Gupta"})
     assert response["Content-Disposition"] == (
-        f'attachment; filename="archive-search-mumbai-attacks-{today}.csv"'
+        f'attachment; filename="archive-search-mumbai-attacks-madhukar-gupta-{today}.csv"'
+    )
+    # A search by filters alone is named by them; "all" is the whole archive.
+    response = client.get("/export.csv", {"person": "Madhukar Gupta", "year": "2008"})
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="archive-search-madhukar-gupta-2008-{today}.csv"'
     )
     response = client.get("/export.json")
     assert response["Content-Disposition"] == (

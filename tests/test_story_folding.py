@@ -4,6 +4,7 @@ counts by story or by document, and the API's shape. Run on every search backend
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -191,6 +192,18 @@ def test_api_carries_the_story(client, archive):
     assert every["total"] == every["total_documents"] == 5
     bad = client.get("/api/search", {"q": "siege", "copies": "some"})
     assert bad.status_code == 400 and "copies" in bad.json()["error"]
+
+
+def test_a_folded_export_says_its_rows_are_stories(client, archive):
+    data = json.loads(client.get("/export.json", {"q": "siege"}).content)
+    assert data["exported"] == 3 and data["total_documents"] == 5
+    assert (
+        "One row per story: 3 stories stand for 5 documents (story_copies gives each story's "
+        "copies); add copies=all to export every document."
+    ) in data["notices"]
+    every = json.loads(client.get("/export.json", {"q": "siege", "copies": "all"}).content)
+    assert every["exported"] == 5
+    assert not any(notice.startswith("One row per story") for notice in every["notices"])
 
 
 def test_the_page_says_both_counts_and_links_every_copy(client, archive):
