@@ -7,6 +7,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
@@ -26,6 +27,7 @@ from archive.search import (
     FacetResult,
     SearchRequest,
     ValueFacet,
+    shared_stem_notice,
 )
 from archive.search import SearchResponse as Response
 
@@ -889,6 +891,31 @@ def counts_switch(response: Response) -> tuple[str, str, str] | None:
     return "documents", "count stories", with_pairs(replace(req, counts=other))
 
 
+@dataclass(frozen=True)
+class PageNotice:
+    """A notice as the page shows it: its text, and a link that acts on it (None: no link)."""
+
+    text: str
+    link_label: str | None = None
+    link_url: str | None = None
+
+
+def page_notices(response: Response) -> list[PageNotice]:
+    """The response's notices; one about a word that shares its stem with other words links to
+    the same search with that word in quotes."""
+    links = {}
+    for shared in response.shared_stems:
+        quoted = re.sub(
+            rf'(?<![\w"]){re.escape(shared.word)}(?![\w"])',
+            f'"{shared.word}"',
+            response.request.q,
+            count=1,
+        )
+        url = with_pairs(replace(response.request, q=quoted, page=1))
+        links[shared_stem_notice(shared)] = (f"Search {quoted}", url)
+    return [PageNotice(text, *links.get(text, (None, None))) for text in response.notices]
+
+
 def search_context(
     response: Response,
     count: Callable[[str], int],
@@ -917,6 +944,7 @@ def search_context(
         "histogram": histogram(response),
         "no_results": no_results(response, count, story_title),
         "chips": chips(response, story_title),
+        "page_notices": page_notices(response),
         "story_title": story_title,
         "clear_url": clear_filters_url(response),
         "pages": pagination(response),

@@ -93,3 +93,53 @@ def test_the_document_page_marks_the_quoted_word_only(client, archive_of_feders)
     document = archive_of_feders["both"]
     html = client.get(document.get_absolute_url(), {"q": '"federer"'}).content.decode()
     assert _marks(html) == ["Federer"]
+
+
+# --- The page says when a word finds other words through its stem -----------------------------
+
+
+def _notices(q: str) -> tuple[str, ...]:
+    return search.search(SearchRequest(q=q)).notices
+
+
+def test_a_word_that_finds_other_words_says_which(archive_of_feders):
+    assert (
+        "Unquoted, “Federer” also finds “federal” and “federation”, which share its stem: "
+        'search "Federer" in quotes for that word alone.'
+    ) in _notices("Federer")
+
+
+def test_no_notice_for_a_quoted_word_or_a_word_and_its_inflections(make_document):
+    make_document(title="Attack", body="The attack and the attacks: they attacked at night.")
+    make_document(title="Gates", body="Bill Gates and the gate.")
+    assert not any("share its stem" in notice for notice in _notices("attack"))
+    assert not any("share its stem" in notice for notice in _notices("attacks night"))
+    assert not any("share its stem" in notice for notice in _notices("gates"))
+    assert not any("share its stem" in notice for notice in _notices('"attack"'))
+
+
+def test_inflections_are_one_word():
+    from archive.search.forms import same_word
+
+    assert same_word("attack", "attacked", "attack")
+    assert same_word("company", "companies", "compani")
+    assert same_word("plan", "planned", "plan")
+    assert same_word("hope", "hoping", "hope")
+    assert same_word("election", "elections", "elect")
+    assert not same_word("election", "elected", "elect")
+    assert not same_word("federer", "federal", "feder")
+    assert not same_word("international", "internal", "intern")
+
+
+def test_the_page_links_the_search_with_the_word_quoted(client, archive_of_feders):
+    html = client.get("/", {"q": "Federer final"}).content.decode()
+    assert "which share its stem" in html
+    link = '/?q=%22Federer%22+final">Search &quot;Federer&quot; final</a>'
+    assert link in html
+    quoted = client.get("/", {"q": '"Federer" final'}).content.decode()
+    assert "which share its stem" not in quoted
+
+
+def test_the_api_says_it_in_its_notices(client, archive_of_feders):
+    data = client.get("/api/search", {"q": "federer"}).json()
+    assert any("also finds “federal”" in notice for notice in data["notices"])

@@ -48,7 +48,7 @@ from archive.search.facets import (
     ValueFacet,
 )
 from archive.search.highlight import MarkFormatter, mark_all, snippets, without_headline
-from archive.search.notices import notices_for
+from archive.search.notices import notices_for, shared_stem_notice
 from archive.search.query import set_name_resolver
 from archive.search.schema import IndexedDocument, document_digest
 from archive.search.types import (
@@ -65,6 +65,7 @@ from archive.search.types import (
     QueryTerms,
     SearchRequest,
     SearchResponse,
+    SharedStem,
     Suggestion,
 )
 
@@ -202,6 +203,7 @@ __all__ = [
     "QueryTerms",
     "SearchRequest",
     "SearchResponse",
+    "SharedStem",
     "Suggestion",
     "ValueFacet",
     "create_index_if_missing",
@@ -219,6 +221,7 @@ __all__ = [
     "rebuild_index",
     "search",
     "set_name_resolver",
+    "shared_stem_notice",
     "snippets",
     "update_documents",
     "warm_up",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from archive.search.types import SearchResponse
+from archive.search.types import SearchResponse, SharedStem
 
 # A wildcard before a word's last letter ("terr?rism", "*ism"), outside quotes: the index keeps
 # words cut to their stems ("terrorism" as "terror"), so such a pattern may match none of them.
@@ -17,6 +17,18 @@ def _documents(count: int) -> str:
     if count == 0:
         return "No documents"
     return "1 document" if count == 1 else f"{count:,} documents"
+
+
+def _listed(words: tuple[str, ...]) -> str:
+    quoted = [f"“{word}”" for word in words]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def shared_stem_notice(shared: SharedStem) -> str:
+    return (
+        f"Unquoted, “{shared.word}” also finds {_listed(shared.others)}, which share its "
+        f'stem: search "{shared.word}" in quotes for that word alone.'
+    )
 
 
 def notices_for(response: SearchResponse) -> tuple[str, ...]:
@@ -42,6 +54,11 @@ def notices_for(response: SearchResponse) -> tuple[str, ...]:
             "Wildcards match words as the index keeps them, cut to their stems (“terrorism” as "
             "“terror”), so a pattern that spells out a word's ending may miss it: try the "
             "beginning of the word and a * (terr*)."
+        )
+    for shared in response.shared_stems:
+        notices.append(
+            f"Unquoted, “{shared.word}” also finds {_listed(shared.others)}, which share its "
+            f'stem: search "{shared.word}" in quotes for that word alone.'
         )
     if response.coverage is not None and response.coverage.partial:
         coverage = response.coverage

@@ -188,6 +188,15 @@ class Suggestion:
 
 
 @dataclass(frozen=True)
+class SharedStem:
+    """A query's word (as typed) and the other words of the archive that it finds through their
+    common stem, most held first (``forms.shared_stems``)."""
+
+    word: str
+    others: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Widened:
     """A plain-words query that few documents matched with all its words also lists those with
     some of them (after the others): how many had all of them."""
@@ -226,6 +235,7 @@ class SearchResponse:
     widened: Widened | None = None
     coverage: Coverage | None = None
     total_documents: int | None = None  # the documents behind ``total`` (None: same as total)
+    shared_stems: tuple[SharedStem, ...] = ()  # words that also find other words (forms.py)
 
     @property
     def documents(self) -> int:

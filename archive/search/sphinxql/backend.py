@@ -64,6 +64,7 @@ from archive.search.facets import (
     ValuesChosen,
     fold,
 )
+from archive.search.forms import FORMS_READ, shared_stems
 from archive.search.locking import file_lock
 from archive.search.query import ParsedQuery, parse_query, term_text
 from archive.search.schema import (
@@ -996,6 +997,16 @@ class DictionaryLexicon:
         found.discard(stem)
         return found
 
+    def exact_words(self, prefix: str) -> list[str]:
+        """The exact fields' words starting with ``prefix`` (for ``forms.shared_stems``): the
+        dictionary counts them with EXACT before each."""
+        terms = self.backend.dictionary.with_prefix(self.slot, EXACT + prefix, limit=FORMS_READ)
+        return [term.removeprefix(EXACT) for term in terms]
+
+    def exact_documents(self, words: list[str]) -> dict[str, int]:
+        counts = self.backend.dictionary.document_frequency(self.slot, [EXACT + w for w in words])
+        return {term.removeprefix(EXACT): docs for term, docs in counts.items()}
+
     def texts_with(self, stem: str, limit: int) -> list[str]:
         word = re.sub(r"[^\w.]", "", stem)
         if not word:
@@ -1369,6 +1380,10 @@ class _Plan:
         suggestion = None
         if not self.parsed.is_browse and documents < SUGGEST_BELOW:
             suggestion = self._suggestion(documents)
+        shared = ()
+        if not self.parsed.is_browse:
+            lexicon = DictionaryLexicon(self.backend, self.slot)
+            shared = shared_stems(self.parsed.text, lexicon)
 
         if hits is None:
             hits = self._hits(rows, sort)
@@ -1385,6 +1400,7 @@ class _Plan:
             widened=widened,
             coverage=_worst(coverages),
             total_documents=documents if request.folded else None,
+            shared_stems=shared,
         )
 
     def _hits(self, rows: list, sort: str) -> list[Hit]:

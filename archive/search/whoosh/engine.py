@@ -24,6 +24,7 @@ from django.conf import settings
 from archive.search import highlight
 from archive.search import querytree as qt
 from archive.search.facets import FACET_LIMIT, FACETS, FACETS_BY_NAME, FacetResult
+from archive.search.forms import shared_stems
 from archive.search.query import ParsedQuery, parse_query, term_text
 from archive.search.schema import DEFAULT_SEARCH_FIELDS, day_key, from_stored
 from archive.search.types import (
@@ -43,7 +44,7 @@ from archive.search.whoosh.scoring import (
     segment_lengths,
     wildcard_terms,
 )
-from archive.search.whoosh.suggest import corrected_words, segment_words
+from archive.search.whoosh.suggest import WhooshExactWords, corrected_words, segment_words
 from archive.search.whoosh.tree import to_whoosh
 
 _UNDATED_LAST = 99_999_999
@@ -241,6 +242,8 @@ def _search(searcher, parsed: ParsedQuery, request: SearchRequest) -> SearchResp
             searcher, parsed, tables, [matched.date_range, *matched.chosen.values()], total
         )
 
+    shared = () if parsed.is_browse else shared_stems(parsed.text, WhooshExactWords(searcher))
+
     facets = {}
     for facet in FACETS if request.with_facets else ():
         if facet.applies(request):
@@ -282,6 +285,7 @@ def _search(searcher, parsed: ParsedQuery, request: SearchRequest) -> SearchResp
         else 0,
         widened=matched.widened,
         total_documents=total_documents,
+        shared_stems=shared,
     )
 
 

@@ -11,7 +11,9 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from archive.search import spelling
-from archive.search.schema import DEFAULT_SEARCH_FIELDS
+from archive.search.forms import FORMS_READ
+from archive.search.query import term_text
+from archive.search.schema import DEFAULT_SEARCH_FIELDS, EXACT_FIELDS
 from archive.search.whoosh.scoring import ByteLRU, segment_terms
 
 # Each segment's words by first letter, read once (segments never change). About 10 MB per
@@ -114,6 +116,32 @@ class WhooshLexicon:
                 postings.next()
             if found:
                 return
+
+
+class WhooshExactWords:
+    """A searcher's exact-field words, for ``forms.shared_stems``."""
+
+    def __init__(self, searcher) -> None:
+        self.searcher = searcher
+
+    def exact_words(self, prefix: str) -> list[str]:
+        reader = self.searcher.reader()
+        words: set[str] = set()
+        for fieldname in EXACT_FIELDS.values():
+            for term in reader.expand_prefix(fieldname, prefix):
+                words.add(term_text(term))
+                if len(words) >= FORMS_READ:
+                    break
+        return sorted(words)
+
+    def exact_documents(self, words: list[str]) -> dict[str, int]:
+        """From the term tables (no postings read): the larger of the headline's and the text's
+        counts, close to the documents with the word in either."""
+        reader = self.searcher.reader()
+        return {
+            word: max(reader.doc_frequency(f, word) for f in EXACT_FIELDS.values())
+            for word in words
+        }
 
 
 def corrected_words(searcher, text: str) -> str | None:

@@ -1,0 +1,99 @@
+"""Words that share a stem: an unquoted word finds every word with its stem, and Snowball gives
+some unrelated words one stem ("Federer", "federal" and "federation" are all "feder";
+"international" and "internal" are "intern"). When other words are a large part of what a query's
+word finds, the page says which, and that quotes find the word alone (the exact fields,
+``schema.EXACT_FIELDS``). A word's own inflections ("attack", "attacks", "attacked") are not
+other words: they are what stemming is for.
+
+Engine-neutral: each backend gives an :class:`ExactLexicon` of its exact fields (the embedded
+engine's term lists, the cluster's dictionary).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Protocol
+
+from archive.search.analyzer import exact_form, whole_term
+from archive.search.types import SharedStem
+
+# What a word may add to its stem and still be the same word, inflected (and "-er", "-ly": a
+# comparative, an adverb).
+INFLECTIONS = frozenset({"", "e", "s", "es", "d", "ed", "ing", "er", "ers", "est", "ly"})
+FORMS_SHOWN = 3
+WORDS_LOOKED_AT = 5  # of a long query, the first words only
+FORMS_READ = 50  # words of a stem read from the index, at most
+# Other words are shown when they hold at least this share of what the word finds.
+OTHER_SHARE = 0.25
+# A plain word of the query: not quoted, not a field's value, not a pattern or a typo search.
+_PLAIN_WORD = re.compile(r"(?<![\w:*~\"-])([^\W\d_]{3,})(?![\w:*~])")
+_QUOTED = re.compile(r'"[^"]*"?')
+_OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
+
+
+class ExactLexicon(Protocol):
+    def exact_words(self, prefix: str) -> list[str]:
+        """The exact fields' words starting with ``prefix`` (at most FORMS_READ)."""
+        ...
+
+    def exact_documents(self, words: list[str]) -> Mapping[str, int]:
+        """How many documents hold each word in an exact field."""
+        ...
+
+
+def _ending(word: str, stem: str) -> str | None:
+    """What ``word`` adds to ``stem``, spelling changes aside: a final "e" dropped ("hope",
+    "hoping"), "y" made "i" ("company", "compani"), a consonant doubled ("plan", "planned");
+    None when it does not start with the stem."""
+    if word.startswith(stem) or (stem.endswith("i") and word.startswith(stem[:-1] + "y")):
+        rest = word[len(stem) :]
+    elif stem.endswith("e") and word.startswith(stem[:-1]):
+        rest = word[len(stem) - 1 :]
+    else:
+        return None
+    if len(rest) > 1 and rest[0] == stem[-1] and rest[1:] in INFLECTIONS:
+        rest = rest[1:]
+    return rest
+
+
+def same_word(a: str, b: str, stem: str) -> bool:
+    """Whether two words of one stem are forms of one word (both the stem and an inflection,
+    or one the other and an inflection: "election", "elections")."""
+    if a.startswith(b) and a[len(b) :] in INFLECTIONS:
+        return True
+    if b.startswith(a) and b[len(a) :] in INFLECTIONS:
+        return True
+    return _ending(a, stem) in INFLECTIONS and _ending(b, stem) in INFLECTIONS
+
+
+def _plain_words(text: str) -> list[str]:
+    unquoted = _QUOTED.sub(" ", text)
+    words = [m.group(1) for m in _PLAIN_WORD.finditer(unquoted) if m.group(1) not in _OPERATORS]
+    return list(dict.fromkeys(words))[:WORDS_LOOKED_AT]
+
+
+def shared_stems(text: str, lexicon: ExactLexicon) -> tuple[SharedStem, ...]:
+    """The query's plain words that find many documents through other words with their stem."""
+    found = []
+    for word in _plain_words(text):
+        stem = whole_term(word)
+        typed = exact_form(word)
+        # "hope" is also "hoping", "compani" "company": read from before the final letter.
+        prefix = stem[:-1] if len(stem) > 3 and stem[-1] in "ei" else stem
+        forms = [
+            form
+            for form in lexicon.exact_words(prefix)
+            if form != typed and whole_term(form) == stem
+        ]
+        others = [form for form in forms if not same_word(typed, form, stem)]
+        if not others:
+            continue
+        counts = lexicon.exact_documents([typed, *others])
+        held_by = {form: counts[form] for form in others if counts.get(form)}
+        held = sum(held_by.values())  # a document may hold several: a share, not a count
+        if not held or held < OTHER_SHARE * (held + counts.get(typed, 0)):
+            continue
+        ranked = sorted(held_by, key=lambda form: (-held_by[form], form))[:FORMS_SHOWN]
+        found.append(SharedStem(word, tuple(ranked)))
+    return tuple(found)
