@@ -7,7 +7,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
@@ -28,6 +27,7 @@ from archive.search import (
     SearchRequest,
     ValueFacet,
     shared_stem_notice,
+    with_word_quoted,
 )
 from archive.search import SearchResponse as Response
 
@@ -905,12 +905,7 @@ def page_notices(response: Response) -> list[PageNotice]:
     the same search with that word in quotes."""
     links = {}
     for shared in response.shared_stems:
-        quoted = re.sub(
-            rf'(?<![\w"]){re.escape(shared.word)}(?![\w"])',
-            f'"{shared.word}"',
-            response.request.q,
-            count=1,
-        )
+        quoted = with_word_quoted(response.request.q, shared.word)
         url = with_pairs(replace(response.request, q=quoted, page=1))
         links[shared_stem_notice(shared)] = (f"Search {quoted}", url)
     return [PageNotice(text, *links.get(text, (None, None))) for text in response.notices]

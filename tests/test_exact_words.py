@@ -143,3 +143,85 @@ def test_the_page_links_the_search_with_the_word_quoted(client, archive_of_feder
 def test_the_api_says_it_in_its_notices(client, archive_of_feders):
     data = client.get("/api/search", {"q": "federer"}).json()
     assert any("also finds “federal”" in notice for notice in data["notices"])
+
+
+# --- From a review: older indexes, deleted words, the link's quotes, repeated words ------------
+
+
+@pytest.mark.whoosh_only
+def test_an_index_built_before_the_exact_fields_still_answers(
+    client, archive_of_feders, monkeypatch
+):
+    from archive import indexing
+    from archive.search.whoosh import index as search_index
+    from archive.search.whoosh import schema
+
+    older = schema.build_schema()
+    older.remove("title_exact")
+    older.remove("body_exact")
+    monkeypatch.setattr(search_index, "SCHEMA", older)
+    indexing.rebuild()
+    monkeypatch.undo()
+    assert "has no 'body_exact', 'title_exact' fields" in search.outdated_analysis()
+    # Quoted words are searched stemmed, as before, and the page says why.
+    response = search.search(SearchRequest(q='"federer"'))
+    assert response.total == 3
+    assert any("built by an older version" in notice for notice in response.notices)
+    assert client.get("/", {"q": "federer"}).status_code == 200
+    assert client.get("/", {"q": '"federer" final'}).status_code == 200
+    indexing.rebuild()
+    assert search.outdated_analysis() == ""
+    assert _ids('"federer"') == {archive_of_feders["player"].pk, archive_of_feders["both"].pk}
+
+
+def test_a_word_no_document_holds_any_more_is_not_named(archive_of_feders):
+    budget = archive_of_feders["budget"]
+    budget.body = "The budget passed after the unions backed it."
+    budget.save()
+    both = archive_of_feders["both"]
+    both.body = "An agency sponsors the tournament where Federer plays."
+    both.save()
+    assert _ids('"federal"') == set()
+    assert not any("share its stem" in notice for notice in _notices("federer"))
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ('"the federer cup" federer', '"the federer cup" "federer"'),
+        ("title:federer federer", 'title:federer "federer"'),
+        ("federer's federer", '"federer"\'s federer'),
+        ("Federer federer", '"Federer" federer'),
+    ],
+)
+def test_the_link_quotes_the_plain_word(q, expected):
+    from archive.search import with_word_quoted
+
+    assert with_word_quoted(q, "federer") == expected
+
+
+def test_a_word_typed_twice_gets_one_notice(archive_of_feders):
+    notices = [n for n in _notices("Federer federer") if "share its stem" in n]
+    assert len(notices) == 1
+
+
+def test_a_cluster_built_before_the_exact_fields_searches_quoted_words_stemmed(
+    archive_of_feders, search_backend
+):
+    if search_backend != "sphinxql":
+        pytest.skip("about the cluster's analyser version")
+    from archive.search import backends
+
+    dictionary = backends.current().dictionary
+    from archive.search.analyzer import ANALYZER_VERSION
+
+    with dictionary.transaction() as connection:
+        dictionary.put(connection, "analyzer_version", "2")
+    try:
+        assert "analyser version 2" in search.outdated_analysis()
+        response = search.search(SearchRequest(q='"federer"'))
+        assert response.total == 3
+        assert any("built by an older version" in notice for notice in response.notices)
+    finally:
+        with dictionary.transaction() as connection:
+            dictionary.put(connection, "analyzer_version", str(ANALYZER_VERSION))

@@ -47,6 +47,7 @@ from archive.search.facets import (
     FacetValue,
     ValueFacet,
 )
+from archive.search.forms import with_word_quoted
 from archive.search.highlight import MarkFormatter, mark_all, snippets, without_headline
 from archive.search.notices import notices_for, shared_stem_notice
 from archive.search.query import set_name_resolver
@@ -225,6 +226,7 @@ __all__ = [
     "snippets",
     "update_documents",
     "warm_up",
+    "with_word_quoted",
     "without_headline",
     "write_lock",
 ]

@@ -26,7 +26,10 @@ import Stemmer
 # reported by check_index and rebuilt by `rebuild_index --if-needed` (see outdated_analysis).
 # 2: Snowball's own English stemmer (PyStemmer) and Unicode accent folding, instead of Whoosh's
 # Porter2 port ("organization" was "organ", "internally" "intern") and its accent table.
-ANALYZER_VERSION = 2
+# 3: the exact fields (schema.EXACT_FIELDS): quoted words are searched as written.
+ANALYZER_VERSION = 3
+# The first version whose indexes have the exact fields.
+EXACT_FIELDS_VERSION = 3
 # Words too common to index (the list every version of the site has used).
 STOP_WORDS = frozenset(
     "a an and are as at be by can for from have if in is it may not of on or tbd that the this "

@@ -12,7 +12,8 @@ engine's term lists, the cluster's dictionary).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from itertools import islice
 from typing import Protocol
 
 from archive.search.analyzer import exact_form, whole_term
@@ -23,7 +24,8 @@ from archive.search.types import SharedStem
 INFLECTIONS = frozenset({"", "e", "s", "es", "d", "ed", "ing", "er", "ers", "est", "ly"})
 FORMS_SHOWN = 3
 WORDS_LOOKED_AT = 5  # of a long query, the first words only
-FORMS_READ = 50  # words of a stem read from the index, at most
+FORMS_READ = 50  # words with the stem looked at, at most
+WORDS_SCANNED = 5000  # words of the prefix read from the index, at most
 # Other words are shown when they hold at least this share of what the word finds.
 OTHER_SHARE = 0.25
 # A plain word of the query: not quoted, not a field's value, not a pattern or a typo search.
@@ -33,12 +35,12 @@ _OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
 
 
 class ExactLexicon(Protocol):
-    def exact_words(self, prefix: str) -> list[str]:
-        """The exact fields' words starting with ``prefix`` (at most FORMS_READ)."""
+    def exact_words(self, prefix: str) -> Iterable[str]:
+        """The exact fields' words starting with ``prefix``, in alphabetical order."""
         ...
 
     def exact_documents(self, words: list[str]) -> Mapping[str, int]:
-        """How many documents hold each word in an exact field."""
+        """How many live documents hold each word in an exact field (headline or text)."""
         ...
 
 
@@ -67,10 +69,32 @@ def same_word(a: str, b: str, stem: str) -> bool:
     return _ending(a, stem) in INFLECTIONS and _ending(b, stem) in INFLECTIONS
 
 
+def _plain_spans(text: str) -> list[tuple[int, int]]:
+    """Where the query's plain words stand: not quoted, not a field's value, not a pattern or
+    a typo search (quoted text is blanked, so the spans are the query's own)."""
+    unquoted = _QUOTED.sub(lambda quoted: " " * len(quoted.group()), text)
+    return [
+        match.span(1)
+        for match in _PLAIN_WORD.finditer(unquoted)
+        if match.group(1) not in _OPERATORS
+    ]
+
+
 def _plain_words(text: str) -> list[str]:
-    unquoted = _QUOTED.sub(" ", text)
-    words = [m.group(1) for m in _PLAIN_WORD.finditer(unquoted) if m.group(1) not in _OPERATORS]
-    return list(dict.fromkeys(words))[:WORDS_LOOKED_AT]
+    """The query's plain words, each once (in any case: "Federer federer" is one word)."""
+    words: dict[str, str] = {}
+    for start, end in _plain_spans(text):
+        words.setdefault(exact_form(text[start:end]), text[start:end])
+    return list(words.values())[:WORDS_LOOKED_AT]
+
+
+def with_word_quoted(text: str, word: str) -> str:
+    """The query with its first plain ``word`` (as :func:`shared_stems` found it) in quotes:
+    the search that finds that word alone."""
+    for start, end in _plain_spans(text):
+        if exact_form(text[start:end]) == exact_form(word):
+            return f'{text[:start]}"{text[start:end]}"{text[end:]}'
+    return text
 
 
 def shared_stems(text: str, lexicon: ExactLexicon) -> tuple[SharedStem, ...]:
@@ -81,12 +105,9 @@ def shared_stems(text: str, lexicon: ExactLexicon) -> tuple[SharedStem, ...]:
         typed = exact_form(word)
         # "hope" is also "hoping", "compani" "company": read from before the final letter.
         prefix = stem[:-1] if len(stem) > 3 and stem[-1] in "ei" else stem
-        forms = [
-            form
-            for form in lexicon.exact_words(prefix)
-            if form != typed and whole_term(form) == stem
-        ]
-        others = [form for form in forms if not same_word(typed, form, stem)]
+        scanned = islice(lexicon.exact_words(prefix), WORDS_SCANNED)
+        forms = list(islice((form for form in scanned if whole_term(form) == stem), FORMS_READ))
+        others = [form for form in forms if form != typed and not same_word(typed, form, stem)]
         if not others:
             continue
         counts = lexicon.exact_documents([typed, *others])

@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from archive.search import querytree as qt
 from archive.search.analyzer import exact_terms, whole_term
@@ -38,6 +38,7 @@ from archive.search.querytree import Node, positive_leaves  # noqa: F401  (publi
 from archive.search.schema import (
     DEFAULT_SEARCH_FIELDS,
     EXACT_FIELDS,
+    EXACT_OF,
     QUERYABLE_FIELDS,
     TEXT_FIELDS,
     clean_value,
@@ -649,3 +650,35 @@ def parse_query(raw: str, max_chars: int = 1000) -> ParsedQuery:
     if len(words) >= ANY_WORDS_MIN_WORDS and not _OPERATORS.search(_QUESTION_MARK.sub("", text)):
         any_words = _parse(" ".join(words), qt.Or)
     return ParsedQuery(text, parsed, tuple(notices), any_words)
+
+
+OLDER_INDEX_NOTICE = (
+    "The search index was built by an older version of the site, so quoted words were "
+    "searched in any form (“attacks” as “attack”). Rebuild it (`manage.py rebuild_index "
+    "--if-needed`) to search them as written."
+)
+
+
+def without_exact_fields(parsed: ParsedQuery) -> ParsedQuery:
+    """The query for an index built before the exact fields (analyser version 2): quoted words
+    search the stemmed fields, as they did then, and a notice says so. Such an index keeps
+    answering until it is rebuilt, as the README promises of an outdated index."""
+    changed = False
+
+    def visit(node: Node) -> Node:
+        nonlocal changed
+        fieldname = getattr(node, "fieldname", None)
+        if fieldname not in EXACT_OF:
+            return node
+        changed = True
+        if isinstance(node, qt.Phrase):
+            words = tuple(whole_term(str(word)) for word in node.words)
+            return replace(node, fieldname=EXACT_OF[fieldname], words=words)
+        return replace(node, fieldname=EXACT_OF[fieldname], text=whole_term(str(node.text)))
+
+    if parsed.query is None:
+        return parsed
+    query = parsed.query.accept(visit)
+    if not changed:
+        return parsed
+    return replace(parsed, query=query, notices=(*parsed.notices, OLDER_INDEX_NOTICE))

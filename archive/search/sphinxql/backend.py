@@ -52,7 +52,7 @@ from django.conf import settings
 
 from archive.search import analyzer, highlight, spelling
 from archive.search import querytree as qt
-from archive.search.analyzer import ANALYZER_VERSION, exact_terms
+from archive.search.analyzer import ANALYZER_VERSION, EXACT_FIELDS_VERSION, exact_terms
 from archive.search.facets import (
     FACET_LIMIT,
     FACETS,
@@ -64,9 +64,9 @@ from archive.search.facets import (
     ValuesChosen,
     fold,
 )
-from archive.search.forms import FORMS_READ, shared_stems
+from archive.search.forms import WORDS_SCANNED, shared_stems
 from archive.search.locking import file_lock
-from archive.search.query import ParsedQuery, parse_query, term_text
+from archive.search.query import ParsedQuery, parse_query, term_text, without_exact_fields
 from archive.search.schema import (
     MULTI_VALUE_FIELDS,
     IndexedDocument,
@@ -402,8 +402,17 @@ class SphinxQLBackend:
 
     # --- reading ---------------------------------------------------------------------------
 
+    def _parsed(self, text: str) -> ParsedQuery:
+        """The query, for this cluster: one built before the exact fields (analyser version 2)
+        searches quoted words in the stemmed ones (``query.without_exact_fields``)."""
+        parsed = parse_query(text, settings.ARCHIVE_QUERY_MAX_CHARS)
+        version = self.dictionary.get("analyzer_version")
+        if version.isdigit() and int(version) < EXACT_FIELDS_VERSION:
+            return without_exact_fields(parsed)
+        return parsed
+
     def search(self, request: SearchRequest) -> SearchResponse:
-        parsed = parse_query(request.q, settings.ARCHIVE_QUERY_MAX_CHARS)
+        parsed = self._parsed(request.q)
         slot = self._slot()
         plan = _Plan(self, slot, parsed, request)
         return plan.run()
@@ -416,17 +425,15 @@ class SphinxQLBackend:
         limit: int,
         within_selection: bool,
     ) -> FacetResult:
-        parsed = parse_query(request.q, settings.ARCHIVE_QUERY_MAX_CHARS)
-        plan = _Plan(self, self._slot(), parsed, request)
+        plan = _Plan(self, self._slot(), self._parsed(request.q), request)
         facet = FACETS_BY_NAME[name]
         where = plan.where_all() if within_selection else plan.where_for(facet)
         groups, _ = plan.run_groups(facet, where)
         return plan.value_result(facet, groups, contains, limit)
 
     def query_terms(self, text: str) -> dict[str, QueryTerms]:
-        parsed = parse_query(text, settings.ARCHIVE_QUERY_MAX_CHARS)
         slot = self.dictionary.active_slot()
-        return _highlight_terms(parsed, self.dictionary, slot)
+        return _highlight_terms(self._parsed(text), self.dictionary, slot)
 
     def more_like_this(self, document_id: int, limit: int) -> list[Hit]:
         slot = self._slot()
@@ -999,8 +1006,8 @@ class DictionaryLexicon:
 
     def exact_words(self, prefix: str) -> list[str]:
         """The exact fields' words starting with ``prefix`` (for ``forms.shared_stems``): the
-        dictionary counts them with EXACT before each."""
-        terms = self.backend.dictionary.with_prefix(self.slot, EXACT + prefix, limit=FORMS_READ)
+        dictionary counts them with EXACT before each, in alphabetical order."""
+        terms = self.backend.dictionary.with_prefix(self.slot, EXACT + prefix, WORDS_SCANNED)
         return [term.removeprefix(EXACT) for term in terms]
 
     def exact_documents(self, words: list[str]) -> dict[str, int]:
@@ -1537,7 +1544,7 @@ class _Plan:
         )
         if corrected is None:
             return None
-        other = parse_query(corrected, settings.ARCHIVE_QUERY_MAX_CHARS)
+        other = self.backend._parsed(corrected)
         if other.is_browse:
             return None
         notices = list(self.notices)

@@ -25,8 +25,8 @@ from archive.search import highlight
 from archive.search import querytree as qt
 from archive.search.facets import FACET_LIMIT, FACETS, FACETS_BY_NAME, FacetResult
 from archive.search.forms import shared_stems
-from archive.search.query import ParsedQuery, parse_query, term_text
-from archive.search.schema import DEFAULT_SEARCH_FIELDS, day_key, from_stored
+from archive.search.query import ParsedQuery, parse_query, term_text, without_exact_fields
+from archive.search.schema import DEFAULT_SEARCH_FIELDS, EXACT_FIELDS, day_key, from_stored
 from archive.search.types import (
     Hit,
     QueryTerms,
@@ -170,11 +170,19 @@ def _highlight_terms(searcher, parsed: ParsedQuery) -> dict[str, QueryTerms]:
     return highlight.terms_to_mark(parsed.query, expand)
 
 
+def _parsed(text: str, searcher) -> ParsedQuery:
+    """The query, for this index: one built before the exact fields searches quoted words in
+    the stemmed ones (``query.without_exact_fields``)."""
+    parsed = parse_query(text, settings.ARCHIVE_QUERY_MAX_CHARS)
+    if any(exact not in searcher.schema for exact in EXACT_FIELDS.values()):
+        return without_exact_fields(parsed)
+    return parsed
+
+
 def search(request: SearchRequest) -> SearchResponse:
     """Run one search. Raises ``IndexUnavailable`` when there is no readable index."""
-    parsed = parse_query(request.q, settings.ARCHIVE_QUERY_MAX_CHARS)
     with borrowed_searcher() as searcher:
-        return _search(searcher, parsed, request)
+        return _search(searcher, _parsed(request.q, searcher), request)
 
 
 @dataclass
@@ -302,9 +310,8 @@ def facet_values(
     within_selection: bool = False,
 ) -> FacetResult:
     """One value facet counted for ``request``'s search (see ``archive.search.facet_values``)."""
-    parsed = parse_query(request.q, settings.ARCHIVE_QUERY_MAX_CHARS)
     with borrowed_searcher() as searcher:
-        matched = _matched(searcher, parsed, request)
+        matched = _matched(searcher, _parsed(request.q, searcher), request)
     mask = matched.hits if within_selection else matched.counted_for(name)
     facet = FACETS_BY_NAME[name]
     return counting.count(facet, matched.dated, mask, request, contains, max(1, limit))
@@ -321,7 +328,7 @@ def _suggestion(
     corrected = corrected_words(searcher, parsed.text)
     if corrected is None:
         return None
-    other = parse_query(corrected, settings.ARCHIVE_QUERY_MAX_CHARS)
+    other = _parsed(corrected, searcher)
     if other.is_browse:
         return None
     mask, _ = _match(searcher, other, tables)
@@ -331,11 +338,10 @@ def _suggestion(
 
 def query_terms(text: str) -> dict[str, QueryTerms]:
     """What a query marks, per text field: what a document page highlights."""
-    parsed = parse_query(text, settings.ARCHIVE_QUERY_MAX_CHARS)
-    if parsed.is_browse:
+    if parse_query(text, settings.ARCHIVE_QUERY_MAX_CHARS).is_browse:
         return highlight.terms_to_mark(None, lambda leaf: ())
     with borrowed_searcher() as searcher:
-        return _highlight_terms(searcher, parsed)
+        return _highlight_terms(searcher, _parsed(text, searcher))
 
 
 def warm_up() -> None:

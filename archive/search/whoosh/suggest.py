@@ -3,15 +3,16 @@ of ``archive/search/spelling.py`` (where the correction itself is explained)."""
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
+from whoosh import query as wq
 
 from archive.search import spelling
-from archive.search.forms import FORMS_READ
 from archive.search.query import term_text
 from archive.search.schema import DEFAULT_SEARCH_FIELDS, EXACT_FIELDS
 from archive.search.whoosh.scoring import ByteLRU, segment_terms
@@ -124,22 +125,29 @@ class WhooshExactWords:
     def __init__(self, searcher) -> None:
         self.searcher = searcher
 
-    def exact_words(self, prefix: str) -> list[str]:
+    def _fields(self) -> list[str]:
+        # An index built before the exact fields has none (its quoted words are stemmed).
+        return [f for f in EXACT_FIELDS.values() if f in self.searcher.schema]
+
+    def exact_words(self, prefix: str) -> Iterator[str]:
+        """Both fields' words, merged in alphabetical order, each once."""
         reader = self.searcher.reader()
-        words: set[str] = set()
-        for fieldname in EXACT_FIELDS.values():
-            for term in reader.expand_prefix(fieldname, prefix):
-                words.add(term_text(term))
-                if len(words) >= FORMS_READ:
-                    break
-        return sorted(words)
+        merged = heapq.merge(*(reader.expand_prefix(f, prefix) for f in self._fields()))
+        last = None
+        for term in merged:
+            word = term_text(term)
+            if word != last:
+                yield word
+                last = word
 
     def exact_documents(self, words: list[str]) -> dict[str, int]:
-        """From the term tables (no postings read): the larger of the headline's and the text's
-        counts, close to the documents with the word in either."""
-        reader = self.searcher.reader()
+        """The live documents with each word in the headline or the text (term counts would
+        include documents deleted or replaced since the last merge)."""
+        fields = self._fields()
         return {
-            word: max(reader.doc_frequency(f, word) for f in EXACT_FIELDS.values())
+            word: sum(
+                1 for _ in self.searcher.docs_for_query(wq.Or([wq.Term(f, word) for f in fields]))
+            )
             for word in words
         }
 
