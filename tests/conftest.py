@@ -133,3 +133,22 @@ def search_backend(request, settings, tmp_path) -> str:
                 connection.close()
         search.create_index_if_missing()
     return request.param
+
+
+@pytest.fixture
+def build_index_without():
+    """Build the embedded index as an older version of the site did, without some fields, to
+    test how an outdated index answers until it is rebuilt."""
+    from archive import indexing
+    from archive.search.whoosh import index as search_index
+    from archive.search.whoosh import schema
+
+    def build(*fieldnames: str) -> None:
+        older = schema.build_schema()
+        for fieldname in fieldnames:
+            older.remove(fieldname)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(search_index, "SCHEMA", older)
+            indexing.rebuild()
+
+    return build

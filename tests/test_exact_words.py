@@ -150,18 +150,11 @@ def test_the_api_says_it_in_its_notices(client, archive_of_feders):
 
 @pytest.mark.whoosh_only
 def test_an_index_built_before_the_exact_fields_still_answers(
-    client, archive_of_feders, monkeypatch
+    client, archive_of_feders, build_index_without
 ):
     from archive import indexing
-    from archive.search.whoosh import index as search_index
-    from archive.search.whoosh import schema
 
-    older = schema.build_schema()
-    older.remove("title_exact")
-    older.remove("body_exact")
-    monkeypatch.setattr(search_index, "SCHEMA", older)
-    indexing.rebuild()
-    monkeypatch.undo()
+    build_index_without("title_exact", "body_exact")
     assert "has no 'body_exact', 'title_exact' fields" in search.outdated_analysis()
     # Quoted words are searched stemmed, as before, and the page says why.
     response = search.search(SearchRequest(q='"federer"'))

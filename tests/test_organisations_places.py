@@ -14,11 +14,9 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.core.management import call_command
 
-from archive import indexing, search
+from archive import search
 from archive.models import Organisation, OrganisationAlias
 from archive.search import SearchRequest
-from archive.search.whoosh import index as search_index
-from archive.search.whoosh import schema
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -289,16 +287,13 @@ def test_the_feed_describes_and_categorises_them(client, world):
 # --- Older indexes -----------------------------------------------------------------------------
 
 
-def test_an_index_without_the_fields_is_reported_and_rebuilt(make_entity_document, monkeypatch):
+def test_an_index_without_the_fields_is_reported_and_rebuilt(
+    make_entity_document, build_index_without
+):
     """An index built before organisations and places were facets still answers (without
     them) and takes saves, is reported as built by an older version, and
     `rebuild_index --if-needed` rebuilds it."""
-    older = schema.build_schema()
-    older.remove("organisation")
-    older.remove("place")
-    monkeypatch.setattr(search_index, "SCHEMA", older)
-    indexing.rebuild()
-    monkeypatch.undo()
+    build_index_without("organisation", "place")
     assert "'organisation', 'place'" in search.outdated_analysis()
 
     make_entity_document(title="Saved later", organisations=(EU,), places=("London",))
