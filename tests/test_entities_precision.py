@@ -1126,3 +1126,15 @@ def test_a_title_case_headlines_words_are_no_organisation_or_place_unless_the_te
     )
     assert ("Kenya", "GPE") in found
     assert ("Nairobi", "GPE") in mentions_of("Talks in Nairobi\n\nThe talks ended on Sunday.")
+
+
+def test_a_surname_tagged_as_a_firm_beside_its_full_name_is_kept_as_the_persons_evidence():
+    # The model tags "Troncon" ORG; the text names Alessandro Troncon in full: no organisation
+    # there, and SURNAME evidence that the word is his (resolution counts it as a person's).
+    found = mentions_of(
+        "Italy scrum-half Alessandro Troncon is fit. Troncon will lead the side against Wales "
+        "on Saturday."
+    )
+    assert ("Troncon", entities.SURNAME) in found
+    assert ("Troncon", "ORG") not in found
+    assert ("Alessandro Troncon", "PERSON") in found

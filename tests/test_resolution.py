@@ -12,7 +12,14 @@ from django.core.management import call_command
 
 from archive import ingest
 from archive.ingest import resolution
-from archive.ingest.entities import COMMON, PARTY, NameMention, clean_entity, dateline_place
+from archive.ingest.entities import (
+    COMMON,
+    PARTY,
+    SURNAME,
+    NameMention,
+    clean_entity,
+    dateline_place,
+)
 from archive.ingest.resolution import Decisions, Evidence, fold, resolve_document
 from archive.ingest.sources import from_paths
 from archive.models import (
@@ -68,6 +75,21 @@ def test_a_surname_joins_the_full_name_the_archive_links_it_with():
     )
     assert values([person("Blair")], evidence) == [("person", "Tony Blair")]
     assert values([person("Tony Blair")], evidence) == [("person", "Tony Blair")]
+
+
+def test_a_surname_the_model_calls_a_firm_beside_the_full_name_is_the_persons_elsewhere():
+    """The model tags some players as organisations ("Troncon"). Where the text names the
+    person in full, that mention is stored as SURNAME evidence, so a text that gives only the
+    surname is read as the person's; a firm named after a person, which the archive mostly
+    writes without the person, stays a firm."""
+    troncon = [person("Alessandro Troncon"), NameMention("Troncon", SURNAME)]
+    evidence = archive_of(troncon, troncon, [NameMention("Troncon", "ORG", 2)])
+    lone = [NameMention("Troncon", "ORG", 2)]  # named twice, as a report does
+    assert values(lone, evidence) == [("person", "Alessandro Troncon")]
+    assert values(troncon, evidence) == [("person", "Alessandro Troncon")]
+    ford = [person("Henry Ford"), NameMention("Ford", SURNAME)]
+    evidence = archive_of(ford, *[[NameMention("Ford", "ORG", 2)] for _ in range(3)])
+    assert values([NameMention("Ford", "ORG", 2)], evidence) == [("organisation", "Ford")]
 
 
 def test_an_ambiguous_surname_stays_apart_and_two_people_are_never_merged():

@@ -67,6 +67,14 @@ WORK = "WORK"
 # counts the name as a party's where a fair share of its documents write it so
 # (``resolution.Evidence.party_by_its_members``: "Iraqi MPs" is rare beside "Iraqi").
 PARTY = "PARTY"
+# A lone word the model tags as an organisation or place where its text names one person in
+# full with it as the surname ("Troncon" tagged ORG beside "Alessandro Troncon"): the person
+# named again, so no value of its own there, and stored with this label as evidence that the
+# word is that person's name (resolution counts it as a person's mention of the name). The
+# model tags some players as organisations everywhere; in a document that gives the surname
+# alone, the archive's evidence then says who it is. A firm named after a person ("Ford")
+# stays an organisation where the archive mostly writes it without the person.
+SURNAME = "SURNAME"
 _PARTY_WORDS = frozenset(
     """MP MPs MEP MEPs MSP MSPs AM AMs peer peers councillor councillors backbencher
     backbenchers frontbencher frontbenchers frontbench backbench Senator Congressman
@@ -288,7 +296,10 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
                 counts[(name, COMMON)] = counts.get((name, COMMON), 0) + 1
             continue
         if _part_of_a_person(name, person_names):
-            continue  # "Robson" tagged ORG beside "Bobby Robson": the person, named again
+            # "Robson" tagged ORG beside "Bobby Robson": the person, named again.
+            if " " not in name and ent.label_ in ORGANISATION_LABELS | PLACE_LABELS:
+                counts[(name, SURNAME)] = counts.get((name, SURNAME), 0) + 1
+            continue
         key = (name, ent.label_)
         counts[key] = counts.get(key, 0) + 1
         if ent.start_char in dateline_span or _where_a_place_stands(doc, ent):
@@ -319,7 +330,9 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
     cleaned = {persons.clean_mention(m) for m in found}
     for name in sorted(persons.used_in_the_plural(cleaned - person_names, text)):
         counts[(name, COMMON)] = counts.get((name, COMMON), 0) + 1
-    works = _written_as_works(text, {name for name, label in counts if label not in (COMMON, ROLE)})
+    works = _written_as_works(
+        text, {name for name, label in counts if label not in (COMMON, ROLE, SURNAME)}
+    )
     works |= _written_as_works(text, set(people))
     for place in dateline:
         # The dateline's capitals ("MUMBAI") are the place, whatever label the model gave them.
@@ -336,7 +349,7 @@ def document_mentions(doc, title: str | None = None) -> list[NameMention]:
             count,
             name in teams and label == team_label,
             # A line-up's brackets are no prose: nothing to say where the name stands.
-            None if label in (COMMON, ROLE) or name in teams else (name, label) in located,
+            None if label in (COMMON, ROLE, SURNAME) or name in teams else (name, label) in located,
         )
         for (name, label), count in counts.items()
     ]

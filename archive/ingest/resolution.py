@@ -99,6 +99,7 @@ from archive.ingest.entities import (
     PERSON,
     PLACE_LABELS,
     ROLE,
+    SURNAME,
     WORK,
     NameMention,
 )
@@ -199,7 +200,7 @@ def _plural(folded: str) -> str:
 
 def label_kind(label: str) -> str:
     """PERSON -> person, ORG -> organisation, GPE/LOC -> place; anything else -> other."""
-    if label == PERSON:
+    if label in (PERSON, SURNAME):
         return "person"
     if label in ORGANISATION_LABELS:
         return "organisation"
@@ -1424,8 +1425,10 @@ def resolve_document(
         if clipped and fold(mention.name) not in decisions.reviewed_kind:
             # "Lib Dems", a person or a common word to the model: the party it names.
             mention = dataclasses.replace(mention, name=clipped, label="NORP", titled=False)
-        if mention.label in (COMMON, WORK, PARTY):
-            continue  # evidence only: the text writes the word as a common word, a work, a party
+        if mention.label in (COMMON, WORK, PARTY, SURNAME):
+            # Evidence only: the text writes the word as a common word, a work, a party, or
+            # as the surname of a person it names in full.
+            continue
         if not mention.titled and fold(mention.name) in said:
             continue
         if fold(mention.name) not in decisions.reviewed_kind and (
