@@ -66,6 +66,11 @@ stored as :class:`~archive.models.Mention` rows) are weighed against the whole a
   capitalises after "U.S.") is "U.S.", but "U.S. Steel" stays;
 - **post-nominals**: an acronym that ends many different full person names ("QC") is not part
   of a name, nor a value of its own;
+- **surnames the model calls firms**: a lone word tagged as an organisation or place beside a
+  person its text names in full with that surname ("Troncon" beside "Alessandro Troncon":
+  ``SURNAME`` evidence) counts as a person's mention of the word, so a text that gives the
+  surname alone is read as the person's where the archive mostly does so ("Ford", mostly
+  written without Henry Ford, stays a firm);
 - **joins**: a surname-only or partial person mention joins the one full name the archive links
   it with ("Blair" -> "Tony Blair", "George Bush" -> "George W Bush") when that name has at
   least ``JOIN_SHARE`` of the documents of every full name it could be; otherwise it stays
