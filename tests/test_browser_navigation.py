@@ -485,3 +485,20 @@ def test_a_pasted_url_or_an_unbroken_word_wraps_on_a_phone(browser, live_server,
         assert page.goto(live_server.url + path).ok, path
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
     context.close()
+
+
+def test_a_link_that_changes_the_query_puts_it_in_the_search_box(page, live_server, make_document):
+    """The notice's "Search "federer" final" link (and "Did you mean") swap the results; the
+    search box, outside them, shows the query they answer, so the next search keeps it."""
+    from playwright.sync_api import expect
+
+    make_document(title="Federer reaches the final", body="Roger Federer won the final.")
+    make_document(title="Budget", body="The federal budget and the federation's final vote.")
+    page.goto(live_server.url + "/?q=federer+final")
+    expect(page.locator("#result-count")).to_contain_text("2 results")
+    page.get_by_role("link", name='Search "federer" final').click()
+    expect(page.locator("#result-count")).to_contain_text("1 result")
+    expect(page.locator("#q")).to_have_value('"federer" final')
+    page.go_back()
+    expect(page.locator("#result-count")).to_contain_text("2 results")
+    expect(page.locator("#q")).to_have_value("federer final")

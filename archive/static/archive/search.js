@@ -84,6 +84,20 @@
     }
   });
 
+  // A link in the results that changes the query ("Did you mean", a word put in quotes) puts
+  // it in the search box too: the box is outside what htmx swaps, so it kept the old words,
+  // and the next search would have dropped the link's change.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var detail = event.detail || {};
+    var link = detail.requestConfig && detail.requestConfig.elt;
+    if (!link || link.tagName !== "A" || !detail.target || detail.target.id !== "search-results") return;
+    var box = document.getElementById("q");
+    if (!box) return;
+    var q = new URL(link.href, window.location.href).searchParams.get("q") || "";
+    box.value = q;
+    box.setAttribute("value", q);
+  });
+
   // After history navigation, make the search box and the sort menu match the URL now shown: the
   // snapshot was taken after the user had already typed or chosen the next state.
   document.addEventListener("htmx:historyRestore", function () {
