@@ -17,6 +17,7 @@ from itertools import islice
 from typing import Protocol
 
 from archive.search.analyzer import exact_form, whole_term
+from archive.search.spelling import OPERATOR_WORDS, PLAIN_WORD
 from archive.search.types import SharedStem
 
 # What a word may add to its stem and still be the same word, inflected (and "-er", "-ly": a
@@ -28,10 +29,7 @@ FORMS_READ = 50  # words with the stem looked at, at most
 WORDS_SCANNED = 5000  # words of the prefix read from the index, at most
 # Other words are shown when they hold at least this share of what the word finds.
 OTHER_SHARE = 0.25
-# A plain word of the query: not quoted, not a field's value, not a pattern or a typo search.
-_PLAIN_WORD = re.compile(r"(?<![\w:*~\"-])([^\W\d_]{3,})(?![\w:*~])")
 _QUOTED = re.compile(r'"[^"]*"?')
-_OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
 
 
 class ExactLexicon(Protocol):
@@ -75,8 +73,8 @@ def _plain_spans(text: str) -> list[tuple[int, int]]:
     unquoted = _QUOTED.sub(lambda quoted: " " * len(quoted.group()), text)
     return [
         match.span(1)
-        for match in _PLAIN_WORD.finditer(unquoted)
-        if match.group(1) not in _OPERATORS
+        for match in PLAIN_WORD.finditer(unquoted)
+        if match.group(1) not in OPERATOR_WORDS
     ]
 
 

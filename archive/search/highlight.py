@@ -120,9 +120,10 @@ def _marked_words(
     spans = term_spans(text, char_limit)
     words = terms.words
     forms = None  # each word's exact term (EXACT_MARK + its form), when a quoted word asks
-    if terms.phrases or _asks_exact(terms):
+    asks_exact = _asks_exact(terms)
+    if terms.phrases or asks_exact:
         spans = list(spans)
-    if _asks_exact(terms):
+    if asks_exact:
         forms = [EXACT_MARK + exact_form(text[start:end]) for start, end, _ in spans]
     in_phrases = _phrase_marks(text, spans, terms.phrases, forms) if terms.phrases else {}
     for index, (start, end, term) in enumerate(spans):

@@ -29,8 +29,10 @@ RARER_BY = 20
 SPELLINGS_COMPARED = 8
 # Documents read to find how the archive spells a stem (the form closest to the query's word).
 DOCUMENTS_READ_FOR_SPELLING = 3
-_PLAIN_WORD = re.compile(r"(?<![\w:*~\"-])([^\W\d_]{3,})(?![\w:*~])")
-_OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
+# A plain word of a query: not quoted, not a field's value, not a pattern or a typo search (also
+# what forms.py looks at).
+PLAIN_WORD = re.compile(r"(?<![\w:*~\"-])([^\W\d_]{3,})(?![\w:*~])")
+OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
 
 
 class Lexicon(Protocol):
@@ -144,7 +146,7 @@ def corrected_words(lexicon: Lexicon, text: str) -> str | None:
     def replace(match: re.Match) -> str:
         nonlocal changed
         word = match.group(1)
-        if word in _OPERATOR_WORDS:
+        if word in OPERATOR_WORDS:
             return word
         stem = _stem(word)
         if stem is None:
@@ -181,5 +183,5 @@ def corrected_words(lexicon: Lexicon, text: str) -> str | None:
         changed = True
         return best[2]
 
-    corrected = _PLAIN_WORD.sub(replace, text)
+    corrected = PLAIN_WORD.sub(replace, text)
     return corrected if changed else None
