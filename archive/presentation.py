@@ -857,7 +857,9 @@ def story_line(req: SearchRequest, hit: Hit, facts: StoryFacts | None) -> StoryL
     """The line for a folded result whose story has other copies (None otherwise)."""
     if not req.folded or facts is None or facts.copies < 2:
         return None
-    every_copy = SearchRequest(story=facts.id, copies="all", sort="oldest")
+    # The query stays, so that each copy shows where it says what was searched for; the
+    # filters go (the copies are in other publications, on other days).
+    every_copy = SearchRequest(q=req.q, story=facts.id, copies="all", sort="oldest")
     return StoryLine(
         facts.copies,
         facts.publications,
@@ -900,15 +902,28 @@ class PageNotice:
     link_url: str | None = None
 
 
-def page_notices(response: Response) -> list[PageNotice]:
+def page_notices(response: Response, story_copies: int = 0) -> list[PageNotice]:
     """The response's notices; one about a word that shares its stem with other words links to
-    the same search with that word in quotes."""
+    the same search with that word in quotes. ``story_copies``: how many copies the story that
+    the search is narrowed to has; when the query or a filter finds fewer, a notice says so and
+    links to them all (an edited copy may lack the words searched for)."""
+    req = response.request
     links = {}
     for shared in response.shared_stems:
-        quoted = with_word_quoted(response.request.q, shared.word)
-        url = with_pairs(replace(response.request, q=quoted, page=1))
+        quoted = with_word_quoted(req.q, shared.word)
+        url = with_pairs(replace(req, q=quoted, page=1))
         links[shared_stem_notice(shared)] = (f"Search {quoted}", url)
-    return [PageNotice(text, *links.get(text, (None, None))) for text in response.notices]
+    notices = [PageNotice(text, *links.get(text, (None, None))) for text in response.notices]
+    if req.story is not None and response.documents < story_copies:
+        every_copy = SearchRequest(story=req.story, copies="all", sort="oldest")
+        notices.append(
+            PageNotice(
+                f"{response.documents:,} of this story's {story_copies:,} copies match the search.",
+                f"Show all {story_copies:,} copies",
+                with_pairs(every_copy),
+            )
+        )
+    return notices
 
 
 def search_context(
@@ -916,6 +931,7 @@ def search_context(
     count: Callable[[str], int],
     stories: Mapping[int, StoryFacts] | None = None,
     story_title: str = "",
+    story_copies: int = 0,
 ) -> dict[str, object]:
     """Everything the search page's template shows for a response (``count``: how many
     documents another query string finds, for the no-results help; ``stories``: the facts of
@@ -939,7 +955,7 @@ def search_context(
         "histogram": histogram(response),
         "no_results": no_results(response, count, story_title),
         "chips": chips(response, story_title),
-        "page_notices": page_notices(response),
+        "page_notices": page_notices(response, story_copies),
         "story_title": story_title,
         "clear_url": clear_filters_url(response),
         "pages": pagination(response),

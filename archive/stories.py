@@ -90,11 +90,13 @@ def _facts(ids: list[int]) -> dict[int, StoryFacts]:
     return facts
 
 
-def title_of(story_id: int) -> str:
-    """The headline of a story's first printing ("" for no such story): what a filter on the
-    story is called on the page."""
-    first = _earliest_first(Document.objects.filter(story=story_id)).values_list("title")[:1]
-    return next(iter(first), ("",))[0]
+def title_and_copies(story_id: int) -> tuple[str, int]:
+    """The headline of a story's first printing ("" for no such story), what a filter on the
+    story is called on the page, and how many copies the story has, so that the page can say
+    when a search finds only some of them."""
+    copies = Document.objects.filter(story=story_id)
+    first = _earliest_first(copies).values_list("title")[:1]
+    return next(iter(first), ("",))[0], copies.count()
 
 
 def facts_for_hits(hits: Iterable) -> dict[int, StoryFacts]:

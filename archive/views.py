@@ -102,10 +102,11 @@ def search_page(request: HttpRequest) -> HttpResponse:
         # A plain form submission carries empty fields (sort=): show the clean, shareable URL.
         return redirect(canonical)
     facts = stories.facts_for_hits(response.hits)
-    title = stories.title_of(response.request.story) if response.request.story else ""
+    story = response.request.story
+    title, copies = stories.title_and_copies(story) if story else ("", 0)
     context = {
         **_search_form(request),
-        **presentation.search_context(response, _count, facts, story_title=title),
+        **presentation.search_context(response, _count, facts, title, story_copies=copies),
     }
     context["named"] = pages.named_in_query(response.request)
     context["addressed"] = pages.documents_at_address(response.request.q)

@@ -219,6 +219,32 @@ def test_the_page_says_both_counts_and_links_every_copy(client, archive):
     assert "Copies of" in copies  # the filter's chip
 
 
+def test_every_copy_keeps_the_query_and_says_when_some_copies_do_not_match(client, archive):
+    """Only the late copy says "caught": its "Every copy" link lists the story's copies for the
+    same query (each with its snippets), and the page says that 1 of the 3 matches, with a link
+    to all three."""
+    story = _story(archive["wire"])
+    html = client.get("/", {"q": "caught"}).content.decode()
+    assert f"?q=caught&amp;story={story}&amp;copies=all&amp;sort=oldest" in html
+    copies = client.get(
+        "/", {"q": "caught", "story": story, "copies": "all", "sort": "oldest"}
+    ).content.decode()
+    assert "1 of this story&#x27;s 3 copies match the search." in copies
+    every_copy = f"/?story={story}&amp;copies=all&amp;sort=oldest"
+    assert f'hx-get="{every_copy}">Show all 3 copies</a>' in copies
+    assert "<mark>caught</mark>" in copies
+    # Every copy found: no such notice.
+    every = client.get(
+        "/", {"q": "siege", "story": story, "copies": "all", "sort": "oldest"}
+    ).content.decode()
+    assert "copies match the search" not in every and "3 results" in every
+    # A filter that leaves out copies is said too.
+    filtered = client.get(
+        "/", {"story": story, "copies": "all", "publication": "Dawn"}, follow=True
+    ).content.decode()
+    assert "1 of this story&#x27;s 3 copies match the search." in filtered
+
+
 def test_the_date_chart_and_the_entity_page_say_stories_where_they_count_stories(client, archive):
     # The 2008 bar counts 2 stories (the wire and its reprint are one) of 3 documents.
     html = client.get("/", {"q": "siege"}).content.decode()
