@@ -918,7 +918,8 @@ def page_notices(response: Response, story_copies: int = 0) -> list[PageNotice]:
         every_copy = SearchRequest(story=req.story, copies="all", sort="oldest")
         notices.append(
             PageNotice(
-                f"{response.documents:,} of this story's {story_copies:,} copies match the search.",
+                f"{response.documents:,} of this story\u2019s {story_copies:,} copies "
+                f"{'matches' if response.documents == 1 else 'match'} the search.",
                 f"Show all {story_copies:,} copies",
                 with_pairs(every_copy),
             )
