@@ -240,6 +240,16 @@ def test_entity_spans_are_cleaned_and_datelines_give_places():
     assert clean_entity("Dr Pepper") == "Dr Pepper"
     assert clean_entity("GDC Mr Allard") == "GDC"
     assert clean_entity("Analysing Mr Brown") == ""  # a headline's word, no name of its own
+    # A lowercase word between capitalised ones joins two names; a name's own function words
+    # do not.
+    assert clean_entity("Tottenham v Nottingham Forest") == ""
+    assert clean_entity("Balco boss Victor Conte") == ""
+    assert clean_entity("Republic of Ireland international Reid") == "Republic of Ireland"
+    assert clean_entity("Chaplin Collection beat Oasis") == "Chaplin Collection"
+    assert clean_entity("BBC presenter John Humphrys") == "BBC"
+    assert clean_entity("Parc des Sports Aguilera") == "Parc des Sports Aguilera"
+    assert clean_entity("Committee to Protect Journalists") == "Committee to Protect Journalists"
+    assert clean_entity("Newcastle upon Tyne") == "Newcastle upon Tyne"
     story = "Cocoa talks\n\nLONDON, March 3 - The International Cocoa Organization met today."
     assert dateline_place(story) == "London"
     assert dateline_place("A headline\n\nNo dateline in this story at all.") == ""

@@ -108,6 +108,15 @@ IN_FLIGHT = 8
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 # Lowercase words that belong inside organisation and place names ("Bank of England").
 _INNER_WORDS = frozenset("of and for the de du la le del von van y on in at & und et".split())
+# Lowercase words that names have inside them: the function words above, other languages' ("Parc
+# des Sports", "Banca di Roma", "Frankfurt am Main"), "upon" ("Newcastle upon Tyne"), "to"
+# ("Committee to Protect Journalists") and a firm's "co". Any other lowercase word between
+# capitalised ones joins two names (:func:`clean_entity`).
+_NAME_INNER_WORDS = _INNER_WORDS | frozenset(
+    "des der den das di da do dos della al el sur sous sans upon".split()
+    + "am an im zu aux au to co cie".split()
+)
+_LOWERCASE_WORD = re.compile(r"[a-z]+")
 # A wire dateline: "NEW YORK, March 3 -", "LONDON (Reuters) -", "SURFERS PARADISE, Australia,".
 _DATELINE_PLACE = re.compile(r"\A\s*([A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+){0,3})(?:,| \()")
 _EDGE = re.compile(r"^[^\w(]+|[^\w.)&+!]+$")
@@ -173,6 +182,21 @@ def clean_entity(text: str) -> str:
             before = words[:i]
             kept = before[-1][:1].islower() or len(before) >= 2 or before[0].isupper()
             words = before if kept else []
+            break
+    # A lowercase word between capitalised ones that no name has inside it joins two names the
+    # model read as one: "Tottenham v Nottingham Forest", "Barcelona star Ronaldinho", "Balco
+    # boss Victor Conte", "Henry joined City". What comes before it stays when it is a name of
+    # its own (two words or more, or an acronym): one capitalised word may be a headline's or a
+    # sentence's first, or either side of a fixture; the text names each again on its own.
+    for i in range(1, len(words) - 1):
+        word = words[i]
+        if (
+            _LOWERCASE_WORD.fullmatch(word)
+            and word not in _NAME_INNER_WORDS
+            and words[i + 1][:1].isupper()
+        ):
+            before = words[:i]
+            words = before if len(before) >= 2 or before[0].isupper() else []
             break
     while words and (words[-1][:1].islower() or words[-1].casefold() in _INNER_WORDS):
         words.pop()
