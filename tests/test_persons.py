@@ -76,6 +76,25 @@ def test_capitalised_headline_words_need_the_article_to_repeat_them():
     assert persons.resolve(found, set(), text=text) == ["Tom Jones"]
 
 
+def test_a_headline_word_before_a_surname_is_not_a_first_name():
+    """"Faultless Federer" only in the headline, "Roger Federer" below: one person. A full name
+    the text below writes too, or with no one of its surname below, stays."""
+    text = (
+        "Faultless Federer has no equal\n\nRoger Federer won again. Federer said little. "
+        "Lleyton Hewitt lost."
+    )
+    found = ["Faultless Federer", "Roger Federer", "Federer", "Lleyton Hewitt"]
+    names = persons.resolve(found, set(), text=text, title="Faultless Federer has no equal")
+    assert sorted(names) == ["Lleyton Hewitt", "Roger Federer"]
+    text = "Cherie Blair speaks\n\nCherie Blair and Tony Blair arrived."
+    found = ["Cherie Blair", "Cherie Blair", "Tony Blair"]
+    names = persons.resolve(found, set(), text=text, title="Cherie Blair speaks")
+    assert sorted(names) == ["Cherie Blair", "Tony Blair"]
+    text = "Classy Henman wins\n\nHe won in straight sets."
+    names = persons.resolve(["Classy Henman"], set(), text=text, title="Classy Henman wins")
+    assert names == ["Classy Henman"]  # nobody below to say who: for the archive to decide
+
+
 def test_extraction_with_the_model_end_to_end():
     text = (
         "Ministers meet in Paris\n\n"

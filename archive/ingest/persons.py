@@ -552,6 +552,7 @@ def document_persons(
         # Capitalised headline words ("Inside Story") read as names; keep only those the article
         # mentions again below its headline.
         names = [n for n in names if n not in title or n in rest]
+    names = _headline_words_dropped(names, counts, title, rest)
 
     resolved: dict[str, int] = {}
     for name in sorted(names, key=lambda n: (-len(n.split()), n)):
@@ -562,6 +563,33 @@ def document_persons(
             continue  # joins the fuller name; with several ("Smith"), it cannot tell which
         resolved[name] = counts[name]
     return list(resolved.items())
+
+
+def _headline_words_dropped(
+    names: list[str], counts: dict[str, int], title: str, rest: str
+) -> list[str]:
+    """The names, a headline's word before a surname dropped: "Faultless Federer has no equal",
+    "Fuming Robinson blasts officials". A name of two words or more that only the headline
+    writes, whose last word is the surname of a full name the text below writes with another
+    first word ("Roger Federer"), is that person: headlines put a word before a surname, and an
+    article names its people in full below its headline. The rest of the name is counted (the
+    surname then joins the full name); ``counts`` is updated."""
+    below = [n.split() for n in names if n in rest and " " in n]
+    kept: list[str] = []
+    for name in names:
+        words = name.split()
+        if (
+            len(words) >= 2
+            and name in title
+            and name not in rest
+            and any(o[-1] == words[-1] and o[0] != words[0] for o in below)
+        ):
+            shorter = " ".join(words[1:])
+            counts[shorter] = counts.get(shorter, 0) + counts[name]
+            name = shorter
+        if name not in kept:
+            kept.append(name)
+    return kept
 
 
 def used_in_the_plural(names: Iterable[str], text: str) -> set[str]:
