@@ -77,7 +77,7 @@ def test_capitalised_headline_words_need_the_article_to_repeat_them():
 
 
 def test_a_headline_word_before_a_surname_is_not_a_first_name():
-    """"Faultless Federer" only in the headline, "Roger Federer" below: one person. A full name
+    """ "Faultless Federer" only in the headline, "Roger Federer" below: one person. A full name
     the text below writes too, or with no one of its surname below, stays."""
     text = (
         "Faultless Federer has no equal\n\nRoger Federer won again. Federer said little. "
