@@ -464,7 +464,6 @@ class StreamedRebuild:
         self._error: BaseException | None = None
         self._written = 0
         self._fed = 0
-        self._ended = False  # the end of the documents was sent (end_input)
         self._last_task = 0  # tasks up to this id are covered by the database read at start
         self._covered: list[tuple[int, int, list[int]]] = []  # (after id, up to id, documents)
 
@@ -557,21 +556,13 @@ class StreamedRebuild:
             except queue.Full:
                 continue
 
-    def end_input(self) -> None:
-        """No more documents: the build writes out its last segments and swaps the new index in
-        now, in its thread and build processes, while the import does its last work (the
-        resolution pass, whose changes wait in the outbox for :meth:`finish`)."""
-        if not self._ended:
-            self._ended = True
-            if self.progress is not None:
-                self.progress(self._fed)
-            self._send(_END)
-
     def finish(self) -> int:
         """Commit and swap in the new index, then apply what it does not cover; returns how
         many documents it holds."""
         try:
-            self.end_input()
+            if self.progress is not None:
+                self.progress(self._fed)
+            self._send(_END)
             self._thread.join()
             if self._error is not None:
                 if not isinstance(self._error, Exception):

@@ -113,38 +113,3 @@ def test_a_deferred_import_that_dies_leaves_its_documents_in_the_outbox(monkeypa
     assert IndexTask.objects.count() >= 30  # those after the switch, at least
     indexing.apply_pending(wait=None)  # the lock was released
     assert search.search(search.SearchRequest(q="cranes")).total == 40
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_index_pass_finishes_while_the_names_are_resolved(monkeypatch):
-    """A large import whose names are extracted tells its one index pass that every document is
-    in before the resolution pass begins, so that the index is written out beside that pass
-    rather than after it; the pass's own changes still reach the index."""
-    if not indexing.StreamedRebuild.available():
-        pytest.skip("the index pass is written while saving on SQLite only (StreamedRebuild)")
-    events: list[str] = []
-    end_input, resolve_archive = (
-        indexing.StreamedRebuild.end_input,
-        pipeline.resolution.resolve_archive,
-    )
-
-    def ending(build):
-        events.append("index input ended")
-        end_input(build)
-
-    def resolving(*args, **kwargs):
-        events.append("resolution pass")
-        return resolve_archive(*args, **kwargs)
-
-    monkeypatch.setattr(indexing.StreamedRebuild, "end_input", ending)
-    monkeypatch.setattr(pipeline.resolution, "resolve_archive", resolving)
-    items = [
-        {"title": f"Harbour report {i}", "body": f"Paul Volcker inspected the cranes on day {i}."}
-        for i in range(30)
-    ]
-    report = ingest.ingest([jsonl(items)], batch_size=10)
-    assert report.index_deferred
-    assert events[:2] == ["index input ended", "resolution pass"]
-    assert search.search(search.SearchRequest(persons=("Paul Volcker",))).documents == 30
-    drift, _ = indexing.check()
-    assert drift.ok, drift

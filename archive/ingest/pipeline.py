@@ -305,9 +305,6 @@ def ingest(
                 if batch:
                     _save_batch(batch, report, archive, publication, dry_run, seen, build)
                     _done(report, batch)
-            if build is not None:
-                # Every document is fed: the index pass finishes while the resolution pass runs.
-                build.end_input()
             counts = report.counts
             created = counts[Outcome.CREATED] or counts[Outcome.UPDATED]
             if extract_persons and not dry_run and created and not resolve:

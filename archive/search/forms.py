@@ -12,7 +12,7 @@ engine's term lists, the cluster's dictionary).
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from itertools import islice
 from typing import Protocol
 
@@ -23,10 +23,6 @@ from archive.search.types import SharedStem
 # What a word may add to its stem and still be the same word, inflected (and "-er", "-ly": a
 # comparative, an adverb).
 INFLECTIONS = frozenset({"", "e", "s", "es", "d", "ed", "ing", "er", "ers", "est", "ly"})
-# When both the stem and the stem with an "e" are words ("unit", "unite": Snowball gives both
-# "unit"), a form that adds one of these to the stem is the second word's: "united", "uniting",
-# "unites" are "unite", not "unit".
-E_WORD_ENDINGS = frozenset({"e", "es", "d", "ed", "ing", "er", "ers", "est"})
 FORMS_SHOWN = 3
 WORDS_LOOKED_AT = 5  # of a long query, the first words only
 FORMS_READ = 50  # words with the stem looked at, at most
@@ -61,15 +57,9 @@ def _ending(word: str, stem: str) -> str | None:
     return rest
 
 
-def same_word(a: str, b: str, stem: str, words: Collection[str] = ()) -> bool:
+def same_word(a: str, b: str, stem: str) -> bool:
     """Whether two words of one stem are forms of one word (both the stem and an inflection,
-    or one the other and an inflection: "election", "elections"). ``words``: the words found
-    with that stem; when they hold both the stem and the stem with an "e" ("unit", "unite"),
-    those are two words, each with its own forms (:data:`E_WORD_ENDINGS`)."""
-    if stem in words and stem + "e" in words:
-        ending_a, ending_b = _ending(a, stem), _ending(b, stem)
-        if ending_a in INFLECTIONS and ending_b in INFLECTIONS:
-            return (ending_a in E_WORD_ENDINGS) == (ending_b in E_WORD_ENDINGS)
+    or one the other and an inflection: "election", "elections")."""
     if a.startswith(b) and a[len(b) :] in INFLECTIONS:
         return True
     if b.startswith(a) and b[len(a) :] in INFLECTIONS:
@@ -115,9 +105,7 @@ def shared_stems(text: str, lexicon: ExactLexicon) -> tuple[SharedStem, ...]:
         prefix = stem[:-1] if len(stem) > 3 and stem[-1] in "ei" else stem
         scanned = islice(lexicon.exact_words(prefix), WORDS_SCANNED)
         forms = list(islice((form for form in scanned if whole_term(form) == stem), FORMS_READ))
-        others = [
-            form for form in forms if form != typed and not same_word(typed, form, stem, forms)
-        ]
+        others = [form for form in forms if form != typed and not same_word(typed, form, stem)]
         if not others:
             continue
         counts = lexicon.exact_documents([typed, *others])
