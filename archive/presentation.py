@@ -914,7 +914,17 @@ def page_notices(response: Response, story_copies: int = 0) -> list[PageNotice]:
         url = with_pairs(replace(req, q=quoted, page=1))
         links[shared_stem_notice(shared)] = (f"Search {quoted}", url)
     notices = [PageNotice(text, *links.get(text, (None, None))) for text in response.notices]
-    if req.story is not None and response.documents < story_copies:
+    # Only when the query or a filter narrows the story (not when the index merely lags the
+    # database), and for a story of several copies.
+    narrowed = any(
+        key == "q" or (key in FILTER_PARAMS and key != "story") for key, _ in to_params(req)
+    )
+    if (
+        req.story is not None
+        and narrowed
+        and story_copies >= 2
+        and response.documents < story_copies
+    ):
         every_copy = SearchRequest(story=req.story, copies="all", sort="oldest")
         notices.append(
             PageNotice(
