@@ -90,6 +90,16 @@ def test_a_headline_word_before_a_surname_is_not_a_first_name():
     found = ["Cherie Blair", "Cherie Blair", "Tony Blair"]
     names = persons.resolve(found, set(), text=text, title="Cherie Blair speaks")
     assert sorted(names) == ["Cherie Blair", "Tony Blair"]
+    # Below a headline that names its subject in full, a title or the first name on its own
+    # says she is a person of her own.
+    for below in (
+        "Mrs Clinton spoke. Bill Clinton listened.",
+        "Hillary spoke. Bill Clinton listened.",
+    ):
+        text = f"Hillary Clinton to run\n\n{below}"
+        found = ["Hillary Clinton", "Bill Clinton"]
+        names = persons.resolve(found, set(), text=text, title="Hillary Clinton to run")
+        assert sorted(names) == ["Bill Clinton", "Hillary Clinton"]
     text = "Classy Henman wins\n\nHe won in straight sets."
     names = persons.resolve(["Classy Henman"], set(), text=text, title="Classy Henman wins")
     assert names == ["Classy Henman"]  # nobody below to say who: for the archive to decide

@@ -249,7 +249,19 @@ def test_entity_spans_are_cleaned_and_datelines_give_places():
     assert clean_entity("BBC presenter John Humphrys") == "BBC"
     assert clean_entity("Parc des Sports Aguilera") == "Parc des Sports Aguilera"
     assert clean_entity("Committee to Protect Journalists") == "Committee to Protect Journalists"
-    assert clean_entity("Newcastle upon Tyne") == "Newcastle upon Tyne"
+    for name in (
+        "Newcastle upon Tyne",
+        "Dar es Salaam",
+        "Lashkar e Taiba",
+        "Jamaat ud Dawa",
+        "Monte dei Paschi di Siena",
+        "Partido de los Trabajadores",
+        "Bergen op Zoom",
+        "Doctors without Borders",
+        "Campaign against Arms Trade",
+        "Newcastle under Lyme",
+    ):
+        assert clean_entity(name) == name
     story = "Cocoa talks\n\nLONDON, March 3 - The International Cocoa Organization met today."
     assert dateline_place(story) == "London"
     assert dateline_place("A headline\n\nNo dateline in this story at all.") == ""

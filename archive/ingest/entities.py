@@ -109,12 +109,14 @@ _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 # Lowercase words that belong inside organisation and place names ("Bank of England").
 _INNER_WORDS = frozenset("of and for the de du la le del von van y on in at & und et".split())
 # Lowercase words that names have inside them: the function words above, other languages' ("Parc
-# des Sports", "Banca di Roma", "Frankfurt am Main"), "upon" ("Newcastle upon Tyne"), "to"
-# ("Committee to Protect Journalists") and a firm's "co". Any other lowercase word between
-# capitalised ones joins two names (:func:`clean_entity`).
+# des Sports", "Banca di Roma", "Frankfurt am Main", "Dar es Salaam", "Lashkar e Taiba", "Bergen
+# op Zoom", "Jamaat ud Dawa"), English prepositions of names ("Newcastle upon Tyne", "Committee
+# to Protect Journalists", "Doctors without Borders", "Campaign against Arms Trade") and a firm's
+# "co". Any other lowercase word between capitalised ones joins two names (:func:`clean_entity`).
 _NAME_INNER_WORDS = _INNER_WORDS | frozenset(
-    "des der den das di da do dos della al el sur sous sans upon".split()
-    + "am an im zu aux au to co cie".split()
+    "des der den das di da do dos della dello degli delle dei dels al el sur sous sans".split()
+    + "am an im zu zum zur auf aux au es e en op aan los las les bin ibn ud ut ul ur na i".split()
+    + "og och af av til sobre upon under super to without against co cie".split()
 )
 _LOWERCASE_WORD = re.compile(r"[a-z]+")
 # A wire dateline: "NEW YORK, March 3 -", "LONDON (Reuters) -", "SURFERS PARADISE, Australia,".

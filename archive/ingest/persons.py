@@ -583,6 +583,7 @@ def _headline_words_dropped(
             and name in title
             and name not in rest
             and any(o[-1] == words[-1] and o[0] != words[0] for o in below)
+            and not _another_of_the_surname_below(words, rest)
         ):
             shorter = " ".join(words[1:])
             counts[shorter] = counts.get(shorter, 0) + counts[name]
@@ -590,6 +591,19 @@ def _headline_words_dropped(
         if name not in kept:
             kept.append(name)
     return kept
+
+
+def _another_of_the_surname_below(words: list[str], rest: str) -> bool:
+    """Whether the text below its headline says that the headline's name is a person of its
+    own beside the full name of that surname it gives: it writes the headline's first word on
+    its own ("Hillary said"), or the surname with a personal title ("Mrs Clinton", beside
+    "President Bill Clinton"), as an article does for the subject its headline names in full."""
+    first, surname = re.escape(words[0]), re.escape(words[-1])
+    titles = "|".join(sorted(PERSONAL_TITLES))
+    return bool(
+        re.search(rf"\b{first}\b", rest)
+        or re.search(rf"\b(?:{titles})\.?\s+{surname}\b", rest, re.IGNORECASE)
+    )
 
 
 def used_in_the_plural(names: Iterable[str], text: str) -> set[str]:
