@@ -904,9 +904,7 @@ class PageNotice:
 
 def page_notices(response: Response, story_copies: int = 0) -> list[PageNotice]:
     """The response's notices; one about a word that shares its stem with other words links to
-    the same search with that word in quotes. ``story_copies``: how many copies the story that
-    the search is narrowed to has; when the query or a filter finds fewer, a notice says so and
-    links to them all (an edited copy may lack the words searched for)."""
+    the same search with that word in quotes; then :func:`_story_notice`."""
     req = response.request
     links = {}
     for shared in response.shared_stems:
@@ -914,27 +912,26 @@ def page_notices(response: Response, story_copies: int = 0) -> list[PageNotice]:
         url = with_pairs(replace(req, q=quoted, page=1))
         links[shared_stem_notice(shared)] = (f"Search {quoted}", url)
     notices = [PageNotice(text, *links.get(text, (None, None))) for text in response.notices]
-    # Only when the query or a filter narrows the story (not when the index merely lags the
-    # database), and for a story of several copies.
-    narrowed = any(
-        key == "q" or (key in FILTER_PARAMS and key != "story") for key, _ in to_params(req)
+    story = _story_notice(response, story_copies)
+    return [*notices, story] if story else notices
+
+
+def _story_notice(response: Response, story_copies: int) -> PageNotice | None:
+    """On a search narrowed to one story of ``story_copies`` copies, when the query or a filter
+    finds fewer (an edited copy may lack the words searched for): how many, linking to them all.
+    Not without a query or a filter: then the counts differ only while the index lags."""
+    req = response.request
+    narrowed = req.q.strip() or any(
+        key in FILTER_PARAMS and key != "story" for key, _ in to_params(req)
     )
-    if (
-        req.story is not None
-        and narrowed
-        and story_copies >= 2
-        and response.documents < story_copies
-    ):
-        every_copy = SearchRequest(story=req.story, copies="all", sort="oldest")
-        notices.append(
-            PageNotice(
-                f"{response.documents:,} of this story\u2019s {story_copies:,} copies "
-                f"{'matches' if response.documents == 1 else 'match'} the search.",
-                f"Show all {story_copies:,} copies",
-                with_pairs(every_copy),
-            )
-        )
-    return notices
+    if req.story is None or not narrowed or story_copies < 2 or response.documents >= story_copies:
+        return None
+    verb = "matches" if response.documents == 1 else "match"
+    return PageNotice(
+        f"{response.documents:,} of this story\u2019s {story_copies:,} copies {verb} the search.",
+        f"Show all {story_copies:,} copies",
+        with_pairs(SearchRequest(story=req.story, copies="all", sort="oldest")),
+    )
 
 
 def search_context(
